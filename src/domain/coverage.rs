@@ -1,0 +1,177 @@
+//! Rota gaps: the stretches of a period during which nobody is on shift.
+
+use chrono::{DateTime, Utc};
+
+use super::rota::{Channel, Interval, Rota};
+
+/// Someone who counts towards coverage: their rota, and the instant from which they no
+/// longer take contacts (an overdue refresher), if any.
+#[derive(Debug, Clone)]
+pub struct CoverageMember<'a> {
+    pub rota: &'a Rota,
+    pub takes_contacts_until: Option<DateTime<Utc>>,
+}
+
+impl CoverageMember<'_> {
+    fn covers(&self, at: DateTime<Utc>, channel: Option<Channel>) -> bool {
+        self.takes_contacts_until.is_none_or(|until| at < until)
+            && self.rota.is_on_shift(at, channel)
+    }
+}
+
+/// The maximal intervals within `span` when none of `members` is on shift for `channel`.
+pub fn gaps(
+    span: Interval,
+    members: &[CoverageMember<'_>],
+    channel: Option<Channel>,
+) -> Vec<Interval> {
+    let mut edges = vec![span.start, span.end];
+    for member in members {
+        edges.extend(member.rota.change_points(span));
+        edges.extend(member.takes_contacts_until.filter(|u| span.contains(*u)));
+    }
+    edges.sort();
+    edges.dedup();
+
+    let mut gaps: Vec<Interval> = Vec::new();
+    for pair in edges.windows(2) {
+        let (start, end) = (pair[0], pair[1]);
+        if members.iter().any(|m| m.covers(start, channel)) {
+            continue;
+        }
+        match gaps.last_mut() {
+            Some(last) if last.end == start => last.end = end,
+            _ => gaps.push(Interval { start, end }),
+        }
+    }
+    gaps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::calendar::{LocalTime, Weekday};
+    use crate::domain::rota::{ShiftChannels, WeeklyShift};
+    use crate::domain::timezone::TimeZone;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn rota(zone: &str, day: Weekday, start: &str, end: &str, channels: ShiftChannels) -> Rota {
+        let mut r = Rota::new(TimeZone::parse(zone).unwrap());
+        let (s, e) = (
+            LocalTime::parse(start).unwrap(),
+            LocalTime::parse(end).unwrap(),
+        );
+        r.shifts
+            .push(WeeklyShift::new(day, s, e, channels, None, None).unwrap());
+        r
+    }
+
+    fn span(from: &str, to: &str) -> Interval {
+        Interval::new(utc(from), utc(to)).unwrap()
+    }
+
+    #[test]
+    fn three_time_zones_hand_over_and_leave_one_gap() {
+        // Monday 2026-11-23 in UTC terms: Sydney (UTC+11) 08:00-16:00 = Sun 21:00Z-Mon 05:00Z,
+        // London (UTC+0) 09:00-17:00, New York (UTC-5) 09:00-17:00 = 14:00Z-22:00Z.
+        let sydney = rota(
+            "Australia/Sydney",
+            Weekday::Monday,
+            "08:00",
+            "16:00",
+            ShiftChannels::Both,
+        );
+        let london = rota(
+            "Europe/London",
+            Weekday::Monday,
+            "09:00",
+            "17:00",
+            ShiftChannels::Both,
+        );
+        let new_york = rota(
+            "America/New_York",
+            Weekday::Monday,
+            "09:00",
+            "17:00",
+            ShiftChannels::Both,
+        );
+        let members: Vec<_> = [&sydney, &london, &new_york]
+            .into_iter()
+            .map(|rota| CoverageMember {
+                rota,
+                takes_contacts_until: None,
+            })
+            .collect();
+        let found = gaps(
+            span("2026-11-23T00:00:00Z", "2026-11-24T00:00:00Z"),
+            &members,
+            None,
+        );
+        assert_eq!(
+            found,
+            vec![
+                span("2026-11-23T05:00:00Z", "2026-11-23T09:00:00Z"),
+                span("2026-11-23T22:00:00Z", "2026-11-24T00:00:00Z"),
+            ]
+        );
+    }
+
+    #[test]
+    fn nobody_means_the_whole_span_is_a_gap() {
+        let whole = span("2026-11-23T00:00:00Z", "2026-11-30T00:00:00Z");
+        assert_eq!(gaps(whole, &[], Some(Channel::Voice)), vec![whole]);
+    }
+
+    #[test]
+    fn channel_and_overdue_refresher_open_gaps() {
+        let london = rota(
+            "Europe/London",
+            Weekday::Monday,
+            "09:00",
+            "17:00",
+            ShiftChannels::Sms,
+        );
+        let day = span("2026-11-23T09:00:00Z", "2026-11-23T17:00:00Z");
+        let member = CoverageMember {
+            rota: &london,
+            takes_contacts_until: None,
+        };
+        assert!(gaps(day, std::slice::from_ref(&member), Some(Channel::Sms)).is_empty());
+        assert_eq!(
+            gaps(day, std::slice::from_ref(&member), Some(Channel::Voice)),
+            vec![day]
+        );
+        let lapsing = CoverageMember {
+            rota: &london,
+            takes_contacts_until: Some(utc("2026-11-23T12:00:00Z")),
+        };
+        assert_eq!(
+            gaps(day, &[lapsing], Some(Channel::Sms)),
+            vec![span("2026-11-23T12:00:00Z", "2026-11-23T17:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn dst_night_gap_follows_the_wall_clock() {
+        // London 22:00-02:00 on the spring-forward night ends at 01:00Z; the rest is a gap.
+        let london = rota(
+            "Europe/London",
+            Weekday::Saturday,
+            "22:00",
+            "02:00",
+            ShiftChannels::Both,
+        );
+        let member = CoverageMember {
+            rota: &london,
+            takes_contacts_until: None,
+        };
+        let night = span("2026-03-28T22:00:00Z", "2026-03-29T03:00:00Z");
+        assert_eq!(
+            gaps(night, &[member], None),
+            vec![span("2026-03-29T01:00:00Z", "2026-03-29T03:00:00Z")]
+        );
+    }
+}

@@ -1,0 +1,9 @@
+//! Pure types and decisions: no database, no clock, no network. Everything here is
+//! given the facts (including the instant) and answers.
+
+pub mod calendar;
+pub mod coverage;
+pub mod phone;
+pub mod rota;
+pub mod timezone;
+pub mod volunteer;

@@ -1,0 +1,163 @@
+//! Volunteer readiness: training, refreshers and pause state decide whether someone
+//! takes contacts at all, before the rota is even consulted.
+
+use chrono::{DateTime, Duration, LocalResult, NaiveDate, TimeZone as _, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::rota::Channel;
+use super::timezone::TimeZone;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainingStatus {
+    InTraining,
+    Trained,
+    Lapsed,
+}
+
+impl TrainingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrainingStatus::InTraining => "in_training",
+            TrainingStatus::Trained => "trained",
+            TrainingStatus::Lapsed => "lapsed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::InTraining, Self::Trained, Self::Lapsed]
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+    }
+}
+
+/// Why someone does not take contacts on a channel right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotTakingContacts {
+    InTraining,
+    TrainingLapsed,
+    RefresherOverdue,
+    NotTrainedForChannel,
+    Paused,
+}
+
+/// The facts about a volunteer that decide whether they take contacts.
+#[derive(Debug, Clone)]
+pub struct Readiness {
+    pub status: TrainingStatus,
+    pub refresher_due_on: Option<NaiveDate>,
+    pub trained_voice: bool,
+    pub trained_sms: bool,
+    pub active: bool,
+    pub time_zone: TimeZone,
+}
+
+impl Readiness {
+    /// The first instant at which the refresher is overdue: the start of the day after the
+    /// due date, in the volunteer's own time zone.
+    pub fn refresher_overdue_from(&self) -> Option<DateTime<Utc>> {
+        let day_after = self.refresher_due_on?.succ_opt()?;
+        Some(start_of_day(self.time_zone, day_after))
+    }
+
+    /// `Ok` when this volunteer may take contacts on `channel` (`None`: on some channel) at `at`.
+    pub fn check(
+        &self,
+        at: DateTime<Utc>,
+        channel: Option<Channel>,
+    ) -> Result<(), NotTakingContacts> {
+        match self.status {
+            TrainingStatus::InTraining => return Err(NotTakingContacts::InTraining),
+            TrainingStatus::Lapsed => return Err(NotTakingContacts::TrainingLapsed),
+            TrainingStatus::Trained => {}
+        }
+        if self
+            .refresher_overdue_from()
+            .is_some_and(|overdue| at >= overdue)
+        {
+            return Err(NotTakingContacts::RefresherOverdue);
+        }
+        let trained_for = match channel {
+            Some(Channel::Voice) => self.trained_voice,
+            Some(Channel::Sms) => self.trained_sms,
+            None => self.trained_voice || self.trained_sms,
+        };
+        if !trained_for {
+            return Err(NotTakingContacts::NotTrainedForChannel);
+        }
+        if !self.active {
+            return Err(NotTakingContacts::Paused);
+        }
+        Ok(())
+    }
+}
+
+/// The first instant of a local date (midnight, or the end of a gap that swallows it).
+fn start_of_day(time_zone: TimeZone, date: NaiveDate) -> DateTime<Utc> {
+    let tz = time_zone.tz();
+    let mut wall = date.and_time(chrono::NaiveTime::MIN);
+    loop {
+        match tz.from_local_datetime(&wall) {
+            LocalResult::Single(t) => return t.with_timezone(&Utc),
+            LocalResult::Ambiguous(early, _) => return early.with_timezone(&Utc),
+            // Midnight skipped by a transition (e.g. America/Santiago): try a minute later.
+            LocalResult::None => wall += Duration::minutes(1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trained() -> Readiness {
+        Readiness {
+            status: TrainingStatus::Trained,
+            refresher_due_on: NaiveDate::from_ymd_opt(2026, 11, 30),
+            trained_voice: true,
+            trained_sms: false,
+            active: true,
+            time_zone: TimeZone::parse("Australia/Sydney").unwrap(),
+        }
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn only_trained_active_current_volunteers_take_contacts() {
+        let at = utc("2026-11-22T12:00:00Z");
+        assert_eq!(trained().check(at, Some(Channel::Voice)), Ok(()));
+        assert_eq!(
+            trained().check(at, Some(Channel::Sms)),
+            Err(NotTakingContacts::NotTrainedForChannel)
+        );
+        let learner = Readiness {
+            status: TrainingStatus::InTraining,
+            ..trained()
+        };
+        assert_eq!(learner.check(at, None), Err(NotTakingContacts::InTraining));
+        let paused = Readiness {
+            active: false,
+            ..trained()
+        };
+        assert_eq!(paused.check(at, None), Err(NotTakingContacts::Paused));
+    }
+
+    #[test]
+    fn refresher_is_overdue_from_the_next_local_midnight() {
+        // Due 2026-11-30 in Sydney (UTC+11): overdue from 2026-12-01 00:00 AEDT = 2026-11-30T13:00Z.
+        let r = trained();
+        assert_eq!(
+            r.refresher_overdue_from(),
+            Some(utc("2026-11-30T13:00:00Z"))
+        );
+        assert_eq!(r.check(utc("2026-11-30T12:59:59Z"), None), Ok(()));
+        assert_eq!(
+            r.check(utc("2026-11-30T13:00:00Z"), None),
+            Err(NotTakingContacts::RefresherOverdue)
+        );
+    }
+}

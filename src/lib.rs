@@ -1,0 +1,3 @@
+//! peerline: the routing backend for peer-support helplines.
+
+pub mod domain;
