@@ -1,1 +1,50 @@
+//! peerline's database schema, one migration per step, written with backend-neutral
+//! helpers so the same files build the SQLite default and the PostgreSQL production schema.
+
 pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_helplines;
+mod m20261122_000002_volunteers;
+mod m20261122_000003_access;
+mod m20261122_000004_rota;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_helplines::Migration),
+            Box::new(m20261122_000002_volunteers::Migration),
+            Box::new(m20261122_000003_access::Migration),
+            Box::new(m20261122_000004_rota::Migration),
+        ]
+    }
+}
+
+/// A foreign key that removes the child rows with their parent.
+pub(crate) fn cascade(
+    from: impl IntoIden,
+    column: impl IntoIden,
+    to: impl IntoIden,
+    to_column: impl IntoIden,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(from, column)
+        .to(to, to_column)
+        .on_delete(ForeignKeyAction::Cascade)
+        .take()
+}
+
+/// A unique index over `columns`.
+pub(crate) fn unique_index(
+    name: &str,
+    table: impl IntoIden,
+    columns: &[&'static str],
+) -> IndexCreateStatement {
+    let mut index = Index::create().name(name).table(table).unique().take();
+    for column in columns {
+        index.col(Alias::new(*column));
+    }
+    index
+}

@@ -1,9 +1,12 @@
 //! Pure types and decisions: no database, no clock, no network. Everything here is
 //! given the facts (including the instant) and answers.
 
+pub mod access;
 pub mod calendar;
 pub mod coverage;
+pub mod helpline;
 pub mod phone;
 pub mod rota;
 pub mod timezone;
+pub mod validate;
 pub mod volunteer;

@@ -33,6 +33,20 @@ pub enum ShiftChannels {
 }
 
 impl ShiftChannels {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShiftChannels::Voice => "voice",
+            ShiftChannels::Sms => "sms",
+            ShiftChannels::Both => "both",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Voice, Self::Sms, Self::Both]
+            .into_iter()
+            .find(|c| c.as_str() == raw)
+    }
+
     /// `None` asks about any channel.
     pub fn covers(self, channel: Option<Channel>) -> bool {
         matches!(
@@ -119,6 +133,25 @@ impl WeeklyShift {
             valid_from,
             valid_until,
         })
+    }
+
+    pub fn weekday(&self) -> Weekday {
+        self.weekday
+    }
+    pub fn start(&self) -> LocalTime {
+        self.start
+    }
+    pub fn end(&self) -> LocalTime {
+        self.end
+    }
+    pub fn channels(&self) -> ShiftChannels {
+        self.channels
+    }
+    pub fn valid_from(&self) -> Option<NaiveDate> {
+        self.valid_from
+    }
+    pub fn valid_until(&self) -> Option<NaiveDate> {
+        self.valid_until
     }
 
     pub fn crosses_midnight(&self) -> bool {

@@ -4,8 +4,104 @@
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, TimeZone as _, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::phone::E164;
 use super::rota::Channel;
 use super::timezone::TimeZone;
+use super::validate::{self, FieldError};
+
+/// Limits that protect a volunteer from burnout; the router enforces them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WellbeingLimits {
+    /// Most contacts in one shift (1 to 50).
+    pub max_contacts_per_shift: i32,
+    /// A contact at least this long counts as long (5 to 240 minutes).
+    pub long_contact_minutes: i32,
+    /// Rest after a long contact before the next offer (0 to 240 minutes).
+    pub rest_minutes_after_long: i32,
+}
+
+impl Default for WellbeingLimits {
+    fn default() -> Self {
+        Self {
+            max_contacts_per_shift: 6,
+            long_contact_minutes: 40,
+            rest_minutes_after_long: 15,
+        }
+    }
+}
+
+impl WellbeingLimits {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        validate::range(
+            "limits.max_contacts_per_shift",
+            self.max_contacts_per_shift.into(),
+            1,
+            50,
+        )?;
+        validate::range(
+            "limits.long_contact_minutes",
+            self.long_contact_minutes.into(),
+            5,
+            240,
+        )?;
+        validate::range(
+            "limits.rest_minutes_after_long",
+            self.rest_minutes_after_long.into(),
+            0,
+            240,
+        )
+    }
+}
+
+/// Everything recorded about a volunteer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolunteerProfile {
+    pub name: String,
+    pub phone: E164,
+    pub time_zone: TimeZone,
+    pub languages: Vec<String>,
+    pub training_status: TrainingStatus,
+    pub training_completed_on: Option<NaiveDate>,
+    pub refresher_due_on: Option<NaiveDate>,
+    pub trained_voice: bool,
+    pub trained_sms: bool,
+    pub active: bool,
+    pub limits: WellbeingLimits,
+}
+
+impl VolunteerProfile {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        validate::text("name", &self.name, 200)?;
+        validate::languages("languages", &self.languages)?;
+        if self.training_status == TrainingStatus::Trained && self.training_completed_on.is_none() {
+            return Err(FieldError::new(
+                "training_completed_on",
+                "is required when training_status is trained",
+            ));
+        }
+        if let (Some(done), Some(due)) = (self.training_completed_on, self.refresher_due_on)
+            && due < done
+        {
+            return Err(FieldError::new(
+                "refresher_due_on",
+                "must not be before training_completed_on",
+            ));
+        }
+        self.limits.validate()
+    }
+
+    pub fn readiness(&self) -> Readiness {
+        Readiness {
+            status: self.training_status,
+            refresher_due_on: self.refresher_due_on,
+            trained_voice: self.trained_voice,
+            trained_sms: self.trained_sms,
+            active: self.active,
+            time_zone: self.time_zone,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

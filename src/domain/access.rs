@@ -1,0 +1,140 @@
+//! Who may do what. The caller's identity (`Principal`) yields a `Scope` that storage
+//! applies inside its queries; the write rules below are pure checks on top of it.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Supervisor,
+    Volunteer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Supervisor => "supervisor",
+            Role::Volunteer => "volunteer",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Role::Admin, Role::Supervisor, Role::Volunteer]
+            .into_iter()
+            .find(|r| r.as_str() == raw)
+    }
+}
+
+/// What a caller may see: everything, the listed helplines (and the volunteers who serve
+/// them), or one volunteer's own records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Helplines(Vec<i32>),
+    Volunteer {
+        volunteer_id: i32,
+        helplines: Vec<i32>,
+    },
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: i32,
+    pub role: Role,
+    /// For a volunteer: their volunteer record.
+    pub volunteer_id: Option<i32>,
+    /// For a supervisor: the helplines they are scoped to; for a volunteer: those they serve.
+    pub helplines: Vec<i32>,
+}
+
+impl Principal {
+    pub fn scope(&self) -> Scope {
+        match (self.role, self.volunteer_id) {
+            (Role::Admin, _) => Scope::All,
+            (Role::Volunteer, Some(volunteer_id)) => Scope::Volunteer {
+                volunteer_id,
+                helplines: self.helplines.clone(),
+            },
+            // A volunteer user without a volunteer record sees nothing.
+            (Role::Volunteer, None) => Scope::Helplines(Vec::new()),
+            (Role::Supervisor, _) => Scope::Helplines(self.helplines.clone()),
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Admins, and supervisors scoped to the helpline, manage its settings, topics and rota.
+    pub fn manages_helpline(&self, helpline_id: i32) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Supervisor => self.helplines.contains(&helpline_id),
+            Role::Volunteer => false,
+        }
+    }
+
+    /// Admins, and supervisors of any helpline the volunteer serves, manage a volunteer's
+    /// training, sign-offs and limits.
+    pub fn manages_volunteer(&self, serves: &[i32]) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Supervisor => serves.iter().any(|h| self.helplines.contains(h)),
+            Role::Volunteer => false,
+        }
+    }
+
+    /// Whether this caller is the volunteer themself.
+    pub fn is_volunteer(&self, volunteer_id: i32) -> bool {
+        self.role == Role::Volunteer && self.volunteer_id == Some(volunteer_id)
+    }
+
+    /// Shifts, leave, extra shifts, conflicts and pause state: the volunteer themself or
+    /// whoever manages them.
+    pub fn edits_rota_of(&self, volunteer_id: i32, serves: &[i32]) -> bool {
+        self.is_volunteer(volunteer_id) || self.manages_volunteer(serves)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: Role, volunteer_id: Option<i32>, helplines: &[i32]) -> Principal {
+        Principal {
+            user_id: 1,
+            role,
+            volunteer_id,
+            helplines: helplines.to_vec(),
+        }
+    }
+
+    #[test]
+    fn supervisors_manage_only_their_helplines_and_volunteers() {
+        let sup = principal(Role::Supervisor, None, &[1]);
+        assert!(sup.manages_helpline(1));
+        assert!(!sup.manages_helpline(2));
+        assert!(sup.manages_volunteer(&[2, 1]));
+        assert!(!sup.manages_volunteer(&[2]));
+        assert_eq!(sup.scope(), Scope::Helplines(vec![1]));
+    }
+
+    #[test]
+    fn volunteers_edit_only_their_own_rota() {
+        let vol = principal(Role::Volunteer, Some(7), &[1]);
+        assert!(vol.edits_rota_of(7, &[1]));
+        assert!(!vol.edits_rota_of(8, &[1]));
+        assert!(!vol.manages_volunteer(&[1]));
+        assert!(!vol.manages_helpline(1));
+    }
+
+    #[test]
+    fn admins_manage_everything() {
+        let admin = principal(Role::Admin, None, &[]);
+        assert!(admin.manages_helpline(99) && admin.manages_volunteer(&[]) && admin.is_admin());
+        assert_eq!(admin.scope(), Scope::All);
+    }
+}

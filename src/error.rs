@@ -1,0 +1,114 @@
+//! The one API error type: a stable machine-readable `error` code, a human message, and
+//! the offending field where there is one. 5xx bodies reveal nothing.
+
+use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use sea_orm::{DbErr, SqlErr};
+use serde::Serialize;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable code: `invalid_body`, `invalid_field`, `invalid_query`, `payload_too_large`,
+    /// `unauthorized`, `forbidden`, `not_found`, `conflict`, `internal`.
+    pub error: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    InvalidBody(String),
+    #[error("{field}: {message}")]
+    InvalidField { field: String, message: String },
+    #[error("{0}")]
+    InvalidQuery(String),
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn field(field: impl Into<String>, message: impl ToString) -> Self {
+        Self::InvalidField {
+            field: field.into(),
+            message: message.to_string(),
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden(message.into())
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidBody(_) => "invalid_body",
+            ApiError::InvalidField { .. } => "invalid_field",
+            ApiError::InvalidQuery(_) => "invalid_query",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                ApiError::Conflict("this would duplicate an existing record".into())
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => ApiError::Conflict(
+                "this refers to, or is still referred to by, another record".into(),
+            ),
+            _ => ApiError::Internal(err.into()),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidBody(_)
+            | ApiError::InvalidField { .. }
+            | ApiError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(source) = self {
+            tracing::error!(error = ?source, "request failed");
+        }
+        let field = match self {
+            ApiError::InvalidField { field, .. } => Some(field.clone()),
+            _ => None,
+        };
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, ApiError::Unauthorized) {
+            response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        response.json(ErrorBody {
+            error: self.code(),
+            message: self.to_string(),
+            field,
+        })
+    }
+}

@@ -1,0 +1,129 @@
+//! Request extractors that turn bad input into an `ApiError` naming the field: JSON bodies
+//! (with a size limit) and query strings.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// The largest JSON body the API accepts.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// A JSON body deserialised with the path of the first bad field in its error.
+pub struct ValidJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::InvalidBody(
+                    "the body must be JSON (Content-Type: application/json)".into(),
+                ));
+            }
+            let bytes = body
+                .await
+                .map_err(|_| ApiError::PayloadTooLarge(MAX_JSON_BODY))?;
+            parse_json(&bytes).map(ValidJson)
+        })
+    }
+}
+
+/// Parses JSON, naming the offending field on a bad value.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let message = strip_position(&inner.to_string());
+        if inner.is_data() && path != "." {
+            ApiError::field(path, message)
+        } else {
+            ApiError::InvalidBody(format!("malformed JSON body: {message}"))
+        }
+    })
+}
+
+/// A query string deserialised with the name of the bad parameter in its error.
+pub struct ValidQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for ValidQuery<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
+            req.query_string().as_bytes(),
+        ));
+        std::future::ready(
+            serde_path_to_error::deserialize(de)
+                .map(ValidQuery)
+                .map_err(|err| {
+                    let path = err.path().to_string();
+                    let message = strip_position(&err.into_inner().to_string());
+                    if path == "." {
+                        ApiError::InvalidQuery(message)
+                    } else {
+                        ApiError::field(path, message)
+                    }
+                }),
+        )
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::phone::E164;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        phone: E164,
+    }
+
+    #[test]
+    fn bad_field_is_named() {
+        match parse_json::<Body>(br#"{"name":"A","phone":"12"}"#) {
+            Err(ApiError::InvalidField { field, message }) => {
+                assert_eq!(field, "phone");
+                assert!(
+                    message.contains("not a valid international phone number"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_and_missing_are_body_errors() {
+        assert!(matches!(
+            parse_json::<Body>(b"{nope"),
+            Err(ApiError::InvalidBody(_))
+        ));
+        match parse_json::<Body>(br#"{"name":"A"}"#) {
+            Err(ApiError::InvalidBody(m)) => assert!(m.contains("missing field `phone`"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

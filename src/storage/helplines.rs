@@ -1,0 +1,225 @@
+//! Helplines, their numbers and their topics.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::entities::{helpline, helpline_number, topic};
+use super::{PageRequest, Scope};
+use crate::domain::helpline::{HelplineSettings, RoutingSettings, TopicSettings};
+use crate::domain::phone::E164;
+use crate::domain::timezone::TimeZone;
+
+/// The helplines a scope may see, as a condition on `helplines.id`.
+fn visible(scope: &Scope) -> Condition {
+    match scope {
+        Scope::All => Condition::all(),
+        Scope::Helplines(ids) | Scope::Volunteer { helplines: ids, .. } => {
+            Condition::all().add(helpline::Column::Id.is_in(ids.clone()))
+        }
+    }
+}
+
+fn corrupt(what: &str, id: i32) -> DbErr {
+    DbErr::Custom(format!("stored {what} {id} holds an invalid value"))
+}
+
+/// The settings stored in a helpline row.
+pub fn settings_of(row: &helpline::Model) -> Result<HelplineSettings, DbErr> {
+    Ok(HelplineSettings {
+        name: row.name.clone(),
+        time_zone: TimeZone::parse(&row.time_zone).map_err(|_| corrupt("helpline", row.id))?,
+        greeting: row.greeting.clone(),
+        voice_language: row.voice_language.clone(),
+        languages: serde_json::from_str(&row.languages).map_err(|_| corrupt("helpline", row.id))?,
+        fallback_number: row
+            .fallback_number
+            .as_deref()
+            .map(E164::parse)
+            .transpose()
+            .map_err(|_| corrupt("helpline", row.id))?,
+        routing: RoutingSettings {
+            ring_timeout_secs: row.ring_timeout_secs,
+            ring_group_size: row.ring_group_size,
+            max_wait_secs: row.max_wait_secs,
+            continuity_enabled: row.continuity_enabled,
+            continuity_days: row.continuity_days,
+            continuity_max_repeats: row.continuity_max_repeats,
+        },
+    })
+}
+
+fn apply(row: &mut helpline::ActiveModel, s: &HelplineSettings) {
+    row.name = Set(s.name.trim().to_owned());
+    row.time_zone = Set(s.time_zone.name().to_owned());
+    row.greeting = Set(s.greeting.clone());
+    row.voice_language = Set(s.voice_language.clone());
+    row.languages = Set(serde_json::Value::from(s.languages.clone()).to_string());
+    row.fallback_number = Set(s.fallback_number.as_ref().map(|n| n.as_str().to_owned()));
+    row.ring_timeout_secs = Set(s.routing.ring_timeout_secs);
+    row.ring_group_size = Set(s.routing.ring_group_size);
+    row.max_wait_secs = Set(s.routing.max_wait_secs);
+    row.continuity_enabled = Set(s.routing.continuity_enabled);
+    row.continuity_days = Set(s.routing.continuity_days);
+    row.continuity_max_repeats = Set(s.routing.continuity_max_repeats);
+    row.updated_at = Set(Utc::now());
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    settings: &HelplineSettings,
+) -> Result<helpline::Model, DbErr> {
+    let mut row = helpline::ActiveModel {
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    apply(&mut row, settings);
+    row.insert(db).await
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    page: PageRequest,
+) -> Result<Vec<helpline::Model>, DbErr> {
+    helpline::Entity::find()
+        .filter(visible(scope))
+        .filter(helpline::Column::Id.gt(page.after.unwrap_or(0)))
+        .order_by_asc(helpline::Column::Id)
+        .limit(page.limit() + 1)
+        .all(db)
+        .await
+}
+
+pub async fn get(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    id: i32,
+) -> Result<Option<helpline::Model>, DbErr> {
+    helpline::Entity::find_by_id(id)
+        .filter(visible(scope))
+        .one(db)
+        .await
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    existing: helpline::Model,
+    settings: &HelplineSettings,
+) -> Result<helpline::Model, DbErr> {
+    let mut row: helpline::ActiveModel = existing.into();
+    apply(&mut row, settings);
+    row.update(db).await
+}
+
+pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
+    Ok(helpline::Entity::delete_by_id(id)
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0)
+}
+
+pub async fn numbers(
+    db: &DatabaseConnection,
+    helpline_id: i32,
+) -> Result<Vec<helpline_number::Model>, DbErr> {
+    helpline_number::Entity::find()
+        .filter(helpline_number::Column::HelplineId.eq(helpline_id))
+        .order_by_asc(helpline_number::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn add_number(
+    db: &DatabaseConnection,
+    helpline_id: i32,
+    number: &E164,
+) -> Result<helpline_number::Model, DbErr> {
+    helpline_number::ActiveModel {
+        helpline_id: Set(helpline_id),
+        number: Set(number.as_str().to_owned()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn remove_number(
+    db: &DatabaseConnection,
+    helpline_id: i32,
+    number_id: i32,
+) -> Result<bool, DbErr> {
+    let result = helpline_number::Entity::delete_many()
+        .filter(helpline_number::Column::Id.eq(number_id))
+        .filter(helpline_number::Column::HelplineId.eq(helpline_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+pub async fn topics(db: &DatabaseConnection, helpline_id: i32) -> Result<Vec<topic::Model>, DbErr> {
+    topic::Entity::find()
+        .filter(topic::Column::HelplineId.eq(helpline_id))
+        .order_by_asc(topic::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn topic(
+    db: &DatabaseConnection,
+    helpline_id: i32,
+    topic_id: i32,
+) -> Result<Option<topic::Model>, DbErr> {
+    topic::Entity::find_by_id(topic_id)
+        .filter(topic::Column::HelplineId.eq(helpline_id))
+        .one(db)
+        .await
+}
+
+fn apply_topic(row: &mut topic::ActiveModel, s: &TopicSettings) {
+    row.key = Set(s.key.clone());
+    row.label = Set(s.label.trim().to_owned());
+    row.digit = Set(s.digit);
+    row.strict = Set(s.strict);
+}
+
+pub async fn create_topic(
+    db: &DatabaseConnection,
+    helpline_id: i32,
+    s: &TopicSettings,
+) -> Result<topic::Model, DbErr> {
+    let mut row = topic::ActiveModel {
+        helpline_id: Set(helpline_id),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    apply_topic(&mut row, s);
+    row.insert(db).await
+}
+
+pub async fn update_topic(
+    db: &DatabaseConnection,
+    existing: topic::Model,
+    s: &TopicSettings,
+) -> Result<topic::Model, DbErr> {
+    let mut row: topic::ActiveModel = existing.into();
+    apply_topic(&mut row, s);
+    row.update(db).await
+}
+
+pub async fn delete_topic(
+    db: &DatabaseConnection,
+    helpline_id: i32,
+    topic_id: i32,
+) -> Result<bool, DbErr> {
+    let result = topic::Entity::delete_many()
+        .filter(topic::Column::Id.eq(topic_id))
+        .filter(topic::Column::HelplineId.eq(helpline_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}

@@ -1,0 +1,84 @@
+//! Database access on sea-orm: plain async functions over a connection, one module per
+//! aggregate. Storage loads and saves; it never decides policy. Every function that reads
+//! on behalf of a caller takes the caller's `Scope`, so permissions are enforced in the
+//! query itself.
+
+pub mod entities;
+pub mod helplines;
+pub mod rota;
+pub mod secrets;
+pub mod users;
+pub mod volunteers;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use serde::{Deserialize, Serialize};
+
+pub use crate::domain::access::Scope;
+
+/// Connects to `url` (SQLite or PostgreSQL).
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .acquire_timeout(std::time::Duration::from_secs(5));
+    if url.starts_with("sqlite:") {
+        // One writer at a time is SQLite's rule; a small pool avoids busy errors.
+        options.max_connections(4);
+    }
+    Database::connect(options).await
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Keyset pagination: at most `limit` items with an id greater than `after`.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageRequest {
+    /// How many items to return (1 to 200, default 50).
+    pub limit: Option<u64>,
+    /// Return items after this id (the `next_after` of the previous page).
+    pub after: Option<i32>,
+}
+
+impl PageRequest {
+    pub const DEFAULT_LIMIT: u64 = 50;
+    pub const MAX_LIMIT: u64 = 200;
+
+    pub fn limit(&self) -> u64 {
+        self.limit
+            .unwrap_or(Self::DEFAULT_LIMIT)
+            .clamp(1, Self::MAX_LIMIT)
+    }
+}
+
+/// One page of a list, in ascending id order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `after` to get the next page; absent on the last page.
+    pub next_after: Option<i32>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` rows fetched in id order.
+    pub fn from_rows<R>(
+        mut rows: Vec<R>,
+        request: PageRequest,
+        id: impl Fn(&R) -> i32,
+        view: impl Fn(R) -> T,
+    ) -> Self {
+        let limit = request.limit() as usize;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next_after = if more { rows.last().map(&id) } else { None };
+        Page {
+            items: rows.into_iter().map(view).collect(),
+            next_after,
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! The rota's rows: weekly shifts, leave and extra shifts, declared conflicts and the
+//! supervisors' on-call shifts; and loading them as domain `Rota`s.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder,
+};
+
+use super::entities::{conflict, on_call_shift, rota_exception, shift};
+use crate::domain::calendar::{LocalTime, Weekday};
+use crate::domain::rota::{Interval, Rota, ShiftChannels, WeeklyShift};
+use crate::domain::timezone::TimeZone;
+
+/// A dated exception to the weekly rota.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionKind {
+    /// Not available in the interval, whatever the weekly shifts say.
+    Leave,
+    /// On shift in the interval, in addition to the weekly shifts.
+    ExtraShift,
+}
+
+impl ExceptionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExceptionKind::Leave => "leave",
+            ExceptionKind::ExtraShift => "extra_shift",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Leave, Self::ExtraShift]
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+    }
+}
+
+fn corrupt(what: &str, id: i32) -> DbErr {
+    DbErr::Custom(format!("stored {what} {id} holds an invalid value"))
+}
+
+/// The weekly shift stored in a row.
+pub fn weekly_shift_of(row: &shift::Model) -> Result<WeeklyShift, DbErr> {
+    let bad = || corrupt("shift", row.id);
+    WeeklyShift::new(
+        Weekday::parse(&row.weekday).map_err(|_| bad())?,
+        LocalTime::parse(&row.start_time).map_err(|_| bad())?,
+        LocalTime::parse(&row.end_time).map_err(|_| bad())?,
+        ShiftChannels::parse(&row.channels).ok_or_else(bad)?,
+        row.valid_from,
+        row.valid_until,
+    )
+    .map_err(|_| bad())
+}
+
+/// The on-call shift stored in a row (on call covers every channel).
+pub fn on_call_shift_of(row: &on_call_shift::Model) -> Result<WeeklyShift, DbErr> {
+    let bad = || corrupt("on-call shift", row.id);
+    WeeklyShift::new(
+        Weekday::parse(&row.weekday).map_err(|_| bad())?,
+        LocalTime::parse(&row.start_time).map_err(|_| bad())?,
+        LocalTime::parse(&row.end_time).map_err(|_| bad())?,
+        ShiftChannels::Both,
+        row.valid_from,
+        row.valid_until,
+    )
+    .map_err(|_| bad())
+}
+
+pub async fn shifts(
+    db: &DatabaseConnection,
+    volunteer_ids: Vec<i32>,
+) -> Result<Vec<shift::Model>, DbErr> {
+    shift::Entity::find()
+        .filter(shift::Column::VolunteerId.is_in(volunteer_ids))
+        .order_by_asc(shift::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn shift(
+    db: &DatabaseConnection,
+    volunteer_id: i32,
+    shift_id: i32,
+) -> Result<Option<shift::Model>, DbErr> {
+    shift::Entity::find_by_id(shift_id)
+        .filter(shift::Column::VolunteerId.eq(volunteer_id))
+        .one(db)
+        .await
+}
+
+fn apply_shift(row: &mut shift::ActiveModel, s: &WeeklyShift) {
+    row.weekday = Set(s.weekday().as_str().to_owned());
+    row.start_time = Set(s.start().to_string());
+    row.end_time = Set(s.end().to_string());
+    row.channels = Set(s.channels().as_str().to_owned());
+    row.valid_from = Set(s.valid_from());
+    row.valid_until = Set(s.valid_until());
+}
+
+pub async fn create_shift(
+    db: &DatabaseConnection,
+    volunteer_id: i32,
+    s: &WeeklyShift,
+) -> Result<shift::Model, DbErr> {
+    let mut row = shift::ActiveModel {
+        volunteer_id: Set(volunteer_id),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    apply_shift(&mut row, s);
+    row.insert(db).await
+}
+
+pub async fn update_shift(
+    db: &DatabaseConnection,
+    existing: shift::Model,
+    s: &WeeklyShift,
+) -> Result<shift::Model, DbErr> {
+    let mut row: shift::ActiveModel = existing.into();
+    apply_shift(&mut row, s);
+    row.update(db).await
+}
+
+pub async fn delete_shift(
+    db: &DatabaseConnection,
+    volunteer_id: i32,
+    shift_id: i32,
+) -> Result<bool, DbErr> {
+    let result = shift::Entity::delete_many()
+        .filter(shift::Column::Id.eq(shift_id))
+        .filter(shift::Column::VolunteerId.eq(volunteer_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+pub async fn exceptions(
+    db: &DatabaseConnection,
+    volunteer_ids: Vec<i32>,
+) -> Result<Vec<rota_exception::Model>, DbErr> {
+    rota_exception::Entity::find()
+        .filter(rota_exception::Column::VolunteerId.is_in(volunteer_ids))
+        .order_by_asc(rota_exception::Column::StartsAt)
+        .order_by_asc(rota_exception::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn create_exception(
+    db: &DatabaseConnection,
+    volunteer_id: i32,
+    kind: ExceptionKind,
+    span: Interval,
+    channels: Option<ShiftChannels>,
+    note: Option<String>,
+) -> Result<rota_exception::Model, DbErr> {
+    rota_exception::ActiveModel {
+        volunteer_id: Set(volunteer_id),
+        kind: Set(kind.as_str().to_owned()),
+        starts_at: Set(span.start),
+        ends_at: Set(span.end),
+        channels: Set(channels.map(|c| c.as_str().to_owned())),
+        note: Set(note),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn delete_exception(
+    db: &DatabaseConnection,
+    volunteer_id: i32,
+    exception_id: i32,
+) -> Result<bool, DbErr> {
+    let result = rota_exception::Entity::delete_many()
+        .filter(rota_exception::Column::Id.eq(exception_id))
+        .filter(rota_exception::Column::VolunteerId.eq(volunteer_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// Builds each volunteer's `Rota` from their rows.
+pub fn assemble(
+    zones: &HashMap<i32, TimeZone>,
+    shift_rows: &[shift::Model],
+    exception_rows: &[rota_exception::Model],
+) -> Result<HashMap<i32, Rota>, DbErr> {
+    let mut rotas: HashMap<i32, Rota> =
+        zones.iter().map(|(id, tz)| (*id, Rota::new(*tz))).collect();
+    for row in shift_rows {
+        if let Some(rota) = rotas.get_mut(&row.volunteer_id) {
+            rota.shifts.push(weekly_shift_of(row)?);
+        }
+    }
+    for row in exception_rows {
+        let Some(rota) = rotas.get_mut(&row.volunteer_id) else {
+            continue;
+        };
+        let span =
+            Interval::new(row.starts_at, row.ends_at).map_err(|_| corrupt("exception", row.id))?;
+        match ExceptionKind::parse(&row.kind) {
+            Some(ExceptionKind::Leave) => rota.leave.push(span),
+            Some(ExceptionKind::ExtraShift) => {
+                let channels = row
+                    .channels
+                    .as_deref()
+                    .and_then(ShiftChannels::parse)
+                    .unwrap_or(ShiftChannels::Both);
+                rota.extra_shifts.push((span, channels));
+            }
+            None => return Err(corrupt("exception", row.id)),
+        }
+    }
+    Ok(rotas)
+}
+
+pub async fn conflicts(
+    db: &DatabaseConnection,
+    volunteer_id: i32,
+) -> Result<Vec<conflict::Model>, DbErr> {
+    conflict::Entity::find()
+        .filter(conflict::Column::VolunteerId.eq(volunteer_id))
+        .order_by_asc(conflict::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn create_conflict(
+    db: &DatabaseConnection,
+    volunteer_id: i32,
+    number_hash: String,
+    number_hint: String,
+    note: Option<String>,
+) -> Result<conflict::Model, DbErr> {
+    conflict::ActiveModel {
+        volunteer_id: Set(volunteer_id),
+        number_hash: Set(number_hash),
+        number_hint: Set(number_hint),
+        note: Set(note),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn delete_conflict(
+    db: &DatabaseConnection,
+    volunteer_id: i32,
+    conflict_id: i32,
+) -> Result<bool, DbErr> {
+    let result = conflict::Entity::delete_many()
+        .filter(conflict::Column::Id.eq(conflict_id))
+        .filter(conflict::Column::VolunteerId.eq(volunteer_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+pub async fn on_call_shifts(
+    db: &DatabaseConnection,
+    helpline_id: i32,
+) -> Result<Vec<on_call_shift::Model>, DbErr> {
+    on_call_shift::Entity::find()
+        .filter(on_call_shift::Column::HelplineId.eq(helpline_id))
+        .order_by_asc(on_call_shift::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn create_on_call_shift(
+    db: &DatabaseConnection,
+    helpline_id: i32,
+    user_id: i32,
+    s: &WeeklyShift,
+) -> Result<on_call_shift::Model, DbErr> {
+    on_call_shift::ActiveModel {
+        helpline_id: Set(helpline_id),
+        user_id: Set(user_id),
+        weekday: Set(s.weekday().as_str().to_owned()),
+        start_time: Set(s.start().to_string()),
+        end_time: Set(s.end().to_string()),
+        valid_from: Set(s.valid_from()),
+        valid_until: Set(s.valid_until()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn delete_on_call_shift(
+    db: &DatabaseConnection,
+    helpline_id: i32,
+    id: i32,
+) -> Result<bool, DbErr> {
+    let result = on_call_shift::Entity::delete_many()
+        .filter(on_call_shift::Column::Id.eq(id))
+        .filter(on_call_shift::Column::HelplineId.eq(helpline_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}

@@ -1,0 +1,158 @@
+//! Users, their helpline scopes and API tokens.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::PageRequest;
+use super::entities::{api_token, user, user_helpline, volunteer_helpline};
+use crate::domain::access::{Principal, Role};
+use crate::secrets;
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub name: String,
+    pub role: Role,
+    pub volunteer_id: Option<i32>,
+    pub phone: Option<String>,
+    pub time_zone: Option<String>,
+    pub helplines: Vec<i32>,
+}
+
+/// The caller that holds the token with this hash, if any.
+pub async fn principal_for_token(
+    db: &DatabaseConnection,
+    token_hash: &str,
+) -> Result<Option<Principal>, DbErr> {
+    let Some(token) = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(token_hash))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(user) = user::Entity::find_by_id(token.user_id).one(db).await? else {
+        return Ok(None);
+    };
+    let Some(role) = Role::parse(&user.role) else {
+        return Ok(None);
+    };
+    let helplines = match (role, user.volunteer_id) {
+        (Role::Volunteer, Some(volunteer_id)) => served_helplines(db, volunteer_id).await?,
+        _ => user_helplines(db, user.id).await?,
+    };
+    Ok(Some(Principal {
+        user_id: user.id,
+        role,
+        volunteer_id: user.volunteer_id,
+        helplines,
+    }))
+}
+
+pub async fn served_helplines(
+    db: &impl ConnectionTrait,
+    volunteer_id: i32,
+) -> Result<Vec<i32>, DbErr> {
+    volunteer_helpline::Entity::find()
+        .select_only()
+        .column(volunteer_helpline::Column::HelplineId)
+        .filter(volunteer_helpline::Column::VolunteerId.eq(volunteer_id))
+        .order_by_asc(volunteer_helpline::Column::HelplineId)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+pub async fn user_helplines(db: &impl ConnectionTrait, user_id: i32) -> Result<Vec<i32>, DbErr> {
+    user_helpline::Entity::find()
+        .select_only()
+        .column(user_helpline::Column::HelplineId)
+        .filter(user_helpline::Column::UserId.eq(user_id))
+        .order_by_asc(user_helpline::Column::HelplineId)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Creates a user with their helpline scope, in one transaction.
+pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model, DbErr> {
+    let txn = db.begin().await?;
+    let created = user::ActiveModel {
+        name: Set(new.name),
+        role: Set(new.role.as_str().to_owned()),
+        volunteer_id: Set(new.volunteer_id),
+        phone: Set(new.phone),
+        time_zone: Set(new.time_zone),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    for helpline_id in new.helplines {
+        user_helpline::ActiveModel {
+            user_id: Set(created.id),
+            helpline_id: Set(helpline_id),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Issues a new token for a user; only its hash is stored.
+pub async fn issue_token(db: &DatabaseConnection, user_id: i32) -> Result<SecretString, DbErr> {
+    let token = secrets::generate_token();
+    api_token::ActiveModel {
+        user_id: Set(user_id),
+        token_hash: Set(secrets::hash_token(token.expose_secret())),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// Revokes every token of a user.
+pub async fn revoke_tokens(db: &DatabaseConnection, user_id: i32) -> Result<u64, DbErr> {
+    let result = api_token::Entity::delete_many()
+        .filter(api_token::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+pub async fn list(db: &DatabaseConnection, page: PageRequest) -> Result<Vec<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Id.gt(page.after.unwrap_or(0)))
+        .order_by_asc(user::Column::Id)
+        .limit(page.limit() + 1)
+        .all(db)
+        .await
+}
+
+pub async fn get(db: &DatabaseConnection, id: i32) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
+    Ok(user::Entity::delete_by_id(id).exec(db).await?.rows_affected > 0)
+}
+
+/// Whether `user_id` is a supervisor scoped to `helpline_id` (for the on-call rota).
+pub async fn is_supervisor_of(
+    db: &DatabaseConnection,
+    user_id: i32,
+    helpline_id: i32,
+) -> Result<bool, DbErr> {
+    let Some(found) = get(db, user_id).await? else {
+        return Ok(false);
+    };
+    Ok(found.role == Role::Supervisor.as_str()
+        && user_helplines(db, user_id).await?.contains(&helpline_id))
+}

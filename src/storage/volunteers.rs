@@ -1,0 +1,278 @@
+//! Volunteers, the helplines they serve, and their per-topic sign-offs.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::{OnConflict, Query},
+};
+
+use super::entities::{topic, topic_signoff, volunteer, volunteer_helpline};
+use super::{PageRequest, Scope};
+use crate::domain::phone::E164;
+use crate::domain::timezone::TimeZone;
+use crate::domain::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
+
+/// Volunteers serving any of `helplines`, as a condition on `volunteers.id`.
+fn serving(helplines: Vec<i32>) -> Condition {
+    Condition::all().add(
+        volunteer::Column::Id.in_subquery(
+            Query::select()
+                .column(volunteer_helpline::Column::VolunteerId)
+                .from(volunteer_helpline::Entity)
+                .and_where(volunteer_helpline::Column::HelplineId.is_in(helplines))
+                .to_owned(),
+        ),
+    )
+}
+
+/// The volunteers a scope may see.
+fn visible(scope: &Scope) -> Condition {
+    match scope {
+        Scope::All => Condition::all(),
+        Scope::Helplines(ids) => serving(ids.clone()),
+        Scope::Volunteer { volunteer_id, .. } => {
+            Condition::all().add(volunteer::Column::Id.eq(*volunteer_id))
+        }
+    }
+}
+
+pub fn profile_of(row: &volunteer::Model) -> Result<VolunteerProfile, DbErr> {
+    let corrupt = || {
+        DbErr::Custom(format!(
+            "stored volunteer {} holds an invalid value",
+            row.id
+        ))
+    };
+    Ok(VolunteerProfile {
+        name: row.name.clone(),
+        phone: E164::parse(&row.phone).map_err(|_| corrupt())?,
+        time_zone: TimeZone::parse(&row.time_zone).map_err(|_| corrupt())?,
+        languages: serde_json::from_str(&row.languages).map_err(|_| corrupt())?,
+        training_status: TrainingStatus::parse(&row.training_status).ok_or_else(corrupt)?,
+        training_completed_on: row.training_completed_on,
+        refresher_due_on: row.refresher_due_on,
+        trained_voice: row.trained_voice,
+        trained_sms: row.trained_sms,
+        active: row.active,
+        limits: WellbeingLimits {
+            max_contacts_per_shift: row.max_contacts_per_shift,
+            long_contact_minutes: row.long_contact_minutes,
+            rest_minutes_after_long: row.rest_minutes_after_long,
+        },
+    })
+}
+
+fn apply(row: &mut volunteer::ActiveModel, p: &VolunteerProfile) {
+    row.name = Set(p.name.trim().to_owned());
+    row.phone = Set(p.phone.as_str().to_owned());
+    row.time_zone = Set(p.time_zone.name().to_owned());
+    row.languages = Set(serde_json::Value::from(p.languages.clone()).to_string());
+    row.training_status = Set(p.training_status.as_str().to_owned());
+    row.training_completed_on = Set(p.training_completed_on);
+    row.refresher_due_on = Set(p.refresher_due_on);
+    row.trained_voice = Set(p.trained_voice);
+    row.trained_sms = Set(p.trained_sms);
+    row.active = Set(p.active);
+    row.max_contacts_per_shift = Set(p.limits.max_contacts_per_shift);
+    row.long_contact_minutes = Set(p.limits.long_contact_minutes);
+    row.rest_minutes_after_long = Set(p.limits.rest_minutes_after_long);
+    row.updated_at = Set(Utc::now());
+}
+
+async fn set_helplines(
+    db: &impl ConnectionTrait,
+    volunteer_id: i32,
+    helplines: &[i32],
+) -> Result<(), DbErr> {
+    volunteer_helpline::Entity::delete_many()
+        .filter(volunteer_helpline::Column::VolunteerId.eq(volunteer_id))
+        .exec(db)
+        .await?;
+    for helpline_id in helplines {
+        volunteer_helpline::ActiveModel {
+            volunteer_id: Set(volunteer_id),
+            helpline_id: Set(*helpline_id),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    profile: &VolunteerProfile,
+    helplines: &[i32],
+) -> Result<volunteer::Model, DbErr> {
+    let txn = db.begin().await?;
+    let mut row = volunteer::ActiveModel {
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    apply(&mut row, profile);
+    let created = row.insert(&txn).await?;
+    set_helplines(&txn, created.id, helplines).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Replaces a volunteer's profile and, when given, the helplines they serve.
+pub async fn update(
+    db: &DatabaseConnection,
+    existing: volunteer::Model,
+    profile: &VolunteerProfile,
+    helplines: Option<&[i32]>,
+) -> Result<volunteer::Model, DbErr> {
+    let txn = db.begin().await?;
+    let mut row: volunteer::ActiveModel = existing.into();
+    apply(&mut row, profile);
+    let updated = row.update(&txn).await?;
+    if let Some(helplines) = helplines {
+        set_helplines(&txn, updated.id, helplines).await?;
+    }
+    txn.commit().await?;
+    Ok(updated)
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    helpline: Option<i32>,
+    page: PageRequest,
+) -> Result<Vec<volunteer::Model>, DbErr> {
+    let mut query = volunteer::Entity::find().filter(visible(scope));
+    if let Some(helpline_id) = helpline {
+        query = query.filter(serving(vec![helpline_id]));
+    }
+    query
+        .filter(volunteer::Column::Id.gt(page.after.unwrap_or(0)))
+        .order_by_asc(volunteer::Column::Id)
+        .limit(page.limit() + 1)
+        .all(db)
+        .await
+}
+
+pub async fn get(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    id: i32,
+) -> Result<Option<volunteer::Model>, DbErr> {
+    volunteer::Entity::find_by_id(id)
+        .filter(visible(scope))
+        .one(db)
+        .await
+}
+
+/// Every volunteer serving a helpline (for rota questions).
+pub async fn serving_helpline(
+    db: &DatabaseConnection,
+    helpline_id: i32,
+) -> Result<Vec<volunteer::Model>, DbErr> {
+    volunteer::Entity::find()
+        .filter(serving(vec![helpline_id]))
+        .order_by_asc(volunteer::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
+    Ok(volunteer::Entity::delete_by_id(id)
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0)
+}
+
+/// A volunteer's sign-offs with their topics, in topic order.
+pub async fn signoffs(
+    db: &DatabaseConnection,
+    volunteer_id: i32,
+) -> Result<Vec<(topic_signoff::Model, topic::Model)>, DbErr> {
+    let rows = topic_signoff::Entity::find()
+        .filter(topic_signoff::Column::VolunteerId.eq(volunteer_id))
+        .order_by_asc(topic_signoff::Column::TopicId)
+        .all(db)
+        .await?;
+    let topic_ids: Vec<i32> = rows.iter().map(|r| r.topic_id).collect();
+    let topics = topic::Entity::find()
+        .filter(topic::Column::Id.is_in(topic_ids))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|s| {
+            topics
+                .iter()
+                .find(|t| t.id == s.topic_id)
+                .cloned()
+                .map(|t| (s, t))
+        })
+        .collect())
+}
+
+/// The topic ids each volunteer in `volunteer_ids` is signed off for.
+pub async fn signed_off_topics(
+    db: &DatabaseConnection,
+    volunteer_ids: Vec<i32>,
+) -> Result<Vec<(i32, i32)>, DbErr> {
+    topic_signoff::Entity::find()
+        .select_only()
+        .column(topic_signoff::Column::VolunteerId)
+        .column(topic_signoff::Column::TopicId)
+        .filter(topic_signoff::Column::VolunteerId.is_in(volunteer_ids))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Signs a volunteer off as ready for a topic (again, if already: who and when are renewed).
+pub async fn sign_off(
+    db: &DatabaseConnection,
+    volunteer_id: i32,
+    topic_id: i32,
+    by_user: i32,
+) -> Result<topic_signoff::Model, DbErr> {
+    let row = topic_signoff::ActiveModel {
+        volunteer_id: Set(volunteer_id),
+        topic_id: Set(topic_id),
+        signed_off_by: Set(Some(by_user)),
+        signed_off_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    topic_signoff::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                topic_signoff::Column::VolunteerId,
+                topic_signoff::Column::TopicId,
+            ])
+            .update_columns([
+                topic_signoff::Column::SignedOffBy,
+                topic_signoff::Column::SignedOffAt,
+            ])
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    topic_signoff::Entity::find()
+        .filter(topic_signoff::Column::VolunteerId.eq(volunteer_id))
+        .filter(topic_signoff::Column::TopicId.eq(topic_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("sign-off just written".into()))
+}
+
+pub async fn revoke_sign_off(
+    db: &DatabaseConnection,
+    volunteer_id: i32,
+    topic_id: i32,
+) -> Result<bool, DbErr> {
+    let result = topic_signoff::Entity::delete_many()
+        .filter(topic_signoff::Column::VolunteerId.eq(volunteer_id))
+        .filter(topic_signoff::Column::TopicId.eq(topic_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
