@@ -1,9 +1,11 @@
 //! peerline: the routing backend for peer-support helplines.
 
-pub mod domain;
-
 pub mod config;
+pub mod domain;
 pub mod error;
+pub mod openapi;
 pub mod routes;
 pub mod secrets;
+pub mod startup;
+pub mod state;
 pub mod storage;

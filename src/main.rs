@@ -1,1 +1,137 @@
-fn main() {}
+//! The `peerline` command: parse the command line, load settings, start logging, run.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use peerline::config::Settings;
+use peerline::domain::access::{Role, check_new_user};
+use peerline::startup::{Application, prepare_database};
+use peerline::storage::users::{self, NewUser};
+use secrecy::ExposeSecret;
+
+#[derive(Parser)]
+#[command(
+    name = "peerline",
+    version,
+    about = "Routing backend for peer-support helplines"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve the API and webhooks.
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a user with a new API token; prints the token alone on stdout.
+    Create {
+        #[arg(long, value_parser = ["admin", "supervisor", "volunteer"])]
+        role: String,
+        /// A helpline the supervisor is scoped to (repeat for several).
+        #[arg(long = "helpline")]
+        helplines: Vec<i32>,
+        /// The volunteer record a volunteer user is linked to.
+        #[arg(long)]
+        volunteer: Option<i32>,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if matches!(cli.command, Command::Openapi) {
+        print!("{}", peerline::openapi::document_json());
+        return ExitCode::SUCCESS;
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    // sqlx and reqwest both use rustls; pick its ring provider once for the process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("peerline: invalid configuration: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("peerline: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("peerline: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let listen = settings.listen;
+            let app = Application::build(settings).await?;
+            tracing::info!(%listen, "peerline is serving");
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            prepare_database(&settings).await?;
+            tracing::info!("migrations are up to date");
+        }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    role,
+                    helplines,
+                    volunteer,
+                    name,
+                },
+        } => {
+            let role =
+                Role::parse(&role).ok_or_else(|| anyhow::anyhow!("--role: unknown role {role}"))?;
+            check_new_user(role, volunteer, &helplines).map_err(|e| anyhow::anyhow!("--{}", e))?;
+            let db = prepare_database(&settings).await?;
+            let user = users::create(
+                &db,
+                NewUser {
+                    name,
+                    role,
+                    volunteer_id: volunteer,
+                    phone: None,
+                    time_zone: None,
+                    helplines,
+                },
+            )
+            .await?;
+            let token = users::issue_token(&db, user.id).await?;
+            println!("{}", token.expose_secret());
+        }
+        Command::Openapi => unreachable!("handled before start-up"),
+    }
+    Ok(())
+}

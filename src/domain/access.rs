@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::validate::FieldError;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -24,6 +26,34 @@ impl Role {
         [Role::Admin, Role::Supervisor, Role::Volunteer]
             .into_iter()
             .find(|r| r.as_str() == raw)
+    }
+}
+
+/// Checks that a new user's links fit their role: a volunteer user is linked to a
+/// volunteer record, a supervisor is scoped to at least one helpline, an admin to none.
+pub fn check_new_user(
+    role: Role,
+    volunteer_id: Option<i32>,
+    helplines: &[i32],
+) -> Result<(), FieldError> {
+    match role {
+        Role::Volunteer if volunteer_id.is_none() => Err(FieldError::new(
+            "volunteer_id",
+            "a volunteer user must be linked to a volunteer record",
+        )),
+        Role::Supervisor if helplines.is_empty() => Err(FieldError::new(
+            "helplines",
+            "a supervisor must be scoped to at least one helpline",
+        )),
+        Role::Admin | Role::Volunteer if !helplines.is_empty() => Err(FieldError::new(
+            "helplines",
+            "only supervisors are scoped to helplines",
+        )),
+        Role::Admin | Role::Supervisor if volunteer_id.is_some() => Err(FieldError::new(
+            "volunteer_id",
+            "only volunteer users are linked to a volunteer record",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -129,6 +159,28 @@ mod tests {
         assert!(!vol.edits_rota_of(8, &[1]));
         assert!(!vol.manages_volunteer(&[1]));
         assert!(!vol.manages_helpline(1));
+    }
+
+    #[test]
+    fn new_users_links_must_fit_their_role() {
+        assert!(check_new_user(Role::Volunteer, Some(3), &[]).is_ok());
+        assert_eq!(
+            check_new_user(Role::Volunteer, None, &[])
+                .unwrap_err()
+                .field,
+            "volunteer_id"
+        );
+        assert_eq!(
+            check_new_user(Role::Supervisor, None, &[])
+                .unwrap_err()
+                .field,
+            "helplines"
+        );
+        assert_eq!(
+            check_new_user(Role::Admin, None, &[1]).unwrap_err().field,
+            "helplines"
+        );
+        assert!(check_new_user(Role::Supervisor, None, &[1]).is_ok());
     }
 
     #[test]

@@ -1,1 +1,7 @@
+//! HTTP handlers. Each one extracts, loads, asks the domain, persists and responds;
+//! none decides policy itself.
+
+pub mod api;
+pub mod auth;
 pub mod extract;
+pub mod health;

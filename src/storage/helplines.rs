@@ -180,6 +180,13 @@ pub async fn topic(
         .await
 }
 
+pub async fn topic_by_id(
+    db: &DatabaseConnection,
+    topic_id: i32,
+) -> Result<Option<topic::Model>, DbErr> {
+    topic::Entity::find_by_id(topic_id).one(db).await
+}
+
 fn apply_topic(row: &mut topic::ActiveModel, s: &TopicSettings) {
     row.key = Set(s.key.clone());
     row.label = Set(s.label.trim().to_owned());

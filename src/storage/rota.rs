@@ -310,3 +310,46 @@ pub async fn delete_on_call_shift(
         .await?;
     Ok(result.rows_affected > 0)
 }
+
+/// A volunteer serving a helpline, with everything rota questions need.
+pub struct RotaMember {
+    pub volunteer_id: i32,
+    pub profile: crate::domain::volunteer::VolunteerProfile,
+    pub rota: Rota,
+    pub ready_topics: Vec<i32>,
+}
+
+/// Every volunteer serving `helpline_id`, with their rota and sign-offs, in four queries.
+pub async fn helpline_members(
+    db: &DatabaseConnection,
+    helpline_id: i32,
+) -> Result<Vec<RotaMember>, DbErr> {
+    let rows = super::volunteers::serving_helpline(db, helpline_id).await?;
+    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let mut profiles = Vec::with_capacity(rows.len());
+    for row in &rows {
+        profiles.push((row.id, super::volunteers::profile_of(row)?));
+    }
+    let zones: HashMap<i32, TimeZone> = profiles.iter().map(|(id, p)| (*id, p.time_zone)).collect();
+    let shift_rows = shifts(db, ids.clone()).await?;
+    let exception_rows = exceptions(db, ids.clone()).await?;
+    let mut rotas = assemble(&zones, &shift_rows, &exception_rows)?;
+    let signoffs = super::volunteers::signed_off_topics(db, ids).await?;
+    Ok(profiles
+        .into_iter()
+        .filter_map(|(volunteer_id, profile)| {
+            let rota = rotas.remove(&volunteer_id)?;
+            let ready_topics = signoffs
+                .iter()
+                .filter(|(v, _)| *v == volunteer_id)
+                .map(|(_, t)| *t)
+                .collect();
+            Some(RotaMember {
+                volunteer_id,
+                profile,
+                rota,
+                ready_topics,
+            })
+        })
+        .collect())
+}

@@ -1,0 +1,63 @@
+//! The OpenAPI document, collected from the handlers' annotations as they are registered.
+//! `peerline openapi > openapi/openapi.json` refreshes the checked-in copy.
+
+use actix_web::App;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{AppExt, scope};
+
+use crate::routes::{api, health};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "peerline",
+        description = "Routing backend for peer-support helplines: helplines, topics, volunteers, rota and access.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+        }
+    }
+}
+
+/// Registers the documented routes on an app: health probes and `/api/v1`.
+pub fn documented_routes<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
+where
+    T: actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+{
+    app.openapi(ApiDoc::openapi())
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(scope::scope("/api/v1").configure(api::configure))
+}
+
+/// The whole document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    documented_routes(App::new().into_utoipa_app())
+        .split_for_parts()
+        .1
+}
+
+/// The document as checked in: pretty JSON with a final newline.
+pub fn document_json() -> String {
+    let mut json = document().to_pretty_json().unwrap_or_default();
+    json.push('\n');
+    json
+}

@@ -1,0 +1,112 @@
+//! `/volunteers/{id}/exceptions`: dated leave and one-off extra shifts.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{rota_editable_volunteer, visible_volunteer};
+use crate::domain::access::Principal;
+use crate::domain::rota::{Interval, ShiftChannels};
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::extract::ValidJson;
+use crate::state::AppState;
+use crate::storage::entities::rota_exception;
+use crate::storage::rota::{self, ExceptionKind};
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewException {
+    pub kind: ExceptionKind,
+    /// RFC 3339 instant the exception starts (inclusive).
+    pub starts_at: DateTime<Utc>,
+    /// RFC 3339 instant the exception ends (exclusive).
+    pub ends_at: DateTime<Utc>,
+    /// For an extra shift: the channels it covers (default both).
+    pub channels: Option<ShiftChannels>,
+    pub note: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ExceptionView {
+    pub id: i32,
+    pub volunteer_id: i32,
+    pub kind: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub channels: Option<String>,
+    pub note: Option<String>,
+}
+
+fn view(row: rota_exception::Model) -> ExceptionView {
+    ExceptionView {
+        id: row.id,
+        volunteer_id: row.volunteer_id,
+        kind: row.kind,
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        channels: row.channels,
+        note: row.note,
+    }
+}
+
+/// A volunteer's leave and extra shifts, by start.
+#[utoipa::path(tag = "rota", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<ExceptionView>), (status = 404, body = ErrorBody)))]
+#[get("/volunteers/{id}/exceptions")]
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    visible_volunteer(&state, &who, *id).await?;
+    let rows = rota::exceptions(&state.db, vec![*id]).await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(view).collect::<Vec<_>>()))
+}
+
+/// Records leave or an extra shift.
+#[utoipa::path(tag = "rota", params(("id" = i32, Path)), request_body = NewException, security(("bearer" = [])),
+    responses((status = 201, body = ExceptionView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[post("/volunteers/{id}/exceptions")]
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+    body: ValidJson<NewException>,
+) -> Result<HttpResponse, ApiError> {
+    rota_editable_volunteer(&state, &who, *id).await?;
+    let new = body.0;
+    let span =
+        Interval::new(new.starts_at, new.ends_at).map_err(|e| ApiError::field("ends_at", e))?;
+    let channels = match new.kind {
+        ExceptionKind::Leave if new.channels.is_some() => {
+            return Err(ApiError::field(
+                "channels",
+                "leave covers every channel; channels applies to extra shifts",
+            ));
+        }
+        ExceptionKind::Leave => None,
+        ExceptionKind::ExtraShift => Some(new.channels.unwrap_or(ShiftChannels::Both)),
+    };
+    if let Some(note) = &new.note {
+        crate::domain::validate::text("note", note, 500)?;
+    }
+    let row = rota::create_exception(&state.db, *id, new.kind, span, channels, new.note).await?;
+    Ok(HttpResponse::Created().json(view(row)))
+}
+
+/// Removes leave or an extra shift.
+#[utoipa::path(tag = "rota", params(("id" = i32, Path), ("exception_id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+#[delete("/volunteers/{id}/exceptions/{exception_id}")]
+pub async fn delete(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(i32, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, exception_id) = path.into_inner();
+    rota_editable_volunteer(&state, &who, id).await?;
+    if !rota::delete_exception(&state.db, id, exception_id).await? {
+        return Err(ApiError::NotFound("exception"));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

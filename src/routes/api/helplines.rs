@@ -1,0 +1,110 @@
+//! `/helplines`: a helpline's settings. Admins create and delete; admins and the
+//! helpline's supervisors update; volunteers read the helplines they serve.
+
+use actix_web::{HttpResponse, delete, get, post, put, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{managed_helpline, require, visible_helpline};
+use crate::domain::access::Principal;
+use crate::domain::helpline::HelplineSettings;
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::extract::{ValidJson, ValidQuery};
+use crate::state::AppState;
+use crate::storage::entities::helpline;
+use crate::storage::{Page, PageRequest, helplines};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HelplineView {
+    pub id: i32,
+    #[serde(flatten)]
+    pub settings: HelplineSettings,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn view(row: helpline::Model) -> Result<HelplineView, ApiError> {
+    Ok(HelplineView {
+        id: row.id,
+        settings: helplines::settings_of(&row)?,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+/// Helplines the caller may see.
+#[utoipa::path(tag = "helplines", params(PageRequest), security(("bearer" = [])),
+    responses((status = 200, body = Page<HelplineView>), (status = 401, body = ErrorBody)))]
+#[get("/helplines")]
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Principal,
+    page: ValidQuery<PageRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let rows = helplines::list(&state.db, &who.scope(), page.0).await?;
+    let page = Page::from_rows(rows, page.0, |r| r.id, view);
+    let items = page.items.into_iter().collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_after: page.next_after,
+    }))
+}
+
+/// Creates a helpline (admins only).
+#[utoipa::path(tag = "helplines", request_body = HelplineSettings, security(("bearer" = [])),
+    responses((status = 201, body = HelplineView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[post("/helplines")]
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: ValidJson<HelplineSettings>,
+) -> Result<HttpResponse, ApiError> {
+    require(who.is_admin(), "only an admin may create helplines")?;
+    body.0.validate()?;
+    let row = helplines::create(&state.db, &body.0).await?;
+    Ok(HttpResponse::Created().json(view(row)?))
+}
+
+/// One helpline.
+#[utoipa::path(tag = "helplines", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 200, body = HelplineView), (status = 404, body = ErrorBody)))]
+#[get("/helplines/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    let row = visible_helpline(&state, &who, *id).await?;
+    Ok(HttpResponse::Ok().json(view(row)?))
+}
+
+/// Replaces a helpline's settings.
+#[utoipa::path(tag = "helplines", params(("id" = i32, Path)), request_body = HelplineSettings, security(("bearer" = [])),
+    responses((status = 200, body = HelplineView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[put("/helplines/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+    body: ValidJson<HelplineSettings>,
+) -> Result<HttpResponse, ApiError> {
+    let existing = managed_helpline(&state, &who, *id).await?;
+    body.0.validate()?;
+    let row = helplines::update(&state.db, existing, &body.0).await?;
+    Ok(HttpResponse::Ok().json(view(row)?))
+}
+
+/// Deletes a helpline with its numbers, topics and on-call rota (admins only).
+#[utoipa::path(tag = "helplines", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[delete("/helplines/{id}")]
+pub async fn delete(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    visible_helpline(&state, &who, *id).await?;
+    require(who.is_admin(), "only an admin may delete helplines")?;
+    helplines::delete(&state.db, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

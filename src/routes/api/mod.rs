@@ -1,0 +1,140 @@
+//! The admin and rota API under `/api/v1`: JSON, bearer tokens, one file per resource.
+//! Records a caller may not see answer 404 (their existence is not revealed); actions on
+//! records they may see but not change answer 403.
+
+pub mod conflicts;
+pub mod exceptions;
+pub mod helplines;
+pub mod me;
+pub mod numbers;
+pub mod on_call;
+pub mod rota;
+pub mod shifts;
+pub mod signoffs;
+pub mod topics;
+pub mod users;
+pub mod volunteers;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::domain::access::Principal;
+use crate::domain::validate::FieldError;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::storage::entities::{helpline, volunteer};
+use crate::storage::{self, users as user_storage};
+
+/// Registers every `/api/v1` handler.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(me::me)
+        .service(helplines::list)
+        .service(helplines::create)
+        .service(helplines::get)
+        .service(helplines::update)
+        .service(helplines::delete)
+        .service(numbers::list)
+        .service(numbers::add)
+        .service(numbers::remove)
+        .service(topics::list)
+        .service(topics::create)
+        .service(topics::update)
+        .service(topics::delete)
+        .service(rota::on_shift)
+        .service(rota::coverage)
+        .service(on_call::list)
+        .service(on_call::create)
+        .service(on_call::delete)
+        .service(volunteers::list)
+        .service(volunteers::create)
+        .service(volunteers::get)
+        .service(volunteers::update)
+        .service(volunteers::delete)
+        .service(signoffs::list)
+        .service(signoffs::sign_off)
+        .service(signoffs::revoke)
+        .service(shifts::list)
+        .service(shifts::create)
+        .service(shifts::update)
+        .service(shifts::delete)
+        .service(exceptions::list)
+        .service(exceptions::create)
+        .service(exceptions::delete)
+        .service(conflicts::list)
+        .service(conflicts::create)
+        .service(conflicts::delete)
+        .service(users::list)
+        .service(users::create)
+        .service(users::get)
+        .service(users::delete)
+        .service(users::issue_token);
+}
+
+impl From<FieldError> for ApiError {
+    fn from(err: FieldError) -> Self {
+        ApiError::InvalidField {
+            field: err.field,
+            message: err.message,
+        }
+    }
+}
+
+/// `Ok` when `allowed`, else 403 with `message`.
+pub fn require(allowed: bool, message: &str) -> Result<(), ApiError> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(message))
+    }
+}
+
+/// A helpline the caller may see, or 404.
+pub async fn visible_helpline(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+) -> Result<helpline::Model, ApiError> {
+    storage::helplines::get(&state.db, &who.scope(), id)
+        .await?
+        .ok_or(ApiError::NotFound("helpline"))
+}
+
+/// A helpline the caller manages: 404 if they cannot see it, 403 if they only see it.
+pub async fn managed_helpline(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+) -> Result<helpline::Model, ApiError> {
+    let found = visible_helpline(state, who, id).await?;
+    require(
+        who.manages_helpline(id),
+        "only an admin or a supervisor of this helpline may change it",
+    )?;
+    Ok(found)
+}
+
+/// A volunteer the caller may see, with the helplines they serve; or 404.
+pub async fn visible_volunteer(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+) -> Result<(volunteer::Model, Vec<i32>), ApiError> {
+    let found = storage::volunteers::get(&state.db, &who.scope(), id)
+        .await?
+        .ok_or(ApiError::NotFound("volunteer"))?;
+    let serves = user_storage::served_helplines(&state.db, id).await?;
+    Ok((found, serves))
+}
+
+/// A volunteer whose rota (shifts, leave, conflicts) the caller may edit.
+pub async fn rota_editable_volunteer(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+) -> Result<volunteer::Model, ApiError> {
+    let (found, serves) = visible_volunteer(state, who, id).await?;
+    require(
+        who.edits_rota_of(id, &serves),
+        "only the volunteer or their supervisor may change this rota",
+    )?;
+    Ok(found)
+}

@@ -1,0 +1,90 @@
+//! `/helplines/{id}/numbers`: the numbers callers dial. Admins add and remove them.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{require, visible_helpline};
+use crate::domain::access::Principal;
+use crate::domain::phone::E164;
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::extract::ValidJson;
+use crate::state::AppState;
+use crate::storage::entities::helpline_number;
+use crate::storage::helplines;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNumber {
+    #[schema(value_type = String, example = "+12025550143")]
+    pub number: E164,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NumberView {
+    pub id: i32,
+    pub number: String,
+    pub created_at: DateTime<Utc>,
+}
+
+fn view(row: helpline_number::Model) -> NumberView {
+    NumberView {
+        id: row.id,
+        number: row.number,
+        created_at: row.created_at,
+    }
+}
+
+/// A helpline's numbers.
+#[utoipa::path(tag = "helplines", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<NumberView>), (status = 404, body = ErrorBody)))]
+#[get("/helplines/{id}/numbers")]
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    visible_helpline(&state, &who, *id).await?;
+    let rows = helplines::numbers(&state.db, *id).await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(view).collect::<Vec<_>>()))
+}
+
+/// Adds a number (admins only); a number belongs to one helpline.
+#[utoipa::path(tag = "helplines", params(("id" = i32, Path)), request_body = NewNumber, security(("bearer" = [])),
+    responses((status = 201, body = NumberView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[post("/helplines/{id}/numbers")]
+pub async fn add(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+    body: ValidJson<NewNumber>,
+) -> Result<HttpResponse, ApiError> {
+    visible_helpline(&state, &who, *id).await?;
+    require(
+        who.is_admin(),
+        "only an admin may change a helpline's numbers",
+    )?;
+    let row = helplines::add_number(&state.db, *id, &body.0.number).await?;
+    Ok(HttpResponse::Created().json(view(row)))
+}
+
+/// Removes a number (admins only).
+#[utoipa::path(tag = "helplines", params(("id" = i32, Path), ("number_id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+#[delete("/helplines/{id}/numbers/{number_id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(i32, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, number_id) = path.into_inner();
+    visible_helpline(&state, &who, id).await?;
+    require(
+        who.is_admin(),
+        "only an admin may change a helpline's numbers",
+    )?;
+    if !helplines::remove_number(&state.db, id, number_id).await? {
+        return Err(ApiError::NotFound("number"));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

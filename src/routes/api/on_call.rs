@@ -1,0 +1,113 @@
+//! `/helplines/{id}/on-call`: supervisors' weekly on-call shifts for a helpline, on the
+//! supervisor's own wall clock (their user record's time zone).
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use serde::{Deserialize, Serialize};
+
+use super::shifts::ShiftInput;
+use super::{managed_helpline, visible_helpline};
+use crate::domain::access::Principal;
+use crate::domain::rota::ShiftChannels;
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::extract::ValidJson;
+use crate::state::AppState;
+use crate::storage::entities::on_call_shift;
+use crate::storage::{rota, users};
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOnCallShift {
+    /// A supervisor of this helpline with a phone and time zone on their user record.
+    pub user_id: i32,
+    #[serde(flatten)]
+    pub shift: ShiftInput,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OnCallShiftView {
+    pub id: i32,
+    pub helpline_id: i32,
+    pub user_id: i32,
+    #[serde(flatten)]
+    pub shift: ShiftInput,
+}
+
+fn view(row: on_call_shift::Model) -> Result<OnCallShiftView, ApiError> {
+    let s = rota::on_call_shift_of(&row)?;
+    Ok(OnCallShiftView {
+        id: row.id,
+        helpline_id: row.helpline_id,
+        user_id: row.user_id,
+        shift: ShiftInput {
+            weekday: s.weekday(),
+            start: s.start(),
+            end: s.end(),
+            channels: ShiftChannels::Both,
+            valid_from: s.valid_from(),
+            valid_until: s.valid_until(),
+        },
+    })
+}
+
+/// The helpline's on-call rota.
+#[utoipa::path(tag = "rota", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<OnCallShiftView>), (status = 404, body = ErrorBody)))]
+#[get("/helplines/{id}/on-call")]
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    visible_helpline(&state, &who, *id).await?;
+    let rows = rota::on_call_shifts(&state.db, *id).await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(view).collect::<Result<Vec<_>, _>>()?))
+}
+
+/// Puts a supervisor on call for a weekly shift.
+#[utoipa::path(tag = "rota", params(("id" = i32, Path)), request_body = NewOnCallShift, security(("bearer" = [])),
+    responses((status = 201, body = OnCallShiftView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[post("/helplines/{id}/on-call")]
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+    body: ValidJson<NewOnCallShift>,
+) -> Result<HttpResponse, ApiError> {
+    managed_helpline(&state, &who, *id).await?;
+    let NewOnCallShift { user_id, shift } = body.0;
+    if !users::is_supervisor_of(&state.db, user_id, *id).await? {
+        return Err(ApiError::field(
+            "user_id",
+            format!("user {user_id} is not a supervisor of this helpline"),
+        ));
+    }
+    let supervisor = users::get(&state.db, user_id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    if supervisor.phone.is_none() || supervisor.time_zone.is_none() {
+        return Err(ApiError::field(
+            "user_id",
+            "the supervisor needs a phone and time zone to be on call",
+        ));
+    }
+    let shift = shift.into_shift()?;
+    let row = rota::create_on_call_shift(&state.db, *id, user_id, &shift).await?;
+    Ok(HttpResponse::Created().json(view(row)?))
+}
+
+/// Removes an on-call shift.
+#[utoipa::path(tag = "rota", params(("id" = i32, Path), ("on_call_id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+#[delete("/helplines/{id}/on-call/{on_call_id}")]
+pub async fn delete(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(i32, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, on_call_id) = path.into_inner();
+    managed_helpline(&state, &who, id).await?;
+    if !rota::delete_on_call_shift(&state.db, id, on_call_id).await? {
+        return Err(ApiError::NotFound("on-call shift"));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

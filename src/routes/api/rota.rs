@@ -1,0 +1,228 @@
+//! Rota questions for coordinators: who is on shift at an instant, and where the gaps
+//! are in a period (overall and per topic). Admins and the helpline's supervisors only.
+
+use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::managed_helpline;
+use crate::domain::access::Principal;
+use crate::domain::coverage::{CoverageMember, gaps};
+use crate::domain::rota::{Channel, Interval};
+use crate::domain::volunteer::NotTakingContacts;
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::extract::ValidQuery;
+use crate::state::AppState;
+use crate::storage::{helplines, rota, users};
+
+/// The longest period a coverage question may span.
+pub const MAX_COVERAGE_DAYS: i64 = 62;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OnShiftQuery {
+    /// RFC 3339 instant (default now). Encode `+` as `%2B` in a query string.
+    pub at: Option<DateTime<Utc>>,
+    /// Only shifts covering this channel (default any).
+    pub channel: Option<Channel>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OnShiftVolunteer {
+    pub volunteer_id: i32,
+    pub name: String,
+    pub time_zone: String,
+    /// The instant on the volunteer's own clock, with its UTC offset.
+    pub local_time: String,
+    /// Whether they would be offered contacts (trained, refresher current, not paused).
+    pub takes_contacts: bool,
+    /// Why not, when `takes_contacts` is false.
+    pub not_taking_contacts: Option<NotTakingContacts>,
+    /// Topics they are signed off as ready for.
+    pub ready_topics: Vec<i32>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OnCallSupervisor {
+    pub user_id: i32,
+    pub name: String,
+    pub local_time: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OnShiftView {
+    pub at: DateTime<Utc>,
+    pub channel: Option<Channel>,
+    pub volunteers: Vec<OnShiftVolunteer>,
+    pub on_call: Vec<OnCallSupervisor>,
+}
+
+/// Who is on shift for a helpline at an instant, each with their local time.
+#[utoipa::path(tag = "rota", params(("id" = i32, Path), OnShiftQuery), security(("bearer" = [])),
+    responses((status = 200, body = OnShiftView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[get("/helplines/{id}/on-shift")]
+pub async fn on_shift(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+    query: ValidQuery<OnShiftQuery>,
+) -> Result<HttpResponse, ApiError> {
+    managed_helpline(&state, &who, *id).await?;
+    let at = query.0.at.unwrap_or_else(Utc::now);
+    let channel = query.0.channel;
+    let members = rota::helpline_members(&state.db, *id).await?;
+    let volunteers = members
+        .into_iter()
+        .filter(|m| m.rota.is_on_shift(at, channel))
+        .map(|m| {
+            let readiness = m.profile.readiness().check(at, channel);
+            OnShiftVolunteer {
+                volunteer_id: m.volunteer_id,
+                name: m.profile.name,
+                time_zone: m.profile.time_zone.to_string(),
+                local_time: local_time(at, m.rota.time_zone),
+                takes_contacts: readiness.is_ok(),
+                not_taking_contacts: readiness.err(),
+                ready_topics: m.ready_topics,
+            }
+        })
+        .collect();
+    let on_call = on_call_at(&state, *id, at).await?;
+    Ok(HttpResponse::Ok().json(OnShiftView {
+        at,
+        channel,
+        volunteers,
+        on_call,
+    }))
+}
+
+fn local_time(at: DateTime<Utc>, zone: crate::domain::timezone::TimeZone) -> String {
+    at.with_timezone(&zone.tz())
+        .to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
+/// The supervisors on call for a helpline at an instant.
+async fn on_call_at(
+    state: &AppState,
+    helpline_id: i32,
+    at: DateTime<Utc>,
+) -> Result<Vec<OnCallSupervisor>, ApiError> {
+    let mut found = Vec::new();
+    for row in rota::on_call_shifts(&state.db, helpline_id).await? {
+        let Some(user) = users::get(&state.db, row.user_id).await? else {
+            continue;
+        };
+        let Some(zone) = user
+            .time_zone
+            .as_deref()
+            .and_then(|z| crate::domain::timezone::TimeZone::parse(z).ok())
+        else {
+            continue;
+        };
+        let mut person = crate::domain::rota::Rota::new(zone);
+        person.shifts.push(rota::on_call_shift_of(&row)?);
+        if person.is_on_shift(at, None)
+            && !found
+                .iter()
+                .any(|s: &OnCallSupervisor| s.user_id == user.id)
+        {
+            found.push(OnCallSupervisor {
+                user_id: user.id,
+                name: user.name,
+                local_time: Some(local_time(at, zone)),
+            });
+        }
+    }
+    Ok(found)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CoverageQuery {
+    /// Start of the period (RFC 3339).
+    pub from: DateTime<Utc>,
+    /// End of the period (RFC 3339), at most 62 days after `from`.
+    pub to: DateTime<Utc>,
+    pub channel: Option<Channel>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TopicCoverage {
+    pub topic_id: i32,
+    pub key: String,
+    pub label: String,
+    /// Stretches with nobody signed off for this topic on shift.
+    pub gaps: Vec<Interval>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CoverageView {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub channel: Option<Channel>,
+    /// Stretches with nobody who takes contacts on shift.
+    pub gaps: Vec<Interval>,
+    pub topics: Vec<TopicCoverage>,
+}
+
+/// Rota gaps in a period: when nobody who takes contacts (trained, refresher current,
+/// active, trained for the channel) is on shift, overall and per topic.
+#[utoipa::path(tag = "rota", params(("id" = i32, Path), CoverageQuery), security(("bearer" = [])),
+    responses((status = 200, body = CoverageView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[get("/helplines/{id}/coverage")]
+pub async fn coverage(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+    query: ValidQuery<CoverageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    managed_helpline(&state, &who, *id).await?;
+    let CoverageQuery { from, to, channel } = query.0;
+    let span = Interval::new(from, to).map_err(|e| ApiError::field("to", e))?;
+    if span.duration() > Duration::days(MAX_COVERAGE_DAYS) {
+        return Err(ApiError::field(
+            "to",
+            format!("the period may span at most {MAX_COVERAGE_DAYS} days"),
+        ));
+    }
+    let members = rota::helpline_members(&state.db, *id).await?;
+    // Someone who never takes contacts in the period (in training, paused, untrained for
+    // the channel) does not count; someone whose refresher falls due counts until then.
+    let counted: Vec<(&rota::RotaMember, CoverageMember<'_>)> = members
+        .iter()
+        .filter_map(|m| {
+            let readiness = m.profile.readiness();
+            readiness.check(from, channel).is_ok().then(|| {
+                (
+                    m,
+                    CoverageMember {
+                        rota: &m.rota,
+                        takes_contacts_until: readiness.refresher_overdue_from(),
+                    },
+                )
+            })
+        })
+        .collect();
+    let everyone: Vec<CoverageMember<'_>> = counted.iter().map(|(_, c)| c.clone()).collect();
+    let mut topics = Vec::new();
+    for topic in helplines::topics(&state.db, *id).await? {
+        let ready: Vec<CoverageMember<'_>> = counted
+            .iter()
+            .filter(|(m, _)| m.ready_topics.contains(&topic.id))
+            .map(|(_, c)| c.clone())
+            .collect();
+        topics.push(TopicCoverage {
+            topic_id: topic.id,
+            key: topic.key,
+            label: topic.label,
+            gaps: gaps(span, &ready, channel),
+        });
+    }
+    Ok(HttpResponse::Ok().json(CoverageView {
+        from,
+        to,
+        channel,
+        gaps: gaps(span, &everyone, channel),
+        topics,
+    }))
+}

@@ -1,0 +1,105 @@
+//! `/helplines/{id}/topics`: the shared experiences a helpline offers.
+
+use actix_web::{HttpResponse, delete, get, post, put, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{managed_helpline, visible_helpline};
+use crate::domain::access::Principal;
+use crate::domain::helpline::TopicSettings;
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::extract::ValidJson;
+use crate::state::AppState;
+use crate::storage::entities::topic;
+use crate::storage::helplines;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TopicView {
+    pub id: i32,
+    pub helpline_id: i32,
+    #[serde(flatten)]
+    pub settings: TopicSettings,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn view(row: topic::Model) -> TopicView {
+    TopicView {
+        id: row.id,
+        helpline_id: row.helpline_id,
+        settings: TopicSettings {
+            key: row.key,
+            label: row.label,
+            digit: row.digit,
+            strict: row.strict,
+        },
+        created_at: row.created_at,
+    }
+}
+
+/// A helpline's topics.
+#[utoipa::path(tag = "topics", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<TopicView>), (status = 404, body = ErrorBody)))]
+#[get("/helplines/{id}/topics")]
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    visible_helpline(&state, &who, *id).await?;
+    let rows = helplines::topics(&state.db, *id).await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(view).collect::<Vec<_>>()))
+}
+
+/// Adds a topic; keys and keypad digits are unique within a helpline.
+#[utoipa::path(tag = "topics", params(("id" = i32, Path)), request_body = TopicSettings, security(("bearer" = [])),
+    responses((status = 201, body = TopicView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[post("/helplines/{id}/topics")]
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+    body: ValidJson<TopicSettings>,
+) -> Result<HttpResponse, ApiError> {
+    managed_helpline(&state, &who, *id).await?;
+    body.0.validate()?;
+    let row = helplines::create_topic(&state.db, *id, &body.0).await?;
+    Ok(HttpResponse::Created().json(view(row)))
+}
+
+/// Replaces a topic.
+#[utoipa::path(tag = "topics", params(("id" = i32, Path), ("topic_id" = i32, Path)), request_body = TopicSettings,
+    security(("bearer" = [])),
+    responses((status = 200, body = TopicView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[put("/helplines/{id}/topics/{topic_id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(i32, i32)>,
+    body: ValidJson<TopicSettings>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, topic_id) = path.into_inner();
+    managed_helpline(&state, &who, id).await?;
+    body.0.validate()?;
+    let existing = helplines::topic(&state.db, id, topic_id)
+        .await?
+        .ok_or(ApiError::NotFound("topic"))?;
+    let row = helplines::update_topic(&state.db, existing, &body.0).await?;
+    Ok(HttpResponse::Ok().json(view(row)))
+}
+
+/// Deletes a topic and the sign-offs for it.
+#[utoipa::path(tag = "topics", params(("id" = i32, Path), ("topic_id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+#[delete("/helplines/{id}/topics/{topic_id}")]
+pub async fn delete(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(i32, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, topic_id) = path.into_inner();
+    managed_helpline(&state, &who, id).await?;
+    if !helplines::delete_topic(&state.db, id, topic_id).await? {
+        return Err(ApiError::NotFound("topic"));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,187 @@
+//! `/users`: accounts and their API tokens (admins only). A token is shown once, when
+//! issued; only its hash is kept.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use super::{require, visible_helpline};
+use crate::domain::access::{Principal, Role, check_new_user};
+use crate::domain::phone::E164;
+use crate::domain::timezone::TimeZone;
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::extract::{ValidJson, ValidQuery};
+use crate::state::AppState;
+use crate::storage::entities::user;
+use crate::storage::users::{self, NewUser};
+use crate::storage::{Page, PageRequest, volunteers};
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserInput {
+    pub name: String,
+    pub role: Role,
+    /// Required for volunteers: their volunteer record.
+    pub volunteer_id: Option<i32>,
+    /// A supervisor's phone, for the on-call rota.
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<E164>,
+    /// A supervisor's time zone, for the on-call rota.
+    #[schema(value_type = Option<String>)]
+    pub time_zone: Option<TimeZone>,
+    /// Required for supervisors: the helplines they are scoped to.
+    #[serde(default)]
+    pub helplines: Vec<i32>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    pub id: i32,
+    pub name: String,
+    pub role: String,
+    pub volunteer_id: Option<i32>,
+    pub phone: Option<String>,
+    pub time_zone: Option<String>,
+    pub helplines: Vec<i32>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IssuedToken {
+    /// The bearer token. It is shown only now: store it safely.
+    pub token: String,
+}
+
+async fn view(state: &AppState, row: user::Model) -> Result<UserView, ApiError> {
+    let helplines = users::user_helplines(&state.db, row.id).await?;
+    Ok(UserView {
+        id: row.id,
+        name: row.name,
+        role: row.role,
+        volunteer_id: row.volunteer_id,
+        phone: row.phone,
+        time_zone: row.time_zone,
+        helplines,
+        created_at: row.created_at,
+    })
+}
+
+/// All users (admins only).
+#[utoipa::path(tag = "access", params(PageRequest), security(("bearer" = [])),
+    responses((status = 200, body = Page<UserView>), (status = 403, body = ErrorBody)))]
+#[get("/users")]
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Principal,
+    page: ValidQuery<PageRequest>,
+) -> Result<HttpResponse, ApiError> {
+    require(who.is_admin(), "only an admin may manage users")?;
+    let rows = users::list(&state.db, page.0).await?;
+    let page = Page::from_rows(rows, page.0, |r| r.id, |r| r);
+    let mut items = Vec::with_capacity(page.items.len());
+    for row in page.items {
+        items.push(view(&state, row).await?);
+    }
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_after: page.next_after,
+    }))
+}
+
+/// Creates a user (admins only). Issue a token separately.
+#[utoipa::path(tag = "access", request_body = UserInput, security(("bearer" = [])),
+    responses((status = 201, body = UserView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[post("/users")]
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: ValidJson<UserInput>,
+) -> Result<HttpResponse, ApiError> {
+    require(who.is_admin(), "only an admin may manage users")?;
+    let input = body.0;
+    crate::domain::validate::text("name", &input.name, 200)?;
+    check_new_user(input.role, input.volunteer_id, &input.helplines)?;
+    if let Some(volunteer_id) = input.volunteer_id
+        && volunteers::get(&state.db, &who.scope(), volunteer_id)
+            .await?
+            .is_none()
+    {
+        return Err(ApiError::field(
+            "volunteer_id",
+            format!("no volunteer {volunteer_id}"),
+        ));
+    }
+    for (i, id) in input.helplines.iter().enumerate() {
+        if visible_helpline(&state, &who, *id).await.is_err() {
+            return Err(ApiError::field(
+                format!("helplines[{i}]"),
+                format!("no helpline {id}"),
+            ));
+        }
+    }
+    let row = users::create(
+        &state.db,
+        NewUser {
+            name: input.name.trim().to_owned(),
+            role: input.role,
+            volunteer_id: input.volunteer_id,
+            phone: input.phone.map(String::from),
+            time_zone: input.time_zone.map(String::from),
+            helplines: input.helplines,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(view(&state, row).await?))
+}
+
+/// One user (admins only).
+#[utoipa::path(tag = "access", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 404, body = ErrorBody)))]
+#[get("/users/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    require(who.is_admin(), "only an admin may manage users")?;
+    let row = users::get(&state.db, *id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    Ok(HttpResponse::Ok().json(view(&state, row).await?))
+}
+
+/// Removes a user and revokes their tokens (admins only).
+#[utoipa::path(tag = "access", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+#[delete("/users/{id}")]
+pub async fn delete(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    require(who.is_admin(), "only an admin may manage users")?;
+    if !users::delete(&state.db, *id).await? {
+        return Err(ApiError::NotFound("user"));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Issues a new API token for a user (admins only); it is shown only in this response.
+#[utoipa::path(tag = "access", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 201, body = IssuedToken), (status = 404, body = ErrorBody)))]
+#[post("/users/{id}/tokens")]
+pub async fn issue_token(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    require(who.is_admin(), "only an admin may manage users")?;
+    users::get(&state.db, *id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    let token = users::issue_token(&state.db, *id).await?;
+    Ok(HttpResponse::Created().json(IssuedToken {
+        token: token.expose_secret().to_owned(),
+    }))
+}

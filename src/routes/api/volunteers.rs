@@ -1,0 +1,328 @@
+//! `/volunteers`: peer supporters' profiles. Admins and supervisors of a helpline the
+//! volunteer serves manage everything; a volunteer edits only their own name, phone,
+//! time zone, languages and pause state.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{require, visible_helpline, visible_volunteer};
+use crate::domain::access::Principal;
+use crate::domain::phone::E164;
+use crate::domain::timezone::TimeZone;
+use crate::domain::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::extract::{ValidJson, ValidQuery};
+use crate::state::AppState;
+use crate::storage::entities::volunteer;
+use crate::storage::{Page, PageRequest, users, volunteers};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VolunteerView {
+    pub id: i32,
+    pub name: String,
+    pub phone: String,
+    pub time_zone: String,
+    pub languages: Vec<String>,
+    pub training_status: TrainingStatus,
+    pub training_completed_on: Option<NaiveDate>,
+    pub refresher_due_on: Option<NaiveDate>,
+    pub trained_voice: bool,
+    pub trained_sms: bool,
+    /// False while the volunteer has paused themself.
+    pub active: bool,
+    pub limits: WellbeingLimits,
+    /// Helplines this volunteer serves.
+    pub helplines: Vec<i32>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn view(row: volunteer::Model, helplines: Vec<i32>) -> Result<VolunteerView, ApiError> {
+    let p = volunteers::profile_of(&row)?;
+    Ok(VolunteerView {
+        id: row.id,
+        name: p.name,
+        phone: p.phone.to_string(),
+        time_zone: p.time_zone.to_string(),
+        languages: p.languages,
+        training_status: p.training_status,
+        training_completed_on: p.training_completed_on,
+        refresher_due_on: p.refresher_due_on,
+        trained_voice: p.trained_voice,
+        trained_sms: p.trained_sms,
+        active: p.active,
+        limits: p.limits,
+        helplines,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVolunteer {
+    pub name: String,
+    #[schema(value_type = String, example = "+12025550143")]
+    pub phone: E164,
+    #[schema(value_type = String, example = "America/New_York")]
+    pub time_zone: TimeZone,
+    pub languages: Vec<String>,
+    #[serde(default = "in_training")]
+    pub training_status: TrainingStatus,
+    pub training_completed_on: Option<NaiveDate>,
+    pub refresher_due_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub trained_voice: bool,
+    #[serde(default)]
+    pub trained_sms: bool,
+    #[serde(default)]
+    pub limits: Option<WellbeingLimits>,
+    /// Helplines the volunteer serves (at least one).
+    pub helplines: Vec<i32>,
+}
+
+fn in_training() -> TrainingStatus {
+    TrainingStatus::InTraining
+}
+
+/// Changes to a volunteer; absent fields stay as they are.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VolunteerChanges {
+    pub name: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<E164>,
+    #[schema(value_type = Option<String>)]
+    pub time_zone: Option<TimeZone>,
+    pub languages: Option<Vec<String>>,
+    /// False pauses the volunteer: they get no contacts until they resume.
+    pub active: Option<bool>,
+    pub training_status: Option<TrainingStatus>,
+    pub training_completed_on: Option<NaiveDate>,
+    pub refresher_due_on: Option<NaiveDate>,
+    pub trained_voice: Option<bool>,
+    pub trained_sms: Option<bool>,
+    pub limits: Option<WellbeingLimits>,
+    pub helplines: Option<Vec<i32>>,
+}
+
+impl VolunteerChanges {
+    /// The first field in these changes that only a supervisor or admin may set.
+    fn supervisor_only_field(&self) -> Option<&'static str> {
+        [
+            ("training_status", self.training_status.is_some()),
+            (
+                "training_completed_on",
+                self.training_completed_on.is_some(),
+            ),
+            ("refresher_due_on", self.refresher_due_on.is_some()),
+            ("trained_voice", self.trained_voice.is_some()),
+            ("trained_sms", self.trained_sms.is_some()),
+            ("limits", self.limits.is_some()),
+            ("helplines", self.helplines.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(name, set)| set.then_some(name))
+    }
+
+    fn apply(self, p: &mut VolunteerProfile) {
+        let VolunteerChanges {
+            name,
+            phone,
+            time_zone,
+            languages,
+            active,
+            training_status,
+            training_completed_on,
+            refresher_due_on,
+            trained_voice,
+            trained_sms,
+            limits,
+            helplines: _,
+        } = self;
+        p.name = name.unwrap_or(std::mem::take(&mut p.name));
+        p.phone = phone.unwrap_or(p.phone.clone());
+        p.time_zone = time_zone.unwrap_or(p.time_zone);
+        p.languages = languages.unwrap_or(std::mem::take(&mut p.languages));
+        p.active = active.unwrap_or(p.active);
+        p.training_status = training_status.unwrap_or(p.training_status);
+        p.training_completed_on = training_completed_on.or(p.training_completed_on);
+        p.refresher_due_on = refresher_due_on.or(p.refresher_due_on);
+        p.trained_voice = trained_voice.unwrap_or(p.trained_voice);
+        p.trained_sms = trained_sms.unwrap_or(p.trained_sms);
+        p.limits = limits.unwrap_or(p.limits);
+    }
+}
+
+/// Checks that every helpline in `wanted` exists for the caller, and that the caller may
+/// add or remove each one that changes relative to `current`.
+async fn check_helplines(
+    state: &AppState,
+    who: &Principal,
+    wanted: &[i32],
+    current: &[i32],
+) -> Result<(), ApiError> {
+    if wanted.is_empty() {
+        return Err(ApiError::field(
+            "helplines",
+            "must name at least one helpline",
+        ));
+    }
+    for (i, id) in wanted.iter().enumerate() {
+        if visible_helpline(state, who, *id).await.is_err() {
+            return Err(ApiError::field(
+                format!("helplines[{i}]"),
+                format!("no helpline {id}"),
+            ));
+        }
+    }
+    let changed = wanted
+        .iter()
+        .filter(|h| !current.contains(h))
+        .chain(current.iter().filter(|h| !wanted.contains(h)));
+    for id in changed {
+        require(
+            who.manages_helpline(*id),
+            &format!("you may not change membership of helpline {id}"),
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VolunteerFilter {
+    /// Only volunteers serving this helpline.
+    pub helpline: Option<i32>,
+    pub limit: Option<u64>,
+    pub after: Option<i32>,
+}
+
+/// Volunteers the caller may see: all (admin), those serving the supervisor's helplines,
+/// or only themself (volunteer).
+#[utoipa::path(tag = "volunteers", params(VolunteerFilter), security(("bearer" = [])),
+    responses((status = 200, body = Page<VolunteerView>)))]
+#[get("/volunteers")]
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Principal,
+    filter: ValidQuery<VolunteerFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let page = PageRequest {
+        limit: filter.0.limit,
+        after: filter.0.after,
+    };
+    let rows = volunteers::list(&state.db, &who.scope(), filter.0.helpline, page).await?;
+    let page = Page::from_rows(rows, page, |r| r.id, |r| r);
+    let mut items = Vec::with_capacity(page.items.len());
+    for row in page.items {
+        let serves = users::served_helplines(&state.db, row.id).await?;
+        items.push(view(row, serves)?);
+    }
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_after: page.next_after,
+    }))
+}
+
+/// Adds a volunteer (admins, or supervisors for their own helplines).
+#[utoipa::path(tag = "volunteers", request_body = NewVolunteer, security(("bearer" = [])),
+    responses((status = 201, body = VolunteerView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[post("/volunteers")]
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: ValidJson<NewVolunteer>,
+) -> Result<HttpResponse, ApiError> {
+    require(
+        who.manages_volunteer(&body.0.helplines),
+        "only an admin or supervisor may add volunteers",
+    )?;
+    let new = body.0;
+    let profile = VolunteerProfile {
+        name: new.name,
+        phone: new.phone,
+        time_zone: new.time_zone,
+        languages: new.languages,
+        training_status: new.training_status,
+        training_completed_on: new.training_completed_on,
+        refresher_due_on: new.refresher_due_on,
+        trained_voice: new.trained_voice,
+        trained_sms: new.trained_sms,
+        active: true,
+        limits: new.limits.unwrap_or_default(),
+    };
+    profile.validate()?;
+    check_helplines(&state, &who, &new.helplines, &[]).await?;
+    let row = volunteers::create(&state.db, &profile, &new.helplines).await?;
+    let serves = users::served_helplines(&state.db, row.id).await?;
+    Ok(HttpResponse::Created().json(view(row, serves)?))
+}
+
+/// One volunteer.
+#[utoipa::path(tag = "volunteers", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 200, body = VolunteerView), (status = 404, body = ErrorBody)))]
+#[get("/volunteers/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    let (row, serves) = visible_volunteer(&state, &who, *id).await?;
+    Ok(HttpResponse::Ok().json(view(row, serves)?))
+}
+
+/// Changes a volunteer. A volunteer may change only their own name, phone, time zone,
+/// languages and `active` (pause); the rest is for their supervisors.
+#[utoipa::path(tag = "volunteers", params(("id" = i32, Path)), request_body = VolunteerChanges, security(("bearer" = [])),
+    responses((status = 200, body = VolunteerView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[patch("/volunteers/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+    body: ValidJson<VolunteerChanges>,
+) -> Result<HttpResponse, ApiError> {
+    let (existing, serves) = visible_volunteer(&state, &who, *id).await?;
+    let changes = body.0;
+    if !who.manages_volunteer(&serves) {
+        require(
+            who.is_volunteer(*id),
+            "only the volunteer or their supervisor may change this profile",
+        )?;
+        if let Some(field) = changes.supervisor_only_field() {
+            return Err(ApiError::forbidden(format!(
+                "{field} can only be changed by a supervisor or admin"
+            )));
+        }
+    }
+    if let Some(wanted) = &changes.helplines {
+        check_helplines(&state, &who, wanted, &serves).await?;
+    }
+    let helplines = changes.helplines.clone();
+    let mut profile = volunteers::profile_of(&existing)?;
+    changes.apply(&mut profile);
+    profile.validate()?;
+    let row = volunteers::update(&state.db, existing, &profile, helplines.as_deref()).await?;
+    let serves = users::served_helplines(&state.db, row.id).await?;
+    Ok(HttpResponse::Ok().json(view(row, serves)?))
+}
+
+/// Removes a volunteer with their rota, sign-offs and conflicts.
+#[utoipa::path(tag = "volunteers", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[delete("/volunteers/{id}")]
+pub async fn delete(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, serves) = visible_volunteer(&state, &who, *id).await?;
+    require(
+        who.manages_volunteer(&serves),
+        "only an admin or their supervisor may remove a volunteer",
+    )?;
+    volunteers::delete(&state.db, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

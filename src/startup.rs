@@ -1,0 +1,118 @@
+//! Builds the application: database, migrations, secret key, routes and middleware, bound
+//! to a listener (port 0 in tests).
+
+use std::net::TcpListener;
+
+use actix_web::{App, HttpResponse, dev::Server, middleware, web};
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use secrecy::{ExposeSecret, SecretString};
+use utoipa_actix_web::AppExt;
+
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::routes::extract::MAX_JSON_BODY;
+use crate::secrets::{NumberHasher, generate_secret_key};
+use crate::state::AppState;
+use crate::{openapi, storage};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects, migrates, resolves the secret key and binds `settings.listen`.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.listen)
+            .with_context(|| format!("binding {}", settings.listen))?;
+        Self::build_with_listener(settings, listener).await
+    }
+
+    pub async fn build_with_listener(
+        settings: Settings,
+        listener: TcpListener,
+    ) -> anyhow::Result<Self> {
+        let db = prepare_database(&settings).await?;
+        let key = resolve_secret_key(&db, &settings).await?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            db,
+            settings,
+            numbers: NumberHasher::new(key),
+        });
+        let openapi_json = web::Data::new(openapi::document_json());
+        let server = actix_web::HttpServer::new(move || {
+            let (app, _) = openapi::documented_routes(
+                App::new()
+                    .app_data(state.clone())
+                    .app_data(openapi_json.clone())
+                    .app_data(web::PayloadConfig::new(MAX_JSON_BODY))
+                    .wrap(middleware::Logger::new("%r %s %Dms"))
+                    .into_utoipa_app(),
+            )
+            .split_for_parts();
+            app.route("/api/openapi.json", web::get().to(serve_openapi))
+                .default_service(web::to(no_route))
+        })
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Connects and applies pending migrations.
+pub async fn prepare_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let db = storage::connect(settings.database_url.expose_secret())
+        .await
+        .context("DATABASE_URL: cannot connect to the database")?;
+    storage::migrate(&db)
+        .await
+        .context("running database migrations")?;
+    Ok(db)
+}
+
+/// `PEERLINE_SECRET_KEY` if set; otherwise the key stored in the database, generated on
+/// first start. Every instance on one database shares it.
+pub async fn resolve_secret_key(
+    db: &DatabaseConnection,
+    settings: &Settings,
+) -> anyhow::Result<SecretString> {
+    if let Some(key) = &settings.secret_key {
+        return Ok(key.clone());
+    }
+    let (key, created) = storage::secrets::get_or_create(db, storage::secrets::SECRET_KEY, || {
+        generate_secret_key().expose_secret().to_owned()
+    })
+    .await
+    .context("reading the stored secret key")?;
+    if created {
+        tracing::warn!(
+            "PEERLINE_SECRET_KEY is not set: generated a new secret key and stored it in the database. \
+             For production, set PEERLINE_SECRET_KEY from a secret store instead."
+        );
+    } else {
+        tracing::info!(
+            "PEERLINE_SECRET_KEY is not set: using the secret key stored in the database"
+        );
+    }
+    Ok(key)
+}
+
+async fn serve_openapi(json: web::Data<String>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(json.get_ref().clone())
+}
+
+async fn no_route() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("route"))
+}
