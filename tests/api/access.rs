@@ -1,0 +1,189 @@
+//! Permissions, enforced in the queries: supervisors see only their helplines and the
+//! volunteers serving them; volunteers see and edit only their own records.
+
+use peerline::domain::access::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn requests_without_a_valid_token_are_refused() {
+    let app = spawn_app().await;
+    let none = app.call(Method::GET, "/api/v1/helplines", None, None).await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(none.body["error"], "unauthorized");
+    let wrong = app.get("/api/v1/helplines", "pl_not-a-real-token").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn supervisors_see_only_their_helplines_and_volunteers() {
+    let app = spawn_app().await;
+    let mine = app.helpline("Mine", "Europe/London").await;
+    let theirs = app.helpline("Theirs", "Europe/London").await;
+    let ours = app
+        .volunteer("Ours", "+12025550120", "Europe/London", &[mine])
+        .await;
+    let other = app
+        .volunteer("Other", "+12025550121", "Europe/London", &[theirs])
+        .await;
+    let supervisor = app.token_for(Role::Supervisor, None, vec![mine]).await;
+
+    let helplines = app.get("/api/v1/helplines", &supervisor).await;
+    let ids: Vec<i64> = helplines.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![mine as i64]);
+    assert_eq!(
+        app.get(&format!("/api/v1/helplines/{theirs}"), &supervisor)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/helplines/{theirs}/on-shift"), &supervisor)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let volunteers = app.get("/api/v1/volunteers", &supervisor).await;
+    let ids: Vec<i64> = volunteers.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![ours as i64]);
+    assert_eq!(
+        app.get(&format!("/api/v1/volunteers/{other}"), &supervisor)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let edit_other = app.shift(other, "monday", "09:00", "10:00").await;
+    assert_eq!(edit_other.status, StatusCode::CREATED, "admin may");
+    let as_supervisor = app
+        .post(
+            &format!("/api/v1/volunteers/{other}/shifts"),
+            &supervisor,
+            json!({"weekday": "monday", "start": "09:00", "end": "10:00"}),
+        )
+        .await;
+    assert_eq!(as_supervisor.status, StatusCode::NOT_FOUND);
+
+    // A supervisor may add volunteers to their own helpline, not to another.
+    let new = json!({"name": "New", "phone": "+12025550122", "time_zone": "Europe/London", "languages": ["en"]});
+    let mut to_theirs = new.clone();
+    to_theirs["helplines"] = json!([theirs]);
+    assert_eq!(
+        app.post("/api/v1/volunteers", &supervisor, to_theirs)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let mut to_mine = new;
+    to_mine["helplines"] = json!([mine]);
+    assert_eq!(
+        app.post("/api/v1/volunteers", &supervisor, to_mine)
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+
+    // Admin-only actions.
+    let create = app
+        .post(
+            "/api/v1/helplines",
+            &supervisor,
+            json!({"name": "X", "time_zone": "UTC",
+        "greeting": "Hi", "voice_language": "en", "languages": ["en"]}),
+        )
+        .await;
+    assert_eq!(create.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/api/v1/users", &supervisor).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn volunteers_edit_only_their_own_profile_shifts_and_pause() {
+    let app = spawn_app().await;
+    let helpline = app.helpline("Line", "Europe/London").await;
+    let me = app
+        .volunteer("Me", "+12025550130", "Europe/London", &[helpline])
+        .await;
+    let colleague = app
+        .volunteer("Colleague", "+12025550131", "Europe/London", &[helpline])
+        .await;
+    let token = app.token_for(Role::Volunteer, Some(me), vec![]).await;
+
+    let listed = app.get("/api/v1/volunteers", &token).await;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(listed.body["items"][0]["id"], me);
+    assert_eq!(
+        app.get(&format!("/api/v1/volunteers/{colleague}"), &token)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let mine = app
+        .post(
+            &format!("/api/v1/volunteers/{me}/shifts"),
+            &token,
+            json!({"weekday": "friday", "start": "19:00", "end": "23:00"}),
+        )
+        .await;
+    assert_eq!(mine.status, StatusCode::CREATED);
+    let theirs = app
+        .post(
+            &format!("/api/v1/volunteers/{colleague}/shifts"),
+            &token,
+            json!({"weekday": "friday", "start": "19:00", "end": "23:00"}),
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+
+    let pause = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/volunteers/{me}"),
+            Some(&token),
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(pause.status, StatusCode::OK);
+    assert_eq!(pause.body["active"], false);
+    let promote = app
+        .call(Method::PATCH, &format!("/api/v1/volunteers/{me}"), Some(&token), Some(json!({"limits": {
+            "max_contacts_per_shift": 50, "long_contact_minutes": 60, "rest_minutes_after_long": 0}})))
+        .await;
+    assert_eq!(promote.status, StatusCode::FORBIDDEN);
+    assert!(promote.body["message"].as_str().unwrap().contains("limits"));
+    let unchanged = app.get(&format!("/api/v1/volunteers/{me}"), &token).await;
+    assert_eq!(unchanged.body["limits"]["max_contacts_per_shift"], 6);
+
+    // Volunteers cannot ask rota questions about the whole helpline, nor sign off.
+    assert_eq!(
+        app.get(&format!("/api/v1/helplines/{helpline}/on-shift"), &token)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let topic = app.topic(helpline, "neonatal", 1).await;
+    let signoff = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/volunteers/{me}/signoffs/{topic}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(signoff.status, StatusCode::FORBIDDEN);
+}

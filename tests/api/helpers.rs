@@ -1,0 +1,237 @@
+//! Test harness: a real server on a random port over a fresh database built by the real
+//! migrations (a temporary SQLite file, or a new PostgreSQL database when
+//! `TEST_DATABASE_URL` is set), and a client with tokens for each kind of user.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+
+use peerline::config::Settings;
+use peerline::domain::access::Role;
+use peerline::startup::Application;
+use peerline::storage::{self, users};
+use rand::Rng;
+use reqwest::{Method, StatusCode};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub base: String,
+    pub db: sea_orm::DatabaseConnection,
+    pub admin: String,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        return format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+    };
+    let name = format!("peerline_test_{}", rand::rng().random::<u64>());
+    let admin = storage::connect(&admin_url)
+        .await
+        .expect("TEST_DATABASE_URL must be reachable");
+    sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL ends with /database");
+    format!("{base}/{name}")
+}
+
+pub async fn spawn_app() -> TestApp {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database_url(&dir).await;
+    let vars: HashMap<String, String> = [
+        ("DATABASE_URL", database_url.as_str()),
+        ("PEERLINE_LISTEN", "127.0.0.1:0"),
+        (
+            "PEERLINE_SECRET_KEY",
+            "test-secret-key-0123456789abcdef-0123",
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let settings = Settings::from_vars(&vars).expect("test settings");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let app = Application::build_with_listener(settings, listener)
+        .await
+        .expect("build app");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let db = storage::connect(&database_url).await.expect("connect");
+    let mut test = TestApp {
+        base,
+        db,
+        admin: String::new(),
+        client: reqwest::Client::new(),
+        _dir: dir,
+    };
+    test.admin = test.token_for(Role::Admin, None, vec![]).await;
+    test
+}
+
+impl TestApp {
+    /// Creates a user of `role` and returns a bearer token for them.
+    pub async fn token_for(
+        &self,
+        role: Role,
+        volunteer_id: Option<i32>,
+        helplines: Vec<i32>,
+    ) -> String {
+        let user = users::create(
+            &self.db,
+            users::NewUser {
+                name: format!("{} user", role.as_str()),
+                role,
+                volunteer_id,
+                phone: None,
+                time_zone: None,
+                helplines,
+            },
+        )
+        .await
+        .expect("create user");
+        users::issue_token(&self.db, user.id)
+            .await
+            .expect("issue token")
+            .expose_secret()
+            .to_owned()
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply { status, body }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn raw_post(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let response = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        let body = response.json().await.unwrap_or(Value::Null);
+        Reply { status, body }
+    }
+
+    /// Creates a helpline as admin and returns its id.
+    pub async fn helpline(&self, name: &str, time_zone: &str) -> i32 {
+        let reply = self
+            .post(
+                "/api/v1/helplines",
+                &self.admin,
+                json!({"name": name, "time_zone": time_zone, "greeting": "Hello, you've reached a peer supporter.",
+                       "voice_language": "en-GB", "languages": ["en"]}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        id_of(&reply)
+    }
+
+    pub async fn topic(&self, helpline: i32, key: &str, digit: i32) -> i32 {
+        let reply = self
+            .post(
+                &format!("/api/v1/helplines/{helpline}/topics"),
+                &self.admin,
+                json!({"key": key, "label": key.replace('-', " "), "digit": digit}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        id_of(&reply)
+    }
+
+    /// Creates a trained (voice and SMS) volunteer and returns their id.
+    pub async fn volunteer(
+        &self,
+        name: &str,
+        phone: &str,
+        time_zone: &str,
+        helplines: &[i32],
+    ) -> i32 {
+        let reply = self
+            .post(
+                "/api/v1/volunteers",
+                &self.admin,
+                json!({"name": name, "phone": phone, "time_zone": time_zone, "languages": ["en"],
+                       "training_status": "trained", "training_completed_on": "2026-01-10",
+                       "refresher_due_on": "2027-01-10", "trained_voice": true, "trained_sms": true,
+                       "helplines": helplines}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        id_of(&reply)
+    }
+
+    pub async fn shift(&self, volunteer: i32, weekday: &str, start: &str, end: &str) -> Reply {
+        self.post(
+            &format!("/api/v1/volunteers/{volunteer}/shifts"),
+            &self.admin,
+            json!({"weekday": weekday, "start": start, "end": end}),
+        )
+        .await
+    }
+}
+
+pub fn id_of(reply: &Reply) -> i32 {
+    reply.body["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no id in {:?}", reply.body)) as i32
+}
+
+/// The ids of the volunteers in an on-shift answer.
+pub fn on_shift_ids(reply: &Reply) -> Vec<i64> {
+    reply.body["volunteers"]
+        .as_array()
+        .expect("volunteers")
+        .iter()
+        .map(|v| v["volunteer_id"].as_i64().unwrap_or(0))
+        .collect()
+}

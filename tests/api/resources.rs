@@ -1,0 +1,176 @@
+//! Create, read, update, delete and paginate the admin resources.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{id_of, spawn_app};
+
+#[tokio::test]
+async fn health_probes_answer() {
+    let app = spawn_app().await;
+    let alive = app.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(alive.status, StatusCode::OK);
+    let ready = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready.status, StatusCode::OK);
+    assert_eq!(ready.body["database"], true);
+}
+
+#[tokio::test]
+async fn lists_are_paginated_in_id_order() {
+    let app = spawn_app().await;
+    let ids = [
+        app.helpline("A", "UTC").await,
+        app.helpline("B", "UTC").await,
+        app.helpline("C", "UTC").await,
+    ];
+    let first = app.get("/api/v1/helplines?limit=2", &app.admin).await;
+    let names: Vec<&str> = first.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["A", "B"]);
+    assert_eq!(first.body["next_after"], ids[1]);
+    let second = app
+        .get(
+            &format!("/api/v1/helplines?limit=2&after={}", ids[1]),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(second.body["items"][0]["name"], "C");
+    assert_eq!(second.body["next_after"], json!(null));
+    let bad = app.get("/api/v1/helplines?limit=lots", &app.admin).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.body["field"], "limit");
+}
+
+#[tokio::test]
+async fn helpline_topic_and_volunteer_updates_persist() {
+    let app = spawn_app().await;
+    let helpline = app.helpline("Line", "Europe/London").await;
+    let updated = app
+        .call(Method::PUT, &format!("/api/v1/helplines/{helpline}"), Some(&app.admin), Some(json!({
+            "name": "Perinatal line", "time_zone": "Australia/Sydney", "greeting": "Hello & welcome",
+            "voice_language": "en-AU", "languages": ["en", "cy"], "fallback_number": "+61491570110",
+            "routing": {"ring_group_size": 3, "continuity_enabled": true}})))
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{:?}", updated.body);
+    let fetched = app
+        .get(&format!("/api/v1/helplines/{helpline}"), &app.admin)
+        .await;
+    assert_eq!(fetched.body["time_zone"], "Australia/Sydney");
+    assert_eq!(fetched.body["fallback_number"], "+61491570110");
+    assert_eq!(fetched.body["routing"]["ring_group_size"], 3);
+    assert_eq!(
+        fetched.body["routing"]["ring_timeout_secs"], 20,
+        "defaults fill what is left out"
+    );
+
+    let topic = app.topic(helpline, "loss", 2).await;
+    let strict = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/helplines/{helpline}/topics/{topic}"),
+            Some(&app.admin),
+            Some(json!({"key": "loss", "label": "baby loss", "digit": 2, "strict": true})),
+        )
+        .await;
+    assert_eq!(strict.body["strict"], true);
+    assert_eq!(strict.body["label"], "baby loss");
+
+    let volunteer = app
+        .volunteer("Vee", "+12025550140", "Europe/London", &[helpline])
+        .await;
+    let changed = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/volunteers/{volunteer}"),
+            Some(&app.admin),
+            Some(json!({"training_status": "lapsed", "languages": ["en", "cy"]})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    let fetched = app
+        .get(&format!("/api/v1/volunteers/{volunteer}"), &app.admin)
+        .await;
+    assert_eq!(fetched.body["training_status"], "lapsed");
+    assert_eq!(fetched.body["languages"], json!(["en", "cy"]));
+    assert_eq!(
+        fetched.body["phone"], "+12025550140",
+        "untouched fields stay"
+    );
+
+    let removed = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/volunteers/{volunteer}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get(&format!("/api/v1/volunteers/{volunteer}"), &app.admin)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let gone = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/helplines/{helpline}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get(&format!("/api/v1/helplines/{helpline}/topics"), &app.admin)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn conflicts_keep_no_number_and_refuse_duplicates() {
+    let app = spawn_app().await;
+    let helpline = app.helpline("Line", "Europe/London").await;
+    let volunteer = app
+        .volunteer("Vee", "+12025550140", "Europe/London", &[helpline])
+        .await;
+    let path = format!("/api/v1/volunteers/{volunteer}/conflicts");
+    let declared = app
+        .post(
+            &path,
+            &app.admin,
+            json!({"number": "+12025550187", "note": "neighbour"}),
+        )
+        .await;
+    assert_eq!(declared.status, StatusCode::CREATED, "{:?}", declared.body);
+    assert_eq!(declared.body["number_hint"], "...87");
+    assert!(
+        !declared.body.to_string().contains("2025550187"),
+        "the number is never returned"
+    );
+    let again = app
+        .post(&path, &app.admin, json!({"number": "+1 202-555-0187"}))
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::CONFLICT,
+        "same number, differently written"
+    );
+    let listed = app.get(&path, &app.admin).await;
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(1));
+    let removed = app
+        .call(
+            Method::DELETE,
+            &format!("{path}/{}", id_of(&declared)),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+}

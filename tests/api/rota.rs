@@ -1,0 +1,291 @@
+//! The rota as coordinators use it: volunteers in three time zones, on-shift answers with
+//! local times, and coverage gaps per topic across the London spring-forward night.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{id_of, on_shift_ids, spawn_app};
+
+#[tokio::test]
+async fn three_time_zones_on_shift_and_coverage_across_a_dst_change() {
+    let app = spawn_app().await;
+    let helpline = app.helpline("NICU parents line", "Europe/London").await;
+    let neonatal = app.topic(helpline, "neonatal", 1).await;
+    let bereavement = app.topic(helpline, "bereavement", 2).await;
+
+    let alice = app
+        .volunteer("Alice", "+12025550101", "Europe/London", &[helpline])
+        .await;
+    let bob = app
+        .volunteer("Bob", "+12025550102", "America/New_York", &[helpline])
+        .await;
+    let chloe = app
+        .volunteer("Chloe", "+61491570156", "Australia/Sydney", &[helpline])
+        .await;
+    // Alice: Saturday 22:00-02:00 London, the night clocks go forward (2026-03-29 01:00Z).
+    assert_eq!(
+        app.shift(alice, "saturday", "22:00", "02:00").await.status,
+        StatusCode::CREATED
+    );
+    // Bob: Saturday 18:00-21:00 New York (EDT, UTC-4) = 22:00Z-01:00Z.
+    assert_eq!(
+        app.shift(bob, "saturday", "18:00", "21:00").await.status,
+        StatusCode::CREATED
+    );
+    // Chloe: Sunday 09:00-17:00 Sydney (AEDT, UTC+11) = Saturday 22:00Z-Sunday 06:00Z.
+    assert_eq!(
+        app.shift(chloe, "sunday", "09:00", "17:00").await.status,
+        StatusCode::CREATED
+    );
+    // Dan is still in training: on the rota, but never counted as taking contacts.
+    let dan = app
+        .post(
+            "/api/v1/volunteers",
+            &app.admin,
+            json!({"name": "Dan", "phone": "+12025550104", "time_zone": "Europe/London", "languages": ["en"],
+                   "helplines": [helpline]}),
+        )
+        .await;
+    let dan = id_of(&dan);
+    assert_eq!(
+        app.shift(dan, "saturday", "20:00", "23:00").await.status,
+        StatusCode::CREATED
+    );
+
+    // Only a supervisor signs off: Alice is ready for neonatal.
+    let supervisor = app
+        .post(
+            "/api/v1/users",
+            &app.admin,
+            json!({"name": "Sam", "role": "supervisor", "helplines": [helpline],
+                   "phone": "+12025550199", "time_zone": "Europe/London"}),
+        )
+        .await;
+    assert_eq!(
+        supervisor.status,
+        StatusCode::CREATED,
+        "{:?}",
+        supervisor.body
+    );
+    let sam = id_of(&supervisor);
+    let sam_token = app
+        .post(
+            &format!("/api/v1/users/{sam}/tokens"),
+            &app.admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(sam_token.status, StatusCode::CREATED);
+    let sam_token = sam_token.body["token"].as_str().expect("token").to_owned();
+    let signoff_path = format!("/api/v1/volunteers/{alice}/signoffs/{neonatal}");
+    let by_admin = app
+        .call(reqwest::Method::PUT, &signoff_path, Some(&app.admin), None)
+        .await;
+    assert_eq!(
+        by_admin.status,
+        StatusCode::FORBIDDEN,
+        "only a supervisor can sign off"
+    );
+    let signed = app
+        .call(reqwest::Method::PUT, &signoff_path, Some(&sam_token), None)
+        .await;
+    assert_eq!(signed.status, StatusCode::OK, "{:?}", signed.body);
+    assert_eq!(signed.body["status"], "ready");
+    assert_eq!(signed.body["signed_off_by"], sam);
+
+    // Sam is on call on Saturday evenings.
+    let on_call = app
+        .post(
+            &format!("/api/v1/helplines/{helpline}/on-call"),
+            &sam_token,
+            json!({"user_id": sam, "weekday": "saturday", "start": "18:00", "end": "23:59"}),
+        )
+        .await;
+    assert_eq!(on_call.status, StatusCode::CREATED, "{:?}", on_call.body);
+
+    // 00:30Z: Alice (00:30 GMT), Bob (20:30 EDT) and Chloe (11:30 AEDT) are on shift.
+    let early = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/on-shift?at=2026-03-29T00:30:00Z"),
+            &sam_token,
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::OK, "{:?}", early.body);
+    assert_eq!(
+        on_shift_ids(&early),
+        vec![alice as i64, bob as i64, chloe as i64]
+    );
+    let locals: Vec<&str> = early.body["volunteers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["local_time"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        locals,
+        vec![
+            "2026-03-29T00:30:00+00:00",
+            "2026-03-28T20:30:00-04:00",
+            "2026-03-29T11:30:00+11:00"
+        ]
+    );
+    assert_eq!(
+        early.body["volunteers"][0]["ready_topics"],
+        json!([neonatal])
+    );
+
+    // 01:30Z is 02:30 BST: Alice's shift ended at 02:00 on the clock, an hour early in UTC.
+    let late = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/on-shift?at=2026-03-29T01:30:00Z"),
+            &sam_token,
+        )
+        .await;
+    assert_eq!(on_shift_ids(&late), vec![chloe as i64]);
+
+    // 21:30Z on Saturday: only Dan (in training) is on the rota; Sam is on call.
+    let evening = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/on-shift?at=2026-03-28T21:30:00Z"),
+            &sam_token,
+        )
+        .await;
+    assert_eq!(on_shift_ids(&evening), vec![dan as i64]);
+    assert_eq!(evening.body["volunteers"][0]["takes_contacts"], false);
+    assert_eq!(
+        evening.body["volunteers"][0]["not_taking_contacts"],
+        "in_training"
+    );
+    assert_eq!(evening.body["on_call"][0]["user_id"], sam);
+
+    let coverage = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/coverage?from=2026-03-28T21:00:00Z&to=2026-03-29T07:00:00Z&channel=voice"),
+            &sam_token,
+        )
+        .await;
+    assert_eq!(coverage.status, StatusCode::OK, "{:?}", coverage.body);
+    assert_eq!(
+        coverage.body["gaps"],
+        json!([
+            {"start": "2026-03-28T21:00:00Z", "end": "2026-03-28T22:00:00Z"},
+            {"start": "2026-03-29T06:00:00Z", "end": "2026-03-29T07:00:00Z"}
+        ]),
+        "Dan, in training, does not close the 21:00Z gap"
+    );
+    let topics = coverage.body["topics"].as_array().expect("topics");
+    assert_eq!(topics[0]["topic_id"], neonatal);
+    assert_eq!(
+        topics[0]["gaps"],
+        json!([
+            {"start": "2026-03-28T21:00:00Z", "end": "2026-03-28T22:00:00Z"},
+            {"start": "2026-03-29T01:00:00Z", "end": "2026-03-29T07:00:00Z"}
+        ]),
+        "only Alice is ready for neonatal, and her shift ends at 01:00Z that night"
+    );
+    assert_eq!(topics[1]["topic_id"], bereavement);
+    assert_eq!(
+        topics[1]["gaps"],
+        json!([{"start": "2026-03-28T21:00:00Z", "end": "2026-03-29T07:00:00Z"}])
+    );
+}
+
+#[tokio::test]
+async fn leave_removes_and_extra_shifts_add_cover() {
+    let app = spawn_app().await;
+    let helpline = app.helpline("Bereavement line", "Asia/Kathmandu").await;
+    let volunteer = app
+        .volunteer("Mira", "+12025550105", "Asia/Kathmandu", &[helpline])
+        .await;
+    app.shift(volunteer, "monday", "09:00", "17:00").await;
+    let path = format!("/api/v1/volunteers/{volunteer}/exceptions");
+    let leave = app
+        .post(&path, &app.admin, json!({"kind": "leave", "starts_at": "2026-11-23T00:00:00Z", "ends_at": "2026-11-24T00:00:00Z"}))
+        .await;
+    assert_eq!(leave.status, StatusCode::CREATED, "{:?}", leave.body);
+    let extra = app
+        .post(
+            &path,
+            &app.admin,
+            json!({"kind": "extra_shift", "starts_at": "2026-11-22T10:00:00Z", "ends_at": "2026-11-22T11:00:00Z", "channels": "sms"}),
+        )
+        .await;
+    assert_eq!(extra.status, StatusCode::CREATED);
+
+    // Monday 2026-11-23 10:00 Kathmandu (+05:45) = 04:15Z: on leave.
+    let on_leave = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/on-shift?at=2026-11-23T04:15:00Z"),
+            &app.admin,
+        )
+        .await;
+    assert!(on_shift_ids(&on_leave).is_empty());
+    let next_week = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/on-shift?at=2026-11-30T04:15:00Z"),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(on_shift_ids(&next_week), vec![volunteer as i64]);
+    assert_eq!(
+        next_week.body["volunteers"][0]["local_time"],
+        "2026-11-30T10:00:00+05:45"
+    );
+    let extra_sms = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/on-shift?at=2026-11-22T10:30:00Z&channel=sms"),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(on_shift_ids(&extra_sms), vec![volunteer as i64]);
+    let extra_voice = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/on-shift?at=2026-11-22T10:30:00Z&channel=voice"),
+            &app.admin,
+        )
+        .await;
+    assert!(on_shift_ids(&extra_voice).is_empty());
+
+    let listed = app.get(&path, &app.admin).await;
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(2));
+    let leave_id = id_of(&leave);
+    let removed = app
+        .call(
+            reqwest::Method::DELETE,
+            &format!("{path}/{leave_id}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let back = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/on-shift?at=2026-11-23T04:15:00Z"),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(on_shift_ids(&back), vec![volunteer as i64]);
+}
+
+#[tokio::test]
+async fn coverage_rejects_reversed_and_overlong_periods() {
+    let app = spawn_app().await;
+    let helpline = app.helpline("Line", "Europe/London").await;
+    let reversed = app
+        .get(&format!("/api/v1/helplines/{helpline}/coverage?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z"), &app.admin)
+        .await;
+    assert_eq!(reversed.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reversed.body["field"], "to");
+    let long = app
+        .get(&format!("/api/v1/helplines/{helpline}/coverage?from=2026-01-01T00:00:00Z&to=2026-12-01T00:00:00Z"), &app.admin)
+        .await;
+    assert_eq!(long.status, StatusCode::BAD_REQUEST);
+    let bad_at = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/on-shift?at=yesterday"),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(bad_at.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad_at.body["field"], "at");
+}

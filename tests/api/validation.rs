@@ -1,0 +1,184 @@
+//! Bad input gets a 4xx naming what is wrong, and writes nothing.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn invalid_volunteer_fields_are_named_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let helpline = app.helpline("Line", "Europe/London").await;
+    let valid = json!({"name": "Ann", "phone": "+12025550110", "time_zone": "Europe/London", "languages": ["en"],
+                       "helplines": [helpline]});
+    let cases = [
+        (
+            "phone",
+            json!("12345"),
+            "not a valid international phone number",
+        ),
+        (
+            "time_zone",
+            json!("Europe/Atlantis"),
+            "not a known IANA time zone",
+        ),
+        ("languages", json!(["English"]), "not a language tag"),
+        ("training_status", json!("expert"), "unknown variant"),
+        ("helplines", json!([999]), "no helpline 999"),
+    ];
+    for (field, value, expected) in cases {
+        let mut body = valid.clone();
+        body[field] = value;
+        let reply = app.post("/api/v1/volunteers", &app.admin, body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{field}: {:?}",
+            reply.body
+        );
+        assert_eq!(reply.body["error"], "invalid_field");
+        assert!(
+            reply.body["field"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with(field),
+            "{:?}",
+            reply.body
+        );
+        assert!(
+            reply.body["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains(expected),
+            "{:?}",
+            reply.body
+        );
+    }
+    let listed = app.get("/api/v1/volunteers", &app.admin).await;
+    assert_eq!(
+        listed.body["items"],
+        json!([]),
+        "no partial volunteer was written"
+    );
+}
+
+#[tokio::test]
+async fn invalid_shifts_are_rejected() {
+    let app = spawn_app().await;
+    let helpline = app.helpline("Line", "Europe/London").await;
+    let volunteer = app
+        .volunteer("Ann", "+12025550110", "Europe/London", &[helpline])
+        .await;
+    let zero = app.shift(volunteer, "monday", "09:00", "09:00").await;
+    assert_eq!(zero.status, StatusCode::BAD_REQUEST);
+    assert_eq!(zero.body["field"], "end");
+    assert!(
+        zero.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("zero length")
+    );
+    let weekday = app.shift(volunteer, "funday", "09:00", "10:00").await;
+    assert_eq!(weekday.status, StatusCode::BAD_REQUEST);
+    assert_eq!(weekday.body["field"], "weekday");
+    let time = app.shift(volunteer, "monday", "25:00", "10:00").await;
+    assert_eq!(time.body["field"], "start");
+    let shifts = app
+        .get(
+            &format!("/api/v1/volunteers/{volunteer}/shifts"),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(shifts.body, json!([]));
+}
+
+#[tokio::test]
+async fn malformed_oversized_and_non_json_bodies() {
+    let app = spawn_app().await;
+    let malformed = app
+        .raw_post(
+            "/api/v1/helplines",
+            &app.admin,
+            "application/json",
+            b"{\"name\":".to_vec(),
+        )
+        .await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    assert_eq!(malformed.body["error"], "invalid_body");
+    let huge = format!("{{\"name\":\"{}\"}}", "x".repeat(200 * 1024));
+    let oversized = app
+        .raw_post(
+            "/api/v1/helplines",
+            &app.admin,
+            "application/json",
+            huge.into_bytes(),
+        )
+        .await;
+    assert_eq!(oversized.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(oversized.body["error"], "payload_too_large");
+    let form = app
+        .raw_post(
+            "/api/v1/helplines",
+            &app.admin,
+            "application/x-www-form-urlencoded",
+            b"name=x".to_vec(),
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::BAD_REQUEST);
+    let unknown = app
+        .post(
+            "/api/v1/helplines",
+            &app.admin,
+            json!({"name": "A", "time_zone": "UTC", "greeting": "Hi",
+              "voice_language": "en", "languages": ["en"], "colour": "blue"}),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert!(unknown.body["message"].as_str().unwrap().contains("colour"));
+    let listed = app.get("/api/v1/helplines", &app.admin).await;
+    assert_eq!(listed.body["items"], json!([]));
+}
+
+#[tokio::test]
+async fn helpline_routing_bounds_and_duplicates() {
+    let app = spawn_app().await;
+    let too_many = app
+        .post(
+            "/api/v1/helplines",
+            &app.admin,
+            json!({"name": "A", "time_zone": "UTC", "greeting": "Hi",
+              "voice_language": "en", "languages": ["en"], "routing": {"ring_group_size": 11}}),
+        )
+        .await;
+    assert_eq!(too_many.status, StatusCode::BAD_REQUEST);
+    assert_eq!(too_many.body["field"], "routing.ring_group_size");
+
+    let helpline = app.helpline("Line", "Europe/London").await;
+    app.topic(helpline, "neonatal", 1).await;
+    let same_digit = app
+        .post(
+            &format!("/api/v1/helplines/{helpline}/topics"),
+            &app.admin,
+            json!({"key": "loss", "label": "loss", "digit": 1}),
+        )
+        .await;
+    assert_eq!(same_digit.status, StatusCode::CONFLICT);
+    let number = json!({"number": "+1 202 555 0150"});
+    let added = app
+        .post(
+            &format!("/api/v1/helplines/{helpline}/numbers"),
+            &app.admin,
+            number.clone(),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED);
+    assert_eq!(added.body["number"], "+12025550150");
+    let again = app
+        .post(
+            &format!("/api/v1/helplines/{helpline}/numbers"),
+            &app.admin,
+            number,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+}
