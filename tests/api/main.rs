@@ -1,5 +1,7 @@
 //! Integration tests through HTTP against the real server and migrations.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod access;
 mod cli;
 mod helpers;
