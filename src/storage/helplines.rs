@@ -3,7 +3,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 
 use super::entities::{helpline, helpline_number, topic};
@@ -84,11 +84,8 @@ pub async fn list(
     scope: &Scope,
     page: PageRequest,
 ) -> Result<Vec<helpline::Model>, DbErr> {
-    helpline::Entity::find()
-        .filter(visible(scope))
-        .filter(helpline::Column::Id.gt(page.after.unwrap_or(0)))
-        .order_by_asc(helpline::Column::Id)
-        .limit(page.limit() + 1)
+    let query = helpline::Entity::find().filter(visible(scope));
+    super::keyset(query, helpline::Column::Id, page)
         .all(db)
         .await
 }

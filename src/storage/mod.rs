@@ -11,7 +11,10 @@ pub mod users;
 pub mod volunteers;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ColumnTrait, ConnectOptions, Database, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
+};
 use serde::{Deserialize, Serialize};
 
 pub use crate::domain::access::Scope;
@@ -54,6 +57,19 @@ impl PageRequest {
             .unwrap_or(Self::DEFAULT_LIMIT)
             .clamp(1, Self::MAX_LIMIT)
     }
+}
+
+/// Restricts a query to one page in ascending `id` order, fetching one row more than
+/// the limit so that `Page::from_rows` can tell whether another page follows.
+pub fn keyset<E: EntityTrait>(
+    query: Select<E>,
+    id: impl ColumnTrait,
+    page: PageRequest,
+) -> Select<E> {
+    query
+        .filter(id.gt(page.after.unwrap_or(0)))
+        .order_by_asc(id)
+        .limit(page.limit() + 1)
 }
 
 /// One page of a list, in ascending id order.

@@ -45,32 +45,56 @@ fn corrupt(what: &str, id: i32) -> DbErr {
     DbErr::Custom(format!("stored {what} {id} holds an invalid value"))
 }
 
-/// The weekly shift stored in a row.
-pub fn weekly_shift_of(row: &shift::Model) -> Result<WeeklyShift, DbErr> {
-    let bad = || corrupt("shift", row.id);
+/// Parses a stored weekly shift; `what` and `id` name the row if it is corrupt.
+fn parse_weekly(
+    what: &str,
+    id: i32,
+    (weekday, start, end): (&str, &str, &str),
+    channels: Option<ShiftChannels>,
+    valid: (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>),
+) -> Result<WeeklyShift, DbErr> {
+    let bad = || corrupt(what, id);
     WeeklyShift::new(
-        Weekday::parse(&row.weekday).map_err(|_| bad())?,
-        LocalTime::parse(&row.start_time).map_err(|_| bad())?,
-        LocalTime::parse(&row.end_time).map_err(|_| bad())?,
-        ShiftChannels::parse(&row.channels).ok_or_else(bad)?,
-        row.valid_from,
-        row.valid_until,
+        Weekday::parse(weekday).map_err(|_| bad())?,
+        LocalTime::parse(start).map_err(|_| bad())?,
+        LocalTime::parse(end).map_err(|_| bad())?,
+        channels.ok_or_else(bad)?,
+        valid.0,
+        valid.1,
     )
     .map_err(|_| bad())
 }
 
+/// The weekly shift stored in a row.
+pub fn weekly_shift_of(row: &shift::Model) -> Result<WeeklyShift, DbErr> {
+    let times = (
+        row.weekday.as_str(),
+        row.start_time.as_str(),
+        row.end_time.as_str(),
+    );
+    parse_weekly(
+        "shift",
+        row.id,
+        times,
+        ShiftChannels::parse(&row.channels),
+        (row.valid_from, row.valid_until),
+    )
+}
+
 /// The on-call shift stored in a row (on call covers every channel).
 pub fn on_call_shift_of(row: &on_call_shift::Model) -> Result<WeeklyShift, DbErr> {
-    let bad = || corrupt("on-call shift", row.id);
-    WeeklyShift::new(
-        Weekday::parse(&row.weekday).map_err(|_| bad())?,
-        LocalTime::parse(&row.start_time).map_err(|_| bad())?,
-        LocalTime::parse(&row.end_time).map_err(|_| bad())?,
-        ShiftChannels::Both,
-        row.valid_from,
-        row.valid_until,
+    let times = (
+        row.weekday.as_str(),
+        row.start_time.as_str(),
+        row.end_time.as_str(),
+    );
+    parse_weekly(
+        "on-call shift",
+        row.id,
+        times,
+        Some(ShiftChannels::Both),
+        (row.valid_from, row.valid_until),
     )
-    .map_err(|_| bad())
 }
 
 pub async fn shifts(

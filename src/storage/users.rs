@@ -67,6 +67,27 @@ pub async fn served_helplines(
         .await
 }
 
+/// The helplines each of `volunteer_ids` serves, in one query.
+pub async fn served_helplines_of(
+    db: &impl ConnectionTrait,
+    volunteer_ids: Vec<i32>,
+) -> Result<std::collections::HashMap<i32, Vec<i32>>, DbErr> {
+    let pairs: Vec<(i32, i32)> = volunteer_helpline::Entity::find()
+        .select_only()
+        .column(volunteer_helpline::Column::VolunteerId)
+        .column(volunteer_helpline::Column::HelplineId)
+        .filter(volunteer_helpline::Column::VolunteerId.is_in(volunteer_ids))
+        .order_by_asc(volunteer_helpline::Column::HelplineId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut served: std::collections::HashMap<i32, Vec<i32>> = std::collections::HashMap::new();
+    for (volunteer_id, helpline_id) in pairs {
+        served.entry(volunteer_id).or_default().push(helpline_id);
+    }
+    Ok(served)
+}
+
 pub async fn user_helplines(db: &impl ConnectionTrait, user_id: i32) -> Result<Vec<i32>, DbErr> {
     user_helpline::Entity::find()
         .select_only()
@@ -128,10 +149,7 @@ pub async fn revoke_tokens(db: &DatabaseConnection, user_id: i32) -> Result<u64,
 }
 
 pub async fn list(db: &DatabaseConnection, page: PageRequest) -> Result<Vec<user::Model>, DbErr> {
-    user::Entity::find()
-        .filter(user::Column::Id.gt(page.after.unwrap_or(0)))
-        .order_by_asc(user::Column::Id)
-        .limit(page.limit() + 1)
+    super::keyset(user::Entity::find(), user::Column::Id, page)
         .all(db)
         .await
 }

@@ -147,10 +147,7 @@ pub async fn list(
     if let Some(helpline_id) = helpline {
         query = query.filter(serving(vec![helpline_id]));
     }
-    query
-        .filter(volunteer::Column::Id.gt(page.after.unwrap_or(0)))
-        .order_by_asc(volunteer::Column::Id)
-        .limit(page.limit() + 1)
+    super::keyset(query, volunteer::Column::Id, page)
         .all(db)
         .await
 }
