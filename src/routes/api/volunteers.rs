@@ -215,11 +215,16 @@ pub async fn list(
     };
     let rows = volunteers::list(&state.db, &who.scope(), filter.0.helpline, page).await?;
     let page = Page::from_rows(rows, page, |r| r.id, |r| r);
-    let mut items = Vec::with_capacity(page.items.len());
-    for row in page.items {
-        let serves = users::served_helplines(&state.db, row.id).await?;
-        items.push(view(row, serves)?);
-    }
+    let ids = page.items.iter().map(|r| r.id).collect();
+    let mut served = users::served_helplines_of(&state.db, ids).await?;
+    let items = page
+        .items
+        .into_iter()
+        .map(|row| {
+            let serves = served.remove(&row.id).unwrap_or_default();
+            view(row, serves)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(Page {
         items,
         next_after: page.next_after,
