@@ -150,12 +150,12 @@ pub async fn remove_number(
     helpline_id: i32,
     number_id: i32,
 ) -> Result<bool, DbErr> {
-    let result = helpline_number::Entity::delete_many()
-        .filter(helpline_number::Column::Id.eq(number_id))
-        .filter(helpline_number::Column::HelplineId.eq(helpline_id))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected > 0)
+    super::delete_owned::<helpline_number::Entity>(
+        db,
+        (helpline_number::Column::Id, number_id),
+        (helpline_number::Column::HelplineId, helpline_id),
+    )
+    .await
 }
 
 pub async fn topics(db: &DatabaseConnection, helpline_id: i32) -> Result<Vec<topic::Model>, DbErr> {
@@ -220,10 +220,10 @@ pub async fn delete_topic(
     helpline_id: i32,
     topic_id: i32,
 ) -> Result<bool, DbErr> {
-    let result = topic::Entity::delete_many()
-        .filter(topic::Column::Id.eq(topic_id))
-        .filter(topic::Column::HelplineId.eq(helpline_id))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected > 0)
+    super::delete_owned::<topic::Entity>(
+        db,
+        (topic::Column::Id, topic_id),
+        (topic::Column::HelplineId, helpline_id),
+    )
+    .await
 }

@@ -72,6 +72,20 @@ pub fn keyset<E: EntityTrait>(
         .limit(page.limit() + 1)
 }
 
+/// Deletes the row `id` only if it belongs to `owner` (its parent); true if one went.
+pub async fn delete_owned<E: EntityTrait>(
+    db: &DatabaseConnection,
+    (id_column, id): (E::Column, i32),
+    (owner_column, owner): (E::Column, i32),
+) -> Result<bool, DbErr> {
+    let result = E::delete_many()
+        .filter(id_column.eq(id))
+        .filter(owner_column.eq(owner))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
 /// One page of a list, in ascending id order.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {

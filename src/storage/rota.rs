@@ -157,12 +157,12 @@ pub async fn delete_shift(
     volunteer_id: i32,
     shift_id: i32,
 ) -> Result<bool, DbErr> {
-    let result = shift::Entity::delete_many()
-        .filter(shift::Column::Id.eq(shift_id))
-        .filter(shift::Column::VolunteerId.eq(volunteer_id))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected > 0)
+    super::delete_owned::<shift::Entity>(
+        db,
+        (shift::Column::Id, shift_id),
+        (shift::Column::VolunteerId, volunteer_id),
+    )
+    .await
 }
 
 pub async fn exceptions(
@@ -204,12 +204,12 @@ pub async fn delete_exception(
     volunteer_id: i32,
     exception_id: i32,
 ) -> Result<bool, DbErr> {
-    let result = rota_exception::Entity::delete_many()
-        .filter(rota_exception::Column::Id.eq(exception_id))
-        .filter(rota_exception::Column::VolunteerId.eq(volunteer_id))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected > 0)
+    super::delete_owned::<rota_exception::Entity>(
+        db,
+        (rota_exception::Column::Id, exception_id),
+        (rota_exception::Column::VolunteerId, volunteer_id),
+    )
+    .await
 }
 
 /// Builds each volunteer's `Rota` from their rows.
@@ -282,12 +282,12 @@ pub async fn delete_conflict(
     volunteer_id: i32,
     conflict_id: i32,
 ) -> Result<bool, DbErr> {
-    let result = conflict::Entity::delete_many()
-        .filter(conflict::Column::Id.eq(conflict_id))
-        .filter(conflict::Column::VolunteerId.eq(volunteer_id))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected > 0)
+    super::delete_owned::<conflict::Entity>(
+        db,
+        (conflict::Column::Id, conflict_id),
+        (conflict::Column::VolunteerId, volunteer_id),
+    )
+    .await
 }
 
 pub async fn on_call_shifts(
@@ -327,12 +327,12 @@ pub async fn delete_on_call_shift(
     helpline_id: i32,
     id: i32,
 ) -> Result<bool, DbErr> {
-    let result = on_call_shift::Entity::delete_many()
-        .filter(on_call_shift::Column::Id.eq(id))
-        .filter(on_call_shift::Column::HelplineId.eq(helpline_id))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected > 0)
+    super::delete_owned::<on_call_shift::Entity>(
+        db,
+        (on_call_shift::Column::Id, id),
+        (on_call_shift::Column::HelplineId, helpline_id),
+    )
+    .await
 }
 
 /// A volunteer serving a helpline, with everything rota questions need.

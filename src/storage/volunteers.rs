@@ -266,10 +266,10 @@ pub async fn revoke_sign_off(
     volunteer_id: i32,
     topic_id: i32,
 ) -> Result<bool, DbErr> {
-    let result = topic_signoff::Entity::delete_many()
-        .filter(topic_signoff::Column::VolunteerId.eq(volunteer_id))
-        .filter(topic_signoff::Column::TopicId.eq(topic_id))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected > 0)
+    super::delete_owned::<topic_signoff::Entity>(
+        db,
+        (topic_signoff::Column::VolunteerId, volunteer_id),
+        (topic_signoff::Column::TopicId, topic_id),
+    )
+    .await
 }
