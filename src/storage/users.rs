@@ -161,16 +161,3 @@ pub async fn get(db: &DatabaseConnection, id: i32) -> Result<Option<user::Model>
 pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
     Ok(user::Entity::delete_by_id(id).exec(db).await?.rows_affected > 0)
 }
-
-/// Whether `user_id` is a supervisor scoped to `helpline_id` (for the on-call rota).
-pub async fn is_supervisor_of(
-    db: &DatabaseConnection,
-    user_id: i32,
-    helpline_id: i32,
-) -> Result<bool, DbErr> {
-    let Some(found) = get(db, user_id).await? else {
-        return Ok(false);
-    };
-    Ok(found.role == Role::Supervisor.as_str()
-        && user_helplines(db, user_id).await?.contains(&helpline_id))
-}

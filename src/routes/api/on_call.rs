@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::shifts::ShiftInput;
 use super::{managed_helpline, visible_helpline};
-use crate::domain::access::Principal;
+use crate::domain::access::{Principal, Role};
 use crate::domain::rota::ShiftChannels;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidJson;
@@ -75,15 +75,17 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     managed_helpline(&state, &who, *id).await?;
     let NewOnCallShift { user_id, shift } = body.0;
-    if !users::is_supervisor_of(&state.db, user_id, *id).await? {
+    let supervisor = users::get(&state.db, user_id).await?;
+    let scoped = users::user_helplines(&state.db, user_id)
+        .await?
+        .contains(&id);
+    let Some(supervisor) = supervisor.filter(|u| u.role == Role::Supervisor.as_str() && scoped)
+    else {
         return Err(ApiError::field(
             "user_id",
             format!("user {user_id} is not a supervisor of this helpline"),
         ));
-    }
-    let supervisor = users::get(&state.db, user_id)
-        .await?
-        .ok_or(ApiError::NotFound("user"))?;
+    };
     if supervisor.phone.is_none() || supervisor.time_zone.is_none() {
         return Err(ApiError::field(
             "user_id",
