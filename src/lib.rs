@@ -9,3 +9,4 @@ pub mod secrets;
 pub mod startup;
 pub mod state;
 pub mod storage;
+pub mod telephony;

@@ -7,6 +7,7 @@ mod m20261122_000001_helplines;
 mod m20261122_000002_volunteers;
 mod m20261122_000003_access;
 mod m20261122_000004_rota;
+mod m20261122_000005_contacts;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_volunteers::Migration),
             Box::new(m20261122_000003_access::Migration),
             Box::new(m20261122_000004_rota::Migration),
+            Box::new(m20261122_000005_contacts::Migration),
         ]
     }
 }

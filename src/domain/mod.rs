@@ -7,6 +7,7 @@ pub mod coverage;
 pub mod helpline;
 pub mod phone;
 pub mod rota;
+pub mod routing;
 pub mod timezone;
 pub mod validate;
 pub mod volunteer;

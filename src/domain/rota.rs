@@ -228,6 +228,38 @@ impl Rota {
         (weekly && !on_leave) || extra
     }
 
+    /// When the shift that covers `at` began: the earliest start among the weekly shift
+    /// occurrences and extra shifts covering it. `None` when `at` is off shift.
+    pub fn current_shift_start(
+        &self,
+        at: DateTime<Utc>,
+        channel: Option<Channel>,
+    ) -> Option<DateTime<Utc>> {
+        if !self.is_on_shift(at, channel) {
+            return None;
+        }
+        let tz = self.time_zone.tz();
+        let local = at.with_timezone(&tz).naive_local();
+        let today = local.date();
+        let weekly = [today.pred_opt(), Some(today)]
+            .into_iter()
+            .flatten()
+            .flat_map(|day| {
+                self.shifts
+                    .iter()
+                    .filter(|s| s.channels.covers(channel))
+                    .filter_map(move |s| s.occurrence_on(day))
+            })
+            .filter(|(start, end)| *start <= local && local < *end)
+            .map(|(start, _)| earliest_instant_at_or_after(tz, start));
+        let extra = self
+            .extra_shifts
+            .iter()
+            .filter(|(span, channels)| channels.covers(channel) && span.contains(at))
+            .map(|(span, _)| span.start);
+        weekly.chain(extra).min()
+    }
+
     /// Every instant strictly inside `(from, to)` at which `is_on_shift` may change value.
     /// Between two consecutive change points the answer is constant.
     pub fn change_points(&self, span: Interval) -> Vec<DateTime<Utc>> {
@@ -260,6 +292,19 @@ impl Rota {
         points.sort();
         points.dedup();
         points
+    }
+}
+
+/// The first instant whose wall-clock time is `wall` or, inside a spring-forward gap,
+/// the instant the gap ends.
+fn earliest_instant_at_or_after(tz: chrono_tz::Tz, wall: NaiveDateTime) -> DateTime<Utc> {
+    let mut probe = wall;
+    loop {
+        match tz.from_local_datetime(&probe) {
+            LocalResult::Single(t) => return t.with_timezone(&Utc),
+            LocalResult::Ambiguous(early, _) => return early.with_timezone(&Utc),
+            LocalResult::None => probe += Duration::minutes(1),
+        }
     }
 }
 
@@ -589,6 +634,27 @@ mod tests {
                 b
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn current_shift_start_finds_the_occurrence_covering_the_instant() {
+        // Saturday 22:00-02:00 in London, asked at 00:30 on the Sunday.
+        let r = rota("Europe/London", Weekday::Saturday, "22:00", "02:00");
+        assert_eq!(
+            r.current_shift_start(utc("2026-11-22T00:30:00Z"), None),
+            Some(utc("2026-11-21T22:00:00Z"))
+        );
+        assert_eq!(
+            r.current_shift_start(utc("2026-11-22T02:00:00Z"), None),
+            None
+        );
+        // A shift starting inside the skipped hour (01:30 on 29 March 2026) began when
+        // the clocks jumped to 02:00 BST.
+        let gap = rota("Europe/London", Weekday::Sunday, "01:30", "04:00");
+        assert_eq!(
+            gap.current_shift_start(utc("2026-03-29T01:30:00Z"), None),
+            Some(utc("2026-03-29T01:00:00Z"))
         );
     }
 }

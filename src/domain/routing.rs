@@ -1,0 +1,546 @@
+//! The routing decision: given the instant, the caller's choices and every volunteer of
+//! the helpline with their rota and current activity, which volunteers to offer the
+//! contact to, in order, and why each of the others was passed over.
+//!
+//! Pure: no database, clock or randomness. The caller reserves the first volunteers of
+//! the plan it can, in order, and records the trace.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::rota::{Channel, Rota};
+use super::volunteer::{NotTakingContacts, VolunteerProfile};
+
+/// What the router needs to know about the contact being routed.
+#[derive(Debug, Clone)]
+pub struct RoutingRequest<'a> {
+    pub at: DateTime<Utc>,
+    pub channel: Channel,
+    /// The shared experience the caller chose; `None` means any.
+    pub topic: Option<TopicChoice>,
+    /// The language the caller chose; `None` means any.
+    pub language: Option<&'a str>,
+    /// How many contacts on this channel a volunteer takes at once.
+    pub capacity: u32,
+    /// The volunteer a returning caller last spoke to, if continuity applies.
+    pub continuity: Option<Continuity>,
+    /// Volunteers who declared they know this caller.
+    pub conflicted: &'a HashSet<i32>,
+    /// Volunteers already offered this contact.
+    pub already_tried: &'a HashSet<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopicChoice {
+    pub topic_id: i32,
+    /// Only volunteers signed off for the topic may take it.
+    pub strict: bool,
+}
+
+/// A returning caller's last volunteer, and how many of the caller's latest contacts in a
+/// row went to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Continuity {
+    pub volunteer_id: i32,
+    pub consecutive: u32,
+    pub max_repeats: u32,
+}
+
+/// A volunteer as the router sees them.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    pub volunteer_id: i32,
+    pub profile: &'a VolunteerProfile,
+    pub rota: &'a Rota,
+    pub ready_topics: &'a [i32],
+    pub activity: &'a Activity,
+}
+
+/// What a volunteer is doing and has done lately.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// Contacts on the routed channel they are on or being offered now.
+    pub engaged: u32,
+    /// Their latest finished contact.
+    pub last_contact: Option<PastContact>,
+    /// When each of their recent contacts started (enough to cover the current shift).
+    pub recent_contact_starts: Vec<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PastContact {
+    pub ended_at: DateTime<Utc>,
+    pub duration: Duration,
+}
+
+/// How well an offered volunteer matches the caller's choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// Signed off as ready for the chosen topic: the peer match.
+    PeerMatch,
+    /// Trained, without the topic's sign-off (non-strict topics only).
+    Trained,
+    /// The caller chose no topic.
+    AnyTopic,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::PeerMatch => "peer_match",
+            Tier::Trained => "trained",
+            Tier::AnyTopic => "any_topic",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Tier::PeerMatch, Tier::Trained, Tier::AnyTopic]
+            .into_iter()
+            .find(|t| t.as_str() == raw)
+    }
+}
+
+/// Why a volunteer was not offered the contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exclusion {
+    AlreadyTried,
+    InTraining,
+    TrainingLapsed,
+    RefresherOverdue,
+    NotTrainedForChannel,
+    Paused,
+    OffShift,
+    Busy,
+    Resting,
+    ShiftCapReached,
+    Language,
+    Conflict,
+    NotSignedOffForTopic,
+}
+
+impl From<NotTakingContacts> for Exclusion {
+    fn from(reason: NotTakingContacts) -> Self {
+        match reason {
+            NotTakingContacts::InTraining => Exclusion::InTraining,
+            NotTakingContacts::TrainingLapsed => Exclusion::TrainingLapsed,
+            NotTakingContacts::RefresherOverdue => Exclusion::RefresherOverdue,
+            NotTakingContacts::NotTrainedForChannel => Exclusion::NotTrainedForChannel,
+            NotTakingContacts::Paused => Exclusion::Paused,
+        }
+    }
+}
+
+impl Exclusion {
+    /// Whether the volunteer may become available to this contact within minutes.
+    pub fn is_temporary(self) -> bool {
+        matches!(self, Exclusion::Busy | Exclusion::Resting)
+    }
+}
+
+/// One volunteer the plan offers the contact to, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offer {
+    pub volunteer_id: i32,
+    pub tier: Tier,
+    /// Ranked first as the returning caller's last volunteer.
+    pub continuity: bool,
+}
+
+/// The router's answer: the eligible volunteers in the order to offer, and the reason
+/// each other volunteer was passed over.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub offers: Vec<Offer>,
+    pub excluded: Vec<(i32, Exclusion)>,
+}
+
+impl Plan {
+    /// Whether waiting could help: nobody is eligible now, but someone is only busy or resting.
+    pub fn worth_waiting(&self) -> bool {
+        self.offers.is_empty() && self.excluded.iter().any(|(_, why)| why.is_temporary())
+    }
+}
+
+/// Decides who to offer the contact to.
+pub fn plan(request: &RoutingRequest<'_>, candidates: &[Candidate<'_>]) -> Plan {
+    struct Ranked {
+        offer: Offer,
+        idle_since: Option<DateTime<Utc>>,
+        shift_contacts: usize,
+    }
+    let mut ranked = Vec::new();
+    let mut excluded = Vec::new();
+    for candidate in candidates {
+        match assess(request, candidate) {
+            Ok((tier, shift_contacts)) => ranked.push(Ranked {
+                offer: Offer {
+                    volunteer_id: candidate.volunteer_id,
+                    tier,
+                    continuity: false,
+                },
+                idle_since: candidate.activity.last_contact.map(|c| c.ended_at),
+                shift_contacts,
+            }),
+            Err(why) => excluded.push((candidate.volunteer_id, why)),
+        }
+    }
+    // A non-strict topic falls back to trained volunteers only when no peer match is
+    // eligible; the tier order below makes that hold for every position in the plan.
+    ranked.sort_by(|a, b| {
+        a.offer
+            .tier
+            .cmp(&b.offer.tier)
+            // Longest idle first: never having had a contact is the longest idle of all.
+            .then(a.idle_since.cmp(&b.idle_since))
+            .then(a.shift_contacts.cmp(&b.shift_contacts))
+            .then(a.offer.volunteer_id.cmp(&b.offer.volunteer_id))
+    });
+    let mut offers: Vec<Offer> = ranked.into_iter().map(|r| r.offer).collect();
+    if let Some(c) = request.continuity
+        && c.consecutive < c.max_repeats
+        && let Some(pos) = offers.iter().position(|o| o.volunteer_id == c.volunteer_id)
+    {
+        let mut first = offers.remove(pos);
+        first.continuity = true;
+        offers.insert(0, first);
+    }
+    Plan { offers, excluded }
+}
+
+/// The tier a candidate would be offered at and their contacts this shift, or why not.
+fn assess(
+    request: &RoutingRequest<'_>,
+    candidate: &Candidate<'_>,
+) -> Result<(Tier, usize), Exclusion> {
+    let at = request.at;
+    let profile = candidate.profile;
+    let activity = candidate.activity;
+    if request.already_tried.contains(&candidate.volunteer_id) {
+        return Err(Exclusion::AlreadyTried);
+    }
+    profile.readiness().check(at, Some(request.channel))?;
+    let shift_start = candidate
+        .rota
+        .current_shift_start(at, Some(request.channel))
+        .ok_or(Exclusion::OffShift)?;
+    if activity.engaged >= request.capacity {
+        return Err(Exclusion::Busy);
+    }
+    if let Some(last) = activity.last_contact {
+        let limits = profile.limits;
+        let long = last.duration >= Duration::minutes(limits.long_contact_minutes.into());
+        let rest_ends = last.ended_at + Duration::minutes(limits.rest_minutes_after_long.into());
+        if long && at < rest_ends {
+            return Err(Exclusion::Resting);
+        }
+    }
+    let shift_contacts = activity
+        .recent_contact_starts
+        .iter()
+        .filter(|started| **started >= shift_start)
+        .count();
+    if shift_contacts >= usize::try_from(profile.limits.max_contacts_per_shift).unwrap_or(0) {
+        return Err(Exclusion::ShiftCapReached);
+    }
+    if let Some(language) = request.language
+        && !profile.languages.iter().any(|l| l == language)
+    {
+        return Err(Exclusion::Language);
+    }
+    if request.conflicted.contains(&candidate.volunteer_id) {
+        return Err(Exclusion::Conflict);
+    }
+    let tier = match request.topic {
+        None => Tier::AnyTopic,
+        Some(topic) if candidate.ready_topics.contains(&topic.topic_id) => Tier::PeerMatch,
+        Some(topic) if !topic.strict => Tier::Trained,
+        Some(_) => return Err(Exclusion::NotSignedOffForTopic),
+    };
+    Ok((tier, shift_contacts))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::domain::calendar::{LocalTime, Weekday};
+    use crate::domain::phone::E164;
+    use crate::domain::rota::{ShiftChannels, WeeklyShift};
+    use crate::domain::timezone::TimeZone;
+    use crate::domain::volunteer::{TrainingStatus, WellbeingLimits};
+
+    const NEONATAL: i32 = 7;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn profile(zone: &str) -> VolunteerProfile {
+        VolunteerProfile {
+            name: "V".into(),
+            phone: E164::parse("+12025550111").unwrap(),
+            time_zone: TimeZone::parse(zone).unwrap(),
+            languages: vec!["en".into()],
+            training_status: TrainingStatus::Trained,
+            training_completed_on: NaiveDate::from_ymd_opt(2026, 1, 1),
+            refresher_due_on: None,
+            trained_voice: true,
+            trained_sms: true,
+            active: true,
+            limits: WellbeingLimits::default(),
+        }
+    }
+
+    /// On shift every day, 08:00 to 20:00 local.
+    fn day_rota(zone: &str) -> Rota {
+        let mut rota = Rota::new(TimeZone::parse(zone).unwrap());
+        for day in [
+            Weekday::Monday,
+            Weekday::Tuesday,
+            Weekday::Wednesday,
+            Weekday::Thursday,
+            Weekday::Friday,
+            Weekday::Saturday,
+            Weekday::Sunday,
+        ] {
+            let (from, to) = (LocalTime::hm(8, 0).unwrap(), LocalTime::hm(20, 0).unwrap());
+            rota.shifts
+                .push(WeeklyShift::new(day, from, to, ShiftChannels::Both, None, None).unwrap());
+        }
+        rota
+    }
+
+    struct Volunteer {
+        id: i32,
+        profile: VolunteerProfile,
+        rota: Rota,
+        ready: Vec<i32>,
+        activity: Activity,
+    }
+
+    fn volunteer(id: i32) -> Volunteer {
+        Volunteer {
+            id,
+            profile: profile("Europe/London"),
+            rota: day_rota("Europe/London"),
+            ready: Vec::new(),
+            activity: Activity::default(),
+        }
+    }
+
+    fn candidates(vs: &[Volunteer]) -> Vec<Candidate<'_>> {
+        vs.iter()
+            .map(|v| Candidate {
+                volunteer_id: v.id,
+                profile: &v.profile,
+                rota: &v.rota,
+                ready_topics: &v.ready,
+                activity: &v.activity,
+            })
+            .collect()
+    }
+
+    // Sunday 22 November 2026, 12:00 in London.
+    const NOON: &str = "2026-11-22T12:00:00Z";
+
+    fn route(vs: &[Volunteer], topic: Option<TopicChoice>) -> Plan {
+        route_with(vs, topic, &HashSet::new(), &HashSet::new(), None)
+    }
+
+    fn route_with(
+        vs: &[Volunteer],
+        topic: Option<TopicChoice>,
+        conflicted: &HashSet<i32>,
+        tried: &HashSet<i32>,
+        continuity: Option<Continuity>,
+    ) -> Plan {
+        let request = RoutingRequest {
+            at: utc(NOON),
+            channel: Channel::Voice,
+            topic,
+            language: Some("en"),
+            capacity: 1,
+            continuity,
+            conflicted,
+            already_tried: tried,
+        };
+        plan(&request, &candidates(vs))
+    }
+
+    fn order(plan: &Plan) -> Vec<(i32, Tier)> {
+        plan.offers
+            .iter()
+            .map(|o| (o.volunteer_id, o.tier))
+            .collect()
+    }
+
+    fn neonatal(strict: bool) -> Option<TopicChoice> {
+        Some(TopicChoice {
+            topic_id: NEONATAL,
+            strict,
+        })
+    }
+
+    fn ended(at: &str, minutes: i64) -> Option<PastContact> {
+        Some(PastContact {
+            ended_at: utc(at),
+            duration: Duration::minutes(minutes),
+        })
+    }
+
+    #[test]
+    fn a_peer_match_comes_before_a_longer_idle_volunteer_without_the_sign_off() {
+        let mut matched = volunteer(1);
+        matched.ready = vec![NEONATAL];
+        matched.activity.last_contact = ended("2026-11-22T11:50:00Z", 5);
+        let idle = volunteer(2);
+        let plan = route(&[idle, matched], neonatal(false));
+        assert_eq!(order(&plan), vec![(1, Tier::PeerMatch), (2, Tier::Trained)]);
+    }
+
+    #[test]
+    fn a_strict_topic_is_offered_only_to_signed_off_volunteers() {
+        let plan = route(&[volunteer(1), volunteer(2)], neonatal(true));
+        assert!(plan.offers.is_empty());
+        assert_eq!(
+            plan.excluded,
+            vec![
+                (1, Exclusion::NotSignedOffForTopic),
+                (2, Exclusion::NotSignedOffForTopic)
+            ]
+        );
+        assert!(!plan.worth_waiting());
+    }
+
+    #[test]
+    fn within_a_tier_longest_idle_then_fewest_contacts_this_shift() {
+        let mut recent = volunteer(1);
+        recent.activity.last_contact = ended("2026-11-22T11:30:00Z", 10);
+        let mut earlier = volunteer(2);
+        earlier.activity.last_contact = ended("2026-11-22T09:00:00Z", 10);
+        let never = volunteer(3);
+        let mut busier = volunteer(4);
+        busier.activity.last_contact = ended("2026-11-22T09:00:00Z", 10);
+        busier.activity.recent_contact_starts =
+            vec![utc("2026-11-22T08:30:00Z"), utc("2026-11-22T08:50:00Z")];
+        let plan = route(&[recent, earlier, never, busier], None);
+        let ids: Vec<i32> = plan.offers.iter().map(|o| o.volunteer_id).collect();
+        assert_eq!(ids, vec![3, 2, 4, 1]);
+        assert!(plan.offers.iter().all(|o| o.tier == Tier::AnyTopic));
+    }
+
+    #[test]
+    fn every_passed_over_volunteer_has_its_reason() {
+        let mut paused = volunteer(1);
+        paused.profile.active = false;
+        let mut off_shift = volunteer(2);
+        off_shift.rota = day_rota("Australia/Sydney"); // 23:00 in Sydney
+        let mut busy = volunteer(3);
+        busy.activity.engaged = 1;
+        let mut resting = volunteer(4);
+        resting.activity.last_contact = ended("2026-11-22T11:50:00Z", 45);
+        let mut capped = volunteer(5);
+        capped.activity.recent_contact_starts = vec![utc("2026-11-22T08:05:00Z"); 6];
+        let mut welsh = volunteer(6);
+        welsh.profile.languages = vec!["cy".into()];
+        let conflicted = volunteer(7);
+        let tried = volunteer(8);
+        let mut learner = volunteer(9);
+        learner.profile.training_status = TrainingStatus::InTraining;
+        let ok = volunteer(10);
+        let plan = route_with(
+            &[
+                paused, off_shift, busy, resting, capped, welsh, conflicted, tried, learner, ok,
+            ],
+            None,
+            &HashSet::from([7]),
+            &HashSet::from([8]),
+            None,
+        );
+        assert_eq!(order(&plan), vec![(10, Tier::AnyTopic)]);
+        assert_eq!(
+            plan.excluded,
+            vec![
+                (1, Exclusion::Paused),
+                (2, Exclusion::OffShift),
+                (3, Exclusion::Busy),
+                (4, Exclusion::Resting),
+                (5, Exclusion::ShiftCapReached),
+                (6, Exclusion::Language),
+                (7, Exclusion::Conflict),
+                (8, Exclusion::AlreadyTried),
+                (9, Exclusion::InTraining),
+            ]
+        );
+    }
+
+    #[test]
+    fn rest_ends_and_earlier_shifts_do_not_count_toward_the_cap() {
+        let mut rested = volunteer(1);
+        rested.activity.last_contact = ended("2026-11-22T11:40:00Z", 45); // rest ended 11:55
+        let mut yesterday = volunteer(2);
+        yesterday.activity.recent_contact_starts = vec![utc("2026-11-21T10:00:00Z"); 6];
+        let plan = route(&[rested, yesterday], None);
+        assert_eq!(plan.offers.len(), 2);
+    }
+
+    #[test]
+    fn waiting_helps_only_when_someone_is_busy_or_resting() {
+        let mut busy = volunteer(1);
+        busy.activity.engaged = 1;
+        let mut paused = volunteer(2);
+        paused.profile.active = false;
+        assert!(route(&[busy, paused], None).worth_waiting());
+        let mut paused = volunteer(2);
+        paused.profile.active = false;
+        assert!(!route(&[paused], None).worth_waiting());
+    }
+
+    #[test]
+    fn a_returning_caller_reaches_their_last_volunteer_first_but_not_for_ever() {
+        let idle = volunteer(1);
+        let mut last = volunteer(2);
+        last.activity.last_contact = ended("2026-11-22T11:00:00Z", 10);
+        let vs = [idle, last];
+        let none = HashSet::new();
+        let repeat = |consecutive| {
+            route_with(
+                &vs,
+                None,
+                &none,
+                &none,
+                Some(Continuity {
+                    volunteer_id: 2,
+                    consecutive,
+                    max_repeats: 3,
+                }),
+            )
+        };
+        let first = repeat(2);
+        assert_eq!(first.offers[0].volunteer_id, 2);
+        assert!(first.offers[0].continuity);
+        assert_eq!(repeat(3).offers[0].volunteer_id, 1);
+    }
+
+    #[test]
+    fn the_rota_is_read_in_each_volunteers_own_time_zone() {
+        // 12:00 UTC: 07:00 in New York (off), 12:00 in London (on), 23:00 in Sydney (off).
+        let zones = ["America/New_York", "Europe/London", "Australia/Sydney"];
+        let vs: Vec<Volunteer> = zones
+            .iter()
+            .zip(1..)
+            .map(|(zone, id)| Volunteer {
+                rota: day_rota(zone),
+                profile: profile(zone),
+                ..volunteer(id)
+            })
+            .collect();
+        let plan = route(&vs, None);
+        assert_eq!(order(&plan), vec![(2, Tier::AnyTopic)]);
+    }
+}

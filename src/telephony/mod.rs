@@ -1,0 +1,4 @@
+//! Twilio: the webhook signature, the TwiML builder and the REST client.
+
+pub mod signature;
+pub mod twiml;
