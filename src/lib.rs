@@ -10,3 +10,4 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telephony;
+pub mod voice;

@@ -4,6 +4,8 @@
 //! list of numbers).
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chacha20poly1305::aead::Aead;
+use chacha20poly1305::{ChaCha20Poly1305, Key, KeyInit as _, Nonce};
 use hmac::{Hmac, KeyInit, Mac};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
@@ -32,26 +34,79 @@ pub fn generate_secret_key() -> SecretString {
     URL_SAFE_NO_PAD.encode(bytes).into()
 }
 
-/// Keyed hashing of phone numbers.
+/// Phone numbers at rest: a keyed hash to match them (blocked callers, conflicts,
+/// returning callers) and authenticated encryption to reveal one when a supervisor must.
+/// Both keys derive from the server's secret key.
 #[derive(Clone)]
 pub struct NumberHasher {
-    key: SecretString,
+    hash_key: SecretString,
+    cipher: ChaCha20Poly1305,
 }
 
 impl NumberHasher {
     pub fn new(key: SecretString) -> Self {
-        Self { key }
+        let derived = hmac_sha256(
+            key.expose_secret().as_bytes(),
+            b"peerline number encryption",
+        );
+        Self {
+            hash_key: key,
+            cipher: ChaCha20Poly1305::new(&Key::from(derived)),
+        }
     }
 
     pub fn hash(&self, number: &E164) -> String {
-        // HMAC accepts keys of any length.
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(self.key.expose_secret().as_bytes())
-        else {
-            unreachable!("HMAC takes keys of any length")
-        };
-        mac.update(number.as_str().as_bytes());
-        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        URL_SAFE_NO_PAD.encode(hmac_sha256(
+            self.hash_key.expose_secret().as_bytes(),
+            number.as_str().as_bytes(),
+        ))
     }
+
+    /// A hash for a call whose number is withheld: unique to the call, so it matches no
+    /// other caller.
+    pub fn hash_withheld(&self, call_sid: &str) -> String {
+        URL_SAFE_NO_PAD.encode(hmac_sha256(
+            self.hash_key.expose_secret().as_bytes(),
+            format!("withheld:{call_sid}").as_bytes(),
+        ))
+    }
+
+    /// The number encrypted under a fresh random nonce, as `nonce || ciphertext` in base64url.
+    pub fn seal(&self, number: &E164) -> String {
+        let mut nonce = [0u8; 12];
+        rand::rng().fill_bytes(&mut nonce);
+        let Ok(sealed) = self
+            .cipher
+            .encrypt(&Nonce::from(nonce), number.as_str().as_bytes())
+        else {
+            unreachable!("encrypting a short buffer in memory cannot fail")
+        };
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        URL_SAFE_NO_PAD.encode(out)
+    }
+
+    /// The number sealed by [`NumberHasher::seal`] under the same key; `None` when the
+    /// value was tampered with or sealed under another key.
+    pub fn open(&self, sealed: &str) -> Option<E164> {
+        let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        if bytes.len() < 12 {
+            return None;
+        }
+        let (nonce, ciphertext) = bytes.split_at(12);
+        let nonce: [u8; 12] = nonce.try_into().ok()?;
+        let plain = self.cipher.decrypt(&Nonce::from(nonce), ciphertext).ok()?;
+        E164::parse(std::str::from_utf8(&plain).ok()?).ok()
+    }
+}
+
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    // HMAC accepts keys of any length.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        unreachable!("HMAC takes keys of any length")
+    };
+    mac.update(message);
+    mac.finalize().into_bytes().into()
 }
 
 impl std::fmt::Debug for NumberHasher {
@@ -81,5 +136,22 @@ mod tests {
         assert_eq!(one.hash(&n), one.hash(&n));
         assert_ne!(one.hash(&n), two.hash(&n));
         assert!(!one.hash(&n).contains("2025550143"));
+    }
+
+    #[test]
+    fn sealed_numbers_open_only_under_the_same_key() {
+        let n = E164::parse("+12025550143").unwrap();
+        let vault = NumberHasher::new("k1".to_owned().into());
+        let sealed = vault.seal(&n);
+        assert!(!sealed.contains("2025550143"));
+        assert_ne!(sealed, vault.seal(&n), "a fresh nonce each time");
+        assert_eq!(vault.open(&sealed), Some(n));
+        assert_eq!(
+            NumberHasher::new("k2".to_owned().into()).open(&sealed),
+            None
+        );
+        let mut tampered = sealed.into_bytes();
+        tampered[20] = if tampered[20] == b'A' { b'B' } else { b'A' };
+        assert_eq!(vault.open(&String::from_utf8(tampered).unwrap()), None);
     }
 }

@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::routes::extract::MAX_JSON_BODY;
 use crate::secrets::{NumberHasher, generate_secret_key};
 use crate::state::AppState;
-use crate::{openapi, storage};
+use crate::{openapi, routes, storage};
 
 pub struct Application {
     port: u16,
@@ -40,6 +40,7 @@ impl Application {
             db,
             settings,
             numbers: NumberHasher::new(key),
+            fallbacks: Default::default(),
         });
         let openapi_json = web::Data::new(openapi::document_json());
         let server = actix_web::HttpServer::new(move || {
@@ -53,6 +54,7 @@ impl Application {
             )
             .split_for_parts();
             app.route("/api/openapi.json", web::get().to(serve_openapi))
+                .configure(routes::webhooks::configure)
                 .default_service(web::to(no_route))
         })
         .listen(listener)?

@@ -4,9 +4,11 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
 use crate::secrets::NumberHasher;
+use crate::voice::fallbacks::FallbackCache;
 
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Settings,
     pub numbers: NumberHasher,
+    pub fallbacks: FallbackCache,
 }

@@ -17,6 +17,7 @@ enum Contacts {
     HelplineId,
     Channel,
     ProviderSid,
+    DialedNumber,
     CallerHash,
     CallerEncrypted,
     CallerHint,
@@ -111,6 +112,7 @@ impl MigrationTrait for Migration {
                     .col(integer(Contacts::HelplineId))
                     .col(string_len(Contacts::Channel, 10))
                     .col(string(Contacts::ProviderSid))
+                    .col(string(Contacts::DialedNumber))
                     .col(string(Contacts::CallerHash))
                     .col(text_null(Contacts::CallerEncrypted))
                     .col(string(Contacts::CallerHint))

@@ -5,3 +5,4 @@ pub mod api;
 pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod webhooks;

@@ -309,3 +309,131 @@ pub mod on_call_shift {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod contact {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "contacts")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub helpline_id: i32,
+        pub channel: String,
+        pub provider_sid: String,
+        pub dialed_number: String,
+        pub caller_hash: String,
+        pub caller_encrypted: Option<String>,
+        pub caller_hint: String,
+        pub topic_id: Option<i32>,
+        pub language: Option<String>,
+        pub stage: String,
+        pub round: i32,
+        pub outcome: Option<String>,
+        pub peer_match_tier: Option<String>,
+        pub answered_by: Option<i32>,
+        pub received_at: DateTimeUtc,
+        pub route_deadline: DateTimeUtc,
+        pub answered_at: Option<DateTimeUtc>,
+        pub ended_at: Option<DateTimeUtc>,
+        pub wait_secs: Option<i32>,
+        pub talk_secs: Option<i32>,
+        pub recording_sid: Option<String>,
+        pub recording_url: Option<String>,
+        pub recording_secs: Option<i32>,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod contact_event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "contact_events")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub contact_id: i32,
+        pub at: DateTimeUtc,
+        pub kind: String,
+        pub volunteer_id: Option<i32>,
+        pub detail: Option<String>,
+        pub dedupe_key: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod offer {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "offers")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub contact_id: i32,
+        pub volunteer_id: i32,
+        pub round: i32,
+        pub tier: String,
+        pub offered_at: DateTimeUtc,
+        pub leg_sid: Option<String>,
+        pub outcome: Option<String>,
+        pub accepted_at: Option<DateTimeUtc>,
+        pub ended_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod reservation {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "reservations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub volunteer_id: i32,
+        pub contact_id: i32,
+        pub state: String,
+        pub expires_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod blocked_caller {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "blocked_callers")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub helpline_id: i32,
+        pub number_hash: String,
+        pub number_hint: String,
+        pub reason: Option<String>,
+        pub expires_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -227,3 +227,18 @@ pub async fn delete_topic(
     )
     .await
 }
+
+/// The helpline a caller reaches by dialing `number`.
+pub async fn by_number(
+    db: &DatabaseConnection,
+    number: &E164,
+) -> Result<Option<helpline::Model>, DbErr> {
+    let Some(row) = helpline_number::Entity::find()
+        .filter(helpline_number::Column::Number.eq(number.as_str()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    helpline::Entity::find_by_id(row.helpline_id).one(db).await
+}

@@ -3,8 +3,11 @@
 //! on behalf of a caller takes the caller's `Scope`, so permissions are enforced in the
 //! query itself.
 
+pub mod blocklist;
+pub mod contacts;
 pub mod entities;
 pub mod helplines;
+pub mod reservations;
 pub mod rota;
 pub mod secrets;
 pub mod users;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::{conflict, on_call_shift, rota_exception, shift};
@@ -376,4 +376,48 @@ pub async fn helpline_members(
             })
         })
         .collect())
+}
+
+/// The supervisors on call for a helpline at `at`, each once, with their time zone.
+pub async fn on_call_at(
+    db: &DatabaseConnection,
+    helpline_id: i32,
+    at: chrono::DateTime<Utc>,
+) -> Result<Vec<(super::entities::user::Model, TimeZone)>, DbErr> {
+    let mut found: Vec<(super::entities::user::Model, TimeZone)> = Vec::new();
+    for row in on_call_shifts(db, helpline_id).await? {
+        if found.iter().any(|(user, _)| user.id == row.user_id) {
+            continue;
+        }
+        let Some(user) = super::users::get(db, row.user_id).await? else {
+            continue;
+        };
+        let Some(zone) = user
+            .time_zone
+            .as_deref()
+            .and_then(|z| TimeZone::parse(z).ok())
+        else {
+            continue;
+        };
+        let mut person = Rota::new(zone);
+        person.shifts.push(on_call_shift_of(&row)?);
+        if person.is_on_shift(at, None) {
+            found.push((user, zone));
+        }
+    }
+    Ok(found)
+}
+
+/// Volunteers who declared a conflict with the number that has this hash.
+pub async fn conflicted_volunteers(
+    db: &DatabaseConnection,
+    number_hash: &str,
+) -> Result<Vec<i32>, DbErr> {
+    conflict::Entity::find()
+        .select_only()
+        .column(conflict::Column::VolunteerId)
+        .filter(conflict::Column::NumberHash.eq(number_hash))
+        .into_tuple()
+        .all(db)
+        .await
 }

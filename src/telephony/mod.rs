@@ -2,3 +2,4 @@
 
 pub mod signature;
 pub mod twiml;
+pub mod webhook;

@@ -52,7 +52,9 @@ pub struct Gather {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dial {
-    pub action: String,
+    /// Where Twilio asks what to do when the dial ends; without one, the call goes on to
+    /// the next verb.
+    pub action: Option<String>,
     pub timeout_secs: u32,
     pub caller_id: String,
     pub numbers: Vec<DialNumber>,
@@ -172,13 +174,14 @@ impl Verb {
                 });
             }
             Verb::Dial(d) => {
-                let attrs = [
-                    ("action", d.action.clone()),
-                    ("method", "POST".to_owned()),
-                    ("timeout", d.timeout_secs.to_string()),
-                    ("callerId", d.caller_id.clone()),
-                    ("answerOnBridge", "true".to_owned()),
-                ];
+                let mut attrs = Vec::new();
+                if let Some(action) = &d.action {
+                    attrs.push(("action", action.clone()));
+                    attrs.push(("method", "POST".to_owned()));
+                }
+                attrs.push(("timeout", d.timeout_secs.to_string()));
+                attrs.push(("callerId", d.caller_id.clone()));
+                attrs.push(("answerOnBridge", "true".to_owned()));
                 element(out, "Dial", &borrow(&attrs), |out| {
                     for n in &d.numbers {
                         let mut attrs = Vec::new();
@@ -311,7 +314,7 @@ mod tests {
     fn dial_rings_numbers_with_a_whisper_and_the_helpline_as_caller_id() {
         let xml = VoiceResponse::new()
             .push(Verb::Dial(Dial {
-                action: "https://p.org/twilio/voice/dial?contact=1&round=1".into(),
+                action: Some("https://p.org/twilio/voice/dial?contact=1&round=1".into()),
                 timeout_secs: 20,
                 caller_id: "+12025550100".into(),
                 numbers: vec![DialNumber {

@@ -13,7 +13,7 @@ use crate::domain::volunteer::NotTakingContacts;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidQuery;
 use crate::state::AppState;
-use crate::storage::{helplines, rota, users};
+use crate::storage::{helplines, rota};
 
 /// The longest period a coverage question may span.
 pub const MAX_COVERAGE_DAYS: i64 = 62;
@@ -107,33 +107,15 @@ async fn on_call_at(
     helpline_id: i32,
     at: DateTime<Utc>,
 ) -> Result<Vec<OnCallSupervisor>, ApiError> {
-    let mut found = Vec::new();
-    for row in rota::on_call_shifts(&state.db, helpline_id).await? {
-        let Some(user) = users::get(&state.db, row.user_id).await? else {
-            continue;
-        };
-        let Some(zone) = user
-            .time_zone
-            .as_deref()
-            .and_then(|z| crate::domain::timezone::TimeZone::parse(z).ok())
-        else {
-            continue;
-        };
-        let mut person = crate::domain::rota::Rota::new(zone);
-        person.shifts.push(rota::on_call_shift_of(&row)?);
-        if person.is_on_shift(at, None)
-            && !found
-                .iter()
-                .any(|s: &OnCallSupervisor| s.user_id == user.id)
-        {
-            found.push(OnCallSupervisor {
-                user_id: user.id,
-                name: user.name,
-                local_time: Some(local_time(at, zone)),
-            });
-        }
-    }
-    Ok(found)
+    let people = rota::on_call_at(&state.db, helpline_id, at).await?;
+    Ok(people
+        .into_iter()
+        .map(|(user, zone)| OnCallSupervisor {
+            user_id: user.id,
+            name: user.name,
+            local_time: Some(local_time(at, zone)),
+        })
+        .collect())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

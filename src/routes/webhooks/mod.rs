@@ -1,0 +1,11 @@
+//! Twilio's webhooks under `/twilio`. Each is signed (checked by the `SignedForm`
+//! extractor before anything else) and answers with TwiML; on the voice path a fault
+//! never reaches the caller as an error.
+
+pub mod voice;
+
+use actix_web::web::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    voice::configure(cfg);
+}

@@ -1,0 +1,329 @@
+//! `/twilio/voice/*`: the inbound call, its menus, rounds of offers, the volunteers'
+//! whispers, the fallback path, voicemail and status callbacks.
+
+use actix_web::{HttpResponse, post, web};
+use sea_orm::DbErr;
+use serde::Deserialize;
+
+use crate::domain::phone::E164;
+use crate::state::AppState;
+use crate::telephony::twiml::{Dial, DialNumber, Verb, VoiceResponse};
+use crate::telephony::webhook::{SignedForm, WebhookError};
+use crate::voice::flow::{self, DialResult, InboundCall, Recording};
+use crate::voice::prompts;
+
+pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.service(inbound)
+        .service(menu)
+        .service(route)
+        .service(dial)
+        .service(whisper)
+        .service(whisper_answer)
+        .service(leg)
+        .service(fallback)
+        .service(supervisor)
+        .service(supervisor_answer)
+        .service(voicemail)
+        .service(recording)
+        .service(caller_status);
+}
+
+fn twiml(response: VoiceResponse) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/xml; charset=utf-8")
+        .body(response.to_xml())
+}
+
+/// Answers the caller's call whatever happened: the flow's TwiML, or after a fault the
+/// helpline's fallback number (remembered from earlier calls), so the caller still
+/// reaches a human.
+fn for_caller(
+    state: &AppState,
+    form: &SignedForm,
+    result: Result<Option<VoiceResponse>, DbErr>,
+) -> HttpResponse {
+    match result {
+        Ok(Some(response)) => twiml(response),
+        Ok(None) => {
+            tracing::warn!(
+                "voice callback for an unknown call; sending the caller to the fallback"
+            );
+            twiml(fault_response(state, form))
+        }
+        Err(error) => {
+            tracing::error!(%error, "voice callback failed; sending the caller to the fallback");
+            twiml(fault_response(state, form))
+        }
+    }
+}
+
+fn fault_response(state: &AppState, form: &SignedForm) -> VoiceResponse {
+    let dialed = form.get("To").unwrap_or_default();
+    match state.fallbacks.for_number(dialed) {
+        Some(number) => VoiceResponse::new()
+            .say(prompts::FAULT, "en-GB")
+            .push(Verb::Dial(Dial {
+                action: None,
+                timeout_secs: 60,
+                caller_id: dialed.to_owned(),
+                numbers: vec![DialNumber {
+                    number,
+                    whisper_url: None,
+                    status_callback: None,
+                }],
+            })),
+        None => VoiceResponse::new()
+            .say(prompts::FAULT_NO_FALLBACK, "en-GB")
+            .push(Verb::Hangup),
+    }
+}
+
+/// Answers a volunteer's or supervisor's leg: on a fault, hang up that leg only; the
+/// caller's `<Dial>` then moves on.
+fn for_leg(result: Result<VoiceResponse, DbErr>) -> HttpResponse {
+    match result {
+        Ok(response) => twiml(response),
+        Err(error) => {
+            tracing::error!(%error, "whisper callback failed; hanging up the volunteer's leg");
+            twiml(VoiceResponse::new().push(Verb::Hangup))
+        }
+    }
+}
+
+/// Acknowledges a status callback; a fault is logged and Twilio is told to retry.
+fn acknowledge(result: Result<(), DbErr>) -> HttpResponse {
+    match result {
+        Ok(()) => twiml(VoiceResponse::new()),
+        Err(error) => {
+            tracing::error!(%error, "status callback failed");
+            HttpResponse::ServiceUnavailable().finish()
+        }
+    }
+}
+
+fn int_param(form: &SignedForm, name: &str) -> Option<i32> {
+    form.get(name).and_then(|v| v.trim().parse().ok())
+}
+
+#[derive(Deserialize)]
+struct ContactQuery {
+    contact: i32,
+}
+
+#[derive(Deserialize)]
+struct StepQuery {
+    contact: i32,
+    step: String,
+}
+
+#[derive(Deserialize)]
+struct RoundQuery {
+    contact: i32,
+    round: i32,
+}
+
+#[derive(Deserialize)]
+struct FallbackQuery {
+    contact: i32,
+    step: i32,
+}
+
+#[derive(Deserialize)]
+struct OfferQuery {
+    offer: i32,
+}
+
+fn query<T: for<'de> Deserialize<'de>>(req: &actix_web::HttpRequest) -> Result<T, WebhookError> {
+    serde_urlencoded::from_str(req.query_string())
+        .map_err(|_| WebhookError::Invalid("query string"))
+}
+
+fn dial_result(form: &SignedForm) -> DialResult<'_> {
+    DialResult {
+        dial_status: form.get("DialCallStatus"),
+        dial_duration: int_param(form, "DialCallDuration"),
+        call_status: form.get("CallStatus"),
+    }
+}
+
+/// The one URL to set on each helpline number: "A call comes in".
+#[post("/twilio/voice")]
+async fn inbound(
+    state: web::Data<AppState>,
+    form: SignedForm,
+) -> Result<HttpResponse, WebhookError> {
+    let call_sid = form.require("CallSid")?;
+    let from = form.require("From")?;
+    let to = E164::parse(form.require("To")?).map_err(|_| WebhookError::Invalid("To"))?;
+    let result = flow::inbound(
+        &state,
+        InboundCall {
+            call_sid,
+            from,
+            to: &to,
+        },
+    )
+    .await;
+    Ok(for_caller(&state, &form, result.map(Some)))
+}
+
+#[post("/twilio/voice/menu")]
+async fn menu(
+    state: web::Data<AppState>,
+    form: SignedForm,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, WebhookError> {
+    let q: StepQuery = query(&req)?;
+    let digits = form.get("Digits").unwrap_or_default();
+    let result = flow::menu_choice(&state, q.contact, &q.step, digits).await;
+    Ok(for_caller(&state, &form, result))
+}
+
+#[post("/twilio/voice/route")]
+async fn route(
+    state: web::Data<AppState>,
+    form: SignedForm,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, WebhookError> {
+    let q: RoundQuery = query(&req)?;
+    let result = flow::route_round(&state, q.contact, q.round).await;
+    Ok(for_caller(&state, &form, result.map(Some)))
+}
+
+#[post("/twilio/voice/dial")]
+async fn dial(
+    state: web::Data<AppState>,
+    form: SignedForm,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, WebhookError> {
+    let q: RoundQuery = query(&req)?;
+    let result = flow::dial_ended(&state, q.contact, q.round, dial_result(&form)).await;
+    Ok(for_caller(&state, &form, result))
+}
+
+#[post("/twilio/voice/fallback")]
+async fn fallback(
+    state: web::Data<AppState>,
+    form: SignedForm,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, WebhookError> {
+    let q: FallbackQuery = query(&req)?;
+    let result = flow::fallback_dial_ended(&state, q.contact, q.step, dial_result(&form)).await;
+    Ok(for_caller(&state, &form, result))
+}
+
+#[post("/twilio/voice/whisper")]
+async fn whisper(
+    state: web::Data<AppState>,
+    form: SignedForm,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, WebhookError> {
+    let q: OfferQuery = query(&req)?;
+    Ok(for_leg(
+        flow::whisper(&state, q.offer, form.get("CallSid")).await,
+    ))
+}
+
+#[post("/twilio/voice/whisper/answer")]
+async fn whisper_answer(
+    state: web::Data<AppState>,
+    form: SignedForm,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, WebhookError> {
+    let q: OfferQuery = query(&req)?;
+    let digits = form.get("Digits").unwrap_or_default();
+    Ok(for_leg(flow::whisper_answer(&state, q.offer, digits).await))
+}
+
+#[post("/twilio/voice/supervisor")]
+async fn supervisor(
+    state: web::Data<AppState>,
+    _form: SignedForm,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, WebhookError> {
+    let q: ContactQuery = query(&req)?;
+    Ok(for_leg(flow::supervisor_whisper(&state, q.contact).await))
+}
+
+#[post("/twilio/voice/supervisor/answer")]
+async fn supervisor_answer(
+    state: web::Data<AppState>,
+    form: SignedForm,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, WebhookError> {
+    let q: ContactQuery = query(&req)?;
+    let digits = form.get("Digits").unwrap_or_default();
+    Ok(for_leg(
+        flow::supervisor_answer(&state, q.contact, digits).await,
+    ))
+}
+
+fn recording_of(form: &SignedForm) -> Recording<'_> {
+    Recording {
+        sid: form.get("RecordingSid"),
+        url: form.get("RecordingUrl"),
+        duration_secs: int_param(form, "RecordingDuration"),
+    }
+}
+
+#[post("/twilio/voice/voicemail")]
+async fn voicemail(
+    state: web::Data<AppState>,
+    form: SignedForm,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, WebhookError> {
+    let q: ContactQuery = query(&req)?;
+    let result = flow::voicemail_left(&state, q.contact, recording_of(&form)).await;
+    Ok(for_caller(&state, &form, result.map(Some)))
+}
+
+#[post("/twilio/voice/recording")]
+async fn recording(
+    state: web::Data<AppState>,
+    form: SignedForm,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, WebhookError> {
+    let q: ContactQuery = query(&req)?;
+    Ok(acknowledge(
+        flow::save_recording(&state, q.contact, &recording_of(&form)).await,
+    ))
+}
+
+#[post("/twilio/voice/leg")]
+async fn leg(
+    state: web::Data<AppState>,
+    form: SignedForm,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, WebhookError> {
+    let q: OfferQuery = query(&req)?;
+    let leg_status = form.require("CallStatus")?;
+    Ok(acknowledge(
+        flow::leg_status(
+            &state,
+            q.offer,
+            leg_status,
+            int_param(&form, "CallDuration"),
+        )
+        .await,
+    ))
+}
+
+/// Optional: the number's "call status changes" URL, which keeps the log exact when a
+/// caller hangs up while holding.
+#[post("/twilio/voice/status")]
+async fn caller_status(
+    state: web::Data<AppState>,
+    form: SignedForm,
+) -> Result<HttpResponse, WebhookError> {
+    let call_sid = form.require("CallSid")?;
+    let call_status = form.require("CallStatus")?;
+    Ok(acknowledge(
+        flow::call_status(
+            &state,
+            call_sid,
+            call_status,
+            int_param(&form, "CallDuration"),
+        )
+        .await,
+    ))
+}

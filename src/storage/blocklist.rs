@@ -1,0 +1,74 @@
+//! Callers a helpline refuses, kept only as keyed hashes of their numbers.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder,
+};
+
+use super::entities::blocked_caller;
+
+/// Whether the number with this hash is blocked at `helpline_id` at `at`.
+pub async fn is_blocked(
+    db: &DatabaseConnection,
+    helpline_id: i32,
+    number_hash: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let found = blocked_caller::Entity::find()
+        .filter(blocked_caller::Column::HelplineId.eq(helpline_id))
+        .filter(blocked_caller::Column::NumberHash.eq(number_hash))
+        .filter(
+            Condition::any()
+                .add(blocked_caller::Column::ExpiresAt.is_null())
+                .add(blocked_caller::Column::ExpiresAt.gt(at)),
+        )
+        .one(db)
+        .await?;
+    Ok(found.is_some())
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    helpline_id: i32,
+) -> Result<Vec<blocked_caller::Model>, DbErr> {
+    blocked_caller::Entity::find()
+        .filter(blocked_caller::Column::HelplineId.eq(helpline_id))
+        .order_by_asc(blocked_caller::Column::Id)
+        .all(db)
+        .await
+}
+
+pub struct NewBlock {
+    pub helpline_id: i32,
+    pub number_hash: String,
+    pub number_hint: String,
+    pub reason: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    block: NewBlock,
+) -> Result<blocked_caller::Model, DbErr> {
+    blocked_caller::ActiveModel {
+        helpline_id: Set(block.helpline_id),
+        number_hash: Set(block.number_hash),
+        number_hint: Set(block.number_hint),
+        reason: Set(block.reason),
+        expires_at: Set(block.expires_at),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn delete(db: &DatabaseConnection, helpline_id: i32, id: i32) -> Result<bool, DbErr> {
+    super::delete_owned::<blocked_caller::Entity>(
+        db,
+        (blocked_caller::Column::Id, id),
+        (blocked_caller::Column::HelplineId, helpline_id),
+    )
+    .await
+}

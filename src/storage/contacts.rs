@@ -1,0 +1,575 @@
+//! The contact log: one row per call, its timeline of events and its offers. Every write
+//! a webhook makes is idempotent, because Twilio delivers callbacks more than once: a
+//! contact is keyed by its CallSid, an event by a dedupe key, an offer by its volunteer,
+//! and each state change is a conditional update that only the first delivery wins.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+    sea_query::{Expr, OnConflict},
+};
+
+use super::entities::{contact, contact_event, offer};
+use crate::domain::routing::Tier;
+
+/// Where a call is in its journey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Menu,
+    Routing,
+    Holding,
+    Ringing,
+    Connected,
+    Fallback,
+    Voicemail,
+    Ended,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Menu => "menu",
+            Stage::Routing => "routing",
+            Stage::Holding => "holding",
+            Stage::Ringing => "ringing",
+            Stage::Connected => "connected",
+            Stage::Fallback => "fallback",
+            Stage::Voicemail => "voicemail",
+            Stage::Ended => "ended",
+        }
+    }
+}
+
+/// How a contact ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Answered,
+    OnCallSupervisor,
+    FallbackNumber,
+    Voicemail,
+    Abandoned,
+    RejectedBlocked,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Answered => "answered",
+            Outcome::OnCallSupervisor => "on_call_supervisor",
+            Outcome::FallbackNumber => "fallback_number",
+            Outcome::Voicemail => "voicemail",
+            Outcome::Abandoned => "abandoned",
+            Outcome::RejectedBlocked => "rejected_blocked",
+        }
+    }
+}
+
+/// How an offer to a volunteer ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferOutcome {
+    Accepted,
+    Declined,
+    NoAnswer,
+    Busy,
+    Failed,
+    Canceled,
+}
+
+impl OfferOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfferOutcome::Accepted => "accepted",
+            OfferOutcome::Declined => "declined",
+            OfferOutcome::NoAnswer => "no_answer",
+            OfferOutcome::Busy => "busy",
+            OfferOutcome::Failed => "failed",
+            OfferOutcome::Canceled => "canceled",
+        }
+    }
+}
+
+/// A new inbound call, as first seen.
+pub struct NewCall {
+    pub helpline_id: i32,
+    pub call_sid: String,
+    pub dialed_number: String,
+    pub caller_hash: String,
+    pub caller_encrypted: Option<String>,
+    pub caller_hint: String,
+    pub stage: Stage,
+    pub outcome: Option<Outcome>,
+    pub received_at: DateTime<Utc>,
+    pub route_deadline: DateTime<Utc>,
+}
+
+/// Records the call unless its CallSid is already known; returns the stored contact and
+/// whether this delivery created it.
+pub async fn open_call(
+    db: &DatabaseConnection,
+    call: NewCall,
+) -> Result<(contact::Model, bool), DbErr> {
+    let ended = call.outcome.map(|_| call.received_at);
+    let row = contact::ActiveModel {
+        helpline_id: Set(call.helpline_id),
+        channel: Set("voice".to_owned()),
+        provider_sid: Set(call.call_sid.clone()),
+        dialed_number: Set(call.dialed_number),
+        caller_hash: Set(call.caller_hash),
+        caller_encrypted: Set(call.caller_encrypted),
+        caller_hint: Set(call.caller_hint),
+        stage: Set(call.stage.as_str().to_owned()),
+        round: Set(0),
+        outcome: Set(call.outcome.map(|o| o.as_str().to_owned())),
+        received_at: Set(call.received_at),
+        route_deadline: Set(call.route_deadline),
+        ended_at: Set(ended),
+        updated_at: Set(call.received_at),
+        ..Default::default()
+    };
+    let inserted = contact::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(contact::Column::ProviderSid)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    let stored = by_sid(db, &call.call_sid)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("contact {}", call.call_sid)))?;
+    Ok((stored, inserted == 1))
+}
+
+pub async fn by_sid(db: &DatabaseConnection, sid: &str) -> Result<Option<contact::Model>, DbErr> {
+    contact::Entity::find()
+        .filter(contact::Column::ProviderSid.eq(sid))
+        .one(db)
+        .await
+}
+
+pub async fn get(db: &DatabaseConnection, id: i32) -> Result<Option<contact::Model>, DbErr> {
+    contact::Entity::find_by_id(id).one(db).await
+}
+
+/// Appends an event to the contact's timeline unless one with the same key is there.
+pub async fn record_event(
+    db: &DatabaseConnection,
+    contact_id: i32,
+    event: Event<'_>,
+) -> Result<bool, DbErr> {
+    let row = contact_event::ActiveModel {
+        contact_id: Set(contact_id),
+        at: Set(event.at),
+        kind: Set(event.kind.to_owned()),
+        volunteer_id: Set(event.volunteer_id),
+        detail: Set(event.detail.map(|d| d.to_string())),
+        dedupe_key: Set(event.dedupe_key),
+        ..Default::default()
+    };
+    let inserted = contact_event::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                contact_event::Column::ContactId,
+                contact_event::Column::DedupeKey,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(inserted == 1)
+}
+
+/// One entry of a contact's timeline.
+pub struct Event<'a> {
+    pub at: DateTime<Utc>,
+    pub kind: &'a str,
+    pub volunteer_id: Option<i32>,
+    pub detail: Option<serde_json::Value>,
+    /// Unique within the contact: a repeated delivery of the same fact has the same key.
+    pub dedupe_key: String,
+}
+
+impl<'a> Event<'a> {
+    /// An event that happens once per contact: its kind is its key.
+    pub fn once(at: DateTime<Utc>, kind: &'a str) -> Self {
+        Self {
+            at,
+            kind,
+            volunteer_id: None,
+            detail: None,
+            dedupe_key: kind.to_owned(),
+        }
+    }
+
+    pub fn keyed(mut self, key: impl Into<String>) -> Self {
+        self.dedupe_key = key.into();
+        self
+    }
+
+    pub fn volunteer(mut self, volunteer_id: i32) -> Self {
+        self.volunteer_id = Some(volunteer_id);
+        self
+    }
+
+    pub fn detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+}
+
+pub async fn events(
+    db: &DatabaseConnection,
+    contact_id: i32,
+) -> Result<Vec<contact_event::Model>, DbErr> {
+    contact_event::Entity::find()
+        .filter(contact_event::Column::ContactId.eq(contact_id))
+        .order_by_asc(contact_event::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Records the caller's menu choices while the call is still in the menu.
+pub async fn set_choice(
+    db: &DatabaseConnection,
+    contact_id: i32,
+    topic_id: Option<i32>,
+    language: Option<String>,
+) -> Result<(), DbErr> {
+    let mut update = contact::Entity::update_many()
+        .col_expr(contact::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(contact::Column::Id.eq(contact_id))
+        .filter(contact::Column::EndedAt.is_null());
+    if let Some(topic_id) = topic_id {
+        update = update.col_expr(contact::Column::TopicId, Expr::value(topic_id));
+    }
+    if let Some(language) = language {
+        update = update.col_expr(contact::Column::Language, Expr::value(language));
+    }
+    update.exec(db).await?;
+    Ok(())
+}
+
+/// Sets when the caller's wait for a volunteer runs out, once, as routing starts.
+pub async fn set_deadline_once(
+    db: &DatabaseConnection,
+    contact_id: i32,
+    deadline: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    contact::Entity::update_many()
+        .col_expr(contact::Column::RouteDeadline, Expr::value(deadline))
+        .filter(contact::Column::Id.eq(contact_id))
+        .filter(contact::Column::Round.eq(0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Moves the contact from round `round - 1` to `round`; true only for the one delivery
+/// that does it, so a repeated callback cannot start a second round.
+pub async fn claim_round(
+    db: &DatabaseConnection,
+    contact_id: i32,
+    round: i32,
+    stage: Stage,
+) -> Result<bool, DbErr> {
+    let result = contact::Entity::update_many()
+        .col_expr(contact::Column::Round, Expr::value(round))
+        .col_expr(contact::Column::Stage, Expr::value(stage.as_str()))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(contact::Column::Id.eq(contact_id))
+        .filter(contact::Column::Round.eq(round - 1))
+        .filter(contact::Column::EndedAt.is_null())
+        .filter(contact::Column::AnsweredBy.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+pub async fn set_stage(
+    db: &DatabaseConnection,
+    contact_id: i32,
+    stage: Stage,
+) -> Result<(), DbErr> {
+    contact::Entity::update_many()
+        .col_expr(contact::Column::Stage, Expr::value(stage.as_str()))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(contact::Column::Id.eq(contact_id))
+        .filter(contact::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Marks the contact answered by `volunteer_id` unless someone else already answered it
+/// or it has ended; true when this volunteer holds it.
+pub async fn mark_answered(
+    db: &DatabaseConnection,
+    contact: &contact::Model,
+    volunteer_id: Option<i32>,
+    outcome: Outcome,
+    tier: Option<Tier>,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let wait = seconds_between(contact.received_at, at);
+    let mut update = contact::Entity::update_many()
+        .col_expr(
+            contact::Column::Stage,
+            Expr::value(Stage::Connected.as_str()),
+        )
+        .col_expr(contact::Column::Outcome, Expr::value(outcome.as_str()))
+        .col_expr(contact::Column::AnsweredAt, Expr::value(at))
+        .col_expr(contact::Column::WaitSecs, Expr::value(wait))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(at))
+        .filter(contact::Column::Id.eq(contact.id))
+        .filter(contact::Column::AnsweredAt.is_null())
+        .filter(contact::Column::EndedAt.is_null());
+    if let Some(volunteer_id) = volunteer_id {
+        update = update.col_expr(contact::Column::AnsweredBy, Expr::value(volunteer_id));
+    }
+    if let Some(tier) = tier {
+        update = update.col_expr(contact::Column::PeerMatchTier, Expr::value(tier.as_str()));
+    }
+    if update.exec(db).await?.rows_affected == 1 {
+        return Ok(true);
+    }
+    // A repeated delivery of the same acceptance still holds the call.
+    let now = get(db, contact.id).await?;
+    Ok(volunteer_id.is_some()
+        && now.is_some_and(|c| c.answered_by == volunteer_id && c.ended_at.is_none()))
+}
+
+/// Ends the contact once: the first delivery sets the end, the outcome when none was set
+/// yet, and the talk time of an answered call.
+pub async fn finish(
+    db: &DatabaseConnection,
+    contact_id: i32,
+    outcome_if_unset: Outcome,
+    talk_secs: Option<i32>,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let Some(current) = get(db, contact_id).await? else {
+        return Ok(false);
+    };
+    if current.ended_at.is_some() {
+        return Ok(false);
+    }
+    let outcome = current
+        .outcome
+        .clone()
+        .unwrap_or_else(|| outcome_if_unset.as_str().to_owned());
+    let talk = current
+        .answered_at
+        .map(|answered| talk_secs.unwrap_or_else(|| seconds_between(answered, at)));
+    let wait = current
+        .wait_secs
+        .unwrap_or_else(|| seconds_between(current.received_at, at));
+    let result = contact::Entity::update_many()
+        .col_expr(contact::Column::Stage, Expr::value(Stage::Ended.as_str()))
+        .col_expr(contact::Column::Outcome, Expr::value(outcome))
+        .col_expr(contact::Column::EndedAt, Expr::value(at))
+        .col_expr(contact::Column::TalkSecs, Expr::value(talk))
+        .col_expr(contact::Column::WaitSecs, Expr::value(wait))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(at))
+        .filter(contact::Column::Id.eq(contact_id))
+        .filter(contact::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Sets the outcome of a contact still waiting for one (fallback answered, voicemail left).
+pub async fn set_outcome(
+    db: &DatabaseConnection,
+    contact_id: i32,
+    outcome: Outcome,
+) -> Result<(), DbErr> {
+    contact::Entity::update_many()
+        .col_expr(contact::Column::Outcome, Expr::value(outcome.as_str()))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(contact::Column::Id.eq(contact_id))
+        .filter(contact::Column::Outcome.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn save_recording(
+    db: &DatabaseConnection,
+    contact_id: i32,
+    sid: &str,
+    url: &str,
+    duration_secs: Option<i32>,
+) -> Result<(), DbErr> {
+    contact::Entity::update_many()
+        .col_expr(contact::Column::RecordingSid, Expr::value(sid))
+        .col_expr(contact::Column::RecordingUrl, Expr::value(url))
+        .col_expr(contact::Column::RecordingSecs, Expr::value(duration_secs))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(contact::Column::Id.eq(contact_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+fn seconds_between(from: DateTime<Utc>, to: DateTime<Utc>) -> i32 {
+    i32::try_from((to - from).num_seconds().max(0)).unwrap_or(i32::MAX)
+}
+
+/// Records an offer; returns it, or the one already recorded for this volunteer.
+pub async fn create_offer(
+    db: &DatabaseConnection,
+    contact_id: i32,
+    volunteer_id: i32,
+    round: i32,
+    tier: Tier,
+    at: DateTime<Utc>,
+) -> Result<offer::Model, DbErr> {
+    let row = offer::ActiveModel {
+        contact_id: Set(contact_id),
+        volunteer_id: Set(volunteer_id),
+        round: Set(round),
+        tier: Set(tier.as_str().to_owned()),
+        offered_at: Set(at),
+        ..Default::default()
+    };
+    offer::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([offer::Column::ContactId, offer::Column::VolunteerId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    offer::Entity::find()
+        .filter(offer::Column::ContactId.eq(contact_id))
+        .filter(offer::Column::VolunteerId.eq(volunteer_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("offer just written".into()))
+}
+
+pub async fn offers(db: &DatabaseConnection, contact_id: i32) -> Result<Vec<offer::Model>, DbErr> {
+    offer::Entity::find()
+        .filter(offer::Column::ContactId.eq(contact_id))
+        .order_by_asc(offer::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn offer(db: &DatabaseConnection, id: i32) -> Result<Option<offer::Model>, DbErr> {
+    offer::Entity::find_by_id(id).one(db).await
+}
+
+/// Settles an offer once; true for the delivery that did.
+pub async fn settle_offer(
+    db: &DatabaseConnection,
+    offer_id: i32,
+    outcome: OfferOutcome,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let mut update = offer::Entity::update_many()
+        .col_expr(offer::Column::Outcome, Expr::value(outcome.as_str()))
+        .filter(offer::Column::Id.eq(offer_id))
+        .filter(offer::Column::Outcome.is_null());
+    update = if outcome == OfferOutcome::Accepted {
+        update.col_expr(offer::Column::AcceptedAt, Expr::value(at))
+    } else {
+        update.col_expr(offer::Column::EndedAt, Expr::value(at))
+    };
+    Ok(update.exec(db).await?.rows_affected == 1)
+}
+
+pub async fn set_offer_leg(
+    db: &DatabaseConnection,
+    offer_id: i32,
+    leg_sid: &str,
+) -> Result<(), DbErr> {
+    offer::Entity::update_many()
+        .col_expr(offer::Column::LegSid, Expr::value(leg_sid))
+        .filter(offer::Column::Id.eq(offer_id))
+        .filter(offer::Column::LegSid.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn end_offer(
+    db: &DatabaseConnection,
+    offer_id: i32,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    offer::Entity::update_many()
+        .col_expr(offer::Column::EndedAt, Expr::value(at))
+        .filter(offer::Column::Id.eq(offer_id))
+        .filter(offer::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The volunteers a returning caller reached at this helpline within `days`, latest first.
+pub async fn recent_answerers(
+    db: &DatabaseConnection,
+    helpline_id: i32,
+    caller_hash: &str,
+    except_contact: i32,
+    since: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<i32>, DbErr> {
+    let rows: Vec<Option<i32>> = contact::Entity::find()
+        .select_only()
+        .column(contact::Column::AnsweredBy)
+        .filter(contact::Column::HelplineId.eq(helpline_id))
+        .filter(contact::Column::CallerHash.eq(caller_hash))
+        .filter(contact::Column::Id.ne(except_contact))
+        .filter(contact::Column::ReceivedAt.gte(since))
+        .filter(contact::Column::AnsweredBy.is_not_null())
+        .order_by_desc(contact::Column::ReceivedAt)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().flatten().collect())
+}
+
+/// A volunteer's answered contacts since `since`: (volunteer, answered, ended, talk seconds).
+pub type AnsweredRow = (
+    Option<i32>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Option<i32>,
+);
+
+/// Contacts answered by this helpline's volunteers since `since`, for their activity.
+pub async fn answered_since(
+    db: &DatabaseConnection,
+    helpline_id: i32,
+    since: DateTime<Utc>,
+) -> Result<Vec<AnsweredRow>, DbErr> {
+    let serving = sea_orm::sea_query::Query::select()
+        .column(super::entities::volunteer_helpline::Column::VolunteerId)
+        .from(super::entities::volunteer_helpline::Entity)
+        .and_where(super::entities::volunteer_helpline::Column::HelplineId.eq(helpline_id))
+        .to_owned();
+    contact::Entity::find()
+        .select_only()
+        .column(contact::Column::AnsweredBy)
+        .column(contact::Column::AnsweredAt)
+        .column(contact::Column::EndedAt)
+        .column(contact::Column::TalkSecs)
+        .filter(
+            Condition::all()
+                .add(contact::Column::AnsweredBy.in_subquery(serving))
+                .add(contact::Column::AnsweredAt.gte(since)),
+        )
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// How far back the router looks at volunteers' contacts: beyond a week, everyone counts
+/// as equally long idle, and no shift or rest period reaches that far.
+pub const ACTIVITY_WINDOW: Duration = Duration::days(7);

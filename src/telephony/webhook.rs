@@ -1,0 +1,136 @@
+//! The edge of every Twilio webhook: the signature is checked over the raw request before
+//! anything is parsed or written, then the form is kept as received (Twilio adds
+//! parameters without notice; all of them are signed, none of them break parsing).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{
+    FromRequest, HttpRequest, HttpResponse, ResponseError, dev::Payload, http::StatusCode, web,
+};
+use secrecy::ExposeSecret;
+
+use super::signature;
+use crate::state::AppState;
+
+/// The largest webhook body accepted; Twilio's are a few kilobytes.
+pub const MAX_WEBHOOK_BODY: usize = 64 * 1024;
+
+/// A webhook request whose signature checked out.
+#[derive(Debug, Clone)]
+pub struct SignedForm {
+    params: Vec<(String, String)>,
+    /// Stable across Twilio's retries of one delivery.
+    pub idempotency_token: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("missing or invalid X-Twilio-Signature")]
+    BadSignature,
+    #[error("the request body is larger than {MAX_WEBHOOK_BODY} bytes")]
+    TooLarge,
+    #[error("missing required parameter {0}")]
+    Missing(&'static str),
+    #[error("invalid parameter {0}")]
+    Invalid(&'static str),
+}
+
+impl ResponseError for WebhookError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            WebhookError::BadSignature => StatusCode::FORBIDDEN,
+            WebhookError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookError::Missing(_) | WebhookError::Invalid(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code())
+            .content_type("text/plain; charset=utf-8")
+            .body(self.to_string())
+    }
+}
+
+impl SignedForm {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn require(&self, name: &'static str) -> Result<&str, WebhookError> {
+        self.get(name)
+            .filter(|v| !v.is_empty())
+            .ok_or(WebhookError::Missing(name))
+    }
+
+    pub fn params(&self) -> &[(String, String)] {
+        &self.params
+    }
+}
+
+/// The URL Twilio requested: the configured public base plus the raw path and query.
+pub fn requested_url(public_url: &url::Url, req: &HttpRequest) -> String {
+    let base = public_url.as_str().trim_end_matches('/');
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    format!("{base}{path_and_query}")
+}
+
+impl FromRequest for SignedForm {
+    type Error = WebhookError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let body = web::Bytes::from_request(&req, payload);
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or(WebhookError::BadSignature)?
+                .clone();
+            let body = body.await.map_err(|_| WebhookError::TooLarge)?;
+            let Some(auth_token) = state.settings.twilio.auth_token.as_ref() else {
+                tracing::warn!(
+                    "webhook refused: TWILIO_AUTH_TOKEN is not set, so no signature can be checked"
+                );
+                return Err(WebhookError::BadSignature);
+            };
+            let header = req
+                .headers()
+                .get("X-Twilio-Signature")
+                .and_then(|h| h.to_str().ok())
+                .ok_or(WebhookError::BadSignature)?;
+            let params: Vec<(String, String)> =
+                form_urlencoded::parse(&body).into_owned().collect();
+            let url = requested_url(&state.settings.public_url, &req);
+            if !signature::is_valid(
+                auth_token.expose_secret().as_bytes(),
+                &url,
+                &params,
+                &body,
+                header,
+            ) {
+                tracing::warn!(
+                    path = req.path(),
+                    "webhook refused: signature does not match"
+                );
+                return Err(WebhookError::BadSignature);
+            }
+            let idempotency_token = req
+                .headers()
+                .get("I-Twilio-Idempotency-Token")
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned);
+            Ok(SignedForm {
+                params,
+                idempotency_token,
+            })
+        })
+    }
+}

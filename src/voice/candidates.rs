@@ -1,0 +1,127 @@
+//! Loads what the router needs about a helpline's volunteers right now: their profiles
+//! and rotas, who is engaged, their recent contacts, conflicts with this caller, who was
+//! already tried and whether continuity applies. Decides nothing.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::domain::helpline::RoutingSettings;
+use crate::domain::routing::{Activity, Candidate, Continuity, PastContact};
+use crate::storage::entities::contact;
+use crate::storage::rota::RotaMember;
+use crate::storage::{contacts, reservations, rota};
+
+/// Everything routing one round of a contact reads from the database.
+pub struct RoutingInputs {
+    pub members: Vec<RotaMember>,
+    pub activity: HashMap<i32, Activity>,
+    pub conflicted: HashSet<i32>,
+    pub already_tried: HashSet<i32>,
+    pub continuity: Option<Continuity>,
+}
+
+impl RoutingInputs {
+    pub async fn load(
+        db: &DatabaseConnection,
+        contact: &contact::Model,
+        routing: &RoutingSettings,
+        now: DateTime<Utc>,
+    ) -> Result<Self, DbErr> {
+        let members = rota::helpline_members(db, contact.helpline_id).await?;
+        let mut activity: HashMap<i32, Activity> = HashMap::new();
+        for volunteer_id in reservations::engaged(db, now).await? {
+            activity.entry(volunteer_id).or_default().engaged += 1;
+        }
+        let since = now - contacts::ACTIVITY_WINDOW;
+        for (volunteer, answered, ended, talk) in
+            contacts::answered_since(db, contact.helpline_id, since).await?
+        {
+            let (Some(volunteer), Some(answered)) = (volunteer, answered) else {
+                continue;
+            };
+            let entry = activity.entry(volunteer).or_default();
+            entry.recent_contact_starts.push(answered);
+            if let Some(ended) = ended {
+                let duration = Duration::seconds(talk.unwrap_or(0).into());
+                if entry.last_contact.is_none_or(|last| last.ended_at < ended) {
+                    entry.last_contact = Some(PastContact {
+                        ended_at: ended,
+                        duration,
+                    });
+                }
+            }
+        }
+        let conflicted = rota::conflicted_volunteers(db, &contact.caller_hash)
+            .await?
+            .into_iter()
+            .collect();
+        let already_tried = contacts::offers(db, contact.id)
+            .await?
+            .into_iter()
+            .map(|o| o.volunteer_id)
+            .collect();
+        let continuity = if routing.continuity_enabled {
+            let since = now - Duration::days(routing.continuity_days.into());
+            let max_repeats = u32::try_from(routing.continuity_max_repeats).unwrap_or(1);
+            let latest = contacts::recent_answerers(
+                db,
+                contact.helpline_id,
+                &contact.caller_hash,
+                contact.id,
+                since,
+                u64::from(max_repeats) + 1,
+            )
+            .await?;
+            continuity_of(&latest, max_repeats)
+        } else {
+            None
+        };
+        Ok(Self {
+            members,
+            activity,
+            conflicted,
+            already_tried,
+            continuity,
+        })
+    }
+
+    pub fn candidates(&self) -> Vec<Candidate<'_>> {
+        static IDLE: std::sync::OnceLock<Activity> = std::sync::OnceLock::new();
+        let idle = IDLE.get_or_init(Activity::default);
+        self.members
+            .iter()
+            .map(|m| Candidate {
+                volunteer_id: m.volunteer_id,
+                profile: &m.profile,
+                rota: &m.rota,
+                ready_topics: &m.ready_topics,
+                activity: self.activity.get(&m.volunteer_id).unwrap_or(idle),
+            })
+            .collect()
+    }
+}
+
+/// The caller's last volunteer and how many of their latest contacts in a row were with them.
+fn continuity_of(latest_first: &[i32], max_repeats: u32) -> Option<Continuity> {
+    let last = *latest_first.first()?;
+    let consecutive = latest_first.iter().take_while(|v| **v == last).count();
+    Some(Continuity {
+        volunteer_id: last,
+        consecutive: u32::try_from(consecutive).unwrap_or(u32::MAX),
+        max_repeats,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn continuity_counts_the_latest_run_only() {
+        let c = continuity_of(&[4, 4, 2, 4], 3).unwrap();
+        assert_eq!((c.volunteer_id, c.consecutive), (4, 2));
+        assert_eq!(continuity_of(&[], 3), None);
+    }
+}
