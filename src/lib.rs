@@ -1,11 +1,13 @@
 //! peerline: the routing backend for peer-support helplines.
 
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod openapi;
 pub mod routes;
 pub mod secrets;
+pub mod simulator;
 pub mod startup;
 pub mod state;
 pub mod storage;

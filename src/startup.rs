@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use utoipa_actix_web::AppExt;
 
 use crate::config::Settings;
+use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::routes::extract::MAX_JSON_BODY;
 use crate::secrets::{NumberHasher, generate_secret_key};
@@ -33,6 +34,15 @@ impl Application {
         settings: Settings,
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, listener, Clock::system()).await
+    }
+
+    /// As `build_with_listener`, with the clock the call flow reads (tests set one).
+    pub async fn build_with_clock(
+        settings: Settings,
+        listener: TcpListener,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
         let db = prepare_database(&settings).await?;
         let key = resolve_secret_key(&db, &settings).await?;
         let port = listener.local_addr()?.port();
@@ -41,6 +51,7 @@ impl Application {
             settings,
             numbers: NumberHasher::new(key),
             fallbacks: Default::default(),
+            clock,
         });
         let openapi_json = web::Data::new(openapi::document_json());
         let server = actix_web::HttpServer::new(move || {

@@ -2,6 +2,7 @@
 
 use sea_orm::DatabaseConnection;
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::secrets::NumberHasher;
 use crate::voice::fallbacks::FallbackCache;
@@ -11,4 +12,5 @@ pub struct AppState {
     pub settings: Settings,
     pub numbers: NumberHasher,
     pub fallbacks: FallbackCache,
+    pub clock: Clock,
 }

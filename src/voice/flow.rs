@@ -118,7 +118,7 @@ pub struct InboundCall<'a> {
 
 /// A new call: reject a blocked caller, otherwise greet, play the menus or start routing.
 pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceResponse, DbErr> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let Some(helpline) = helplines::by_number(&state.db, call.to).await? else {
         tracing::warn!(to = %call.to.masked(), "call to a number no helpline owns");
         return Ok(VoiceResponse::new()
@@ -243,7 +243,7 @@ pub async fn menu_choice(
     let Some(call) = Call::load(state, contact_id).await? else {
         return Ok(None);
     };
-    let now = Utc::now();
+    let now = state.clock.now();
     let menus = call.menus();
     match step {
         "topic" => {
@@ -294,7 +294,7 @@ pub async fn route_round(
     if call.contact.ended_at.is_some() || call.contact.answered_at.is_some() {
         return Ok(VoiceResponse::new().push(Verb::Hangup));
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     if round == 1 {
         let deadline = now + Duration::seconds(call.settings.routing.max_wait_secs.into());
         contacts::set_deadline_once(&state.db, contact_id, deadline).await?;
@@ -494,7 +494,7 @@ pub async fn dial_ended(
     let Some(call) = Call::load(state, contact_id).await? else {
         return Ok(None);
     };
-    let now = Utc::now();
+    let now = state.clock.now();
     let round_offers: Vec<offer::Model> = contacts::offers(&state.db, contact_id)
         .await?
         .into_iter()
@@ -548,7 +548,7 @@ async fn end_call(
 /// The fallback path when no volunteer answered: 1 the on-call supervisor, 2 the
 /// helpline's fallback number, 3 voicemail. A step with nobody to call moves to the next.
 async fn fallback_step(state: &AppState, call: &Call, step: i32) -> Result<VoiceResponse, DbErr> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let urls = urls(state);
     let id = call.contact.id;
     let ring_secs = u32::try_from(call.settings.routing.ring_timeout_secs).unwrap_or(20);
@@ -617,7 +617,7 @@ pub async fn fallback_dial_ended(
     let Some(call) = Call::load(state, contact_id).await? else {
         return Ok(None);
     };
-    let now = Utc::now();
+    let now = state.clock.now();
     // Step 2 follows the supervisor; step 3 follows the fallback number.
     let supervisor_took_it =
         call.contact.outcome.as_deref() == Some(Outcome::OnCallSupervisor.as_str());
@@ -671,7 +671,7 @@ pub async fn whisper(
     if let Some(leg) = leg_sid {
         contacts::set_offer_leg(&state.db, offer.id, leg).await?;
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     let event = Event::once(now, "picked_up")
         .keyed(format!("picked_up:{}", offer.id))
         .volunteer(offer.volunteer_id);
@@ -716,7 +716,7 @@ pub async fn whisper_answer(
     let Some((offer, call)) = offer_and_call(state, offer_id).await? else {
         return Ok(VoiceResponse::new().push(Verb::Hangup));
     };
-    let now = Utc::now();
+    let now = state.clock.now();
     let id = call.contact.id;
     if digits.trim() == "1" {
         let tier = Tier::parse(&offer.tier);
@@ -785,7 +785,7 @@ pub async fn supervisor_answer(
     let Some(call) = Call::load(state, contact_id).await? else {
         return Ok(VoiceResponse::new().push(Verb::Hangup));
     };
-    let now = Utc::now();
+    let now = state.clock.now();
     if digits.trim() == "1"
         && contacts::mark_answered(
             &state.db,
@@ -830,7 +830,7 @@ pub async fn voicemail_left(
     let Some(call) = Call::load(state, contact_id).await? else {
         return Ok(VoiceResponse::new().push(Verb::Hangup));
     };
-    let now = Utc::now();
+    let now = state.clock.now();
     save_recording(state, contact_id, &recording).await?;
     let outcome = if recording.duration_secs.unwrap_or(1) > 0 && recording.url.is_some() {
         Outcome::Voicemail
@@ -851,7 +851,7 @@ pub async fn save_recording(
 ) -> Result<(), DbErr> {
     if let (Some(sid), Some(url)) = (recording.sid, recording.url) {
         contacts::save_recording(&state.db, contact_id, sid, url, recording.duration_secs).await?;
-        let event = Event::once(Utc::now(), "voicemail_recorded")
+        let event = Event::once(state.clock.now(), "voicemail_recorded")
             .keyed(format!("recording:{sid}"))
             .detail(json!({"recording_sid": sid, "duration_secs": recording.duration_secs}));
         contacts::record_event(&state.db, contact_id, event).await?;
@@ -869,7 +869,7 @@ pub async fn call_status(
     let Some(contact) = contacts::by_sid(&state.db, call_sid).await? else {
         return Ok(());
     };
-    let now = Utc::now();
+    let now = state.clock.now();
     let event = Event::once(now, "call_status")
         .keyed(format!("status:{status}"))
         .detail(json!({"status": status, "duration_secs": duration}));
@@ -897,7 +897,7 @@ pub async fn leg_status(
     let Some(offer) = contacts::offer(&state.db, offer_id).await? else {
         return Ok(());
     };
-    let now = Utc::now();
+    let now = state.clock.now();
     let event = Event::once(now, "leg_status")
         .keyed(format!("leg:{}:{status}", offer.id))
         .volunteer(offer.volunteer_id)

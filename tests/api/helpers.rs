@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::net::TcpListener;
 
+use peerline::clock::Clock;
 use peerline::config::Settings;
 use peerline::domain::access::Role;
 use peerline::startup::Application;
@@ -44,13 +45,32 @@ async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
     format!("{base}/{name}")
 }
 
+/// The auth token the test server checks webhook signatures with.
+pub const AUTH_TOKEN: &str = "test-auth-token";
+
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with_clock(Clock::system()).await
+}
+
+/// A server whose call flow reads `at` as the current time (and runs on from there).
+pub async fn spawn_app_at(at: &str) -> TestApp {
+    let start = chrono::DateTime::parse_from_rfc3339(at)
+        .expect("RFC 3339 instant")
+        .with_timezone(&chrono::Utc);
+    spawn_app_with_clock(Clock::starting_at(start)).await
+}
+
+async fn spawn_app_with_clock(clock: Clock) -> TestApp {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database_url(&dir).await;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
     let vars: HashMap<String, String> = [
         ("DATABASE_URL", database_url.as_str()),
         ("PEERLINE_LISTEN", "127.0.0.1:0"),
+        ("PEERLINE_PUBLIC_URL", base.as_str()),
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
         (
             "PEERLINE_SECRET_KEY",
             "test-secret-key-0123456789abcdef-0123",
@@ -60,11 +80,9 @@ pub async fn spawn_app() -> TestApp {
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     let settings = Settings::from_vars(&vars).expect("test settings");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let app = Application::build_with_listener(settings, listener)
+    let app = Application::build_with_clock(settings, listener, clock)
         .await
         .expect("build app");
-    let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let db = storage::connect(&database_url).await.expect("connect");
     let mut test = TestApp {
@@ -217,6 +235,40 @@ impl TestApp {
             json!({"weekday": weekday, "start": start, "end": end}),
         )
         .await
+    }
+}
+
+impl TestApp {
+    /// Twilio's side of the webhooks, signing with the server's auth token.
+    pub fn twilio(&self) -> peerline::simulator::TwilioPeer {
+        peerline::simulator::TwilioPeer::new(&self.base, AUTH_TOKEN)
+    }
+
+    /// Puts a volunteer on an extra shift from a day before `around` to a day after it.
+    pub async fn on_shift_around(&self, volunteer: i32, around: &str) {
+        let at = chrono::DateTime::parse_from_rfc3339(around).expect("instant");
+        let reply = self
+            .post(
+                &format!("/api/v1/volunteers/{volunteer}/exceptions"),
+                &self.admin,
+                json!({"kind": "extra_shift",
+                       "starts_at": (at - chrono::Duration::days(1)).to_rfc3339(),
+                       "ends_at": (at + chrono::Duration::days(1)).to_rfc3339()}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    }
+
+    /// Adds a number callers dial to reach `helpline`.
+    pub async fn number(&self, helpline: i32, number: &str) {
+        let reply = self
+            .post(
+                &format!("/api/v1/helplines/{helpline}/numbers"),
+                &self.admin,
+                json!({"number": number}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
     }
 }
 

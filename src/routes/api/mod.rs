@@ -6,6 +6,7 @@ pub mod conflicts;
 pub mod exceptions;
 pub mod helplines;
 pub mod me;
+pub mod blocked_callers;
 pub mod numbers;
 pub mod on_call;
 pub mod rota;
@@ -32,6 +33,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(helplines::get)
         .service(helplines::update)
         .service(helplines::delete)
+        .service(blocked_callers::list)
+        .service(blocked_callers::create)
+        .service(blocked_callers::delete)
         .service(numbers::list)
         .service(numbers::add)
         .service(numbers::remove)
