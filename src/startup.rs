@@ -9,8 +9,8 @@ use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 use utoipa_actix_web::AppExt;
 
-use crate::config::Settings;
 use crate::clock::Clock;
+use crate::config::Settings;
 use crate::error::ApiError;
 use crate::routes::extract::MAX_JSON_BODY;
 use crate::secrets::{NumberHasher, generate_secret_key};

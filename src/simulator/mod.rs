@@ -36,7 +36,11 @@ impl TwilioPeer {
     }
 
     /// POSTs a signed form to `url`; returns the status and body.
-    pub async fn post(&self, url: &str, params: &[(String, String)]) -> anyhow::Result<(u16, String)> {
+    pub async fn post(
+        &self,
+        url: &str,
+        params: &[(String, String)],
+    ) -> anyhow::Result<(u16, String)> {
         let sig = signature::compute(self.auth_token.as_bytes(), url, params);
         let response = self
             .http
@@ -70,7 +74,9 @@ impl std::str::FromStr for Answer {
             "first" => Ok(Answer::First),
             "none" => Ok(Answer::Nobody),
             number if number.starts_with('+') => Ok(Answer::Number(number.to_owned())),
-            other => Err(format!("expected first, none or a +E.164 number, got {other}")),
+            other => Err(format!(
+                "expected first, none or a +E.164 number, got {other}"
+            )),
         }
     }
 }
@@ -139,7 +145,12 @@ pub async fn play_call(peer: &TwilioPeer, script: &CallScript) -> anyhow::Result
     };
     let mut digits: VecDeque<String> = script.digits.iter().cloned().collect();
     let mut answered_once = false;
-    let mut document = fetch(peer, &peer.url("/twilio/voice"), &with(&[("CallStatus", "ringing")])).await?;
+    let mut document = fetch(
+        peer,
+        &peer.url("/twilio/voice"),
+        &with(&[("CallStatus", "ringing")]),
+    )
+    .await?;
     let mut steps = 0;
     'call: loop {
         steps += 1;
@@ -149,7 +160,9 @@ pub async fn play_call(peer: &TwilioPeer, script: &CallScript) -> anyhow::Result
         let mut next = None;
         for verb in &document.children {
             match verb.name.as_str() {
-                "Say" => transcript.lines.push(format!("caller hears: {}", verb.text)),
+                "Say" => transcript
+                    .lines
+                    .push(format!("caller hears: {}", verb.text)),
                 "Pause" => transcript.lines.push(format!(
                     "caller hears silence for {}s",
                     verb.attr("length").unwrap_or("1")
@@ -157,7 +170,9 @@ pub async fn play_call(peer: &TwilioPeer, script: &CallScript) -> anyhow::Result
                 "Gather" => {
                     for prompt in &verb.children {
                         if prompt.name == "Say" {
-                            transcript.lines.push(format!("caller hears: {}", prompt.text));
+                            transcript
+                                .lines
+                                .push(format!("caller hears: {}", prompt.text));
                         }
                     }
                     let pressed = digits.pop_front().unwrap_or_default();
@@ -168,12 +183,25 @@ pub async fn play_call(peer: &TwilioPeer, script: &CallScript) -> anyhow::Result
                     });
                     let action = verb.attr("action").context("Gather without action")?;
                     next = Some(
-                        fetch(peer, action, &with(&[("CallStatus", "in-progress"), ("Digits", &pressed)])).await?,
+                        fetch(
+                            peer,
+                            action,
+                            &with(&[("CallStatus", "in-progress"), ("Digits", &pressed)]),
+                        )
+                        .await?,
                     );
                     break;
                 }
                 "Dial" => {
-                    let outcome = play_dial(peer, script, &call_sid, verb, &mut transcript, &mut answered_once).await?;
+                    let outcome = play_dial(
+                        peer,
+                        script,
+                        &call_sid,
+                        verb,
+                        &mut transcript,
+                        &mut answered_once,
+                    )
+                    .await?;
                     let Some(action) = verb.attr("action") else {
                         continue;
                     };
@@ -183,7 +211,10 @@ pub async fn play_call(peer: &TwilioPeer, script: &CallScript) -> anyhow::Result
                         ("DialCallStatus", outcome.status),
                         ("DialCallSid", &outcome.leg_sid),
                         ("DialCallDuration", &duration),
-                        ("DialBridged", if outcome.bridged { "true" } else { "false" }),
+                        (
+                            "DialBridged",
+                            if outcome.bridged { "true" } else { "false" },
+                        ),
                     ]);
                     next = Some(fetch(peer, action, &params).await?);
                     break;
@@ -211,7 +242,14 @@ pub async fn play_call(peer: &TwilioPeer, script: &CallScript) -> anyhow::Result
                     break;
                 }
                 "Redirect" => {
-                    next = Some(fetch(peer, verb.text.trim(), &with(&[("CallStatus", "in-progress")])).await?);
+                    next = Some(
+                        fetch(
+                            peer,
+                            verb.text.trim(),
+                            &with(&[("CallStatus", "in-progress")]),
+                        )
+                        .await?,
+                    );
                     break;
                 }
                 "Reject" => {
@@ -296,13 +334,18 @@ async fn play_dial(
         if answers {
             transcript.lines.push(format!("{phone} picks up"));
             bridged = match number.attr("url") {
-                Some(whisper) => accept_whisper(peer, whisper, &leg("in-progress", "0"), &phone, transcript).await?,
+                Some(whisper) => {
+                    accept_whisper(peer, whisper, &leg("in-progress", "0"), &phone, transcript)
+                        .await?
+                }
                 None => true,
             };
         }
         let (status, duration) = if bridged {
             *answered_once = true;
-            transcript.lines.push(format!("caller is connected to {phone}"));
+            transcript
+                .lines
+                .push(format!("caller is connected to {phone}"));
             transcript.connected_to = Some(phone.clone());
             outcome = DialOutcome {
                 status: "completed",
@@ -342,17 +385,25 @@ async fn accept_whisper(
         return Ok(false);
     };
     if let Some(say) = gather.children.iter().find(|c| c.name == "Say") {
-        transcript.lines.push(format!("{phone} hears: {}", say.text));
+        transcript
+            .lines
+            .push(format!("{phone} hears: {}", say.text));
     }
     transcript.lines.push(format!("{phone} presses 1"));
     let mut params = leg.to_vec();
     params.push(("Digits".into(), "1".into()));
-    let action = gather.attr("action").context("whisper Gather without action")?;
+    let action = gather
+        .attr("action")
+        .context("whisper Gather without action")?;
     let reply = fetch(peer, action, &params).await?;
     Ok(!reply.children.iter().any(|v| v.name == "Hangup"))
 }
 
-async fn fetch(peer: &TwilioPeer, url: &str, params: &[(String, String)]) -> anyhow::Result<Element> {
+async fn fetch(
+    peer: &TwilioPeer,
+    url: &str,
+    params: &[(String, String)],
+) -> anyhow::Result<Element> {
     let (status, body) = peer.post(url, params).await?;
     if status != 200 {
         bail!("{url} answered {status}: {body}");

@@ -184,7 +184,10 @@ mod tests {
         assert_eq!(root.name, "Response");
         assert_eq!(root.children.len(), 2);
         let gather = &root.children[0];
-        assert_eq!(gather.attr("action"), Some("https://x.org/m?contact=1&step=topic"));
+        assert_eq!(
+            gather.attr("action"),
+            Some("https://x.org/m?contact=1&step=topic")
+        );
         assert_eq!(gather.children[0].text, greeting);
         assert_eq!(root.children[1].name, "Hangup");
     }

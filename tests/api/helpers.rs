@@ -65,7 +65,10 @@ async fn spawn_app_with_clock(clock: Clock) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database_url(&dir).await;
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    let base = format!(
+        "http://127.0.0.1:{}",
+        listener.local_addr().expect("addr").port()
+    );
     let vars: HashMap<String, String> = [
         ("DATABASE_URL", database_url.as_str()),
         ("PEERLINE_LISTEN", "127.0.0.1:0"),

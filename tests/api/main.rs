@@ -9,3 +9,4 @@ mod openapi;
 mod resources;
 mod rota;
 mod validation;
+mod voice;

@@ -2,11 +2,11 @@
 //! Records a caller may not see answer 404 (their existence is not revealed); actions on
 //! records they may see but not change answer 403.
 
+pub mod blocked_callers;
 pub mod conflicts;
 pub mod exceptions;
 pub mod helplines;
 pub mod me;
-pub mod blocked_callers;
 pub mod numbers;
 pub mod on_call;
 pub mod rota;

@@ -1,0 +1,631 @@
+//! Whole calls driven as Twilio drives them: signed webhooks, each callback, retries.
+
+use std::collections::HashSet;
+
+use peerline::simulator::{self, Answer, CallScript, Transcript};
+use peerline::storage::entities::{contact, contact_event, offer, reservation};
+use reqwest::{Method, StatusCode};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, id_of, spawn_app, spawn_app_at};
+
+const LINE: &str = "+12025550100";
+const CALLER: &str = "+12025550142";
+const ALICE: &str = "+12025550111";
+const BOB: &str = "+12025550122";
+const SAM: &str = "+12025550199";
+const PARTNER: &str = "+12025550188";
+const NOW: &str = "2026-11-22T12:00:00Z";
+
+struct Line {
+    helpline: i32,
+    neonatal: i32,
+    supervisor: String,
+}
+
+/// A helpline with two topics on the keypad and a supervisor, at `NOW`.
+async fn line(app: &TestApp) -> Line {
+    let helpline = app.helpline("Peerline", "Europe/London").await;
+    app.number(helpline, LINE).await;
+    let neonatal = app.topic(helpline, "neonatal-care", 1).await;
+    app.topic(helpline, "bereavement", 2).await;
+    let sam = app
+        .post(
+            "/api/v1/users",
+            &app.admin,
+            json!({"name": "Sam", "role": "supervisor", "helplines": [helpline],
+                   "phone": SAM, "time_zone": "Europe/London"}),
+        )
+        .await;
+    let sam = id_of(&sam);
+    let token = app
+        .post(
+            &format!("/api/v1/users/{sam}/tokens"),
+            &app.admin,
+            json!({}),
+        )
+        .await;
+    Line {
+        helpline,
+        neonatal,
+        supervisor: token.body["token"].as_str().unwrap().to_owned(),
+    }
+}
+
+async fn on_shift_volunteer(app: &TestApp, line: &Line, name: &str, phone: &str) -> i32 {
+    let id = app
+        .volunteer(name, phone, "Europe/London", &[line.helpline])
+        .await;
+    app.on_shift_around(id, NOW).await;
+    id
+}
+
+async fn sign_off(app: &TestApp, line: &Line, volunteer: i32, topic: i32) {
+    let reply = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/volunteers/{volunteer}/signoffs/{topic}"),
+            Some(&line.supervisor),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+}
+
+async fn set_fallback(app: &TestApp, line: &Line, number: &str) {
+    let settings = json!({"name": "Peerline", "time_zone": "Europe/London",
+        "greeting": "Hello, you've reached a peer supporter.", "voice_language": "en-GB",
+        "languages": ["en"], "fallback_number": number});
+    let reply = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/helplines/{}", line.helpline),
+            Some(&app.admin),
+            Some(settings),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+}
+
+async fn play(app: &TestApp, digits: &[&str], answer: Answer) -> Transcript {
+    let script = CallScript {
+        to: LINE.into(),
+        from: CALLER.into(),
+        digits: digits.iter().map(|d| (*d).to_owned()).collect(),
+        answer,
+        talk_secs: 300,
+    };
+    simulator::play_call(&app.twilio(), &script).await.unwrap()
+}
+
+async fn contact_of(app: &TestApp, t: &Transcript) -> contact::Model {
+    contact::Entity::find()
+        .filter(contact::Column::ProviderSid.eq(&t.call_sid))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("one contact for the call")
+}
+
+async fn events_of(app: &TestApp, contact_id: i32) -> Vec<contact_event::Model> {
+    contact_event::Entity::find()
+        .filter(contact_event::Column::ContactId.eq(contact_id))
+        .all(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn offers_of(app: &TestApp, contact_id: i32) -> Vec<offer::Model> {
+    offer::Entity::find()
+        .filter(offer::Column::ContactId.eq(contact_id))
+        .all(&app.db)
+        .await
+        .unwrap()
+}
+
+fn trace(events: &[contact_event::Model], round: i32) -> Value {
+    let routed = events
+        .iter()
+        .find(|e| e.dedupe_key == format!("route:{round}"))
+        .unwrap_or_else(|| panic!("no routing trace for round {round}"));
+    serde_json::from_str(routed.detail.as_deref().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_peer_match_is_rung_before_an_idle_volunteer_without_the_sign_off() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    let bob = on_shift_volunteer(&app, &line, "Bob", BOB).await;
+    let alice = on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    sign_off(&app, &line, alice, line.neonatal).await;
+
+    let call = play(&app, &["1"], Answer::First).await;
+
+    assert_eq!(call.rung, vec![vec![ALICE.to_owned()]]);
+    assert_eq!(call.connected_to.as_deref(), Some(ALICE));
+    assert!(
+        call.lines
+            .iter()
+            .any(|l| l
+                == "+12025550111 hears: Peerline call about neonatal care. Press 1 to accept."),
+        "{:#?}",
+        call.lines
+    );
+    let contact = contact_of(&app, &call).await;
+    assert_eq!(contact.outcome.as_deref(), Some("answered"));
+    assert_eq!(contact.answered_by, Some(alice));
+    assert_eq!(contact.peer_match_tier.as_deref(), Some("peer_match"));
+    assert_eq!(contact.topic_id, Some(line.neonatal));
+    assert_eq!(contact.talk_secs, Some(300));
+    assert!(contact.ended_at.is_some());
+    assert!(!contact.caller_hash.contains("2025550142"));
+    assert_eq!(contact.caller_hint, "...42");
+    assert!(
+        !contact
+            .caller_encrypted
+            .as_deref()
+            .unwrap()
+            .contains("2025550142")
+    );
+    let plan = trace(&events_of(&app, contact.id).await, 1);
+    assert_eq!(plan["eligible"][0]["volunteer_id"], alice);
+    assert_eq!(plan["eligible"][1]["volunteer_id"], bob);
+    assert_eq!(plan["eligible"][1]["tier"], "trained");
+    assert_eq!(plan["rung"], json!([alice]));
+    // Alice is free again once the call is over.
+    let held = reservation::Entity::find().count(&app.db).await.unwrap();
+    assert_eq!(held, 0);
+}
+
+#[tokio::test]
+async fn a_strict_topic_without_a_signed_off_volunteer_goes_to_voicemail() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    let strict = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/helplines/{}/topics/{}", line.helpline, line.neonatal),
+            Some(&app.admin),
+            Some(json!({"key": "neonatal-care", "label": "neonatal care", "digit": 1, "strict": true})),
+        )
+        .await;
+    assert_eq!(strict.status, StatusCode::OK, "{:?}", strict.body);
+    let bob = on_shift_volunteer(&app, &line, "Bob", BOB).await;
+
+    let call = play(&app, &["1"], Answer::First).await;
+
+    assert!(call.rung.is_empty(), "nobody may be rung: {:?}", call.rung);
+    assert!(call.left_voicemail);
+    let contact = contact_of(&app, &call).await;
+    assert_eq!(contact.outcome.as_deref(), Some("voicemail"));
+    assert!(contact.recording_url.is_some());
+    let plan = trace(&events_of(&app, contact.id).await, 1);
+    assert_eq!(
+        plan["passed_over"]["not_signed_off_for_topic"],
+        json!([bob])
+    );
+}
+
+#[tokio::test]
+async fn an_unanswered_offer_hunts_to_the_next_volunteer() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    let alice = on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    let bob = on_shift_volunteer(&app, &line, "Bob", BOB).await;
+
+    let call = play(&app, &[], Answer::Number(BOB.into())).await;
+
+    assert_eq!(
+        call.rung,
+        vec![vec![ALICE.to_owned()], vec![BOB.to_owned()]]
+    );
+    assert_eq!(call.connected_to.as_deref(), Some(BOB));
+    let contact = contact_of(&app, &call).await;
+    assert_eq!(contact.answered_by, Some(bob));
+    assert_eq!(contact.peer_match_tier.as_deref(), Some("any_topic"));
+    let offers = offers_of(&app, contact.id).await;
+    let outcome_of = |v: i32| {
+        offers
+            .iter()
+            .find(|o| o.volunteer_id == v)
+            .and_then(|o| o.outcome.clone())
+    };
+    assert_eq!(outcome_of(alice).as_deref(), Some("no_answer"));
+    assert_eq!(outcome_of(bob).as_deref(), Some("accepted"));
+    // A missed offer never pauses anyone.
+    let alice_now = app
+        .get(&format!("/api/v1/volunteers/{alice}"), &app.admin)
+        .await;
+    assert_eq!(alice_now.body["active"], true);
+}
+
+/// Delivers a webhook as Twilio would, returning the TwiML.
+async fn deliver(app: &TestApp, url: &str, params: &[(&str, &str)]) -> String {
+    let params: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let (status, body) = app.twilio().post(url, &params).await.unwrap();
+    assert_eq!(status, 200, "{url}: {body}");
+    body
+}
+
+fn inbound_params(call_sid: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("CallSid", call_sid.to_owned()),
+        ("AccountSid", "AC00000000000000000000000000000000".into()),
+        ("From", CALLER.into()),
+        ("To", LINE.into()),
+        ("CallStatus", "ringing".into()),
+        ("Direction", "inbound".into()),
+    ]
+}
+
+fn attr_values(xml: &str, tag: &str, attr: &str) -> Vec<String> {
+    let root = simulator::twiml_reader::parse(xml).unwrap();
+    let mut found = Vec::new();
+    root.find_all(tag, &mut found);
+    found
+        .iter()
+        .filter_map(|e| e.attr(attr).map(str::to_owned))
+        .collect()
+}
+
+fn borrowed<'a>(params: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    params.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+#[tokio::test]
+async fn a_whisper_not_accepted_moves_on_and_repeated_callbacks_change_nothing() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    let alice = on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    let bob = on_shift_volunteer(&app, &line, "Bob", BOB).await;
+    let base = app.base.clone();
+    let call_sid = "CA0000000000000000000000000000whisper";
+    let params = inbound_params(call_sid);
+
+    // Twilio delivers the inbound webhook twice.
+    let first = deliver(&app, &format!("{base}/twilio/voice"), &borrowed(&params)).await;
+    let again = deliver(&app, &format!("{base}/twilio/voice"), &borrowed(&params)).await;
+    assert_eq!(first, again);
+    let menu = attr_values(&first, "Gather", "action")[0].clone();
+    let mut pressed = params.clone();
+    pressed.push(("Digits", String::new()));
+    let ring = deliver(&app, &menu, &borrowed(&pressed)).await;
+    assert_eq!(ring, deliver(&app, &menu, &borrowed(&pressed)).await);
+    let whisper_url = attr_values(&ring, "Number", "url")[0].clone();
+    let dial_action = attr_values(&ring, "Dial", "action")[0].clone();
+
+    // Alice's voicemail picks up: nobody presses a key.
+    let leg = [
+        ("CallSid", "CA00000000000000000000000000000leg1"),
+        ("To", ALICE),
+        ("CallStatus", "in-progress"),
+    ];
+    let whisper = deliver(&app, &whisper_url, &leg).await;
+    assert!(whisper.contains("Press 1 to accept"));
+    let answer_url = attr_values(&whisper, "Gather", "action")[0].clone();
+    let mut no_key = leg.to_vec();
+    no_key.push(("Digits", ""));
+    let declined = deliver(&app, &answer_url, &no_key).await;
+    assert!(declined.contains("<Hangup/>"));
+
+    // The dial ends without a bridge; delivered twice, it starts one next round.
+    let mut ended = params.clone();
+    ended.push(("DialCallStatus", "completed".into()));
+    ended.push(("CallStatus", "in-progress".into()));
+    let next = deliver(&app, &dial_action, &borrowed(&ended)).await;
+    let repeat = deliver(&app, &dial_action, &borrowed(&ended)).await;
+    assert_eq!(next, repeat);
+    let numbers: Vec<String> = {
+        let root = simulator::twiml_reader::parse(&next).unwrap();
+        let mut found = Vec::new();
+        root.find_all("Number", &mut found);
+        found.iter().map(|n| n.text.clone()).collect()
+    };
+    assert_eq!(numbers, vec![BOB.to_owned()]);
+
+    let contact = contact::Entity::find()
+        .filter(contact::Column::ProviderSid.eq(call_sid))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(contact.len(), 1, "one contact per CallSid");
+    let offers = offers_of(&app, contact[0].id).await;
+    assert_eq!(offers.len(), 2);
+    let alice_offer = offers.iter().find(|o| o.volunteer_id == alice).unwrap();
+    assert_eq!(alice_offer.outcome.as_deref(), Some("declined"));
+    assert!(offers.iter().any(|o| o.volunteer_id == bob && o.round == 2));
+    let events = events_of(&app, contact[0].id).await;
+    let keys: Vec<&str> = events.iter().map(|e| e.dedupe_key.as_str()).collect();
+    let unique: HashSet<&&str> = keys.iter().collect();
+    assert_eq!(keys.len(), unique.len());
+    assert_eq!(keys.iter().filter(|k| **k == "received").count(), 1);
+    // Alice is no longer held; Bob is.
+    let held: Vec<i32> = reservation::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.volunteer_id)
+        .collect();
+    assert_eq!(held, vec![bob]);
+}
+
+#[tokio::test]
+async fn nobody_answering_falls_back_to_the_on_call_supervisor_the_partner_line_then_voicemail() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    set_fallback(&app, &line, PARTNER).await;
+    let users = app.get("/api/v1/users", &app.admin).await;
+    let sam = users.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "Sam")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    for weekday in [
+        "sunday",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+    ] {
+        let on_call = app
+            .post(
+                &format!("/api/v1/helplines/{}/on-call", line.helpline),
+                &line.supervisor,
+                json!({"user_id": sam, "weekday": weekday, "start": "00:00", "end": "23:59"}),
+            )
+            .await;
+        assert_eq!(on_call.status, StatusCode::CREATED, "{:?}", on_call.body);
+    }
+
+    let call = play(&app, &[], Answer::Nobody).await;
+
+    assert_eq!(
+        call.rung,
+        vec![
+            vec![ALICE.to_owned()],
+            vec![SAM.to_owned()],
+            vec![PARTNER.to_owned()]
+        ]
+    );
+    assert!(call.left_voicemail);
+    assert!(call.lines.iter().any(|l| l.contains("leave a message")));
+    let contact = contact_of(&app, &call).await;
+    assert_eq!(contact.outcome.as_deref(), Some("voicemail"));
+    assert!(contact.recording_sid.is_some());
+    let kinds: Vec<String> = events_of(&app, contact.id)
+        .await
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    for expected in [
+        "fallback_on_call",
+        "fallback_number",
+        "voicemail_offered",
+        "voicemail_recorded",
+        "ended",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == expected),
+            "{expected} missing from {kinds:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_blocked_caller_is_rejected_and_a_conflicted_volunteer_is_never_rung() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    let alice = on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    on_shift_volunteer(&app, &line, "Bob", BOB).await;
+    let conflict = app
+        .post(
+            &format!("/api/v1/volunteers/{alice}/conflicts"),
+            &app.admin,
+            json!({"number": CALLER, "note": "neighbour"}),
+        )
+        .await;
+    assert_eq!(conflict.status, StatusCode::CREATED);
+
+    let call = play(&app, &[], Answer::First).await;
+    assert_eq!(call.rung, vec![vec![BOB.to_owned()]]);
+    let contact = contact_of(&app, &call).await;
+    let plan = trace(&events_of(&app, contact.id).await, 1);
+    assert_eq!(plan["passed_over"]["conflict"], json!([alice]));
+
+    let block = app
+        .post(
+            &format!("/api/v1/helplines/{}/blocked-callers", line.helpline),
+            &line.supervisor,
+            json!({"number": CALLER, "reason": "abusive to volunteers"}),
+        )
+        .await;
+    assert_eq!(block.status, StatusCode::CREATED, "{:?}", block.body);
+    assert_eq!(block.body["number_hint"], "...42");
+    let blocked = play(&app, &[], Answer::First).await;
+    assert!(blocked.rejected);
+    assert!(blocked.rung.is_empty());
+    let contact = contact_of(&app, &blocked).await;
+    assert_eq!(contact.outcome.as_deref(), Some("rejected_blocked"));
+    assert!(offers_of(&app, contact.id).await.is_empty());
+}
+
+#[tokio::test]
+async fn on_the_spring_forward_night_the_rota_is_read_on_each_volunteers_clock() {
+    // 01:30Z on 29 March 2026: 02:30 BST in London, just after the clocks went forward;
+    // 21:30 EDT on Saturday in New York.
+    let app = spawn_app_at("2026-03-29T01:30:00Z").await;
+    let line = line(&app).await;
+    let london = app
+        .volunteer("Alice", ALICE, "Europe/London", &[line.helpline])
+        .await;
+    // 01:00-04:00 on the wall clock: the first hour never happens that night.
+    assert_eq!(
+        app.shift(london, "sunday", "01:00", "04:00").await.status,
+        StatusCode::CREATED
+    );
+    let new_york = app
+        .volunteer("Bob", BOB, "America/New_York", &[line.helpline])
+        .await;
+    assert_eq!(
+        app.shift(new_york, "saturday", "09:00", "17:00")
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+
+    let call = play(&app, &[], Answer::First).await;
+
+    assert_eq!(call.rung, vec![vec![ALICE.to_owned()]]);
+    let contact = contact_of(&app, &call).await;
+    let plan = trace(&events_of(&app, contact.id).await, 1);
+    assert_eq!(plan["passed_over"]["off_shift"], json!([new_york]));
+}
+
+#[tokio::test]
+async fn fifty_simultaneous_calls_never_ring_one_volunteer_twice() {
+    let app = spawn_app().await;
+    let helpline = app.helpline("Peerline", "Europe/London").await;
+    app.number(helpline, LINE).await;
+    let now = chrono::Utc::now().to_rfc3339();
+    let mut phones = Vec::new();
+    for i in 0..10 {
+        let phone = format!("+120255501{:02}", 10 + i);
+        let id = app
+            .volunteer(&format!("V{i}"), &phone, "Europe/London", &[helpline])
+            .await;
+        app.on_shift_around(id, &now).await;
+        phones.push(phone);
+    }
+    let base = app.base.clone();
+    let calls = (0..50).map(|i| {
+        let app = &app;
+        let url = format!("{base}/twilio/voice");
+        async move {
+            let sid = format!("CA{:032}", i);
+            let params = inbound_params(&sid);
+            let from = format!("+1202555{:04}", 2000 + i);
+            let mut params = borrowed(&params);
+            params[2] = ("From", from.as_str());
+            let xml = deliver(app, &url, &params).await;
+            let root = simulator::twiml_reader::parse(&xml).unwrap();
+            let mut numbers = Vec::new();
+            root.find_all("Number", &mut numbers);
+            numbers.iter().map(|n| n.text.clone()).collect::<Vec<_>>()
+        }
+    });
+    let rung: Vec<Vec<String>> = futures_join_all(calls).await;
+
+    let all: Vec<&String> = rung.iter().flatten().collect();
+    let distinct: HashSet<&&String> = all.iter().collect();
+    assert_eq!(
+        all.len(),
+        distinct.len(),
+        "a volunteer was rung for two calls: {rung:?}"
+    );
+    assert_eq!(all.len(), 10, "every free volunteer rings for one call");
+    assert!(rung.iter().all(|r| r.len() <= 1));
+    let held = reservation::Entity::find().count(&app.db).await.unwrap();
+    assert_eq!(held, 10);
+    assert_eq!(contact::Entity::find().count(&app.db).await.unwrap(), 50);
+}
+
+/// Runs futures concurrently on the current task.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let handles: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs = Vec::with_capacity(handles.len());
+    let mut pending: Vec<_> = handles
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| (i, Some(f)))
+        .collect();
+    let mut results: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all_done = true;
+        for (i, slot) in pending.iter_mut() {
+            if let Some(fut) = slot {
+                match fut.as_mut().poll(cx) {
+                    std::task::Poll::Ready(out) => {
+                        results[*i] = Some(out);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => all_done = false,
+                }
+            }
+        }
+        if all_done {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    outputs.extend(results.into_iter().flatten());
+    outputs
+}
+
+#[tokio::test]
+async fn forged_and_tampered_webhooks_are_refused_and_write_nothing() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    let url = format!("{}/twilio/voice", app.base);
+    let params = inbound_params("CA000000000000000000000000000forged");
+    let form: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    let client = reqwest::Client::new();
+
+    let unsigned = client.post(&url).form(&form).send().await.unwrap();
+    assert_eq!(unsigned.status(), StatusCode::FORBIDDEN);
+
+    let wrong_key = peerline::telephony::signature::compute(b"not-the-token", &url, &form);
+    let forged = client
+        .post(&url)
+        .header("X-Twilio-Signature", wrong_key)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    let genuine = peerline::telephony::signature::compute(b"test-auth-token", &url, &form);
+    let mut tampered = form.clone();
+    tampered[2].1 = "+12025550143".into();
+    let replayed = client
+        .post(&url)
+        .header("X-Twilio-Signature", genuine)
+        .form(&tampered)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replayed.status(), StatusCode::FORBIDDEN);
+    assert_eq!(contact::Entity::find().count(&app.db).await.unwrap(), 0);
+
+    // Signed but missing a required parameter: 400, after the signature check.
+    let missing: Vec<(String, String)> =
+        form.iter().filter(|(k, _)| k != "From").cloned().collect();
+    let (status, body) = app.twilio().post(&url, &missing).await.unwrap();
+    assert_eq!(status, 400);
+    assert!(body.contains("From"));
+    // Parameters Twilio adds later do not break anything.
+    let mut extra = form.clone();
+    extra.push(("CallerCountry".into(), "US".into()));
+    extra.push(("SomethingNew".into(), "é ✓".into()));
+    let (status, body) = app.twilio().post(&url, &extra).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<Gather"));
+}
