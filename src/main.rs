@@ -23,7 +23,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Apply pending migrations, then serve the API and webhooks.
-    Serve,
+    Serve {
+        /// Seed a demo helpline (topics, volunteers in three time zones, a rota covering
+        /// the whole week) into an empty database first.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Apply pending migrations and exit.
     Migrate,
     /// Manage API tokens.
@@ -33,6 +38,33 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Play Twilio's part against a running server.
+    Simulate {
+        #[command(subcommand)]
+        command: SimulateCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SimulateCommand {
+    /// Place a call: prints what the caller hears and who rings, step by step.
+    Call {
+        /// The helpline number dialed.
+        #[arg(long)]
+        to: String,
+        /// The caller's number.
+        #[arg(long)]
+        from: String,
+        /// Keys pressed at the menus in turn, e.g. `1` or `1,2`.
+        #[arg(long, value_delimiter = ',')]
+        digits: Vec<String>,
+        /// Who picks up: `first`, `none` or a volunteer's phone number.
+        #[arg(long, default_value = "first")]
+        answer: Answer,
+        /// How long a connected call lasts, in seconds.
+        #[arg(long, default_value_t = 300)]
+        talk_secs: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -51,6 +83,8 @@ enum TokenCommand {
         name: String,
     },
 }
+
+use peerline::simulator::{Answer, CallScript, TwilioPeer, play_call};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -93,8 +127,20 @@ fn main() -> ExitCode {
 
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
-        Command::Serve => {
+        Command::Serve { demo } => {
             let listen = settings.listen;
+            if demo {
+                let db = prepare_database(&settings).await?;
+                if peerline::demo::seed_if_empty(&db).await? {
+                    tracing::info!("seeded the demo helpline");
+                } else {
+                    tracing::info!("the database already has helplines; nothing seeded");
+                }
+                eprintln!(
+                    "Simulate a call (same TWILIO_AUTH_TOKEN and PEERLINE_PUBLIC_URL):\n  {}",
+                    peerline::demo::simulate_hint()
+                );
+            }
             let app = Application::build(settings).await?;
             tracing::info!(%listen, "peerline is serving");
             app.run_until_stopped().await?;
@@ -132,6 +178,32 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("{}", token.expose_secret());
         }
         Command::Openapi => unreachable!("handled before start-up"),
+        Command::Simulate {
+            command:
+                SimulateCommand::Call {
+                    to,
+                    from,
+                    digits,
+                    answer,
+                    talk_secs,
+                },
+        } => {
+            let token = settings.twilio.auth_token.as_ref().ok_or_else(|| {
+                anyhow::anyhow!("TWILIO_AUTH_TOKEN must be set to sign the simulated webhooks")
+            })?;
+            let peer = TwilioPeer::new(settings.public_url.as_str(), token.expose_secret());
+            let script = CallScript {
+                to,
+                from,
+                digits,
+                answer,
+                talk_secs,
+            };
+            let transcript = play_call(&peer, &script).await?;
+            for line in transcript.lines {
+                println!("{line}");
+            }
+        }
     }
     Ok(())
 }

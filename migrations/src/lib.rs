@@ -31,10 +31,31 @@ pub(crate) fn cascade(
     to: impl IntoIden,
     to_column: impl IntoIden,
 ) -> ForeignKeyCreateStatement {
+    foreign_key(from, column, to, to_column, ForeignKeyAction::Cascade)
+}
+
+/// A foreign key that keeps a parent from being deleted while child rows refer to it
+/// (history such as the contact log must outlive no one it names).
+pub(crate) fn restrict(
+    from: impl IntoIden,
+    column: impl IntoIden,
+    to: impl IntoIden,
+    to_column: impl IntoIden,
+) -> ForeignKeyCreateStatement {
+    foreign_key(from, column, to, to_column, ForeignKeyAction::Restrict)
+}
+
+fn foreign_key(
+    from: impl IntoIden,
+    column: impl IntoIden,
+    to: impl IntoIden,
+    to_column: impl IntoIden,
+    on_delete: ForeignKeyAction,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .from(from, column)
         .to(to, to_column)
-        .on_delete(ForeignKeyAction::Cascade)
+        .on_delete(on_delete)
         .take()
 }
 

@@ -5,7 +5,7 @@ use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::m20261122_000001_helplines::{Helplines, Topics};
 use crate::m20261122_000002_volunteers::Volunteers;
-use crate::{cascade, unique_index};
+use crate::{cascade, restrict, unique_index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -86,19 +86,6 @@ enum BlockedCallers {
     Reason,
     ExpiresAt,
     CreatedAt,
-}
-
-fn restrict(
-    from: impl IntoIden,
-    column: impl IntoIden,
-    to: impl IntoIden,
-    to_column: impl IntoIden,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from, column)
-        .to(to, to_column)
-        .on_delete(ForeignKeyAction::Restrict)
-        .take()
 }
 
 #[async_trait::async_trait]

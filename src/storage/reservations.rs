@@ -15,6 +15,17 @@ use super::entities::reservation;
 pub const RINGING: &str = "ringing";
 pub const CONNECTED: &str = "connected";
 
+/// On a volunteer's existing row: replace it with the new reservation.
+fn take_over() -> OnConflict {
+    OnConflict::column(reservation::Column::VolunteerId)
+        .update_columns([
+            reservation::Column::ContactId,
+            reservation::Column::State,
+            reservation::Column::ExpiresAt,
+        ])
+        .to_owned()
+}
+
 /// Reserves `volunteer_id` for `contact_id` until `expires_at`, unless someone else holds
 /// an unexpired reservation. One statement, so it is atomic on SQLite and PostgreSQL.
 pub async fn reserve(
@@ -32,12 +43,7 @@ pub async fn reserve(
     };
     let taken = reservation::Entity::insert(row)
         .on_conflict(
-            OnConflict::column(reservation::Column::VolunteerId)
-                .update_columns([
-                    reservation::Column::ContactId,
-                    reservation::Column::State,
-                    reservation::Column::ExpiresAt,
-                ])
+            take_over()
                 .action_and_where(
                     Expr::col((reservation::Entity, reservation::Column::ExpiresAt))
                         .lte(now)
@@ -68,15 +74,7 @@ pub async fn connect(
     };
     // The volunteer is on this call whatever happened to the ring reservation.
     reservation::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(reservation::Column::VolunteerId)
-                .update_columns([
-                    reservation::Column::ContactId,
-                    reservation::Column::State,
-                    reservation::Column::ExpiresAt,
-                ])
-                .to_owned(),
-        )
+        .on_conflict(take_over().to_owned())
         .exec_without_returning(db)
         .await?;
     Ok(())

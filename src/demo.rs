@@ -1,0 +1,157 @@
+//! `serve --demo`: a demo helpline seeded into an empty database, so that a newcomer can
+//! simulate a call at once. Numbers are from the ranges reserved for fiction.
+
+use chrono::NaiveDate;
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+
+use crate::domain::access::Role;
+use crate::domain::calendar::{LocalTime, Weekday};
+use crate::domain::helpline::{HelplineSettings, RoutingSettings, TopicSettings};
+use crate::domain::phone::E164;
+use crate::domain::rota::{ShiftChannels, WeeklyShift};
+use crate::domain::timezone::TimeZone;
+use crate::domain::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
+use crate::storage::entities::helpline;
+use crate::storage::users::{self, NewUser};
+use crate::storage::{helplines, rota, volunteers};
+
+/// The number a simulated caller dials.
+pub const DEMO_NUMBER: &str = "+12025550100";
+const CALLER: &str = "+12025550142";
+
+const WEEK: [Weekday; 7] = [
+    Weekday::Monday,
+    Weekday::Tuesday,
+    Weekday::Wednesday,
+    Weekday::Thursday,
+    Weekday::Friday,
+    Weekday::Saturday,
+    Weekday::Sunday,
+];
+
+/// Seeds the demo helpline if the database has no helpline yet; true if it did.
+pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    if helpline::Entity::find().count(db).await? > 0 {
+        return Ok(false);
+    }
+    let time_zone = TimeZone::parse("Europe/London")?;
+    let line = helplines::create(
+        db,
+        &HelplineSettings {
+            name: "Peerline Demo".into(),
+            time_zone,
+            greeting: "Hello, you have reached the Peerline demo helpline. A peer supporter will be with you shortly.".into(),
+            voice_language: "en-GB".into(),
+            languages: vec!["en".into()],
+            fallback_number: Some(E164::parse("+12025550188")?),
+            routing: RoutingSettings::default(),
+        },
+    )
+    .await?;
+    helplines::add_number(db, line.id, &E164::parse(DEMO_NUMBER)?).await?;
+    let mut topic_ids = Vec::new();
+    for (key, label, digit) in [
+        ("neonatal", "neonatal care", 1),
+        ("bereavement", "bereavement", 2),
+    ] {
+        let topic = helplines::create_topic(
+            db,
+            line.id,
+            &TopicSettings {
+                key: key.into(),
+                label: label.into(),
+                digit: Some(digit),
+                strict: false,
+            },
+        )
+        .await?;
+        topic_ids.push(topic.id);
+    }
+    let supervisor = users::create(
+        db,
+        NewUser {
+            name: "Demo supervisor".into(),
+            role: Role::Supervisor,
+            volunteer_id: None,
+            phone: Some("+12025550199".into()),
+            time_zone: Some("Europe/London".into()),
+            helplines: vec![line.id],
+        },
+    )
+    .await?;
+    // Ten-hour days in three time zones cover the whole week between them.
+    let people = [
+        (
+            "Alice (London)",
+            "+12025550111",
+            "Europe/London",
+            6,
+            Some(topic_ids[0]),
+        ),
+        (
+            "Bob (New York)",
+            "+12025550122",
+            "America/New_York",
+            10,
+            None,
+        ),
+        (
+            "Chloe (Sydney)",
+            "+61491570156",
+            "Australia/Sydney",
+            11,
+            topic_ids.get(1).copied(),
+        ),
+    ];
+    for (name, phone, zone, start_hour, ready_for) in people {
+        let volunteer = volunteers::create(
+            db,
+            &VolunteerProfile {
+                name: name.into(),
+                phone: E164::parse(phone)?,
+                time_zone: TimeZone::parse(zone)?,
+                languages: vec!["en".into()],
+                training_status: TrainingStatus::Trained,
+                training_completed_on: NaiveDate::from_ymd_opt(2026, 1, 10),
+                refresher_due_on: None,
+                trained_voice: true,
+                trained_sms: true,
+                active: true,
+                limits: WellbeingLimits::default(),
+            },
+            &[line.id],
+        )
+        .await?;
+        for day in WEEK {
+            let shift = WeeklyShift::new(
+                day,
+                LocalTime::hm(start_hour, 0).ok_or_else(|| anyhow::anyhow!("shift start"))?,
+                LocalTime::hm(start_hour + 10, 0).ok_or_else(|| anyhow::anyhow!("shift end"))?,
+                ShiftChannels::Both,
+                None,
+                None,
+            )?;
+            rota::create_shift(db, volunteer.id, &shift).await?;
+        }
+        if let Some(topic) = ready_for {
+            volunteers::sign_off(db, volunteer.id, topic, supervisor.id).await?;
+        }
+    }
+    for day in WEEK {
+        let all_day = WeeklyShift::new(
+            day,
+            LocalTime::hm(0, 0).ok_or_else(|| anyhow::anyhow!("on-call start"))?,
+            LocalTime::hm(23, 59).ok_or_else(|| anyhow::anyhow!("on-call end"))?,
+            ShiftChannels::Both,
+            None,
+            None,
+        )?;
+        rota::create_on_call_shift(db, line.id, supervisor.id, &all_day).await?;
+    }
+    Ok(true)
+}
+
+/// The command that plays a call against the demo helpline.
+pub fn simulate_hint() -> String {
+    format!("peerline simulate call --to {DEMO_NUMBER} --from {CALLER} --digits 1 --answer first")
+}
