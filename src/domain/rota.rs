@@ -235,15 +235,24 @@ impl Rota {
         at: DateTime<Utc>,
         channel: Option<Channel>,
     ) -> Option<DateTime<Utc>> {
-        if !self.is_on_shift(at, channel) {
-            return None;
-        }
-        let tz = self.time_zone.tz();
-        let local = at.with_timezone(&tz).naive_local();
+        let local = at.with_timezone(&self.time_zone.tz()).naive_local();
+        self.current_shift_start_local(at, local, channel)
+    }
+
+    /// As [`Rota::current_shift_start`], given `local`, the wall-clock time of `at` in this
+    /// rota's time zone (so that callers can convert once per zone).
+    pub fn current_shift_start_local(
+        &self,
+        at: DateTime<Utc>,
+        local: NaiveDateTime,
+        channel: Option<Channel>,
+    ) -> Option<DateTime<Utc>> {
         let today = local.date();
+        let on_leave = self.leave.iter().any(|l| l.contains(at));
         let weekly = [today.pred_opt(), Some(today)]
             .into_iter()
             .flatten()
+            .filter(|_| !on_leave)
             .flat_map(|day| {
                 self.shifts
                     .iter()
@@ -251,7 +260,7 @@ impl Rota {
                     .filter_map(move |s| s.occurrence_on(day))
             })
             .filter(|(start, end)| *start <= local && local < *end)
-            .map(|(start, _)| earliest_instant_at_or_after(tz, start));
+            .map(|(start, _)| earliest_instant_at_or_after(self.time_zone.tz(), start));
         let extra = self
             .extra_shifts
             .iter()

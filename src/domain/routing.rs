@@ -7,10 +7,11 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::rota::{Channel, Rota};
+use super::timezone::TimeZone;
 use super::volunteer::{NotTakingContacts, VolunteerProfile};
 
 /// What the router needs to know about the contact being routed.
@@ -174,8 +175,10 @@ pub fn plan(request: &RoutingRequest<'_>, candidates: &[Candidate<'_>]) -> Plan 
     }
     let mut ranked = Vec::new();
     let mut excluded = Vec::new();
+    let mut clocks = LocalClocks::default();
     for candidate in candidates {
-        match assess(request, candidate) {
+        let local = clocks.local(request.at, candidate.rota.time_zone);
+        match assess(request, candidate, local) {
             Ok((tier, shift_contacts)) => ranked.push(Ranked {
                 offer: Offer {
                     volunteer_id: candidate.volunteer_id,
@@ -211,10 +214,28 @@ pub fn plan(request: &RoutingRequest<'_>, candidates: &[Candidate<'_>]) -> Plan 
     Plan { offers, excluded }
 }
 
+/// Wall-clock times of one instant, converted once per time zone.
+#[derive(Default)]
+struct LocalClocks {
+    seen: Vec<(TimeZone, NaiveDateTime)>,
+}
+
+impl LocalClocks {
+    fn local(&mut self, at: DateTime<Utc>, zone: TimeZone) -> NaiveDateTime {
+        if let Some((_, local)) = self.seen.iter().find(|(z, _)| *z == zone) {
+            return *local;
+        }
+        let local = at.with_timezone(&zone.tz()).naive_local();
+        self.seen.push((zone, local));
+        local
+    }
+}
+
 /// The tier a candidate would be offered at and their contacts this shift, or why not.
 fn assess(
     request: &RoutingRequest<'_>,
     candidate: &Candidate<'_>,
+    local: NaiveDateTime,
 ) -> Result<(Tier, usize), Exclusion> {
     let at = request.at;
     let profile = candidate.profile;
@@ -222,10 +243,13 @@ fn assess(
     if request.already_tried.contains(&candidate.volunteer_id) {
         return Err(Exclusion::AlreadyTried);
     }
-    profile.readiness().check(at, Some(request.channel))?;
+    // The volunteer's own zone is the rota's zone: one conversion serves both checks.
+    profile
+        .readiness()
+        .check_on(local.date(), Some(request.channel))?;
     let shift_start = candidate
         .rota
-        .current_shift_start(at, Some(request.channel))
+        .current_shift_start_local(at, local, Some(request.channel))
         .ok_or(Exclusion::OffShift)?;
     if activity.engaged >= request.capacity {
         return Err(Exclusion::Busy);

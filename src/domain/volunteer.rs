@@ -163,15 +163,23 @@ impl Readiness {
         at: DateTime<Utc>,
         channel: Option<Channel>,
     ) -> Result<(), NotTakingContacts> {
+        let today = at.with_timezone(&self.time_zone.tz()).date_naive();
+        self.check_on(today, channel)
+    }
+
+    /// As [`Readiness::check`], given the volunteer's local date at that instant: the
+    /// refresher is overdue from the day after it was due.
+    pub fn check_on(
+        &self,
+        local_date: NaiveDate,
+        channel: Option<Channel>,
+    ) -> Result<(), NotTakingContacts> {
         match self.status {
             TrainingStatus::InTraining => return Err(NotTakingContacts::InTraining),
             TrainingStatus::Lapsed => return Err(NotTakingContacts::TrainingLapsed),
             TrainingStatus::Trained => {}
         }
-        if self
-            .refresher_overdue_from()
-            .is_some_and(|overdue| at >= overdue)
-        {
+        if self.refresher_due_on.is_some_and(|due| local_date > due) {
             return Err(NotTakingContacts::RefresherOverdue);
         }
         let trained_for = match channel {

@@ -1,0 +1,140 @@
+//! The routing decision at 100, 1,000 and 10,000 volunteers, each with three weekly shifts
+//! in one of many time zones, a few sign-offs and some recent activity.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use peerline::domain::calendar::{LocalTime, Weekday};
+use peerline::domain::phone::E164;
+use peerline::domain::rota::{Channel, Rota, ShiftChannels, WeeklyShift};
+use peerline::domain::routing::{
+    self, Activity, Candidate, PastContact, RoutingRequest, TopicChoice,
+};
+use peerline::domain::timezone::TimeZone;
+use peerline::domain::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
+
+const ZONES: [&str; 12] = [
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "Australia/Sydney",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Pacific/Auckland",
+    "Africa/Johannesburg",
+    "America/Sao_Paulo",
+    "Asia/Tokyo",
+];
+const DAYS: [Weekday; 7] = [
+    Weekday::Monday,
+    Weekday::Tuesday,
+    Weekday::Wednesday,
+    Weekday::Thursday,
+    Weekday::Friday,
+    Weekday::Saturday,
+    Weekday::Sunday,
+];
+
+struct Volunteer {
+    profile: VolunteerProfile,
+    rota: Rota,
+    ready: Vec<i32>,
+    activity: Activity,
+}
+
+fn volunteers(n: usize, now: DateTime<Utc>) -> Vec<Volunteer> {
+    (0..n)
+        .map(|i| {
+            let zone = TimeZone::parse(ZONES[i % ZONES.len()]).expect("zone");
+            let mut rota = Rota::new(zone);
+            for k in 0..3 {
+                let start = u32::try_from((i * 7 + k * 5) % 24).expect("hour");
+                let end = (start + 6) % 24;
+                let shift = WeeklyShift::new(
+                    DAYS[(i + k * 2) % 7],
+                    LocalTime::hm(start, 0).expect("start"),
+                    LocalTime::hm(end, 30).expect("end"),
+                    ShiftChannels::Both,
+                    None,
+                    None,
+                )
+                .expect("shift");
+                rota.shifts.push(shift);
+            }
+            let activity = Activity {
+                engaged: u32::from(i % 11 == 0),
+                last_contact: (i % 3 == 0).then(|| PastContact {
+                    ended_at: now - Duration::minutes((i % 300) as i64),
+                    duration: Duration::minutes((i % 50) as i64),
+                }),
+                recent_contact_starts: vec![now - Duration::hours((i % 30) as i64); i % 4],
+            };
+            Volunteer {
+                profile: VolunteerProfile {
+                    name: format!("V{i}"),
+                    phone: E164::parse("+12025550111").expect("phone"),
+                    time_zone: zone,
+                    languages: vec!["en".into()],
+                    training_status: TrainingStatus::Trained,
+                    training_completed_on: NaiveDate::from_ymd_opt(2026, 1, 1),
+                    refresher_due_on: NaiveDate::from_ymd_opt(2027, 1, 1),
+                    trained_voice: true,
+                    trained_sms: true,
+                    active: i % 17 != 0,
+                    limits: WellbeingLimits::default(),
+                },
+                rota,
+                ready: if i % 4 == 0 { vec![1] } else { vec![2] },
+                activity,
+            }
+        })
+        .collect()
+}
+
+fn bench_routing(c: &mut Criterion) {
+    let now = DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
+        .expect("instant")
+        .with_timezone(&Utc);
+    let mut group = c.benchmark_group("routing_plan");
+    for n in [100usize, 1_000, 10_000] {
+        let people = volunteers(n, now);
+        let candidates: Vec<Candidate<'_>> = people
+            .iter()
+            .zip(0..)
+            .map(|(v, id)| Candidate {
+                volunteer_id: id,
+                profile: &v.profile,
+                rota: &v.rota,
+                ready_topics: &v.ready,
+                activity: &v.activity,
+            })
+            .collect();
+        let conflicted: HashSet<i32> = HashSet::from([3, 30]);
+        let tried: HashSet<i32> = HashSet::from([5]);
+        let request = RoutingRequest {
+            at: now,
+            channel: Channel::Voice,
+            topic: Some(TopicChoice {
+                topic_id: 1,
+                strict: false,
+            }),
+            language: Some("en"),
+            capacity: 1,
+            continuity: None,
+            conflicted: &conflicted,
+            already_tried: &tried,
+        };
+        group.bench_with_input(
+            BenchmarkId::from_parameter(n),
+            &candidates,
+            |b, candidates| b.iter(|| routing::plan(&request, candidates)),
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_routing);
+criterion_main!(benches);
