@@ -1,7 +1,7 @@
 //! The routing decision at 100, 1,000 and 10,000 volunteers, each with three weekly shifts
+//! in one of many time zones, a few sign-offs and some recent activity.
 
 #![allow(clippy::expect_used)]
-//! in one of many time zones, a few sign-offs and some recent activity.
 
 use std::collections::HashSet;
 
