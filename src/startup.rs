@@ -52,6 +52,7 @@ impl Application {
             numbers: NumberHasher::new(key),
             fallbacks: Default::default(),
             clock,
+            roster: Default::default(),
         });
         let openapi_json = web::Data::new(openapi::document_json());
         let server = actix_web::HttpServer::new(move || {

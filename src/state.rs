@@ -5,6 +5,7 @@ use sea_orm::DatabaseConnection;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::secrets::NumberHasher;
+use crate::storage::roster::RosterCache;
 use crate::voice::fallbacks::FallbackCache;
 
 pub struct AppState {
@@ -13,4 +14,5 @@ pub struct AppState {
     pub numbers: NumberHasher,
     pub fallbacks: FallbackCache,
     pub clock: Clock,
+    pub roster: RosterCache,
 }

@@ -77,6 +77,13 @@ enum Reservations {
 }
 
 #[derive(DeriveIden)]
+enum RosterVersions {
+    Table,
+    Id,
+    Version,
+}
+
+#[derive(DeriveIden)]
 enum BlockedCallers {
     Table,
     Id,
@@ -281,11 +288,47 @@ impl MigrationTrait for Migration {
                 BlockedCallers::Table,
                 &["helpline_id", "number_hash"],
             ))
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("conflicts_number")
+                    .table(Alias::new("conflicts"))
+                    .col(Alias::new("number_hash"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(RosterVersions::Table)
+                    .col(integer(RosterVersions::Id).primary_key())
+                    .col(big_integer(RosterVersions::Version))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .exec_stmt(
+                Query::insert()
+                    .into_table(RosterVersions::Table)
+                    .columns([RosterVersions::Id, RosterVersions::Version])
+                    .values_panic([1.into(), 0.into()])
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("conflicts_number")
+                    .table(Alias::new("conflicts"))
+                    .to_owned(),
+            )
+            .await?;
         for table in [
+            RosterVersions::Table.into_iden(),
             BlockedCallers::Table.into_iden(),
             Reservations::Table.into_iden(),
             Offers::Table.into_iden(),

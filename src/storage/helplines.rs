@@ -112,11 +112,13 @@ pub async fn update(
 }
 
 pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
-    Ok(helpline::Entity::delete_by_id(id)
+    let gone = helpline::Entity::delete_by_id(id)
         .exec(db)
         .await?
         .rows_affected
-        > 0)
+        > 0;
+    super::roster::changed(db).await?;
+    Ok(gone)
 }
 
 pub async fn numbers(
@@ -220,12 +222,15 @@ pub async fn delete_topic(
     helpline_id: i32,
     topic_id: i32,
 ) -> Result<bool, DbErr> {
-    super::delete_owned::<topic::Entity>(
+    let gone = super::delete_owned::<topic::Entity>(
         db,
         (topic::Column::Id, topic_id),
         (topic::Column::HelplineId, helpline_id),
     )
-    .await
+    .await?;
+    // Sign-offs for the topic went with it.
+    super::roster::changed(db).await?;
+    Ok(gone)
 }
 
 /// The helpline a caller reaches by dialing `number`.

@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod entities;
 pub mod helplines;
 pub mod reservations;
+pub mod roster;
 pub mod rota;
 pub mod secrets;
 pub mod users;
@@ -30,8 +31,15 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         .connect_timeout(std::time::Duration::from_secs(5))
         .acquire_timeout(std::time::Duration::from_secs(5));
     if url.starts_with("sqlite:") {
-        // One writer at a time is SQLite's rule; a small pool avoids busy errors.
-        options.max_connections(4);
+        // One writer at a time is SQLite's rule; a small pool avoids busy errors. The
+        // write-ahead log lets readers run beside the writer, and with it `NORMAL`
+        // synchronisation is durable against a crash of the process (a power cut may lose
+        // the last commits, never corrupt the file).
+        options.max_connections(4).map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(std::time::Duration::from_secs(5))
+        });
     }
     Database::connect(options).await
 }

@@ -139,7 +139,9 @@ pub async fn create_shift(
         ..Default::default()
     };
     apply_shift(&mut row, s);
-    row.insert(db).await
+    let created = row.insert(db).await?;
+    super::roster::changed(db).await?;
+    Ok(created)
 }
 
 pub async fn update_shift(
@@ -149,7 +151,9 @@ pub async fn update_shift(
 ) -> Result<shift::Model, DbErr> {
     let mut row: shift::ActiveModel = existing.into();
     apply_shift(&mut row, s);
-    row.update(db).await
+    let updated = row.update(db).await?;
+    super::roster::changed(db).await?;
+    Ok(updated)
 }
 
 pub async fn delete_shift(
@@ -157,12 +161,14 @@ pub async fn delete_shift(
     volunteer_id: i32,
     shift_id: i32,
 ) -> Result<bool, DbErr> {
-    super::delete_owned::<shift::Entity>(
+    let gone = super::delete_owned::<shift::Entity>(
         db,
         (shift::Column::Id, shift_id),
         (shift::Column::VolunteerId, volunteer_id),
     )
-    .await
+    .await?;
+    super::roster::changed(db).await?;
+    Ok(gone)
 }
 
 pub async fn exceptions(
@@ -185,7 +191,7 @@ pub async fn create_exception(
     channels: Option<ShiftChannels>,
     note: Option<String>,
 ) -> Result<rota_exception::Model, DbErr> {
-    rota_exception::ActiveModel {
+    let created = rota_exception::ActiveModel {
         volunteer_id: Set(volunteer_id),
         kind: Set(kind.as_str().to_owned()),
         starts_at: Set(span.start),
@@ -196,7 +202,9 @@ pub async fn create_exception(
         ..Default::default()
     }
     .insert(db)
-    .await
+    .await?;
+    super::roster::changed(db).await?;
+    Ok(created)
 }
 
 pub async fn delete_exception(
@@ -204,12 +212,14 @@ pub async fn delete_exception(
     volunteer_id: i32,
     exception_id: i32,
 ) -> Result<bool, DbErr> {
-    super::delete_owned::<rota_exception::Entity>(
+    let gone = super::delete_owned::<rota_exception::Entity>(
         db,
         (rota_exception::Column::Id, exception_id),
         (rota_exception::Column::VolunteerId, volunteer_id),
     )
-    .await
+    .await?;
+    super::roster::changed(db).await?;
+    Ok(gone)
 }
 
 /// Builds each volunteer's `Rota` from their rows.

@@ -116,6 +116,7 @@ pub async fn create(
     let created = row.insert(&txn).await?;
     set_helplines(&txn, created.id, helplines).await?;
     txn.commit().await?;
+    super::roster::changed(db).await?;
     Ok(created)
 }
 
@@ -134,6 +135,7 @@ pub async fn update(
         set_helplines(&txn, updated.id, helplines).await?;
     }
     txn.commit().await?;
+    super::roster::changed(db).await?;
     Ok(updated)
 }
 
@@ -176,11 +178,13 @@ pub async fn serving_helpline(
 }
 
 pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
-    Ok(volunteer::Entity::delete_by_id(id)
+    let gone = volunteer::Entity::delete_by_id(id)
         .exec(db)
         .await?
         .rows_affected
-        > 0)
+        > 0;
+    super::roster::changed(db).await?;
+    Ok(gone)
 }
 
 /// A volunteer's sign-offs with their topics, in topic order.
@@ -253,6 +257,7 @@ pub async fn sign_off(
         )
         .exec_without_returning(db)
         .await?;
+    super::roster::changed(db).await?;
     topic_signoff::Entity::find()
         .filter(topic_signoff::Column::VolunteerId.eq(volunteer_id))
         .filter(topic_signoff::Column::TopicId.eq(topic_id))
@@ -266,10 +271,12 @@ pub async fn revoke_sign_off(
     volunteer_id: i32,
     topic_id: i32,
 ) -> Result<bool, DbErr> {
-    super::delete_owned::<topic_signoff::Entity>(
+    let gone = super::delete_owned::<topic_signoff::Entity>(
         db,
         (topic_signoff::Column::VolunteerId, volunteer_id),
         (topic_signoff::Column::TopicId, topic_id),
     )
-    .await
+    .await?;
+    super::roster::changed(db).await?;
+    Ok(gone)
 }

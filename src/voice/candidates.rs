@@ -3,6 +3,7 @@
 //! already tried and whether continuity applies. Decides nothing.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
@@ -10,12 +11,13 @@ use sea_orm::{DatabaseConnection, DbErr};
 use crate::domain::helpline::RoutingSettings;
 use crate::domain::routing::{Activity, Candidate, Continuity, PastContact};
 use crate::storage::entities::contact;
+use crate::storage::roster::RosterCache;
 use crate::storage::rota::RotaMember;
 use crate::storage::{contacts, reservations, rota};
 
 /// Everything routing one round of a contact reads from the database.
 pub struct RoutingInputs {
-    pub members: Vec<RotaMember>,
+    pub members: Arc<Vec<RotaMember>>,
     pub activity: HashMap<i32, Activity>,
     pub conflicted: HashSet<i32>,
     pub already_tried: HashSet<i32>,
@@ -25,11 +27,12 @@ pub struct RoutingInputs {
 impl RoutingInputs {
     pub async fn load(
         db: &DatabaseConnection,
+        roster: &RosterCache,
         contact: &contact::Model,
         routing: &RoutingSettings,
         now: DateTime<Utc>,
     ) -> Result<Self, DbErr> {
-        let members = rota::helpline_members(db, contact.helpline_id).await?;
+        let members = roster.members(db, contact.helpline_id).await?;
         let mut activity: HashMap<i32, Activity> = HashMap::new();
         for volunteer_id in reservations::engaged(db, now).await? {
             activity.entry(volunteer_id).or_default().engaged += 1;

@@ -306,7 +306,14 @@ pub async fn route_round(
     if now >= call.contact.route_deadline {
         return fallback_step(state, &call, 1).await;
     }
-    let inputs = RoutingInputs::load(&state.db, &call.contact, &call.settings.routing, now).await?;
+    let inputs = RoutingInputs::load(
+        &state.db,
+        &state.roster,
+        &call.contact,
+        &call.settings.routing,
+        now,
+    )
+    .await?;
     let topic = call.topic().map(|t| TopicChoice {
         topic_id: t.id,
         strict: t.strict,

@@ -629,3 +629,23 @@ async fn forged_and_tampered_webhooks_are_refused_and_write_nothing() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("<Gather"));
 }
+
+#[tokio::test]
+async fn a_rota_change_reaches_the_very_next_call() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    let alice = app
+        .volunteer("Alice", ALICE, "Europe/London", &[line.helpline])
+        .await;
+    let before = play(&app, &[], Answer::First).await;
+    assert!(
+        before.rung.is_empty(),
+        "Alice is off shift: {:?}",
+        before.rung
+    );
+
+    app.on_shift_around(alice, NOW).await;
+    let after = play(&app, &[], Answer::First).await;
+
+    assert_eq!(after.rung, vec![vec![ALICE.to_owned()]]);
+}
