@@ -97,7 +97,12 @@ async fn seed() {
             &db,
             &VolunteerProfile {
                 name: format!("Volunteer {i}"),
-                phone: E164::parse(&format!("+1202555{:04}", 1000 + i % 8000)).unwrap(),
+                phone: E164::parse(&format!(
+                    "+1{}555{:04}",
+                    [202, 212, 303, 312, 415, 503][i / 5000 % 6],
+                    1000 + i % 5000
+                ))
+                .unwrap(),
                 time_zone: zone,
                 languages: vec!["en".into()],
                 training_status: TrainingStatus::Trained,

@@ -169,9 +169,8 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
-                    .name("contacts_answered_by")
+                    .name("contacts_answered_at")
                     .table(Contacts::Table)
-                    .col(Contacts::AnsweredBy)
                     .col(Contacts::AnsweredAt)
                     .to_owned(),
             )

@@ -136,6 +136,24 @@ impl From<NotTakingContacts> for Exclusion {
 }
 
 impl Exclusion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exclusion::AlreadyTried => "already_tried",
+            Exclusion::InTraining => "in_training",
+            Exclusion::TrainingLapsed => "training_lapsed",
+            Exclusion::RefresherOverdue => "refresher_overdue",
+            Exclusion::NotTrainedForChannel => "not_trained_for_channel",
+            Exclusion::Paused => "paused",
+            Exclusion::OffShift => "off_shift",
+            Exclusion::Busy => "busy",
+            Exclusion::Resting => "resting",
+            Exclusion::ShiftCapReached => "shift_cap_reached",
+            Exclusion::Language => "language",
+            Exclusion::Conflict => "conflict",
+            Exclusion::NotSignedOffForTopic => "not_signed_off_for_topic",
+        }
+    }
+
     /// Whether the volunteer may become available to this contact within minutes.
     pub fn is_temporary(self) -> bool {
         matches!(self, Exclusion::Busy | Exclusion::Resting)

@@ -6,8 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, OnConflict},
 };
 
@@ -543,28 +542,19 @@ pub type AnsweredRow = (
     Option<i32>,
 );
 
-/// Contacts answered by this helpline's volunteers since `since`, for their activity.
+/// Contacts answered by volunteers since `since` (on any helpline), for their activity.
 pub async fn answered_since(
     db: &DatabaseConnection,
-    helpline_id: i32,
     since: DateTime<Utc>,
 ) -> Result<Vec<AnsweredRow>, DbErr> {
-    let serving = sea_orm::sea_query::Query::select()
-        .column(super::entities::volunteer_helpline::Column::VolunteerId)
-        .from(super::entities::volunteer_helpline::Entity)
-        .and_where(super::entities::volunteer_helpline::Column::HelplineId.eq(helpline_id))
-        .to_owned();
     contact::Entity::find()
         .select_only()
         .column(contact::Column::AnsweredBy)
         .column(contact::Column::AnsweredAt)
         .column(contact::Column::EndedAt)
         .column(contact::Column::TalkSecs)
-        .filter(
-            Condition::all()
-                .add(contact::Column::AnsweredBy.in_subquery(serving))
-                .add(contact::Column::AnsweredAt.gte(since)),
-        )
+        .filter(contact::Column::AnsweredAt.gte(since))
+        .filter(contact::Column::AnsweredBy.is_not_null())
         .into_tuple()
         .all(db)
         .await

@@ -38,9 +38,7 @@ impl RoutingInputs {
             activity.entry(volunteer_id).or_default().engaged += 1;
         }
         let since = now - contacts::ACTIVITY_WINDOW;
-        for (volunteer, answered, ended, talk) in
-            contacts::answered_since(db, contact.helpline_id, since).await?
-        {
+        for (volunteer, answered, ended, talk) in contacts::answered_since(db, since).await? {
             let (Some(volunteer), Some(answered)) = (volunteer, answered) else {
                 continue;
             };

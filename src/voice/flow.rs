@@ -381,30 +381,29 @@ pub async fn route_round(
     fallback_step(state, &call, 1).await
 }
 
-/// The routing trace as stored on the contact: who was offered the call, in order, and
-/// why each other volunteer was not.
+/// The routing trace as stored on the contact: the eligible volunteers in the order they
+/// would be offered the call (ids by tier), who was rung, and why each other volunteer was
+/// not (ids by reason). Ids only, so a helpline of thousands keeps a compact trace.
 fn trace_detail(round: i32, plan: &routing::Plan, rung: &[offer::Model]) -> serde_json::Value {
+    let mut eligible: Vec<(&'static str, Vec<i32>)> = Vec::new();
+    for offer in &plan.offers {
+        match eligible.last_mut() {
+            Some((tier, ids)) if *tier == offer.tier.as_str() => ids.push(offer.volunteer_id),
+            _ => eligible.push((offer.tier.as_str(), vec![offer.volunteer_id])),
+        }
+    }
     let mut passed_over: HashMap<Exclusion, Vec<i32>> = HashMap::new();
     for (volunteer_id, why) in &plan.excluded {
         passed_over.entry(*why).or_default().push(*volunteer_id);
     }
     let passed_over: serde_json::Map<String, serde_json::Value> = passed_over
         .into_iter()
-        .map(|(why, ids)| {
-            let key = serde_json::to_value(why)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            (key, json!(ids))
-        })
+        .map(|(why, ids)| (why.as_str().to_owned(), json!(ids)))
         .collect();
     json!({
         "round": round,
-        "eligible": plan.offers.iter().map(|o| json!({
-            "volunteer_id": o.volunteer_id,
-            "tier": o.tier.as_str(),
-            "continuity": o.continuity,
-        })).collect::<Vec<_>>(),
+        "eligible": eligible.into_iter().map(|(tier, ids)| json!({"tier": tier, "volunteer_ids": ids})).collect::<Vec<_>>(),
+        "continuity": plan.offers.iter().find(|o| o.continuity).map(|o| o.volunteer_id),
         "rung": rung.iter().map(|o| o.volunteer_id).collect::<Vec<_>>(),
         "passed_over": passed_over,
     })
