@@ -20,7 +20,7 @@ case "$backend" in
   sqlite) database_url="sqlite://$work/load.db?mode=rwc" ;;
   postgres)
     psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS peerline_load" -c "CREATE DATABASE peerline_load"
-    database_url="postgres://postgres@127.0.0.1:5432/peerline_load" ;;
+    database_url="${PG_URL:-postgres://postgres@127.0.0.1:5432/peerline_load}" ;;
   *) echo "backend must be sqlite or postgres" >&2; exit 2 ;;
 esac
 
