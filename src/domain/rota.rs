@@ -247,26 +247,50 @@ impl Rota {
         local: NaiveDateTime,
         channel: Option<Channel>,
     ) -> Option<DateTime<Utc>> {
-        let today = local.date();
+        // The router asks this of every volunteer: compare weekdays and times of day first,
+        // and build instants only for the shifts that cover `local`.
+        let (today, time) = (local.date(), local.time());
+        let yesterday = today.pred_opt();
+        let (weekday_today, weekday_yesterday) = (
+            Weekday::from(today.weekday()),
+            yesterday.map(|d| Weekday::from(d.weekday())),
+        );
         let on_leave = self.leave.iter().any(|l| l.contains(at));
-        let weekly = [today.pred_opt(), Some(today)]
-            .into_iter()
-            .flatten()
-            .filter(|_| !on_leave)
-            .flat_map(|day| {
-                self.shifts
-                    .iter()
-                    .filter(|s| s.channels.covers(channel))
-                    .filter_map(move |s| s.occurrence_on(day))
-            })
-            .filter(|(start, end)| *start <= local && local < *end)
-            .map(|(start, _)| earliest_instant_at_or_after(self.time_zone.tz(), start));
+        let mut earliest_wall: Option<NaiveDateTime> = None;
+        for shift in self.shifts.iter().filter(|_| !on_leave) {
+            if !shift.channels.covers(channel) {
+                continue;
+            }
+            let (start, end) = (shift.start.time(), shift.end.time());
+            let started_on = if shift.weekday == weekday_today
+                && time >= start
+                && (shift.crosses_midnight() || time < end)
+            {
+                Some(today)
+            } else if shift.crosses_midnight()
+                && Some(shift.weekday) == weekday_yesterday
+                && time < end
+            {
+                yesterday
+            } else {
+                None
+            };
+            let Some(day) = started_on.filter(|d| shift.runs_on(*d)) else {
+                continue;
+            };
+            let wall = day.and_time(start);
+            if earliest_wall.is_none_or(|e| wall < e) {
+                earliest_wall = Some(wall);
+            }
+        }
+        let weekly =
+            earliest_wall.map(|wall| earliest_instant_at_or_after(self.time_zone.tz(), wall));
         let extra = self
             .extra_shifts
             .iter()
             .filter(|(span, channels)| channels.covers(channel) && span.contains(at))
             .map(|(span, _)| span.start);
-        weekly.chain(extra).min()
+        weekly.into_iter().chain(extra).min()
     }
 
     /// Every instant strictly inside `(from, to)` at which `is_on_shift` may change value.

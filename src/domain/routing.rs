@@ -258,7 +258,8 @@ fn assess(
     let at = request.at;
     let profile = candidate.profile;
     let activity = candidate.activity;
-    if request.already_tried.contains(&candidate.volunteer_id) {
+    if !request.already_tried.is_empty() && request.already_tried.contains(&candidate.volunteer_id)
+    {
         return Err(Exclusion::AlreadyTried);
     }
     // The volunteer's own zone is the rota's zone: one conversion serves both checks.
@@ -293,7 +294,7 @@ fn assess(
     {
         return Err(Exclusion::Language);
     }
-    if request.conflicted.contains(&candidate.volunteer_id) {
+    if !request.conflicted.is_empty() && request.conflicted.contains(&candidate.volunteer_id) {
         return Err(Exclusion::Conflict);
     }
     let tier = match request.topic {
