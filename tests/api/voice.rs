@@ -651,3 +651,105 @@ async fn a_rota_change_reaches_the_very_next_call() {
 
     assert_eq!(after.rung, vec![vec![ALICE.to_owned()]]);
 }
+
+async fn put_settings(app: &TestApp, line: &Line, languages: &[&str], routing: Value) {
+    let settings = json!({"name": "Peerline", "time_zone": "Europe/London",
+        "greeting": "Hello, you've reached a peer supporter.", "voice_language": "en-GB",
+        "languages": languages, "routing": routing});
+    let reply = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/helplines/{}", line.helpline),
+            Some(&app.admin),
+            Some(settings),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+}
+
+#[tokio::test]
+async fn the_language_menu_routes_to_a_volunteer_who_speaks_the_chosen_language() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    put_settings(&app, &line, &["en", "cy"], json!({})).await;
+    on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    let welsh = app
+        .post(
+            "/api/v1/volunteers",
+            &app.admin,
+            json!({"name": "Bethan", "phone": BOB, "time_zone": "Europe/London", "languages": ["cy", "en"],
+                   "training_status": "trained", "training_completed_on": "2026-01-10",
+                   "trained_voice": true, "trained_sms": true, "helplines": [line.helpline]}),
+        )
+        .await;
+    assert_eq!(welsh.status, StatusCode::CREATED, "{:?}", welsh.body);
+    app.on_shift_around(id_of(&welsh), NOW).await;
+
+    let call = play(&app, &["1", "2"], Answer::First).await;
+
+    assert!(
+        call.lines
+            .iter()
+            .any(|l| l
+                == "caller hears: For English, press 1. For Welsh, press 2. Or stay on the line."),
+        "{:#?}",
+        call.lines
+    );
+    assert_eq!(call.rung, vec![vec![BOB.to_owned()]]);
+    let contact = contact_of(&app, &call).await;
+    assert_eq!(contact.language.as_deref(), Some("cy"));
+    assert_eq!(contact.topic_id, Some(line.neonatal));
+}
+
+#[tokio::test]
+async fn a_ring_group_rings_several_volunteers_at_once_and_one_takes_the_call() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    put_settings(&app, &line, &["en"], json!({"ring_group_size": 2})).await;
+    let alice = on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    let bob = on_shift_volunteer(&app, &line, "Bob", BOB).await;
+    on_shift_volunteer(&app, &line, "Carol", "+12025550133").await;
+
+    let call = play(&app, &[], Answer::Number(BOB.into())).await;
+
+    assert_eq!(call.rung, vec![vec![ALICE.to_owned(), BOB.to_owned()]]);
+    let contact = contact_of(&app, &call).await;
+    assert_eq!(contact.answered_by, Some(bob));
+    let offers = offers_of(&app, contact.id).await;
+    assert_eq!(offers.len(), 2, "Carol is never rung");
+    let alice_offer = offers.iter().find(|o| o.volunteer_id == alice).unwrap();
+    assert_eq!(alice_offer.outcome.as_deref(), Some("no_answer"));
+    assert_eq!(reservation::Entity::find().count(&app.db).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_returning_caller_reaches_their_last_volunteer_first_but_not_for_ever() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    put_settings(
+        &app,
+        &line,
+        &["en"],
+        json!({"continuity_enabled": true, "continuity_days": 30, "continuity_max_repeats": 2}),
+    )
+    .await;
+    on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    let bob = on_shift_volunteer(&app, &line, "Bob", BOB).await;
+
+    // First call: Alice (longest idle, first by id) does not pick up; Bob does.
+    let first = play(&app, &[], Answer::Number(BOB.into())).await;
+    assert_eq!(
+        first.rung,
+        vec![vec![ALICE.to_owned()], vec![BOB.to_owned()]]
+    );
+    // Second call: Bob first, although Alice has been idle longer.
+    let second = play(&app, &[], Answer::First).await;
+    assert_eq!(second.rung, vec![vec![BOB.to_owned()]]);
+    let contact = contact_of(&app, &second).await;
+    assert_eq!(contact.answered_by, Some(bob));
+    let plan = trace(&events_of(&app, contact.id).await, 1);
+    assert_eq!(plan["continuity"], json!(bob));
+    // Third call: two in a row with Bob is the limit; Alice is offered first.
+    let third = play(&app, &[], Answer::First).await;
+    assert_eq!(third.rung, vec![vec![ALICE.to_owned()]]);
+}
