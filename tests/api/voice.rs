@@ -753,3 +753,28 @@ async fn a_returning_caller_reaches_their_last_volunteer_first_but_not_for_ever(
     let third = play(&app, &[], Answer::First).await;
     assert_eq!(third.rung, vec![vec![ALICE.to_owned()]]);
 }
+
+#[tokio::test]
+async fn a_fault_mid_call_still_puts_the_caller_through_to_the_fallback_number() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    set_fallback(&app, &line, PARTNER).await;
+    on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    // A first call teaches the server the helpline's fallback number.
+    play(&app, &[], Answer::First).await;
+
+    // The contact log becomes unwritable.
+    sea_orm::ConnectionTrait::execute_unprepared(&app.db, "DROP TABLE contact_events")
+        .await
+        .unwrap();
+    let url = format!("{}/twilio/voice", app.base);
+    let params = inbound_params("CA0000000000000000000000000000fault");
+    let xml = deliver(&app, &url, &borrowed(&params)).await;
+
+    let root = simulator::twiml_reader::parse(&xml).unwrap();
+    let mut numbers = Vec::new();
+    root.find_all("Number", &mut numbers);
+    assert_eq!(numbers.len(), 1, "{xml}");
+    assert_eq!(numbers[0].text, PARTNER);
+    assert!(xml.contains("having trouble connecting your call"));
+}
