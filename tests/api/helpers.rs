@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 pub struct TestApp {
     pub base: String,
     pub db: sea_orm::DatabaseConnection,
+    database_url: String,
     pub admin: String,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
@@ -60,17 +61,15 @@ pub async fn spawn_app_at(at: &str) -> TestApp {
     spawn_app_with_clock(Clock::starting_at(start)).await
 }
 
-async fn spawn_app_with_clock(clock: Clock) -> TestApp {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = fresh_database_url(&dir).await;
+/// Starts a server on `database_url`; returns its base URL.
+async fn start_server(database_url: &str, clock: Clock) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!(
         "http://127.0.0.1:{}",
         listener.local_addr().expect("addr").port()
     );
     let vars: HashMap<String, String> = [
-        ("DATABASE_URL", database_url.as_str()),
+        ("DATABASE_URL", database_url),
         ("PEERLINE_LISTEN", "127.0.0.1:0"),
         ("PEERLINE_PUBLIC_URL", base.as_str()),
         ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
@@ -87,10 +86,19 @@ async fn spawn_app_with_clock(clock: Clock) -> TestApp {
         .await
         .expect("build app");
     tokio::spawn(app.run_until_stopped());
+    base
+}
+
+async fn spawn_app_with_clock(clock: Clock) -> TestApp {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database_url(&dir).await;
+    let base = start_server(&database_url, clock).await;
     let db = storage::connect(&database_url).await.expect("connect");
     let mut test = TestApp {
         base,
         db,
+        database_url,
         admin: String::new(),
         client: reqwest::Client::new(),
         _dir: dir,
@@ -242,6 +250,20 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Another server on the same database, as a second instance behind a load balancer;
+    /// returns its base URL.
+    pub async fn second_instance(&self) -> String {
+        start_server(&self.database_url, Clock::system()).await
+    }
+
+    /// As `second_instance`, with a clock that reads `at` now.
+    pub async fn second_instance_at(&self, at: &str) -> String {
+        let start = chrono::DateTime::parse_from_rfc3339(at)
+            .expect("RFC 3339 instant")
+            .with_timezone(&chrono::Utc);
+        start_server(&self.database_url, Clock::starting_at(start)).await
+    }
+
     /// Twilio's side of the webhooks, signing with the server's auth token.
     pub fn twilio(&self) -> peerline::simulator::TwilioPeer {
         peerline::simulator::TwilioPeer::new(&self.base, AUTH_TOKEN)

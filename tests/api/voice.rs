@@ -495,8 +495,9 @@ async fn on_the_spring_forward_night_the_rota_is_read_on_each_volunteers_clock()
 }
 
 #[tokio::test]
-async fn fifty_simultaneous_calls_never_ring_one_volunteer_twice() {
+async fn fifty_simultaneous_calls_across_two_servers_never_ring_one_volunteer_twice() {
     let app = spawn_app().await;
+    let second = app.second_instance().await;
     let helpline = app.helpline("Peerline", "Europe/London").await;
     app.number(helpline, LINE).await;
     let now = chrono::Utc::now().to_rfc3339();
@@ -509,10 +510,11 @@ async fn fifty_simultaneous_calls_never_ring_one_volunteer_twice() {
         app.on_shift_around(id, &now).await;
         phones.push(phone);
     }
-    let base = app.base.clone();
+    let bases = [app.base.clone(), second];
     let calls = (0..50).map(|i| {
         let app = &app;
-        let url = format!("{base}/twilio/voice");
+        // Alternate calls between the two servers.
+        let url = format!("{}/twilio/voice", bases[i % 2]);
         async move {
             let sid = format!("CA{:032}", i);
             let params = inbound_params(&sid);
@@ -777,4 +779,36 @@ async fn a_fault_mid_call_still_puts_the_caller_through_to_the_fallback_number()
     assert_eq!(numbers.len(), 1, "{xml}");
     assert_eq!(numbers[0].text, PARTNER);
     assert!(xml.contains("having trouble connecting your call"));
+}
+
+#[tokio::test]
+async fn a_reservation_whose_callbacks_were_lost_expires_by_itself() {
+    let app = spawn_app_at(NOW).await;
+    // No topics: the call is routed as soon as it arrives.
+    let helpline = app.helpline("Peerline", "Europe/London").await;
+    app.number(helpline, LINE).await;
+    let alice = app
+        .volunteer("Alice", ALICE, "Europe/London", &[helpline])
+        .await;
+    app.on_shift_around(alice, NOW).await;
+    let url = format!("{}/twilio/voice", app.base);
+    let lost = inbound_params("CA00000000000000000000000000000lost");
+    // Twilio rings Alice, then every later callback of that call is lost.
+    let first = deliver(&app, &url, &borrowed(&lost)).await;
+    assert!(first.contains(ALICE), "{first}");
+
+    let mut next = inbound_params("CA00000000000000000000000000000next");
+    next[2].1 = "+12025550143".into();
+    let while_held = deliver(&app, &url, &borrowed(&next)).await;
+    assert!(
+        !while_held.contains(ALICE),
+        "Alice is still reserved: {while_held}"
+    );
+
+    // Two minutes later (a server whose clock reads then), the reservation has lapsed.
+    let later = app.second_instance_at("2026-11-22T12:02:00Z").await;
+    let mut third = inbound_params("CA0000000000000000000000000000third");
+    third[2].1 = "+12025550144".into();
+    let after = deliver(&app, &format!("{later}/twilio/voice"), &borrowed(&third)).await;
+    assert!(after.contains(ALICE), "{after}");
 }
