@@ -30,15 +30,7 @@ const ZONES: [&str; 12] = [
     "America/Sao_Paulo",
     "Asia/Tokyo",
 ];
-const DAYS: [Weekday; 7] = [
-    Weekday::Monday,
-    Weekday::Tuesday,
-    Weekday::Wednesday,
-    Weekday::Thursday,
-    Weekday::Friday,
-    Weekday::Saturday,
-    Weekday::Sunday,
-];
+const DAYS: [Weekday; 7] = Weekday::ALL;
 
 struct Volunteer {
     profile: VolunteerProfile,

@@ -19,16 +19,6 @@ use crate::storage::{helplines, rota, volunteers};
 pub const DEMO_NUMBER: &str = "+12025550100";
 const CALLER: &str = "+12025550142";
 
-const WEEK: [Weekday; 7] = [
-    Weekday::Monday,
-    Weekday::Tuesday,
-    Weekday::Wednesday,
-    Weekday::Thursday,
-    Weekday::Friday,
-    Weekday::Saturday,
-    Weekday::Sunday,
-];
-
 /// Seeds the demo helpline if the database has no helpline yet; true if it did.
 pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
     if helpline::Entity::find().count(db).await? > 0 {
@@ -122,7 +112,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
             &[line.id],
         )
         .await?;
-        for day in WEEK {
+        for day in Weekday::ALL {
             let shift = WeeklyShift::new(
                 day,
                 LocalTime::hm(start_hour, 0).ok_or_else(|| anyhow::anyhow!("shift start"))?,
@@ -137,7 +127,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
             volunteers::sign_off(db, volunteer.id, topic, supervisor.id).await?;
         }
     }
-    for day in WEEK {
+    for day in Weekday::ALL {
         let all_day = WeeklyShift::new(
             day,
             LocalTime::hm(0, 0).ok_or_else(|| anyhow::anyhow!("on-call start"))?,

@@ -342,15 +342,7 @@ mod tests {
     /// On shift every day, 08:00 to 20:00 local.
     fn day_rota(zone: &str) -> Rota {
         let mut rota = Rota::new(TimeZone::parse(zone).unwrap());
-        for day in [
-            Weekday::Monday,
-            Weekday::Tuesday,
-            Weekday::Wednesday,
-            Weekday::Thursday,
-            Weekday::Friday,
-            Weekday::Saturday,
-            Weekday::Sunday,
-        ] {
+        for day in Weekday::ALL {
             let (from, to) = (LocalTime::hm(8, 0).unwrap(), LocalTime::hm(20, 0).unwrap());
             rota.shifts
                 .push(WeeklyShift::new(day, from, to, ShiftChannels::Both, None, None).unwrap());

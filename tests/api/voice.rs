@@ -74,18 +74,7 @@ async fn sign_off(app: &TestApp, line: &Line, volunteer: i32, topic: i32) {
 }
 
 async fn set_fallback(app: &TestApp, line: &Line, number: &str) {
-    let settings = json!({"name": "Peerline", "time_zone": "Europe/London",
-        "greeting": "Hello, you've reached a peer supporter.", "voice_language": "en-GB",
-        "languages": ["en"], "fallback_number": number});
-    let reply = app
-        .call(
-            Method::PUT,
-            &format!("/api/v1/helplines/{}", line.helpline),
-            Some(&app.admin),
-            Some(settings),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    put_settings(app, line, &["en"], json!({}), Some(number)).await;
 }
 
 async fn play(app: &TestApp, digits: &[&str], answer: Answer) -> Transcript {
@@ -654,10 +643,16 @@ async fn a_rota_change_reaches_the_very_next_call() {
     assert_eq!(after.rung, vec![vec![ALICE.to_owned()]]);
 }
 
-async fn put_settings(app: &TestApp, line: &Line, languages: &[&str], routing: Value) {
+async fn put_settings(
+    app: &TestApp,
+    line: &Line,
+    languages: &[&str],
+    routing: Value,
+    fallback_number: Option<&str>,
+) {
     let settings = json!({"name": "Peerline", "time_zone": "Europe/London",
         "greeting": "Hello, you've reached a peer supporter.", "voice_language": "en-GB",
-        "languages": languages, "routing": routing});
+        "languages": languages, "routing": routing, "fallback_number": fallback_number});
     let reply = app
         .call(
             Method::PUT,
@@ -673,7 +668,7 @@ async fn put_settings(app: &TestApp, line: &Line, languages: &[&str], routing: V
 async fn the_language_menu_routes_to_a_volunteer_who_speaks_the_chosen_language() {
     let app = spawn_app_at(NOW).await;
     let line = line(&app).await;
-    put_settings(&app, &line, &["en", "cy"], json!({})).await;
+    put_settings(&app, &line, &["en", "cy"], json!({}), None).await;
     on_shift_volunteer(&app, &line, "Alice", ALICE).await;
     let welsh = app
         .post(
@@ -707,7 +702,7 @@ async fn the_language_menu_routes_to_a_volunteer_who_speaks_the_chosen_language(
 async fn a_ring_group_rings_several_volunteers_at_once_and_one_takes_the_call() {
     let app = spawn_app_at(NOW).await;
     let line = line(&app).await;
-    put_settings(&app, &line, &["en"], json!({"ring_group_size": 2})).await;
+    put_settings(&app, &line, &["en"], json!({"ring_group_size": 2}), None).await;
     let alice = on_shift_volunteer(&app, &line, "Alice", ALICE).await;
     let bob = on_shift_volunteer(&app, &line, "Bob", BOB).await;
     on_shift_volunteer(&app, &line, "Carol", "+12025550133").await;
@@ -733,6 +728,7 @@ async fn a_returning_caller_reaches_their_last_volunteer_first_but_not_for_ever(
         &line,
         &["en"],
         json!({"continuity_enabled": true, "continuity_days": 30, "continuity_max_repeats": 2}),
+        None,
     )
     .await;
     on_shift_volunteer(&app, &line, "Alice", ALICE).await;
