@@ -60,8 +60,12 @@ impl Call {
         }))
     }
 
+    fn speech(&self, text: impl Into<String>) -> Say {
+        Say::new(text, &self.settings.voice_language)
+    }
+
     fn say(&self, text: impl Into<String>) -> Verb {
-        Verb::Say(Say::new(text, &self.settings.voice_language))
+        Verb::Say(self.speech(text))
     }
 
     fn menus(&self) -> Menus {
@@ -173,13 +177,13 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
         settings,
         topics,
     };
-    let greeting = call.say(call.settings.greeting.clone());
+    let greeting = call.speech(call.settings.greeting.clone());
     let menus = call.menus();
     if menus.topic_menu() {
         return Ok(menu_gather(
             state,
             &call,
-            greeting,
+            Some(greeting),
             "topic",
             prompts::topic_menu(&menus),
         ));
@@ -191,28 +195,24 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
         return Ok(menu_gather(
             state,
             &call,
-            greeting,
+            Some(greeting),
             "language",
             prompts::language_menu(&menus),
         ));
     }
     let next = start_routing(state, call.contact.id).await?;
-    Ok(prepend(greeting, next))
+    Ok(prepend(Verb::Say(greeting), next))
 }
 
 fn menu_gather(
     state: &AppState,
     call: &Call,
-    greeting: Verb,
+    greeting: Option<Say>,
     step: &str,
     menu: String,
 ) -> VoiceResponse {
-    let language = &call.settings.voice_language;
-    let mut prompts_list = Vec::new();
-    if let Verb::Say(say) = greeting {
-        prompts_list.push(Prompt::Say(say));
-    }
-    prompts_list.push(Prompt::Say(Say::new(menu, language)));
+    let mut prompts_list: Vec<Prompt> = greeting.into_iter().map(Prompt::Say).collect();
+    prompts_list.push(Prompt::Say(call.speech(menu)));
     let action = urls(state).menu(call.contact.id, step);
     VoiceResponse::new()
         .push(Verb::Gather(Gather {
@@ -257,9 +257,7 @@ pub async fn menu_choice(
             contacts::record_event(&state.db, contact_id, event).await?;
             if menus.language_menu() {
                 let menu = prompts::language_menu(&menus);
-                let intro = call.say("");
-                let response = menu_gather(state, &call, intro, "language", menu);
-                return Ok(Some(response));
+                return Ok(Some(menu_gather(state, &call, None, "language", menu)));
             }
         }
         "language" => {
