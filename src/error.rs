@@ -73,6 +73,11 @@ impl From<DbErr> for ApiError {
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => ApiError::Conflict(
                 "this refers to, or is still referred to by, another record".into(),
             ),
+            // SQLite reports an `ON DELETE RESTRICT` violation with its own extended code
+            // (SQLITE_CONSTRAINT_TRIGGER), which sea-orm does not classify.
+            _ if err.to_string().contains("FOREIGN KEY constraint failed") => {
+                ApiError::Conflict("this is still referred to by another record".into())
+            }
             _ => ApiError::Internal(err.into()),
         }
     }

@@ -808,3 +808,29 @@ async fn a_reservation_whose_callbacks_were_lost_expires_by_itself() {
     let after = deliver(&app, &format!("{later}/twilio/voice"), &borrowed(&third)).await;
     assert!(after.contains(ALICE), "{after}");
 }
+
+#[tokio::test]
+async fn a_volunteer_in_the_contact_log_cannot_be_deleted_and_their_calls_stay() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    let alice = on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    let call = play(&app, &[], Answer::First).await;
+
+    let delete = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/volunteers/{alice}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+
+    assert_eq!(delete.status, StatusCode::CONFLICT, "{:?}", delete.body);
+    assert!(
+        delete.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("pause them")
+    );
+    assert_eq!(contact_of(&app, &call).await.answered_by, Some(alice));
+}

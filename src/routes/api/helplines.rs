@@ -94,9 +94,10 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(view(row)?))
 }
 
-/// Deletes a helpline with its numbers, topics and on-call rota (admins only).
+/// Deletes a helpline with its numbers, topics and on-call rota (admins only); one with
+/// contacts in its log is kept (409).
 #[utoipa::path(tag = "helplines", params(("id" = i32, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[delete("/helplines/{id}")]
 pub async fn delete(
     state: web::Data<AppState>,

@@ -314,9 +314,10 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(view(row, serves)?))
 }
 
-/// Removes a volunteer with their rota, sign-offs and conflicts.
+/// Removes a volunteer with their rota, sign-offs and conflicts; one who appears in the
+/// contact log is kept (409): pause them instead.
 #[utoipa::path(tag = "volunteers", params(("id" = i32, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[delete("/volunteers/{id}")]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -328,6 +329,13 @@ pub async fn delete(
         who.manages_volunteer(&serves),
         "only an admin or their supervisor may remove a volunteer",
     )?;
-    volunteers::delete(&state.db, *id).await?;
+    volunteers::delete(&state.db, *id)
+        .await
+        .map_err(|err| match ApiError::from(err) {
+            ApiError::Conflict(_) => ApiError::Conflict(
+                "this volunteer appears in the contact log, which must keep them; pause them (active: false) instead".into(),
+            ),
+            other => other,
+        })?;
     Ok(HttpResponse::NoContent().finish())
 }
