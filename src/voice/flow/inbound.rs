@@ -1,0 +1,168 @@
+//! A new call: the greeting, the blocked-caller check and the topic and language menus.
+
+use super::*;
+
+/// What Twilio told us about a new inbound call.
+pub struct InboundCall<'a> {
+    pub call_sid: &'a str,
+    pub from: &'a str,
+    pub to: &'a E164,
+}
+
+/// A new call: reject a blocked caller, otherwise greet, play the menus or start routing.
+pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceResponse, DbErr> {
+    let now = state.clock.now();
+    let Some(helpline) = helplines::by_number(&state.db, call.to).await? else {
+        tracing::warn!(to = %call.to.masked(), "call to a number no helpline owns");
+        return Ok(VoiceResponse::new()
+            .say(prompts::NOT_IN_SERVICE, "en-GB")
+            .push(Verb::Hangup));
+    };
+    let settings = helplines::settings_of(&helpline)?;
+    state
+        .fallbacks
+        .remember(call.to, settings.fallback_number.as_ref());
+    let caller = E164::parse(call.from).ok();
+    let (caller_hash, caller_hint, caller_encrypted) = match &caller {
+        Some(number) => (
+            state.numbers.hash(number),
+            number.masked(),
+            Some(state.numbers.seal(number)),
+        ),
+        // A withheld number matches nothing: each such call gets its own hash.
+        None => (
+            state.numbers.hash_withheld(call.call_sid),
+            "withheld".to_owned(),
+            None,
+        ),
+    };
+    let blocked = caller.is_some()
+        && blocklist::is_blocked(&state.db, helpline.id, &caller_hash, now).await?;
+    let (contact, _) = contacts::open_call(
+        &state.db,
+        NewCall {
+            helpline_id: helpline.id,
+            call_sid: call.call_sid.to_owned(),
+            dialed_number: call.to.as_str().to_owned(),
+            caller_hash,
+            caller_encrypted,
+            caller_hint,
+            stage: if blocked { Stage::Ended } else { Stage::Menu },
+            outcome: blocked.then_some(Outcome::RejectedBlocked),
+            received_at: now,
+            route_deadline: now + Duration::seconds(settings.routing.max_wait_secs.into()),
+        },
+    )
+    .await?;
+    contacts::record_event(&state.db, contact.id, Event::once(now, "received")).await?;
+    if contact.outcome.as_deref() == Some(Outcome::RejectedBlocked.as_str()) {
+        contacts::record_event(&state.db, contact.id, Event::once(now, "rejected_blocked")).await?;
+        return Ok(VoiceResponse::new().push(Verb::Reject));
+    }
+    let topics = helplines::topics(&state.db, helpline.id).await?;
+    let call = Call {
+        contact,
+        helpline,
+        settings,
+        topics,
+    };
+    let greeting = call.speech(call.settings.greeting.clone());
+    let menus = call.menus();
+    if menus.topic_menu() {
+        return Ok(menu_gather(
+            state,
+            &call,
+            Some(greeting),
+            "topic",
+            prompts::topic_menu(&menus),
+        ));
+    }
+    if let Some(only) = menus.only_topic() {
+        contacts::set_choice(&state.db, call.contact.id, Some(only), None).await?;
+    }
+    if menus.language_menu() {
+        return Ok(menu_gather(
+            state,
+            &call,
+            Some(greeting),
+            "language",
+            prompts::language_menu(&menus),
+        ));
+    }
+    let next = start_routing(state, call.contact.id).await?;
+    Ok(prepend(Verb::Say(greeting), next))
+}
+
+fn menu_gather(
+    state: &AppState,
+    call: &Call,
+    greeting: Option<Say>,
+    step: &str,
+    menu: String,
+) -> VoiceResponse {
+    let mut prompts_list: Vec<Prompt> = greeting.into_iter().map(Prompt::Say).collect();
+    prompts_list.push(Prompt::Say(call.speech(menu)));
+    let action = urls(state).menu(call.contact.id, step);
+    VoiceResponse::new()
+        .push(Verb::Gather(Gather {
+            action: action.clone(),
+            num_digits: 1,
+            timeout_secs: MENU_TIMEOUT_SECS,
+            prompts: prompts_list,
+        }))
+        // Only reached if Twilio skips the action; the menu step treats it as "any".
+        .push(Verb::Redirect { url: action })
+}
+
+fn prepend(first: Verb, rest: VoiceResponse) -> VoiceResponse {
+    let mut response = VoiceResponse::new().push(first);
+    for verb in rest.verbs() {
+        response = response.push(verb.clone());
+    }
+    response
+}
+
+/// The caller pressed a key (or none) in a menu.
+pub async fn menu_choice(
+    state: &AppState,
+    contact_id: i32,
+    step: &str,
+    digits: &str,
+) -> Result<Option<VoiceResponse>, DbErr> {
+    let Some(call) = Call::load(state, contact_id).await? else {
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    let menus = call.menus();
+    match step {
+        "topic" => {
+            let chosen = menus.topic_for(digits);
+            contacts::set_choice(&state.db, contact_id, chosen.map(|t| t.id), None).await?;
+            let event = Event::once(now, "topic_chosen").detail(json!({
+                "digits": digits,
+                "topic_id": chosen.map(|t| t.id),
+                "topic": chosen.map(|t| t.label.clone()),
+            }));
+            contacts::record_event(&state.db, contact_id, event).await?;
+            if menus.language_menu() {
+                let menu = prompts::language_menu(&menus);
+                return Ok(Some(menu_gather(state, &call, None, "language", menu)));
+            }
+        }
+        "language" => {
+            let chosen = menus.language_for(digits).map(str::to_owned);
+            contacts::set_choice(&state.db, contact_id, None, chosen.clone()).await?;
+            let event = Event::once(now, "language_chosen")
+                .detail(json!({"digits": digits, "language": chosen}));
+            contacts::record_event(&state.db, contact_id, event).await?;
+        }
+        _ => return Ok(None),
+    }
+    let next = start_routing(state, contact_id).await?;
+    Ok(Some(prepend(call.say(prompts::CONNECTING), next)))
+}
+
+/// Starts the first round of offers, with the caller's wait counted from now.
+async fn start_routing(state: &AppState, contact_id: i32) -> Result<VoiceResponse, DbErr> {
+    route_round(state, contact_id, 1).await
+}

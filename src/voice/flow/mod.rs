@@ -1,0 +1,170 @@
+//! The call flow: each Twilio callback moves a call one step (menu, a round of offers, the
+//! fallback path, voicemail) and answers with the TwiML for the next. Every step is safe
+//! to deliver twice: rounds are claimed, offers and events are keyed, state changes are
+//! conditional, and a repeated delivery gets the same TwiML back.
+
+mod fallback;
+mod inbound;
+mod rounds;
+mod status;
+mod whisper;
+
+pub use fallback::{
+    Recording, fallback_dial_ended, save_recording, supervisor_answer, supervisor_whisper,
+    voicemail_left,
+};
+pub use inbound::{InboundCall, inbound, menu_choice};
+pub use rounds::{DialResult, dial_ended, route_round};
+pub use status::{call_status, leg_status};
+pub use whisper::{whisper, whisper_answer};
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::DbErr;
+use serde_json::json;
+
+use super::candidates::RoutingInputs;
+use super::prompts::{self, MenuTopic, Menus};
+use super::urls::CallbackUrls;
+use crate::domain::helpline::HelplineSettings;
+use crate::domain::phone::E164;
+use crate::domain::rota::Channel;
+use crate::domain::routing::{self, Exclusion, RoutingRequest, Tier, TopicChoice};
+use crate::state::AppState;
+use crate::storage::contacts::{self, Event, NewCall, OfferOutcome, Outcome, Stage};
+use crate::storage::entities::{contact, helpline, offer, topic};
+use crate::storage::{Scope, blocklist, helplines, reservations, rota, volunteers};
+use crate::telephony::twiml::{Dial, DialNumber, Gather, Prompt, Record, Say, Verb, VoiceResponse};
+
+/// How long a connected volunteer stays reserved if no callback ever says the call ended.
+const CONNECTED_RESERVATION: Duration = Duration::hours(12);
+/// Extra time a ringing reservation lasts beyond the ring timeout: the whisper and the
+/// volunteer's key press happen after the phone is answered.
+const WHISPER_GRACE: Duration = Duration::seconds(45);
+/// How long a caller holds before the router looks again when everyone is busy.
+const HOLD_SECS: u32 = 10;
+const VOICEMAIL_MAX_SECS: u32 = 180;
+const MENU_TIMEOUT_SECS: u32 = 6;
+const WHISPER_TIMEOUT_SECS: u32 = 8;
+
+/// The flow's view of one call: the contact with its helpline.
+struct Call {
+    contact: contact::Model,
+    helpline: helpline::Model,
+    settings: HelplineSettings,
+    topics: Vec<topic::Model>,
+}
+
+impl Call {
+    async fn load(state: &AppState, contact_id: i32) -> Result<Option<Self>, DbErr> {
+        let Some(contact) = contacts::get(&state.db, contact_id).await? else {
+            return Ok(None);
+        };
+        let Some(helpline) = helplines::get(&state.db, &Scope::All, contact.helpline_id).await?
+        else {
+            return Ok(None);
+        };
+        let settings = helplines::settings_of(&helpline)?;
+        let topics = helplines::topics(&state.db, helpline.id).await?;
+        Ok(Some(Self {
+            contact,
+            helpline,
+            settings,
+            topics,
+        }))
+    }
+
+    fn speech(&self, text: impl Into<String>) -> Say {
+        Say::new(text, &self.settings.voice_language)
+    }
+
+    fn say(&self, text: impl Into<String>) -> Verb {
+        Verb::Say(self.speech(text))
+    }
+
+    fn menus(&self) -> Menus {
+        menus_of(&self.topics, &self.settings)
+    }
+
+    fn topic(&self) -> Option<&topic::Model> {
+        let id = self.contact.topic_id?;
+        self.topics.iter().find(|t| t.id == id)
+    }
+
+    fn goodbye(&self) -> VoiceResponse {
+        VoiceResponse::new()
+            .push(self.say(prompts::goodbye(&self.helpline.name)))
+            .push(Verb::Hangup)
+    }
+
+    fn fallback_number(&self) -> Option<String> {
+        self.settings
+            .fallback_number
+            .as_ref()
+            .map(|n| n.as_str().to_owned())
+    }
+}
+
+fn menus_of(topics: &[topic::Model], settings: &HelplineSettings) -> Menus {
+    let mut menu_topics: Vec<MenuTopic> = topics
+        .iter()
+        .filter_map(|t| {
+            Some(MenuTopic {
+                id: t.id,
+                digit: u32::try_from(t.digit?).ok()?,
+                label: t.label.clone(),
+            })
+        })
+        .collect();
+    menu_topics.sort_by_key(|t| t.digit);
+    Menus {
+        topics: menu_topics,
+        languages: settings.languages.clone(),
+    }
+}
+
+fn urls(state: &AppState) -> CallbackUrls {
+    CallbackUrls::new(&state.settings.public_url)
+}
+
+async fn end_call(
+    state: &AppState,
+    call: &Call,
+    outcome: Outcome,
+    talk_secs: Option<i32>,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if contacts::finish(&state.db, call.contact.id, outcome, talk_secs, at).await? {
+        let ended = contacts::get(&state.db, call.contact.id).await?;
+        let event = Event::once(at, "ended").detail(json!({
+            "outcome": ended.as_ref().and_then(|c| c.outcome.clone()),
+            "talk_secs": ended.as_ref().and_then(|c| c.talk_secs),
+        }));
+        contacts::record_event(&state.db, call.contact.id, event).await?;
+    }
+    reservations::release_contact(&state.db, call.contact.id).await
+}
+
+fn accept_gather(call: &Call, text: String, action: String) -> VoiceResponse {
+    let language = &call.settings.voice_language;
+    VoiceResponse::new()
+        .push(Verb::Gather(Gather {
+            action,
+            num_digits: 1,
+            timeout_secs: WHISPER_TIMEOUT_SECS,
+            prompts: vec![
+                Prompt::Say(Say::new(text.clone(), language)),
+                Prompt::Pause { seconds: 1 },
+                Prompt::Say(Say::new(text, language)),
+            ],
+        }))
+        .push(Verb::Hangup)
+}
+
+fn is_final(status: &str) -> bool {
+    matches!(
+        status,
+        "completed" | "busy" | "failed" | "no-answer" | "canceled"
+    )
+}

@@ -1,0 +1,257 @@
+//! Rounds of offers: plan, reserve, ring; hold while someone may free up; the dial outcome.
+
+use super::fallback::fallback_step;
+use super::*;
+
+/// One round of offers: claim the round, plan, reserve volunteers, ring them. When nobody
+/// can be rung: hold if someone may free up before the caller's wait is spent, else the
+/// fallback path.
+pub async fn route_round(
+    state: &AppState,
+    contact_id: i32,
+    round: i32,
+) -> Result<VoiceResponse, DbErr> {
+    let Some(call) = Call::load(state, contact_id).await? else {
+        return Ok(VoiceResponse::new().push(Verb::Hangup));
+    };
+    if call.contact.ended_at.is_some() || call.contact.answered_at.is_some() {
+        return Ok(VoiceResponse::new().push(Verb::Hangup));
+    }
+    let now = state.clock.now();
+    if round == 1 {
+        let deadline = now + Duration::seconds(call.settings.routing.max_wait_secs.into());
+        contacts::set_deadline_once(&state.db, contact_id, deadline).await?;
+    }
+    if !contacts::claim_round(&state.db, contact_id, round, Stage::Routing).await? {
+        return replay_round(state, &call, round).await;
+    }
+    let call = Call::load(state, contact_id).await?.unwrap_or(call);
+    if now >= call.contact.route_deadline {
+        return fallback_step(state, &call, 1).await;
+    }
+    let inputs = RoutingInputs::load(
+        &state.db,
+        &state.roster,
+        &call.contact,
+        &call.settings.routing,
+        now,
+    )
+    .await?;
+    let topic = call.topic().map(|t| TopicChoice {
+        topic_id: t.id,
+        strict: t.strict,
+    });
+    let request = RoutingRequest {
+        at: now,
+        channel: Channel::Voice,
+        topic,
+        language: call.contact.language.as_deref(),
+        capacity: 1,
+        continuity: inputs.continuity,
+        conflicted: &inputs.conflicted,
+        already_tried: &inputs.already_tried,
+    };
+    let plan = routing::plan(&request, &inputs.candidates());
+    let remaining = (call.contact.route_deadline - now).num_seconds().max(0);
+    let ring_secs = i64::from(call.settings.routing.ring_timeout_secs)
+        .min(remaining)
+        .max(5);
+    let expires = now + Duration::seconds(ring_secs) + WHISPER_GRACE;
+    let group = usize::try_from(call.settings.routing.ring_group_size).unwrap_or(1);
+    let mut rung = Vec::new();
+    let mut lost_race = false;
+    for candidate in &plan.offers {
+        if rung.len() >= group {
+            break;
+        }
+        if reservations::reserve(&state.db, candidate.volunteer_id, contact_id, expires, now)
+            .await?
+        {
+            let offer = contacts::create_offer(
+                &state.db,
+                contact_id,
+                candidate.volunteer_id,
+                round,
+                candidate.tier,
+                now,
+            )
+            .await?;
+            rung.push(offer);
+        } else {
+            lost_race = true;
+        }
+    }
+    let trace = trace_detail(round, &plan, &rung);
+    let event = Event::once(now, "routed")
+        .keyed(format!("route:{round}"))
+        .detail(trace);
+    contacts::record_event(&state.db, contact_id, event).await?;
+    for offer in &rung {
+        let event = Event::once(now, "offered")
+            .keyed(format!("offer:{}", offer.id))
+            .volunteer(offer.volunteer_id)
+            .detail(json!({"round": round, "tier": offer.tier}));
+        contacts::record_event(&state.db, contact_id, event).await?;
+    }
+    if !rung.is_empty() {
+        contacts::set_stage(&state.db, contact_id, Stage::Ringing).await?;
+        return dial_offers(state, &call, round, &rung, ring_secs).await;
+    }
+    if (plan.worth_waiting() || lost_race) && remaining > i64::from(HOLD_SECS) {
+        contacts::set_stage(&state.db, contact_id, Stage::Holding).await?;
+        return Ok(hold(state, &call, round + 1));
+    }
+    fallback_step(state, &call, 1).await
+}
+
+/// The routing trace as stored on the contact: the eligible volunteers in the order they
+/// would be offered the call (ids by tier), who was rung, and why each other volunteer was
+/// not (ids by reason). Ids only, so a helpline of thousands keeps a compact trace.
+fn trace_detail(round: i32, plan: &routing::Plan, rung: &[offer::Model]) -> serde_json::Value {
+    let mut eligible: Vec<(&'static str, Vec<i32>)> = Vec::new();
+    for offer in &plan.offers {
+        match eligible.last_mut() {
+            Some((tier, ids)) if *tier == offer.tier.as_str() => ids.push(offer.volunteer_id),
+            _ => eligible.push((offer.tier.as_str(), vec![offer.volunteer_id])),
+        }
+    }
+    let mut passed_over: HashMap<Exclusion, Vec<i32>> = HashMap::new();
+    for (volunteer_id, why) in &plan.excluded {
+        passed_over.entry(*why).or_default().push(*volunteer_id);
+    }
+    let passed_over: serde_json::Map<String, serde_json::Value> = passed_over
+        .into_iter()
+        .map(|(why, ids)| (why.as_str().to_owned(), json!(ids)))
+        .collect();
+    json!({
+        "round": round,
+        "eligible": eligible.into_iter().map(|(tier, ids)| json!({"tier": tier, "volunteer_ids": ids})).collect::<Vec<_>>(),
+        "continuity": plan.offers.iter().find(|o| o.continuity).map(|o| o.volunteer_id),
+        "rung": rung.iter().map(|o| o.volunteer_id).collect::<Vec<_>>(),
+        "passed_over": passed_over,
+    })
+}
+
+fn hold(state: &AppState, call: &Call, next_round: i32) -> VoiceResponse {
+    VoiceResponse::new()
+        .push(call.say(prompts::HOLD))
+        .push(Verb::Pause { seconds: HOLD_SECS })
+        .push(Verb::Redirect {
+            url: urls(state).route(call.contact.id, next_round),
+        })
+}
+
+/// The same answer for a repeated delivery of a round that was already decided.
+async fn replay_round(state: &AppState, call: &Call, round: i32) -> Result<VoiceResponse, DbErr> {
+    let rung: Vec<offer::Model> = contacts::offers(&state.db, call.contact.id)
+        .await?
+        .into_iter()
+        .filter(|o| o.round == round)
+        .collect();
+    if !rung.is_empty() && call.contact.round == round {
+        let ring_secs = call.settings.routing.ring_timeout_secs.into();
+        return dial_offers(state, call, round, &rung, ring_secs).await;
+    }
+    // Nothing to replay (a hold, or a round still being decided): look again shortly.
+    Ok(hold(state, call, call.contact.round + 1))
+}
+
+async fn dial_offers(
+    state: &AppState,
+    call: &Call,
+    round: i32,
+    rung: &[offer::Model],
+    ring_secs: i64,
+) -> Result<VoiceResponse, DbErr> {
+    let urls = urls(state);
+    let mut numbers = Vec::new();
+    for offer in rung {
+        let Some(volunteer) = volunteers::get(&state.db, &Scope::All, offer.volunteer_id).await?
+        else {
+            continue;
+        };
+        numbers.push(DialNumber {
+            number: volunteer.phone,
+            whisper_url: Some(urls.whisper(offer.id)),
+            status_callback: Some(urls.leg(offer.id)),
+        });
+    }
+    Ok(VoiceResponse::new().push(Verb::Dial(Dial {
+        action: Some(urls.dial(call.contact.id, round)),
+        timeout_secs: u32::try_from(ring_secs).unwrap_or(20),
+        caller_id: call.contact.dialed_number.clone(),
+        numbers,
+    })))
+}
+
+/// What Twilio reports when a `<Dial>` ends.
+pub struct DialResult<'a> {
+    pub dial_status: Option<&'a str>,
+    pub dial_duration: Option<i32>,
+    /// The caller's own call status: `completed` when they hung up.
+    pub call_status: Option<&'a str>,
+}
+
+impl DialResult<'_> {
+    pub(super) fn caller_gone(&self) -> bool {
+        matches!(self.call_status, Some("completed" | "canceled" | "failed"))
+    }
+
+    pub(super) fn connected(&self) -> bool {
+        matches!(self.dial_status, Some("completed" | "answered"))
+    }
+
+    fn offer_outcome(&self) -> OfferOutcome {
+        match self.dial_status {
+            Some("busy") => OfferOutcome::Busy,
+            Some("failed") => OfferOutcome::Failed,
+            Some("canceled") => OfferOutcome::Canceled,
+            // Another leg of the group was answered first.
+            Some("completed" | "answered") => OfferOutcome::Canceled,
+            _ => OfferOutcome::NoAnswer,
+        }
+    }
+}
+
+/// A round's `<Dial>` ended: the call was answered and is over, or the next round starts.
+pub async fn dial_ended(
+    state: &AppState,
+    contact_id: i32,
+    round: i32,
+    result: DialResult<'_>,
+) -> Result<Option<VoiceResponse>, DbErr> {
+    let Some(call) = Call::load(state, contact_id).await? else {
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    let round_offers: Vec<offer::Model> = contacts::offers(&state.db, contact_id)
+        .await?
+        .into_iter()
+        .filter(|o| o.round == round)
+        .collect();
+    let answered_here = call
+        .contact
+        .answered_by
+        .is_some_and(|v| round_offers.iter().any(|o| o.volunteer_id == v));
+    for offer in &round_offers {
+        if Some(offer.volunteer_id) == call.contact.answered_by {
+            contacts::end_offer(&state.db, offer.id, now).await?;
+        } else if contacts::settle_offer(&state.db, offer.id, result.offer_outcome(), now).await? {
+            let event = Event::once(now, "offer_missed")
+                .keyed(format!("offer_outcome:{}", offer.id))
+                .volunteer(offer.volunteer_id)
+                .detail(json!({"outcome": result.offer_outcome().as_str()}));
+            contacts::record_event(&state.db, contact_id, event).await?;
+        }
+        reservations::release(&state.db, offer.volunteer_id, contact_id).await?;
+    }
+    if answered_here {
+        end_call(state, &call, Outcome::Answered, result.dial_duration, now).await?;
+        return Ok(Some(call.goodbye()));
+    }
+    if result.caller_gone() {
+        end_call(state, &call, Outcome::Abandoned, None, now).await?;
+        return Ok(Some(VoiceResponse::new()));
+    }
+    Ok(Some(route_round(state, contact_id, round + 1).await?))
+}

@@ -1,0 +1,104 @@
+//! The volunteer's leg: the whisper and their key press.
+
+use super::*;
+
+/// Fetches an offer with its call, for the volunteer-leg callbacks.
+async fn offer_and_call(
+    state: &AppState,
+    offer_id: i32,
+) -> Result<Option<(offer::Model, Call)>, DbErr> {
+    let Some(offer) = contacts::offer(&state.db, offer_id).await? else {
+        return Ok(None);
+    };
+    let Some(call) = Call::load(state, offer.contact_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some((offer, call)))
+}
+
+/// The volunteer picked up: ask them to accept before they are put through, so that their
+/// voicemail can never take the call.
+pub async fn whisper(
+    state: &AppState,
+    offer_id: i32,
+    leg_sid: Option<&str>,
+) -> Result<VoiceResponse, DbErr> {
+    let Some((offer, call)) = offer_and_call(state, offer_id).await? else {
+        return Ok(VoiceResponse::new().push(Verb::Hangup));
+    };
+    if let Some(leg) = leg_sid {
+        contacts::set_offer_leg(&state.db, offer.id, leg).await?;
+    }
+    let now = state.clock.now();
+    let event = Event::once(now, "picked_up")
+        .keyed(format!("picked_up:{}", offer.id))
+        .volunteer(offer.volunteer_id);
+    contacts::record_event(&state.db, call.contact.id, event).await?;
+    let still_waiting = call.contact.ended_at.is_none() && call.contact.answered_at.is_none();
+    if !still_waiting || offer.outcome.is_some() {
+        return Ok(VoiceResponse::new()
+            .push(call.say(prompts::ANSWERED_ELSEWHERE))
+            .push(Verb::Hangup));
+    }
+    let text = prompts::whisper(&call.helpline.name, call.topic().map(|t| t.label.as_str()));
+    Ok(accept_gather(
+        &call,
+        text,
+        urls(state).whisper_answer(offer.id),
+    ))
+}
+
+/// The volunteer's key press after the whisper: 1 bridges the call, anything else (or
+/// nothing) declines it and the caller's `<Dial>` moves on.
+pub async fn whisper_answer(
+    state: &AppState,
+    offer_id: i32,
+    digits: &str,
+) -> Result<VoiceResponse, DbErr> {
+    let Some((offer, call)) = offer_and_call(state, offer_id).await? else {
+        return Ok(VoiceResponse::new().push(Verb::Hangup));
+    };
+    let now = state.clock.now();
+    let id = call.contact.id;
+    if digits.trim() == "1" {
+        let tier = Tier::parse(&offer.tier);
+        if contacts::mark_answered(
+            &state.db,
+            &call.contact,
+            Some(offer.volunteer_id),
+            Outcome::Answered,
+            tier,
+            now,
+        )
+        .await?
+        {
+            contacts::settle_offer(&state.db, offer.id, OfferOutcome::Accepted, now).await?;
+            reservations::connect(
+                &state.db,
+                offer.volunteer_id,
+                id,
+                now + CONNECTED_RESERVATION,
+            )
+            .await?;
+            let event = Event::once(now, "answered")
+                .volunteer(offer.volunteer_id)
+                .detail(json!({"tier": offer.tier, "offer_id": offer.id}));
+            contacts::record_event(&state.db, id, event).await?;
+            return Ok(VoiceResponse::new());
+        }
+        contacts::settle_offer(&state.db, offer.id, OfferOutcome::Canceled, now).await?;
+        reservations::release(&state.db, offer.volunteer_id, id).await?;
+        return Ok(VoiceResponse::new()
+            .push(call.say(prompts::ANSWERED_ELSEWHERE))
+            .push(Verb::Hangup));
+    }
+    if contacts::settle_offer(&state.db, offer.id, OfferOutcome::Declined, now).await? {
+        let event = Event::once(now, "offer_declined")
+            .keyed(format!("offer_outcome:{}", offer.id))
+            .volunteer(offer.volunteer_id)
+            .detail(json!({"digits": digits}));
+        contacts::record_event(&state.db, id, event).await?;
+    }
+    reservations::release(&state.db, offer.volunteer_id, id).await?;
+    Ok(VoiceResponse::new().push(Verb::Hangup))
+}
