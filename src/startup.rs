@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::routes::extract::MAX_JSON_BODY;
 use crate::secrets::{NumberHasher, generate_secret_key};
 use crate::state::AppState;
-use crate::{openapi, routes, storage};
+use crate::{jobs, openapi, routes, storage};
 
 pub struct Application {
     port: u16,
@@ -46,6 +46,11 @@ impl Application {
         let db = prepare_database(&settings).await?;
         let key = resolve_secret_key(&db, &settings).await?;
         let port = listener.local_addr()?.port();
+        jobs::sweeper::spawn(
+            db.clone(),
+            clock.clone(),
+            std::time::Duration::from_secs(60),
+        );
         let state = web::Data::new(AppState {
             db,
             settings,

@@ -834,3 +834,56 @@ async fn a_volunteer_in_the_contact_log_cannot_be_deleted_and_their_calls_stay()
     );
     assert_eq!(contact_of(&app, &call).await.answered_by, Some(alice));
 }
+
+#[tokio::test]
+async fn a_call_whose_last_callback_never_came_is_closed_once_and_frees_its_volunteer() {
+    let app = spawn_app_at(NOW).await;
+    let helpline = app.helpline("Peerline", "Europe/London").await;
+    app.number(helpline, LINE).await;
+    let alice = app
+        .volunteer("Alice", ALICE, "Europe/London", &[helpline])
+        .await;
+    app.on_shift_around(alice, NOW).await;
+    let url = format!("{}/twilio/voice", app.base);
+    let sid = "CA0000000000000000000000000000stale";
+    let rung = deliver(&app, &url, &borrowed(&inbound_params(sid))).await;
+    assert!(rung.contains(ALICE));
+
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+    let too_soon = peerline::jobs::sweeper::sweep(&app.db, at("2026-11-22T12:05:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(too_soon, 0, "the caller may still be waiting");
+    let later = at("2026-11-22T13:00:00Z");
+    assert_eq!(
+        peerline::jobs::sweeper::sweep(&app.db, later)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        peerline::jobs::sweeper::sweep(&app.db, later)
+            .await
+            .unwrap(),
+        0
+    );
+
+    let contact = contact::Entity::find()
+        .filter(contact::Column::ProviderSid.eq(sid))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(contact.outcome.as_deref(), Some("abandoned"));
+    assert!(contact.ended_at.is_some());
+    let kinds: Vec<String> = events_of(&app, contact.id)
+        .await
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "closed_unfinished").count(),
+        1
+    );
+    assert_eq!(reservation::Entity::find().count(&app.db).await.unwrap(), 0);
+}
