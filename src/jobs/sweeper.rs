@@ -11,7 +11,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::clock::Clock;
-use crate::storage::contacts::{self, Event, Outcome};
+use crate::storage::contacts::{self, Event, Outcome, TalkTime};
 use crate::storage::entities::contact;
 use crate::storage::reservations;
 
@@ -43,7 +43,7 @@ pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, D
     let mut closed = 0;
     for id in stale {
         // Only one server's update wins; only that one records why.
-        if contacts::finish(db, id, Outcome::Abandoned, None, now).await? {
+        if contacts::finish(db, id, Outcome::Abandoned, TalkTime::Unknown, now).await? {
             let event = Event::once(now, "closed_unfinished").detail(json!({
                 "reason": "no final callback from the telephony provider",
             }));

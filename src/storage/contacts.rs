@@ -340,13 +340,24 @@ pub async fn mark_answered(
         && now.is_some_and(|c| c.answered_by == volunteer_id && c.ended_at.is_none()))
 }
 
+/// How long an answered call lasted, as far as is known when it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TalkTime {
+    /// As Twilio reported it.
+    Reported(i32),
+    /// From the answer until the end.
+    UntilNow,
+    /// Not known (the call was closed without its final callback).
+    Unknown,
+}
+
 /// Ends the contact once: the first delivery sets the end, the outcome when none was set
 /// yet, and the talk time of an answered call.
 pub async fn finish(
     db: &DatabaseConnection,
     contact_id: i32,
     outcome_if_unset: Outcome,
-    talk_secs: Option<i32>,
+    talk: TalkTime,
     at: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let Some(current) = get(db, contact_id).await? else {
@@ -359,9 +370,11 @@ pub async fn finish(
         .outcome
         .clone()
         .unwrap_or_else(|| outcome_if_unset.as_str().to_owned());
-    let talk = current
-        .answered_at
-        .map(|answered| talk_secs.unwrap_or_else(|| seconds_between(answered, at)));
+    let talk = current.answered_at.and_then(|answered| match talk {
+        TalkTime::Reported(secs) => Some(secs),
+        TalkTime::UntilNow => Some(seconds_between(answered, at)),
+        TalkTime::Unknown => None,
+    });
     let wait = current
         .wait_secs
         .unwrap_or_else(|| seconds_between(current.received_at, at));

@@ -32,7 +32,7 @@ use crate::domain::phone::E164;
 use crate::domain::rota::Channel;
 use crate::domain::routing::{self, Exclusion, RoutingRequest, Tier, TopicChoice};
 use crate::state::AppState;
-use crate::storage::contacts::{self, Event, NewCall, OfferOutcome, Outcome, Stage};
+use crate::storage::contacts::{self, Event, NewCall, OfferOutcome, Outcome, Stage, TalkTime};
 use crate::storage::entities::{contact, helpline, offer, topic};
 use crate::storage::{Scope, blocklist, helplines, reservations, rota, volunteers};
 use crate::telephony::twiml::{Dial, DialNumber, Gather, Prompt, Record, Say, Verb, VoiceResponse};
@@ -135,7 +135,8 @@ async fn end_call(
     talk_secs: Option<i32>,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    if contacts::finish(&state.db, call.contact.id, outcome, talk_secs, at).await? {
+    let talk = talk_secs.map_or(TalkTime::UntilNow, TalkTime::Reported);
+    if contacts::finish(&state.db, call.contact.id, outcome, talk, at).await? {
         let ended = contacts::get(&state.db, call.contact.id).await?;
         let event = Event::once(at, "ended").detail(json!({
             "outcome": ended.as_ref().and_then(|c| c.outcome.clone()),
