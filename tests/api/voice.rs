@@ -777,16 +777,20 @@ async fn a_fault_mid_call_still_puts_the_caller_through_to_the_fallback_number()
     assert!(xml.contains("having trouble connecting your call"));
 }
 
-#[tokio::test]
-async fn a_reservation_whose_callbacks_were_lost_expires_by_itself() {
-    let app = spawn_app_at(NOW).await;
-    // No topics: the call is routed as soon as it arrives.
+/// A helpline with no topics (calls are routed as soon as they arrive) and Alice on shift.
+async fn line_without_menus_with_alice(app: &TestApp) {
     let helpline = app.helpline("Peerline", "Europe/London").await;
     app.number(helpline, LINE).await;
     let alice = app
         .volunteer("Alice", ALICE, "Europe/London", &[helpline])
         .await;
     app.on_shift_around(alice, NOW).await;
+}
+
+#[tokio::test]
+async fn a_reservation_whose_callbacks_were_lost_expires_by_itself() {
+    let app = spawn_app_at(NOW).await;
+    line_without_menus_with_alice(&app).await;
     let url = format!("{}/twilio/voice", app.base);
     let lost = inbound_params("CA00000000000000000000000000000lost");
     // Twilio rings Alice, then every later callback of that call is lost.
@@ -838,12 +842,7 @@ async fn a_volunteer_in_the_contact_log_cannot_be_deleted_and_their_calls_stay()
 #[tokio::test]
 async fn a_call_whose_last_callback_never_came_is_closed_once_and_frees_its_volunteer() {
     let app = spawn_app_at(NOW).await;
-    let helpline = app.helpline("Peerline", "Europe/London").await;
-    app.number(helpline, LINE).await;
-    let alice = app
-        .volunteer("Alice", ALICE, "Europe/London", &[helpline])
-        .await;
-    app.on_shift_around(alice, NOW).await;
+    line_without_menus_with_alice(&app).await;
     let url = format!("{}/twilio/voice", app.base);
     let sid = "CA0000000000000000000000000000stale";
     let rung = deliver(&app, &url, &borrowed(&inbound_params(sid))).await;
