@@ -286,6 +286,12 @@ async fn a_whisper_not_accepted_moves_on_and_repeated_callbacks_change_nothing()
     pressed.push(("Digits", String::new()));
     let ring = deliver(&app, &menu, &borrowed(&pressed)).await;
     assert_eq!(ring, deliver(&app, &menu, &borrowed(&pressed)).await);
+    // Volunteers see the helpline's number, never the caller's.
+    assert_eq!(
+        attr_values(&ring, "Dial", "callerId"),
+        vec![LINE.to_owned()]
+    );
+    assert!(!ring.contains(CALLER));
     let whisper_url = attr_values(&ring, "Number", "url")[0].clone();
     let dial_action = attr_values(&ring, "Dial", "action")[0].clone();
 
