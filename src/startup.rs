@@ -2,6 +2,7 @@
 //! to a listener (port 0 in tests).
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_web::{App, HttpResponse, dev::Server, middleware, web};
 use anyhow::Context;
@@ -15,6 +16,7 @@ use crate::error::ApiError;
 use crate::routes::extract::MAX_JSON_BODY;
 use crate::secrets::{NumberHasher, generate_secret_key};
 use crate::state::AppState;
+use crate::telephony::rest::TwilioClient;
 use crate::{jobs, openapi, routes, storage};
 
 pub struct Application {
@@ -46,15 +48,13 @@ impl Application {
         let db = prepare_database(&settings).await?;
         let key = resolve_secret_key(&db, &settings).await?;
         let port = listener.local_addr()?.port();
-        jobs::sweeper::spawn(
-            db.clone(),
-            clock.clone(),
-            std::time::Duration::from_secs(60),
-        );
+        jobs::sweeper::spawn(db.clone(), clock.clone(), Duration::from_secs(60));
+        let numbers = NumberHasher::new(key);
+        start_outbox(&settings, &db, &numbers, &clock);
         let state = web::Data::new(AppState {
             db,
             settings,
-            numbers: NumberHasher::new(key),
+            numbers,
             fallbacks: Default::default(),
             clock,
             roster: Default::default(),
@@ -86,6 +86,35 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Starts the outbox worker when Twilio credentials are configured; without them messages
+/// wait in the outbox, and the log says so.
+fn start_outbox(
+    settings: &Settings,
+    db: &DatabaseConnection,
+    numbers: &NumberHasher,
+    clock: &Clock,
+) {
+    let twilio = &settings.twilio;
+    let (Some(account_sid), Some(auth_token)) = (&twilio.account_sid, &twilio.auth_token) else {
+        tracing::warn!(
+            "TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is not set: outbound SMS stay queued in the outbox"
+        );
+        return;
+    };
+    let client = TwilioClient::new(
+        twilio.api_base.clone(),
+        account_sid.clone(),
+        auth_token.clone(),
+    );
+    jobs::outbox::OutboxSender {
+        db: db.clone(),
+        client,
+        numbers: numbers.clone(),
+        clock: clock.clone(),
+    }
+    .spawn(Duration::from_secs(1));
 }
 
 /// Connects and applies pending migrations.

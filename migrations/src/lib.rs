@@ -8,6 +8,7 @@ mod m20261122_000002_volunteers;
 mod m20261122_000003_access;
 mod m20261122_000004_rota;
 mod m20261122_000005_contacts;
+mod m20261122_000006_outbox;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_access::Migration),
             Box::new(m20261122_000004_rota::Migration),
             Box::new(m20261122_000005_contacts::Migration),
+            Box::new(m20261122_000006_outbox::Migration),
         ]
     }
 }

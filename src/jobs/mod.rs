@@ -1,4 +1,5 @@
 //! Background work each server runs beside the HTTP server. Every job is safe to run on
 //! several servers at once: each item is settled by a conditional update only one wins.
 
+pub mod outbox;
 pub mod sweeper;

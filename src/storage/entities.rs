@@ -437,3 +437,34 @@ pub mod blocked_caller {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod outbox_message {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox_messages")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub contact_id: Option<i32>,
+        pub purpose: String,
+        pub to_encrypted: String,
+        pub to_hint: String,
+        pub from_number: String,
+        pub body: String,
+        pub status: String,
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        pub claimed_until: Option<DateTimeUtc>,
+        pub provider_sid: Option<String>,
+        pub error_code: Option<i64>,
+        pub error: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

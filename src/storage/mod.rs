@@ -7,6 +7,7 @@ pub mod blocklist;
 pub mod contacts;
 pub mod entities;
 pub mod helplines;
+pub mod outbox;
 pub mod reservations;
 pub mod roster;
 pub mod rota;

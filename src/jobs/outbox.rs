@@ -1,0 +1,144 @@
+//! The outbox worker: claims due messages one at a time, sends each through Twilio's REST
+//! API and records what happened. A refusal Twilio never processed (429, no connection) is
+//! retried with backoff and jitter, honouring `Retry-After`; a send that may have gone
+//! (timeout, 5xx, a server that stopped mid-send) is marked uncertain and never re-sent.
+
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use rand::Rng;
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::clock::Clock;
+use crate::secrets::NumberHasher;
+use crate::storage::outbox;
+use crate::telephony::rest::{SendError, TwilioClient};
+
+/// Retries a message Twilio did not process at most this many times in all.
+pub const MAX_ATTEMPTS: i32 = 8;
+/// Most messages one pass sends before yielding.
+const BATCH: usize = 50;
+
+/// When to try again after `attempts` tries: exponential from 2 s, at most 5 minutes,
+/// plus up to half again at random (`jitter` in `[0, 1)`), and never before Twilio's
+/// `Retry-After`.
+pub fn backoff(attempts: i32, retry_after: Option<StdDuration>, jitter: f64) -> Duration {
+    let exponent = u32::try_from(attempts.clamp(1, 16) - 1).unwrap_or(0);
+    let base = (2_i64 << exponent).min(300);
+    let with_jitter = Duration::milliseconds((base as f64 * 1000.0 * (1.0 + jitter / 2.0)) as i64);
+    let asked = retry_after
+        .and_then(|d| Duration::from_std(d).ok())
+        .unwrap_or_else(Duration::zero);
+    with_jitter.max(asked)
+}
+
+/// Sends due messages.
+#[derive(Clone)]
+pub struct OutboxSender {
+    pub db: DatabaseConnection,
+    pub client: TwilioClient,
+    pub numbers: NumberHasher,
+    pub clock: Clock,
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    pub sent: usize,
+    pub retrying: usize,
+    pub failed: usize,
+    pub uncertain: usize,
+}
+
+impl OutboxSender {
+    /// Sends what is due now; returns what happened.
+    pub async fn send_due(&self) -> Result<Pass, DbErr> {
+        let mut pass = Pass::default();
+        let expired = outbox::expire_claims(&self.db, self.clock.now()).await?;
+        pass.uncertain += usize::try_from(expired).unwrap_or(0);
+        for _ in 0..BATCH {
+            let now = self.clock.now();
+            let Some(message) = outbox::claim_next(&self.db, now).await? else {
+                break;
+            };
+            let Some(to) = self.numbers.open(&message.to_encrypted) else {
+                outbox::mark_failed(
+                    &self.db,
+                    message.id,
+                    0,
+                    "the recipient's number cannot be read",
+                    now,
+                )
+                .await?;
+                pass.failed += 1;
+                continue;
+            };
+            let result = self
+                .client
+                .send_sms(to.as_str(), &message.from_number, &message.body, None)
+                .await;
+            let now = self.clock.now();
+            match result {
+                Ok(accepted) => {
+                    outbox::mark_sent(&self.db, message.id, &accepted.sid, now).await?;
+                    pass.sent += 1;
+                }
+                Err(SendError::RetryLater {
+                    reason,
+                    retry_after,
+                }) if message.attempts < MAX_ATTEMPTS => {
+                    let jitter = rand::rng().random::<f64>();
+                    let at = now + backoff(message.attempts, retry_after, jitter);
+                    outbox::mark_retry(&self.db, message.id, at, &reason, now).await?;
+                    pass.retrying += 1;
+                }
+                Err(SendError::RetryLater { reason, .. }) => {
+                    let why = format!("gave up after {} attempts: {reason}", message.attempts);
+                    outbox::mark_failed(&self.db, message.id, 20429, &why, now).await?;
+                    pass.failed += 1;
+                }
+                Err(SendError::Permanent { code, message: why }) => {
+                    tracing::warn!(outbox_id = message.id, code, "Twilio refused a message");
+                    outbox::mark_failed(&self.db, message.id, code, &why, now).await?;
+                    pass.failed += 1;
+                }
+                Err(SendError::Uncertain { reason }) => {
+                    tracing::warn!(outbox_id = message.id, %reason, "a message may or may not have been sent; not re-sending");
+                    outbox::mark_uncertain(&self.db, message.id, &reason, now).await?;
+                    pass.uncertain += 1;
+                }
+            }
+        }
+        Ok(pass)
+    }
+
+    /// Sends due messages every `every` for as long as the server runs.
+    pub fn spawn(self, every: StdDuration) {
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            loop {
+                ticks.tick().await;
+                if let Err(error) = self.send_due().await {
+                    tracing::warn!(%error, "the outbox pass failed; will retry");
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_honours_retry_after() {
+        assert_eq!(backoff(1, None, 0.0), Duration::seconds(2));
+        assert_eq!(backoff(2, None, 0.0), Duration::seconds(4));
+        assert_eq!(backoff(3, None, 0.99).num_milliseconds(), 11_960);
+        assert_eq!(backoff(12, None, 0.0), Duration::seconds(300));
+        assert_eq!(
+            backoff(1, Some(StdDuration::from_secs(30)), 0.0),
+            Duration::seconds(30)
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! The SMS outbox. A row moves `pending` → `sending` (claimed by one worker) → `sent`,
+//! `failed` (Twilio refused it) or `uncertain` (it may have gone: never re-sent), or back
+//! to `pending` for a retry Twilio allows. Every move is a conditional update, so two
+//! workers on one database never both send a row.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+    sea_query::{Expr, ExprTrait},
+};
+
+use super::entities::outbox_message;
+
+pub const PENDING: &str = "pending";
+pub const SENDING: &str = "sending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+pub const UNCERTAIN: &str = "uncertain";
+
+/// How long a claim lasts: longer than one send can take.
+pub const CLAIM: Duration = Duration::minutes(2);
+
+/// A message to send.
+pub struct NewMessage {
+    pub contact_id: Option<i32>,
+    /// What it is for, e.g. `voicemail_alert`.
+    pub purpose: &'static str,
+    /// The recipient, sealed by `NumberHasher::seal`.
+    pub to_sealed: String,
+    pub to_hint: String,
+    pub from: String,
+    pub body: String,
+}
+
+/// Queues a message; pass the transaction of the change that causes it.
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    message: NewMessage,
+    now: DateTime<Utc>,
+) -> Result<outbox_message::Model, DbErr> {
+    outbox_message::ActiveModel {
+        contact_id: Set(message.contact_id),
+        purpose: Set(message.purpose.to_owned()),
+        to_encrypted: Set(message.to_sealed),
+        to_hint: Set(message.to_hint),
+        from_number: Set(message.from),
+        body: Set(message.body),
+        status: Set(PENDING.to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// Claims the oldest message due at `now`, if any; only one worker can win each row.
+pub async fn claim_next(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<Option<outbox_message::Model>, DbErr> {
+    // A few rounds: a row another worker claimed first is simply skipped.
+    for _ in 0..8 {
+        let Some(candidate) = outbox_message::Entity::find()
+            .filter(outbox_message::Column::Status.eq(PENDING))
+            .filter(outbox_message::Column::NextAttemptAt.lte(now))
+            .order_by_asc(outbox_message::Column::Id)
+            .limit(1)
+            .one(db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let claimed = outbox_message::Entity::update_many()
+            .col_expr(outbox_message::Column::Status, Expr::value(SENDING))
+            .col_expr(
+                outbox_message::Column::ClaimedUntil,
+                Expr::value(now + CLAIM),
+            )
+            .col_expr(
+                outbox_message::Column::Attempts,
+                Expr::col(outbox_message::Column::Attempts).add(1),
+            )
+            .col_expr(outbox_message::Column::UpdatedAt, Expr::value(now))
+            .filter(outbox_message::Column::Id.eq(candidate.id))
+            .filter(outbox_message::Column::Status.eq(PENDING))
+            .exec(db)
+            .await?;
+        if claimed.rows_affected == 1 {
+            return outbox_message::Entity::find_by_id(candidate.id)
+                .one(db)
+                .await;
+        }
+    }
+    Ok(None)
+}
+
+/// Settles a claimed message; `false` if it was no longer claimed.
+async fn settle(
+    db: &DatabaseConnection,
+    id: i32,
+    status: &str,
+    changes: Vec<(outbox_message::Column, sea_orm::Value)>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let mut update = outbox_message::Entity::update_many()
+        .col_expr(outbox_message::Column::Status, Expr::value(status))
+        .col_expr(outbox_message::Column::UpdatedAt, Expr::value(now))
+        .filter(outbox_message::Column::Id.eq(id))
+        .filter(outbox_message::Column::Status.eq(SENDING));
+    for (column, value) in changes {
+        update = update.col_expr(column, Expr::value(value));
+    }
+    Ok(update.exec(db).await?.rows_affected == 1)
+}
+
+pub async fn mark_sent(
+    db: &DatabaseConnection,
+    id: i32,
+    provider_sid: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let sid = sea_orm::Value::from(provider_sid.to_owned());
+    settle(
+        db,
+        id,
+        SENT,
+        vec![(outbox_message::Column::ProviderSid, sid)],
+        now,
+    )
+    .await
+}
+
+pub async fn mark_retry(
+    db: &DatabaseConnection,
+    id: i32,
+    at: DateTime<Utc>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let changes = vec![
+        (outbox_message::Column::NextAttemptAt, at.into()),
+        (outbox_message::Column::Error, reason.to_owned().into()),
+    ];
+    settle(db, id, PENDING, changes, now).await
+}
+
+pub async fn mark_failed(
+    db: &DatabaseConnection,
+    id: i32,
+    code: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let changes = vec![
+        (outbox_message::Column::ErrorCode, code.into()),
+        (outbox_message::Column::Error, reason.to_owned().into()),
+    ];
+    settle(db, id, FAILED, changes, now).await
+}
+
+pub async fn mark_uncertain(
+    db: &DatabaseConnection,
+    id: i32,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let changes = vec![(outbox_message::Column::Error, reason.to_owned().into())];
+    settle(db, id, UNCERTAIN, changes, now).await
+}
+
+/// Messages whose worker stopped mid-send (the claim ran out): they may have gone, so they
+/// become `uncertain` instead of being sent again. Returns how many.
+pub async fn expire_claims(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let result = outbox_message::Entity::update_many()
+        .col_expr(outbox_message::Column::Status, Expr::value(UNCERTAIN))
+        .col_expr(
+            outbox_message::Column::Error,
+            Expr::value("the sending server stopped before Twilio answered"),
+        )
+        .col_expr(outbox_message::Column::UpdatedAt, Expr::value(now))
+        .filter(outbox_message::Column::Status.eq(SENDING))
+        .filter(outbox_message::Column::ClaimedUntil.lt(now))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

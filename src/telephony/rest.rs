@@ -1,0 +1,144 @@
+//! Twilio's REST API for outbound messages: one form-encoded POST to `Messages.json` with
+//! HTTP Basic auth, and a classification of every way it can end that tells the caller
+//! whether sending again is safe.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use url::Url;
+
+/// How long one send may take before its outcome is unknown.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Clone)]
+pub struct TwilioClient {
+    http: reqwest::Client,
+    api_base: Url,
+    account_sid: String,
+    auth_token: SecretString,
+}
+
+/// A message Twilio accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Accepted {
+    pub sid: String,
+    pub status: String,
+}
+
+/// Why a send did not succeed, and what that allows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// Twilio did not process the request (429, or no connection was made): safe to retry,
+    /// after `retry_after` when Twilio said so.
+    #[error("not processed, retry later: {reason}")]
+    RetryLater {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    /// Twilio refused the message for good (invalid number, opted out, not SMS-capable...).
+    #[error("refused by Twilio ({code}): {message}")]
+    Permanent { code: i64, message: String },
+    /// The message may or may not have been sent (a timeout, a 5xx): never re-send blindly.
+    #[error("outcome unknown: {reason}")]
+    Uncertain { reason: String },
+}
+
+#[derive(Deserialize)]
+struct TwilioErrorBody {
+    code: Option<i64>,
+    message: Option<String>,
+}
+
+impl TwilioClient {
+    pub fn new(api_base: Url, account_sid: String, auth_token: SecretString) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_default();
+        Self {
+            http,
+            api_base,
+            account_sid,
+            auth_token,
+        }
+    }
+
+    fn messages_url(&self) -> String {
+        format!(
+            "{}/2010-04-01/Accounts/{}/Messages.json",
+            self.api_base.as_str().trim_end_matches('/'),
+            self.account_sid
+        )
+    }
+
+    /// Sends one SMS from a helpline number.
+    pub async fn send_sms(
+        &self,
+        to: &str,
+        from: &str,
+        body: &str,
+        status_callback: Option<&str>,
+    ) -> Result<Accepted, SendError> {
+        let mut form = vec![("To", to), ("From", from), ("Body", body)];
+        if let Some(url) = status_callback {
+            form.push(("StatusCallback", url));
+        }
+        let response = self
+            .http
+            .post(self.messages_url())
+            .basic_auth(&self.account_sid, Some(self.auth_token.expose_secret()))
+            .form(&form)
+            .send()
+            .await
+            .map_err(classify_transport_error)?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let text = response.text().await.map_err(|e| SendError::Uncertain {
+            reason: format!("reading Twilio's answer failed: {e}"),
+        })?;
+        if status.is_success() {
+            return serde_json::from_str(&text).map_err(|_| SendError::Uncertain {
+                reason: format!("Twilio answered {status} with an unreadable body"),
+            });
+        }
+        let error: Option<TwilioErrorBody> = serde_json::from_str(&text).ok();
+        let code = error.as_ref().and_then(|e| e.code).unwrap_or(0);
+        let message = error
+            .and_then(|e| e.message)
+            .unwrap_or_else(|| format!("HTTP {status}"));
+        if status.as_u16() == 429 || code == 20429 {
+            return Err(SendError::RetryLater {
+                reason: message,
+                retry_after,
+            });
+        }
+        if status.is_server_error() {
+            return Err(SendError::Uncertain {
+                reason: format!("Twilio answered {status}: {message}"),
+            });
+        }
+        Err(SendError::Permanent { code, message })
+    }
+}
+
+/// A request that never reached Twilio may be retried; one that timed out may have been
+/// processed.
+fn classify_transport_error(error: reqwest::Error) -> SendError {
+    if error.is_connect() {
+        SendError::RetryLater {
+            reason: format!("could not connect to Twilio: {error}"),
+            retry_after: None,
+        }
+    } else {
+        SendError::Uncertain {
+            reason: format!("the request to Twilio did not complete: {error}"),
+        }
+    }
+}
