@@ -1,0 +1,221 @@
+//! The SMS outbox against a local stand-in for Twilio's REST API.
+
+use chrono::{Duration, Utc};
+use peerline::clock::Clock;
+use peerline::domain::phone::E164;
+use peerline::jobs::outbox::{OutboxSender, Pass};
+use peerline::secrets::NumberHasher;
+use peerline::storage::entities::outbox_message;
+use peerline::storage::outbox::{self, NewMessage};
+use peerline::telephony::rest::TwilioClient;
+use sea_orm::EntityTrait;
+
+use crate::helpers::{TestApp, spawn_app};
+use crate::twilio_standin::{Scripted, StandIn};
+
+const ACCOUNT: &str = "AC00000000000000000000000000000001";
+
+fn sender(app: &TestApp, twilio: &StandIn, clock: Clock) -> OutboxSender {
+    OutboxSender {
+        db: app.db.clone(),
+        client: TwilioClient::new(
+            twilio.base.parse().unwrap(),
+            ACCOUNT.into(),
+            "rest-token".to_owned().into(),
+        ),
+        numbers: vault(),
+        clock,
+    }
+}
+
+fn vault() -> NumberHasher {
+    NumberHasher::new("outbox-test-key-0123456789abcdef".to_owned().into())
+}
+
+async fn queue(app: &TestApp, body: &str) -> i32 {
+    let to = E164::parse("+12025550199").unwrap();
+    let message = NewMessage {
+        contact_id: None,
+        purpose: "test",
+        to_sealed: vault().seal(&to),
+        to_hint: to.masked(),
+        from: "+12025550100".into(),
+        body: body.into(),
+    };
+    outbox::enqueue(&app.db, message, Utc::now())
+        .await
+        .unwrap()
+        .id
+}
+
+async fn row(app: &TestApp, id: i32) -> outbox_message::Model {
+    outbox_message::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_queued_message_is_sent_once_as_twilio_expects() {
+    let app = spawn_app().await;
+    let twilio = StandIn::start();
+    let id = queue(&app, "Peerline: voicemail on Peerline (#12).").await;
+
+    let first = sender(&app, &twilio, Clock::system())
+        .send_due()
+        .await
+        .unwrap();
+    let second = sender(&app, &twilio, Clock::system())
+        .send_due()
+        .await
+        .unwrap();
+
+    assert_eq!(first.sent, 1);
+    assert_eq!(second, Pass::default());
+    let received = twilio.received();
+    assert_eq!(received.len(), 1);
+    let request = &received[0];
+    assert_eq!(
+        request.path,
+        format!("/2010-04-01/Accounts/{ACCOUNT}/Messages.json")
+    );
+    // Basic auth: base64 of "AC...:rest-token".
+    use base64::Engine;
+    let expected =
+        base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT}:rest-token"));
+    assert_eq!(
+        request.authorization.as_deref(),
+        Some(format!("Basic {expected}").as_str())
+    );
+    assert_eq!(request.field("To"), Some("+12025550199"));
+    assert_eq!(request.field("From"), Some("+12025550100"));
+    assert_eq!(
+        request.field("Body"),
+        Some("Peerline: voicemail on Peerline (#12).")
+    );
+    let stored = row(&app, id).await;
+    assert_eq!(stored.status, "sent");
+    assert!(stored.provider_sid.unwrap().starts_with("SM"));
+    assert!(!stored.to_encrypted.contains("2025550199"));
+}
+
+#[tokio::test]
+async fn a_429_waits_for_retry_after_and_then_sends() {
+    let app = spawn_app().await;
+    let twilio = StandIn::start();
+    twilio.script(&[Scripted::TooManyRequests {
+        retry_after_secs: 30,
+    }]);
+    let id = queue(&app, "hello").await;
+
+    let first = sender(&app, &twilio, Clock::system())
+        .send_due()
+        .await
+        .unwrap();
+    assert_eq!(first.retrying, 1);
+    let waiting = row(&app, id).await;
+    assert_eq!(waiting.status, "pending");
+    assert!(waiting.next_attempt_at >= Utc::now() + Duration::seconds(29));
+    // Not due yet: nothing is sent.
+    let early = sender(&app, &twilio, Clock::system())
+        .send_due()
+        .await
+        .unwrap();
+    assert_eq!(early, Pass::default());
+
+    let later = Clock::starting_at(Utc::now() + Duration::seconds(60));
+    let retried = sender(&app, &twilio, later).send_due().await.unwrap();
+
+    assert_eq!(retried.sent, 1);
+    assert_eq!(twilio.received().len(), 2);
+    let sent = row(&app, id).await;
+    assert_eq!((sent.status.as_str(), sent.attempts), ("sent", 2));
+}
+
+#[tokio::test]
+async fn a_send_that_may_have_gone_is_never_sent_again() {
+    let app = spawn_app().await;
+    let twilio = StandIn::start();
+    twilio.script(&[Scripted::ServerError]);
+    let id = queue(&app, "hello").await;
+
+    let first = sender(&app, &twilio, Clock::system())
+        .send_due()
+        .await
+        .unwrap();
+    let later = Clock::starting_at(Utc::now() + Duration::hours(1));
+    let again = sender(&app, &twilio, later).send_due().await.unwrap();
+
+    assert_eq!(first.uncertain, 1);
+    assert_eq!(again, Pass::default());
+    assert_eq!(twilio.received().len(), 1);
+    assert_eq!(row(&app, id).await.status, "uncertain");
+}
+
+#[tokio::test]
+async fn a_refusal_is_recorded_with_twilios_code() {
+    let app = spawn_app().await;
+    let twilio = StandIn::start();
+    twilio.script(&[Scripted::Refused { code: 21211 }]);
+    let id = queue(&app, "hello").await;
+
+    let pass = sender(&app, &twilio, Clock::system())
+        .send_due()
+        .await
+        .unwrap();
+
+    assert_eq!(pass.failed, 1);
+    let failed = row(&app, id).await;
+    assert_eq!(
+        (failed.status.as_str(), failed.error_code),
+        ("failed", Some(21211))
+    );
+    assert!(failed.error.unwrap().contains("not valid"));
+}
+
+#[tokio::test]
+async fn a_message_claimed_by_a_server_that_stopped_is_not_sent_again() {
+    let app = spawn_app().await;
+    let twilio = StandIn::start();
+    let id = queue(&app, "hello").await;
+    // A worker claims the message, then its process dies before Twilio answers.
+    outbox::claim_next(&app.db, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+
+    let later = Clock::starting_at(Utc::now() + outbox::CLAIM + Duration::seconds(1));
+    let pass = sender(&app, &twilio, later).send_due().await.unwrap();
+
+    assert_eq!(pass.uncertain, 1);
+    assert!(twilio.received().is_empty());
+    assert_eq!(row(&app, id).await.status, "uncertain");
+}
+
+#[tokio::test]
+async fn two_workers_on_one_database_never_send_the_same_message() {
+    let app = spawn_app().await;
+    let twilio = StandIn::start();
+    for i in 0..40 {
+        queue(&app, &format!("message {i}")).await;
+    }
+    let (one, two) = (
+        sender(&app, &twilio, Clock::system()),
+        sender(&app, &twilio, Clock::system()),
+    );
+
+    let (a, b) = tokio::join!(one.send_due(), two.send_due());
+
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.sent + b.sent, 40);
+    let mut bodies: Vec<String> = twilio
+        .received()
+        .iter()
+        .map(|r| r.field("Body").unwrap().to_owned())
+        .collect();
+    assert_eq!(bodies.len(), 40, "each message exactly once");
+    bodies.sort();
+    bodies.dedup();
+    assert_eq!(bodies.len(), 40);
+}
