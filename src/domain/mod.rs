@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod calendar;
+pub mod contact;
 pub mod coverage;
 pub mod helpline;
 pub mod phone;

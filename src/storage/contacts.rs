@@ -6,11 +6,13 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
     sea_query::{Expr, OnConflict},
 };
 
 use super::entities::{contact, contact_event, offer};
+pub use crate::domain::contact::Outcome;
 use crate::domain::routing::Tier;
 
 /// Where a call is in its journey.
@@ -37,30 +39,6 @@ impl Stage {
             Stage::Fallback => "fallback",
             Stage::Voicemail => "voicemail",
             Stage::Ended => "ended",
-        }
-    }
-}
-
-/// How a contact ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Answered,
-    OnCallSupervisor,
-    FallbackNumber,
-    Voicemail,
-    Abandoned,
-    RejectedBlocked,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Answered => "answered",
-            Outcome::OnCallSupervisor => "on_call_supervisor",
-            Outcome::FallbackNumber => "fallback_number",
-            Outcome::Voicemail => "voicemail",
-            Outcome::Abandoned => "abandoned",
-            Outcome::RejectedBlocked => "rejected_blocked",
         }
     }
 }
@@ -148,13 +126,13 @@ pub async fn by_sid(db: &DatabaseConnection, sid: &str) -> Result<Option<contact
         .await
 }
 
-pub async fn get(db: &DatabaseConnection, id: i32) -> Result<Option<contact::Model>, DbErr> {
+pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<Option<contact::Model>, DbErr> {
     contact::Entity::find_by_id(id).one(db).await
 }
 
 /// Appends an event to the contact's timeline unless one with the same key is there.
 pub async fn record_event(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     contact_id: i32,
     event: Event<'_>,
 ) -> Result<bool, DbErr> {
@@ -354,7 +332,7 @@ pub enum TalkTime {
 /// Ends the contact once: the first delivery sets the end, the outcome when none was set
 /// yet, and the talk time of an answered call.
 pub async fn finish(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     contact_id: i32,
     outcome_if_unset: Outcome,
     talk: TalkTime,

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::{conflict, on_call_shift, rota_exception, shift};
@@ -301,7 +301,7 @@ pub async fn delete_conflict(
 }
 
 pub async fn on_call_shifts(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     helpline_id: i32,
 ) -> Result<Vec<on_call_shift::Model>, DbErr> {
     on_call_shift::Entity::find()
@@ -390,7 +390,7 @@ pub async fn helpline_members(
 
 /// The supervisors on call for a helpline at `at`, each once, with their time zone.
 pub async fn on_call_at(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     helpline_id: i32,
     at: chrono::DateTime<Utc>,
 ) -> Result<Vec<(super::entities::user::Model, TimeZone)>, DbErr> {

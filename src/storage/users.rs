@@ -154,7 +154,7 @@ pub async fn list(db: &DatabaseConnection, page: PageRequest) -> Result<Vec<user
         .await
 }
 
-pub async fn get(db: &DatabaseConnection, id: i32) -> Result<Option<user::Model>, DbErr> {
+pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<Option<user::Model>, DbErr> {
     user::Entity::find_by_id(id).one(db).await
 }
 

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use peerline::simulator::{self, Answer, CallScript, Transcript};
-use peerline::storage::entities::{contact, contact_event, offer, reservation};
+use peerline::storage::entities::{contact, contact_event, offer, outbox_message, reservation};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -417,6 +417,17 @@ async fn nobody_answering_falls_back_to_the_on_call_supervisor_the_partner_line_
             "{expected} missing from {kinds:?}"
         );
     }
+    // The on-call supervisor is alerted by SMS, from the helpline's number, with the
+    // contact's reference and never the caller's number.
+    let alerts = outbox_message::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let alert = &alerts[0];
+    assert_eq!(alert.purpose, "voicemail_alert");
+    assert_eq!(alert.contact_id, Some(contact.id));
+    assert_eq!(alert.to_hint, "...99");
+    assert_eq!(alert.from_number, LINE);
+    assert!(alert.body.contains(&format!("#{}", contact.id)));
+    assert!(!alert.body.contains("0142"));
 }
 
 #[tokio::test]
