@@ -113,6 +113,10 @@ fn start_outbox(
         client,
         numbers: numbers.clone(),
         clock: clock.clone(),
+        status_callback: Some(format!(
+            "{}/twilio/sms/status",
+            settings.public_url.as_str().trim_end_matches('/')
+        )),
     }
     .spawn(Duration::from_secs(1));
 }

@@ -21,6 +21,7 @@ enum OutboxMessages {
     NextAttemptAt,
     ClaimedUntil,
     ProviderSid,
+    DeliveryStatus,
     ErrorCode,
     Error,
     CreatedAt,
@@ -46,6 +47,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(OutboxMessages::NextAttemptAt))
                     .col(timestamp_with_time_zone_null(OutboxMessages::ClaimedUntil))
                     .col(string_null(OutboxMessages::ProviderSid))
+                    .col(string_null(OutboxMessages::DeliveryStatus))
                     .col(big_integer_null(OutboxMessages::ErrorCode))
                     .col(text_null(OutboxMessages::Error))
                     .col(timestamp_with_time_zone(OutboxMessages::CreatedAt))
@@ -66,6 +68,15 @@ impl MigrationTrait for Migration {
                     .table(OutboxMessages::Table)
                     .col(OutboxMessages::Status)
                     .col(OutboxMessages::NextAttemptAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("outbox_provider_sid")
+                    .table(OutboxMessages::Table)
+                    .col(OutboxMessages::ProviderSid)
                     .to_owned(),
             )
             .await

@@ -39,6 +39,8 @@ pub struct OutboxSender {
     pub client: TwilioClient,
     pub numbers: NumberHasher,
     pub clock: Clock,
+    /// Where Twilio reports each message's delivery (`/twilio/sms/status`).
+    pub status_callback: Option<String>,
 }
 
 /// What one pass did.
@@ -75,7 +77,12 @@ impl OutboxSender {
             };
             let result = self
                 .client
-                .send_sms(to.as_str(), &message.from_number, &message.body, None)
+                .send_sms(
+                    to.as_str(),
+                    &message.from_number,
+                    &message.body,
+                    self.status_callback.as_deref(),
+                )
                 .await;
             let now = self.clock.now();
             match result {

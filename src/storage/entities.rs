@@ -457,6 +457,7 @@ pub mod outbox_message {
         pub next_attempt_at: DateTimeUtc,
         pub claimed_until: Option<DateTimeUtc>,
         pub provider_sid: Option<String>,
+        pub delivery_status: Option<String>,
         pub error_code: Option<i64>,
         pub error: Option<String>,
         pub created_at: DateTimeUtc,

@@ -190,3 +190,37 @@ pub async fn expire_claims(db: &DatabaseConnection, now: DateTime<Utc>) -> Resul
         .await?;
     Ok(result.rows_affected)
 }
+
+/// Records a delivery status Twilio reported for the message with this SID, if it moves
+/// the message forward; returns whether it did.
+pub async fn record_delivery(
+    db: &DatabaseConnection,
+    provider_sid: &str,
+    status: &str,
+    error_code: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let Some(message) = outbox_message::Entity::find()
+        .filter(outbox_message::Column::ProviderSid.eq(provider_sid))
+        .one(db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    if !crate::domain::delivery::advances(message.delivery_status.as_deref(), status) {
+        return Ok(false);
+    }
+    let mut update = outbox_message::Entity::update_many()
+        .col_expr(outbox_message::Column::DeliveryStatus, Expr::value(status))
+        .col_expr(outbox_message::Column::UpdatedAt, Expr::value(now))
+        .filter(outbox_message::Column::Id.eq(message.id));
+    // Compare and set: a concurrent callback that moved it first wins.
+    update = match &message.delivery_status {
+        Some(seen) => update.filter(outbox_message::Column::DeliveryStatus.eq(seen.as_str())),
+        None => update.filter(outbox_message::Column::DeliveryStatus.is_null()),
+    };
+    if let Some(code) = error_code {
+        update = update.col_expr(outbox_message::Column::ErrorCode, Expr::value(code));
+    }
+    Ok(update.exec(db).await?.rows_affected == 1)
+}

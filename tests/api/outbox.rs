@@ -25,6 +25,7 @@ fn sender(app: &TestApp, twilio: &StandIn, clock: Clock) -> OutboxSender {
         ),
         numbers: vault(),
         clock,
+        status_callback: Some(format!("{}/twilio/sms/status", app.base)),
     }
 }
 
@@ -218,4 +219,44 @@ async fn two_workers_on_one_database_never_send_the_same_message() {
     bodies.sort();
     bodies.dedup();
     assert_eq!(bodies.len(), 40);
+}
+
+#[tokio::test]
+async fn delivery_reports_only_move_a_message_forward() {
+    let app = spawn_app().await;
+    let twilio = StandIn::start();
+    let id = queue(&app, "hello").await;
+    sender(&app, &twilio, Clock::system())
+        .send_due()
+        .await
+        .unwrap();
+    let request = &twilio.received()[0];
+    let callback = request.field("StatusCallback").unwrap().to_owned();
+    assert_eq!(callback, format!("{}/twilio/sms/status", app.base));
+    let sid = row(&app, id).await.provider_sid.unwrap();
+
+    let report = |status: &str| {
+        vec![
+            ("MessageSid".to_owned(), sid.clone()),
+            ("MessageStatus".to_owned(), status.to_owned()),
+            ("AccountSid".to_owned(), ACCOUNT.to_owned()),
+        ]
+    };
+    for status in ["sent", "delivered", "sent", "queued", "delivered"] {
+        let (code, _) = app.twilio().post(&callback, &report(status)).await.unwrap();
+        assert_eq!(code, 200);
+    }
+
+    assert_eq!(
+        row(&app, id).await.delivery_status.as_deref(),
+        Some("delivered")
+    );
+    // Unsigned reports change nothing.
+    let forged = reqwest::Client::new()
+        .post(&callback)
+        .form(&report("failed"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
 }

@@ -2,10 +2,12 @@
 //! extractor before anything else) and answers with TwiML; on the voice path a fault
 //! never reaches the caller as an error.
 
+pub mod sms;
 pub mod voice;
 
 use actix_web::web::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     voice::configure(cfg);
+    cfg.service(sms::status);
 }
