@@ -61,6 +61,19 @@ fn foreign_key(
         .take()
 }
 
+/// An index over `columns`, for lookups.
+pub(crate) fn index(
+    name: &str,
+    table: impl IntoIden,
+    columns: &[&'static str],
+) -> IndexCreateStatement {
+    let mut index = Index::create().name(name).table(table).take();
+    for column in columns {
+        index.col(Alias::new(*column));
+    }
+    index
+}
+
 /// A unique index over `columns`.
 pub(crate) fn unique_index(
     name: &str,

@@ -5,7 +5,7 @@ use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::m20261122_000001_helplines::{Helplines, Topics};
 use crate::m20261122_000002_volunteers::Volunteers;
-use crate::{cascade, restrict, unique_index};
+use crate::{cascade, index, restrict, unique_index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -156,24 +156,18 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("contacts_helpline_caller")
-                    .table(Contacts::Table)
-                    .col(Contacts::HelplineId)
-                    .col(Contacts::CallerHash)
-                    .col(Contacts::ReceivedAt)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "contacts_helpline_caller",
+                Contacts::Table,
+                &["helpline_id", "caller_hash", "received_at"],
+            ))
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("contacts_answered_at")
-                    .table(Contacts::Table)
-                    .col(Contacts::AnsweredAt)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "contacts_answered_at",
+                Contacts::Table,
+                &["answered_at"],
+            ))
             .await?;
         manager
             .create_table(
@@ -289,13 +283,11 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("conflicts_number")
-                    .table(Alias::new("conflicts"))
-                    .col(Alias::new("number_hash"))
-                    .to_owned(),
-            )
+            .create_index(index(
+                "conflicts_number",
+                Alias::new("conflicts"),
+                &["number_hash"],
+            ))
             .await?;
         manager
             .create_table(

@@ -3,6 +3,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::index;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -62,23 +64,18 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("outbox_ready")
-                    .table(OutboxMessages::Table)
-                    .col(OutboxMessages::Status)
-                    .col(OutboxMessages::NextAttemptAt)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "outbox_ready",
+                OutboxMessages::Table,
+                &["status", "next_attempt_at"],
+            ))
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("outbox_provider_sid")
-                    .table(OutboxMessages::Table)
-                    .col(OutboxMessages::ProviderSid)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "outbox_provider_sid",
+                OutboxMessages::Table,
+                &["provider_sid"],
+            ))
             .await
     }
 
