@@ -229,30 +229,21 @@ pub async fn set_choice(
     Ok(())
 }
 
-/// Sets when the caller's wait for a volunteer runs out, once, as routing starts.
-pub async fn set_deadline_once(
-    db: &DatabaseConnection,
-    contact_id: i32,
-    deadline: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    contact::Entity::update_many()
-        .col_expr(contact::Column::RouteDeadline, Expr::value(deadline))
-        .filter(contact::Column::Id.eq(contact_id))
-        .filter(contact::Column::Round.eq(0))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Moves the contact from round `round - 1` to `round`; true only for the one delivery
-/// that does it, so a repeated callback cannot start a second round.
+/// Moves the contact from round `round - 1` to `round` (setting when the caller's wait
+/// runs out, if given); true only for the one delivery that does it, so a repeated
+/// callback cannot start a second round.
 pub async fn claim_round(
     db: &DatabaseConnection,
     contact_id: i32,
     round: i32,
     stage: Stage,
+    route_deadline: Option<DateTime<Utc>>,
 ) -> Result<bool, DbErr> {
-    let result = contact::Entity::update_many()
+    let mut update = contact::Entity::update_many();
+    if let Some(deadline) = route_deadline {
+        update = update.col_expr(contact::Column::RouteDeadline, Expr::value(deadline));
+    }
+    let result = update
         .col_expr(contact::Column::Round, Expr::value(round))
         .col_expr(contact::Column::Stage, Expr::value(stage.as_str()))
         .col_expr(contact::Column::UpdatedAt, Expr::value(Utc::now()))

@@ -903,3 +903,35 @@ async fn a_call_whose_last_callback_never_came_is_closed_once_and_frees_its_volu
     );
     assert_eq!(reservation::Entity::find().count(&app.db).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn a_caller_holds_while_everyone_is_busy_then_reaches_the_fallback_when_the_wait_is_spent() {
+    let app = spawn_app_at(NOW).await;
+    line_without_menus_with_alice(&app).await;
+    let url = format!("{}/twilio/voice", app.base);
+    // A first caller is ringing Alice.
+    let first = deliver(
+        &app,
+        &url,
+        &borrowed(&inbound_params("CA0000000000000000000000000000busy1")),
+    )
+    .await;
+    assert!(first.contains(ALICE));
+
+    let mut second = inbound_params("CA0000000000000000000000000000busy2");
+    second[2].1 = "+12025550143".into();
+    let held = deliver(&app, &url, &borrowed(&second)).await;
+    assert!(held.contains("Please stay on the line"), "{held}");
+    let redirect = simulator::twiml_reader::parse(&held).unwrap();
+    let mut redirects = Vec::new();
+    redirect.find_all("Redirect", &mut redirects);
+    let next_round = redirects[0].text.clone();
+
+    // Three minutes later (past the two-minute wait) the same redirect goes to the fallback path.
+    let later = app.second_instance_at("2026-11-22T12:03:00Z").await;
+    let next_round = next_round.replace(&app.base, &later);
+    let fallback = deliver(&app, &next_round, &borrowed(&second)).await;
+
+    assert!(fallback.contains("<Record"), "{fallback}");
+    assert!(!fallback.contains(ALICE));
+}

@@ -11,21 +11,22 @@ pub async fn route_round(
     contact_id: i32,
     round: i32,
 ) -> Result<VoiceResponse, DbErr> {
-    let Some(call) = Call::load(state, contact_id).await? else {
+    let Some(mut call) = Call::load(state, contact_id).await? else {
         return Ok(VoiceResponse::new().push(Verb::Hangup));
     };
     if call.contact.ended_at.is_some() || call.contact.answered_at.is_some() {
         return Ok(VoiceResponse::new().push(Verb::Hangup));
     }
     let now = state.clock.now();
-    if round == 1 {
-        let deadline = now + Duration::seconds(call.settings.routing.max_wait_secs.into());
-        contacts::set_deadline_once(&state.db, contact_id, deadline).await?;
-    }
-    if !contacts::claim_round(&state.db, contact_id, round, Stage::Routing).await? {
+    // The caller's wait for a volunteer is counted from the first round.
+    let deadline =
+        (round == 1).then(|| now + Duration::seconds(call.settings.routing.max_wait_secs.into()));
+    if !contacts::claim_round(&state.db, contact_id, round, Stage::Routing, deadline).await? {
         return replay_round(state, &call, round).await;
     }
-    let call = Call::load(state, contact_id).await?.unwrap_or(call);
+    if let Some(deadline) = deadline {
+        call.contact.route_deadline = deadline;
+    }
     if now >= call.contact.route_deadline {
         return fallback_step(state, &call, 1).await;
     }
