@@ -233,7 +233,7 @@ pub async fn set_choice(
 /// runs out, if given); true only for the one delivery that does it, so a repeated
 /// callback cannot start a second round.
 pub async fn claim_round(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     contact_id: i32,
     round: i32,
     stage: Stage,
@@ -257,7 +257,7 @@ pub async fn claim_round(
 }
 
 pub async fn set_stage(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     contact_id: i32,
     stage: Stage,
 ) -> Result<(), DbErr> {
@@ -401,7 +401,7 @@ fn seconds_between(from: DateTime<Utc>, to: DateTime<Utc>) -> i32 {
 
 /// Records an offer; returns it, or the one already recorded for this volunteer.
 pub async fn create_offer(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     contact_id: i32,
     volunteer_id: i32,
     round: i32,

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 
@@ -29,7 +29,7 @@ fn take_over() -> OnConflict {
 /// Reserves `volunteer_id` for `contact_id` until `expires_at`, unless someone else holds
 /// an unexpired reservation. One statement, so it is atomic on SQLite and PostgreSQL.
 pub async fn reserve(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     volunteer_id: i32,
     contact_id: i32,
     expires_at: DateTime<Utc>,

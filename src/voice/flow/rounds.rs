@@ -21,13 +21,16 @@ pub async fn route_round(
     // The caller's wait for a volunteer is counted from the first round.
     let deadline =
         (round == 1).then(|| now + Duration::seconds(call.settings.routing.max_wait_secs.into()));
-    if !contacts::claim_round(&state.db, contact_id, round, Stage::Routing, deadline).await? {
+    if call.contact.round >= round {
         return replay_round(state, &call, round).await;
     }
     if let Some(deadline) = deadline {
         call.contact.route_deadline = deadline;
     }
     if now >= call.contact.route_deadline {
+        if !contacts::claim_round(&state.db, contact_id, round, Stage::Fallback, deadline).await? {
+            return replay_round(state, &call, round).await;
+        }
         return fallback_step(state, &call, 1).await;
     }
     let inputs = RoutingInputs::load(
@@ -59,17 +62,22 @@ pub async fn route_round(
         .max(5);
     let expires = now + Duration::seconds(ring_secs) + WHISPER_GRACE;
     let group = usize::try_from(call.settings.routing.ring_group_size).unwrap_or(1);
+    // The round's claim, reservations, offers, trace and stage are written together or
+    // not at all; only the delivery that claims the round writes them.
+    let txn = storage::write_transaction(&state.db).await?;
+    if !contacts::claim_round(&txn, contact_id, round, Stage::Routing, deadline).await? {
+        txn.rollback().await?;
+        return replay_round(state, &call, round).await;
+    }
     let mut rung = Vec::new();
     let mut lost_race = false;
     for candidate in &plan.offers {
         if rung.len() >= group {
             break;
         }
-        if reservations::reserve(&state.db, candidate.volunteer_id, contact_id, expires, now)
-            .await?
-        {
+        if reservations::reserve(&txn, candidate.volunteer_id, contact_id, expires, now).await? {
             let offer = contacts::create_offer(
-                &state.db,
+                &txn,
                 contact_id,
                 candidate.volunteer_id,
                 round,
@@ -86,23 +94,28 @@ pub async fn route_round(
     let event = Event::once(now, "routed")
         .keyed(format!("route:{round}"))
         .detail(trace);
-    contacts::record_event(&state.db, contact_id, event).await?;
+    contacts::record_event(&txn, contact_id, event).await?;
     for offer in &rung {
         let event = Event::once(now, "offered")
             .keyed(format!("offer:{}", offer.id))
             .volunteer(offer.volunteer_id)
             .detail(json!({"round": round, "tier": offer.tier}));
-        contacts::record_event(&state.db, contact_id, event).await?;
+        contacts::record_event(&txn, contact_id, event).await?;
     }
-    if !rung.is_empty() {
-        contacts::set_stage(&state.db, contact_id, Stage::Ringing).await?;
-        return dial_offers(state, &call, round, &rung, ring_secs).await;
+    let hold_on =
+        rung.is_empty() && (plan.worth_waiting() || lost_race) && remaining > i64::from(HOLD_SECS);
+    let stage = match (rung.is_empty(), hold_on) {
+        (false, _) => Stage::Ringing,
+        (true, true) => Stage::Holding,
+        (true, false) => Stage::Fallback,
+    };
+    contacts::set_stage(&txn, contact_id, stage).await?;
+    txn.commit().await?;
+    match stage {
+        Stage::Ringing => dial_offers(state, &call, round, &rung, ring_secs).await,
+        Stage::Holding => Ok(hold(state, &call, round + 1)),
+        _ => fallback_step(state, &call, 1).await,
     }
-    if (plan.worth_waiting() || lost_race) && remaining > i64::from(HOLD_SECS) {
-        contacts::set_stage(&state.db, contact_id, Stage::Holding).await?;
-        return Ok(hold(state, &call, round + 1));
-    }
-    fallback_step(state, &call, 1).await
 }
 
 /// The routing trace as stored on the contact: the eligible volunteers in the order they
