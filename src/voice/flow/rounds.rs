@@ -69,6 +69,12 @@ pub async fn route_round(
         txn.rollback().await?;
         return replay_round(state, &call, round).await;
     }
+    // The trace first: it is the round's largest write, and no volunteer is held while
+    // it is written.
+    let event = Event::once(now, "routed")
+        .keyed(format!("route:{round}"))
+        .detail(trace_detail(round, &plan));
+    contacts::record_event(&txn, contact_id, event).await?;
     let mut rung = Vec::new();
     let mut lost_race = false;
     for candidate in &plan.offers {
@@ -90,11 +96,6 @@ pub async fn route_round(
             lost_race = true;
         }
     }
-    let trace = trace_detail(round, &plan, &rung);
-    let event = Event::once(now, "routed")
-        .keyed(format!("route:{round}"))
-        .detail(trace);
-    contacts::record_event(&txn, contact_id, event).await?;
     for offer in &rung {
         let event = Event::once(now, "offered")
             .keyed(format!("offer:{}", offer.id))
@@ -119,9 +120,10 @@ pub async fn route_round(
 }
 
 /// The routing trace as stored on the contact: the eligible volunteers in the order they
-/// would be offered the call (ids by tier), who was rung, and why each other volunteer was
-/// not (ids by reason). Ids only, so a helpline of thousands keeps a compact trace.
-fn trace_detail(round: i32, plan: &routing::Plan, rung: &[offer::Model]) -> serde_json::Value {
+/// would be offered the call (ids by tier) and why each other volunteer was not (ids by
+/// reason); who was then rung is in the `offered` events. Ids only, so a helpline of
+/// thousands keeps a compact trace.
+fn trace_detail(round: i32, plan: &routing::Plan) -> serde_json::Value {
     let mut eligible: Vec<(&'static str, Vec<i32>)> = Vec::new();
     for offer in &plan.offers {
         match eligible.last_mut() {
@@ -141,7 +143,6 @@ fn trace_detail(round: i32, plan: &routing::Plan, rung: &[offer::Model]) -> serd
         "round": round,
         "eligible": eligible.into_iter().map(|(tier, ids)| json!({"tier": tier, "volunteer_ids": ids})).collect::<Vec<_>>(),
         "continuity": plan.offers.iter().find(|o| o.continuity).map(|o| o.volunteer_id),
-        "rung": rung.iter().map(|o| o.volunteer_id).collect::<Vec<_>>(),
         "passed_over": passed_over,
     })
 }
