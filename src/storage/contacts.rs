@@ -197,17 +197,6 @@ impl<'a> Event<'a> {
     }
 }
 
-pub async fn events(
-    db: &DatabaseConnection,
-    contact_id: i32,
-) -> Result<Vec<contact_event::Model>, DbErr> {
-    contact_event::Entity::find()
-        .filter(contact_event::Column::ContactId.eq(contact_id))
-        .order_by_asc(contact_event::Column::Id)
-        .all(db)
-        .await
-}
-
 /// Records the caller's menu choices while the call is still in the menu.
 pub async fn set_choice(
     db: &DatabaseConnection,

@@ -113,14 +113,3 @@ pub async fn engaged(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<
         .all(db)
         .await
 }
-
-/// Every unexpired reservation (for tests and diagnostics).
-pub async fn active(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-) -> Result<Vec<reservation::Model>, DbErr> {
-    reservation::Entity::find()
-        .filter(reservation::Column::ExpiresAt.gt(now))
-        .all(db)
-        .await
-}

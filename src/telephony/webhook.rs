@@ -20,8 +20,6 @@ pub const MAX_WEBHOOK_BODY: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct SignedForm {
     params: Vec<(String, String)>,
-    /// Stable across Twilio's retries of one delivery.
-    pub idempotency_token: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,10 +62,6 @@ impl SignedForm {
         self.get(name)
             .filter(|v| !v.is_empty())
             .ok_or(WebhookError::Missing(name))
-    }
-
-    pub fn params(&self) -> &[(String, String)] {
-        &self.params
     }
 }
 
@@ -122,15 +116,7 @@ impl FromRequest for SignedForm {
                 );
                 return Err(WebhookError::BadSignature);
             }
-            let idempotency_token = req
-                .headers()
-                .get("I-Twilio-Idempotency-Token")
-                .and_then(|h| h.to_str().ok())
-                .map(str::to_owned);
-            Ok(SignedForm {
-                params,
-                idempotency_token,
-            })
+            Ok(SignedForm { params })
         })
     }
 }
