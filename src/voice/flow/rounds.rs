@@ -11,9 +11,19 @@ pub async fn route_round(
     contact_id: i32,
     round: i32,
 ) -> Result<VoiceResponse, DbErr> {
-    let Some(mut call) = Call::load(state, contact_id).await? else {
-        return Ok(VoiceResponse::new().push(Verb::Hangup));
-    };
+    match Call::load(state, contact_id).await? {
+        Some(call) => route_loaded(state, call, round).await,
+        None => Ok(VoiceResponse::new().push(Verb::Hangup)),
+    }
+}
+
+/// [`route_round`] for a call the caller already loaded.
+async fn route_loaded(
+    state: &AppState,
+    mut call: Call,
+    round: i32,
+) -> Result<VoiceResponse, DbErr> {
+    let contact_id = call.contact.id;
     if call.contact.ended_at.is_some() || call.contact.answered_at.is_some() {
         return Ok(VoiceResponse::new().push(Verb::Hangup));
     }
@@ -91,12 +101,18 @@ pub async fn route_round(
                 now,
             )
             .await?;
-            rung.push(offer);
+            // The phone comes from the cached roster: no query on the way to ringing.
+            let phone = inputs
+                .members
+                .iter()
+                .find(|m| m.volunteer_id == offer.volunteer_id)
+                .map(|m| m.profile.phone.as_str().to_owned());
+            rung.push((offer, phone));
         } else {
             lost_race = true;
         }
     }
-    for offer in &rung {
+    for (offer, _) in &rung {
         let event = Event::once(now, "offered")
             .keyed(format!("offer:{}", offer.id))
             .volunteer(offer.volunteer_id)
@@ -113,7 +129,13 @@ pub async fn route_round(
     contacts::set_stage(&txn, contact_id, stage).await?;
     txn.commit().await?;
     match stage {
-        Stage::Ringing => dial_offers(state, &call, round, &rung, ring_secs).await,
+        Stage::Ringing => {
+            let phones: Vec<(i32, String)> = rung
+                .into_iter()
+                .filter_map(|(offer, phone)| Some((offer.id, phone?)))
+                .collect();
+            Ok(dial_offers(state, &call, round, &phones, ring_secs))
+        }
         Stage::Holding => Ok(hold(state, &call, round + 1)),
         _ => fallback_step(state, &call, 1).await,
     }
@@ -164,39 +186,42 @@ async fn replay_round(state: &AppState, call: &Call, round: i32) -> Result<Voice
         .filter(|o| o.round == round)
         .collect();
     if !rung.is_empty() && call.contact.round == round {
+        let mut phones = Vec::with_capacity(rung.len());
+        for offer in &rung {
+            if let Some(v) = volunteers::get(&state.db, &Scope::All, offer.volunteer_id).await? {
+                phones.push((offer.id, v.phone));
+            }
+        }
         let ring_secs = call.settings.routing.ring_timeout_secs.into();
-        return dial_offers(state, call, round, &rung, ring_secs).await;
+        return Ok(dial_offers(state, call, round, &phones, ring_secs));
     }
     // Nothing to replay (a hold, or a round still being decided): look again shortly.
     Ok(hold(state, call, call.contact.round + 1))
 }
 
-async fn dial_offers(
+/// The `<Dial>` that rings the round's volunteers: `(offer id, phone)` each.
+fn dial_offers(
     state: &AppState,
     call: &Call,
     round: i32,
-    rung: &[offer::Model],
+    phones: &[(i32, String)],
     ring_secs: i64,
-) -> Result<VoiceResponse, DbErr> {
+) -> VoiceResponse {
     let urls = urls(state);
-    let mut numbers = Vec::new();
-    for offer in rung {
-        let Some(volunteer) = volunteers::get(&state.db, &Scope::All, offer.volunteer_id).await?
-        else {
-            continue;
-        };
-        numbers.push(DialNumber {
-            number: volunteer.phone,
-            whisper_url: Some(urls.whisper(offer.id)),
-            status_callback: Some(urls.leg(offer.id)),
-        });
-    }
-    Ok(VoiceResponse::new().push(Verb::Dial(Dial {
+    let numbers = phones
+        .iter()
+        .map(|(offer_id, phone)| DialNumber {
+            number: phone.clone(),
+            whisper_url: Some(urls.whisper(*offer_id)),
+            status_callback: Some(urls.leg(*offer_id)),
+        })
+        .collect();
+    VoiceResponse::new().push(Verb::Dial(Dial {
         action: Some(urls.dial(call.contact.id, round)),
         timeout_secs: u32::try_from(ring_secs).unwrap_or(20),
         caller_id: call.contact.dialed_number.clone(),
         numbers,
-    })))
+    }))
 }
 
 /// What Twilio reports when a `<Dial>` ends.
@@ -268,5 +293,5 @@ pub async fn dial_ended(
         end_call(state, &call, Outcome::Abandoned, None, now).await?;
         return Ok(Some(VoiceResponse::new()));
     }
-    Ok(Some(route_round(state, contact_id, round + 1).await?))
+    Ok(Some(route_loaded(state, call, round + 1).await?))
 }
