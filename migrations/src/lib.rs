@@ -26,6 +26,19 @@ impl MigratorTrait for Migrator {
     }
 }
 
+/// Drops `tables` in the order given (children before their parents).
+pub(crate) async fn drop_tables(
+    manager: &SchemaManager<'_>,
+    tables: impl IntoIterator<Item = DynIden>,
+) -> Result<(), DbErr> {
+    for table in tables {
+        manager
+            .drop_table(Table::drop().table(table).to_owned())
+            .await?;
+    }
+    Ok(())
+}
+
 /// A foreign key that removes the child rows with their parent.
 pub(crate) fn cascade(
     from: impl IntoIden,

@@ -6,7 +6,7 @@ use sea_orm_migration::{prelude::*, schema::*};
 use crate::m20261122_000001_helplines::{Helplines, Topics};
 use crate::m20261122_000002_volunteers::Volunteers;
 use crate::m20261122_000003_access::Users;
-use crate::{cascade, unique_index};
+use crate::{cascade, drop_tables, unique_index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -213,17 +213,16 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            OnCallShifts::Table.into_iden(),
-            Conflicts::Table.into_iden(),
-            RotaExceptions::Table.into_iden(),
-            Shifts::Table.into_iden(),
-            TopicSignoffs::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            [
+                OnCallShifts::Table.into_iden(),
+                Conflicts::Table.into_iden(),
+                RotaExceptions::Table.into_iden(),
+                Shifts::Table.into_iden(),
+                TopicSignoffs::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -5,7 +5,7 @@ use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::m20261122_000001_helplines::{Helplines, Topics};
 use crate::m20261122_000002_volunteers::Volunteers;
-use crate::{cascade, index, restrict, unique_index};
+use crate::{cascade, drop_tables, index, restrict, unique_index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -318,18 +318,17 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for table in [
-            RosterVersions::Table.into_iden(),
-            BlockedCallers::Table.into_iden(),
-            Reservations::Table.into_iden(),
-            Offers::Table.into_iden(),
-            ContactEvents::Table.into_iden(),
-            Contacts::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            [
+                RosterVersions::Table.into_iden(),
+                BlockedCallers::Table.into_iden(),
+                Reservations::Table.into_iden(),
+                Offers::Table.into_iden(),
+                ContactEvents::Table.into_iden(),
+                Contacts::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

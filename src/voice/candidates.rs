@@ -22,6 +22,8 @@ pub struct RoutingInputs {
     pub conflicted: HashSet<i32>,
     pub already_tried: HashSet<i32>,
     pub continuity: Option<Continuity>,
+    /// The activity of a volunteer with none recorded.
+    idle: Activity,
 }
 
 impl RoutingInputs {
@@ -85,12 +87,11 @@ impl RoutingInputs {
             conflicted,
             already_tried,
             continuity,
+            idle: Activity::default(),
         })
     }
 
     pub fn candidates(&self) -> Vec<Candidate<'_>> {
-        static IDLE: std::sync::OnceLock<Activity> = std::sync::OnceLock::new();
-        let idle = IDLE.get_or_init(Activity::default);
         self.members
             .iter()
             .map(|m| Candidate {
@@ -98,7 +99,7 @@ impl RoutingInputs {
                 profile: &m.profile,
                 rota: &m.rota,
                 ready_topics: &m.ready_topics,
-                activity: self.activity.get(&m.volunteer_id).unwrap_or(idle),
+                activity: self.activity.get(&m.volunteer_id).unwrap_or(&self.idle),
             })
             .collect()
     }
