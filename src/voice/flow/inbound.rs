@@ -60,7 +60,7 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
         return Ok(VoiceResponse::new().push(Verb::Reject));
     }
     let topics = helplines::topics(&state.db, helpline.id).await?;
-    let call = Call {
+    let mut call = Call {
         contact,
         helpline,
         settings,
@@ -79,6 +79,7 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
     }
     if let Some(only) = menus.only_topic() {
         contacts::set_choice(&state.db, call.contact.id, Some(only), None).await?;
+        call.contact.topic_id = Some(only);
     }
     if menus.language_menu() {
         return Ok(menu_gather(
@@ -89,7 +90,7 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
             prompts::language_menu(&menus),
         ));
     }
-    let next = start_routing(state, call.contact.id).await?;
+    let next = route_loaded(state, call, 1).await?;
     Ok(prepend(Verb::Say(greeting), next))
 }
 
@@ -129,7 +130,7 @@ pub async fn menu_choice(
     step: &str,
     digits: &str,
 ) -> Result<Option<VoiceResponse>, DbErr> {
-    let Some(call) = Call::load(state, contact_id).await? else {
+    let Some(mut call) = Call::load(state, contact_id).await? else {
         return Ok(None);
     };
     let now = state.clock.now();
@@ -138,6 +139,9 @@ pub async fn menu_choice(
         "topic" => {
             let chosen = menus.topic_for(digits);
             contacts::set_choice(&state.db, contact_id, chosen.map(|t| t.id), None).await?;
+            if let Some(topic) = chosen {
+                call.contact.topic_id = Some(topic.id);
+            }
             let event = Event::once(now, "topic_chosen").detail(json!({
                 "digits": digits,
                 "topic_id": chosen.map(|t| t.id),
@@ -152,17 +156,17 @@ pub async fn menu_choice(
         "language" => {
             let chosen = menus.language_for(digits).map(str::to_owned);
             contacts::set_choice(&state.db, contact_id, None, chosen.clone()).await?;
+            if chosen.is_some() {
+                call.contact.language = chosen.clone();
+            }
             let event = Event::once(now, "language_chosen")
                 .detail(json!({"digits": digits, "language": chosen}));
             contacts::record_event(&state.db, contact_id, event).await?;
         }
         _ => return Ok(None),
     }
-    let next = start_routing(state, contact_id).await?;
-    Ok(Some(prepend(call.say(prompts::CONNECTING), next)))
-}
-
-/// Starts the first round of offers, with the caller's wait counted from now.
-async fn start_routing(state: &AppState, contact_id: i32) -> Result<VoiceResponse, DbErr> {
-    route_round(state, contact_id, 1).await
+    // The first round of offers; the caller's wait is counted from here.
+    let connecting = call.say(prompts::CONNECTING);
+    let next = route_loaded(state, call, 1).await?;
+    Ok(Some(prepend(connecting, next)))
 }

@@ -14,6 +14,7 @@ pub use fallback::{
     voicemail_left,
 };
 pub use inbound::{InboundCall, inbound, menu_choice};
+use rounds::route_loaded;
 pub use rounds::{DialResult, dial_ended, route_round};
 pub use status::{call_status, leg_status};
 pub use whisper::{whisper, whisper_answer};

@@ -18,7 +18,7 @@ pub async fn route_round(
 }
 
 /// [`route_round`] for a call the caller already loaded.
-async fn route_loaded(
+pub(super) async fn route_loaded(
     state: &AppState,
     mut call: Call,
     round: i32,
