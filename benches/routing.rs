@@ -116,7 +116,6 @@ fn bench_routing(c: &mut Criterion) {
                 strict: false,
             }),
             language: Some("en"),
-            capacity: 1,
             continuity: None,
             conflicted: &conflicted,
             already_tried: &tried,

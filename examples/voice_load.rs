@@ -76,6 +76,7 @@ async fn seed() {
             languages: vec!["en".into()],
             fallback_number: Some(E164::parse("+12025550188").unwrap()),
             routing: RoutingSettings::default(),
+            texting: Default::default(),
         },
     )
     .await

@@ -35,6 +35,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
             languages: vec!["en".into()],
             fallback_number: Some(E164::parse("+12025550188")?),
             routing: RoutingSettings::default(),
+            texting: Default::default(),
         },
     )
     .await?;

@@ -1,5 +1,7 @@
 //! peerline: the routing backend for peer-support helplines.
 
+pub mod alerts;
+pub mod candidates;
 pub mod clock;
 pub mod config;
 pub mod demo;
@@ -14,4 +16,5 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telephony;
+pub mod texting;
 pub mod voice;

@@ -59,6 +59,7 @@ impl Application {
             clock,
             roster: Default::default(),
         });
+        jobs::conversations::spawn(state.clone().into_inner(), Duration::from_secs(10));
         let openapi_json = web::Data::new(openapi::document_json());
         let server = actix_web::HttpServer::new(move || {
             let (app, _) = openapi::documented_routes(

@@ -9,6 +9,7 @@ mod m20261122_000003_access;
 mod m20261122_000004_rota;
 mod m20261122_000005_contacts;
 mod m20261122_000006_outbox;
+mod m20261122_000007_texting;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_rota::Migration),
             Box::new(m20261122_000005_contacts::Migration),
             Box::new(m20261122_000006_outbox::Migration),
+            Box::new(m20261122_000007_texting::Migration),
         ]
     }
 }

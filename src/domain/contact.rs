@@ -9,6 +9,12 @@ pub enum Outcome {
     Voicemail,
     Abandoned,
     RejectedBlocked,
+    /// A text conversation no volunteer took before it closed.
+    Unanswered,
+    /// The texter sent STOP.
+    OptedOut,
+    /// The texter only asked for information (HELP).
+    HelpOnly,
 }
 
 impl Outcome {
@@ -20,6 +26,9 @@ impl Outcome {
             Outcome::Voicemail => "voicemail",
             Outcome::Abandoned => "abandoned",
             Outcome::RejectedBlocked => "rejected_blocked",
+            Outcome::Unanswered => "unanswered",
+            Outcome::OptedOut => "opted_out",
+            Outcome::HelpOnly => "help_only",
         }
     }
 
@@ -31,50 +40,67 @@ impl Outcome {
             Outcome::Voicemail,
             Outcome::Abandoned,
             Outcome::RejectedBlocked,
+            Outcome::Unanswered,
+            Outcome::OptedOut,
+            Outcome::HelpOnly,
         ]
         .into_iter()
         .find(|o| o.as_str() == raw)
     }
 }
 
-/// An SMS a supervisor on call gets when a call ends without a volunteer.
+/// An SMS the supervisors on call get at once: a contact nobody took, or a texter at risk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallAlert {
+pub enum Alert {
     Voicemail,
-    Unanswered,
+    UnansweredCall,
+    UnansweredText,
+    Safeguarding,
 }
 
-impl CallAlert {
-    /// The alert a call that ended with `outcome` raises, if any.
+impl Alert {
+    /// The alert a contact that ended with `outcome` raises, if any.
     pub fn after(outcome: Outcome) -> Option<Self> {
         match outcome {
-            Outcome::Voicemail => Some(CallAlert::Voicemail),
-            Outcome::Abandoned => Some(CallAlert::Unanswered),
+            Outcome::Voicemail => Some(Alert::Voicemail),
+            Outcome::Abandoned => Some(Alert::UnansweredCall),
+            Outcome::Unanswered => Some(Alert::UnansweredText),
             Outcome::Answered
             | Outcome::OnCallSupervisor
             | Outcome::FallbackNumber
-            | Outcome::RejectedBlocked => None,
+            | Outcome::RejectedBlocked
+            | Outcome::OptedOut
+            | Outcome::HelpOnly => None,
         }
     }
 
     pub fn purpose(self) -> &'static str {
         match self {
-            CallAlert::Voicemail => "voicemail_alert",
-            CallAlert::Unanswered => "unanswered_alert",
+            Alert::Voicemail => "voicemail_alert",
+            Alert::UnansweredCall | Alert::UnansweredText => "unanswered_alert",
+            Alert::Safeguarding => "safeguarding_alert",
         }
     }
 
-    /// The message: the helpline and the contact's reference, never the caller's number.
+    /// The message: the helpline and the contact's reference, never the caller's number
+    /// or anything they said.
     pub fn text(self, helpline: &str, contact_id: i32) -> String {
         match self {
-            CallAlert::Voicemail => {
+            Alert::Voicemail => {
                 format!(
                     "{helpline}: a caller left a voicemail (contact #{contact_id}). Please review it."
                 )
             }
-            CallAlert::Unanswered => {
+            Alert::UnansweredCall => {
                 format!("{helpline}: a call ended before anyone answered (contact #{contact_id}).")
             }
+            Alert::UnansweredText => format!(
+                "{helpline}: text conversation #{contact_id} closed without a volunteer's reply."
+            ),
+            Alert::Safeguarding => format!(
+                "{helpline}: SAFEGUARDING. Text conversation #{contact_id} may involve risk to \
+                 life. Please review it now."
+            ),
         }
     }
 }
@@ -85,18 +111,15 @@ mod tests {
 
     #[test]
     fn only_calls_no_one_took_raise_an_alert() {
+        assert_eq!(Alert::after(Outcome::Voicemail), Some(Alert::Voicemail));
         assert_eq!(
-            CallAlert::after(Outcome::Voicemail),
-            Some(CallAlert::Voicemail)
+            Alert::after(Outcome::Abandoned),
+            Some(Alert::UnansweredCall)
         );
+        assert_eq!(Alert::after(Outcome::Answered), None);
+        assert_eq!(Alert::after(Outcome::RejectedBlocked), None);
         assert_eq!(
-            CallAlert::after(Outcome::Abandoned),
-            Some(CallAlert::Unanswered)
-        );
-        assert_eq!(CallAlert::after(Outcome::Answered), None);
-        assert_eq!(CallAlert::after(Outcome::RejectedBlocked), None);
-        assert_eq!(
-            CallAlert::Voicemail.text("Peerline", 12),
+            Alert::Voicemail.text("Peerline", 12),
             "Peerline: a caller left a voicemail (contact #12). Please review it."
         );
     }

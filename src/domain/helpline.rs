@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::phone::E164;
+use super::texting::TextingSettings;
 use super::timezone::TimeZone;
 use super::validate::{self, FieldError};
 
@@ -109,6 +110,8 @@ pub struct HelplineSettings {
     pub fallback_number: Option<E164>,
     #[serde(default)]
     pub routing: RoutingSettings,
+    #[serde(default)]
+    pub texting: TextingSettings,
 }
 
 impl HelplineSettings {
@@ -117,7 +120,8 @@ impl HelplineSettings {
         validate::text("greeting", &self.greeting, 1000)?;
         validate::language("voice_language", &self.voice_language)?;
         validate::languages("languages", &self.languages)?;
-        self.routing.validate()
+        self.routing.validate()?;
+        self.texting.validate()
     }
 }
 
@@ -170,6 +174,7 @@ mod tests {
             languages: vec!["en".into()],
             fallback_number: None,
             routing: RoutingSettings::default(),
+            texting: TextingSettings::default(),
         }
     }
 

@@ -10,6 +10,8 @@ pub mod helpline;
 pub mod phone;
 pub mod rota;
 pub mod routing;
+pub mod text_message;
+pub mod texting;
 pub mod timezone;
 pub mod validate;
 pub mod volunteer;

@@ -5,10 +5,11 @@
 //! Pure: no database, clock or randomness. The caller reserves the first volunteers of
 //! the plan it can, in order, and records the trace.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use super::rota::{Channel, Rota};
 use super::timezone::TimeZone;
@@ -23,8 +24,6 @@ pub struct RoutingRequest<'a> {
     pub topic: Option<TopicChoice>,
     /// The language the caller chose; `None` means any.
     pub language: Option<&'a str>,
-    /// How many contacts on this channel a volunteer takes at once.
-    pub capacity: u32,
     /// The volunteer a returning caller last spoke to, if continuity applies.
     pub continuity: Option<Continuity>,
     /// Volunteers who declared they know this caller.
@@ -182,6 +181,34 @@ impl Plan {
     pub fn worth_waiting(&self) -> bool {
         self.offers.is_empty() && self.excluded.iter().any(|(_, why)| why.is_temporary())
     }
+
+    /// The routing trace as stored on the contact: the eligible volunteers in the order they
+    /// would be offered the contact (ids by tier) and why each other volunteer was not (ids by
+    /// reason); who was then rung is in the `offered` events. Ids only, so a helpline of
+    /// thousands keeps a compact trace.
+    pub fn trace(&self, round: i32) -> serde_json::Value {
+        let mut eligible: Vec<(&'static str, Vec<i32>)> = Vec::new();
+        for offer in &self.offers {
+            match eligible.last_mut() {
+                Some((tier, ids)) if *tier == offer.tier.as_str() => ids.push(offer.volunteer_id),
+                _ => eligible.push((offer.tier.as_str(), vec![offer.volunteer_id])),
+            }
+        }
+        let mut passed_over: HashMap<Exclusion, Vec<i32>> = HashMap::new();
+        for (volunteer_id, why) in &self.excluded {
+            passed_over.entry(*why).or_default().push(*volunteer_id);
+        }
+        let passed_over: serde_json::Map<String, serde_json::Value> = passed_over
+            .into_iter()
+            .map(|(why, ids)| (why.as_str().to_owned(), json!(ids)))
+            .collect();
+        json!({
+            "round": round,
+            "eligible": eligible.into_iter().map(|(tier, ids)| json!({"tier": tier, "volunteer_ids": ids})).collect::<Vec<_>>(),
+            "continuity": self.offers.iter().find(|o| o.continuity).map(|o| o.volunteer_id),
+            "passed_over": passed_over,
+        })
+    }
 }
 
 /// Decides who to offer the contact to.
@@ -270,7 +297,7 @@ fn assess(
         .rota
         .current_shift_start_local(at, local, Some(request.channel))
         .ok_or(Exclusion::OffShift)?;
-    if activity.engaged >= request.capacity {
+    if activity.engaged >= profile.limits.capacity(request.channel) {
         return Err(Exclusion::Busy);
     }
     if let Some(last) = activity.last_contact {
@@ -399,7 +426,6 @@ mod tests {
             channel: Channel::Voice,
             topic,
             language: Some("en"),
-            capacity: 1,
             continuity,
             conflicted,
             already_tried: tried,

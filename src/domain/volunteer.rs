@@ -19,6 +19,9 @@ pub struct WellbeingLimits {
     pub long_contact_minutes: i32,
     /// Rest after a long contact before the next offer (0 to 240 minutes).
     pub rest_minutes_after_long: i32,
+    /// Text conversations held at once (1 to 5).
+    #[serde(default = "WellbeingLimits::default_max_text_conversations")]
+    pub max_text_conversations: i32,
 }
 
 impl Default for WellbeingLimits {
@@ -27,11 +30,24 @@ impl Default for WellbeingLimits {
             max_contacts_per_shift: 6,
             long_contact_minutes: 40,
             rest_minutes_after_long: 15,
+            max_text_conversations: Self::default_max_text_conversations(),
         }
     }
 }
 
 impl WellbeingLimits {
+    fn default_max_text_conversations() -> i32 {
+        2
+    }
+
+    /// How many contacts on `channel` the volunteer takes at once.
+    pub fn capacity(&self, channel: Channel) -> u32 {
+        match channel {
+            Channel::Voice => 1,
+            Channel::Sms => u32::try_from(self.max_text_conversations).unwrap_or(1),
+        }
+    }
+
     pub fn validate(&self) -> Result<(), FieldError> {
         validate::range(
             "limits.max_contacts_per_shift",
@@ -50,6 +66,12 @@ impl WellbeingLimits {
             self.rest_minutes_after_long.into(),
             0,
             240,
+        )?;
+        validate::range(
+            "limits.max_text_conversations",
+            self.max_text_conversations.into(),
+            1,
+            5,
         )
     }
 }

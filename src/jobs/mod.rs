@@ -1,5 +1,6 @@
 //! Background work each server runs beside the HTTP server. Every job is safe to run on
 //! several servers at once: each item is settled by a conditional update only one wins.
 
+pub mod conversations;
 pub mod outbox;
 pub mod sweeper;

@@ -26,6 +26,7 @@ pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, D
     let stale: Vec<i32> = contact::Entity::find()
         .select_only()
         .column(contact::Column::Id)
+        .filter(contact::Column::Channel.eq("voice"))
         .filter(contact::Column::EndedAt.is_null())
         .filter(
             Condition::any()

@@ -22,6 +22,8 @@ pub enum Stage {
     Routing,
     Holding,
     Ringing,
+    /// A text conversation offered to a volunteer who has not replied yet.
+    Offered,
     Connected,
     Fallback,
     Voicemail,
@@ -35,6 +37,7 @@ impl Stage {
             Stage::Routing => "routing",
             Stage::Holding => "holding",
             Stage::Ringing => "ringing",
+            Stage::Offered => "offered",
             Stage::Connected => "connected",
             Stage::Fallback => "fallback",
             Stage::Voicemail => "voicemail",
@@ -435,7 +438,7 @@ pub async fn offer(db: &DatabaseConnection, id: i32) -> Result<Option<offer::Mod
 
 /// Settles an offer once; true for the delivery that did.
 pub async fn settle_offer(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     offer_id: i32,
     outcome: OfferOutcome,
     at: DateTime<Utc>,

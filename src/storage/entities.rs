@@ -23,6 +23,8 @@ pub mod helpline {
         pub continuity_max_repeats: i32,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// The texting settings, as JSON.
+        pub texting: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -95,6 +97,7 @@ pub mod volunteer {
         pub rest_minutes_after_long: i32,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub max_text_conversations: i32,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -342,6 +345,9 @@ pub mod contact {
         pub recording_url: Option<String>,
         pub recording_secs: Option<i32>,
         pub updated_at: DateTimeUtc,
+        /// A conversation closes by itself at this time unless a message comes first.
+        pub closes_at: Option<DateTimeUtc>,
+        pub safeguarding_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -462,6 +468,72 @@ pub mod outbox_message {
         pub error: Option<String>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod message {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "messages")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub contact_id: i32,
+        pub at: DateTimeUtc,
+        pub direction: String,
+        pub sender_role: String,
+        pub recipient_role: String,
+        pub volunteer_id: Option<i32>,
+        pub provider_sid: Option<String>,
+        pub body: Option<String>,
+        pub media_count: i32,
+        pub relayed: bool,
+        pub outbox_id: Option<i32>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod text_opt_out {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "text_opt_outs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub number_hash: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub helpline_number: String,
+        pub opted_out_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod text_slot {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "text_slots")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub volunteer_id: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub slot: i32,
+        pub contact_id: i32,
+        pub taken_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -48,6 +48,7 @@ pub fn settings_of(row: &helpline::Model) -> Result<HelplineSettings, DbErr> {
             continuity_days: row.continuity_days,
             continuity_max_repeats: row.continuity_max_repeats,
         },
+        texting: serde_json::from_str(&row.texting).map_err(|_| corrupt("helpline", row.id))?,
     })
 }
 
@@ -64,6 +65,7 @@ fn apply(row: &mut helpline::ActiveModel, s: &HelplineSettings) {
     row.continuity_enabled = Set(s.routing.continuity_enabled);
     row.continuity_days = Set(s.routing.continuity_days);
     row.continuity_max_repeats = Set(s.routing.continuity_max_repeats);
+    row.texting = Set(serde_json::to_string(&s.texting).unwrap_or_else(|_| "{}".to_owned()));
     row.updated_at = Set(Utc::now());
 }
 

@@ -5,13 +5,17 @@
 
 pub mod blocklist;
 pub mod contacts;
+pub mod conversations;
 pub mod entities;
 pub mod helplines;
+pub mod messages;
+pub mod opt_outs;
 pub mod outbox;
 pub mod reservations;
 pub mod roster;
 pub mod rota;
 pub mod secrets;
+pub mod text_slots;
 pub mod users;
 pub mod volunteers;
 

@@ -61,6 +61,7 @@ pub fn profile_of(row: &volunteer::Model) -> Result<VolunteerProfile, DbErr> {
             max_contacts_per_shift: row.max_contacts_per_shift,
             long_contact_minutes: row.long_contact_minutes,
             rest_minutes_after_long: row.rest_minutes_after_long,
+            max_text_conversations: row.max_text_conversations,
         },
     })
 }
@@ -79,6 +80,7 @@ fn apply(row: &mut volunteer::ActiveModel, p: &VolunteerProfile) {
     row.max_contacts_per_shift = Set(p.limits.max_contacts_per_shift);
     row.long_contact_minutes = Set(p.limits.long_contact_minutes);
     row.rest_minutes_after_long = Set(p.limits.rest_minutes_after_long);
+    row.max_text_conversations = Set(p.limits.max_text_conversations);
     row.updated_at = Set(Utc::now());
 }
 
@@ -161,6 +163,17 @@ pub async fn get(
 ) -> Result<Option<volunteer::Model>, DbErr> {
     volunteer::Entity::find_by_id(id)
         .filter(visible(scope))
+        .one(db)
+        .await
+}
+
+/// The volunteer whose phone is `phone`, if any (phones are unique).
+pub async fn by_phone(
+    db: &DatabaseConnection,
+    phone: &E164,
+) -> Result<Option<volunteer::Model>, DbErr> {
+    volunteer::Entity::find()
+        .filter(volunteer::Column::Phone.eq(phone.as_str()))
         .one(db)
         .await
 }

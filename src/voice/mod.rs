@@ -1,7 +1,6 @@
 //! Voice calls: the menus, the rounds of offers, the whisper, the fallback path and the
 //! contact log they write.
 
-pub mod candidates;
 pub mod fallbacks;
 pub mod flow;
 pub mod prompts;

@@ -9,5 +9,5 @@ use actix_web::web::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     voice::configure(cfg);
-    cfg.service(sms::status);
+    cfg.service(sms::incoming).service(sms::status);
 }

@@ -19,24 +19,22 @@ pub use rounds::{DialResult, dial_ended, route_round};
 pub use status::{call_status, leg_status};
 pub use whisper::{whisper, whisper_answer};
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{DatabaseTransaction, DbErr};
+use sea_orm::DbErr;
 use serde_json::json;
 
-use super::candidates::RoutingInputs;
 use super::prompts::{self, MenuTopic, Menus};
 use super::urls::CallbackUrls;
-use crate::domain::contact::CallAlert;
+use crate::alerts::alert_on_call;
+use crate::candidates::RoutingInputs;
+use crate::domain::contact::Alert;
 use crate::domain::helpline::HelplineSettings;
 use crate::domain::phone::E164;
 use crate::domain::rota::Channel;
-use crate::domain::routing::{self, Exclusion, RoutingRequest, Tier, TopicChoice};
+use crate::domain::routing::{self, RoutingRequest, Tier, TopicChoice};
 use crate::state::AppState;
 use crate::storage::contacts::{self, Event, NewCall, OfferOutcome, Outcome, Stage, TalkTime};
 use crate::storage::entities::{contact, helpline, offer, topic};
-use crate::storage::outbox::{self, NewMessage};
 use crate::storage::{self, Scope, blocklist, helplines, reservations, rota, volunteers};
 use crate::telephony::twiml::{Dial, DialNumber, Gather, Prompt, Record, Say, Verb, VoiceResponse};
 
@@ -152,42 +150,13 @@ async fn end_call(
             "talk_secs": ended.as_ref().and_then(|c| c.talk_secs),
         }));
         contacts::record_event(&txn, call.contact.id, event).await?;
-        if let Some(alert) = final_outcome.and_then(CallAlert::after) {
-            alert_on_call(state, &txn, call, alert, at).await?;
+        if let Some(alert) = final_outcome.and_then(Alert::after) {
+            let name = &call.helpline.name;
+            alert_on_call(&txn, &state.numbers, &call.contact, name, alert, at).await?;
         }
     }
     txn.commit().await?;
     reservations::release_contact(&state.db, call.contact.id).await
-}
-
-/// Queues the alert for each supervisor on call with a phone.
-async fn alert_on_call(
-    state: &AppState,
-    txn: &DatabaseTransaction,
-    call: &Call,
-    alert: CallAlert,
-    at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let on_call = rota::on_call_at(txn, call.helpline.id, at).await?;
-    for (supervisor, _) in on_call {
-        let Some(phone) = supervisor
-            .phone
-            .as_deref()
-            .and_then(|p| E164::parse(p).ok())
-        else {
-            continue;
-        };
-        let message = NewMessage {
-            contact_id: Some(call.contact.id),
-            purpose: alert.purpose(),
-            to_sealed: state.numbers.seal(&phone),
-            to_hint: phone.masked(),
-            from: call.contact.dialed_number.clone(),
-            body: alert.text(&call.helpline.name, call.contact.id),
-        };
-        outbox::enqueue(txn, message, at).await?;
-    }
-    Ok(())
 }
 
 fn accept_gather(call: &Call, text: String, action: String) -> VoiceResponse {

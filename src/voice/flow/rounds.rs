@@ -48,6 +48,7 @@ pub(super) async fn route_loaded(
         &state.roster,
         &call.contact,
         &call.settings.routing,
+        Channel::Voice,
         now,
     )
     .await?;
@@ -60,7 +61,6 @@ pub(super) async fn route_loaded(
         channel: Channel::Voice,
         topic,
         language: call.contact.language.as_deref(),
-        capacity: 1,
         continuity: inputs.continuity,
         conflicted: &inputs.conflicted,
         already_tried: &inputs.already_tried,
@@ -83,7 +83,7 @@ pub(super) async fn route_loaded(
     // it is written.
     let event = Event::once(now, "routed")
         .keyed(format!("route:{round}"))
-        .detail(trace_detail(round, &plan));
+        .detail(plan.trace(round));
     contacts::record_event(&txn, contact_id, event).await?;
     let mut rung = Vec::new();
     let mut lost_race = false;
@@ -139,34 +139,6 @@ pub(super) async fn route_loaded(
         Stage::Holding => Ok(hold(state, &call, round + 1)),
         _ => fallback_step(state, &call, 1).await,
     }
-}
-
-/// The routing trace as stored on the contact: the eligible volunteers in the order they
-/// would be offered the call (ids by tier) and why each other volunteer was not (ids by
-/// reason); who was then rung is in the `offered` events. Ids only, so a helpline of
-/// thousands keeps a compact trace.
-fn trace_detail(round: i32, plan: &routing::Plan) -> serde_json::Value {
-    let mut eligible: Vec<(&'static str, Vec<i32>)> = Vec::new();
-    for offer in &plan.offers {
-        match eligible.last_mut() {
-            Some((tier, ids)) if *tier == offer.tier.as_str() => ids.push(offer.volunteer_id),
-            _ => eligible.push((offer.tier.as_str(), vec![offer.volunteer_id])),
-        }
-    }
-    let mut passed_over: HashMap<Exclusion, Vec<i32>> = HashMap::new();
-    for (volunteer_id, why) in &plan.excluded {
-        passed_over.entry(*why).or_default().push(*volunteer_id);
-    }
-    let passed_over: serde_json::Map<String, serde_json::Value> = passed_over
-        .into_iter()
-        .map(|(why, ids)| (why.as_str().to_owned(), json!(ids)))
-        .collect();
-    json!({
-        "round": round,
-        "eligible": eligible.into_iter().map(|(tier, ids)| json!({"tier": tier, "volunteer_ids": ids})).collect::<Vec<_>>(),
-        "continuity": plan.offers.iter().find(|o| o.continuity).map(|o| o.volunteer_id),
-        "passed_over": passed_over,
-    })
 }
 
 fn hold(state: &AppState, call: &Call, next_round: i32) -> VoiceResponse {

@@ -1,6 +1,7 @@
-//! Loads what the router needs about a helpline's volunteers right now: their profiles
-//! and rotas, who is engaged, their recent contacts, conflicts with this caller, who was
-//! already tried and whether continuity applies. Decides nothing.
+//! Loads what the router needs about a helpline's volunteers right now, for a call or a
+//! text conversation: their profiles and rotas, who is engaged on the channel, their
+//! recent contacts, conflicts with this caller, who was already tried and whether
+//! continuity applies. Decides nothing.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -9,11 +10,12 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::domain::helpline::RoutingSettings;
+use crate::domain::rota::Channel;
 use crate::domain::routing::{Activity, Candidate, Continuity, PastContact};
 use crate::storage::entities::contact;
 use crate::storage::roster::RosterCache;
 use crate::storage::rota::RotaMember;
-use crate::storage::{contacts, reservations, rota};
+use crate::storage::{contacts, reservations, rota, text_slots};
 
 /// Everything routing one round of a contact reads from the database.
 pub struct RoutingInputs {
@@ -32,11 +34,17 @@ impl RoutingInputs {
         roster: &RosterCache,
         contact: &contact::Model,
         routing: &RoutingSettings,
+        channel: Channel,
         now: DateTime<Utc>,
     ) -> Result<Self, DbErr> {
         let members = roster.members(db, contact.helpline_id).await?;
         let mut activity: HashMap<i32, Activity> = HashMap::new();
-        for volunteer_id in reservations::engaged(db, now).await? {
+        // Engaged on the routed channel: ringing or on a call, or holding text slots.
+        let engaged = match channel {
+            Channel::Voice => reservations::engaged(db, now).await?,
+            Channel::Sms => text_slots::holders(db).await?,
+        };
+        for volunteer_id in engaged {
             activity.entry(volunteer_id).or_default().engaged += 1;
         }
         let since = now - contacts::ACTIVITY_WINDOW;

@@ -1,0 +1,265 @@
+//! Text conversations in the contact log: opening one per texter (at most one open per
+//! texter and helpline, enforced by a partial unique index), keeping it alive, flagging
+//! it, and finding the ones whose next step is due.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr, sea_query::OnConflict,
+};
+
+use super::contacts::{Outcome, Stage};
+use super::entities::{contact, offer};
+
+pub const CHANNEL: &str = "sms";
+
+/// A texter's first message, as first seen.
+pub struct NewConversation {
+    pub helpline_id: i32,
+    pub message_sid: String,
+    pub dialed_number: String,
+    pub texter_hash: String,
+    pub texter_sealed: String,
+    pub texter_hint: String,
+    pub stage: Stage,
+    pub at: DateTime<Utc>,
+    /// When its first step (the topic reply or the first offer) is due.
+    pub due: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+}
+
+/// The texter's open conversation with the helpline, opening one if there is none; true
+/// when this call opened it.
+pub async fn open(
+    db: &impl ConnectionTrait,
+    new: NewConversation,
+) -> Result<(contact::Model, bool), DbErr> {
+    let row = contact::ActiveModel {
+        helpline_id: Set(new.helpline_id),
+        channel: Set(CHANNEL.to_owned()),
+        provider_sid: Set(new.message_sid),
+        dialed_number: Set(new.dialed_number),
+        caller_hash: Set(new.texter_hash.clone()),
+        caller_encrypted: Set(Some(new.texter_sealed)),
+        caller_hint: Set(new.texter_hint),
+        stage: Set(new.stage.as_str().to_owned()),
+        round: Set(0),
+        received_at: Set(new.at),
+        route_deadline: Set(new.due),
+        closes_at: Set(Some(new.closes_at)),
+        updated_at: Set(new.at),
+        ..Default::default()
+    };
+    // Another server may open it first: either unique index turns this into nothing.
+    let inserted = contact::Entity::insert(row)
+        .on_conflict(OnConflict::new().do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    let stored = open_for(db, new.helpline_id, &new.texter_hash)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("the texter's open conversation".into()))?;
+    Ok((stored, inserted == 1))
+}
+
+/// The texter's open conversation with the helpline, if any.
+pub async fn open_for(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+    texter_hash: &str,
+) -> Result<Option<contact::Model>, DbErr> {
+    contact::Entity::find()
+        .filter(contact::Column::HelplineId.eq(helpline_id))
+        .filter(contact::Column::CallerHash.eq(texter_hash))
+        .filter(contact::Column::Channel.eq(CHANNEL))
+        .filter(contact::Column::EndedAt.is_null())
+        .one(db)
+        .await
+}
+
+/// Moves the time the conversation closes by itself to `closes_at`.
+pub async fn keep_open_until(
+    db: &impl ConnectionTrait,
+    contact_id: i32,
+    closes_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    contact::Entity::update_many()
+        .col_expr(contact::Column::ClosesAt, Expr::value(closes_at))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(now))
+        .filter(contact::Column::Id.eq(contact_id))
+        .filter(contact::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Sets the conversation's stage and when its next step is due.
+pub async fn set_step(
+    db: &impl ConnectionTrait,
+    contact_id: i32,
+    stage: Stage,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    contact::Entity::update_many()
+        .col_expr(contact::Column::Stage, Expr::value(stage.as_str()))
+        .col_expr(contact::Column::RouteDeadline, Expr::value(due))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(now))
+        .filter(contact::Column::Id.eq(contact_id))
+        .filter(contact::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records the texter's topic while the conversation is still at the topic menu; true if
+/// it was.
+pub async fn choose_topic(
+    db: &impl ConnectionTrait,
+    contact_id: i32,
+    topic_id: i32,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = contact::Entity::update_many()
+        .col_expr(contact::Column::TopicId, Expr::value(topic_id))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(now))
+        .filter(contact::Column::Id.eq(contact_id))
+        .filter(contact::Column::Stage.eq(Stage::Menu.as_str()))
+        .filter(contact::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Flags the conversation for safeguarding; true the first time.
+pub async fn flag_safeguarding(
+    db: &impl ConnectionTrait,
+    contact_id: i32,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = contact::Entity::update_many()
+        .col_expr(contact::Column::SafeguardingAt, Expr::value(at))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(at))
+        .filter(contact::Column::Id.eq(contact_id))
+        .filter(contact::Column::SafeguardingAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Makes the volunteer the one who took the conversation, unless someone already has.
+pub async fn take(
+    db: &impl ConnectionTrait,
+    conversation: &contact::Model,
+    volunteer_id: i32,
+    tier: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let wait = i32::try_from((at - conversation.received_at).num_seconds().max(0)).unwrap_or(0);
+    let result = contact::Entity::update_many()
+        .col_expr(
+            contact::Column::Stage,
+            Expr::value(Stage::Connected.as_str()),
+        )
+        .col_expr(contact::Column::Outcome, Expr::value("answered"))
+        .col_expr(contact::Column::AnsweredBy, Expr::value(volunteer_id))
+        .col_expr(contact::Column::AnsweredAt, Expr::value(at))
+        .col_expr(contact::Column::WaitSecs, Expr::value(wait))
+        .col_expr(contact::Column::PeerMatchTier, Expr::value(tier))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(at))
+        .filter(contact::Column::Id.eq(conversation.id))
+        .filter(contact::Column::AnsweredBy.is_null())
+        .filter(contact::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// The offer still waiting for the volunteer's reply, if any.
+pub async fn pending_offer(
+    db: &impl ConnectionTrait,
+    contact_id: i32,
+) -> Result<Option<offer::Model>, DbErr> {
+    offer::Entity::find()
+        .filter(offer::Column::ContactId.eq(contact_id))
+        .filter(offer::Column::Outcome.is_null())
+        .order_by_desc(offer::Column::Id)
+        .one(db)
+        .await
+}
+
+/// Conversations whose current step (topic reply, offer, wait for a volunteer) ran out.
+pub async fn due(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<contact::Model>, DbErr> {
+    let waiting = [Stage::Menu, Stage::Offered, Stage::Holding].map(Stage::as_str);
+    contact::Entity::find()
+        .filter(contact::Column::Channel.eq(CHANNEL))
+        .filter(contact::Column::Stage.is_in(waiting))
+        .filter(contact::Column::RouteDeadline.lte(now))
+        .filter(contact::Column::EndedAt.is_null())
+        .order_by_asc(contact::Column::RouteDeadline)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Open conversations with no message for their helpline's inactivity timeout.
+pub async fn inactive(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<contact::Model>, DbErr> {
+    contact::Entity::find()
+        .filter(contact::Column::Channel.eq(CHANNEL))
+        .filter(contact::Column::ClosesAt.lte(now))
+        .filter(contact::Column::EndedAt.is_null())
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Logs a message that opens no conversation (from a blocked texter, or HELP alone) as a
+/// contact closed at once with `outcome`; the stored contact, or `None` if this
+/// MessageSid was already logged.
+pub async fn record_closed(
+    db: &impl ConnectionTrait,
+    new: NewConversation,
+    outcome: Outcome,
+) -> Result<Option<contact::Model>, DbErr> {
+    let sid = new.message_sid.clone();
+    let row = contact::ActiveModel {
+        helpline_id: Set(new.helpline_id),
+        channel: Set(CHANNEL.to_owned()),
+        provider_sid: Set(new.message_sid),
+        dialed_number: Set(new.dialed_number),
+        caller_hash: Set(new.texter_hash),
+        caller_encrypted: Set(Some(new.texter_sealed)),
+        caller_hint: Set(new.texter_hint),
+        stage: Set(Stage::Ended.as_str().to_owned()),
+        round: Set(0),
+        outcome: Set(Some(outcome.as_str().to_owned())),
+        received_at: Set(new.at),
+        route_deadline: Set(new.at),
+        ended_at: Set(Some(new.at)),
+        updated_at: Set(new.at),
+        ..Default::default()
+    };
+    let inserted = contact::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(contact::Column::ProviderSid)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    if inserted == 0 {
+        return Ok(None);
+    }
+    contact::Entity::find()
+        .filter(contact::Column::ProviderSid.eq(sid))
+        .one(db)
+        .await
+}

@@ -1,0 +1,186 @@
+//! Text conversations: a texter's messages open a conversation, which is offered to one
+//! volunteer at a time and relayed both ways through the helpline number. Every step
+//! writes its state change and the messages it causes (into the outbox) in one
+//! transaction, so a message is queued exactly when its change is committed; inbound
+//! messages are keyed by MessageSid, so a repeated webhook changes nothing.
+
+mod offers;
+mod steps;
+mod texter;
+mod volunteer;
+pub mod wording;
+
+pub use steps::{close_inactive, step_due};
+pub use texter::receive_from_texter;
+pub use volunteer::receive_from_volunteer;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr};
+
+use crate::domain::helpline::HelplineSettings;
+use crate::domain::phone::E164;
+use crate::state::AppState;
+use crate::storage::entities::{contact, helpline, topic};
+use crate::storage::messages::{self, Role};
+use crate::storage::outbox::{self, NewMessage};
+use crate::storage::{Scope, helplines, opt_outs};
+
+/// A message as Twilio delivered it to `/twilio/sms`.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    pub message_sid: String,
+    pub from: E164,
+    pub to: E164,
+    pub body: String,
+    pub media_count: i32,
+}
+
+/// A conversation with its helpline's settings.
+pub(crate) struct Conversation {
+    pub contact: contact::Model,
+    pub helpline: helpline::Model,
+    pub settings: HelplineSettings,
+    pub topics: Vec<topic::Model>,
+}
+
+impl Conversation {
+    async fn load(state: &AppState, contact: contact::Model) -> Result<Option<Self>, DbErr> {
+        let Some(helpline) = helplines::get(&state.db, &Scope::All, contact.helpline_id).await?
+        else {
+            return Ok(None);
+        };
+        let settings = helplines::settings_of(&helpline)?;
+        let topics = helplines::topics(&state.db, helpline.id).await?;
+        Ok(Some(Self {
+            contact,
+            helpline,
+            settings,
+            topics,
+        }))
+    }
+
+    fn reference(&self) -> i32 {
+        self.contact.id
+    }
+
+    fn topic_label(&self) -> Option<&str> {
+        let id = self.contact.topic_id?;
+        self.topics
+            .iter()
+            .find(|t| t.id == id)
+            .map(|t| t.label.as_str())
+    }
+
+    /// The topics a texter can choose by number, in number order.
+    fn menu(&self) -> Vec<wording::TopicChoice> {
+        menu_of(&self.topics)
+    }
+
+    fn closes_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + chrono::Duration::hours(self.settings.texting.inactivity_timeout_hours.into())
+    }
+
+    /// Queues `body` to the texter from the helpline number and logs it, unless the
+    /// texter opted out (the carrier would refuse it).
+    async fn tell_texter(
+        &self,
+        txn: &impl ConnectionTrait,
+        purpose: &'static str,
+        body: String,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i32>, DbErr> {
+        let contact = &self.contact;
+        let Some(sealed) = contact.caller_encrypted.clone() else {
+            return Ok(None);
+        };
+        if opt_outs::is_opted_out(txn, &contact.caller_hash, &contact.dialed_number).await? {
+            return Ok(None);
+        }
+        let message = NewMessage {
+            contact_id: Some(contact.id),
+            purpose,
+            to_sealed: sealed,
+            to_hint: contact.caller_hint.clone(),
+            from: contact.dialed_number.clone(),
+            body,
+        };
+        let queued = outbox::enqueue(txn, message, now).await?;
+        Ok(Some(queued.id))
+    }
+
+    /// Queues a message peerline wrote to the texter and logs it in the transcript.
+    async fn write_to_texter(
+        &self,
+        txn: &impl ConnectionTrait,
+        purpose: &'static str,
+        body: String,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        let logged = body.clone();
+        if let Some(id) = self.tell_texter(txn, purpose, body, now).await? {
+            messages::record_written(txn, self.contact.id, Role::Texter, None, &logged, id, now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Queues `body` to a volunteer's phone from the helpline number.
+    async fn tell_volunteer(
+        &self,
+        state: &AppState,
+        txn: &impl ConnectionTrait,
+        volunteer_id: i32,
+        phone: &E164,
+        purpose: &'static str,
+        body: String,
+        now: DateTime<Utc>,
+    ) -> Result<i32, DbErr> {
+        let message = NewMessage {
+            contact_id: Some(self.contact.id),
+            purpose,
+            to_sealed: state.numbers.seal(phone),
+            to_hint: phone.masked(),
+            from: self.contact.dialed_number.clone(),
+            body: body.clone(),
+        };
+        let queued = outbox::enqueue(txn, message, now).await?;
+        if purpose != RELAY_TO_VOLUNTEER {
+            messages::record_written(
+                txn,
+                self.contact.id,
+                Role::Volunteer,
+                Some(volunteer_id),
+                &body,
+                queued.id,
+                now,
+            )
+            .await?;
+        }
+        Ok(queued.id)
+    }
+}
+
+pub(crate) fn menu_of(topics: &[topic::Model]) -> Vec<wording::TopicChoice> {
+    let mut menu: Vec<wording::TopicChoice> = topics
+        .iter()
+        .filter_map(|t| {
+            Some(wording::TopicChoice {
+                digit: t.digit?,
+                label: t.label.clone(),
+            })
+        })
+        .collect();
+    menu.sort_by_key(|t| t.digit);
+    menu
+}
+
+/// Outbox purposes: what each queued message is for.
+const ACKNOWLEDGEMENT: &str = "texter_acknowledgement";
+const HOLDING: &str = "texter_holding";
+const HELP: &str = "texter_help";
+const CLOSING: &str = "texter_closing";
+const RELAY_TO_TEXTER: &str = "texter_relay";
+const OFFER: &str = "volunteer_offer";
+const RELAY_TO_VOLUNTEER: &str = "volunteer_relay";
+const NOTICE: &str = "volunteer_notice";
+const VOLUNTEER_HELP: &str = "volunteer_help";

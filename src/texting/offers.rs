@@ -1,0 +1,134 @@
+//! Offering a conversation to the next volunteer: one at a time, by the same routing
+//! decision as calls, on the text channel; or, with nobody to offer it to, holding it
+//! until someone is.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{DatabaseTransaction, DbErr};
+use serde_json::json;
+
+use super::{Conversation, HOLDING, OFFER, RELAY_TO_VOLUNTEER, wording};
+use crate::candidates::RoutingInputs;
+use crate::domain::rota::Channel;
+use crate::domain::routing::{self, RoutingRequest, TopicChoice};
+use crate::state::AppState;
+use crate::storage::contacts::{self, Event, Stage};
+use crate::storage::{conversations, messages, text_slots};
+
+/// How soon a held conversation is looked at again.
+const HOLD_RECHECK: Duration = Duration::seconds(30);
+/// The most of a texter's earlier messages a newly offered volunteer is sent.
+const BACKLOG: u64 = 10;
+
+/// What the round did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offered {
+    To(i32),
+    Holding,
+    /// Another server already moved the conversation on.
+    AlreadyMoved,
+}
+
+/// Offers the conversation to the next eligible volunteer with a free text slot, sending
+/// them the offer and the texter's messages so far; with nobody, holds it (telling the
+/// texter the first time). Writes in `txn`.
+pub(super) async fn offer_next(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    conversation: &Conversation,
+    now: DateTime<Utc>,
+) -> Result<Offered, DbErr> {
+    let contact = &conversation.contact;
+    let inputs = RoutingInputs::load(
+        &state.db,
+        &state.roster,
+        contact,
+        &conversation.settings.routing,
+        Channel::Sms,
+        now,
+    )
+    .await?;
+    let topic = contact.topic_id.and_then(|id| {
+        let t = conversation.topics.iter().find(|t| t.id == id)?;
+        Some(TopicChoice {
+            topic_id: t.id,
+            strict: t.strict,
+        })
+    });
+    let request = RoutingRequest {
+        at: now,
+        channel: Channel::Sms,
+        topic,
+        language: contact.language.as_deref(),
+        continuity: inputs.continuity,
+        conflicted: &inputs.conflicted,
+        already_tried: &inputs.already_tried,
+    };
+    let plan = routing::plan(&request, &inputs.candidates());
+    let round = contact.round + 1;
+    if !contacts::claim_round(txn, contact.id, round, Stage::Routing, None).await? {
+        return Ok(Offered::AlreadyMoved);
+    }
+    let event = Event::once(now, "routed")
+        .keyed(format!("route:{round}"))
+        .detail(plan.trace(round));
+    contacts::record_event(txn, contact.id, event).await?;
+    for candidate in &plan.offers {
+        let Some(member) = inputs
+            .members
+            .iter()
+            .find(|m| m.volunteer_id == candidate.volunteer_id)
+        else {
+            continue;
+        };
+        let capacity = member.profile.limits.capacity(Channel::Sms);
+        if !text_slots::take(txn, candidate.volunteer_id, contact.id, capacity, now).await? {
+            continue;
+        }
+        let offer = contacts::create_offer(
+            txn,
+            contact.id,
+            candidate.volunteer_id,
+            round,
+            candidate.tier,
+            now,
+        )
+        .await?;
+        let event = Event::once(now, "offered")
+            .keyed(format!("offer:{}", offer.id))
+            .volunteer(offer.volunteer_id)
+            .detail(json!({"round": round, "tier": offer.tier}));
+        contacts::record_event(txn, contact.id, event).await?;
+        let timeout = Duration::seconds(conversation.settings.texting.offer_timeout_secs.into());
+        conversations::set_step(txn, contact.id, Stage::Offered, now + timeout, now).await?;
+        let phone = &member.profile.phone;
+        let reference = conversation.reference();
+        let notice = wording::offer(
+            reference,
+            &conversation.helpline.name,
+            conversation.topic_label(),
+        );
+        let volunteer = offer.volunteer_id;
+        conversation
+            .tell_volunteer(state, txn, volunteer, phone, OFFER, notice, now)
+            .await?;
+        for earlier in messages::texter_conversation(txn, contact.id, BACKLOG).await? {
+            let body = earlier.body.as_deref().unwrap_or_default();
+            let text = wording::relayed_to_volunteer(reference, body, earlier.media_count);
+            let relay = RELAY_TO_VOLUNTEER;
+            let queued = conversation
+                .tell_volunteer(state, txn, volunteer, phone, relay, text, now)
+                .await?;
+            messages::mark_relayed(txn, earlier.id, queued).await?;
+        }
+        return Ok(Offered::To(volunteer));
+    }
+    conversations::set_step(txn, contact.id, Stage::Holding, now + HOLD_RECHECK, now).await?;
+    // The texter hears once that they are waiting, not at every look.
+    if contacts::record_event(txn, contact.id, Event::once(now, "holding")).await? {
+        let text = wording::holding(&conversation.settings.texting);
+        conversation
+            .write_to_texter(txn, HOLDING, text, now)
+            .await?;
+    }
+    Ok(Offered::Holding)
+}

@@ -1,0 +1,169 @@
+//! The steps a conversation takes on its own: an offer that ran out goes to the next
+//! volunteer, a topic menu nobody answered or a held conversation is offered, and a
+//! conversation with no message for the inactivity timeout closes. Also the close itself,
+//! shared with STOP and a volunteer's END.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseTransaction, DbErr};
+use serde_json::json;
+
+use super::offers::{Offered, offer_next};
+use super::{Conversation, NOTICE, wording};
+use crate::alerts::alert_on_call;
+use crate::domain::contact::{Alert, Outcome};
+use crate::domain::phone::E164;
+use crate::state::AppState;
+use crate::storage::contacts::{self, Event, OfferOutcome, Stage, TalkTime};
+use crate::storage::entities::contact;
+use crate::storage::{self, conversations, text_slots};
+
+/// Moves on a conversation whose current step ran out (found by `conversations::due`).
+/// Safe on several servers at once: the offer's settlement and the next round are claimed.
+pub async fn step_due(state: &AppState, contact: contact::Model) -> Result<(), DbErr> {
+    let now = state.clock.now();
+    let Some(conversation) = Conversation::load(state, contact).await? else {
+        return Ok(());
+    };
+    let txn = storage::write_transaction(&state.db).await?;
+    if conversation.contact.stage == Stage::Offered.as_str()
+        && let Some(offer) = conversations::pending_offer(&txn, conversation.contact.id).await?
+    {
+        if !contacts::settle_offer(&txn, offer.id, OfferOutcome::NoAnswer, now).await? {
+            return txn.rollback().await;
+        }
+        text_slots::release(&txn, offer.volunteer_id, conversation.contact.id).await?;
+        let event = Event::once(now, "offer_expired")
+            .keyed(format!("offer_expired:{}", offer.id))
+            .volunteer(offer.volunteer_id);
+        contacts::record_event(&txn, conversation.contact.id, event).await?;
+        if let Some(phone) = phone_of(state, &conversation, offer.volunteer_id).await? {
+            let text = wording::offer_expired(conversation.reference());
+            conversation
+                .tell_volunteer(state, &txn, offer.volunteer_id, &phone, NOTICE, text, now)
+                .await?;
+        }
+    }
+    match offer_next(state, &txn, &conversation, now).await? {
+        Offered::AlreadyMoved => txn.rollback().await,
+        Offered::To(_) | Offered::Holding => txn.commit().await,
+    }
+}
+
+/// Closes a conversation with no message for its helpline's inactivity timeout, telling
+/// the volunteer who holds it.
+pub async fn close_inactive(state: &AppState, contact: contact::Model) -> Result<(), DbErr> {
+    let now = state.clock.now();
+    let Some(conversation) = Conversation::load(state, contact).await? else {
+        return Ok(());
+    };
+    let txn = storage::write_transaction(&state.db).await?;
+    let hours = conversation.settings.texting.inactivity_timeout_hours;
+    let text = wording::closed_inactive(conversation.reference(), hours);
+    notify_holder(state, &txn, &conversation, text, now).await?;
+    let kind = "closed_inactive";
+    if close(
+        state,
+        &txn,
+        &conversation,
+        Outcome::Unanswered,
+        kind,
+        TalkTime::Unknown,
+        now,
+    )
+    .await?
+    {
+        txn.commit().await
+    } else {
+        txn.rollback().await
+    }
+}
+
+/// Ends the conversation once: its outcome (if none yet), the event, the pending offer
+/// cancelled, every text slot freed, and the alert its outcome raises. False if it had
+/// already ended.
+pub(super) async fn close(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    conversation: &Conversation,
+    outcome_if_unset: Outcome,
+    kind: &str,
+    talk: TalkTime,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let id = conversation.contact.id;
+    if !contacts::finish(txn, id, outcome_if_unset, talk, now).await? {
+        return Ok(false);
+    }
+    if let Some(offer) = conversations::pending_offer(txn, id).await? {
+        contacts::settle_offer(txn, offer.id, OfferOutcome::Canceled, now).await?;
+    }
+    text_slots::release_contact(txn, id).await?;
+    let ended = contacts::get(txn, id).await?;
+    let outcome = ended
+        .as_ref()
+        .and_then(|c| c.outcome.as_deref())
+        .and_then(Outcome::parse);
+    let event = Event::once(now, "ended").detail(json!({
+        "reason": kind,
+        "outcome": outcome.map(Outcome::as_str),
+    }));
+    contacts::record_event(txn, id, event).await?;
+    if let Some(alert) = outcome.and_then(Alert::after) {
+        let name = &conversation.helpline.name;
+        alert_on_call(txn, &state.numbers, &conversation.contact, name, alert, now).await?;
+    }
+    Ok(true)
+}
+
+/// The volunteer who holds the conversation (took it, or has it offered) and their phone.
+pub(super) async fn holder(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    conversation: &Conversation,
+) -> Result<Option<(i32, E164)>, DbErr> {
+    let volunteer_id = match conversation.contact.answered_by {
+        Some(id) => id,
+        None => match conversations::pending_offer(txn, conversation.contact.id).await? {
+            Some(offer) => offer.volunteer_id,
+            None => return Ok(None),
+        },
+    };
+    Ok(phone_of(state, conversation, volunteer_id)
+        .await?
+        .map(|phone| (volunteer_id, phone)))
+}
+
+/// Tells the volunteer who holds the conversation, if anyone does.
+pub(super) async fn notify_holder(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    conversation: &Conversation,
+    text: String,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if conversation.contact.ended_at.is_some() {
+        return Ok(());
+    }
+    if let Some((volunteer_id, phone)) = holder(state, txn, conversation).await? {
+        conversation
+            .tell_volunteer(state, txn, volunteer_id, &phone, NOTICE, text, now)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A volunteer's phone, from the cached roster of the conversation's helpline.
+async fn phone_of(
+    state: &AppState,
+    conversation: &Conversation,
+    volunteer_id: i32,
+) -> Result<Option<E164>, DbErr> {
+    let members = state
+        .roster
+        .members(&state.db, conversation.contact.helpline_id)
+        .await?;
+    Ok(members
+        .iter()
+        .find(|m| m.volunteer_id == volunteer_id)
+        .map(|m| m.profile.phone.clone()))
+}

@@ -1,0 +1,191 @@
+//! A message from a volunteer's phone: which of their conversations it is for (by its
+//! `#12` reference, or the only one they hold), then accepting an offer, relaying the
+//! reply to the texter, or `#12 END` to pass on an offer or close the conversation.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseTransaction, DbErr};
+
+use super::offers::offer_next;
+use super::steps::close;
+use super::{CLOSING, Conversation, Inbound, NOTICE, RELAY_TO_TEXTER, VOLUNTEER_HELP, wording};
+use crate::domain::contact::Outcome;
+use crate::domain::phone::E164;
+use crate::domain::text_message::{self, Keyword, ReplyAction, VolunteerReply};
+use crate::state::AppState;
+use crate::storage::contacts::{self, Event, OfferOutcome, TalkTime};
+use crate::storage::entities::{contact, volunteer};
+use crate::storage::messages::{self, Received, Role};
+use crate::storage::outbox::{self, NewMessage};
+use crate::storage::{self, conversations, opt_outs, text_slots};
+
+/// Handles a message from `volunteer`'s phone to a helpline number. Safe to deliver
+/// twice: a MessageSid already logged on its conversation changes nothing.
+pub async fn receive_from_volunteer(
+    state: &AppState,
+    volunteer: volunteer::Model,
+    inbound: Inbound,
+) -> Result<(), DbErr> {
+    let now = state.clock.now();
+    let phone = inbound.from.clone();
+    let txn = storage::write_transaction(&state.db).await?;
+    let held = held_conversations(&txn, volunteer.id).await?;
+    let references: Vec<i32> = held.iter().map(|c| c.id).collect();
+    match text_message::keyword(&inbound.body) {
+        // The carrier acts on these for the volunteer's own number; mirror it, relay nothing.
+        Some(Keyword::OptOut) => {
+            let hash = state.numbers.hash(&phone);
+            opt_outs::opt_out(&txn, &hash, inbound.to.as_str(), now).await?;
+            return txn.commit().await;
+        }
+        Some(Keyword::OptIn) => {
+            let hash = state.numbers.hash(&phone);
+            opt_outs::opt_in(&txn, &hash, inbound.to.as_str()).await?;
+            return txn.commit().await;
+        }
+        Some(Keyword::Help) => {
+            help(state, &txn, &inbound, &references, None, now).await?;
+            return txn.commit().await;
+        }
+        None => {}
+    }
+    let reply = VolunteerReply::parse(&inbound.body);
+    let target = match reply.reference {
+        Some(reference) => held.into_iter().find(|c| c.id == reference),
+        None if held.len() == 1 => held.into_iter().next(),
+        None => None,
+    };
+    let Some(target) = target else {
+        help(state, &txn, &inbound, &references, reply.reference, now).await?;
+        return txn.commit().await;
+    };
+    let Some(mut conversation) = Conversation::load(state, target).await? else {
+        return txn.rollback().await;
+    };
+    let received = Received {
+        contact_id: conversation.contact.id,
+        recipient: Role::Texter,
+        at: now,
+        sender: Role::Volunteer,
+        volunteer_id: Some(volunteer.id),
+        message_sid: &inbound.message_sid,
+        body: &inbound.body,
+        media_count: inbound.media_count,
+    };
+    let Some(message) = messages::record_received(&txn, received).await? else {
+        return txn.rollback().await;
+    };
+    let reference = conversation.reference();
+    if conversation.contact.answered_by != Some(volunteer.id) {
+        let Some(offer) = conversations::pending_offer(&txn, reference)
+            .await?
+            .filter(|o| o.volunteer_id == volunteer.id)
+        else {
+            help(state, &txn, &inbound, &references, Some(reference), now).await?;
+            return txn.commit().await;
+        };
+        if reply.action == ReplyAction::End {
+            // Ending an offer not yet taken passes it on at once.
+            contacts::settle_offer(&txn, offer.id, OfferOutcome::Declined, now).await?;
+            text_slots::release(&txn, volunteer.id, reference).await?;
+            let event = Event::once(now, "declined")
+                .keyed(format!("declined:{}", offer.id))
+                .volunteer(volunteer.id);
+            contacts::record_event(&txn, reference, event).await?;
+            let text = wording::passed_on(reference);
+            conversation
+                .tell_volunteer(state, &txn, volunteer.id, &phone, NOTICE, text, now)
+                .await?;
+            offer_next(state, &txn, &conversation, now).await?;
+            return txn.commit().await;
+        }
+        if !contacts::settle_offer(&txn, offer.id, OfferOutcome::Accepted, now).await?
+            || !conversations::take(&txn, &conversation.contact, volunteer.id, &offer.tier, now)
+                .await?
+        {
+            return txn.rollback().await;
+        }
+        let event = Event::once(now, "accepted")
+            .keyed(format!("accepted:{}", offer.id))
+            .volunteer(volunteer.id)
+            .detail(serde_json::json!({"tier": offer.tier}));
+        contacts::record_event(&txn, reference, event).await?;
+        conversation.contact.answered_by = Some(volunteer.id);
+    }
+    match reply.action {
+        ReplyAction::End => {
+            let closing = conversation.settings.texting.closing_text.clone();
+            conversation
+                .write_to_texter(&txn, CLOSING, closing, now)
+                .await?;
+            let kind = "ended_by_volunteer";
+            close(
+                state,
+                &txn,
+                &conversation,
+                Outcome::Answered,
+                kind,
+                TalkTime::UntilNow,
+                now,
+            )
+            .await?;
+            let text = wording::closed_by_volunteer(reference);
+            conversation
+                .tell_volunteer(state, &txn, volunteer.id, &phone, NOTICE, text, now)
+                .await?;
+        }
+        ReplyAction::Relay(text) if text.is_empty() => {
+            help(state, &txn, &inbound, &references, None, now).await?;
+        }
+        ReplyAction::Relay(text) => {
+            if let Some(queued) = conversation
+                .tell_texter(&txn, RELAY_TO_TEXTER, text, now)
+                .await?
+            {
+                messages::mark_relayed(&txn, message.id, queued).await?;
+            }
+            let closes_at = conversation.closes_at(now);
+            conversations::keep_open_until(&txn, reference, closes_at, now).await?;
+        }
+    }
+    txn.commit().await
+}
+
+/// The open conversations the volunteer holds (taken or offered), oldest first.
+async fn held_conversations(
+    txn: &DatabaseTransaction,
+    volunteer_id: i32,
+) -> Result<Vec<contact::Model>, DbErr> {
+    let mut held = Vec::new();
+    let mut ids = text_slots::conversations_of(txn, volunteer_id).await?;
+    ids.sort_unstable();
+    for id in ids {
+        if let Some(contact) = contacts::get(txn, id).await?
+            && contact.ended_at.is_none()
+        {
+            held.push(contact);
+        }
+    }
+    Ok(held)
+}
+
+/// A short private reply to a volunteer's message that could not be placed.
+async fn help(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    inbound: &Inbound,
+    open: &[i32],
+    unknown_reference: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let phone: &E164 = &inbound.from;
+    let message = NewMessage {
+        contact_id: None,
+        purpose: VOLUNTEER_HELP,
+        to_sealed: state.numbers.seal(phone),
+        to_hint: phone.masked(),
+        from: inbound.to.as_str().to_owned(),
+        body: wording::volunteer_help(open, unknown_reference),
+    };
+    outbox::enqueue(txn, message, now).await?;
+    Ok(())
+}
