@@ -3,6 +3,7 @@
 //! callbacks) and writes down what the caller hears and who rings, step by step. Used by
 //! `peerline simulate call` and by the end-to-end tests.
 
+pub mod text;
 pub mod twiml_reader;
 
 use std::collections::VecDeque;

@@ -129,8 +129,7 @@ impl Conversation {
         &self,
         state: &AppState,
         txn: &impl ConnectionTrait,
-        volunteer_id: i32,
-        phone: &E164,
+        to: &VolunteerPhone,
         purpose: &'static str,
         body: String,
         now: DateTime<Utc>,
@@ -138,8 +137,8 @@ impl Conversation {
         let message = NewMessage {
             contact_id: Some(self.contact.id),
             purpose,
-            to_sealed: state.numbers.seal(phone),
-            to_hint: phone.masked(),
+            to_sealed: state.numbers.seal(&to.phone),
+            to_hint: to.phone.masked(),
             from: self.contact.dialed_number.clone(),
             body: body.clone(),
         };
@@ -149,7 +148,7 @@ impl Conversation {
                 txn,
                 self.contact.id,
                 Role::Volunteer,
-                Some(volunteer_id),
+                Some(to.volunteer_id),
                 &body,
                 queued.id,
                 now,
@@ -158,6 +157,13 @@ impl Conversation {
         }
         Ok(queued.id)
     }
+}
+
+/// A volunteer and the phone peerline texts them on.
+#[derive(Debug, Clone)]
+pub(crate) struct VolunteerPhone {
+    pub volunteer_id: i32,
+    pub phone: E164,
 }
 
 pub(crate) fn menu_of(topics: &[topic::Model]) -> Vec<wording::TopicChoice> {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{DatabaseTransaction, DbErr};
 use serde_json::json;
 
-use super::{Conversation, HOLDING, OFFER, RELAY_TO_VOLUNTEER, wording};
+use super::{Conversation, HOLDING, OFFER, RELAY_TO_VOLUNTEER, VolunteerPhone, wording};
 use crate::candidates::RoutingInputs;
 use crate::domain::rota::Channel;
 use crate::domain::routing::{self, RoutingRequest, TopicChoice};
@@ -100,27 +100,29 @@ pub(super) async fn offer_next(
         contacts::record_event(txn, contact.id, event).await?;
         let timeout = Duration::seconds(conversation.settings.texting.offer_timeout_secs.into());
         conversations::set_step(txn, contact.id, Stage::Offered, now + timeout, now).await?;
-        let phone = &member.profile.phone;
+        let to = VolunteerPhone {
+            volunteer_id: offer.volunteer_id,
+            phone: member.profile.phone.clone(),
+        };
         let reference = conversation.reference();
         let notice = wording::offer(
             reference,
             &conversation.helpline.name,
             conversation.topic_label(),
         );
-        let volunteer = offer.volunteer_id;
         conversation
-            .tell_volunteer(state, txn, volunteer, phone, OFFER, notice, now)
+            .tell_volunteer(state, txn, &to, OFFER, notice, now)
             .await?;
         for earlier in messages::texter_conversation(txn, contact.id, BACKLOG).await? {
             let body = earlier.body.as_deref().unwrap_or_default();
             let text = wording::relayed_to_volunteer(reference, body, earlier.media_count);
             let relay = RELAY_TO_VOLUNTEER;
             let queued = conversation
-                .tell_volunteer(state, txn, volunteer, phone, relay, text, now)
+                .tell_volunteer(state, txn, &to, relay, text, now)
                 .await?;
             messages::mark_relayed(txn, earlier.id, queued).await?;
         }
-        return Ok(Offered::To(volunteer));
+        return Ok(Offered::To(to.volunteer_id));
     }
     conversations::set_step(txn, contact.id, Stage::Holding, now + HOLD_RECHECK, now).await?;
     // The texter hears once that they are waiting, not at every look.

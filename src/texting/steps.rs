@@ -8,10 +8,9 @@ use sea_orm::{DatabaseTransaction, DbErr};
 use serde_json::json;
 
 use super::offers::{Offered, offer_next};
-use super::{Conversation, NOTICE, wording};
+use super::{Conversation, NOTICE, VolunteerPhone, wording};
 use crate::alerts::alert_on_call;
 use crate::domain::contact::{Alert, Outcome};
-use crate::domain::phone::E164;
 use crate::state::AppState;
 use crate::storage::contacts::{self, Event, OfferOutcome, Stage, TalkTime};
 use crate::storage::entities::contact;
@@ -36,10 +35,10 @@ pub async fn step_due(state: &AppState, contact: contact::Model) -> Result<(), D
             .keyed(format!("offer_expired:{}", offer.id))
             .volunteer(offer.volunteer_id);
         contacts::record_event(&txn, conversation.contact.id, event).await?;
-        if let Some(phone) = phone_of(state, &conversation, offer.volunteer_id).await? {
+        if let Some(to) = phone_of(state, &conversation, offer.volunteer_id).await? {
             let text = wording::offer_expired(conversation.reference());
             conversation
-                .tell_volunteer(state, &txn, offer.volunteer_id, &phone, NOTICE, text, now)
+                .tell_volunteer(state, &txn, &to, NOTICE, text, now)
                 .await?;
         }
     }
@@ -120,7 +119,7 @@ pub(super) async fn holder(
     state: &AppState,
     txn: &DatabaseTransaction,
     conversation: &Conversation,
-) -> Result<Option<(i32, E164)>, DbErr> {
+) -> Result<Option<VolunteerPhone>, DbErr> {
     let volunteer_id = match conversation.contact.answered_by {
         Some(id) => id,
         None => match conversations::pending_offer(txn, conversation.contact.id).await? {
@@ -128,9 +127,7 @@ pub(super) async fn holder(
             None => return Ok(None),
         },
     };
-    Ok(phone_of(state, conversation, volunteer_id)
-        .await?
-        .map(|phone| (volunteer_id, phone)))
+    phone_of(state, conversation, volunteer_id).await
 }
 
 /// Tells the volunteer who holds the conversation, if anyone does.
@@ -144,9 +141,9 @@ pub(super) async fn notify_holder(
     if conversation.contact.ended_at.is_some() {
         return Ok(());
     }
-    if let Some((volunteer_id, phone)) = holder(state, txn, conversation).await? {
+    if let Some(to) = holder(state, txn, conversation).await? {
         conversation
-            .tell_volunteer(state, txn, volunteer_id, &phone, NOTICE, text, now)
+            .tell_volunteer(state, txn, &to, NOTICE, text, now)
             .await?;
     }
     Ok(())
@@ -157,7 +154,7 @@ async fn phone_of(
     state: &AppState,
     conversation: &Conversation,
     volunteer_id: i32,
-) -> Result<Option<E164>, DbErr> {
+) -> Result<Option<VolunteerPhone>, DbErr> {
     let members = state
         .roster
         .members(&state.db, conversation.contact.helpline_id)
@@ -165,5 +162,8 @@ async fn phone_of(
     Ok(members
         .iter()
         .find(|m| m.volunteer_id == volunteer_id)
-        .map(|m| m.profile.phone.clone()))
+        .map(|m| VolunteerPhone {
+            volunteer_id,
+            phone: m.profile.phone.clone(),
+        }))
 }

@@ -257,7 +257,7 @@ async fn relay_to_holder(
     message: &crate::storage::entities::message::Model,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), DbErr> {
-    let Some((volunteer_id, phone)) = super::steps::holder(state, txn, conversation).await? else {
+    let Some(holder) = super::steps::holder(state, txn, conversation).await? else {
         return Ok(());
     };
     let limit = u64::try_from(conversation.settings.texting.max_messages_per_minute).unwrap_or(1);
@@ -275,15 +275,7 @@ async fn relay_to_holder(
     let body = message.body.as_deref().unwrap_or_default();
     let text = wording::relayed_to_volunteer(conversation.reference(), body, message.media_count);
     let queued = conversation
-        .tell_volunteer(
-            state,
-            txn,
-            volunteer_id,
-            &phone,
-            RELAY_TO_VOLUNTEER,
-            text,
-            now,
-        )
+        .tell_volunteer(state, txn, &holder, RELAY_TO_VOLUNTEER, text, now)
         .await?;
     messages::mark_relayed(txn, message.id, queued).await
 }

@@ -7,7 +7,10 @@ use sea_orm::{DatabaseTransaction, DbErr};
 
 use super::offers::offer_next;
 use super::steps::close;
-use super::{CLOSING, Conversation, Inbound, NOTICE, RELAY_TO_TEXTER, VOLUNTEER_HELP, wording};
+use super::{
+    CLOSING, Conversation, Inbound, NOTICE, RELAY_TO_TEXTER, VOLUNTEER_HELP, VolunteerPhone,
+    wording,
+};
 use crate::domain::contact::Outcome;
 use crate::domain::phone::E164;
 use crate::domain::text_message::{self, Keyword, ReplyAction, VolunteerReply};
@@ -26,19 +29,22 @@ pub async fn receive_from_volunteer(
     inbound: Inbound,
 ) -> Result<(), DbErr> {
     let now = state.clock.now();
-    let phone = inbound.from.clone();
+    let me = VolunteerPhone {
+        volunteer_id: volunteer.id,
+        phone: inbound.from.clone(),
+    };
     let txn = storage::write_transaction(&state.db).await?;
     let held = held_conversations(&txn, volunteer.id).await?;
     let references: Vec<i32> = held.iter().map(|c| c.id).collect();
     match text_message::keyword(&inbound.body) {
         // The carrier acts on these for the volunteer's own number; mirror it, relay nothing.
         Some(Keyword::OptOut) => {
-            let hash = state.numbers.hash(&phone);
+            let hash = state.numbers.hash(&me.phone);
             opt_outs::opt_out(&txn, &hash, inbound.to.as_str(), now).await?;
             return txn.commit().await;
         }
         Some(Keyword::OptIn) => {
-            let hash = state.numbers.hash(&phone);
+            let hash = state.numbers.hash(&me.phone);
             opt_outs::opt_in(&txn, &hash, inbound.to.as_str()).await?;
             return txn.commit().await;
         }
@@ -93,7 +99,7 @@ pub async fn receive_from_volunteer(
             contacts::record_event(&txn, reference, event).await?;
             let text = wording::passed_on(reference);
             conversation
-                .tell_volunteer(state, &txn, volunteer.id, &phone, NOTICE, text, now)
+                .tell_volunteer(state, &txn, &me, NOTICE, text, now)
                 .await?;
             offer_next(state, &txn, &conversation, now).await?;
             return txn.commit().await;
@@ -130,7 +136,7 @@ pub async fn receive_from_volunteer(
             .await?;
             let text = wording::closed_by_volunteer(reference);
             conversation
-                .tell_volunteer(state, &txn, volunteer.id, &phone, NOTICE, text, now)
+                .tell_volunteer(state, &txn, &me, NOTICE, text, now)
                 .await?;
         }
         ReplyAction::Relay(text) if text.is_empty() => {

@@ -61,6 +61,9 @@ pub async fn spawn_app_at(at: &str) -> TestApp {
     spawn_app_with_clock(Clock::starting_at(start)).await
 }
 
+/// The secret key test servers seal numbers with.
+pub const SECRET_KEY: &str = "test-secret-key-0123456789abcdef-0123";
+
 /// Starts a server on `database_url`; returns its base URL.
 async fn start_server(database_url: &str, clock: Clock) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -68,25 +71,26 @@ async fn start_server(database_url: &str, clock: Clock) -> String {
         "http://127.0.0.1:{}",
         listener.local_addr().expect("addr").port()
     );
-    let vars: HashMap<String, String> = [
-        ("DATABASE_URL", database_url),
-        ("PEERLINE_LISTEN", "127.0.0.1:0"),
-        ("PEERLINE_PUBLIC_URL", base.as_str()),
-        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
-        (
-            "PEERLINE_SECRET_KEY",
-            "test-secret-key-0123456789abcdef-0123",
-        ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    let settings = Settings::from_vars(&vars).expect("test settings");
+    let settings = settings_for(database_url, &base);
     let app = Application::build_with_clock(settings, listener, clock)
         .await
         .expect("build app");
     tokio::spawn(app.run_until_stopped());
     base
+}
+
+fn settings_for(database_url: &str, base: &str) -> Settings {
+    let vars: HashMap<String, String> = [
+        ("DATABASE_URL", database_url),
+        ("PEERLINE_LISTEN", "127.0.0.1:0"),
+        ("PEERLINE_PUBLIC_URL", base),
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
+        ("PEERLINE_SECRET_KEY", SECRET_KEY),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    Settings::from_vars(&vars).expect("test settings")
 }
 
 async fn spawn_app_with_clock(clock: Clock) -> TestApp {
@@ -262,6 +266,19 @@ impl TestApp {
             .expect("RFC 3339 instant")
             .with_timezone(&chrono::Utc);
         start_server(&self.database_url, Clock::starting_at(start)).await
+    }
+
+    /// What a server of this app holds, with a clock reading `at`: for running its
+    /// background jobs as of a later time.
+    pub fn state_at(&self, at: chrono::DateTime<chrono::Utc>) -> peerline::state::AppState {
+        peerline::state::AppState {
+            db: self.db.clone(),
+            settings: settings_for(&self.database_url, &self.base),
+            numbers: peerline::secrets::NumberHasher::new(SECRET_KEY.to_owned().into()),
+            fallbacks: Default::default(),
+            clock: Clock::starting_at(at),
+            roster: Default::default(),
+        }
     }
 
     /// Twilio's side of the webhooks, signing with the server's auth token.

@@ -9,6 +9,7 @@ mod openapi;
 mod outbox;
 mod resources;
 mod rota;
+mod sms;
 mod twilio_standin;
 mod validation;
 mod voice;

@@ -1,0 +1,547 @@
+//! Text conversations end to end: signed inbound webhooks in, the exact requests peerline
+//! then sends to a stand-in for Twilio's REST API out, and the contact log in between.
+
+use chrono::{DateTime, Duration, Utc};
+use peerline::clock::Clock;
+use peerline::jobs::outbox::OutboxSender;
+use peerline::secrets::NumberHasher;
+use peerline::simulator::text::Text;
+use peerline::storage::entities::{contact, contact_event, message, offer};
+use peerline::telephony::rest::TwilioClient;
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::json;
+
+use crate::helpers::{SECRET_KEY, TestApp, id_of, spawn_app_at};
+use crate::twilio_standin::StandIn;
+
+const NOW: &str = "2026-11-23T20:00:00Z";
+const LINE: &str = "+12025550100";
+const TEXTER: &str = "+12025550177";
+const OTHER_TEXTER: &str = "+12025550178";
+const ADA: &str = "+12025550141";
+const BEN: &str = "+12025550142";
+const SAM: &str = "+12025550160";
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(NOW)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// One SMS peerline asked Twilio to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Sent {
+    to: String,
+    from: String,
+    body: String,
+}
+
+struct Line {
+    app: TestApp,
+    helpline: i32,
+    rest: StandIn,
+    seen: usize,
+}
+
+/// A helpline on `LINE` with the given volunteers on shift around `NOW`.
+async fn line(volunteers: &[(&str, &str)]) -> (Line, Vec<i32>) {
+    let app = spawn_app_at(NOW).await;
+    let helpline = app.helpline("NICU Line", "Europe/London").await;
+    app.number(helpline, LINE).await;
+    let mut ids = Vec::new();
+    for (name, phone) in volunteers {
+        let id = app
+            .volunteer(name, phone, "Europe/London", &[helpline])
+            .await;
+        app.on_shift_around(id, NOW).await;
+        ids.push(id);
+    }
+    let line = Line {
+        app,
+        helpline,
+        rest: StandIn::start(),
+        seen: 0,
+    };
+    (line, ids)
+}
+
+impl Line {
+    async fn text(&self, text: &Text) {
+        let (status, twiml) = self.app.twilio().text(text).await.unwrap();
+        assert_eq!(status, 200, "{twiml}");
+        assert!(!twiml.contains("<Message>"), "{twiml}");
+    }
+
+    async fn send(&self, from: &str, body: &str) {
+        self.text(&Text::new(from, LINE, body)).await;
+    }
+
+    /// Runs the outbox as a worker would and returns what it sent since the last call.
+    async fn deliver(&mut self) -> Vec<Sent> {
+        let sender = OutboxSender {
+            db: self.app.db.clone(),
+            client: TwilioClient::new(
+                self.rest.base.parse().unwrap(),
+                "AC00000000000000000000000000000001".into(),
+                "rest-token".to_owned().into(),
+            ),
+            numbers: NumberHasher::new(SECRET_KEY.to_owned().into()),
+            clock: Clock::starting_at(now() + Duration::days(30)),
+            status_callback: Some(format!("{}/twilio/sms/status", self.app.base)),
+        };
+        sender.send_due().await.unwrap();
+        let received = self.rest.received();
+        let new = received[self.seen..]
+            .iter()
+            .map(|r| {
+                assert_eq!(
+                    r.field("StatusCallback")
+                        .map(|s| s.ends_with("/twilio/sms/status")),
+                    Some(true)
+                );
+                Sent {
+                    to: r.field("To").unwrap().to_owned(),
+                    from: r.field("From").unwrap().to_owned(),
+                    body: r.field("Body").unwrap().to_owned(),
+                }
+            })
+            .collect();
+        self.seen = received.len();
+        new
+    }
+
+    /// Runs the conversations job as a server whose clock reads `at`.
+    async fn jobs_at(&self, at: DateTime<Utc>) {
+        let state = self.app.state_at(at);
+        peerline::jobs::conversations::run_once(&state)
+            .await
+            .unwrap();
+    }
+
+    async fn conversation(&self) -> contact::Model {
+        contact::Entity::find()
+            .filter(contact::Column::Channel.eq("sms"))
+            .order_by_desc(contact::Column::Id)
+            .one(&self.app.db)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    async fn events(&self, contact_id: i32) -> Vec<String> {
+        contact_event::Entity::find()
+            .filter(contact_event::Column::ContactId.eq(contact_id))
+            .order_by_asc(contact_event::Column::Id)
+            .all(&self.app.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect()
+    }
+}
+
+fn to<'a>(sent: &'a [Sent], number: &str) -> Vec<&'a str> {
+    sent.iter()
+        .filter(|s| s.to == number)
+        .map(|s| s.body.as_str())
+        .collect()
+}
+
+/// Nobody ever sees the other side's number, and every message comes from the helpline.
+fn assert_private(sent: &[Sent]) {
+    for s in sent {
+        assert_eq!(s.from, LINE, "{s:?}");
+        for number in [TEXTER, OTHER_TEXTER, ADA, BEN] {
+            assert!(!s.body.contains(number), "{s:?} names {number}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_conversation_runs_from_the_first_text_through_relays_to_end() {
+    let (mut line, ids) = line(&[("Ada", ADA)]).await;
+    let ada = ids[0];
+
+    line.send(TEXTER, "Hi, my daughter is in the NICU.").await;
+    let first = line.deliver().await;
+
+    let reference = line.conversation().await.id;
+    let texter = to(&first, TEXTER);
+    assert_eq!(texter.len(), 1, "{first:?}");
+    assert!(texter[0].starts_with("Thank you for texting NICU Line."));
+    assert!(texter[0].ends_with("If you are in danger now, call your local emergency number."));
+    let offer = to(&first, ADA);
+    assert_eq!(offer.len(), 2, "{first:?}");
+    assert!(offer[0].starts_with(&format!(
+        "[#{reference}] New text conversation on NICU Line."
+    )));
+    assert_eq!(
+        offer[1],
+        format!("[#{reference}] Hi, my daughter is in the NICU.")
+    );
+
+    line.send(ADA, "Hello, I'm here. I spent six weeks there with my son.")
+        .await;
+    line.send(TEXTER, "Thank you. It's so hard.").await;
+    let relays = line.deliver().await;
+    assert_eq!(
+        to(&relays, TEXTER),
+        ["Hello, I'm here. I spent six weeks there with my son."]
+    );
+    assert_eq!(
+        to(&relays, ADA),
+        [format!("[#{reference}] Thank you. It's so hard.")]
+    );
+
+    line.send(ADA, &format!("#{reference} END")).await;
+    let end = line.deliver().await;
+    assert_eq!(
+        to(&end, TEXTER),
+        ["Thank you for texting. This conversation has ended; text us again any time."]
+    );
+    assert_eq!(
+        to(&end, ADA),
+        [format!(
+            "[#{reference}] Conversation closed. Thank you for being there."
+        )]
+    );
+    for sent in [&first, &relays, &end] {
+        assert_private(sent);
+    }
+
+    let stored = line.conversation().await;
+    assert_eq!(stored.outcome.as_deref(), Some("answered"));
+    assert_eq!(stored.answered_by, Some(ada));
+    assert_eq!(stored.peer_match_tier.as_deref(), Some("any_topic"));
+    assert!(stored.ended_at.is_some());
+    assert_ne!(stored.caller_encrypted.as_deref(), Some(TEXTER));
+    let transcript = message::Entity::find()
+        .filter(message::Column::ContactId.eq(reference))
+        .order_by_asc(message::Column::Id)
+        .all(&line.app.db)
+        .await
+        .unwrap();
+    let from_people: Vec<(&str, &str)> = transcript
+        .iter()
+        .filter(|m| m.direction == "inbound")
+        .map(|m| (m.sender_role.as_str(), m.body.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        from_people,
+        [
+            ("texter", "Hi, my daughter is in the NICU."),
+            (
+                "volunteer",
+                "Hello, I'm here. I spent six weeks there with my son."
+            ),
+            ("texter", "Thank you. It's so hard."),
+            ("volunteer", &*format!("#{reference} END")),
+        ]
+    );
+    assert!(transcript.iter().all(|m| m.direction == "outbound"
+        || m.relayed
+        || m.body.as_deref() == Some(&*format!("#{reference} END"))));
+    let events = line.events(reference).await;
+    for kind in ["received", "routed", "offered", "accepted", "ended"] {
+        assert!(
+            events.iter().any(|e| e == kind),
+            "{kind} missing from {events:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_volunteer_with_two_conversations_replies_by_reference() {
+    let (mut line, _) = line(&[("Ada", ADA)]).await;
+    line.send(TEXTER, "Is anyone there?").await;
+    let first = line.conversation().await.id;
+    line.send(OTHER_TEXTER, "I need to talk to someone.").await;
+    let second = line.conversation().await.id;
+    let offers = line.deliver().await;
+    assert_eq!(to(&offers, ADA).len(), 4, "both offered to Ada: {offers:?}");
+
+    line.send(ADA, &format!("#{second} I'm here for you."))
+        .await;
+    line.send(ADA, &format!("[#{first}] Hello, yes.")).await;
+    line.send(ADA, "Who is this for?").await;
+    line.send(ADA, "#999 hello").await;
+    let sent = line.deliver().await;
+
+    assert_eq!(to(&sent, OTHER_TEXTER), ["I'm here for you."]);
+    assert_eq!(to(&sent, TEXTER), ["Hello, yes."]);
+    let help = to(&sent, ADA);
+    assert_eq!(help.len(), 2, "{sent:?}");
+    assert!(
+        help[0].contains(&format!("#{first}, #{second}")),
+        "{}",
+        help[0]
+    );
+    assert!(help[1].starts_with("peerline: #999 is not one of your open conversations"));
+    assert_private(&sent);
+}
+
+#[tokio::test]
+async fn an_offer_not_taken_in_time_goes_to_the_next_volunteer() {
+    let (mut line, ids) = line(&[("Ada", ADA), ("Ben", BEN)]).await;
+    line.send(TEXTER, "Hello?").await;
+    let reference = line.conversation().await.id;
+    let first = line.deliver().await;
+    assert_eq!(to(&first, ADA).len(), 2);
+    assert!(to(&first, BEN).is_empty());
+
+    line.jobs_at(now() + Duration::minutes(4)).await;
+    assert!(
+        line.deliver().await.is_empty(),
+        "not yet: the offer lasts 5 minutes"
+    );
+    line.jobs_at(now() + Duration::minutes(6)).await;
+    let moved = line.deliver().await;
+
+    assert_eq!(
+        to(&moved, ADA),
+        [format!(
+            "[#{reference}] No reply in time, so this conversation has gone to another volunteer."
+        )]
+    );
+    let ben = to(&moved, BEN);
+    assert!(ben[0].starts_with(&format!("[#{reference}] New text conversation")));
+    assert_eq!(ben[1], format!("[#{reference}] Hello?"));
+
+    // Ada's late reply is not relayed; Ben's is.
+    line.send(ADA, "Sorry, I'm here now").await;
+    line.send(BEN, "Hi, I'm Ben. I'm listening.").await;
+    let after = line.deliver().await;
+    assert_eq!(to(&after, TEXTER), ["Hi, I'm Ben. I'm listening."]);
+    assert!(to(&after, ADA)[0].contains("no open text conversations"));
+    let offers = offer::Entity::find()
+        .filter(offer::Column::ContactId.eq(reference))
+        .order_by_asc(offer::Column::Id)
+        .all(&line.app.db)
+        .await
+        .unwrap();
+    let outcomes: Vec<(i32, Option<&str>)> = offers
+        .iter()
+        .map(|o| (o.volunteer_id, o.outcome.as_deref()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [(ids[0], Some("no_answer")), (ids[1], Some("accepted"))]
+    );
+}
+
+#[tokio::test]
+async fn with_nobody_on_shift_the_texter_is_told_and_the_next_shift_gets_it() {
+    let (mut line, _) = line(&[]).await;
+    let settings = json!({"name": "NICU Line", "time_zone": "Europe/London",
+        "greeting": "Hello", "voice_language": "en-GB", "languages": ["en"],
+        "texting": {"crisis_text": "In danger now? Call 999.", "opening_hours": "every evening from 7pm"}});
+    let put = line
+        .app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/helplines/{}", line.helpline),
+            Some(&line.app.admin),
+            Some(settings),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+    let cleo = line
+        .app
+        .volunteer("Cleo", ADA, "Europe/London", &[line.helpline])
+        .await;
+    let shift = line
+        .app
+        .post(
+            &format!("/api/v1/volunteers/{cleo}/exceptions"),
+            &line.app.admin,
+            json!({"kind": "extra_shift",
+                   "starts_at": (now() + Duration::hours(1)).to_rfc3339(),
+                   "ends_at": (now() + Duration::hours(3)).to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(shift.status, StatusCode::CREATED, "{:?}", shift.body);
+
+    line.send(TEXTER, "Can anyone talk?").await;
+    let waiting = line.deliver().await;
+    let texter = to(&waiting, TEXTER);
+    assert_eq!(texter.len(), 2, "{waiting:?}");
+    assert!(texter[0].ends_with("In danger now? Call 999."));
+    assert!(texter[1].contains("We are usually here every evening from 7pm."));
+    assert!(texter[1].ends_with("In danger now? Call 999."));
+    assert!(to(&waiting, ADA).is_empty());
+
+    line.jobs_at(now() + Duration::minutes(30)).await;
+    assert!(
+        line.deliver().await.is_empty(),
+        "still nobody, and no second holding message"
+    );
+    line.jobs_at(now() + Duration::minutes(61)).await;
+    let offered = line.deliver().await;
+    let cleo_got = to(&offered, ADA);
+    assert_eq!(cleo_got.len(), 2, "{offered:?}");
+    assert!(cleo_got[1].ends_with("Can anyone talk?"));
+}
+
+#[tokio::test]
+async fn stop_start_and_help_are_keywords_never_relayed() {
+    let (mut line, _) = line(&[("Ada", ADA)]).await;
+    line.send(TEXTER, "hello").await;
+    let reference = line.conversation().await.id;
+    line.deliver().await;
+
+    line.send(TEXTER, "help").await;
+    let help = line.deliver().await;
+    assert_eq!(to(&help, TEXTER).len(), 1);
+    assert!(to(&help, TEXTER)[0].starts_with("This is a peer-support text line."));
+    assert!(to(&help, ADA).is_empty(), "HELP is not relayed");
+
+    line.send(TEXTER, "Stop").await;
+    let stop = line.deliver().await;
+    assert!(to(&stop, TEXTER).is_empty(), "Twilio confirms STOP itself");
+    assert_eq!(
+        to(&stop, ADA),
+        [format!(
+            "[#{reference}] The texter has opted out of texts; the conversation is closed."
+        )]
+    );
+    let stored = line.conversation().await;
+    assert_eq!(stored.outcome.as_deref(), Some("opted_out"));
+    assert!(stored.ended_at.is_some());
+
+    // Opted out: a new message opens a conversation, but nothing is sent to them.
+    line.send(TEXTER, "one more thing").await;
+    let quiet = line.deliver().await;
+    assert!(to(&quiet, TEXTER).is_empty(), "{quiet:?}");
+    line.send(TEXTER, "START").await;
+    assert!(
+        line.deliver().await.is_empty(),
+        "START is not relayed and Twilio confirms it"
+    );
+    line.send(TEXTER, "HELP").await;
+    assert_eq!(to(&line.deliver().await, TEXTER).len(), 1, "opted back in");
+}
+
+#[tokio::test]
+async fn a_risk_phrase_alerts_the_supervisor_on_call_without_saying_what_was_written() {
+    let (mut line, _) = line(&[("Ada", ADA)]).await;
+    let sam = line
+        .app
+        .post(
+            "/api/v1/users",
+            &line.app.admin,
+            json!({"name": "Sam", "role": "supervisor", "helplines": [line.helpline],
+                   "phone": SAM, "time_zone": "Europe/London"}),
+        )
+        .await;
+    let sam = id_of(&sam);
+    let on_call = line
+        .app
+        .post(
+            &format!("/api/v1/helplines/{}/on-call", line.helpline),
+            &line.app.admin,
+            json!({"user_id": sam, "weekday": "monday", "start": "00:00", "end": "23:59"}),
+        )
+        .await;
+    assert_eq!(on_call.status, StatusCode::CREATED, "{:?}", on_call.body);
+
+    line.send(TEXTER, "I can't cope. I want to KILL myself.")
+        .await;
+    line.send(TEXTER, "I took an overdose").await;
+    let sent = line.deliver().await;
+
+    let reference = line.conversation().await.id;
+    let alert = to(&sent, SAM);
+    assert_eq!(alert.len(), 1, "one alert per conversation: {sent:?}");
+    assert!(alert[0].contains(&format!("#{reference}")) && alert[0].contains("NICU Line"));
+    assert!(!alert[0].contains("kill") && !alert[0].contains(TEXTER));
+    assert!(line.conversation().await.safeguarding_at.is_some());
+    assert!(
+        line.events(reference)
+            .await
+            .contains(&"safeguarding_flagged".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_repeated_webhook_is_taken_in_and_relayed_once() {
+    let (mut line, _) = line(&[("Ada", ADA)]).await;
+    let text = Text::new(TEXTER, LINE, "Are you there?");
+    let peer = line.app.twilio();
+    let (a, b) = tokio::join!(peer.text(&text), peer.text(&text));
+    assert_eq!((a.unwrap().0, b.unwrap().0), (200, 200));
+    line.text(&text).await;
+
+    let sent = line.deliver().await;
+    assert_eq!(to(&sent, TEXTER).len(), 1, "{sent:?}");
+    assert_eq!(to(&sent, ADA).len(), 2, "{sent:?}");
+    let conversations = contact::Entity::find()
+        .filter(contact::Column::Channel.eq("sms"))
+        .all(&line.app.db)
+        .await
+        .unwrap();
+    assert_eq!(conversations.len(), 1);
+}
+
+#[tokio::test]
+async fn pictures_are_described_to_the_volunteer_and_floods_are_held_back() {
+    let (mut line, _) = line(&[("Ada", ADA)]).await;
+    let mut picture = Text::new(TEXTER, LINE, "");
+    picture.media_urls = vec!["https://api.twilio.com/media/ME1".into()];
+    line.text(&picture).await;
+    let reference = line.conversation().await.id;
+    let first = line.deliver().await;
+    assert_eq!(
+        to(&first, ADA)[1],
+        format!("[#{reference}] (sent a picture, not shown here)")
+    );
+    assert!(
+        line.events(reference)
+            .await
+            .contains(&"media_received".to_owned())
+    );
+
+    for n in 0..8 {
+        line.send(TEXTER, &format!("message {n}")).await;
+    }
+    let flood = line.deliver().await;
+    // Six a minute including the picture: five more are relayed, the rest only logged.
+    assert_eq!(to(&flood, ADA).len(), 5, "{flood:?}");
+    assert!(
+        line.events(reference)
+            .await
+            .contains(&"rate_limited".to_owned())
+    );
+    let logged = message::Entity::find()
+        .filter(message::Column::ContactId.eq(reference))
+        .filter(message::Column::SenderRole.eq("texter"))
+        .all(&line.app.db)
+        .await
+        .unwrap();
+    assert_eq!(logged.len(), 9, "every message is in the log");
+}
+
+#[tokio::test]
+async fn a_conversation_with_no_messages_for_a_day_closes_by_itself() {
+    let (mut line, _) = line(&[("Ada", ADA)]).await;
+    line.send(TEXTER, "hi").await;
+    line.send(ADA, "Hello, I'm here.").await;
+    let reference = line.conversation().await.id;
+    line.deliver().await;
+
+    line.jobs_at(now() + Duration::hours(23)).await;
+    assert!(line.conversation().await.ended_at.is_none());
+    line.jobs_at(now() + Duration::hours(25)).await;
+
+    let stored = line.conversation().await;
+    assert!(stored.ended_at.is_some());
+    assert_eq!(stored.outcome.as_deref(), Some("answered"));
+    let sent = line.deliver().await;
+    assert_eq!(
+        to(&sent, ADA),
+        [format!(
+            "[#{reference}] Closed after 24 hours without a message."
+        )]
+    );
+}
