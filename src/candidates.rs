@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::domain::helpline::RoutingSettings;
 use crate::domain::rota::Channel;
@@ -30,7 +30,7 @@ pub struct RoutingInputs {
 
 impl RoutingInputs {
     pub async fn load(
-        db: &DatabaseConnection,
+        db: &impl ConnectionTrait,
         roster: &RosterCache,
         contact: &contact::Model,
         routing: &RoutingSettings,

@@ -2,15 +2,15 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 
 use super::entities::blocked_caller;
 
 /// Whether the number with this hash is blocked at `helpline_id` at `at`.
 pub async fn is_blocked(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     helpline_id: i32,
     number_hash: &str,
     at: DateTime<Utc>,

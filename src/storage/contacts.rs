@@ -424,7 +424,10 @@ pub async fn create_offer(
         .ok_or_else(|| DbErr::RecordNotFound("offer just written".into()))
 }
 
-pub async fn offers(db: &DatabaseConnection, contact_id: i32) -> Result<Vec<offer::Model>, DbErr> {
+pub async fn offers(
+    db: &impl ConnectionTrait,
+    contact_id: i32,
+) -> Result<Vec<offer::Model>, DbErr> {
     offer::Entity::find()
         .filter(offer::Column::ContactId.eq(contact_id))
         .order_by_asc(offer::Column::Id)
@@ -485,7 +488,7 @@ pub async fn end_offer(
 
 /// The volunteers a returning caller reached at this helpline within `days`, latest first.
 pub async fn recent_answerers(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     helpline_id: i32,
     caller_hash: &str,
     except_contact: i32,
@@ -518,7 +521,7 @@ pub type AnsweredRow = (
 
 /// Contacts answered by volunteers since `since` (on any helpline), for their activity.
 pub async fn answered_since(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     since: DateTime<Utc>,
 ) -> Result<Vec<AnsweredRow>, DbErr> {
     contact::Entity::find()

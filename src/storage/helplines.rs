@@ -2,8 +2,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 
 use super::entities::{helpline, helpline_number, topic};
@@ -93,7 +93,7 @@ pub async fn list(
 }
 
 pub async fn get(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &Scope,
     id: i32,
 ) -> Result<Option<helpline::Model>, DbErr> {
@@ -162,7 +162,10 @@ pub async fn remove_number(
     .await
 }
 
-pub async fn topics(db: &DatabaseConnection, helpline_id: i32) -> Result<Vec<topic::Model>, DbErr> {
+pub async fn topics(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+) -> Result<Vec<topic::Model>, DbErr> {
     topic::Entity::find()
         .filter(topic::Column::HelplineId.eq(helpline_id))
         .order_by_asc(topic::Column::Id)
@@ -237,7 +240,7 @@ pub async fn delete_topic(
 
 /// The helpline a caller reaches by dialing `number`.
 pub async fn by_number(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     number: &E164,
 ) -> Result<Option<helpline::Model>, DbErr> {
     let Some(row) = helpline_number::Entity::find()

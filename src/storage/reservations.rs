@@ -104,7 +104,7 @@ pub async fn release_contact(db: &DatabaseConnection, contact_id: i32) -> Result
 }
 
 /// Volunteers held by an unexpired reservation.
-pub async fn engaged(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<i32>, DbErr> {
+pub async fn engaged(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Vec<i32>, DbErr> {
     reservation::Entity::find()
         .select_only()
         .column(reservation::Column::VolunteerId)

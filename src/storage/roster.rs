@@ -17,7 +17,7 @@ pub async fn changed(db: &DatabaseConnection) -> Result<(), DbErr> {
     Ok(())
 }
 
-pub async fn version(db: &DatabaseConnection) -> Result<i64, DbErr> {
+pub async fn version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
@@ -42,7 +42,7 @@ impl RosterCache {
     /// since they were last read.
     pub async fn members(
         &self,
-        db: &DatabaseConnection,
+        db: &impl ConnectionTrait,
         helpline_id: i32,
     ) -> Result<Members, DbErr> {
         let current = version(db).await?;

@@ -98,7 +98,7 @@ pub fn on_call_shift_of(row: &on_call_shift::Model) -> Result<WeeklyShift, DbErr
 }
 
 pub async fn shifts(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     volunteer_ids: Vec<i32>,
 ) -> Result<Vec<shift::Model>, DbErr> {
     shift::Entity::find()
@@ -172,7 +172,7 @@ pub async fn delete_shift(
 }
 
 pub async fn exceptions(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     volunteer_ids: Vec<i32>,
 ) -> Result<Vec<rota_exception::Model>, DbErr> {
     rota_exception::Entity::find()
@@ -355,7 +355,7 @@ pub struct RotaMember {
 
 /// Every volunteer serving `helpline_id`, with their rota and sign-offs, in four queries.
 pub async fn helpline_members(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     helpline_id: i32,
 ) -> Result<Vec<RotaMember>, DbErr> {
     let rows = super::volunteers::serving_helpline(db, helpline_id).await?;
@@ -420,7 +420,7 @@ pub async fn on_call_at(
 
 /// Volunteers who declared a conflict with the number that has this hash.
 pub async fn conflicted_volunteers(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     number_hash: &str,
 ) -> Result<Vec<i32>, DbErr> {
     conflict::Entity::find()

@@ -180,7 +180,7 @@ pub async fn by_phone(
 
 /// Every volunteer serving a helpline (for rota questions).
 pub async fn serving_helpline(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     helpline_id: i32,
 ) -> Result<Vec<volunteer::Model>, DbErr> {
     volunteer::Entity::find()
@@ -229,7 +229,7 @@ pub async fn signoffs(
 
 /// The topic ids each volunteer in `volunteer_ids` is signed off for.
 pub async fn signed_off_topics(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     volunteer_ids: Vec<i32>,
 ) -> Result<Vec<(i32, i32)>, DbErr> {
     topic_signoff::Entity::find()

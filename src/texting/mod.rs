@@ -44,13 +44,15 @@ pub(crate) struct Conversation {
 }
 
 impl Conversation {
-    async fn load(state: &AppState, contact: contact::Model) -> Result<Option<Self>, DbErr> {
-        let Some(helpline) = helplines::get(&state.db, &Scope::All, contact.helpline_id).await?
-        else {
+    async fn load(
+        db: &impl ConnectionTrait,
+        contact: contact::Model,
+    ) -> Result<Option<Self>, DbErr> {
+        let Some(helpline) = helplines::get(db, &Scope::All, contact.helpline_id).await? else {
             return Ok(None);
         };
         let settings = helplines::settings_of(&helpline)?;
-        let topics = helplines::topics(&state.db, helpline.id).await?;
+        let topics = helplines::topics(db, helpline.id).await?;
         Ok(Some(Self {
             contact,
             helpline,

@@ -38,8 +38,9 @@ pub(super) async fn offer_next(
     now: DateTime<Utc>,
 ) -> Result<Offered, DbErr> {
     let contact = &conversation.contact;
+    // Read through the transaction: a second pooled connection could be waiting for it.
     let inputs = RoutingInputs::load(
-        &state.db,
+        txn,
         &state.roster,
         contact,
         &conversation.settings.routing,

@@ -20,7 +20,7 @@ use crate::storage::{self, conversations, text_slots};
 /// Safe on several servers at once: the offer's settlement and the next round are claimed.
 pub async fn step_due(state: &AppState, contact: contact::Model) -> Result<(), DbErr> {
     let now = state.clock.now();
-    let Some(conversation) = Conversation::load(state, contact).await? else {
+    let Some(conversation) = Conversation::load(&state.db, contact).await? else {
         return Ok(());
     };
     let txn = storage::write_transaction(&state.db).await?;
@@ -35,7 +35,7 @@ pub async fn step_due(state: &AppState, contact: contact::Model) -> Result<(), D
             .keyed(format!("offer_expired:{}", offer.id))
             .volunteer(offer.volunteer_id);
         contacts::record_event(&txn, conversation.contact.id, event).await?;
-        if let Some(to) = phone_of(state, &conversation, offer.volunteer_id).await? {
+        if let Some(to) = phone_of(state, &txn, &conversation, offer.volunteer_id).await? {
             let text = wording::offer_expired(conversation.reference());
             conversation
                 .tell_volunteer(state, &txn, &to, NOTICE, text, now)
@@ -52,7 +52,7 @@ pub async fn step_due(state: &AppState, contact: contact::Model) -> Result<(), D
 /// the volunteer who holds it.
 pub async fn close_inactive(state: &AppState, contact: contact::Model) -> Result<(), DbErr> {
     let now = state.clock.now();
-    let Some(conversation) = Conversation::load(state, contact).await? else {
+    let Some(conversation) = Conversation::load(&state.db, contact).await? else {
         return Ok(());
     };
     let txn = storage::write_transaction(&state.db).await?;
@@ -127,7 +127,7 @@ pub(super) async fn holder(
             None => return Ok(None),
         },
     };
-    phone_of(state, conversation, volunteer_id).await
+    phone_of(state, txn, conversation, volunteer_id).await
 }
 
 /// Tells the volunteer who holds the conversation, if anyone does.
@@ -152,12 +152,13 @@ pub(super) async fn notify_holder(
 /// A volunteer's phone, from the cached roster of the conversation's helpline.
 async fn phone_of(
     state: &AppState,
+    txn: &DatabaseTransaction,
     conversation: &Conversation,
     volunteer_id: i32,
 ) -> Result<Option<VolunteerPhone>, DbErr> {
     let members = state
         .roster
-        .members(&state.db, conversation.contact.helpline_id)
+        .members(txn, conversation.contact.helpline_id)
         .await?;
     Ok(members
         .iter()

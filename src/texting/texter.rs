@@ -52,7 +52,7 @@ pub async fn receive_from_texter(
         closes_at: now + Duration::hours(settings.texting.inactivity_timeout_hours.into()),
     };
     let txn = storage::write_transaction(&state.db).await?;
-    if blocklist::is_blocked(&state.db, helpline.id, &texter_hash, now).await? {
+    if blocklist::is_blocked(&txn, helpline.id, &texter_hash, now).await? {
         conversations::record_closed(&txn, new, Outcome::RejectedBlocked).await?;
         return txn.commit().await;
     }

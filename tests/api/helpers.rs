@@ -329,3 +329,39 @@ pub fn on_shift_ids(reply: &Reply) -> Vec<i64> {
         .map(|v| v["volunteer_id"].as_i64().unwrap_or(0))
         .collect()
 }
+
+/// Runs futures concurrently on the current task.
+pub async fn join_all<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let handles: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs = Vec::with_capacity(handles.len());
+    let mut pending: Vec<_> = handles
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| (i, Some(f)))
+        .collect();
+    let mut results: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all_done = true;
+        for (i, slot) in pending.iter_mut() {
+            if let Some(fut) = slot {
+                match fut.as_mut().poll(cx) {
+                    std::task::Poll::Ready(out) => {
+                        results[*i] = Some(out);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => all_done = false,
+                }
+            }
+        }
+        if all_done {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    outputs.extend(results.into_iter().flatten());
+    outputs
+}

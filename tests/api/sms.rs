@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
-use crate::helpers::{SECRET_KEY, TestApp, id_of, spawn_app_at};
+use crate::helpers::{SECRET_KEY, TestApp, id_of, join_all, spawn_app_at};
 use crate::twilio_standin::StandIn;
 
 const NOW: &str = "2026-11-23T20:00:00Z";
@@ -544,4 +544,50 @@ async fn a_conversation_with_no_messages_for_a_day_closes_by_itself() {
             "[#{reference}] Closed after 24 hours without a message."
         )]
     );
+}
+
+#[tokio::test]
+async fn texts_arriving_at_two_servers_at_once_never_put_a_volunteer_over_capacity() {
+    let (line, ids) = line(&[("Ada", ADA), ("Ben", BEN)]).await;
+    let second = line.app.second_instance_at(NOW).await;
+    let peers = [
+        line.app.twilio(),
+        peerline::simulator::TwilioPeer::new(&second, crate::helpers::AUTH_TOKEN),
+    ];
+
+    let texts: Vec<Text> = (0..10)
+        .map(|n| Text::new(&format!("+120255502{n:02}"), LINE, "Is anyone free?"))
+        .collect();
+    let sends = texts
+        .iter()
+        .enumerate()
+        .map(|(n, text)| peers[n % 2].text(text));
+    for result in join_all(sends).await {
+        let (status, twiml) = result.unwrap();
+        assert_eq!(status, 200);
+        assert!(!twiml.contains("<Message>"), "every text was taken in: {twiml}");
+    }
+
+    let offers = offer::Entity::find().all(&line.app.db).await.unwrap();
+    for volunteer in &ids {
+        let held = offers
+            .iter()
+            .filter(|o| o.volunteer_id == *volunteer)
+            .count();
+        assert_eq!(
+            held, 2,
+            "each volunteer holds exactly their capacity: {offers:?}"
+        );
+    }
+    let conversations = contact::Entity::find()
+        .filter(contact::Column::Channel.eq("sms"))
+        .all(&line.app.db)
+        .await
+        .unwrap();
+    assert_eq!(conversations.len(), 10);
+    let holding = conversations
+        .iter()
+        .filter(|c| c.stage == "holding")
+        .count();
+    assert_eq!(holding, 6, "the rest wait for a free volunteer");
 }

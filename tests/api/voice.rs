@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, id_of, spawn_app, spawn_app_at};
+use crate::helpers::{TestApp, id_of, join_all, spawn_app, spawn_app_at};
 
 const LINE: &str = "+12025550100";
 const CALLER: &str = "+12025550142";
@@ -540,7 +540,7 @@ async fn fifty_simultaneous_calls_across_two_servers_never_ring_one_volunteer_tw
             numbers.iter().map(|n| n.text.clone()).collect::<Vec<_>>()
         }
     });
-    let rung: Vec<Vec<String>> = futures_join_all(calls).await;
+    let rung: Vec<Vec<String>> = join_all(calls).await;
 
     let all: Vec<&String> = rung.iter().flatten().collect();
     let distinct: HashSet<&&String> = all.iter().collect();
@@ -554,42 +554,6 @@ async fn fifty_simultaneous_calls_across_two_servers_never_ring_one_volunteer_tw
     let held = reservation::Entity::find().count(&app.db).await.unwrap();
     assert_eq!(held, 10);
     assert_eq!(contact::Entity::find().count(&app.db).await.unwrap(), 50);
-}
-
-/// Runs futures concurrently on the current task.
-async fn futures_join_all<F: std::future::Future>(
-    futures: impl IntoIterator<Item = F>,
-) -> Vec<F::Output> {
-    let handles: Vec<_> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs = Vec::with_capacity(handles.len());
-    let mut pending: Vec<_> = handles
-        .into_iter()
-        .enumerate()
-        .map(|(i, f)| (i, Some(f)))
-        .collect();
-    let mut results: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut all_done = true;
-        for (i, slot) in pending.iter_mut() {
-            if let Some(fut) = slot {
-                match fut.as_mut().poll(cx) {
-                    std::task::Poll::Ready(out) => {
-                        results[*i] = Some(out);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => all_done = false,
-                }
-            }
-        }
-        if all_done {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    outputs.extend(results.into_iter().flatten());
-    outputs
 }
 
 #[tokio::test]
