@@ -65,6 +65,21 @@ enum SimulateCommand {
         #[arg(long, default_value_t = 300)]
         talk_secs: u32,
     },
+    /// Send a text to a helpline number, as a texter or from a volunteer's phone: prints
+    /// the messages peerline queued in answer (read from the same database).
+    Sms {
+        /// The helpline number texted.
+        #[arg(long)]
+        to: String,
+        /// The sender: a texter, or a volunteer's phone to reply (e.g. `#12 hello`).
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        body: String,
+        /// The URL of an attached picture (repeat for several).
+        #[arg(long = "media")]
+        media: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -84,7 +99,9 @@ enum TokenCommand {
     },
 }
 
+use peerline::simulator::text::Text;
 use peerline::simulator::{Answer, CallScript, TwilioPeer, play_call};
+use peerline::storage::outbox;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -202,6 +219,38 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let transcript = play_call(&peer, &script).await?;
             for line in transcript.lines {
                 println!("{line}");
+            }
+        }
+        Command::Simulate {
+            command:
+                SimulateCommand::Sms {
+                    to,
+                    from,
+                    body,
+                    media,
+                },
+        } => {
+            let token = settings.twilio.auth_token.as_ref().ok_or_else(|| {
+                anyhow::anyhow!("TWILIO_AUTH_TOKEN must be set to sign the simulated webhooks")
+            })?;
+            let peer = TwilioPeer::new(settings.public_url.as_str(), token.expose_secret());
+            let db = prepare_database(&settings).await?;
+            let before = outbox::latest_id(&db).await?;
+            let mut text = Text::new(&from, &to, &body);
+            text.media_urls = media;
+            let (status, twiml) = peer.text(&text).await?;
+            println!(
+                "Twilio delivered {} to peerline: HTTP {status}",
+                text.message_sid
+            );
+            if twiml.contains("<Message>") {
+                println!("peerline answered at once: {twiml}");
+            }
+            for queued in outbox::queued_after(&db, before).await? {
+                println!(
+                    "queued from {} to {} ({}): {}",
+                    queued.from_number, queued.to_hint, queued.purpose, queued.body
+                );
             }
         }
     }

@@ -224,3 +224,24 @@ pub async fn record_delivery(
     }
     Ok(update.exec(db).await?.rows_affected == 1)
 }
+
+/// The id of the newest queued message (0 when there is none).
+pub async fn latest_id(db: &DatabaseConnection) -> Result<i32, DbErr> {
+    let latest = outbox_message::Entity::find()
+        .order_by_desc(outbox_message::Column::Id)
+        .one(db)
+        .await?;
+    Ok(latest.map_or(0, |m| m.id))
+}
+
+/// Messages queued after the one with id `after`, oldest first.
+pub async fn queued_after(
+    db: &DatabaseConnection,
+    after: i32,
+) -> Result<Vec<outbox_message::Model>, DbErr> {
+    outbox_message::Entity::find()
+        .filter(outbox_message::Column::Id.gt(after))
+        .order_by_asc(outbox_message::Column::Id)
+        .all(db)
+        .await
+}

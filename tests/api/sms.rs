@@ -565,7 +565,10 @@ async fn texts_arriving_at_two_servers_at_once_never_put_a_volunteer_over_capaci
     for result in join_all(sends).await {
         let (status, twiml) = result.unwrap();
         assert_eq!(status, 200);
-        assert!(!twiml.contains("<Message>"), "every text was taken in: {twiml}");
+        assert!(
+            !twiml.contains("<Message>"),
+            "every text was taken in: {twiml}"
+        );
     }
 
     let offers = offer::Entity::find().all(&line.app.db).await.unwrap();
