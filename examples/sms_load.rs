@@ -38,7 +38,8 @@ async fn messages(body: web::Bytes, arrivals: web::Data<Arrivals>) -> HttpRespon
         arrivals.lock().unwrap().insert(probe.to_owned(), now);
     }
     let n = arrivals.lock().unwrap().len();
-    HttpResponse::Created().json(serde_json::json!({"sid": format!("SM{n:032}"), "status": "queued"}))
+    HttpResponse::Created()
+        .json(serde_json::json!({"sid": format!("SM{n:032}"), "status": "queued"}))
 }
 
 #[tokio::main]
@@ -76,7 +77,10 @@ async fn main() {
             sends.spawn(async move {
                 let start = Instant::now();
                 let (status, twiml) = peer.text(&text).await.expect("post");
-                assert!(status == 200 && !twiml.contains("<Message>"), "{status} {twiml}");
+                assert!(
+                    status == 200 && !twiml.contains("<Message>"),
+                    "{status} {twiml}"
+                );
                 start.elapsed()
             });
         }
