@@ -4,12 +4,32 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use crate::domain::contact::Alert;
+use crate::domain::contact::{Alert, Outcome};
 use crate::domain::phone::E164;
 use crate::secrets::NumberHasher;
 use crate::storage::entities::contact;
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::rota;
+
+/// Queues the alert, if any, that `ended`'s outcome raises (a voicemail, a call or a text
+/// conversation nobody took).
+pub async fn alert_after_end(
+    txn: &impl ConnectionTrait,
+    numbers: &NumberHasher,
+    ended: &contact::Model,
+    helpline_name: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let alert = ended
+        .outcome
+        .as_deref()
+        .and_then(Outcome::parse)
+        .and_then(Alert::after);
+    if let Some(alert) = alert {
+        alert_on_call(txn, numbers, ended, helpline_name, alert, at).await?;
+    }
+    Ok(())
+}
 
 /// Queues `alert` about `contact` for each supervisor on call for its helpline who has a
 /// phone; returns how many were queued. Sent from the number the contact reached.

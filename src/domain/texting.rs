@@ -58,6 +58,11 @@ impl Default for TextingSettings {
 }
 
 impl TextingSettings {
+    /// How long a conversation stays open without a message.
+    pub fn inactivity_timeout(&self) -> chrono::Duration {
+        chrono::Duration::hours(self.inactivity_timeout_hours.into())
+    }
+
     pub fn validate(&self) -> Result<(), FieldError> {
         validate::text("texting.crisis_text", &self.crisis_text, 500)?;
         validate::text("texting.help_text", &self.help_text, 500)?;

@@ -41,8 +41,19 @@ pub fn spawn(state: Arc<AppState>, every: StdDuration) {
         let mut ticks = tokio::time::interval(every);
         loop {
             ticks.tick().await;
-            if let Err(error) = run_once(&state).await {
-                tracing::warn!(%error, "moving text conversations on failed; will retry");
+            match run_once(&state).await {
+                Ok(Pass {
+                    stepped: 0,
+                    closed: 0,
+                }) => {}
+                Ok(pass) => tracing::info!(
+                    stepped = pass.stepped,
+                    closed = pass.closed,
+                    "moved text conversations on"
+                ),
+                Err(error) => {
+                    tracing::warn!(%error, "moving text conversations on failed; will retry")
+                }
             }
         }
     });

@@ -44,7 +44,8 @@ pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, D
     let mut closed = 0;
     for id in stale {
         // Only one server's update wins; only that one records why.
-        if contacts::finish(db, id, Outcome::Abandoned, TalkTime::Unknown, now).await? {
+        let ended = contacts::finish(db, id, Outcome::Abandoned, TalkTime::Unknown, now).await?;
+        if ended.is_some() {
             let event = Event::once(now, "closed_unfinished").detail(json!({
                 "reason": "no final callback from the telephony provider",
             }));

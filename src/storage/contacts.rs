@@ -70,8 +70,9 @@ impl OfferOutcome {
     }
 }
 
-/// A new inbound call, as first seen.
+/// A new inbound call (or a text that opens no conversation), as first seen.
 pub struct NewCall {
+    pub channel: &'static str,
     pub helpline_id: i32,
     pub call_sid: String,
     pub dialed_number: String,
@@ -84,16 +85,16 @@ pub struct NewCall {
     pub route_deadline: DateTime<Utc>,
 }
 
-/// Records the call unless its CallSid is already known; returns the stored contact and
-/// whether this delivery created it.
+/// Records the call unless its CallSid (or MessageSid) is already known; returns the
+/// stored contact and whether this delivery created it.
 pub async fn open_call(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     call: NewCall,
 ) -> Result<(contact::Model, bool), DbErr> {
     let ended = call.outcome.map(|_| call.received_at);
     let row = contact::ActiveModel {
         helpline_id: Set(call.helpline_id),
-        channel: Set("voice".to_owned()),
+        channel: Set(call.channel.to_owned()),
         provider_sid: Set(call.call_sid.clone()),
         dialed_number: Set(call.dialed_number),
         caller_hash: Set(call.caller_hash),
@@ -122,7 +123,7 @@ pub async fn open_call(
     Ok((stored, inserted == 1))
 }
 
-pub async fn by_sid(db: &DatabaseConnection, sid: &str) -> Result<Option<contact::Model>, DbErr> {
+pub async fn by_sid(db: &impl ConnectionTrait, sid: &str) -> Result<Option<contact::Model>, DbErr> {
     contact::Entity::find()
         .filter(contact::Column::ProviderSid.eq(sid))
         .one(db)
@@ -266,7 +267,7 @@ pub async fn set_stage(
 /// Marks the contact answered by `volunteer_id` unless someone else already answered it
 /// or it has ended; true when this volunteer holds it.
 pub async fn mark_answered(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     contact: &contact::Model,
     volunteer_id: Option<i32>,
     outcome: Outcome,
@@ -313,19 +314,20 @@ pub enum TalkTime {
 }
 
 /// Ends the contact once: the first delivery sets the end, the outcome when none was set
-/// yet, and the talk time of an answered call.
+/// yet, and the talk time of an answered call. Returns the ended contact to the delivery
+/// that ended it, `None` to any other.
 pub async fn finish(
     db: &impl ConnectionTrait,
     contact_id: i32,
     outcome_if_unset: Outcome,
     talk: TalkTime,
     at: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+) -> Result<Option<contact::Model>, DbErr> {
     let Some(current) = get(db, contact_id).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     if current.ended_at.is_some() {
-        return Ok(false);
+        return Ok(None);
     }
     let outcome = current
         .outcome
@@ -341,7 +343,7 @@ pub async fn finish(
         .unwrap_or_else(|| seconds_between(current.received_at, at));
     let result = contact::Entity::update_many()
         .col_expr(contact::Column::Stage, Expr::value(Stage::Ended.as_str()))
-        .col_expr(contact::Column::Outcome, Expr::value(outcome))
+        .col_expr(contact::Column::Outcome, Expr::value(outcome.as_str()))
         .col_expr(contact::Column::EndedAt, Expr::value(at))
         .col_expr(contact::Column::TalkSecs, Expr::value(talk))
         .col_expr(contact::Column::WaitSecs, Expr::value(wait))
@@ -350,7 +352,18 @@ pub async fn finish(
         .filter(contact::Column::EndedAt.is_null())
         .exec(db)
         .await?;
-    Ok(result.rows_affected == 1)
+    if result.rows_affected != 1 {
+        return Ok(None);
+    }
+    Ok(Some(contact::Model {
+        stage: Stage::Ended.as_str().to_owned(),
+        outcome: Some(outcome),
+        ended_at: Some(at),
+        talk_secs: talk,
+        wait_secs: Some(wait),
+        updated_at: at,
+        ..current
+    }))
 }
 
 /// Sets the outcome of a contact still waiting for one (fallback answered, voicemail left).

@@ -4,12 +4,14 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr, sea_query::OnConflict,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    UpdateMany,
+    sea_query::{Expr, OnConflict, Query},
 };
 
-use super::contacts::{Outcome, Stage};
-use super::entities::{contact, offer};
+use super::contacts::{self, NewCall, Outcome, Stage};
+use super::entities::{contact, offer, text_slot};
 
 pub const CHANNEL: &str = "sms";
 
@@ -76,6 +78,14 @@ pub async fn open_for(
         .await
 }
 
+/// An update of the conversation while it is still open.
+fn update_open(contact_id: i32, now: DateTime<Utc>) -> UpdateMany<contact::Entity> {
+    contact::Entity::update_many()
+        .col_expr(contact::Column::UpdatedAt, Expr::value(now))
+        .filter(contact::Column::Id.eq(contact_id))
+        .filter(contact::Column::EndedAt.is_null())
+}
+
 /// Moves the time the conversation closes by itself to `closes_at`.
 pub async fn keep_open_until(
     db: &impl ConnectionTrait,
@@ -83,11 +93,8 @@ pub async fn keep_open_until(
     closes_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    contact::Entity::update_many()
+    update_open(contact_id, now)
         .col_expr(contact::Column::ClosesAt, Expr::value(closes_at))
-        .col_expr(contact::Column::UpdatedAt, Expr::value(now))
-        .filter(contact::Column::Id.eq(contact_id))
-        .filter(contact::Column::EndedAt.is_null())
         .exec(db)
         .await?;
     Ok(())
@@ -101,12 +108,9 @@ pub async fn set_step(
     due: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    contact::Entity::update_many()
+    update_open(contact_id, now)
         .col_expr(contact::Column::Stage, Expr::value(stage.as_str()))
         .col_expr(contact::Column::RouteDeadline, Expr::value(due))
-        .col_expr(contact::Column::UpdatedAt, Expr::value(now))
-        .filter(contact::Column::Id.eq(contact_id))
-        .filter(contact::Column::EndedAt.is_null())
         .exec(db)
         .await?;
     Ok(())
@@ -120,12 +124,9 @@ pub async fn choose_topic(
     topic_id: i32,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let result = contact::Entity::update_many()
+    let result = update_open(contact_id, now)
         .col_expr(contact::Column::TopicId, Expr::value(topic_id))
-        .col_expr(contact::Column::UpdatedAt, Expr::value(now))
-        .filter(contact::Column::Id.eq(contact_id))
         .filter(contact::Column::Stage.eq(Stage::Menu.as_str()))
-        .filter(contact::Column::EndedAt.is_null())
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
@@ -147,34 +148,6 @@ pub async fn flag_safeguarding(
     Ok(result.rows_affected == 1)
 }
 
-/// Makes the volunteer the one who took the conversation, unless someone already has.
-pub async fn take(
-    db: &impl ConnectionTrait,
-    conversation: &contact::Model,
-    volunteer_id: i32,
-    tier: &str,
-    at: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let wait = i32::try_from((at - conversation.received_at).num_seconds().max(0)).unwrap_or(0);
-    let result = contact::Entity::update_many()
-        .col_expr(
-            contact::Column::Stage,
-            Expr::value(Stage::Connected.as_str()),
-        )
-        .col_expr(contact::Column::Outcome, Expr::value("answered"))
-        .col_expr(contact::Column::AnsweredBy, Expr::value(volunteer_id))
-        .col_expr(contact::Column::AnsweredAt, Expr::value(at))
-        .col_expr(contact::Column::WaitSecs, Expr::value(wait))
-        .col_expr(contact::Column::PeerMatchTier, Expr::value(tier))
-        .col_expr(contact::Column::UpdatedAt, Expr::value(at))
-        .filter(contact::Column::Id.eq(conversation.id))
-        .filter(contact::Column::AnsweredBy.is_null())
-        .filter(contact::Column::EndedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
-}
-
 /// The offer still waiting for the volunteer's reply, if any.
 pub async fn pending_offer(
     db: &impl ConnectionTrait,
@@ -185,6 +158,25 @@ pub async fn pending_offer(
         .filter(offer::Column::Outcome.is_null())
         .order_by_desc(offer::Column::Id)
         .one(db)
+        .await
+}
+
+/// The open conversations the volunteer holds a text slot for (offered or taken), oldest
+/// first: one query.
+pub async fn held_by(
+    db: &impl ConnectionTrait,
+    volunteer_id: i32,
+) -> Result<Vec<contact::Model>, DbErr> {
+    let slots = Query::select()
+        .column(text_slot::Column::ContactId)
+        .from(text_slot::Entity)
+        .and_where(text_slot::Column::VolunteerId.eq(volunteer_id))
+        .to_owned();
+    contact::Entity::find()
+        .filter(contact::Column::Id.in_subquery(slots))
+        .filter(contact::Column::EndedAt.is_null())
+        .order_by_asc(contact::Column::Id)
+        .all(db)
         .await
 }
 
@@ -229,37 +221,19 @@ pub async fn record_closed(
     new: NewConversation,
     outcome: Outcome,
 ) -> Result<Option<contact::Model>, DbErr> {
-    let sid = new.message_sid.clone();
-    let row = contact::ActiveModel {
-        helpline_id: Set(new.helpline_id),
-        channel: Set(CHANNEL.to_owned()),
-        provider_sid: Set(new.message_sid),
-        dialed_number: Set(new.dialed_number),
-        caller_hash: Set(new.texter_hash),
-        caller_encrypted: Set(Some(new.texter_sealed)),
-        caller_hint: Set(new.texter_hint),
-        stage: Set(Stage::Ended.as_str().to_owned()),
-        round: Set(0),
-        outcome: Set(Some(outcome.as_str().to_owned())),
-        received_at: Set(new.at),
-        route_deadline: Set(new.at),
-        ended_at: Set(Some(new.at)),
-        updated_at: Set(new.at),
-        ..Default::default()
+    let closed = NewCall {
+        channel: CHANNEL,
+        helpline_id: new.helpline_id,
+        call_sid: new.message_sid,
+        dialed_number: new.dialed_number,
+        caller_hash: new.texter_hash,
+        caller_encrypted: Some(new.texter_sealed),
+        caller_hint: new.texter_hint,
+        stage: Stage::Ended,
+        outcome: Some(outcome),
+        received_at: new.at,
+        route_deadline: new.at,
     };
-    let inserted = contact::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(contact::Column::ProviderSid)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    if inserted == 0 {
-        return Ok(None);
-    }
-    contact::Entity::find()
-        .filter(contact::Column::ProviderSid.eq(sid))
-        .one(db)
-        .await
+    let (stored, created) = contacts::open_call(db, closed).await?;
+    Ok(created.then_some(stored))
 }

@@ -83,15 +83,6 @@ pub async fn record_received(
         .await
 }
 
-/// Whether a message with this MessageSid was already received.
-pub async fn already_received(db: &impl ConnectionTrait, message_sid: &str) -> Result<bool, DbErr> {
-    Ok(message::Entity::find()
-        .filter(message::Column::ProviderSid.eq(message_sid))
-        .count(db)
-        .await?
-        > 0)
-}
-
 /// Records that a received message was passed on in the outbox row `outbox_id`.
 pub async fn mark_relayed(
     db: &impl ConnectionTrait,

@@ -77,17 +77,3 @@ pub async fn holders(db: &impl ConnectionTrait) -> Result<Vec<i32>, DbErr> {
         .all(db)
         .await
 }
-
-/// The conversations the volunteer holds a slot for (offered or taken).
-pub async fn conversations_of(
-    db: &impl ConnectionTrait,
-    volunteer_id: i32,
-) -> Result<Vec<i32>, DbErr> {
-    text_slot::Entity::find()
-        .select_only()
-        .column(text_slot::Column::ContactId)
-        .filter(text_slot::Column::VolunteerId.eq(volunteer_id))
-        .into_tuple()
-        .all(db)
-        .await
-}

@@ -79,11 +79,11 @@ impl Conversation {
     }
 
     fn closes_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        now + chrono::Duration::hours(self.settings.texting.inactivity_timeout_hours.into())
+        now + self.settings.texting.inactivity_timeout()
     }
 
-    /// Queues `body` to the texter from the helpline number and logs it, unless the
-    /// texter opted out (the carrier would refuse it).
+    /// Queues `body` to the texter from the helpline number, unless the texter opted out
+    /// (the carrier would refuse it); the outbox row's id.
     async fn tell_texter(
         &self,
         txn: &impl ConnectionTrait,
@@ -142,22 +142,36 @@ impl Conversation {
             to_sealed: state.numbers.seal(&to.phone),
             to_hint: to.phone.masked(),
             from: self.contact.dialed_number.clone(),
-            body: body.clone(),
+            body,
         };
-        let queued = outbox::enqueue(txn, message, now).await?;
-        if purpose != RELAY_TO_VOLUNTEER {
-            messages::record_written(
-                txn,
-                self.contact.id,
-                Role::Volunteer,
-                Some(to.volunteer_id),
-                &body,
-                queued.id,
-                now,
-            )
+        Ok(outbox::enqueue(txn, message, now).await?.id)
+    }
+
+    /// Queues a message peerline wrote to a volunteer and logs it in the transcript.
+    async fn write_to_volunteer(
+        &self,
+        state: &AppState,
+        txn: &impl ConnectionTrait,
+        to: &VolunteerPhone,
+        purpose: &'static str,
+        body: String,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        let logged = body.clone();
+        let id = self
+            .tell_volunteer(state, txn, to, purpose, body, now)
             .await?;
-        }
-        Ok(queued.id)
+        let volunteer = Some(to.volunteer_id);
+        messages::record_written(
+            txn,
+            self.contact.id,
+            Role::Volunteer,
+            volunteer,
+            &logged,
+            id,
+            now,
+        )
+        .await
     }
 }
 

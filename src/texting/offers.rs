@@ -19,24 +19,16 @@ const HOLD_RECHECK: Duration = Duration::seconds(30);
 /// The most of a texter's earlier messages a newly offered volunteer is sent.
 const BACKLOG: u64 = 10;
 
-/// What the round did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Offered {
-    To(i32),
-    Holding,
-    /// Another server already moved the conversation on.
-    AlreadyMoved,
-}
-
 /// Offers the conversation to the next eligible volunteer with a free text slot, sending
 /// them the offer and the texter's messages so far; with nobody, holds it (telling the
-/// texter the first time). Writes in `txn`.
+/// texter the first time). Writes in `txn`; false when another server already moved the
+/// conversation on.
 pub(super) async fn offer_next(
     state: &AppState,
     txn: &DatabaseTransaction,
     conversation: &Conversation,
     now: DateTime<Utc>,
-) -> Result<Offered, DbErr> {
+) -> Result<bool, DbErr> {
     let contact = &conversation.contact;
     // Read through the transaction: a second pooled connection could be waiting for it.
     let inputs = RoutingInputs::load(
@@ -67,7 +59,7 @@ pub(super) async fn offer_next(
     let plan = routing::plan(&request, &inputs.candidates());
     let round = contact.round + 1;
     if !contacts::claim_round(txn, contact.id, round, Stage::Routing, None).await? {
-        return Ok(Offered::AlreadyMoved);
+        return Ok(false);
     }
     let event = Event::once(now, "routed")
         .keyed(format!("route:{round}"))
@@ -112,7 +104,7 @@ pub(super) async fn offer_next(
             conversation.topic_label(),
         );
         conversation
-            .tell_volunteer(state, txn, &to, OFFER, notice, now)
+            .write_to_volunteer(state, txn, &to, OFFER, notice, now)
             .await?;
         for earlier in messages::texter_conversation(txn, contact.id, BACKLOG).await? {
             let body = earlier.body.as_deref().unwrap_or_default();
@@ -123,7 +115,7 @@ pub(super) async fn offer_next(
                 .await?;
             messages::mark_relayed(txn, earlier.id, queued).await?;
         }
-        return Ok(Offered::To(to.volunteer_id));
+        return Ok(true);
     }
     conversations::set_step(txn, contact.id, Stage::Holding, now + HOLD_RECHECK, now).await?;
     // The texter hears once that they are waiting, not at every look.
@@ -133,5 +125,5 @@ pub(super) async fn offer_next(
             .write_to_texter(txn, HOLDING, text, now)
             .await?;
     }
-    Ok(Offered::Holding)
+    Ok(true)
 }

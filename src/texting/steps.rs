@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseTransaction, DbErr};
 use serde_json::json;
 
-use super::offers::{Offered, offer_next};
+use super::offers::offer_next;
 use super::{Conversation, NOTICE, VolunteerPhone, wording};
-use crate::alerts::alert_on_call;
-use crate::domain::contact::{Alert, Outcome};
+use crate::alerts::alert_after_end;
+use crate::domain::contact::Outcome;
 use crate::state::AppState;
 use crate::storage::contacts::{self, Event, OfferOutcome, Stage, TalkTime};
 use crate::storage::entities::contact;
@@ -38,13 +38,14 @@ pub async fn step_due(state: &AppState, contact: contact::Model) -> Result<(), D
         if let Some(to) = phone_of(state, &txn, &conversation, offer.volunteer_id).await? {
             let text = wording::offer_expired(conversation.reference());
             conversation
-                .tell_volunteer(state, &txn, &to, NOTICE, text, now)
+                .write_to_volunteer(state, &txn, &to, NOTICE, text, now)
                 .await?;
         }
     }
-    match offer_next(state, &txn, &conversation, now).await? {
-        Offered::AlreadyMoved => txn.rollback().await,
-        Offered::To(_) | Offered::Holding => txn.commit().await,
+    if offer_next(state, &txn, &conversation, now).await? {
+        txn.commit().await
+    } else {
+        txn.rollback().await
     }
 }
 
@@ -90,27 +91,20 @@ pub(super) async fn close(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let id = conversation.contact.id;
-    if !contacts::finish(txn, id, outcome_if_unset, talk, now).await? {
+    let Some(ended) = contacts::finish(txn, id, outcome_if_unset, talk, now).await? else {
         return Ok(false);
-    }
+    };
     if let Some(offer) = conversations::pending_offer(txn, id).await? {
         contacts::settle_offer(txn, offer.id, OfferOutcome::Canceled, now).await?;
     }
     text_slots::release_contact(txn, id).await?;
-    let ended = contacts::get(txn, id).await?;
-    let outcome = ended
-        .as_ref()
-        .and_then(|c| c.outcome.as_deref())
-        .and_then(Outcome::parse);
     let event = Event::once(now, "ended").detail(json!({
         "reason": kind,
-        "outcome": outcome.map(Outcome::as_str),
+        "outcome": ended.outcome,
     }));
     contacts::record_event(txn, id, event).await?;
-    if let Some(alert) = outcome.and_then(Alert::after) {
-        let name = &conversation.helpline.name;
-        alert_on_call(txn, &state.numbers, &conversation.contact, name, alert, now).await?;
-    }
+    let name = &conversation.helpline.name;
+    alert_after_end(txn, &state.numbers, &ended, name, now).await?;
     Ok(true)
 }
 
@@ -143,7 +137,7 @@ pub(super) async fn notify_holder(
     }
     if let Some(to) = holder(state, txn, conversation).await? {
         conversation
-            .tell_volunteer(state, txn, &to, NOTICE, text, now)
+            .write_to_volunteer(state, txn, &to, NOTICE, text, now)
             .await?;
     }
     Ok(())

@@ -49,10 +49,12 @@ pub async fn receive_from_texter(
         },
         at: now,
         due: now + TOPIC_REPLY_WAIT,
-        closes_at: now + Duration::hours(settings.texting.inactivity_timeout_hours.into()),
+        closes_at: now + settings.texting.inactivity_timeout(),
     };
+    // A read: done before the write lock is taken.
+    let blocked = blocklist::is_blocked(&state.db, helpline.id, &texter_hash, now).await?;
     let txn = storage::write_transaction(&state.db).await?;
-    if blocklist::is_blocked(&txn, helpline.id, &texter_hash, now).await? {
+    if blocked {
         conversations::record_closed(&txn, new, Outcome::RejectedBlocked).await?;
         return txn.commit().await;
     }

@@ -13,10 +13,11 @@ use super::{
 };
 use crate::domain::contact::Outcome;
 use crate::domain::phone::E164;
+use crate::domain::routing::Tier;
 use crate::domain::text_message::{self, Keyword, ReplyAction, VolunteerReply};
 use crate::state::AppState;
 use crate::storage::contacts::{self, Event, OfferOutcome, TalkTime};
-use crate::storage::entities::{contact, volunteer};
+use crate::storage::entities::volunteer;
 use crate::storage::messages::{self, Received, Role};
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::{self, conversations, opt_outs, text_slots};
@@ -34,7 +35,7 @@ pub async fn receive_from_volunteer(
         phone: inbound.from.clone(),
     };
     let txn = storage::write_transaction(&state.db).await?;
-    let held = held_conversations(&txn, volunteer.id).await?;
+    let held = conversations::held_by(&txn, volunteer.id).await?;
     let references: Vec<i32> = held.iter().map(|c| c.id).collect();
     match text_message::keyword(&inbound.body) {
         // The carrier acts on these for the volunteer's own number; mirror it, relay nothing.
@@ -99,14 +100,21 @@ pub async fn receive_from_volunteer(
             contacts::record_event(&txn, reference, event).await?;
             let text = wording::passed_on(reference);
             conversation
-                .tell_volunteer(state, &txn, &me, NOTICE, text, now)
+                .write_to_volunteer(state, &txn, &me, NOTICE, text, now)
                 .await?;
             offer_next(state, &txn, &conversation, now).await?;
             return txn.commit().await;
         }
         if !contacts::settle_offer(&txn, offer.id, OfferOutcome::Accepted, now).await?
-            || !conversations::take(&txn, &conversation.contact, volunteer.id, &offer.tier, now)
-                .await?
+            || !contacts::mark_answered(
+                &txn,
+                &conversation.contact,
+                Some(volunteer.id),
+                Outcome::Answered,
+                Tier::parse(&offer.tier),
+                now,
+            )
+            .await?
         {
             return txn.rollback().await;
         }
@@ -136,7 +144,7 @@ pub async fn receive_from_volunteer(
             .await?;
             let text = wording::closed_by_volunteer(reference);
             conversation
-                .tell_volunteer(state, &txn, &me, NOTICE, text, now)
+                .write_to_volunteer(state, &txn, &me, NOTICE, text, now)
                 .await?;
         }
         ReplyAction::Relay(text) if text.is_empty() => {
@@ -154,24 +162,6 @@ pub async fn receive_from_volunteer(
         }
     }
     txn.commit().await
-}
-
-/// The open conversations the volunteer holds (taken or offered), oldest first.
-async fn held_conversations(
-    txn: &DatabaseTransaction,
-    volunteer_id: i32,
-) -> Result<Vec<contact::Model>, DbErr> {
-    let mut held = Vec::new();
-    let mut ids = text_slots::conversations_of(txn, volunteer_id).await?;
-    ids.sort_unstable();
-    for id in ids {
-        if let Some(contact) = contacts::get(txn, id).await?
-            && contact.ended_at.is_none()
-        {
-            held.push(contact);
-        }
-    }
-    Ok(held)
 }
 
 /// A short private reply to a volunteer's message that could not be placed.

@@ -594,3 +594,32 @@ async fn texts_arriving_at_two_servers_at_once_never_put_a_volunteer_over_capaci
         .count();
     assert_eq!(holding, 6, "the rest wait for a free volunteer");
 }
+
+#[tokio::test]
+async fn a_blocked_number_gets_nothing_relayed_and_no_reply() {
+    let (mut line, _) = line(&[("Ada", ADA)]).await;
+    let blocked = line
+        .app
+        .post(
+            &format!("/api/v1/helplines/{}/blocked-callers", line.helpline),
+            &line.app.admin,
+            json!({"number": TEXTER}),
+        )
+        .await;
+    assert_eq!(blocked.status, StatusCode::CREATED, "{:?}", blocked.body);
+
+    line.send(TEXTER, "you again").await;
+    line.send(OTHER_TEXTER, "Hello?").await;
+    let sent = line.deliver().await;
+
+    assert!(to(&sent, TEXTER).is_empty(), "{sent:?}");
+    let ada = to(&sent, ADA);
+    assert_eq!(ada.len(), 2, "only the other texter is offered: {sent:?}");
+    assert!(ada.iter().all(|body| !body.contains("you again")));
+    let refused = contact::Entity::find()
+        .filter(contact::Column::Outcome.eq("rejected_blocked"))
+        .all(&line.app.db)
+        .await
+        .unwrap();
+    assert_eq!(refused.len(), 1, "the refused text is in the log");
+}

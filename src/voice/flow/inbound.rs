@@ -41,6 +41,7 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
     let (contact, _) = contacts::open_call(
         &state.db,
         NewCall {
+            channel: "voice",
             helpline_id: helpline.id,
             call_sid: call.call_sid.to_owned(),
             dialed_number: call.to.as_str().to_owned(),

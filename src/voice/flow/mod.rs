@@ -25,9 +25,8 @@ use serde_json::json;
 
 use super::prompts::{self, MenuTopic, Menus};
 use super::urls::CallbackUrls;
-use crate::alerts::alert_on_call;
+use crate::alerts::alert_after_end;
 use crate::candidates::RoutingInputs;
-use crate::domain::contact::Alert;
 use crate::domain::helpline::HelplineSettings;
 use crate::domain::phone::E164;
 use crate::domain::rota::Channel;
@@ -139,21 +138,14 @@ async fn end_call(
     let talk = talk_secs.map_or(TalkTime::UntilNow, TalkTime::Reported);
     // The end, its event and any alert it raises are written together or not at all.
     let txn = storage::write_transaction(&state.db).await?;
-    if contacts::finish(&txn, call.contact.id, outcome, talk, at).await? {
-        let ended = contacts::get(&txn, call.contact.id).await?;
-        let final_outcome = ended
-            .as_ref()
-            .and_then(|c| c.outcome.as_deref())
-            .and_then(Outcome::parse);
+    if let Some(ended) = contacts::finish(&txn, call.contact.id, outcome, talk, at).await? {
         let event = Event::once(at, "ended").detail(json!({
-            "outcome": final_outcome.map(Outcome::as_str),
-            "talk_secs": ended.as_ref().and_then(|c| c.talk_secs),
+            "outcome": ended.outcome,
+            "talk_secs": ended.talk_secs,
         }));
         contacts::record_event(&txn, call.contact.id, event).await?;
-        if let Some(alert) = final_outcome.and_then(Alert::after) {
-            let name = &call.helpline.name;
-            alert_on_call(&txn, &state.numbers, &call.contact, name, alert, at).await?;
-        }
+        let name = &call.helpline.name;
+        alert_after_end(&txn, &state.numbers, &ended, name, at).await?;
     }
     txn.commit().await?;
     reservations::release_contact(&state.db, call.contact.id).await
