@@ -65,6 +65,7 @@ fn volunteers(n: usize, now: DateTime<Utc>) -> Vec<Volunteer> {
                     duration: Duration::minutes((i % 50) as i64),
                 }),
                 recent_contact_starts: vec![now - Duration::hours((i % 30) as i64); i % 4],
+                last_flagged_at: (i % 17 == 0).then(|| now - Duration::minutes((i % 40) as i64)),
             };
             Volunteer {
                 profile: VolunteerProfile {

@@ -77,6 +77,7 @@ async fn seed() {
             fallback_number: Some(E164::parse("+12025550188").unwrap()),
             routing: RoutingSettings::default(),
             texting: Default::default(),
+            supervision: Default::default(),
         },
     )
     .await

@@ -15,7 +15,7 @@ use crate::domain::routing::{Activity, Candidate, Continuity, PastContact};
 use crate::storage::entities::contact;
 use crate::storage::roster::RosterCache;
 use crate::storage::rota::RotaMember;
-use crate::storage::{contacts, reservations, rota, text_slots};
+use crate::storage::{after_contact, contacts, reservations, rota, text_slots};
 
 /// Everything routing one round of a contact reads from the database.
 pub struct RoutingInputs {
@@ -63,6 +63,9 @@ impl RoutingInputs {
                     });
                 }
             }
+        }
+        for (volunteer, flagged_at) in after_contact::latest_flags_by_volunteer(db, since).await? {
+            activity.entry(volunteer).or_default().last_flagged_at = Some(flagged_at);
         }
         let conflicted = rota::conflicted_volunteers(db, &contact.caller_hash)
             .await?

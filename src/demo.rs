@@ -36,6 +36,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
             fallback_number: Some(E164::parse("+12025550188")?),
             routing: RoutingSettings::default(),
             texting: Default::default(),
+            supervision: Default::default(),
         },
     )
     .await?;

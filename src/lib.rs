@@ -1,5 +1,6 @@
 //! peerline: the routing backend for peer-support helplines.
 
+pub mod after_contact;
 pub mod alerts;
 pub mod candidates;
 pub mod clock;

@@ -10,6 +10,7 @@ mod m20261122_000004_rota;
 mod m20261122_000005_contacts;
 mod m20261122_000006_outbox;
 mod m20261122_000007_texting;
+mod m20261122_000008_supervision;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_contacts::Migration),
             Box::new(m20261122_000006_outbox::Migration),
             Box::new(m20261122_000007_texting::Migration),
+            Box::new(m20261122_000008_supervision::Migration),
         ]
     }
 }

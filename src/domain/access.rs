@@ -73,6 +73,8 @@ pub enum Scope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub user_id: i32,
+    /// The token this request came with (recorded in the audit log).
+    pub token_id: i32,
     pub role: Role,
     /// For a volunteer: their volunteer record.
     pub volunteer_id: Option<i32>,
@@ -96,6 +98,11 @@ impl Principal {
 
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// Admins and supervisors review contacts (within their scope); volunteers do not.
+    pub fn reviews_contacts(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Supervisor)
     }
 
     /// Admins, and supervisors scoped to the helpline, manage its settings, topics and rota.
@@ -136,6 +143,7 @@ mod tests {
     fn principal(role: Role, volunteer_id: Option<i32>, helplines: &[i32]) -> Principal {
         Principal {
             user_id: 1,
+            token_id: 1,
             role,
             volunteer_id,
             helplines: helplines.to_vec(),

@@ -1,7 +1,10 @@
 //! How a contact ended, and who must hear about it at once.
 
 /// How a contact ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Answered,
     OnCallSupervisor,
@@ -55,7 +58,10 @@ pub enum Alert {
     Voicemail,
     UnansweredCall,
     UnansweredText,
+    /// A risk phrase in a text conversation.
     Safeguarding,
+    /// A volunteer's safeguarding flag on their report.
+    SafeguardingReport,
 }
 
 impl Alert {
@@ -78,7 +84,7 @@ impl Alert {
         match self {
             Alert::Voicemail => "voicemail_alert",
             Alert::UnansweredCall | Alert::UnansweredText => "unanswered_alert",
-            Alert::Safeguarding => "safeguarding_alert",
+            Alert::Safeguarding | Alert::SafeguardingReport => "safeguarding_alert",
         }
     }
 
@@ -100,6 +106,10 @@ impl Alert {
             Alert::Safeguarding => format!(
                 "{helpline}: SAFEGUARDING. Text conversation #{contact_id} may involve risk to \
                  life. Please review it now."
+            ),
+            Alert::SafeguardingReport => format!(
+                "{helpline}: SAFEGUARDING. A volunteer raised a concern about contact \
+                 #{contact_id}. Please review it now."
             ),
         }
     }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::phone::E164;
+use super::supervision::SupervisionSettings;
 use super::texting::TextingSettings;
 use super::timezone::TimeZone;
 use super::validate::{self, FieldError};
@@ -112,6 +113,8 @@ pub struct HelplineSettings {
     pub routing: RoutingSettings,
     #[serde(default)]
     pub texting: TextingSettings,
+    #[serde(default)]
+    pub supervision: SupervisionSettings,
 }
 
 impl HelplineSettings {
@@ -121,7 +124,8 @@ impl HelplineSettings {
         validate::language("voice_language", &self.voice_language)?;
         validate::languages("languages", &self.languages)?;
         self.routing.validate()?;
-        self.texting.validate()
+        self.texting.validate()?;
+        self.supervision.validate()
     }
 }
 
@@ -175,6 +179,7 @@ mod tests {
             fallback_number: None,
             routing: RoutingSettings::default(),
             texting: TextingSettings::default(),
+            supervision: SupervisionSettings::default(),
         }
     }
 

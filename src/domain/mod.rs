@@ -10,6 +10,7 @@ pub mod helpline;
 pub mod phone;
 pub mod rota;
 pub mod routing;
+pub mod supervision;
 pub mod text_message;
 pub mod texting;
 pub mod timezone;

@@ -23,6 +23,16 @@ pub enum Channel {
     Sms,
 }
 
+impl Channel {
+    /// As stored in `contacts.channel`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Voice => "voice",
+            Channel::Sms => "sms",
+        }
+    }
+}
+
 /// The channels a shift covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]

@@ -67,6 +67,9 @@ pub struct Activity {
     pub last_contact: Option<PastContact>,
     /// When each of their recent contacts started (enough to cover the current shift).
     pub recent_contact_starts: Vec<DateTime<Utc>>,
+    /// When they last flagged a contact in their report (safeguarding, a debrief, abuse):
+    /// a flagged contact starts a rest period as a long one does.
+    pub last_flagged_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +79,19 @@ pub struct PastContact {
 }
 
 /// How well an offered volunteer matches the caller's choice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     /// Signed off as ready for the chosen topic: the peer match.
@@ -300,13 +315,15 @@ fn assess(
     if activity.engaged >= profile.limits.capacity(request.channel) {
         return Err(Exclusion::Busy);
     }
-    if let Some(last) = activity.last_contact {
-        let limits = profile.limits;
-        let long = last.duration >= Duration::minutes(limits.long_contact_minutes.into());
-        let rest_ends = last.ended_at + Duration::minutes(limits.rest_minutes_after_long.into());
-        if long && at < rest_ends {
-            return Err(Exclusion::Resting);
-        }
+    let limits = profile.limits;
+    let rest = Duration::minutes(limits.rest_minutes_after_long.into());
+    let long_contact_ended = activity
+        .last_contact
+        .filter(|last| last.duration >= Duration::minutes(limits.long_contact_minutes.into()))
+        .map(|last| last.ended_at);
+    let rest_from = long_contact_ended.max(activity.last_flagged_at);
+    if rest_from.is_some_and(|from| at < from + rest) {
+        return Err(Exclusion::Resting);
     }
     let shift_contacts = activity
         .recent_contact_starts
@@ -548,6 +565,18 @@ mod tests {
         yesterday.activity.recent_contact_starts = vec![utc("2026-11-21T10:00:00Z"); 6];
         let plan = route(&[rested, yesterday], None);
         assert_eq!(plan.offers.len(), 2);
+    }
+
+    #[test]
+    fn a_flagged_contact_starts_a_rest_period_however_short_it_was() {
+        let mut just_flagged = volunteer(1);
+        just_flagged.activity.last_contact = ended("2026-11-22T11:45:00Z", 5);
+        just_flagged.activity.last_flagged_at = Some(utc("2026-11-22T11:50:00Z"));
+        let mut flagged_earlier = volunteer(2);
+        flagged_earlier.activity.last_flagged_at = Some(utc("2026-11-22T11:40:00Z"));
+        let plan = route(&[just_flagged, flagged_earlier], None);
+        assert_eq!(order(&plan), vec![(2, Tier::AnyTopic)]);
+        assert_eq!(plan.excluded, vec![(1, Exclusion::Resting)]);
     }
 
     #[test]

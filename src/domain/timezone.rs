@@ -3,6 +3,7 @@
 
 use std::{fmt, str::FromStr};
 
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +27,20 @@ impl TimeZone {
 
     pub fn name(self) -> &'static str {
         self.0.name()
+    }
+
+    /// The instant the local `date` begins. Where a clock change skips midnight, the day
+    /// begins at the first local time that exists.
+    pub fn start_of_day(self, date: NaiveDate) -> DateTime<Utc> {
+        let mut local = date.and_time(NaiveTime::MIN);
+        // A gap lasts at most a few hours; step through it a quarter-hour at a time.
+        for _ in 0..=96 {
+            if let Some(at) = self.0.from_local_datetime(&local).earliest() {
+                return at.with_timezone(&Utc);
+            }
+            local += Duration::minutes(15);
+        }
+        local.and_utc()
     }
 }
 
@@ -66,5 +81,22 @@ mod tests {
         );
         assert!(TimeZone::parse("Mars/Olympus_Mons").is_err());
         assert!(TimeZone::parse("").is_err());
+    }
+
+    #[test]
+    fn days_begin_at_local_midnight_or_after_a_skipped_one() {
+        let london = TimeZone::parse("Europe/London").unwrap();
+        let summer = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+        assert_eq!(
+            london.start_of_day(summer).to_rfc3339(),
+            "2026-06-30T23:00:00+00:00"
+        );
+        // Santiago skips from 00:00 to 01:00 when summer time starts (2026-09-06).
+        let santiago = TimeZone::parse("America/Santiago").unwrap();
+        let skipped = NaiveDate::from_ymd_opt(2026, 9, 6).unwrap();
+        assert_eq!(
+            santiago.start_of_day(skipped).to_rfc3339(),
+            "2026-09-06T04:00:00+00:00"
+        );
     }
 }

@@ -48,7 +48,7 @@ pub struct NewBlock {
 }
 
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     block: NewBlock,
 ) -> Result<blocked_caller::Model, DbErr> {
     blocked_caller::ActiveModel {
@@ -62,6 +62,20 @@ pub async fn create(
     }
     .insert(db)
     .await
+}
+
+/// Lifts the block on the number with this hash; true if there was one.
+pub async fn delete_number(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+    number_hash: &str,
+) -> Result<bool, DbErr> {
+    let result = blocked_caller::Entity::delete_many()
+        .filter(blocked_caller::Column::HelplineId.eq(helpline_id))
+        .filter(blocked_caller::Column::NumberHash.eq(number_hash))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
 }
 
 pub async fn delete(db: &DatabaseConnection, helpline_id: i32, id: i32) -> Result<bool, DbErr> {

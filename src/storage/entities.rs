@@ -25,6 +25,8 @@ pub mod helpline {
         pub updated_at: DateTimeUtc,
         /// The texting settings, as JSON.
         pub texting: String,
+        /// The supervision settings, as JSON.
+        pub supervision: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -348,6 +350,7 @@ pub mod contact {
         /// A conversation closes by itself at this time unless a message comes first.
         pub closes_at: Option<DateTimeUtc>,
         pub safeguarding_at: Option<DateTimeUtc>,
+        pub review_state: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -534,6 +537,124 @@ pub mod text_slot {
         pub slot: i32,
         pub contact_id: i32,
         pub taken_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod contact_report {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "contact_reports")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub contact_id: i32,
+        pub volunteer_id: i32,
+        pub version: i32,
+        pub notes: Option<String>,
+        /// JSON list of outcome tags.
+        pub outcome_tags: String,
+        /// JSON list of flags.
+        pub flags: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod contact_flag {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "contact_flags")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub contact_id: i32,
+        pub flag: String,
+        pub raised_at: DateTimeUtc,
+        /// The volunteer who raised it (none when peerline raised it itself).
+        pub raised_by: Option<i32>,
+        pub resolved_at: Option<DateTimeUtc>,
+        /// The user who resolved it.
+        pub resolved_by: Option<i32>,
+        pub action: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod review {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "reviews")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub contact_id: i32,
+        pub user_id: i32,
+        pub at: DateTimeUtc,
+        pub action: String,
+        pub flag: Option<String>,
+        pub comment: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod debrief {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "debriefs")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub helpline_id: i32,
+        pub volunteer_id: i32,
+        pub contact_id: i32,
+        pub requested_at: DateTimeUtc,
+        pub done_at: Option<DateTimeUtc>,
+        pub done_by: Option<i32>,
+        pub notes: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod audit_entry {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub at: DateTimeUtc,
+        pub user_id: i32,
+        pub token_id: Option<i32>,
+        pub helpline_id: Option<i32>,
+        pub action: String,
+        pub contact_id: Option<i32>,
+        pub detail: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,7 +3,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::{helpline, helpline_number, topic};
@@ -49,6 +49,8 @@ pub fn settings_of(row: &helpline::Model) -> Result<HelplineSettings, DbErr> {
             continuity_max_repeats: row.continuity_max_repeats,
         },
         texting: serde_json::from_str(&row.texting).map_err(|_| corrupt("helpline", row.id))?,
+        supervision: serde_json::from_str(&row.supervision)
+            .map_err(|_| corrupt("helpline", row.id))?,
     })
 }
 
@@ -66,6 +68,8 @@ fn apply(row: &mut helpline::ActiveModel, s: &HelplineSettings) {
     row.continuity_days = Set(s.routing.continuity_days);
     row.continuity_max_repeats = Set(s.routing.continuity_max_repeats);
     row.texting = Set(serde_json::to_string(&s.texting).unwrap_or_else(|_| "{}".to_owned()));
+    row.supervision =
+        Set(serde_json::to_string(&s.supervision).unwrap_or_else(|_| "{}".to_owned()));
     row.updated_at = Set(Utc::now());
 }
 
@@ -90,6 +94,44 @@ pub async fn list(
     super::keyset(query, helpline::Column::Id, page)
         .all(db)
         .await
+}
+
+/// The settings of each helpline the scope may see.
+pub async fn all_settings(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<Vec<(i32, HelplineSettings)>, DbErr> {
+    let rows = helpline::Entity::find()
+        .filter(visible(scope))
+        .order_by_asc(helpline::Column::Id)
+        .all(db)
+        .await?;
+    rows.iter()
+        .map(|row| settings_of(row).map(|s| (row.id, s)))
+        .collect()
+}
+
+/// The time zone of each helpline the scope may see.
+pub async fn zones(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<Vec<(i32, TimeZone)>, DbErr> {
+    let rows: Vec<(i32, String)> = helpline::Entity::find()
+        .select_only()
+        .column(helpline::Column::Id)
+        .column(helpline::Column::TimeZone)
+        .filter(visible(scope))
+        .order_by_asc(helpline::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|(id, zone)| {
+            TimeZone::parse(&zone)
+                .map(|z| (id, z))
+                .map_err(|_| corrupt("helpline", id))
+        })
+        .collect()
 }
 
 pub async fn get(

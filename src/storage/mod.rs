@@ -3,7 +3,10 @@
 //! on behalf of a caller takes the caller's `Scope`, so permissions are enforced in the
 //! query itself.
 
+pub mod after_contact;
+pub mod audit;
 pub mod blocklist;
+pub mod contact_log;
 pub mod contacts;
 pub mod conversations;
 pub mod entities;
@@ -12,6 +15,7 @@ pub mod messages;
 pub mod opt_outs;
 pub mod outbox;
 pub mod reservations;
+pub mod reviews;
 pub mod roster;
 pub mod rota;
 pub mod secrets;

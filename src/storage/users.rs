@@ -47,6 +47,7 @@ pub async fn principal_for_token(
     };
     Ok(Some(Principal {
         user_id: user.id,
+        token_id: token.id,
         role,
         volunteer_id: user.volunteer_id,
         helplines,

@@ -11,13 +11,14 @@ use super::steps::{close, notify_holder};
 use super::{ACKNOWLEDGEMENT, Conversation, HELP, Inbound, RELAY_TO_VOLUNTEER, menu_of, wording};
 use crate::alerts::alert_on_call;
 use crate::domain::contact::{Alert, Outcome};
+use crate::domain::supervision::Flag;
 use crate::domain::text_message::{self, Keyword};
 use crate::state::AppState;
 use crate::storage::contacts::{Event, Stage, TalkTime};
 use crate::storage::conversations::{self, NewConversation};
 use crate::storage::entities::helpline;
 use crate::storage::messages::{self, Received, Role};
-use crate::storage::{self, blocklist, helplines, opt_outs};
+use crate::storage::{self, after_contact, blocklist, helplines, opt_outs};
 
 /// How long the texter has to answer the topic menu before the conversation is offered
 /// for any topic.
@@ -228,6 +229,8 @@ async fn check_safeguarding(
     if !conversations::flag_safeguarding(txn, conversation.contact.id, now).await? {
         return Ok(());
     }
+    // On the supervisors' review queue too, until one of them resolves it.
+    after_contact::raise_flag(txn, conversation.contact.id, Flag::Safeguarding, None, now).await?;
     let name = &conversation.helpline.name;
     let alerted = alert_on_call(
         txn,

@@ -10,6 +10,7 @@ mod outbox;
 mod resources;
 mod rota;
 mod sms;
+mod supervision;
 mod twilio_standin;
 mod validation;
 mod voice;

@@ -2,13 +2,19 @@
 //! Records a caller may not see answer 404 (their existence is not revealed); actions on
 //! records they may see but not change answer 403.
 
+pub mod audit;
 pub mod blocked_callers;
 pub mod conflicts;
+pub mod contact_views;
+pub mod contacts;
+pub mod debriefs;
 pub mod exceptions;
 pub mod helplines;
 pub mod me;
+pub mod my_contacts;
 pub mod numbers;
 pub mod on_call;
+pub mod reviews;
 pub mod rota;
 pub mod shifts;
 pub mod signoffs;
@@ -70,7 +76,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(users::create)
         .service(users::get)
         .service(users::delete)
-        .service(users::issue_token);
+        .service(users::issue_token)
+        .service(my_contacts::list)
+        .service(my_contacts::get)
+        .service(my_contacts::report)
+        .service(contacts::list)
+        .service(contacts::get)
+        .service(contacts::reveal_caller)
+        .service(contacts::block)
+        .service(contacts::unblock)
+        .service(reviews::act)
+        .service(reviews::queue)
+        .service(debriefs::list)
+        .service(debriefs::done)
+        .service(audit::list);
 }
 
 impl From<FieldError> for ApiError {

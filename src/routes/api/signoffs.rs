@@ -4,11 +4,13 @@
 use actix_web::{HttpResponse, delete, get, put, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::json;
 
 use super::{require, visible_volunteer};
 use crate::domain::access::{Principal, Role};
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
+use crate::storage::audit::{self, Audited};
 use crate::storage::entities::{topic, topic_signoff};
 use crate::storage::{helplines, volunteers};
 
@@ -83,6 +85,20 @@ async fn authorised_topic(
     Ok(found)
 }
 
+async fn audit_signoff(
+    state: &AppState,
+    who: &Principal,
+    action: &str,
+    volunteer_id: i32,
+    topic: &topic::Model,
+) -> Result<(), ApiError> {
+    let entry = Audited::new(action)
+        .helpline(topic.helpline_id)
+        .detail(json!({ "volunteer_id": volunteer_id, "topic_id": topic.id }));
+    audit::record(&state.db, who, entry, Utc::now()).await?;
+    Ok(())
+}
+
 /// Signs the volunteer off as ready for a topic (supervisors of its helpline only).
 #[utoipa::path(tag = "volunteers", params(("id" = i32, Path), ("topic_id" = i32, Path)), security(("bearer" = [])),
     responses((status = 200, body = SignOffView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -95,6 +111,7 @@ pub async fn sign_off(
     let (id, topic_id) = path.into_inner();
     let topic = authorised_topic(&state, &who, id, topic_id).await?;
     let signoff = volunteers::sign_off(&state.db, id, topic_id, who.user_id).await?;
+    audit_signoff(&state, &who, "sign_off", id, &topic).await?;
     Ok(HttpResponse::Ok().json(view(signoff, topic)))
 }
 
@@ -108,9 +125,10 @@ pub async fn revoke(
     path: web::Path<(i32, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, topic_id) = path.into_inner();
-    authorised_topic(&state, &who, id, topic_id).await?;
+    let topic = authorised_topic(&state, &who, id, topic_id).await?;
     if !volunteers::revoke_sign_off(&state.db, id, topic_id).await? {
         return Err(ApiError::NotFound("sign-off"));
     }
+    audit_signoff(&state, &who, "revoke_sign_off", id, &topic).await?;
     Ok(HttpResponse::NoContent().finish())
 }

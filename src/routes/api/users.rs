@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use super::{require, visible_helpline};
 use crate::domain::access::{Principal, Role, check_new_user};
@@ -13,6 +14,7 @@ use crate::domain::timezone::TimeZone;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
+use crate::storage::audit::{self, Audited};
 use crate::storage::entities::user;
 use crate::storage::users::{self, NewUser};
 use crate::storage::{Page, PageRequest, volunteers};
@@ -112,7 +114,8 @@ pub async fn create(
             format!("no volunteer {volunteer_id}"),
         ));
     }
-    for (i, id) in input.helplines.iter().enumerate() {
+    let helplines = input.helplines;
+    for (i, id) in helplines.iter().enumerate() {
         if visible_helpline(&state, &who, *id).await.is_err() {
             return Err(ApiError::field(
                 format!("helplines[{i}]"),
@@ -128,8 +131,16 @@ pub async fn create(
             volunteer_id: input.volunteer_id,
             phone: input.phone.map(String::from),
             time_zone: input.time_zone.map(String::from),
-            helplines: input.helplines,
+            helplines: helplines.clone(),
         },
+    )
+    .await?;
+    let detail = json!({ "user_id": row.id, "role": row.role, "helplines": helplines });
+    audit::record(
+        &state.db,
+        &who,
+        Audited::new("create_user").detail(detail),
+        Utc::now(),
     )
     .await?;
     Ok(HttpResponse::Created().json(view(&state, row).await?))
@@ -164,6 +175,14 @@ pub async fn delete(
     if !users::delete(&state.db, *id).await? {
         return Err(ApiError::NotFound("user"));
     }
+    let detail = json!({ "user_id": *id });
+    audit::record(
+        &state.db,
+        &who,
+        Audited::new("delete_user").detail(detail),
+        Utc::now(),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -181,6 +200,14 @@ pub async fn issue_token(
         .await?
         .ok_or(ApiError::NotFound("user"))?;
     let token = users::issue_token(&state.db, *id).await?;
+    let detail = json!({ "user_id": *id });
+    audit::record(
+        &state.db,
+        &who,
+        Audited::new("issue_token").detail(detail),
+        Utc::now(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(IssuedToken {
         token: token.expose_secret().to_owned(),
     }))

@@ -1,0 +1,300 @@
+//! How contacts are shown: a supervisor's summary and full record, and a volunteer's own
+//! masked view. None of them holds the caller's number; revealing it is its own action.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::supervision::{Flag, masked_label};
+use crate::storage::entities::{
+    contact, contact_event, contact_flag, contact_report, message, offer, review,
+};
+
+/// A contact in a supervisor's list.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ContactSummary {
+    pub id: i32,
+    pub helpline_id: i32,
+    /// `voice` or `sms`.
+    pub channel: String,
+    pub topic_id: Option<i32>,
+    /// The caller or texter as a masked label, e.g. `caller ...47`.
+    pub caller: String,
+    pub received_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub wait_secs: Option<i32>,
+    pub talk_secs: Option<i32>,
+    pub outcome: Option<String>,
+    pub peer_match_tier: Option<String>,
+    pub answered_by: Option<i32>,
+    /// `unreviewed`, `in_review` or `reviewed`.
+    pub review_state: String,
+    /// Every flag raised on it.
+    pub flags: Vec<Flag>,
+    /// The flags not yet resolved.
+    pub open_flags: Vec<Flag>,
+}
+
+/// The flags of each contact, all and open, from its flag rows.
+pub fn flags_by_contact(rows: &[contact_flag::Model]) -> HashMap<i32, (Vec<Flag>, Vec<Flag>)> {
+    let mut by_contact: HashMap<i32, (Vec<Flag>, Vec<Flag>)> = HashMap::new();
+    for row in rows {
+        let Some(flag) = Flag::parse(&row.flag) else {
+            continue;
+        };
+        let entry = by_contact.entry(row.contact_id).or_default();
+        entry.0.push(flag);
+        if row.resolved_at.is_none() {
+            entry.1.push(flag);
+        }
+    }
+    by_contact
+}
+
+pub fn summary(row: contact::Model, flags: Option<&(Vec<Flag>, Vec<Flag>)>) -> ContactSummary {
+    let (flags, open_flags) = flags.cloned().unwrap_or_default();
+    ContactSummary {
+        id: row.id,
+        helpline_id: row.helpline_id,
+        caller: masked_label(&row.channel, &row.caller_hint),
+        channel: row.channel,
+        topic_id: row.topic_id,
+        received_at: row.received_at,
+        answered_at: row.answered_at,
+        ended_at: row.ended_at,
+        wait_secs: row.wait_secs,
+        talk_secs: row.talk_secs,
+        outcome: row.outcome,
+        peer_match_tier: row.peer_match_tier,
+        answered_by: row.answered_by,
+        review_state: row.review_state,
+        flags,
+        open_flags,
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub volunteer_id: Option<i32>,
+    /// Details of the event; a `routed` event holds the routing trace: who was
+    /// considered, at which tier, and why others were not offered the contact.
+    #[schema(value_type = Option<Object>)]
+    pub detail: Option<serde_json::Value>,
+}
+
+pub fn event(row: contact_event::Model) -> EventView {
+    EventView {
+        at: row.at,
+        kind: row.kind,
+        volunteer_id: row.volunteer_id,
+        detail: row
+            .detail
+            .as_deref()
+            .map(|d| serde_json::from_str(d).unwrap_or_else(|_| d.into())),
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OfferView {
+    pub volunteer_id: i32,
+    pub round: i32,
+    pub tier: String,
+    pub offered_at: DateTime<Utc>,
+    pub outcome: Option<String>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+pub fn offer(row: offer::Model) -> OfferView {
+    OfferView {
+        volunteer_id: row.volunteer_id,
+        round: row.round,
+        tier: row.tier,
+        offered_at: row.offered_at,
+        outcome: row.outcome,
+        accepted_at: row.accepted_at,
+        ended_at: row.ended_at,
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MessageView {
+    pub at: DateTime<Utc>,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// `texter`, `volunteer`, `supervisor` or `system`.
+    pub sender: String,
+    pub recipient: String,
+    pub volunteer_id: Option<i32>,
+    /// Absent once erased under the retention policy.
+    pub body: Option<String>,
+    pub media_count: i32,
+    pub relayed: bool,
+}
+
+pub fn message(row: message::Model) -> MessageView {
+    MessageView {
+        at: row.at,
+        direction: row.direction,
+        sender: row.sender_role,
+        recipient: row.recipient_role,
+        volunteer_id: row.volunteer_id,
+        body: row.body,
+        media_count: row.media_count,
+        relayed: row.relayed,
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReportVersionView {
+    pub version: i32,
+    pub volunteer_id: i32,
+    pub notes: Option<String>,
+    pub outcome_tags: Vec<String>,
+    pub flags: Vec<Flag>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn report_version(row: contact_report::Model) -> ReportVersionView {
+    ReportVersionView {
+        version: row.version,
+        volunteer_id: row.volunteer_id,
+        notes: row.notes,
+        outcome_tags: serde_json::from_str(&row.outcome_tags).unwrap_or_default(),
+        flags: serde_json::from_str::<Vec<String>>(&row.flags)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|f| Flag::parse(f))
+            .collect(),
+        created_at: row.created_at,
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FlagView {
+    pub flag: Flag,
+    pub raised_at: DateTime<Utc>,
+    /// The volunteer who raised it; absent when peerline raised it (a risk phrase).
+    pub raised_by: Option<i32>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_by: Option<i32>,
+    /// What the supervisor did about it.
+    pub action: Option<String>,
+}
+
+pub fn flag(row: contact_flag::Model) -> Option<FlagView> {
+    Some(FlagView {
+        flag: Flag::parse(&row.flag)?,
+        raised_at: row.raised_at,
+        raised_by: row.raised_by,
+        resolved_at: row.resolved_at,
+        resolved_by: row.resolved_by,
+        action: row.action,
+    })
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReviewView {
+    pub at: DateTime<Utc>,
+    pub user_id: i32,
+    pub action: String,
+    pub flag: Option<String>,
+    pub comment: Option<String>,
+}
+
+pub fn review(row: review::Model) -> ReviewView {
+    ReviewView {
+        at: row.at,
+        user_id: row.user_id,
+        action: row.action,
+        flag: row.flag,
+        comment: row.comment,
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecordingView {
+    pub sid: String,
+    pub url: Option<String>,
+    pub duration_secs: Option<i32>,
+}
+
+/// A contact's full record, for its helpline's supervisors.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ContactDetail {
+    #[serde(flatten)]
+    pub summary: ContactSummary,
+    pub language: Option<String>,
+    pub stage: String,
+    /// The voicemail left, if any (absent once erased under the retention policy).
+    pub recording: Option<RecordingView>,
+    pub events: Vec<EventView>,
+    pub offers: Vec<OfferView>,
+    /// The text conversation, oldest first (empty for calls).
+    pub transcript: Vec<MessageView>,
+    /// Every version of the volunteer's report, oldest first.
+    pub reports: Vec<ReportVersionView>,
+    pub flag_history: Vec<FlagView>,
+    pub reviews: Vec<ReviewView>,
+}
+
+pub fn recording(row: &contact::Model) -> Option<RecordingView> {
+    row.recording_sid.as_ref().map(|sid| RecordingView {
+        sid: sid.clone(),
+        url: row.recording_url.clone(),
+        duration_secs: row.recording_secs,
+    })
+}
+
+/// A contact in a volunteer's own list: no number, no other volunteer's names.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MyContact {
+    pub id: i32,
+    pub helpline_id: i32,
+    pub channel: String,
+    pub topic_id: Option<i32>,
+    /// The caller or texter as a masked label, e.g. `caller ...47`.
+    pub caller: String,
+    pub received_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub wait_secs: Option<i32>,
+    pub talk_secs: Option<i32>,
+    pub outcome: Option<String>,
+    /// Whether this volunteer took it (else they were offered it).
+    pub taken: bool,
+    /// How their offer ended (`accepted`, `no_answer`, `declined`...).
+    pub offer_outcome: Option<String>,
+}
+
+pub fn my_contact(row: contact::Model, me: i32, offer_outcome: Option<String>) -> MyContact {
+    MyContact {
+        id: row.id,
+        helpline_id: row.helpline_id,
+        caller: masked_label(&row.channel, &row.caller_hint),
+        channel: row.channel,
+        topic_id: row.topic_id,
+        received_at: row.received_at,
+        taken: row.answered_by == Some(me),
+        // Times and durations of the part they were in; a contact someone else took
+        // shows only when it came and how it ended.
+        answered_at: row.answered_at.filter(|_| row.answered_by == Some(me)),
+        ended_at: row.ended_at,
+        wait_secs: row.wait_secs,
+        talk_secs: row.talk_secs.filter(|_| row.answered_by == Some(me)),
+        outcome: row.outcome,
+        offer_outcome,
+    }
+}
+
+/// A volunteer's own contact with their report versions.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MyContactDetail {
+    #[serde(flatten)]
+    pub contact: MyContact,
+    pub reports: Vec<ReportVersionView>,
+}

@@ -1,0 +1,158 @@
+//! Reviewing contacts: supervisors' review actions on a contact (audited), and the review
+//! queue: flagged contacts first, then a random sample of each volunteer's unflagged
+//! contacts per week.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{Datelike, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::contact_views::{self, ContactSummary, ReviewView};
+use super::contacts::reviewable_contact;
+use super::require;
+use crate::domain::access::Principal;
+use crate::domain::supervision::{ReviewAction, ReviewState, SampleCandidate, sample_for_review};
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::extract::{ValidJson, ValidQuery};
+use crate::state::AppState;
+use crate::storage::audit::{self, Audited};
+use crate::storage::{self, after_contact, contact_log, helplines, reviews};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReviewResult {
+    pub contact_id: i32,
+    /// The contact's review state after the action.
+    pub review_state: ReviewState,
+    pub review: ReviewView,
+}
+
+/// Comments on, resolves a flag of, requests a follow-up for, completes or reopens the
+/// review of a contact. Audited.
+#[utoipa::path(tag = "supervision", params(("id" = i32, Path)), request_body = ReviewAction, security(("bearer" = [])),
+    responses((status = 201, body = ReviewResult), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[post("/contacts/{id}/reviews")]
+pub async fn act(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+    body: ValidJson<ReviewAction>,
+) -> Result<HttpResponse, ApiError> {
+    let row = reviewable_contact(&state, &who, *id).await?;
+    let action = body.0;
+    let now = Utc::now();
+    let txn = storage::write_transaction(&state.db).await?;
+    // Read inside the write transaction: another supervisor's action cannot slip between.
+    let current = storage::contacts::get(&txn, row.id)
+        .await?
+        .and_then(|c| ReviewState::parse(&c.review_state))
+        .unwrap_or(ReviewState::Unreviewed);
+    let open_flags = after_contact::open_flags(&txn, row.id).await?;
+    let next = action.next_state(current, &open_flags)?;
+    if let ReviewAction::ResolveFlag { flag, action_taken } = &action {
+        after_contact::resolve_flag(&txn, row.id, *flag, who.user_id, action_taken, now).await?;
+    }
+    if next != current && !reviews::set_state(&txn, row.id, current, next).await? {
+        return Err(ApiError::Conflict(
+            "another review changed this contact; look again and retry".into(),
+        ));
+    }
+    let stored = reviews::record(&txn, row.id, who.user_id, &action, now).await?;
+    audit::record(
+        &txn,
+        &who,
+        Audited::new("review")
+            .contact(row.helpline_id, row.id)
+            .detail(json!({ "action": action.name(), "review_state": next.as_str() })),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(ReviewResult {
+        contact_id: row.id,
+        review_state: next,
+        review: contact_views::review(stored),
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct QueueQuery {
+    /// Only this helpline's contacts.
+    pub helpline_id: Option<i32>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReviewQueue {
+    /// Contacts with an open flag, oldest first.
+    pub flagged: Vec<ContactSummary>,
+    /// The week's random sample of unflagged, unreviewed contacts per volunteer (the
+    /// helpline's `supervision.review_sample_per_week`), over the last four weeks.
+    pub sampled: Vec<ContactSummary>,
+}
+
+/// How far back the sample reaches.
+const SAMPLE_WEEKS: i64 = 4;
+/// Fixed so that the sample stays the same from one look to the next and across servers.
+const SAMPLE_SEED: u64 = 0x7065_6572_6c69_6e65;
+
+/// What a supervisor should review next.
+#[utoipa::path(tag = "supervision", params(QueueQuery), security(("bearer" = [])),
+    responses((status = 200, body = ReviewQueue), (status = 403, body = ErrorBody)))]
+#[get("/review-queue")]
+pub async fn queue(
+    state: web::Data<AppState>,
+    who: Principal,
+    query: ValidQuery<QueueQuery>,
+) -> Result<HttpResponse, ApiError> {
+    require(
+        who.reviews_contacts(),
+        "only supervisors and admins review contacts",
+    )?;
+    let scope = who.scope();
+    let helpline_id = query.0.helpline_id;
+    let flagged = reviews::flagged_unreviewed(&state.db, &scope, helpline_id, 500).await?;
+    let since = Utc::now() - Duration::weeks(SAMPLE_WEEKS);
+    let pool = reviews::sample_pool(&state.db, &scope, helpline_id, since).await?;
+    // Each helpline samples at its own rate, its weeks in its own time zone.
+    let mut chosen = Vec::new();
+    for (helpline, settings) in helplines::all_settings(&state.db, &scope).await? {
+        let rate = usize::try_from(settings.supervision.review_sample_per_week).unwrap_or(0);
+        let zone = settings.time_zone.tz();
+        let candidates: Vec<SampleCandidate> = pool
+            .iter()
+            .filter(|c| c.helpline_id == helpline)
+            .filter_map(|c| {
+                let local = c.received_at.with_timezone(&zone).date_naive();
+                let week = local.iso_week();
+                Some(SampleCandidate {
+                    contact_id: c.id,
+                    volunteer_id: c.answered_by?,
+                    week: i64::from(week.year()) * 100 + i64::from(week.week()),
+                })
+            })
+            .collect();
+        chosen.extend(sample_for_review(&candidates, rate, SAMPLE_SEED));
+    }
+    let ids: Vec<i32> = flagged
+        .iter()
+        .map(|c| c.id)
+        .chain(chosen.iter().copied())
+        .collect();
+    let flag_rows = contact_log::flags_of(&state.db, ids).await?;
+    let flags = contact_views::flags_by_contact(&flag_rows);
+    let sampled = pool
+        .into_iter()
+        .filter(|c| chosen.contains(&c.id))
+        .map(|c| contact_views::summary(c, None))
+        .collect();
+    let flagged = flagged
+        .into_iter()
+        .map(|c| {
+            let f = flags.get(&c.id);
+            contact_views::summary(c, f)
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(ReviewQueue { flagged, sampled }))
+}

@@ -1,0 +1,117 @@
+//! The append-only audit log: who looked at or changed what, when, with which token.
+//! Rows are only ever inserted (the database refuses updates and deletes).
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use super::Scope;
+use super::entities::audit_entry;
+use crate::domain::access::Principal;
+
+/// Something a user did that the audit log records.
+pub struct Audited<'a> {
+    pub action: &'a str,
+    pub helpline_id: Option<i32>,
+    pub contact_id: Option<i32>,
+    pub detail: Option<serde_json::Value>,
+}
+
+impl<'a> Audited<'a> {
+    pub fn new(action: &'a str) -> Self {
+        Self {
+            action,
+            helpline_id: None,
+            contact_id: None,
+            detail: None,
+        }
+    }
+
+    pub fn helpline(mut self, helpline_id: i32) -> Self {
+        self.helpline_id = Some(helpline_id);
+        self
+    }
+
+    pub fn contact(mut self, helpline_id: i32, contact_id: i32) -> Self {
+        self.helpline_id = Some(helpline_id);
+        self.contact_id = Some(contact_id);
+        self
+    }
+
+    pub fn detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+}
+
+/// Appends an entry for `who`.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    entry: Audited<'_>,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let row = audit_entry::ActiveModel {
+        at: Set(at),
+        user_id: Set(who.user_id),
+        token_id: Set(Some(who.token_id)),
+        helpline_id: Set(entry.helpline_id),
+        action: Set(entry.action.to_owned()),
+        contact_id: Set(entry.contact_id),
+        detail: Set(entry.detail.map(|d| d.to_string())),
+        ..Default::default()
+    };
+    audit_entry::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// What an audit query narrows to.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub helpline_id: Option<i32>,
+    pub contact_id: Option<i32>,
+    pub user_id: Option<i32>,
+    pub action: Option<String>,
+}
+
+/// A page of the log, newest first, within the scope's helplines (admins see entries with
+/// no helpline too).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &AuditFilter,
+    before: Option<i32>,
+    limit: u64,
+) -> Result<Vec<audit_entry::Model>, DbErr> {
+    let mut query = audit_entry::Entity::find();
+    match scope {
+        Scope::All => {}
+        Scope::Helplines(ids) | Scope::Volunteer { helplines: ids, .. } => {
+            query = query.filter(audit_entry::Column::HelplineId.is_in(ids.clone()));
+        }
+    }
+    if let Some(id) = filter.helpline_id {
+        query = query.filter(audit_entry::Column::HelplineId.eq(id));
+    }
+    if let Some(id) = filter.contact_id {
+        query = query.filter(audit_entry::Column::ContactId.eq(id));
+    }
+    if let Some(id) = filter.user_id {
+        query = query.filter(audit_entry::Column::UserId.eq(id));
+    }
+    if let Some(action) = &filter.action {
+        query = query.filter(audit_entry::Column::Action.eq(action.as_str()));
+    }
+    if let Some(before) = before {
+        query = query.filter(audit_entry::Column::Id.lt(before));
+    }
+    query
+        .order_by_desc(audit_entry::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await
+}
