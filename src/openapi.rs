@@ -12,7 +12,7 @@ use crate::routes::{api, health};
 #[openapi(
     info(
         title = "peerline",
-        description = "Routing backend for peer-support helplines: helplines, topics, volunteers, rota and access.",
+        description = "Routing backend for peer-support helplines: helplines, topics, volunteers, rota, access, supervision of contacts, the audit log and reports.",
         license(name = "MIT OR Apache-2.0")
     ),
     modifiers(&BearerAuth)

@@ -8,6 +8,8 @@ pub mod coverage;
 pub mod delivery;
 pub mod helpline;
 pub mod phone;
+pub mod report_period;
+pub mod reports;
 pub mod rota;
 pub mod routing;
 pub mod supervision;

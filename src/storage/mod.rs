@@ -14,6 +14,7 @@ pub mod helplines;
 pub mod messages;
 pub mod opt_outs;
 pub mod outbox;
+pub mod report_queries;
 pub mod reservations;
 pub mod reviews;
 pub mod roster;

@@ -174,6 +174,22 @@ impl TestApp {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
 
+    /// GETs `path` asking for CSV (`Accept: text/csv`); the body as text.
+    pub async fn raw_get_csv(&self, path: &str, token: &str) -> String {
+        let response = self
+            .client
+            .get(format!("{}{}", self.base, path))
+            .bearer_auth(token)
+            .header("accept", "text/csv")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::OK);
+        let content_type = response.headers()["content-type"].to_str().unwrap_or("");
+        assert!(content_type.starts_with("text/csv"), "{content_type}");
+        response.text().await.expect("body")
+    }
+
     pub async fn raw_post(
         &self,
         path: &str,

@@ -7,6 +7,7 @@ mod cli;
 mod helpers;
 mod openapi;
 mod outbox;
+mod reports;
 mod resources;
 mod rota;
 mod sms;

@@ -14,6 +14,7 @@ pub mod me;
 pub mod my_contacts;
 pub mod numbers;
 pub mod on_call;
+pub mod reports;
 pub mod reviews;
 pub mod rota;
 pub mod shifts;
@@ -89,7 +90,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(reviews::queue)
         .service(debriefs::list)
         .service(debriefs::done)
-        .service(audit::list);
+        .service(audit::list)
+        .service(reports::contacts)
+        .service(reports::volunteers)
+        .service(reports::coverage);
 }
 
 impl From<FieldError> for ApiError {

@@ -167,7 +167,26 @@ pub async fn coverage(
             format!("the period may span at most {MAX_COVERAGE_DAYS} days"),
         ));
     }
-    let members = rota::helpline_members(&state.db, *id).await?;
+    let (gaps, topics) = coverage_of(&state, *id, span, channel).await?;
+    Ok(HttpResponse::Ok().json(CoverageView {
+        from,
+        to,
+        channel,
+        gaps,
+        topics,
+    }))
+}
+
+/// The gaps in a helpline's rota over `span`: overall, and per topic (nobody signed off
+/// for it on shift).
+pub async fn coverage_of(
+    state: &AppState,
+    helpline_id: i32,
+    span: Interval,
+    channel: Option<Channel>,
+) -> Result<(Vec<Interval>, Vec<TopicCoverage>), ApiError> {
+    let from = span.start;
+    let members = rota::helpline_members(&state.db, helpline_id).await?;
     // Someone who never takes contacts in the period (in training, paused, untrained for
     // the channel) does not count; someone whose refresher falls due counts until then.
     let counted: Vec<(&rota::RotaMember, CoverageMember<'_>)> = members
@@ -187,7 +206,7 @@ pub async fn coverage(
         .collect();
     let everyone: Vec<CoverageMember<'_>> = counted.iter().map(|(_, c)| c.clone()).collect();
     let mut topics = Vec::new();
-    for topic in helplines::topics(&state.db, *id).await? {
+    for topic in helplines::topics(&state.db, helpline_id).await? {
         let ready: Vec<CoverageMember<'_>> = counted
             .iter()
             .filter(|(m, _)| m.ready_topics.contains(&topic.id))
@@ -200,11 +219,5 @@ pub async fn coverage(
             gaps: gaps(span, &ready, channel),
         });
     }
-    Ok(HttpResponse::Ok().json(CoverageView {
-        from,
-        to,
-        channel,
-        gaps: gaps(span, &everyone, channel),
-        topics,
-    }))
+    Ok((gaps(span, &everyone, channel), topics))
 }

@@ -1,0 +1,274 @@
+//! `/helplines/{id}/reports/...`: a helpline's figures over whole local days, for its
+//! supervisors and admins, as JSON or as CSV (`Accept: text/csv` or `?format=csv`).
+//! Every report fetched is an export, and is audited.
+
+use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::managed_helpline;
+use super::rota::coverage_of;
+use crate::domain::access::Principal;
+use crate::domain::report_period::Period;
+use crate::domain::reports::{
+    ContactsReport, VolunteerLoad, contacts_report, csv_field, volunteer_load, volunteer_load_csv,
+};
+use crate::domain::rota::{Channel, Interval};
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::extract::ValidQuery;
+use crate::state::AppState;
+use crate::storage::audit::{self, Audited};
+use crate::storage::helplines;
+use crate::storage::report_queries::{self as queries, DurationColumn};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// First day, in the helpline's time zone (YYYY-MM-DD).
+    pub from: NaiveDate,
+    /// Last day, inclusive (at most 366 days after `from`).
+    pub to: NaiveDate,
+    /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
+    pub format: Option<Format>,
+    /// Coverage only: the channel shifts must cover (default any).
+    pub channel: Option<Channel>,
+}
+
+/// The period every report shares.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReportPeriod {
+    pub helpline_id: i32,
+    pub time_zone: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ContactsReportView {
+    #[serde(flatten)]
+    pub period: ReportPeriod,
+    #[serde(flatten)]
+    pub report: ContactsReport,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VolunteerLoadView {
+    #[serde(flatten)]
+    pub period: ReportPeriod,
+    pub volunteers: Vec<VolunteerLoad>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TopicHours {
+    pub topic_id: i32,
+    pub key: String,
+    /// Hours with nobody signed off for the topic on shift.
+    pub uncovered_hours: f64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CoverageReportView {
+    #[serde(flatten)]
+    pub period: ReportPeriod,
+    pub period_hours: f64,
+    /// Hours with nobody who takes contacts on shift.
+    pub uncovered_hours: f64,
+    pub topics: Vec<TopicHours>,
+}
+
+/// The helpline (which the caller must supervise), its period, and the format asked for.
+async fn prepare(
+    state: &AppState,
+    who: &Principal,
+    helpline_id: i32,
+    query: &ReportQuery,
+    request: &HttpRequest,
+) -> Result<(Period, Format), ApiError> {
+    let row = managed_helpline(state, who, helpline_id).await?;
+    let settings = helplines::settings_of(&row)?;
+    let period = Period::new(settings.time_zone, query.from, query.to)?;
+    let wants_csv = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/csv"));
+    let format = query
+        .format
+        .unwrap_or(if wants_csv { Format::Csv } else { Format::Json });
+    Ok((period, format))
+}
+
+/// Records the export, then answers with JSON or CSV.
+async fn export<T: Serialize>(
+    state: &AppState,
+    who: &Principal,
+    helpline_id: i32,
+    name: &str,
+    (period, format): (Period, Format),
+    view: T,
+    csv: impl FnOnce(&T) -> String,
+) -> Result<HttpResponse, ApiError> {
+    let detail = json!({
+        "report": name,
+        "from": period.from,
+        "to": period.to,
+        "format": if format == Format::Csv { "csv" } else { "json" },
+    });
+    let entry = Audited::new("export_report")
+        .helpline(helpline_id)
+        .detail(detail);
+    audit::record(&state.db, who, entry, Utc::now()).await?;
+    Ok(match format {
+        Format::Json => HttpResponse::Ok().json(view),
+        Format::Csv => HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{name}-{helpline_id}-{}-{}.csv\"",
+                    period.from, period.to
+                ),
+            ))
+            .body(csv(&view)),
+    })
+}
+
+fn period_view(helpline_id: i32, period: &Period) -> ReportPeriod {
+    ReportPeriod {
+        helpline_id,
+        time_zone: period.zone.to_string(),
+        from: period.from,
+        to: period.to,
+    }
+}
+
+/// Contacts by channel, topic, outcome, hour and weekday; answer rate, missed and
+/// abandoned counts, voicemails; wait and talk time (median, 90th percentile); the
+/// peer-match rate; offers per answered contact.
+#[utoipa::path(tag = "reports", params(("id" = i32, Path), ReportQuery), security(("bearer" = [])),
+    responses((status = 200, body = ContactsReportView, content_type = "application/json"),
+        (status = 200, body = String, content_type = "text/csv"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[get("/helplines/{id}/reports/contacts")]
+pub async fn contacts(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+    query: ValidQuery<ReportQuery>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = *id;
+    let asked = prepare(&state, &who, id, &query.0, &request).await?;
+    let period = &asked.0;
+    let db = &state.db;
+    let report = contacts_report(
+        &queries::breakdown(db, id, period).await?,
+        &queries::by_hour_and_weekday(db, id, period).await?,
+        &queries::answered_histogram(db, id, period, DurationColumn::Wait).await?,
+        &queries::answered_histogram(db, id, period, DurationColumn::Talk).await?,
+        queries::offers_for_answered(db, id, period).await?,
+    );
+    let view = ContactsReportView {
+        period: period_view(id, period),
+        report,
+    };
+    export(&state, &who, id, "contacts", asked, view, |v| {
+        v.report.to_csv()
+    })
+    .await
+}
+
+/// Each volunteer's contacts and talk time per local week, long, flagged and
+/// back-to-back contacts, missed offers, and their open debriefs.
+#[utoipa::path(tag = "reports", params(("id" = i32, Path), ReportQuery), security(("bearer" = [])),
+    responses((status = 200, body = VolunteerLoadView, content_type = "application/json"),
+        (status = 200, body = String, content_type = "text/csv"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[get("/helplines/{id}/reports/volunteers")]
+pub async fn volunteers(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+    query: ValidQuery<ReportQuery>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = *id;
+    let asked = prepare(&state, &who, id, &query.0, &request).await?;
+    let period = &asked.0;
+    let load = volunteer_load(
+        &queries::volunteers_named(&state.db, id).await?,
+        &queries::volunteer_weeks(&state.db, id, period).await?,
+    );
+    let view = VolunteerLoadView {
+        period: period_view(id, period),
+        volunteers: load,
+    };
+    export(&state, &who, id, "volunteers", asked, view, |v| {
+        volunteer_load_csv(&v.volunteers)
+    })
+    .await
+}
+
+fn hours(intervals: &[Interval]) -> f64 {
+    let secs: i64 = intervals.iter().map(|i| i.duration().num_seconds()).sum();
+    (secs as f64 / 3600.0 * 100.0).round() / 100.0
+}
+
+/// Rota coverage: hours in the period with nobody on shift who takes contacts, overall
+/// and per topic.
+#[utoipa::path(tag = "reports", params(("id" = i32, Path), ReportQuery), security(("bearer" = [])),
+    responses((status = 200, body = CoverageReportView, content_type = "application/json"),
+        (status = 200, body = String, content_type = "text/csv"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[get("/helplines/{id}/reports/coverage")]
+pub async fn coverage(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+    query: ValidQuery<ReportQuery>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = *id;
+    let asked = prepare(&state, &who, id, &query.0, &request).await?;
+    let period = &asked.0;
+    let span = Interval::new(period.start(), period.end()).map_err(|e| ApiError::field("to", e))?;
+    let (gaps, topics) = coverage_of(&state, id, span, query.0.channel).await?;
+    let view = CoverageReportView {
+        period: period_view(id, period),
+        period_hours: hours(&[span]),
+        uncovered_hours: hours(&gaps),
+        topics: topics
+            .into_iter()
+            .map(|t| TopicHours {
+                topic_id: t.topic_id,
+                uncovered_hours: hours(&t.gaps),
+                key: t.key,
+            })
+            .collect(),
+    };
+    export(&state, &who, id, "coverage", asked, view, |v| {
+        let mut out = format!(
+            "scope,topic_id,key,uncovered_hours\nall,,,{}\n",
+            v.uncovered_hours
+        );
+        for t in &v.topics {
+            out.push_str(&format!(
+                "topic,{},{},{}\n",
+                t.topic_id,
+                csv_field(&t.key),
+                t.uncovered_hours
+            ));
+        }
+        out
+    })
+    .await
+}

@@ -1,0 +1,279 @@
+//! The aggregate queries behind the helpline reports. The database does the counting,
+//! grouping and histograms; local hours, weekdays and weeks are computed in SQL from each
+//! instant's Unix time plus the helpline's UTC offset, which changes only at the
+//! period's DST boundaries.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult, Statement, Value};
+
+use crate::domain::report_period::{OffsetStretch, Period};
+use crate::domain::reports::{Breakdown, HourCount, VolunteerWeek};
+
+/// The contacts a report counts: one helpline, received within the period.
+const WINDOW: &str = "c.helpline_id = ? AND c.received_at >= ? AND c.received_at < ?";
+
+/// How a column's instant becomes Unix seconds in SQL.
+fn epoch(backend: DatabaseBackend, column: &str) -> String {
+    match backend {
+        DatabaseBackend::Postgres => format!("CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"),
+        _ => format!("CAST(strftime('%s', {column}) AS INTEGER)"),
+    }
+}
+
+/// The column's instant as local Unix seconds: epoch plus the offset of its stretch.
+fn local_epoch(backend: DatabaseBackend, column: &str, stretches: &[OffsetStretch]) -> String {
+    let e = epoch(backend, column);
+    let Some((last, earlier)) = stretches.split_last() else {
+        return e;
+    };
+    if earlier.is_empty() {
+        return format!("({e} + {})", last.offset_secs);
+    }
+    let mut case = String::from("CASE");
+    for stretch in earlier {
+        case.push_str(&format!(
+            " WHEN {e} < {} THEN {}",
+            stretch.end.timestamp(),
+            stretch.offset_secs
+        ));
+    }
+    case.push_str(&format!(" ELSE {} END", last.offset_secs));
+    format!("({e} + {case})")
+}
+
+/// A statement with `?` placeholders, numbered for PostgreSQL.
+fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            let mut numbered = String::with_capacity(sql.len() + 8);
+            let mut n = 0;
+            for ch in sql.chars() {
+                if ch == '?' {
+                    n += 1;
+                    numbered.push_str(&format!("${n}"));
+                } else {
+                    numbered.push(ch);
+                }
+            }
+            numbered
+        }
+        _ => sql.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// The bound values of `WINDOW`.
+fn window(helpline_id: i32, period: &Period) -> Vec<Value> {
+    let start: DateTime<Utc> = period.start();
+    let end: DateTime<Utc> = period.end();
+    vec![helpline_id.into(), start.into(), end.into()]
+}
+
+async fn rows(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<QueryResult>, DbErr> {
+    let backend = db.get_database_backend();
+    db.query_all_raw(statement(backend, sql, values)).await
+}
+
+pub async fn breakdown(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+    period: &Period,
+) -> Result<Vec<Breakdown>, DbErr> {
+    let sql = format!(
+        "SELECT c.channel, c.topic_id, c.outcome, c.peer_match_tier, COUNT(*) AS n \
+         FROM contacts c WHERE {WINDOW} \
+         GROUP BY c.channel, c.topic_id, c.outcome, c.peer_match_tier"
+    );
+    rows(db, &sql, window(helpline_id, period))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Breakdown {
+                channel: r.try_get("", "channel")?,
+                topic_id: r.try_get("", "topic_id")?,
+                outcome: r.try_get("", "outcome")?,
+                tier: r.try_get("", "peer_match_tier")?,
+                count: r.try_get("", "n")?,
+            })
+        })
+        .collect()
+}
+
+/// Contacts, and of those answered, by local hour of day (0-23) and weekday (0 = Monday).
+pub async fn by_hour_and_weekday(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+    period: &Period,
+) -> Result<Vec<HourCount>, DbErr> {
+    let local = local_epoch(
+        db.get_database_backend(),
+        "c.received_at",
+        &period.offset_stretches(),
+    );
+    let sql = format!(
+        "SELECT ({local} / 3600) % 24 AS h, (({local} / 86400) + 3) % 7 AS d, COUNT(*) AS n, \
+         SUM(CASE WHEN c.outcome = 'answered' THEN 1 ELSE 0 END) AS answered \
+         FROM contacts c WHERE {WINDOW} GROUP BY 1, 2"
+    );
+    rows(db, &sql, window(helpline_id, period))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(HourCount {
+                hour: r.try_get("", "h")?,
+                weekday: r.try_get("", "d")?,
+                contacts: r.try_get("", "n")?,
+                answered: r.try_get("", "answered")?,
+            })
+        })
+        .collect()
+}
+
+/// The distribution of a duration column over the period's contacts with outcome
+/// `answered`, as `(seconds, count)` in ascending order.
+pub async fn answered_histogram(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+    period: &Period,
+    column: DurationColumn,
+) -> Result<Vec<(i64, i64)>, DbErr> {
+    let column = match column {
+        DurationColumn::Wait => "c.wait_secs",
+        DurationColumn::Talk => "c.talk_secs",
+    };
+    let sql = format!(
+        "SELECT {column} AS secs, COUNT(*) AS n FROM contacts c \
+         WHERE {WINDOW} AND c.outcome = 'answered' AND {column} IS NOT NULL \
+         GROUP BY {column} ORDER BY {column}"
+    );
+    rows(db, &sql, window(helpline_id, period))
+        .await?
+        .iter()
+        .map(|r| {
+            let secs: i32 = r.try_get("", "secs")?;
+            Ok((i64::from(secs), r.try_get("", "n")?))
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum DurationColumn {
+    Wait,
+    Talk,
+}
+
+/// How many offers were made for the period's answered contacts.
+pub async fn offers_for_answered(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+    period: &Period,
+) -> Result<i64, DbErr> {
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM offers o JOIN contacts c ON c.id = o.contact_id \
+         WHERE {WINDOW} AND c.outcome = 'answered'"
+    );
+    match rows(db, &sql, window(helpline_id, period)).await?.first() {
+        Some(row) => row.try_get("", "n"),
+        None => Ok(0),
+    }
+}
+
+/// A contact that starts this soon after the volunteer's previous one ended is back to back.
+pub const BACK_TO_BACK_SECS: i64 = 600;
+
+/// Each volunteer's answered contacts per local week, with talk time, long (by the
+/// volunteer's own limit), flagged and back-to-back contacts; then their missed offers.
+pub async fn volunteer_weeks(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+    period: &Period,
+) -> Result<Vec<VolunteerWeek>, DbErr> {
+    let backend = db.get_database_backend();
+    let stretches = period.offset_stretches();
+    let received = local_epoch(backend, "c.received_at", &stretches);
+    let answered = epoch(backend, "c.answered_at");
+    let ended = epoch(backend, "c.ended_at");
+    let sql = format!(
+        "SELECT x.volunteer_id, x.week, COUNT(*) AS contacts, SUM(x.talk) AS talk, \
+         SUM(x.long_contact) AS long_contacts, SUM(x.flagged) AS flagged, \
+         SUM(CASE WHEN x.gap >= 0 AND x.gap <= {BACK_TO_BACK_SECS} THEN 1 ELSE 0 END) AS back_to_back \
+         FROM (SELECT c.answered_by AS volunteer_id, (({received} / 86400) + 3) / 7 AS week, \
+           COALESCE(c.talk_secs, 0) AS talk, \
+           CASE WHEN c.talk_secs >= 60 * v.long_contact_minutes THEN 1 ELSE 0 END AS long_contact, \
+           CASE WHEN EXISTS (SELECT 1 FROM contact_flags f WHERE f.contact_id = c.id) THEN 1 ELSE 0 END AS flagged, \
+           {answered} - LAG({ended}) OVER (PARTITION BY c.answered_by ORDER BY c.answered_at) AS gap \
+           FROM contacts c JOIN volunteers v ON v.id = c.answered_by \
+           WHERE {WINDOW} AND c.answered_at IS NOT NULL) x \
+         GROUP BY x.volunteer_id, x.week ORDER BY x.volunteer_id, x.week"
+    );
+    let mut weeks: Vec<VolunteerWeek> = rows(db, &sql, window(helpline_id, period))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(VolunteerWeek {
+                volunteer_id: r.try_get("", "volunteer_id")?,
+                week: r.try_get("", "week")?,
+                contacts: r.try_get("", "contacts")?,
+                talk_secs: r.try_get("", "talk")?,
+                long_contacts: r.try_get("", "long_contacts")?,
+                flagged_contacts: r.try_get("", "flagged")?,
+                back_to_back: r.try_get("", "back_to_back")?,
+                missed_offers: 0,
+            })
+        })
+        .collect::<Result<_, DbErr>>()?;
+    let offered = local_epoch(backend, "o.offered_at", &stretches);
+    let sql = format!(
+        "SELECT o.volunteer_id, (({offered} / 86400) + 3) / 7 AS week, COUNT(*) AS n \
+         FROM offers o JOIN contacts c ON c.id = o.contact_id \
+         WHERE {WINDOW} AND o.outcome = 'no_answer' GROUP BY 1, 2"
+    );
+    for r in rows(db, &sql, window(helpline_id, period)).await? {
+        let (volunteer_id, week, n): (i32, i64, i64) = (
+            r.try_get("", "volunteer_id")?,
+            r.try_get("", "week")?,
+            r.try_get("", "n")?,
+        );
+        match weeks
+            .iter_mut()
+            .find(|w| w.volunteer_id == volunteer_id && w.week == week)
+        {
+            Some(w) => w.missed_offers = n,
+            None => weeks.push(VolunteerWeek {
+                volunteer_id,
+                week,
+                missed_offers: n,
+                ..Default::default()
+            }),
+        }
+    }
+    weeks.sort_by_key(|w| (w.volunteer_id, w.week));
+    Ok(weeks)
+}
+
+/// Open debriefs per volunteer at the helpline, and the volunteers' names.
+pub async fn volunteers_named(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+) -> Result<Vec<(i32, String, i64)>, DbErr> {
+    let sql = "SELECT v.id, v.name, \
+         (SELECT COUNT(*) FROM debriefs d WHERE d.volunteer_id = v.id AND d.helpline_id = ? \
+          AND d.done_at IS NULL) AS open_debriefs \
+         FROM volunteers v JOIN volunteer_helplines vh ON vh.volunteer_id = v.id \
+         WHERE vh.helpline_id = ? ORDER BY v.id";
+    rows(db, sql, vec![helpline_id.into(), helpline_id.into()])
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("", "id")?,
+                r.try_get("", "name")?,
+                r.try_get("", "open_debriefs")?,
+            ))
+        })
+        .collect()
+}
