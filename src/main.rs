@@ -5,7 +5,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use peerline::config::Settings;
 use peerline::domain::access::{Role, check_new_user};
-use peerline::startup::{Application, prepare_database};
+use peerline::domain::phone::E164;
+use peerline::jobs;
+use peerline::secrets::NumberHasher;
+use peerline::startup::{Application, prepare_database, resolve_secret_key};
 use peerline::storage::users::{self, NewUser};
 use secrecy::ExposeSecret;
 
@@ -38,6 +41,16 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Erase callers' identities, message bodies, notes and recordings from contacts older
+    /// than each helpline's retention period (`serve` also does this daily).
+    Purge,
+    /// Erase one caller's number, messages, notes and recordings from every contact, on
+    /// their request.
+    EraseCaller {
+        /// The caller's number, in international form (e.g. +447700900123).
+        #[arg(long)]
+        number: String,
+    },
     /// Play Twilio's part against a running server.
     Simulate {
         #[command(subcommand)]
@@ -195,6 +208,26 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("{}", token.expose_secret());
         }
         Command::Openapi => unreachable!("handled before start-up"),
+        Command::Purge => {
+            let db = prepare_database(&settings).await?;
+            for (helpline, erased) in jobs::retention::purge(&db, chrono::Utc::now()).await? {
+                println!("helpline {helpline}: erased {erased} contacts");
+            }
+        }
+        Command::EraseCaller { number } => {
+            let number = E164::parse(&number).map_err(|e| anyhow::anyhow!("--number: {e}"))?;
+            let db = prepare_database(&settings).await?;
+            let numbers = NumberHasher::new(resolve_secret_key(&db, &settings).await?);
+            let done =
+                jobs::retention::erase_caller(&db, &numbers, &number, chrono::Utc::now()).await?;
+            println!("erased {} contacts", done.contacts);
+            if done.still_open > 0 {
+                println!(
+                    "{} contacts are still in progress; run this again once they have ended",
+                    done.still_open
+                );
+            }
+        }
         Command::Simulate {
             command:
                 SimulateCommand::Call {

@@ -49,6 +49,7 @@ impl Application {
         let key = resolve_secret_key(&db, &settings).await?;
         let port = listener.local_addr()?.port();
         jobs::sweeper::spawn(db.clone(), clock.clone(), Duration::from_secs(60));
+        jobs::retention::spawn(db.clone(), clock.clone(), Duration::from_secs(24 * 60 * 60));
         let numbers = NumberHasher::new(key);
         start_outbox(&settings, &db, &numbers, &clock);
         let state = web::Data::new(AppState {

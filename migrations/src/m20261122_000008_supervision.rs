@@ -1,4 +1,5 @@
-//! Supervision: each helpline's supervision settings, the review state of each contact,
+//! Supervision: each helpline's supervision settings (with its retention period), the
+//! review state of each contact and when its identifying details were erased,
 //! volunteers' after-contact reports (every change a new version), the flags they raise,
 //! supervisors' review actions, debriefs, and the append-only audit log.
 
@@ -16,6 +17,7 @@ enum Contacts {
     Table,
     Id,
     ReviewState,
+    ErasedAt,
 }
 
 #[derive(DeriveIden)]
@@ -98,6 +100,15 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table(Contacts::Table)
                     .add_column(string_len(Contacts::ReviewState, 12).default("unreviewed"))
+                    .to_owned(),
+            )
+            .await?;
+        // When the caller's identity, message bodies, notes and recording were erased.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Contacts::Table)
+                    .add_column(timestamp_with_time_zone_null(Contacts::ErasedAt))
                     .to_owned(),
             )
             .await?;
@@ -295,14 +306,16 @@ impl MigrationTrait for Migration {
                 .drop_index(Index::drop().name(name).table(Contacts::Table).to_owned())
                 .await?;
         }
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Contacts::Table)
-                    .drop_column(Contacts::ReviewState)
-                    .to_owned(),
-            )
-            .await?;
+        for column in [Contacts::ErasedAt, Contacts::ReviewState] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Contacts::Table)
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         manager
             .alter_table(
                 Table::alter()

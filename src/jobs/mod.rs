@@ -3,4 +3,5 @@
 
 pub mod conversations;
 pub mod outbox;
+pub mod retention;
 pub mod sweeper;

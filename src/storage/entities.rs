@@ -351,6 +351,8 @@ pub mod contact {
         pub closes_at: Option<DateTimeUtc>,
         pub safeguarding_at: Option<DateTimeUtc>,
         pub review_state: String,
+        /// When the caller's identity, bodies, notes and recording were erased.
+        pub erased_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,7 @@ pub mod opt_outs;
 pub mod outbox;
 pub mod report_queries;
 pub mod reservations;
+pub mod retention;
 pub mod reviews;
 pub mod roster;
 pub mod rota;

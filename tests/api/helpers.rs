@@ -5,13 +5,16 @@
 use std::collections::HashMap;
 use std::net::TcpListener;
 
+use chrono::{DateTime, Duration, Utc};
 use peerline::clock::Clock;
 use peerline::config::Settings;
 use peerline::domain::access::Role;
 use peerline::startup::Application;
+use peerline::storage::entities::contact;
 use peerline::storage::{self, users};
 use rand::Rng;
 use reqwest::{Method, StatusCode};
+use sea_orm::{ActiveValue::Set, EntityTrait};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
@@ -270,6 +273,11 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// The database this app's servers share.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
     /// Another server on the same database, as a second instance behind a load balancer;
     /// returns its base URL.
     pub async fn second_instance(&self) -> String {
@@ -290,7 +298,7 @@ impl TestApp {
         peerline::state::AppState {
             db: self.db.clone(),
             settings: settings_for(&self.database_url, &self.base),
-            numbers: peerline::secrets::NumberHasher::new(SECRET_KEY.to_owned().into()),
+            numbers: numbers(),
             fallbacks: Default::default(),
             clock: Clock::starting_at(at),
             roster: Default::default(),
@@ -328,6 +336,79 @@ impl TestApp {
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
     }
+}
+
+/// A contact written straight into the log, as it stands once ended.
+#[derive(Default)]
+pub struct Seed<'a> {
+    pub at: &'a str,
+    pub channel: &'a str,
+    pub topic: Option<i32>,
+    pub outcome: &'a str,
+    pub tier: Option<&'a str>,
+    pub answered_by: Option<i32>,
+    pub wait: i32,
+    pub talk: Option<i32>,
+    /// The caller's number, sealed as the server seals it (none: withheld).
+    pub caller: Option<&'a str>,
+    /// A voicemail recording reference.
+    pub recording: Option<&'a str>,
+}
+
+pub fn utc(at: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(at).unwrap().to_utc()
+}
+
+pub async fn seed(app: &TestApp, helpline: i32, n: usize, s: Seed<'_>) -> i32 {
+    let received = utc(s.at);
+    let answered = s
+        .answered_by
+        .map(|_| received + Duration::seconds(s.wait.into()));
+    let ended = answered.map_or(received + Duration::seconds(s.wait.into()), |a| {
+        a + Duration::seconds(s.talk.unwrap_or(0).into())
+    });
+    let row = contact::ActiveModel {
+        helpline_id: Set(helpline),
+        channel: Set(s.channel.into()),
+        provider_sid: Set(format!("CA{n:032}")),
+        dialed_number: Set("+12025550100".into()),
+        caller_encrypted: Set(s
+            .caller
+            .map(|number| numbers().seal(&peerline::domain::phone::E164::parse(number).unwrap()))),
+        caller_hash: Set(s.caller.map_or(format!("withheld-{n}"), |number| {
+            numbers().hash(&peerline::domain::phone::E164::parse(number).unwrap())
+        })),
+        caller_hint: Set("...42".into()),
+        recording_sid: Set(s.recording.map(str::to_owned)),
+        recording_url: Set(s
+            .recording
+            .map(|sid| format!("https://api.twilio.com/Recordings/{sid}"))),
+        topic_id: Set(s.topic),
+        stage: Set("ended".into()),
+        round: Set(1),
+        outcome: Set(Some(s.outcome.into())),
+        peer_match_tier: Set(s.tier.map(str::to_owned)),
+        answered_by: Set(s.answered_by),
+        received_at: Set(received),
+        route_deadline: Set(received),
+        answered_at: Set(answered),
+        ended_at: Set(Some(ended)),
+        wait_secs: Set(Some(s.wait)),
+        talk_secs: Set(s.talk),
+        updated_at: Set(ended),
+        review_state: Set("unreviewed".into()),
+        ..Default::default()
+    };
+    contact::Entity::insert(row)
+        .exec(&app.db)
+        .await
+        .unwrap()
+        .last_insert_id
+}
+
+/// The sealing and hashing of numbers test servers use.
+pub fn numbers() -> peerline::secrets::NumberHasher {
+    peerline::secrets::NumberHasher::new(SECRET_KEY.to_owned().into())
 }
 
 pub fn id_of(reply: &Reply) -> i32 {

@@ -9,6 +9,7 @@ mod openapi;
 mod outbox;
 mod reports;
 mod resources;
+mod retention;
 mod rota;
 mod sms;
 mod supervision;

@@ -1,68 +1,13 @@
 //! Helpline reports over a period that spans the spring clock change in London: the
 //! figures a supervisor reads, as JSON and as CSV, and who may read them.
 
-use chrono::{DateTime, Duration, Utc};
 use peerline::domain::access::Role;
-use peerline::storage::entities::{contact, contact_flag, debrief, offer};
+use peerline::storage::entities::{contact_flag, debrief, offer};
 use reqwest::StatusCode;
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::json;
 
-use crate::helpers::{TestApp, spawn_app};
-
-struct Seed<'a> {
-    at: &'a str,
-    channel: &'a str,
-    topic: Option<i32>,
-    outcome: &'a str,
-    tier: Option<&'a str>,
-    answered_by: Option<i32>,
-    wait: i32,
-    talk: Option<i32>,
-}
-
-fn utc(at: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(at).unwrap().to_utc()
-}
-
-async fn seed(app: &TestApp, helpline: i32, n: usize, s: Seed<'_>) -> i32 {
-    let received = utc(s.at);
-    let answered = s
-        .answered_by
-        .map(|_| received + Duration::seconds(s.wait.into()));
-    let ended = answered.map_or(received + Duration::seconds(s.wait.into()), |a| {
-        a + Duration::seconds(s.talk.unwrap_or(0).into())
-    });
-    let row = contact::ActiveModel {
-        helpline_id: Set(helpline),
-        channel: Set(s.channel.into()),
-        provider_sid: Set(format!("CA{n:032}")),
-        dialed_number: Set("+12025550100".into()),
-        caller_hash: Set(format!("hash-{n}")),
-        caller_encrypted: Set(None),
-        caller_hint: Set("...42".into()),
-        topic_id: Set(s.topic),
-        stage: Set("ended".into()),
-        round: Set(1),
-        outcome: Set(Some(s.outcome.into())),
-        peer_match_tier: Set(s.tier.map(str::to_owned)),
-        answered_by: Set(s.answered_by),
-        received_at: Set(received),
-        route_deadline: Set(received),
-        answered_at: Set(answered),
-        ended_at: Set(Some(ended)),
-        wait_secs: Set(Some(s.wait)),
-        talk_secs: Set(s.talk),
-        updated_at: Set(ended),
-        review_state: Set("unreviewed".into()),
-        ..Default::default()
-    };
-    contact::Entity::insert(row)
-        .exec(&app.db)
-        .await
-        .unwrap()
-        .last_insert_id
-}
+use crate::helpers::{Seed, TestApp, seed, spawn_app, utc};
 
 async fn offer_to(app: &TestApp, contact_id: i32, volunteer: i32, at: &str, outcome: &str) {
     offer::Entity::insert(offer::ActiveModel {
@@ -104,6 +49,7 @@ async fn a_supervisor_reads_the_helplines_figures_across_the_clock_change() {
         answered_by: Some(by),
         wait,
         talk: Some(talk),
+        ..Seed::default()
     };
     let missed = |at, topic, outcome, wait| Seed {
         at,
@@ -114,6 +60,7 @@ async fn a_supervisor_reads_the_helplines_figures_across_the_clock_change() {
         answered_by: None,
         wait,
         talk: None,
+        ..Seed::default()
     };
     let rows = [
         // Saturday 23:30 GMT.

@@ -313,9 +313,11 @@ pub async fn block(
     if request.expires_at <= now {
         return Err(ApiError::field("expires_at", "must be in the future"));
     }
-    if row.caller_hint == "withheld" {
+    if row.caller_hint == "withheld" || row.erased_at.is_some() {
         return Err(ApiError::Conflict(
-            "the caller withheld their number; there is nothing to block".into(),
+            "no number is held for this contact (withheld, or erased under the retention \
+             policy); there is nothing to block"
+                .into(),
         ));
     }
     let txn = storage::write_transaction(&state.db).await?;

@@ -1,0 +1,70 @@
+//! The retention purge: each helpline's contacts older than its retention period lose
+//! what identifies the caller. `serve` runs it once a day (and at start); `peerline purge`
+//! runs it on demand. Safe on several servers at once, and a rerun changes nothing.
+
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::clock::Clock;
+use crate::domain::access::Scope;
+use crate::domain::phone::E164;
+use crate::secrets::NumberHasher;
+use crate::storage::{helplines, retention};
+
+/// How many contacts each helpline had erased by this pass.
+pub async fn purge(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<(i32, u64)>, DbErr> {
+    let mut erased = Vec::new();
+    for (helpline_id, settings) in helplines::all_settings(db, &Scope::All).await? {
+        let cutoff = now - Duration::days(settings.supervision.retention_days.into());
+        let count =
+            retention::erase_where(db, retention::older_than(helpline_id, cutoff), now).await?;
+        erased.push((helpline_id, count));
+    }
+    Ok(erased)
+}
+
+/// What erasing one caller did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallerErased {
+    pub contacts: u64,
+    /// Contacts still in progress: erased by the next purge or request once they end.
+    pub still_open: u64,
+}
+
+/// Erases every ended contact of the caller with `number`, at every helpline, whatever
+/// its age (a caller's request to be forgotten).
+pub async fn erase_caller(
+    db: &DatabaseConnection,
+    numbers: &NumberHasher,
+    number: &E164,
+    now: DateTime<Utc>,
+) -> Result<CallerErased, DbErr> {
+    let hash = numbers.hash(number);
+    let contacts = retention::erase_where(db, retention::of_caller(&hash), now).await?;
+    let still_open = retention::open_contacts_of(db, &hash).await?;
+    Ok(CallerErased {
+        contacts,
+        still_open,
+    })
+}
+
+/// Purges now and then every `every` for as long as the server runs.
+pub fn spawn(db: DatabaseConnection, clock: Clock, every: StdDuration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        loop {
+            ticks.tick().await;
+            match purge(&db, clock.now()).await {
+                Ok(erased) => {
+                    let total: u64 = erased.iter().map(|(_, n)| n).sum();
+                    if total > 0 {
+                        tracing::info!(erased = total, "retention purge erased old contacts");
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "retention purge failed; will retry"),
+            }
+        }
+    });
+}

@@ -1,0 +1,132 @@
+//! Erasing what identifies a caller once a contact is older than its helpline keeps it,
+//! or when a caller asks: their encrypted number and keyed hash, the message bodies,
+//! the volunteer's notes, supervisors' free text and the voicemail reference. The
+//! contact's non-identifying facts (times, topic, outcome, durations, tier) stay, so the
+//! reports still add up. Contacts are erased in batches, each batch in one transaction;
+//! on PostgreSQL the batch's rows are locked with SKIP LOCKED, so several servers purging
+//! at once share the work and erase each contact once.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, LockBehavior, LockType},
+};
+
+use super::entities::{
+    contact, contact_flag, contact_report, debrief, message, outbox_message, review,
+};
+use super::{outbox, write_transaction};
+
+/// What a contact's caller identity reads once erased.
+pub const ERASED: &str = "erased";
+const BATCH: u64 = 500;
+
+/// Erases every ended, not yet erased contact matching `which`; returns how many.
+pub async fn erase_where(
+    db: &DatabaseConnection,
+    which: Condition,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut erased = 0;
+    loop {
+        let batch = erase_batch(db, which.clone(), now).await?;
+        erased += batch;
+        if batch < BATCH {
+            return Ok(erased);
+        }
+    }
+}
+
+/// Contacts of `helpline_id` received before `cutoff`.
+pub fn older_than(helpline_id: i32, cutoff: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(contact::Column::HelplineId.eq(helpline_id))
+        .add(contact::Column::ReceivedAt.lt(cutoff))
+}
+
+/// Every contact of the caller with this number hash, at any helpline.
+pub fn of_caller(number_hash: &str) -> Condition {
+    Condition::all().add(contact::Column::CallerHash.eq(number_hash))
+}
+
+/// How many of the caller's contacts are still open (not erased until they end).
+pub async fn open_contacts_of(db: &impl ConnectionTrait, number_hash: &str) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    contact::Entity::find()
+        .filter(of_caller(number_hash))
+        .filter(contact::Column::EndedAt.is_null())
+        .count(db)
+        .await
+}
+
+async fn erase_batch(
+    db: &DatabaseConnection,
+    which: Condition,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let txn = write_transaction(db).await?;
+    let mut pick = contact::Entity::find()
+        .select_only()
+        .column(contact::Column::Id)
+        .filter(which)
+        .filter(contact::Column::ErasedAt.is_null())
+        .filter(contact::Column::EndedAt.is_not_null())
+        .order_by_asc(contact::Column::Id)
+        .limit(BATCH);
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        pick = pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let ids: Vec<i32> = pick.into_tuple().all(&txn).await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    contact::Entity::update_many()
+        .col_expr(
+            contact::Column::CallerEncrypted,
+            Expr::value(None::<String>),
+        )
+        .col_expr(contact::Column::CallerHash, Expr::value(ERASED))
+        .col_expr(contact::Column::CallerHint, Expr::value(ERASED))
+        .col_expr(contact::Column::RecordingSid, Expr::value(None::<String>))
+        .col_expr(contact::Column::RecordingUrl, Expr::value(None::<String>))
+        .col_expr(contact::Column::ErasedAt, Expr::value(now))
+        .filter(contact::Column::Id.is_in(ids.clone()))
+        .exec(&txn)
+        .await?;
+    message::Entity::update_many()
+        .col_expr(message::Column::Body, Expr::value(None::<String>))
+        .filter(message::Column::ContactId.is_in(ids.clone()))
+        .exec(&txn)
+        .await?;
+    contact_report::Entity::update_many()
+        .col_expr(contact_report::Column::Notes, Expr::value(None::<String>))
+        .filter(contact_report::Column::ContactId.is_in(ids.clone()))
+        .exec(&txn)
+        .await?;
+    review::Entity::update_many()
+        .col_expr(review::Column::Comment, Expr::value(None::<String>))
+        .filter(review::Column::ContactId.is_in(ids.clone()))
+        .exec(&txn)
+        .await?;
+    contact_flag::Entity::update_many()
+        .col_expr(contact_flag::Column::Action, Expr::value(None::<String>))
+        .filter(contact_flag::Column::ContactId.is_in(ids.clone()))
+        .exec(&txn)
+        .await?;
+    debrief::Entity::update_many()
+        .col_expr(debrief::Column::Notes, Expr::value(None::<String>))
+        .filter(debrief::Column::ContactId.is_in(ids.clone()))
+        .exec(&txn)
+        .await?;
+    // Messages still to be sent keep their text and address until they are settled.
+    outbox_message::Entity::update_many()
+        .col_expr(outbox_message::Column::Body, Expr::value(""))
+        .col_expr(outbox_message::Column::ToEncrypted, Expr::value(""))
+        .filter(outbox_message::Column::ContactId.is_in(ids.clone()))
+        .filter(outbox_message::Column::Status.is_not_in([outbox::PENDING, outbox::SENDING]))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(ids.len() as u64)
+}
