@@ -119,6 +119,14 @@ impl MigrationTrait for Migration {
                 &["helpline_id", "received_at"],
             ))
             .await?;
+        // The supervisors' list: a helpline's contacts, newest first, without a sort.
+        manager
+            .create_index(index(
+                "contacts_helpline_id",
+                Contacts::Table,
+                &["helpline_id", "id"],
+            ))
+            .await?;
         manager
             .create_index(index(
                 "contacts_answered_by",
@@ -301,7 +309,11 @@ impl MigrationTrait for Migration {
             ],
         )
         .await?;
-        for name in ["contacts_answered_by", "contacts_helpline_received"] {
+        for name in [
+            "contacts_answered_by",
+            "contacts_helpline_id",
+            "contacts_helpline_received",
+        ] {
             manager
                 .drop_index(Index::drop().name(name).table(Contacts::Table).to_owned())
                 .await?;

@@ -90,19 +90,29 @@ pub async fn flagged_unreviewed(
         .await
 }
 
-/// Answered, unflagged, unreviewed contacts of the scope received since `since`: the pool
-/// the weekly review sample is drawn from.
+/// A contact the weekly review sample may draw.
+pub type PoolEntry = (i32, i32, Option<i32>, DateTime<Utc>);
+
+/// Answered, unflagged, unreviewed contacts of the scope received since `since`, as
+/// `(id, helpline, volunteer, received)`: the pool the weekly review sample is drawn from.
 pub async fn sample_pool(
     db: &impl ConnectionTrait,
     scope: &Scope,
     helpline_id: Option<i32>,
     since: DateTime<Utc>,
-) -> Result<Vec<contact::Model>, DbErr> {
+) -> Result<Vec<PoolEntry>, DbErr> {
     let flagged = sea_orm::sea_query::Query::select()
         .column(contact_flag::Column::ContactId)
         .from(contact_flag::Entity)
         .to_owned();
     let mut query = contact::Entity::find()
+        .select_only()
+        .columns([
+            contact::Column::Id,
+            contact::Column::HelplineId,
+            contact::Column::AnsweredBy,
+            contact::Column::ReceivedAt,
+        ])
         .filter(contact_log::visible(scope))
         .filter(contact::Column::ReviewState.eq(ReviewState::Unreviewed.as_str()))
         .filter(contact::Column::AnsweredBy.is_not_null())
@@ -111,9 +121,17 @@ pub async fn sample_pool(
     if let Some(id) = helpline_id {
         query = query.filter(contact::Column::HelplineId.eq(id));
     }
-    query
+    query.into_tuple().all(db).await
+}
+
+/// The contacts with these ids, oldest first.
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: Vec<i32>,
+) -> Result<Vec<contact::Model>, DbErr> {
+    contact::Entity::find()
+        .filter(contact::Column::Id.is_in(ids))
         .order_by_asc(contact::Column::Id)
-        .limit(20_000)
         .all(db)
         .await
 }

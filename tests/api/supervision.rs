@@ -129,9 +129,13 @@ fn audit_actions(page: &Value) -> Vec<String> {
 }
 
 fn ids(reply: &Value) -> Vec<i64> {
-    reply["items"]
+    ids_of(&reply["items"])
+}
+
+fn ids_of(items: &Value) -> Vec<i64> {
+    items
         .as_array()
-        .unwrap_or_else(|| panic!("no items in {reply}"))
+        .unwrap_or_else(|| panic!("not a list: {items}"))
         .iter()
         .map(|c| c["id"].as_i64().unwrap())
         .collect()
@@ -523,6 +527,11 @@ async fn nobody_reaches_a_contact_outside_their_scope() {
             assert!(!leaks_caller(&reply.body), "{who} {path}: {}", reply.body);
         }
     }
+    // Bob's unflagged contact is in B's weekly review sample, and nowhere else.
+    let queue_b = app.get("/api/v1/review-queue", &s.supervisor_b).await;
+    assert_eq!(ids_of(&queue_b.body["sampled"]), vec![i64::from(bobs.id)]);
+    let queue_a = app.get("/api/v1/review-queue", &s.supervisor_a).await;
+    assert_eq!(ids_of(&queue_a.body["sampled"]), Vec::<i64>::new());
     // Supervisor B's own list holds only B's contact.
     let list = app.get("/api/v1/contacts", &s.supervisor_b).await;
     assert_eq!(ids(&list.body), vec![i64::from(bobs.id)]);

@@ -122,29 +122,25 @@ pub async fn queue(
         let zone = settings.time_zone.tz();
         let candidates: Vec<SampleCandidate> = pool
             .iter()
-            .filter(|c| c.helpline_id == helpline)
-            .filter_map(|c| {
-                let local = c.received_at.with_timezone(&zone).date_naive();
+            .filter(|(_, h, _, _)| *h == helpline)
+            .filter_map(|(id, _, volunteer, received)| {
+                let local = received.with_timezone(&zone).date_naive();
                 let week = local.iso_week();
                 Some(SampleCandidate {
-                    contact_id: c.id,
-                    volunteer_id: c.answered_by?,
+                    contact_id: *id,
+                    volunteer_id: (*volunteer)?,
                     week: i64::from(week.year()) * 100 + i64::from(week.week()),
                 })
             })
             .collect();
         chosen.extend(sample_for_review(&candidates, rate, SAMPLE_SEED));
     }
-    let ids: Vec<i32> = flagged
-        .iter()
-        .map(|c| c.id)
-        .chain(chosen.iter().copied())
-        .collect();
+    let ids: Vec<i32> = flagged.iter().map(|c| c.id).collect();
     let flag_rows = contact_log::flags_of(&state.db, ids).await?;
     let flags = contact_views::flags_by_contact(&flag_rows);
-    let sampled = pool
+    let sampled = reviews::by_ids(&state.db, chosen)
+        .await?
         .into_iter()
-        .filter(|c| chosen.contains(&c.id))
         .map(|c| contact_views::summary(c, None))
         .collect();
     let flagged = flagged

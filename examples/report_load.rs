@@ -1,0 +1,340 @@
+//! Report benchmark on a year of contacts: seeds one helpline with `--contacts` contacts
+//! spread over the 365 days before 2026-11-22 (with offers, answer times and flags),
+//! serves the API on it in-process, and times each report and supervision query through
+//! HTTP, as a supervisor would run them.
+//!
+//!   cargo run --release --example report_load -- --database-url URL [--contacts 1000000]
+
+use std::net::TcpListener;
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, TimeZone as _, Utc};
+use peerline::config::Settings;
+use peerline::domain::access::Role;
+use peerline::domain::helpline::{HelplineSettings, RoutingSettings, TopicSettings};
+use peerline::domain::phone::E164;
+use peerline::domain::timezone::TimeZone;
+use peerline::domain::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
+use peerline::startup::Application;
+use peerline::storage::entities::{contact, contact_flag, offer};
+use peerline::storage::{self, helplines, users, volunteers};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+use secrecy::ExposeSecret;
+
+const VOLUNTEERS: usize = 60;
+const BATCH: usize = 500;
+
+fn arg(name: &str, default: &str) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+/// A small deterministic generator, so that runs seed the same data.
+struct Mix(u64);
+
+impl Mix {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % below.max(1)
+    }
+}
+
+async fn seed(db: &DatabaseConnection, contacts: usize) -> (i32, Vec<i32>) {
+    let zone = TimeZone::parse("Europe/London").expect("zone");
+    let line = helplines::create(
+        db,
+        &HelplineSettings {
+            name: "Report load".into(),
+            time_zone: zone,
+            greeting: "Hello.".into(),
+            voice_language: "en-GB".into(),
+            languages: vec!["en".into()],
+            fallback_number: None,
+            routing: RoutingSettings::default(),
+            texting: Default::default(),
+            supervision: Default::default(),
+        },
+    )
+    .await
+    .expect("helpline");
+    let mut topics = Vec::new();
+    for (key, digit) in [("neonatal", 1), ("bereavement", 2), ("perinatal", 3)] {
+        let topic = helplines::create_topic(
+            db,
+            line.id,
+            &TopicSettings {
+                key: key.into(),
+                label: key.into(),
+                digit: Some(digit),
+                strict: false,
+            },
+        )
+        .await
+        .expect("topic");
+        topics.push(topic.id);
+    }
+    let mut people = Vec::new();
+    for i in 0..VOLUNTEERS {
+        let volunteer = volunteers::create(
+            db,
+            &VolunteerProfile {
+                name: format!("Volunteer {i}"),
+                phone: E164::parse(&format!("+1202555{:04}", 2000 + i)).expect("phone"),
+                time_zone: zone,
+                languages: vec!["en".into()],
+                training_status: TrainingStatus::Trained,
+                training_completed_on: None,
+                refresher_due_on: None,
+                trained_voice: true,
+                trained_sms: true,
+                active: true,
+                limits: WellbeingLimits::default(),
+            },
+            &[line.id],
+        )
+        .await
+        .expect("volunteer");
+        people.push(volunteer.id);
+    }
+    let end = Utc.with_ymd_and_hms(2026, 11, 22, 0, 0, 0).unwrap();
+    let year = 365 * 24 * 3600;
+    let mut mix = Mix(7);
+    let started = Instant::now();
+    let mut next_id = 1;
+    let mut done = 0;
+    while done < contacts {
+        let n = BATCH.min(contacts - done);
+        let mut rows = Vec::with_capacity(n);
+        let mut offers = Vec::new();
+        let mut flags = Vec::new();
+        for k in 0..n {
+            let id = next_id + k as i32;
+            // Contacts arrive evenly over the year, in order.
+            let offset = year * (done + k) as i64 / contacts as i64;
+            let received: DateTime<Utc> = end - Duration::seconds(year) + Duration::seconds(offset);
+            let roll = mix.next(100);
+            let outcome = match roll {
+                0..=79 => "answered",
+                80..=87 => "abandoned",
+                88..=93 => "voicemail",
+                94..=97 => "unanswered",
+                _ => "fallback_number",
+            };
+            let answered = outcome == "answered";
+            let volunteer = people[mix.next(VOLUNTEERS as u64) as usize];
+            let wait = 5 + mix.next(120) as i32;
+            let talk = answered.then(|| 60 + mix.next(3000) as i32);
+            let topic = (mix.next(4) > 0).then(|| topics[mix.next(3) as usize]);
+            let tier = answered.then(|| match (topic, mix.next(10)) {
+                (None, _) => "any_topic",
+                (Some(_), 0..=6) => "peer_match",
+                _ => "trained",
+            });
+            let answered_at = answered.then(|| received + Duration::seconds(wait.into()));
+            let ended =
+                answered_at.unwrap_or(received) + Duration::seconds(talk.unwrap_or(wait).into());
+            rows.push(contact::ActiveModel {
+                id: Set(id),
+                helpline_id: Set(line.id),
+                channel: Set(if roll % 5 == 0 { "sms" } else { "voice" }.into()),
+                provider_sid: Set(format!("CA{id:032}")),
+                dialed_number: Set("+12025550100".into()),
+                caller_hash: Set(format!("{:064x}", mix.next(200_000))),
+                caller_encrypted: Set(None),
+                caller_hint: Set("...42".into()),
+                topic_id: Set(topic),
+                stage: Set("ended".into()),
+                round: Set(1),
+                outcome: Set(Some(outcome.into())),
+                peer_match_tier: Set(tier.map(str::to_owned)),
+                answered_by: Set(answered.then_some(volunteer)),
+                received_at: Set(received),
+                route_deadline: Set(received),
+                answered_at: Set(answered_at),
+                ended_at: Set(Some(ended)),
+                wait_secs: Set(Some(wait)),
+                talk_secs: Set(talk),
+                updated_at: Set(ended),
+                review_state: Set("unreviewed".into()),
+                ..Default::default()
+            });
+            let missed_first = mix.next(4) == 0;
+            if missed_first {
+                let other = people[mix.next(VOLUNTEERS as u64) as usize];
+                if other != volunteer {
+                    offers.push(offer_row(id, other, received, "no_answer"));
+                }
+            }
+            offers.push(offer_row(
+                id,
+                volunteer,
+                received,
+                if answered { "accepted" } else { "no_answer" },
+            ));
+            if answered && mix.next(100) == 0 {
+                flags.push(contact_flag::ActiveModel {
+                    contact_id: Set(id),
+                    flag: Set("needs_debrief".into()),
+                    raised_at: Set(ended),
+                    raised_by: Set(Some(volunteer)),
+                    ..Default::default()
+                });
+            }
+        }
+        contact::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await
+            .expect("contacts");
+        offer::Entity::insert_many(offers)
+            .exec_without_returning(db)
+            .await
+            .expect("offers");
+        if !flags.is_empty() {
+            contact_flag::Entity::insert_many(flags)
+                .exec_without_returning(db)
+                .await
+                .expect("flags");
+        }
+        done += n;
+        next_id += n as i32;
+    }
+    println!(
+        "seeded {contacts} contacts in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    (line.id, topics)
+}
+
+fn offer_row(
+    contact_id: i32,
+    volunteer_id: i32,
+    at: DateTime<Utc>,
+    outcome: &str,
+) -> offer::ActiveModel {
+    offer::ActiveModel {
+        contact_id: Set(contact_id),
+        volunteer_id: Set(volunteer_id),
+        round: Set(1),
+        tier: Set("trained".into()),
+        offered_at: Set(at),
+        outcome: Set(Some(outcome.into())),
+        ..Default::default()
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let url = arg("--database-url", "sqlite://report-load.db?mode=rwc");
+    let contacts: usize = arg("--contacts", "1000000").parse().expect("--contacts");
+    let rounds: usize = arg("--rounds", "5").parse().expect("--rounds");
+    let db = storage::connect(&url).await.expect("database");
+    storage::migrate(&db).await.expect("migrations");
+    let (line, topics) = seed(&db, contacts).await;
+    let admin = users::create(
+        &db,
+        users::NewUser {
+            name: "Supervisor".into(),
+            role: Role::Supervisor,
+            volunteer_id: None,
+            phone: None,
+            time_zone: None,
+            helplines: vec![line],
+        },
+    )
+    .await
+    .expect("user");
+    let token = users::issue_token(&db, admin.id).await.expect("token");
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let vars = [
+        ("DATABASE_URL", url.as_str()),
+        ("PEERLINE_PUBLIC_URL", base.as_str()),
+        (
+            "PEERLINE_SECRET_KEY",
+            "report-load-secret-key-0123456789abcdef",
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let settings = Settings::from_vars(&vars).expect("settings");
+    let app = Application::build_with_listener(settings, listener)
+        .await
+        .expect("server");
+    tokio::spawn(app.run_until_stopped());
+
+    let client = reqwest::Client::new();
+    let year = "from=2025-11-22&to=2026-11-21";
+    let week = "from=2026-11-09&to=2026-11-15";
+    let queries = [
+        (
+            "contacts report, year",
+            format!("/api/v1/helplines/{line}/reports/contacts?{year}"),
+        ),
+        (
+            "contacts report, year, CSV",
+            format!("/api/v1/helplines/{line}/reports/contacts?{year}&format=csv"),
+        ),
+        (
+            "contacts report, week",
+            format!("/api/v1/helplines/{line}/reports/contacts?{week}"),
+        ),
+        (
+            "volunteer load, year",
+            format!("/api/v1/helplines/{line}/reports/volunteers?{year}"),
+        ),
+        (
+            "volunteer load, week",
+            format!("/api/v1/helplines/{line}/reports/volunteers?{week}"),
+        ),
+        (
+            "coverage, year",
+            format!("/api/v1/helplines/{line}/reports/coverage?{year}"),
+        ),
+        ("contact list, first page", "/api/v1/contacts".to_owned()),
+        (
+            "contact list, topic + week",
+            format!("/api/v1/contacts?topic_id={}&{week}", topics[0]),
+        ),
+        (
+            "contact list, flagged",
+            "/api/v1/contacts?flag=needs_debrief".to_owned(),
+        ),
+        ("review queue", "/api/v1/review-queue".to_owned()),
+    ];
+    println!("| query | median ms | max ms |");
+    println!("|---|---:|---:|");
+    for (name, path) in queries {
+        let mut times = Vec::new();
+        for _ in 0..rounds {
+            let started = Instant::now();
+            let response = client
+                .get(format!("{base}{path}"))
+                .bearer_auth(token.expose_secret())
+                .send()
+                .await
+                .expect("request");
+            assert!(
+                response.status().is_success(),
+                "{name}: {}",
+                response.status()
+            );
+            response.bytes().await.expect("body");
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "| {name} | {:.0} | {:.0} |",
+            times[times.len() / 2],
+            times[times.len() - 1]
+        );
+    }
+}
