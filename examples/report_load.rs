@@ -5,6 +5,8 @@
 //!
 //!   cargo run --release --example report_load -- --database-url URL [--contacts 1000000]
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::net::TcpListener;
 use std::time::Instant;
 
@@ -142,7 +144,12 @@ async fn seed(db: &DatabaseConnection, contacts: usize) -> (i32, Vec<i32>) {
             rows.push(contact::ActiveModel {
                 id: Set(id),
                 helpline_id: Set(line.id),
-                channel: Set(if roll % 5 == 0 { "sms" } else { "voice" }.into()),
+                channel: Set(if roll.is_multiple_of(5) {
+                    "sms"
+                } else {
+                    "voice"
+                }
+                .into()),
                 provider_sid: Set(format!("CA{id:032}")),
                 dialed_number: Set("+12025550100".into()),
                 caller_hash: Set(format!("{:064x}", mix.next(200_000))),
