@@ -78,59 +78,63 @@ async fn rows(
     db.query_all_raw(statement(backend, sql, values)).await
 }
 
-pub async fn breakdown(
+/// The period's contacts counted, in one pass, by channel, topic, outcome and tier, and
+/// by local hour of day (0-23) and weekday (0 = Monday).
+pub async fn breakdown_and_hours(
     db: &impl ConnectionTrait,
     helpline_id: i32,
     period: &Period,
-) -> Result<Vec<Breakdown>, DbErr> {
-    let sql = format!(
-        "SELECT c.channel, c.topic_id, c.outcome, c.peer_match_tier, COUNT(*) AS n \
-         FROM contacts c WHERE {WINDOW} \
-         GROUP BY c.channel, c.topic_id, c.outcome, c.peer_match_tier"
-    );
-    rows(db, &sql, window(helpline_id, period))
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(Breakdown {
-                channel: r.try_get("", "channel")?,
-                topic_id: r.try_get("", "topic_id")?,
-                outcome: r.try_get("", "outcome")?,
-                tier: r.try_get("", "peer_match_tier")?,
-                count: r.try_get("", "n")?,
-            })
-        })
-        .collect()
-}
-
-/// Contacts, and of those answered, by local hour of day (0-23) and weekday (0 = Monday).
-pub async fn by_hour_and_weekday(
-    db: &impl ConnectionTrait,
-    helpline_id: i32,
-    period: &Period,
-) -> Result<Vec<HourCount>, DbErr> {
+) -> Result<(Vec<Breakdown>, Vec<HourCount>), DbErr> {
     let local = local_epoch(
         db.get_database_backend(),
         "c.received_at",
         &period.offset_stretches(),
     );
     let sql = format!(
-        "SELECT ({local} / 3600) % 24 AS h, (({local} / 86400) + 3) % 7 AS d, COUNT(*) AS n, \
-         SUM(CASE WHEN c.outcome = 'answered' THEN 1 ELSE 0 END) AS answered \
-         FROM contacts c WHERE {WINDOW} GROUP BY 1, 2"
+        "SELECT c.channel, c.topic_id, c.outcome, c.peer_match_tier, \
+         ({local} / 3600) % 24 AS h, (({local} / 86400) + 3) % 7 AS d, COUNT(*) AS n \
+         FROM contacts c WHERE {WINDOW} GROUP BY 1, 2, 3, 4, 5, 6"
     );
-    rows(db, &sql, window(helpline_id, period))
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(HourCount {
-                hour: r.try_get("", "h")?,
-                weekday: r.try_get("", "d")?,
-                contacts: r.try_get("", "n")?,
-                answered: r.try_get("", "answered")?,
-            })
-        })
-        .collect()
+    let mut groups: Vec<Breakdown> = Vec::new();
+    let mut hours: Vec<HourCount> = Vec::new();
+    for r in rows(db, &sql, window(helpline_id, period)).await? {
+        let group = Breakdown {
+            channel: r.try_get("", "channel")?,
+            topic_id: r.try_get("", "topic_id")?,
+            outcome: r.try_get("", "outcome")?,
+            tier: r.try_get("", "peer_match_tier")?,
+            count: r.try_get("", "n")?,
+        };
+        let (hour, weekday): (i64, i64) = (r.try_get("", "h")?, r.try_get("", "d")?);
+        let answered = if group.outcome.as_deref() == Some("answered") {
+            group.count
+        } else {
+            0
+        };
+        match hours
+            .iter_mut()
+            .find(|h| h.hour == hour && h.weekday == weekday)
+        {
+            Some(slot) => {
+                slot.contacts += group.count;
+                slot.answered += answered;
+            }
+            None => hours.push(HourCount {
+                hour,
+                weekday,
+                contacts: group.count,
+                answered,
+            }),
+        }
+        match groups.iter_mut().find(|g| {
+            (&g.channel, g.topic_id, &g.outcome, &g.tier)
+                == (&group.channel, group.topic_id, &group.outcome, &group.tier)
+        }) {
+            Some(existing) => existing.count += group.count,
+            None => groups.push(group),
+        }
+    }
+    Ok((groups, hours))
 }
 
 /// The distribution of a duration column over the period's contacts with outcome

@@ -1,9 +1,11 @@
 //! `/helplines/{id}/blocked-callers`: callers a helpline's supervisors refuse (their
 //! calls get `<Reject>`). The number is kept only as a keyed hash and a two-digit hint.
+//! Blocking and unblocking are audited.
 
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use super::managed_helpline;
 use crate::domain::access::Principal;
@@ -11,6 +13,7 @@ use crate::domain::phone::E164;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidJson;
 use crate::state::AppState;
+use crate::storage::audit::{self, Audited};
 use crate::storage::blocklist::{self, NewBlock};
 use crate::storage::entities::blocked_caller;
 
@@ -87,6 +90,10 @@ pub async fn create(
         },
     )
     .await?;
+    let entry = Audited::new("block_caller")
+        .helpline(*id)
+        .detail(json!({ "block_id": row.id, "number_hint": row.number_hint }));
+    audit::record(&state.db, &who, entry, Utc::now()).await?;
     Ok(HttpResponse::Created().json(view(row)))
 }
 
@@ -104,5 +111,9 @@ pub async fn delete(
     if !blocklist::delete(&state.db, id, block_id).await? {
         return Err(ApiError::NotFound("blocked caller"));
     }
+    let entry = Audited::new("unblock_caller")
+        .helpline(id)
+        .detail(json!({ "block_id": block_id }));
+    audit::record(&state.db, &who, entry, Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -170,9 +170,10 @@ pub async fn contacts(
     let asked = prepare(&state, &who, id, &query.0, &request).await?;
     let period = &asked.0;
     let db = &state.db;
+    let (groups, hours) = queries::breakdown_and_hours(db, id, period).await?;
     let report = contacts_report(
-        &queries::breakdown(db, id, period).await?,
-        &queries::by_hour_and_weekday(db, id, period).await?,
+        &groups,
+        &hours,
         &queries::answered_histogram(db, id, period, DurationColumn::Wait).await?,
         &queries::answered_histogram(db, id, period, DurationColumn::Talk).await?,
         queries::offers_for_answered(db, id, period).await?,
