@@ -345,7 +345,8 @@ async fn a_supervisor_takes_a_contact_from_arrival_to_reviewed() {
             "review",
             "review",
             "review",
-            "view_contact"
+            "view_contact",
+            "view_own_contact"
         ]
     );
     assert!(audit.body["items"][0]["token_id"].is_i64());
@@ -564,6 +565,44 @@ async fn nobody_reaches_a_contact_outside_their_scope() {
     assert_eq!(unchanged.review_state, "unreviewed");
     let b = s.b;
     assert!(b > 0);
+}
+
+#[tokio::test]
+async fn a_volunteer_never_sees_the_callers_number() {
+    let s = scene().await;
+    let app = &s.app;
+    let (_, taken) = call(app, LINE_A, &["1"]).await;
+    let (id, a, alice) = (taken.id, s.a, s.alice);
+    let reported = app
+        .post(
+            &format!("/api/v1/me/contacts/{id}/report"),
+            &s.alice_token,
+            json!({"notes": "Listened.", "flags": ["abusive"]}),
+        )
+        .await;
+    assert_eq!(reported.status, StatusCode::CREATED);
+    for path in [
+        "/api/v1/me".to_owned(),
+        "/api/v1/me/contacts".to_owned(),
+        format!("/api/v1/me/contacts/{id}"),
+        "/api/v1/helplines".to_owned(),
+        format!("/api/v1/helplines/{a}"),
+        format!("/api/v1/helplines/{a}/topics"),
+        format!("/api/v1/volunteers/{alice}"),
+        format!("/api/v1/volunteers/{alice}/shifts"),
+        format!("/api/v1/volunteers/{alice}/exceptions"),
+        format!("/api/v1/volunteers/{alice}/conflicts"),
+        format!("/api/v1/volunteers/{alice}/signoffs"),
+    ] {
+        let reply = app.get(&path, &s.alice_token).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+        assert!(!leaks_caller(&reply.body), "{path}: {}", reply.body);
+    }
+    // Reading their own contact is audited for the helpline's supervisors.
+    let audit = app
+        .get(&format!("/api/v1/audit?contact_id={id}"), &s.supervisor_a)
+        .await;
+    assert_eq!(audit_actions(&audit.body), ["view_own_contact"]);
 }
 
 #[tokio::test]

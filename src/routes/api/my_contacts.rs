@@ -14,6 +14,7 @@ use crate::domain::supervision::{Flag, ReportInput};
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
+use crate::storage::audit::{self, Audited};
 use crate::storage::contact_log::{self, ContactFilter};
 use crate::storage::entities::contact;
 use crate::storage::{self, after_contact as reports, helplines};
@@ -101,6 +102,8 @@ pub async fn get(
     let row = contact_log::get(&state.db, &who.scope(), *id)
         .await?
         .ok_or(ApiError::NotFound("contact"))?;
+    let entry = Audited::new("view_own_contact").contact(row.helpline_id, row.id);
+    audit::record(&state.db, &who, entry, Utc::now()).await?;
     // Only the volunteer who took it wrote (and may read) its report.
     let reports = if row.answered_by == Some(me) {
         reports::report_versions(&state.db, row.id)
