@@ -196,6 +196,7 @@ pub async fn debriefs(
 }
 
 /// Marks a debrief of the scope's helplines done; `None` if it is not visible or was done.
+/// Volunteers hold no debriefs.
 pub async fn finish_debrief(
     db: &impl ConnectionTrait,
     scope: &Scope,
@@ -210,8 +211,12 @@ pub async fn finish_debrief(
         .col_expr(debrief::Column::Notes, Expr::value(notes))
         .filter(debrief::Column::Id.eq(id))
         .filter(debrief::Column::DoneAt.is_null());
-    if let Scope::Helplines(ids) = scope {
-        update = update.filter(debrief::Column::HelplineId.is_in(ids.clone()));
+    match scope {
+        Scope::All => {}
+        Scope::Helplines(ids) => {
+            update = update.filter(debrief::Column::HelplineId.is_in(ids.clone()));
+        }
+        Scope::Volunteer { .. } => return Ok(None),
     }
     if update.exec(db).await?.rows_affected == 0 {
         return Ok(None);

@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::contacts::{page_limit, split_page};
 use super::require;
+use super::{page_limit, split_page};
 use crate::domain::access::Principal;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidQuery;

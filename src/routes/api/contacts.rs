@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::contact_views::{self, ContactDetail, ContactSummary};
-use super::require;
+use super::{page_limit, require, split_page};
 use crate::domain::access::Principal;
 use crate::domain::contact::Outcome;
 use crate::domain::rota::Channel;
@@ -22,7 +22,7 @@ use crate::storage::audit::{self, Audited};
 use crate::storage::blocklist::{self, NewBlock};
 use crate::storage::contact_log::{self, ContactFilter, HelplineWindow};
 use crate::storage::entities::contact;
-use crate::storage::{self, PageRequest, after_contact, contacts, helplines, messages, reviews};
+use crate::storage::{self, after_contact, contacts, helplines, messages, reviews};
 
 const REVIEWERS_ONLY: &str = "only supervisors and admins review contacts";
 
@@ -56,23 +56,6 @@ pub struct ContactPage {
     pub items: Vec<ContactSummary>,
     /// Pass as `before` for the next page; absent on the last page.
     pub next_before: Option<i32>,
-}
-
-/// The limit asked for, within bounds.
-pub fn page_limit(limit: Option<u64>) -> u64 {
-    PageRequest { limit, after: None }.limit()
-}
-
-/// Splits `limit + 1` rows into a page and the cursor for the next one.
-pub fn split_page<R>(
-    mut rows: Vec<R>,
-    limit: u64,
-    id: impl Fn(&R) -> i32,
-) -> (Vec<R>, Option<i32>) {
-    let more = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next = if more { rows.last().map(id) } else { None };
-    (rows, next)
 }
 
 /// The UTC bounds of local days `from..=to` in each helpline the caller sees.

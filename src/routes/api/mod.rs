@@ -105,6 +105,23 @@ impl From<FieldError> for ApiError {
     }
 }
 
+/// The limit asked for, within bounds.
+pub fn page_limit(limit: Option<u64>) -> u64 {
+    storage::PageRequest { limit, after: None }.limit()
+}
+
+/// Splits `limit + 1` rows into a page and the cursor for the next one.
+pub fn split_page<R>(
+    mut rows: Vec<R>,
+    limit: u64,
+    id: impl Fn(&R) -> i32,
+) -> (Vec<R>, Option<i32>) {
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = if more { rows.last().map(id) } else { None };
+    (rows, next)
+}
+
 /// `Ok` when `allowed`, else 403 with `message`.
 pub fn require(allowed: bool, message: &str) -> Result<(), ApiError> {
     if allowed {

@@ -6,8 +6,8 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::contact_views::{self, MyContact, MyContactDetail, ReportVersionView};
-use super::contacts::{page_limit, split_page};
 use super::require;
+use super::{page_limit, split_page};
 use crate::after_contact;
 use crate::domain::access::{Principal, Scope};
 use crate::domain::supervision::{Flag, ReportInput};
