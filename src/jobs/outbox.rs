@@ -24,6 +24,9 @@ pub const MAX_ATTEMPTS: i32 = 8;
 const OPTED_OUT: i64 = 21610;
 /// Most messages one pass sends before yielding.
 const BATCH: usize = 50;
+/// Passes each server runs side by side, so that one slow request to Twilio does not hold
+/// up the messages behind it. Each message is claimed by exactly one of them.
+pub const LANES: usize = 4;
 
 /// When to try again after `attempts` tries: exponential from 2 s, at most 5 minutes,
 /// plus up to half again at random (`jitter` in `[0, 1)`), and never before Twilio's
@@ -52,6 +55,8 @@ pub struct OutboxSender {
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pass {
+    /// Messages this pass took on (each ends sent, retrying, failed or uncertain).
+    pub claimed: usize,
     pub sent: usize,
     pub retrying: usize,
     pub failed: usize,
@@ -69,6 +74,7 @@ impl OutboxSender {
             let Some(message) = outbox::claim_next(&self.db, now).await? else {
                 break;
             };
+            pass.claimed += 1;
             let Some(to) = self.numbers.open(&message.to_encrypted) else {
                 outbox::mark_failed(
                     &self.db,
@@ -153,17 +159,24 @@ impl OutboxSender {
         Ok(())
     }
 
-    /// Sends due messages every `every` for as long as the server runs.
+    /// Runs `LANES` senders for as long as the server runs. Each looks for due messages
+    /// every `every`, and after a full pass goes on at once: a backlog drains as fast as
+    /// the database and Twilio allow, not one batch per tick.
     pub fn spawn(self, every: StdDuration) {
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            loop {
-                ticks.tick().await;
-                if let Err(error) = self.send_due().await {
-                    tracing::warn!(%error, "the outbox pass failed; will retry");
+        for _ in 0..LANES {
+            let sender = self.clone();
+            tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(every);
+                loop {
+                    match sender.send_due().await {
+                        Ok(pass) if pass.claimed == BATCH => continue,
+                        Ok(_) => {}
+                        Err(error) => tracing::warn!(%error, "the outbox pass failed; will retry"),
+                    }
+                    ticks.tick().await;
                 }
-            }
-        });
+            });
+        }
     }
 }
 
