@@ -266,4 +266,85 @@ mod tests {
             vec!["http://example.org/a", "http://example.org:80/a"]
         );
     }
+
+    /// Random text drawn from characters that are special in URLs, forms, XML or UTF-8.
+    fn random_text(rng: &mut rand::rngs::StdRng, max: usize) -> String {
+        use rand::Rng;
+        const POOL: &[char] = &[
+            'a', 'Z', '0', ' ', '&', '=', '+', '%', '?', '#', '/', '<', '"', '\'', 'é', '—', '✓',
+            '😀', '中', '\n', '\u{7}',
+        ];
+        let len = rng.random_range(0..max);
+        (0..len)
+            .map(|_| POOL[rng.random_range(0..POOL.len())])
+            .collect()
+    }
+
+    #[test]
+    fn any_request_verifies_exactly_as_signed_after_a_trip_through_a_form_body() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(20_261_122);
+        for _ in 0..500 {
+            let url = format!(
+                "https://peerline.example/twilio/voice?x={}",
+                rng.random::<u16>()
+            );
+            let params: Vec<(String, String)> = (0..rng.random_range(1..8))
+                .map(|i| {
+                    (
+                        format!("P{i}{}", random_text(&mut rng, 6)),
+                        random_text(&mut rng, 30),
+                    )
+                })
+                .collect();
+            let signature = compute(TOKEN, &url, &params);
+            // Twilio's form body, as the webhook extractor reads it back.
+            let body = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&params)
+                .finish();
+            let parsed: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
+                .into_owned()
+                .collect();
+            assert!(
+                is_valid(TOKEN, &url, &parsed, body.as_bytes(), &signature),
+                "{params:?}"
+            );
+
+            let mut changed = parsed.clone();
+            changed[0].1.push('x');
+            assert!(
+                !is_valid(TOKEN, &url, &changed, b"", &signature),
+                "a changed value"
+            );
+            let mut added = parsed.clone();
+            added.push(("Extra".into(), "1".into()));
+            assert!(
+                !is_valid(TOKEN, &url, &added, b"", &signature),
+                "an added parameter"
+            );
+            let moved = format!("{url}1");
+            assert!(
+                !is_valid(TOKEN, &moved, &parsed, b"", &signature),
+                "another URL"
+            );
+            assert!(!is_valid(b"other-token", &url, &parsed, b"", &signature));
+            let forged = random_text(&mut rng, 40);
+            assert!(!is_valid(TOKEN, &url, &parsed, b"", &forged), "{forged:?}");
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_as_a_form_body_parse_without_panicking_and_never_verify() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for _ in 0..500 {
+            let body: Vec<u8> = (0..rng.random_range(0..200))
+                .map(|_| rng.random())
+                .collect();
+            let params: Vec<(String, String)> =
+                form_urlencoded::parse(&body).into_owned().collect();
+            let signature = STANDARD.encode(rng.random::<[u8; 20]>());
+            assert!(!is_valid(TOKEN, V0_URL, &params, &body, &signature));
+        }
+    }
 }
