@@ -29,7 +29,12 @@ pub struct Settings {
     /// `PEERLINE_SECRET_KEY`: keys the hashes of phone numbers; when unset, `serve`
     /// generates one and keeps it in the database.
     pub secret_key: Option<SecretString>,
+    /// `PEERLINE_API_RATE_LIMIT`: API requests a minute per token (or client address);
+    /// 0 turns the limit off.
+    pub api_rate_limit: u32,
 }
+
+pub const DEFAULT_API_RATE_LIMIT: u32 = 600;
 
 #[derive(Clone)]
 pub struct TwilioSettings {
@@ -69,6 +74,7 @@ struct FileSettings {
     twilio_auth_token: Option<String>,
     twilio_api_base: Option<String>,
     secret_key: Option<String>,
+    api_rate_limit: Option<String>,
 }
 
 impl Settings {
@@ -138,7 +144,17 @@ impl Settings {
                 format!("must be at least {MIN_SECRET_KEY_LEN} characters"),
             ));
         }
+        let api_rate_limit = match pick("PEERLINE_API_RATE_LIMIT", &file.api_rate_limit) {
+            None => DEFAULT_API_RATE_LIMIT,
+            Some(raw) => raw.trim().parse().map_err(|_| {
+                ConfigError::new(
+                    "PEERLINE_API_RATE_LIMIT",
+                    format!("'{raw}' is not a number of requests a minute (0 for no limit)"),
+                )
+            })?,
+        };
         Ok(Self {
+            api_rate_limit,
             database_url: database_url.into(),
             listen,
             public_url,
@@ -194,6 +210,7 @@ impl fmt::Debug for Settings {
                 "secret_key",
                 &self.secret_key.as_ref().map(|_| "[redacted]"),
             )
+            .field("api_rate_limit", &self.api_rate_limit)
             .finish()
     }
 }
@@ -245,6 +262,10 @@ mod tests {
         assert_eq!(e.variable, "PEERLINE_PUBLIC_URL");
         let e = Settings::from_vars(&vars(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
         assert_eq!(e.variable, "DATABASE_URL");
+        let e = Settings::from_vars(&vars(&[("PEERLINE_API_RATE_LIMIT", "lots")])).unwrap_err();
+        assert_eq!(e.variable, "PEERLINE_API_RATE_LIMIT");
+        let s = Settings::from_vars(&vars(&[("PEERLINE_API_RATE_LIMIT", "0")])).unwrap();
+        assert_eq!(s.api_rate_limit, 0);
     }
 
     #[test]

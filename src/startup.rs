@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::routes::extract::MAX_JSON_BODY;
+use crate::routes::rate_limit::{ApiRateLimiter, limit_api};
 use crate::secrets::{NumberHasher, generate_secret_key};
 use crate::state::AppState;
 use crate::telephony::rest::TwilioClient;
@@ -62,12 +63,15 @@ impl Application {
         });
         jobs::conversations::spawn(state.clone().into_inner(), Duration::from_secs(10));
         let openapi_json = web::Data::new(openapi::document_json());
+        let limiter = web::Data::new(ApiRateLimiter::new(state.settings.api_rate_limit));
         let server = actix_web::HttpServer::new(move || {
             let (app, _) = openapi::documented_routes(
                 App::new()
                     .app_data(state.clone())
                     .app_data(openapi_json.clone())
+                    .app_data(limiter.clone())
                     .app_data(web::PayloadConfig::new(MAX_JSON_BODY))
+                    .wrap(middleware::from_fn(limit_api))
                     .wrap(middleware::Logger::new("%r %s %Dms"))
                     .into_utoipa_app(),
             )

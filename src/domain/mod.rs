@@ -8,6 +8,7 @@ pub mod coverage;
 pub mod delivery;
 pub mod helpline;
 pub mod phone;
+pub mod rate_limit;
 pub mod report_period;
 pub mod reports;
 pub mod rota;

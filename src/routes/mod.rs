@@ -5,4 +5,5 @@ pub mod api;
 pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod rate_limit;
 pub mod webhooks;

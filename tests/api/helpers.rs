@@ -69,12 +69,26 @@ pub const SECRET_KEY: &str = "test-secret-key-0123456789abcdef-0123";
 
 /// Starts a server on `database_url`; returns its base URL.
 async fn start_server(database_url: &str, clock: Clock) -> String {
+    start_server_with(database_url, clock, &[]).await
+}
+
+/// Starts a server with `extra` settings on top of the test defaults.
+async fn start_server_with(database_url: &str, clock: Clock, extra: &[(&str, &str)]) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!(
         "http://127.0.0.1:{}",
         listener.local_addr().expect("addr").port()
     );
-    let settings = settings_for(database_url, &base);
+    let mut settings = settings_for(database_url, &base);
+    if !extra.is_empty() {
+        let mut vars = test_vars(database_url, &base);
+        vars.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        settings = Settings::from_vars(&vars).expect("test settings");
+    }
     let app = Application::build_with_clock(settings, listener, clock)
         .await
         .expect("build app");
@@ -83,17 +97,22 @@ async fn start_server(database_url: &str, clock: Clock) -> String {
 }
 
 fn settings_for(database_url: &str, base: &str) -> Settings {
-    let vars: HashMap<String, String> = [
+    Settings::from_vars(&test_vars(database_url, base)).expect("test settings")
+}
+
+fn test_vars(database_url: &str, base: &str) -> HashMap<String, String> {
+    [
         ("DATABASE_URL", database_url),
         ("PEERLINE_LISTEN", "127.0.0.1:0"),
         ("PEERLINE_PUBLIC_URL", base),
         ("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
         ("PEERLINE_SECRET_KEY", SECRET_KEY),
+        // Tests drive many requests with one token; the limit has its own test.
+        ("PEERLINE_API_RATE_LIMIT", "0"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    Settings::from_vars(&vars).expect("test settings")
+    .collect()
 }
 
 async fn spawn_app_with_clock(clock: Clock) -> TestApp {
@@ -282,6 +301,11 @@ impl TestApp {
     /// returns its base URL.
     pub async fn second_instance(&self) -> String {
         start_server(&self.database_url, Clock::system()).await
+    }
+
+    /// Another server on the same database with `extra` settings; returns its base URL.
+    pub async fn instance_with(&self, extra: &[(&str, &str)]) -> String {
+        start_server_with(&self.database_url, Clock::system(), extra).await
     }
 
     /// As `second_instance`, with a clock that reads `at` now.

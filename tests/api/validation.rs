@@ -182,3 +182,49 @@ async fn helpline_routing_bounds_and_duplicates() {
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn a_flood_from_one_token_is_slowed_and_nobody_else_is() {
+    let app = spawn_app().await;
+    let limited = app
+        .instance_with(&[("PEERLINE_API_RATE_LIMIT", "60")])
+        .await;
+    let client = reqwest::Client::new();
+    let get = |token: &str| {
+        client
+            .get(format!("{limited}/api/v1/me"))
+            .bearer_auth(token)
+            .send()
+    };
+    let other = app
+        .token_for(peerline::domain::access::Role::Admin, None, vec![])
+        .await;
+    // A burst of 12 (a fifth of a minute's 60, at least 10) passes; the next waits.
+    for _ in 0..12 {
+        assert_eq!(get(&app.admin).await.unwrap().status(), StatusCode::OK);
+    }
+    let refused = get(&app.admin).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "rate_limited");
+    // Another token, and Twilio's webhooks, are not held back by it.
+    assert_eq!(get(&other).await.unwrap().status(), StatusCode::OK);
+    let webhook = client
+        .post(format!("{limited}/twilio/voice"))
+        .form(&[("CallSid", "CA1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        webhook.status(),
+        StatusCode::FORBIDDEN,
+        "unsigned, not rate limited"
+    );
+    let health = client
+        .get(format!("{limited}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+}
