@@ -32,7 +32,12 @@ pub struct Settings {
     /// `PEERLINE_API_RATE_LIMIT`: API requests a minute per token (or client address);
     /// 0 turns the limit off.
     pub api_rate_limit: u32,
+    /// `PEERLINE_ANSWER_DEADLINE_MS`: how long a caller's or texter's webhook waits for the
+    /// database before answering from memory (the fallback number, the crisis text).
+    pub answer_deadline: std::time::Duration,
 }
+
+pub const DEFAULT_ANSWER_DEADLINE_MS: u64 = 1800;
 
 pub const DEFAULT_API_RATE_LIMIT: u32 = 600;
 
@@ -75,6 +80,7 @@ struct FileSettings {
     twilio_api_base: Option<String>,
     secret_key: Option<String>,
     api_rate_limit: Option<String>,
+    answer_deadline_ms: Option<String>,
 }
 
 impl Settings {
@@ -153,8 +159,24 @@ impl Settings {
                 )
             })?,
         };
+        let answer_deadline_ms = match pick("PEERLINE_ANSWER_DEADLINE_MS", &file.answer_deadline_ms)
+        {
+            None => DEFAULT_ANSWER_DEADLINE_MS,
+            Some(raw) => raw
+                .trim()
+                .parse()
+                .ok()
+                .filter(|ms| (100..=14_000).contains(ms))
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "PEERLINE_ANSWER_DEADLINE_MS",
+                        format!("'{raw}' is not a number of milliseconds from 100 to 14000"),
+                    )
+                })?,
+        };
         Ok(Self {
             api_rate_limit,
+            answer_deadline: std::time::Duration::from_millis(answer_deadline_ms),
             database_url: database_url.into(),
             listen,
             public_url,
@@ -211,6 +233,7 @@ impl fmt::Debug for Settings {
                 &self.secret_key.as_ref().map(|_| "[redacted]"),
             )
             .field("api_rate_limit", &self.api_rate_limit)
+            .field("answer_deadline", &self.answer_deadline)
             .finish()
     }
 }
@@ -266,6 +289,9 @@ mod tests {
         assert_eq!(e.variable, "PEERLINE_API_RATE_LIMIT");
         let s = Settings::from_vars(&vars(&[("PEERLINE_API_RATE_LIMIT", "0")])).unwrap();
         assert_eq!(s.api_rate_limit, 0);
+        let e =
+            Settings::from_vars(&vars(&[("PEERLINE_ANSWER_DEADLINE_MS", "20000")])).unwrap_err();
+        assert_eq!(e.variable, "PEERLINE_ANSWER_DEADLINE_MS");
     }
 
     #[test]

@@ -62,6 +62,7 @@ impl Application {
             roster: Default::default(),
         });
         jobs::conversations::spawn(state.clone().into_inner(), Duration::from_secs(10));
+        jobs::offline_answers::spawn(state.clone().into_inner(), Duration::from_secs(60));
         let openapi_json = web::Data::new(openapi::document_json());
         let limiter = web::Data::new(ApiRateLimiter::new(state.settings.api_rate_limit));
         let server = actix_web::HttpServer::new(move || {

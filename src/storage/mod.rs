@@ -52,6 +52,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(std::time::Duration::from_secs(5))
         });
+    } else {
+        // No statement waits for ever (a lock held by a stuck session, a cut network):
+        // a webhook gives up on the database long before this and answers from memory,
+        // and its abandoned statement must not hold a connection beyond it.
+        options.map_sqlx_postgres_opts(|o| o.options([("statement_timeout", "30s")]));
     }
     Database::connect(options).await
 }

@@ -33,6 +33,11 @@ pub async fn receive_from_texter(
 ) -> Result<(), DbErr> {
     let now = state.clock.now();
     let settings = helplines::settings_of(&helpline)?;
+    state.fallbacks.remember(
+        &inbound.to,
+        settings.fallback_number.as_ref(),
+        &settings.texting.crisis_text,
+    );
     let topics = helplines::topics(&state.db, helpline.id).await?;
     let texter_hash = state.numbers.hash(&inbound.from);
     let menu = menu_of(&topics);

@@ -115,11 +115,20 @@ fn test_vars(database_url: &str, base: &str) -> HashMap<String, String> {
     .collect()
 }
 
+/// A server with `extra` settings on top of the test defaults.
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_configured(Clock::system(), extra).await
+}
+
 async fn spawn_app_with_clock(clock: Clock) -> TestApp {
+    spawn_app_configured(clock, &[]).await
+}
+
+async fn spawn_app_configured(clock: Clock, extra: &[(&str, &str)]) -> TestApp {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database_url(&dir).await;
-    let base = start_server(&database_url, clock).await;
+    let base = start_server_with(&database_url, clock, extra).await;
     let db = storage::connect(&database_url).await.expect("connect");
     let mut test = TestApp {
         base,
@@ -297,13 +306,8 @@ impl TestApp {
         &self.database_url
     }
 
-    /// Another server on the same database, as a second instance behind a load balancer;
-    /// returns its base URL.
-    pub async fn second_instance(&self) -> String {
-        start_server(&self.database_url, Clock::system()).await
-    }
-
-    /// Another server on the same database with `extra` settings; returns its base URL.
+    /// Another server on the same database, as a second instance behind a load balancer,
+    /// with `extra` settings; returns its base URL.
     pub async fn instance_with(&self, extra: &[(&str, &str)]) -> String {
         start_server_with(&self.database_url, Clock::system(), extra).await
     }

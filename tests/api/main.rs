@@ -6,6 +6,7 @@ mod access;
 mod cli;
 mod helpers;
 mod openapi;
+mod outage;
 mod outbox;
 mod reports;
 mod resources;

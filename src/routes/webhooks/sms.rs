@@ -10,10 +10,14 @@ use crate::telephony::twiml::MessagingResponse;
 use crate::telephony::webhook::{SignedForm, WebhookError};
 use crate::texting::{self, Inbound};
 
+use super::{STATUS_DEADLINE, within};
+
 /// Sent straight back in the webhook's answer when a message could not be taken in, so
-/// the texter is never left with silence.
-const NOT_RECEIVED: &str = "Sorry, we could not receive your message just now. Please send \
-     it again in a few minutes. If you are in danger now, call your local emergency number.";
+/// the texter is never left with silence; followed by the helpline's crisis text when it
+/// is remembered, else by a general one.
+const NOT_RECEIVED: &str =
+    "Sorry, we could not receive your message just now. Please send it again in a few minutes.";
+const GENERAL_CRISIS_TEXT: &str = "If you are in danger now, call your local emergency number.";
 
 fn messaging(response: MessagingResponse) -> HttpResponse {
     HttpResponse::Ok()
@@ -22,7 +26,9 @@ fn messaging(response: MessagingResponse) -> HttpResponse {
 }
 
 /// An inbound text. Every reply goes through the outbox, so the answer is an empty
-/// `<Response/>`; after a fault it asks the sender to try again.
+/// `<Response/>`; after a fault, or when the database does not answer within the answer
+/// deadline (`PEERLINE_ANSWER_DEADLINE_MS`), it asks the sender to try again and gives
+/// the crisis text.
 #[post("/twilio/sms")]
 pub async fn incoming(
     state: web::Data<AppState>,
@@ -41,11 +47,17 @@ pub async fn incoming(
             .and_then(|n| n.trim().parse().ok())
             .unwrap_or(0),
     };
-    match receive(&state, message).await {
+    let dialed = message.to.as_str().to_owned();
+    match within(state.settings.answer_deadline, receive(&state, message)).await {
         Ok(()) => Ok(messaging(MessagingResponse::new())),
         Err(error) => {
             tracing::error!(%error, "an inbound text could not be taken in");
-            Ok(messaging(MessagingResponse::new().message(NOT_RECEIVED)))
+            let crisis = state
+                .fallbacks
+                .crisis_text_for(&dialed)
+                .unwrap_or_else(|| GENERAL_CRISIS_TEXT.to_owned());
+            let reply = format!("{NOT_RECEIVED} {crisis}");
+            Ok(messaging(MessagingResponse::new().message(reply)))
         }
     }
 }
@@ -71,7 +83,9 @@ pub async fn status(
     let delivery = form.require("MessageStatus")?;
     let error_code = form.get("ErrorCode").and_then(|c| c.trim().parse().ok());
     let now = state.clock.now();
-    match crate::storage::outbox::record_delivery(&state.db, sid, delivery, error_code, now).await {
+    let recorded =
+        crate::storage::outbox::record_delivery(&state.db, sid, delivery, error_code, now);
+    match within(STATUS_DEADLINE, recorded).await {
         Ok(_) => Ok(messaging(MessagingResponse::new())),
         Err(error) => {
             tracing::error!(%error, "recording a delivery status failed; Twilio will retry");

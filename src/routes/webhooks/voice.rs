@@ -12,6 +12,8 @@ use crate::telephony::webhook::{SignedForm, WebhookError};
 use crate::voice::flow::{self, DialResult, InboundCall, Recording};
 use crate::voice::prompts;
 
+use super::{STATUS_DEADLINE, within};
+
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.service(inbound)
         .service(menu)
@@ -34,15 +36,16 @@ fn twiml(response: VoiceResponse) -> HttpResponse {
         .body(response.to_xml())
 }
 
-/// Answers the caller's call whatever happened: the flow's TwiML, or after a fault the
-/// helpline's fallback number (remembered from earlier calls), so the caller still
-/// reaches a human.
-fn for_caller(
+/// Answers the caller's call whatever happens: the flow's TwiML, or after a fault, or when
+/// the database does not answer within the answer deadline (`PEERLINE_ANSWER_DEADLINE_MS`),
+/// the helpline's fallback number (remembered while the database was up), so the caller
+/// still reaches a human.
+async fn for_caller(
     state: &AppState,
     form: &SignedForm,
-    result: Result<Option<VoiceResponse>, DbErr>,
+    flow: impl std::future::Future<Output = Result<Option<VoiceResponse>, DbErr>>,
 ) -> HttpResponse {
-    match result {
+    match within(state.settings.answer_deadline, flow).await {
         Ok(Some(response)) => twiml(response),
         Ok(None) => {
             tracing::warn!(
@@ -78,10 +81,13 @@ fn fault_response(state: &AppState, form: &SignedForm) -> VoiceResponse {
     }
 }
 
-/// Answers a volunteer's or supervisor's leg: on a fault, hang up that leg only; the
-/// caller's `<Dial>` then moves on.
-fn for_leg(result: Result<VoiceResponse, DbErr>) -> HttpResponse {
-    match result {
+/// Answers a volunteer's or supervisor's leg: on a fault or past the answer deadline, hang
+/// up that leg only; the caller's `<Dial>` then moves on.
+async fn for_leg(
+    state: &AppState,
+    flow: impl std::future::Future<Output = Result<VoiceResponse, DbErr>>,
+) -> HttpResponse {
+    match within(state.settings.answer_deadline, flow).await {
         Ok(response) => twiml(response),
         Err(error) => {
             tracing::error!(%error, "whisper callback failed; hanging up the volunteer's leg");
@@ -90,9 +96,10 @@ fn for_leg(result: Result<VoiceResponse, DbErr>) -> HttpResponse {
     }
 }
 
-/// Acknowledges a status callback; a fault is logged and Twilio is told to retry.
-fn acknowledge(result: Result<(), DbErr>) -> HttpResponse {
-    match result {
+/// Acknowledges a status callback; a fault, or a database that does not answer within
+/// `STATUS_DEADLINE`, is logged and Twilio is told to retry.
+async fn acknowledge(flow: impl std::future::Future<Output = Result<(), DbErr>>) -> HttpResponse {
+    match within(STATUS_DEADLINE, flow).await {
         Ok(()) => twiml(VoiceResponse::new()),
         Err(error) => {
             tracing::error!(%error, "status callback failed");
@@ -162,9 +169,8 @@ async fn inbound(
             from,
             to: &to,
         },
-    )
-    .await;
-    Ok(for_caller(&state, &form, result.map(Some)))
+    );
+    Ok(for_caller(&state, &form, async { result.await.map(Some) }).await)
 }
 
 #[post("/twilio/voice/menu")]
@@ -175,8 +181,8 @@ async fn menu(
 ) -> Result<HttpResponse, WebhookError> {
     let q: StepQuery = query(&req)?;
     let digits = form.get("Digits").unwrap_or_default();
-    let result = flow::menu_choice(&state, q.contact, &q.step, digits).await;
-    Ok(for_caller(&state, &form, result))
+    let result = flow::menu_choice(&state, q.contact, &q.step, digits);
+    Ok(for_caller(&state, &form, result).await)
 }
 
 #[post("/twilio/voice/route")]
@@ -186,8 +192,8 @@ async fn route(
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
     let q: RoundQuery = query(&req)?;
-    let result = flow::route_round(&state, q.contact, q.round).await;
-    Ok(for_caller(&state, &form, result.map(Some)))
+    let result = flow::route_round(&state, q.contact, q.round);
+    Ok(for_caller(&state, &form, async { result.await.map(Some) }).await)
 }
 
 #[post("/twilio/voice/dial")]
@@ -197,8 +203,8 @@ async fn dial(
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
     let q: RoundQuery = query(&req)?;
-    let result = flow::dial_ended(&state, q.contact, q.round, dial_result(&form)).await;
-    Ok(for_caller(&state, &form, result))
+    let result = flow::dial_ended(&state, q.contact, q.round, dial_result(&form));
+    Ok(for_caller(&state, &form, result).await)
 }
 
 #[post("/twilio/voice/fallback")]
@@ -208,8 +214,8 @@ async fn fallback(
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
     let q: FallbackQuery = query(&req)?;
-    let result = flow::fallback_dial_ended(&state, q.contact, q.step, dial_result(&form)).await;
-    Ok(for_caller(&state, &form, result))
+    let result = flow::fallback_dial_ended(&state, q.contact, q.step, dial_result(&form));
+    Ok(for_caller(&state, &form, result).await)
 }
 
 #[post("/twilio/voice/whisper")]
@@ -219,9 +225,7 @@ async fn whisper(
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
     let q: OfferQuery = query(&req)?;
-    Ok(for_leg(
-        flow::whisper(&state, q.offer, form.get("CallSid")).await,
-    ))
+    Ok(for_leg(&state, flow::whisper(&state, q.offer, form.get("CallSid"))).await)
 }
 
 #[post("/twilio/voice/whisper/answer")]
@@ -232,7 +236,7 @@ async fn whisper_answer(
 ) -> Result<HttpResponse, WebhookError> {
     let q: OfferQuery = query(&req)?;
     let digits = form.get("Digits").unwrap_or_default();
-    Ok(for_leg(flow::whisper_answer(&state, q.offer, digits).await))
+    Ok(for_leg(&state, flow::whisper_answer(&state, q.offer, digits)).await)
 }
 
 #[post("/twilio/voice/supervisor")]
@@ -242,7 +246,7 @@ async fn supervisor(
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
     let q: ContactQuery = query(&req)?;
-    Ok(for_leg(flow::supervisor_whisper(&state, q.contact).await))
+    Ok(for_leg(&state, flow::supervisor_whisper(&state, q.contact)).await)
 }
 
 #[post("/twilio/voice/supervisor/answer")]
@@ -253,9 +257,7 @@ async fn supervisor_answer(
 ) -> Result<HttpResponse, WebhookError> {
     let q: ContactQuery = query(&req)?;
     let digits = form.get("Digits").unwrap_or_default();
-    Ok(for_leg(
-        flow::supervisor_answer(&state, q.contact, digits).await,
-    ))
+    Ok(for_leg(&state, flow::supervisor_answer(&state, q.contact, digits)).await)
 }
 
 fn recording_of(form: &SignedForm) -> Recording<'_> {
@@ -273,8 +275,8 @@ async fn voicemail(
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
     let q: ContactQuery = query(&req)?;
-    let result = flow::voicemail_left(&state, q.contact, recording_of(&form)).await;
-    Ok(for_caller(&state, &form, result.map(Some)))
+    let result = flow::voicemail_left(&state, q.contact, recording_of(&form));
+    Ok(for_caller(&state, &form, async { result.await.map(Some) }).await)
 }
 
 #[post("/twilio/voice/recording")]
@@ -284,9 +286,12 @@ async fn recording(
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
     let q: ContactQuery = query(&req)?;
-    Ok(acknowledge(
-        flow::save_recording(&state, q.contact, &recording_of(&form)).await,
+    Ok(acknowledge(flow::save_recording(
+        &state,
+        q.contact,
+        &recording_of(&form),
     ))
+    .await)
 }
 
 #[post("/twilio/voice/leg")]
@@ -297,15 +302,13 @@ async fn leg(
 ) -> Result<HttpResponse, WebhookError> {
     let q: OfferQuery = query(&req)?;
     let leg_status = form.require("CallStatus")?;
-    Ok(acknowledge(
-        flow::leg_status(
-            &state,
-            q.offer,
-            leg_status,
-            int_param(&form, "CallDuration"),
-        )
-        .await,
+    Ok(acknowledge(flow::leg_status(
+        &state,
+        q.offer,
+        leg_status,
+        int_param(&form, "CallDuration"),
     ))
+    .await)
 }
 
 /// Optional: the number's "call status changes" URL, which keeps the log exact when a
@@ -317,13 +320,11 @@ async fn caller_status(
 ) -> Result<HttpResponse, WebhookError> {
     let call_sid = form.require("CallSid")?;
     let call_status = form.require("CallStatus")?;
-    Ok(acknowledge(
-        flow::call_status(
-            &state,
-            call_sid,
-            call_status,
-            int_param(&form, "CallDuration"),
-        )
-        .await,
+    Ok(acknowledge(flow::call_status(
+        &state,
+        call_sid,
+        call_status,
+        int_param(&form, "CallDuration"),
     ))
+    .await)
 }

@@ -19,9 +19,11 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
             .push(Verb::Hangup));
     };
     let settings = helplines::settings_of(&helpline)?;
-    state
-        .fallbacks
-        .remember(call.to, settings.fallback_number.as_ref());
+    state.fallbacks.remember(
+        call.to,
+        settings.fallback_number.as_ref(),
+        &settings.texting.crisis_text,
+    );
     let caller = E164::parse(call.from).ok();
     let (caller_hash, caller_hint, caller_encrypted) = match &caller {
         Some(number) => (

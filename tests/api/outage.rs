@@ -1,0 +1,107 @@
+//! When the database does not answer, callers and texters still hear back: a call goes to
+//! the helpline's fallback number and a text gets the helpline's crisis text, both
+//! remembered while the database was up.
+
+use peerline::simulator::text::Text;
+use peerline::simulator::{self, Answer, CallScript};
+use reqwest::Method;
+use sea_orm::{ConnectionTrait, DatabaseBackend, TransactionTrait};
+use serde_json::json;
+
+use crate::helpers::{TestApp, spawn_app_at};
+
+const LINE: &str = "+12025550100";
+const PARTNER: &str = "+12025550188";
+const ALICE: &str = "+12025550111";
+const NOW: &str = "2026-11-22T12:00:00Z";
+
+async fn call(app: &TestApp, from: &str) -> simulator::Transcript {
+    let script = CallScript {
+        to: LINE.into(),
+        from: from.into(),
+        digits: vec![],
+        answer: Answer::First,
+        talk_secs: 60,
+    };
+    simulator::play_call(&app.twilio(), &script).await.unwrap()
+}
+
+#[tokio::test]
+async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_crisis_text() {
+    let app = spawn_app_at(NOW).await;
+    let line = app.helpline("Peerline", "Europe/London").await;
+    app.number(line, LINE).await;
+    let settings = json!({"name": "Peerline", "time_zone": "Europe/London",
+        "greeting": "Hello, you've reached a peer supporter.", "voice_language": "en-GB",
+        "languages": ["en"], "fallback_number": PARTNER,
+        "texting": {"crisis_text": "In danger now? Call 999."}});
+    let put = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/helplines/{line}"),
+            Some(&app.admin),
+            Some(settings),
+        )
+        .await;
+    assert!(put.status.is_success(), "{:?}", put.body);
+    let alice = app
+        .volunteer("Alice", ALICE, "Europe/London", &[line])
+        .await;
+    app.on_shift_around(alice, NOW).await;
+
+    // While the database answers: a call reaches Alice, a text is taken in quietly.
+    let before = call(&app, "+12025550142").await;
+    assert_eq!(before.connected_to.as_deref(), Some(ALICE));
+    let (_, quiet) = app
+        .twilio()
+        .text(&Text::new("+12025550143", LINE, "hi"))
+        .await
+        .unwrap();
+    assert!(!quiet.contains("<Message>"), "{quiet}");
+
+    // The database stops answering: another connection holds the tables the webhooks need.
+    let lock = app.db.begin().await.unwrap();
+    let statement = match app.db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            "LOCK TABLE helpline_numbers, contacts, volunteers IN ACCESS EXCLUSIVE MODE"
+        }
+        _ => "UPDATE helplines SET name = name",
+    };
+    lock.execute_unprepared(statement).await.unwrap();
+
+    let during = call(&app, "+12025550144").await;
+    assert_eq!(
+        during.connected_to.as_deref(),
+        Some(PARTNER),
+        "{:#?}",
+        during.lines
+    );
+    assert!(
+        during
+            .lines
+            .iter()
+            .any(|l| l.contains("having trouble connecting your call")),
+        "{:#?}",
+        during.lines
+    );
+    let (status, reply) = app
+        .twilio()
+        .text(&Text::new("+12025550145", LINE, "please help"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        reply.contains("send it again") && reply.contains("Call 999"),
+        "{reply}"
+    );
+
+    // Back again: calls reach volunteers as before.
+    lock.rollback().await.unwrap();
+    let after = call(&app, "+12025550146").await;
+    assert_eq!(
+        after.connected_to.as_deref(),
+        Some(ALICE),
+        "{:#?}",
+        after.lines
+    );
+}
