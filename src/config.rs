@@ -35,7 +35,12 @@ pub struct Settings {
     /// `PEERLINE_ANSWER_DEADLINE_MS`: how long a caller's or texter's webhook waits for the
     /// database before answering from memory (the fallback number, the crisis text).
     pub answer_deadline: std::time::Duration,
+    /// `PEERLINE_SPOOL_DIR`: where this server keeps what it could not write to the
+    /// database until it can.
+    pub spool_dir: std::path::PathBuf,
 }
+
+pub const DEFAULT_SPOOL_DIR: &str = "spool";
 
 pub const DEFAULT_ANSWER_DEADLINE_MS: u64 = 1800;
 
@@ -81,6 +86,7 @@ struct FileSettings {
     secret_key: Option<String>,
     api_rate_limit: Option<String>,
     answer_deadline_ms: Option<String>,
+    spool_dir: Option<String>,
 }
 
 impl Settings {
@@ -177,6 +183,9 @@ impl Settings {
         Ok(Self {
             api_rate_limit,
             answer_deadline: std::time::Duration::from_millis(answer_deadline_ms),
+            spool_dir: pick("PEERLINE_SPOOL_DIR", &file.spool_dir)
+                .unwrap_or_else(|| DEFAULT_SPOOL_DIR.into())
+                .into(),
             database_url: database_url.into(),
             listen,
             public_url,
@@ -234,6 +243,7 @@ impl fmt::Debug for Settings {
             )
             .field("api_rate_limit", &self.api_rate_limit)
             .field("answer_deadline", &self.answer_deadline)
+            .field("spool_dir", &self.spool_dir)
             .finish()
     }
 }

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod routes;
 pub mod secrets;
 pub mod simulator;
+pub mod spool;
 pub mod startup;
 pub mod state;
 pub mod storage;

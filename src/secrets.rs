@@ -73,13 +73,15 @@ impl NumberHasher {
 
     /// The number encrypted under a fresh random nonce, as `nonce || ciphertext` in base64url.
     pub fn seal(&self, number: &E164) -> String {
+        self.seal_text(number.as_str())
+    }
+
+    /// Any text encrypted as [`NumberHasher::seal`] encrypts numbers.
+    pub fn seal_text(&self, text: &str) -> String {
         let mut nonce = [0u8; 12];
         rand::rng().fill_bytes(&mut nonce);
-        let Ok(sealed) = self
-            .cipher
-            .encrypt(&Nonce::from(nonce), number.as_str().as_bytes())
-        else {
-            unreachable!("encrypting a short buffer in memory cannot fail")
+        let Ok(sealed) = self.cipher.encrypt(&Nonce::from(nonce), text.as_bytes()) else {
+            unreachable!("encrypting a buffer in memory cannot fail")
         };
         let mut out = nonce.to_vec();
         out.extend(sealed);
@@ -89,6 +91,11 @@ impl NumberHasher {
     /// The number sealed by [`NumberHasher::seal`] under the same key; `None` when the
     /// value was tampered with or sealed under another key.
     pub fn open(&self, sealed: &str) -> Option<E164> {
+        E164::parse(&self.open_text(sealed)?).ok()
+    }
+
+    /// The text sealed by [`NumberHasher::seal_text`]; `None` when tampered with.
+    pub fn open_text(&self, sealed: &str) -> Option<String> {
         let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
         if bytes.len() < 12 {
             return None;
@@ -96,7 +103,7 @@ impl NumberHasher {
         let (nonce, ciphertext) = bytes.split_at(12);
         let nonce: [u8; 12] = nonce.try_into().ok()?;
         let plain = self.cipher.decrypt(&Nonce::from(nonce), ciphertext).ok()?;
-        E164::parse(std::str::from_utf8(&plain).ok()?).ok()
+        String::from_utf8(plain).ok()
     }
 }
 

@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::routes::extract::MAX_JSON_BODY;
 use crate::routes::rate_limit::{ApiRateLimiter, limit_api};
 use crate::secrets::{NumberHasher, generate_secret_key};
+use crate::spool::Spool;
 use crate::state::AppState;
 use crate::telephony::rest::TwilioClient;
 use crate::{jobs, openapi, routes, storage};
@@ -53,7 +54,14 @@ impl Application {
         jobs::retention::spawn(db.clone(), clock.clone(), Duration::from_secs(24 * 60 * 60));
         let numbers = NumberHasher::new(key);
         start_outbox(&settings, &db, &numbers, &clock);
+        let spool = Spool::open(&settings.spool_dir).with_context(|| {
+            format!(
+                "PEERLINE_SPOOL_DIR: cannot use {}",
+                settings.spool_dir.display()
+            )
+        })?;
         let state = web::Data::new(AppState {
+            spool,
             db,
             settings,
             numbers,
@@ -63,6 +71,7 @@ impl Application {
         });
         jobs::conversations::spawn(state.clone().into_inner(), Duration::from_secs(10));
         jobs::offline_answers::spawn(state.clone().into_inner(), Duration::from_secs(60));
+        jobs::spool::spawn(state.clone().into_inner(), Duration::from_secs(2));
         let openapi_json = web::Data::new(openapi::document_json());
         let limiter = web::Data::new(ApiRateLimiter::new(state.settings.api_rate_limit));
         let server = actix_web::HttpServer::new(move || {

@@ -5,6 +5,7 @@ use sea_orm::DatabaseConnection;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::secrets::NumberHasher;
+use crate::spool::Spool;
 use crate::storage::roster::RosterCache;
 use crate::voice::fallbacks::FallbackCache;
 
@@ -15,4 +16,6 @@ pub struct AppState {
     pub fallbacks: FallbackCache,
     pub clock: Clock,
     pub roster: RosterCache,
+    /// What this server could not write to the database yet.
+    pub spool: Spool,
 }

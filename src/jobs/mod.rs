@@ -5,4 +5,5 @@ pub mod conversations;
 pub mod offline_answers;
 pub mod outbox;
 pub mod retention;
+pub mod spool;
 pub mod sweeper;

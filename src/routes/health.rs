@@ -12,6 +12,9 @@ pub struct Health {
     /// Whether the database answered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<bool>,
+    /// Calls and texts this server holds in its spool until the database takes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spooled: Option<usize>,
 }
 
 /// The process is alive.
@@ -21,23 +24,28 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health {
         status: "ok",
         database: None,
+        spooled: None,
     })
 }
 
-/// The database is reachable, so the server can take traffic.
+/// The database is reachable, so the server can take traffic; with how much this server
+/// holds in its spool (calls and texts waiting to be written to the database).
 #[utoipa::path(tag = "health", responses((status = 200, body = Health), (status = 503, body = Health)))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let spooled = Some(state.spool.pending());
     match state.db.ping().await {
         Ok(()) => HttpResponse::Ok().json(Health {
             status: "ok",
             database: Some(true),
+            spooled,
         }),
         Err(err) => {
-            tracing::warn!(error = %err, "readiness check: database unreachable");
+            tracing::warn!(error = %err, ?spooled, "readiness check: database unreachable");
             HttpResponse::ServiceUnavailable().json(Health {
                 status: "unavailable",
                 database: Some(false),
+                spooled,
             })
         }
     }

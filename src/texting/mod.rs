@@ -35,6 +35,19 @@ pub struct Inbound {
     pub media_count: i32,
 }
 
+/// Takes in a text: from a volunteer's phone, a reply in their conversations; otherwise a
+/// texter's message to the helpline that owns the number.
+pub async fn receive(state: &AppState, message: Inbound) -> Result<(), DbErr> {
+    if let Some(volunteer) = crate::storage::volunteers::by_phone(&state.db, &message.from).await? {
+        return receive_from_volunteer(state, volunteer, message).await;
+    }
+    let Some(helpline) = helplines::by_number(&state.db, &message.to).await? else {
+        tracing::warn!(to = %message.to.masked(), "a text to a number no helpline uses");
+        return Ok(());
+    };
+    receive_from_texter(state, helpline, message).await
+}
+
 /// A conversation with its helpline's settings.
 pub(crate) struct Conversation {
     pub contact: contact::Model,

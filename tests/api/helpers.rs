@@ -100,6 +100,15 @@ fn settings_for(database_url: &str, base: &str) -> Settings {
     Settings::from_vars(&test_vars(database_url, base)).expect("test settings")
 }
 
+/// Each server its own spool, as each machine has its own disk.
+fn fresh_spool_dir() -> String {
+    tempfile::tempdir()
+        .expect("spool dir")
+        .keep()
+        .display()
+        .to_string()
+}
+
 fn test_vars(database_url: &str, base: &str) -> HashMap<String, String> {
     [
         ("DATABASE_URL", database_url),
@@ -112,6 +121,7 @@ fn test_vars(database_url: &str, base: &str) -> HashMap<String, String> {
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .chain([("PEERLINE_SPOOL_DIR".to_owned(), fresh_spool_dir())])
     .collect()
 }
 
@@ -330,6 +340,8 @@ impl TestApp {
             fallbacks: Default::default(),
             clock: Clock::starting_at(at),
             roster: Default::default(),
+            spool: peerline::spool::Spool::open(&std::path::PathBuf::from(fresh_spool_dir()))
+                .expect("spool"),
         }
     }
 

@@ -1,11 +1,16 @@
 //! When the database does not answer, callers and texters still hear back: a call goes to
 //! the helpline's fallback number and a text gets the helpline's crisis text, both
-//! remembered while the database was up.
+//! remembered while the database was up; both wait in the spool and reach the database
+//! once, when it answers again.
 
 use peerline::simulator::text::Text;
 use peerline::simulator::{self, Answer, CallScript};
+use peerline::storage::entities::{contact, contact_event, message};
 use reqwest::Method;
-use sea_orm::{ConnectionTrait, DatabaseBackend, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    TransactionTrait,
+};
 use serde_json::json;
 
 use crate::helpers::{TestApp, spawn_app_at};
@@ -84,19 +89,70 @@ async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_
         "{:#?}",
         during.lines
     );
-    let (status, reply) = app
-        .twilio()
-        .text(&Text::new("+12025550145", LINE, "please help"))
-        .await
-        .unwrap();
+    let text = Text::new("+12025550145", LINE, "please help");
+    let (status, reply) = app.twilio().text(&text).await.unwrap();
     assert_eq!(status, 200);
     assert!(
-        reply.contains("send it again") && reply.contains("Call 999"),
+        reply.contains("we have your message") && reply.contains("Call 999"),
         "{reply}"
     );
+    let ready = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(
+        ready.body["spooled"], 2,
+        "the call and the text wait in the spool"
+    );
 
-    // Back again: calls reach volunteers as before.
+    // Back again: what was spooled reaches the log once, and calls reach volunteers.
     lock.rollback().await.unwrap();
+    let mut written = None;
+    for _ in 0..100 {
+        written = contact::Entity::find()
+            .filter(contact::Column::ProviderSid.eq(&during.call_sid))
+            .one(&app.db)
+            .await
+            .unwrap();
+        if written.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let written = written.expect("the spooled call reaches the contact log");
+    assert_eq!(written.outcome.as_deref(), Some("fallback_number"));
+    assert_eq!(written.caller_hint, "...44");
+    let kinds: Vec<String> = contact_event::Entity::find()
+        .filter(contact_event::Column::ContactId.eq(written.id))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, ["answered_from_memory"]);
+    let mut taken_in = 0;
+    for _ in 0..100 {
+        taken_in = message::Entity::find()
+            .filter(message::Column::ProviderSid.eq(&text.message_sid))
+            .count(&app.db)
+            .await
+            .unwrap();
+        if taken_in > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(taken_in, 1, "the spooled text is taken in once");
+    let ready = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready.body["spooled"], 0, "{:?}", ready.body);
+    let calls = contact::Entity::find()
+        .filter(contact::Column::Channel.eq("voice"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        calls, 2,
+        "the call before and the one during the outage, each once"
+    );
+
     let after = call(&app, "+12025550146").await;
     assert_eq!(
         after.connected_to.as_deref(),

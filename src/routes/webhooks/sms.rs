@@ -4,8 +4,8 @@
 use actix_web::{HttpResponse, post, web};
 
 use crate::domain::phone::E164;
+use crate::spool::Spooled;
 use crate::state::AppState;
-use crate::storage::{helplines, volunteers};
 use crate::telephony::twiml::MessagingResponse;
 use crate::telephony::webhook::{SignedForm, WebhookError};
 use crate::texting::{self, Inbound};
@@ -17,6 +17,8 @@ use super::{STATUS_DEADLINE, within};
 /// is remembered, else by a general one.
 const NOT_RECEIVED: &str =
     "Sorry, we could not receive your message just now. Please send it again in a few minutes.";
+/// Sent when the message could not reach the database but is kept to be passed on.
+const KEPT_FOR_LATER: &str = "Thank you, we have your message. Our system is slow just now, so a reply may take a little longer.";
 const GENERAL_CRISIS_TEXT: &str = "If you are in danger now, call your local emergency number.";
 
 fn messaging(response: MessagingResponse) -> HttpResponse {
@@ -26,9 +28,10 @@ fn messaging(response: MessagingResponse) -> HttpResponse {
 }
 
 /// An inbound text. Every reply goes through the outbox, so the answer is an empty
-/// `<Response/>`; after a fault, or when the database does not answer within the answer
-/// deadline (`PEERLINE_ANSWER_DEADLINE_MS`), it asks the sender to try again and gives
-/// the crisis text.
+/// `<Response/>`. After a fault, or when the database does not answer within the answer
+/// deadline (`PEERLINE_ANSWER_DEADLINE_MS`), the text is spooled to be taken in later and
+/// the answer says so, with the crisis text (or, if even the spool failed, asks for the
+/// text again).
 #[post("/twilio/sms")]
 pub async fn incoming(
     state: web::Data<AppState>,
@@ -47,30 +50,36 @@ pub async fn incoming(
             .and_then(|n| n.trim().parse().ok())
             .unwrap_or(0),
     };
-    let dialed = message.to.as_str().to_owned();
-    match within(state.settings.answer_deadline, receive(&state, message)).await {
-        Ok(()) => Ok(messaging(MessagingResponse::new())),
-        Err(error) => {
-            tracing::error!(%error, "an inbound text could not be taken in");
-            let crisis = state
-                .fallbacks
-                .crisis_text_for(&dialed)
-                .unwrap_or_else(|| GENERAL_CRISIS_TEXT.to_owned());
-            let reply = format!("{NOT_RECEIVED} {crisis}");
-            Ok(messaging(MessagingResponse::new().message(reply)))
-        }
-    }
-}
-
-async fn receive(state: &AppState, message: Inbound) -> Result<(), sea_orm::DbErr> {
-    if let Some(volunteer) = volunteers::by_phone(&state.db, &message.from).await? {
-        return texting::receive_from_volunteer(state, volunteer, message).await;
-    }
-    let Some(helpline) = helplines::by_number(&state.db, &message.to).await? else {
-        tracing::warn!(to = %message.to.masked(), "a text to a number no helpline uses");
-        return Ok(());
+    let spooled = Spooled::Text {
+        message_sid: message.message_sid.clone(),
+        from_sealed: state.numbers.seal(&message.from),
+        to: message.to.as_str().to_owned(),
+        body_sealed: state.numbers.seal_text(&message.body),
+        media_count: message.media_count,
+        at: state.clock.now(),
     };
-    texting::receive_from_texter(state, helpline, message).await
+    let dialed = message.to.as_str().to_owned();
+    let Err(error) = within(
+        state.settings.answer_deadline,
+        texting::receive(&state, message),
+    )
+    .await
+    else {
+        return Ok(messaging(MessagingResponse::new()));
+    };
+    tracing::error!(%error, "an inbound text could not be taken in; spooling it");
+    let crisis = state
+        .fallbacks
+        .crisis_text_for(&dialed)
+        .unwrap_or_else(|| GENERAL_CRISIS_TEXT.to_owned());
+    let reply = match state.spool.append(&spooled) {
+        Ok(()) => format!("{KEPT_FOR_LATER} {crisis}"),
+        Err(error) => {
+            tracing::error!(%error, "the text could not be spooled either");
+            format!("{NOT_RECEIVED} {crisis}")
+        }
+    };
+    Ok(messaging(MessagingResponse::new().message(reply)))
 }
 
 /// A message's delivery status; repeated and out-of-order reports only move it forward.

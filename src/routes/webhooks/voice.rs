@@ -6,6 +6,7 @@ use sea_orm::DbErr;
 use serde::Deserialize;
 
 use crate::domain::phone::E164;
+use crate::spool::Spooled;
 use crate::state::AppState;
 use crate::telephony::twiml::{Dial, DialNumber, Verb, VoiceResponse};
 use crate::telephony::webhook::{SignedForm, WebhookError};
@@ -45,7 +46,19 @@ async fn for_caller(
     form: &SignedForm,
     flow: impl std::future::Future<Output = Result<Option<VoiceResponse>, DbErr>>,
 ) -> HttpResponse {
-    match within(state.settings.answer_deadline, flow).await {
+    answer_caller(
+        state,
+        form,
+        within(state.settings.answer_deadline, flow).await,
+    )
+}
+
+fn answer_caller(
+    state: &AppState,
+    form: &SignedForm,
+    result: Result<Option<VoiceResponse>, DbErr>,
+) -> HttpResponse {
+    match result {
         Ok(Some(response)) => twiml(response),
         Ok(None) => {
             tracing::warn!(
@@ -162,15 +175,28 @@ async fn inbound(
     let call_sid = form.require("CallSid")?;
     let from = form.require("From")?;
     let to = E164::parse(form.require("To")?).map_err(|_| WebhookError::Invalid("To"))?;
-    let result = flow::inbound(
-        &state,
-        InboundCall {
-            call_sid,
-            from,
-            to: &to,
-        },
-    );
-    Ok(for_caller(&state, &form, async { result.await.map(Some) }).await)
+    let at = state.clock.now();
+    let call = InboundCall {
+        call_sid,
+        from,
+        to: &to,
+    };
+    let result = within(state.settings.answer_deadline, flow::inbound(&state, call)).await;
+    if let Err(error) = &result {
+        // The call is answered from memory; the contact log gets it once the database is back.
+        let spooled = Spooled::Call {
+            call_sid: call_sid.to_owned(),
+            dialed: to.as_str().to_owned(),
+            caller_sealed: E164::parse(from).ok().map(|n| state.numbers.seal(&n)),
+            at,
+            to_fallback: state.fallbacks.for_number(to.as_str()).is_some(),
+            reason: error.to_string(),
+        };
+        if let Err(spool_error) = state.spool.append(&spooled) {
+            tracing::error!(%spool_error, "the call could not be spooled either");
+        }
+    }
+    Ok(answer_caller(&state, &form, result.map(Some)))
 }
 
 #[post("/twilio/voice/menu")]

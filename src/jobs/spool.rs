@@ -1,0 +1,141 @@
+//! Writes what this server spooled during a database outage to the database once it
+//! answers again: each call answered from memory becomes its contact (outcome, and an
+//! `answered_from_memory` event saying why), each text is taken in as if it had just
+//! arrived. Records are keyed by Twilio's ids, so a record written twice counts once.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use sea_orm::DbErr;
+use serde_json::json;
+
+use crate::domain::contact::Outcome;
+use crate::domain::phone::E164;
+use crate::spool::{Spool, Spooled};
+use crate::state::AppState;
+use crate::storage::contacts::{self, Event, NewCall, Stage};
+use crate::storage::helplines;
+use crate::texting::{self, Inbound};
+
+/// Writes one spooled record to the database.
+pub async fn replay(state: &AppState, record: Spooled) -> Result<(), DbErr> {
+    match record {
+        Spooled::Call {
+            call_sid,
+            dialed,
+            caller_sealed,
+            at,
+            to_fallback,
+            reason,
+        } => {
+            let Some(helpline) = helplines::by_number(
+                &state.db,
+                &E164::parse(&dialed).map_err(|_| {
+                    DbErr::Custom(format!("spooled call {call_sid} to an invalid number"))
+                })?,
+            )
+            .await?
+            else {
+                tracing::warn!(%call_sid, "a spooled call to a number no helpline uses now");
+                return Ok(());
+            };
+            let caller = caller_sealed.as_deref().and_then(|s| state.numbers.open(s));
+            let (caller_hash, caller_hint) = match &caller {
+                Some(number) => (state.numbers.hash(number), number.masked()),
+                None => (
+                    state.numbers.hash_withheld(&call_sid),
+                    "withheld".to_owned(),
+                ),
+            };
+            let outcome = if to_fallback {
+                Outcome::FallbackNumber
+            } else {
+                Outcome::Abandoned
+            };
+            let (contact, _) = contacts::open_call(
+                &state.db,
+                NewCall {
+                    channel: "voice",
+                    helpline_id: helpline.id,
+                    call_sid: call_sid.clone(),
+                    dialed_number: dialed,
+                    caller_hash,
+                    caller_encrypted: caller_sealed,
+                    caller_hint,
+                    stage: Stage::Ended,
+                    outcome: Some(outcome),
+                    received_at: at,
+                    route_deadline: at,
+                },
+            )
+            .await?;
+            let event = Event::once(at, "answered_from_memory")
+                .detail(json!({ "reason": reason, "to_fallback_number": to_fallback }));
+            contacts::record_event(&state.db, contact.id, event).await?;
+            Ok(())
+        }
+        Spooled::Text {
+            message_sid,
+            from_sealed,
+            to,
+            body_sealed,
+            media_count,
+            at: _,
+        } => {
+            let (Some(from), Ok(to), Some(body)) = (
+                state.numbers.open(&from_sealed),
+                E164::parse(&to),
+                state.numbers.open_text(&body_sealed),
+            ) else {
+                tracing::error!(%message_sid, "a spooled text cannot be read (another key?); dropped");
+                return Ok(());
+            };
+            let inbound = Inbound {
+                message_sid,
+                from,
+                to,
+                body,
+                media_count,
+            };
+            texting::receive(state, inbound).await
+        }
+    }
+}
+
+/// Replays the spool's next batch, if the database answers; returns how many records.
+pub async fn drain(state: &AppState) -> Result<usize, DbErr> {
+    let spool: &Spool = &state.spool;
+    let batch = match spool.take_batch() {
+        Ok(Some(batch)) => batch,
+        Ok(None) => return Ok(0),
+        Err(error) => return Err(DbErr::Custom(format!("reading the spool: {error}"))),
+    };
+    state.db.ping().await?;
+    let records =
+        Spool::read(&batch).map_err(|e| DbErr::Custom(format!("reading the spool: {e}")))?;
+    let count = records.len();
+    for record in records {
+        replay(state, record).await?;
+    }
+    spool
+        .finish(&batch)
+        .map_err(|e| DbErr::Custom(format!("clearing the spool: {e}")))?;
+    Ok(count)
+}
+
+/// Drains the spool every `every`.
+pub fn spawn(state: Arc<AppState>, every: StdDuration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        loop {
+            ticks.tick().await;
+            match drain(&state).await {
+                Ok(0) => {}
+                Ok(written) => {
+                    tracing::info!(written, "wrote spooled calls and texts to the database")
+                }
+                Err(error) => tracing::warn!(%error, "the spool waits for the database"),
+            }
+        }
+    });
+}
