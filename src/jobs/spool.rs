@@ -13,8 +13,8 @@ use crate::domain::contact::Outcome;
 use crate::domain::phone::E164;
 use crate::spool::{Spool, Spooled};
 use crate::state::AppState;
-use crate::storage::contacts::{self, Event, NewCall, Stage};
-use crate::storage::helplines;
+use crate::storage::contacts::{self, Event, NewCall, Stage, TalkTime};
+use crate::storage::{helplines, reservations};
 use crate::texting::{self, Inbound};
 
 /// Writes one spooled record to the database.
@@ -69,6 +69,12 @@ pub async fn replay(state: &AppState, record: Spooled) -> Result<(), DbErr> {
                 },
             )
             .await?;
+            // A statement the webhook abandoned may still have run once the database came
+            // back and opened the contact: close it the way the caller's call went.
+            if contact.ended_at.is_none() {
+                contacts::finish(&state.db, contact.id, outcome, TalkTime::Unknown, at).await?;
+                reservations::release_contact(&state.db, contact.id).await?;
+            }
             let event = Event::once(at, "answered_from_memory")
                 .detail(json!({ "reason": reason, "to_fallback_number": to_fallback }));
             contacts::record_event(&state.db, contact.id, event).await?;

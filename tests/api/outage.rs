@@ -127,7 +127,11 @@ async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_
         .into_iter()
         .map(|e| e.kind)
         .collect();
-    assert_eq!(kinds, ["answered_from_memory"]);
+    assert!(
+        kinds.contains(&"answered_from_memory".to_owned()),
+        "{kinds:?}"
+    );
+    assert!(written.ended_at.is_some());
     let mut taken_in = 0;
     for _ in 0..100 {
         taken_in = message::Entity::find()
