@@ -4,6 +4,7 @@
 
 mod access;
 mod cli;
+mod crash;
 mod helpers;
 mod openapi;
 mod outage;
