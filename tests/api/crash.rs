@@ -38,7 +38,7 @@ fn free_port() -> u16 {
 async fn start(app: &TestApp, rest: &StandIn, spool: &std::path::Path) -> Server {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_peerline"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_peerline"))
         .arg("serve")
         .env("DATABASE_URL", app.database_url())
         .env("PEERLINE_LISTEN", format!("127.0.0.1:{port}"))
@@ -65,6 +65,8 @@ async fn start(app: &TestApp, rest: &StandIn, spool: &std::path::Path) -> Server
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("peerline serve did not start");
 }
 
