@@ -226,11 +226,17 @@ async fn one_call(peer: &TwilioPeer, i: usize) -> Result<[Duration; 5], bool> {
 }
 
 async fn run() {
-    let base_url = arg("--base-url", "http://127.0.0.1:8080");
+    // One or more servers, comma-separated: calls are spread over them, each call
+    // staying with the server that answered it, as behind a load balancer.
+    let base_urls = arg("--base-url", "http://127.0.0.1:8080");
+    let base_url = base_urls.split(',').next().unwrap_or_default().to_owned();
     let token = arg("--auth-token", "load-test-token");
     let calls: usize = arg("--calls", "2000").parse().expect("--calls");
     let concurrency: usize = arg("--concurrency", "8").parse().expect("--concurrency");
-    let peer = TwilioPeer::new(&base_url, &token);
+    let peers: Vec<TwilioPeer> = base_urls
+        .split(',')
+        .map(|base| TwilioPeer::new(base, &token))
+        .collect();
     let timings = Arc::new(Mutex::new(Timings {
         by_webhook: vec![Vec::new(); WEBHOOKS.len()],
         ..Timings::default()
@@ -238,8 +244,9 @@ async fn run() {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
     let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (peer, timings, next) = (peer.clone(), timings.clone(), next.clone());
+        .map(|worker| {
+            let peer = peers[worker % peers.len()].clone();
+            let (timings, next) = (timings.clone(), next.clone());
             tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Voice webhook load benchmark: seeds a fresh database with N volunteers, starts
-# `peerline serve` on it, drives complete calls and the /healthz floor, stops the server.
+# Voice webhook load benchmark: seeds a fresh database with N volunteers, starts one or
+# more `peerline serve` processes on it, drives complete calls (spread over the servers)
+# and the /healthz floor, stops the servers.
 #
-#   scripts/voice-load.sh sqlite   [volunteers] [calls] [concurrency]
-#   scripts/voice-load.sh postgres [volunteers] [calls] [concurrency]
+#   scripts/voice-load.sh sqlite   [volunteers] [calls] [concurrency] [servers]
+#   scripts/voice-load.sh postgres [volunteers] [calls] [concurrency] [servers]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,10 +12,12 @@ backend=${1:-sqlite}
 volunteers=${2:-10000}
 calls=${3:-2000}
 concurrency=${4:-8}
+servers=${5:-1}
 port=18090
 token=load-test-token
 work=$(mktemp -d)
-trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 
 case "$backend" in
   sqlite) database_url="sqlite://$work/load.db?mode=rwc" ;;
@@ -28,15 +31,21 @@ cargo build --release --quiet --bin peerline --example voice_load
 target=${CARGO_TARGET_DIR:-target}/release
 "$target/examples/voice_load" seed --database-url "$database_url" --volunteers "$volunteers"
 
-DATABASE_URL="$database_url" PEERLINE_LISTEN="127.0.0.1:$port" \
-PEERLINE_PUBLIC_URL="http://127.0.0.1:$port" TWILIO_AUTH_TOKEN="$token" RUST_LOG=warn \
-  "$target/peerline" serve &
-server=$!
-for _ in $(seq 50); do
-  curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
-  sleep 0.2
+bases=()
+for i in $(seq 0 $((servers - 1))); do
+  p=$((port + i))
+  DATABASE_URL="$database_url" PEERLINE_LISTEN="127.0.0.1:$p" \
+  PEERLINE_PUBLIC_URL="http://127.0.0.1:$p" TWILIO_AUTH_TOKEN="$token" RUST_LOG=warn \
+  PEERLINE_SPOOL_DIR="$work/spool-$i" \
+    "$target/peerline" serve &
+  pids+=($!)
+  bases+=("http://127.0.0.1:$p")
+  for _ in $(seq 50); do
+    curl -sf "http://127.0.0.1:$p/healthz" >/dev/null && break
+    sleep 0.2
+  done
 done
 
-echo "backend: $backend, volunteers: $volunteers"
-"$target/examples/voice_load" run --base-url "http://127.0.0.1:$port" --auth-token "$token" \
+echo "backend: $backend, volunteers: $volunteers, servers: $servers"
+"$target/examples/voice_load" run --base-url "$(IFS=,; echo "${bases[*]}")" --auth-token "$token" \
   --calls "$calls" --concurrency "$concurrency"
