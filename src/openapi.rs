@@ -32,6 +32,20 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Settings types refuse unknown fields (`deny_unknown_fields`), which the derived schemas
+/// state as `additionalProperties: false`. The views built on them flatten those settings
+/// together with ids and timestamps (`allOf`), which no object can satisfy if each part
+/// forbids the other's properties. The document leaves additional properties open; the
+/// server still refuses unknown fields in requests, naming them.
+fn allow_additional_properties(components: &mut utoipa::openapi::Components) {
+    use utoipa::openapi::{RefOr, Schema};
+    for schema in components.schemas.values_mut() {
+        if let RefOr::T(Schema::Object(object)) = schema {
+            object.additional_properties = None;
+        }
+    }
+}
+
 /// Registers the documented routes on an app: health probes and `/api/v1`.
 pub fn documented_routes<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
 where
@@ -50,9 +64,13 @@ where
 
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
-    documented_routes(App::new().into_utoipa_app())
+    let mut document = documented_routes(App::new().into_utoipa_app())
         .split_for_parts()
-        .1
+        .1;
+    if let Some(components) = document.components.as_mut() {
+        allow_additional_properties(components);
+    }
+    document
 }
 
 /// The document as checked in: pretty JSON with a final newline.

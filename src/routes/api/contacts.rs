@@ -33,12 +33,14 @@ pub struct ContactQuery {
     pub helpline_id: Option<i32>,
     pub channel: Option<Channel>,
     pub topic_id: Option<i32>,
+    #[param(inline)]
     pub outcome: Option<Outcome>,
     /// The volunteer who answered.
     pub volunteer_id: Option<i32>,
     /// Contacts with this flag raised (resolved or not).
     pub flag: Option<Flag>,
     pub review_state: Option<ReviewState>,
+    #[param(inline)]
     pub tier: Option<Tier>,
     /// First day, in each helpline's own time zone (YYYY-MM-DD).
     pub from: Option<NaiveDate>,

@@ -38,6 +38,7 @@ pub struct ReportQuery {
     /// Last day, inclusive (at most 366 days after `from`).
     pub to: NaiveDate,
     /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
+    #[param(inline)]
     pub format: Option<Format>,
     /// Coverage only: the channel shifts must cover (default any).
     pub channel: Option<Channel>,
