@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::helpers::{TestApp, spawn_app_at};
+use crate::helpers::{TestApp, join_all, spawn_app_at};
 
 const LINE: &str = "+12025550100";
 const PARTNER: &str = "+12025550188";
@@ -96,10 +96,24 @@ async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_
         reply.contains("we have your message") && reply.contains("Call 999"),
         "{reply}"
     );
+    // A burst of calls during the outage: every caller reaches the fallback.
+    let burst = join_all((0..6).map(|i| {
+        let app = &app;
+        async move { call(app, &format!("+120255501{}", 60 + i)).await }
+    }))
+    .await;
+    for answered in &burst {
+        assert_eq!(
+            answered.connected_to.as_deref(),
+            Some(PARTNER),
+            "{:#?}",
+            answered.lines
+        );
+    }
     let ready = app.call(Method::GET, "/readyz", None, None).await;
     assert_eq!(
-        ready.body["spooled"], 2,
-        "the call and the text wait in the spool"
+        ready.body["spooled"], 8,
+        "the calls and the text wait in the spool"
     );
 
     // Back again: what was spooled reaches the log once, and calls reach volunteers.
@@ -145,16 +159,31 @@ async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     assert_eq!(taken_in, 1, "the spooled text is taken in once");
-    let ready = app.call(Method::GET, "/readyz", None, None).await;
+    let mut ready = app.call(Method::GET, "/readyz", None, None).await;
+    for _ in 0..50 {
+        if ready.body["spooled"] == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        ready = app.call(Method::GET, "/readyz", None, None).await;
+    }
     assert_eq!(ready.body["spooled"], 0, "{:?}", ready.body);
+    for answered in &burst {
+        let logged = contact::Entity::find()
+            .filter(contact::Column::ProviderSid.eq(&answered.call_sid))
+            .count(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(logged, 1, "every call of the burst is in the log once");
+    }
     let calls = contact::Entity::find()
         .filter(contact::Column::Channel.eq("voice"))
         .count(&app.db)
         .await
         .unwrap();
     assert_eq!(
-        calls, 2,
-        "the call before and the one during the outage, each once"
+        calls, 8,
+        "the call before and the seven during the outage, each once"
     );
 
     let after = call(&app, "+12025550146").await;
