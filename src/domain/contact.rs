@@ -52,6 +52,18 @@ impl Outcome {
     }
 }
 
+/// Calls from one number within `REPEAT_WINDOW` beyond which the calls skip the volunteers
+/// and go straight to the on-call supervisor, the fallback number or voicemail: a person
+/// in distress redialling after each unanswered wait stays well below it, a dialler
+/// flooding the line does not reach volunteers, and nobody is ever turned away.
+pub const REPEAT_CALL_LIMIT: u64 = 8;
+pub const REPEAT_WINDOW_MINUTES: i64 = 10;
+
+/// Whether a call, the `calls_in_window`-th from its number, skips the volunteers.
+pub fn skips_volunteers(calls_in_window: u64) -> bool {
+    calls_in_window > REPEAT_CALL_LIMIT
+}
+
 /// An SMS the supervisors on call get at once: a contact nobody took, or a texter at risk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Alert {
@@ -118,6 +130,13 @@ impl Alert {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_flood_of_calls_skips_the_volunteers() {
+        assert!(!skips_volunteers(1));
+        assert!(!skips_volunteers(REPEAT_CALL_LIMIT));
+        assert!(skips_volunteers(REPEAT_CALL_LIMIT + 1));
+    }
 
     #[test]
     fn only_calls_no_one_took_raise_an_alert() {

@@ -499,6 +499,23 @@ pub async fn end_offer(
     Ok(())
 }
 
+/// How many calls from this caller reached the helpline since `since` (this one included).
+pub async fn calls_from_since(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+    caller_hash: &str,
+    since: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    contact::Entity::find()
+        .filter(contact::Column::HelplineId.eq(helpline_id))
+        .filter(contact::Column::CallerHash.eq(caller_hash))
+        .filter(contact::Column::Channel.eq("voice"))
+        .filter(contact::Column::ReceivedAt.gte(since))
+        .count(db)
+        .await
+}
+
 /// The volunteers a returning caller reached at this helpline within `days`, latest first.
 pub async fn recent_answerers(
     db: &impl ConnectionTrait,

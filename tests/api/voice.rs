@@ -908,3 +908,51 @@ async fn a_caller_holds_while_everyone_is_busy_then_reaches_the_fallback_when_th
     assert!(fallback.contains("<Record"), "{fallback}");
     assert!(!fallback.contains(ALICE));
 }
+
+#[tokio::test]
+async fn a_number_calling_over_and_over_reaches_the_fallback_and_others_still_reach_volunteers() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    set_fallback(&app, &line, PARTNER).await;
+    on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    on_shift_volunteer(&app, &line, "Bob", BOB).await;
+
+    // Eight calls in ten minutes still reach volunteers: a caller redialling is answered.
+    for _ in 0..8 {
+        let call = play(&app, &["1"], Answer::First).await;
+        assert!(
+            [Some(ALICE), Some(BOB)].contains(&call.connected_to.as_deref()),
+            "{:#?}",
+            call.lines
+        );
+    }
+    // The ninth goes to the fallback path, never turned away.
+    let ninth = play(&app, &["1"], Answer::First).await;
+    assert_eq!(
+        ninth.connected_to.as_deref(),
+        Some(PARTNER),
+        "{:#?}",
+        ninth.lines
+    );
+    let contact = contact_of(&app, &ninth).await;
+    assert!(
+        events_of(&app, contact.id)
+            .await
+            .iter()
+            .any(|e| e.kind == "repeat_calls_to_fallback")
+    );
+    assert!(
+        offers_of(&app, contact.id).await.is_empty(),
+        "no volunteer was rung"
+    );
+    // Another caller is not affected.
+    let script = CallScript {
+        to: LINE.into(),
+        from: "+12025550177".into(),
+        digits: vec!["1".into()],
+        answer: Answer::First,
+        talk_secs: 60,
+    };
+    let other = simulator::play_call(&app.twilio(), &script).await.unwrap();
+    assert!([Some(ALICE), Some(BOB)].contains(&other.connected_to.as_deref()));
+}

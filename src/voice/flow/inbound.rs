@@ -1,6 +1,8 @@
 //! A new call: the greeting, the blocked-caller check and the topic and language menus.
 
+use super::fallback::fallback_step;
 use super::*;
+use crate::domain::contact::{REPEAT_WINDOW_MINUTES, skips_volunteers};
 
 /// What Twilio told us about a new inbound call.
 pub struct InboundCall<'a> {
@@ -62,6 +64,16 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
         contacts::record_event(&state.db, contact.id, Event::once(now, "rejected_blocked")).await?;
         return Ok(VoiceResponse::new().push(Verb::Reject));
     }
+    let flooding = match &caller {
+        Some(_) => {
+            let since = now - Duration::minutes(REPEAT_WINDOW_MINUTES);
+            let calls =
+                contacts::calls_from_since(&state.db, helpline.id, &contact.caller_hash, since)
+                    .await?;
+            skips_volunteers(calls).then_some(calls)
+        }
+        None => None,
+    };
     let topics = helplines::topics(&state.db, helpline.id).await?;
     let mut call = Call {
         contact,
@@ -70,6 +82,15 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
         topics,
     };
     let greeting = call.speech(call.settings.greeting.clone());
+    if let Some(calls) = flooding {
+        let event = Event::once(now, "repeat_calls_to_fallback").detail(json!({
+            "calls_in_window": calls,
+            "window_minutes": REPEAT_WINDOW_MINUTES,
+        }));
+        contacts::record_event(&state.db, call.contact.id, event).await?;
+        let next = fallback_step(state, &call, 1).await?;
+        return Ok(prepend(Verb::Say(greeting), next));
+    }
     let menus = call.menus();
     if menus.topic_menu() {
         return Ok(menu_gather(
