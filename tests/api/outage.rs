@@ -28,7 +28,10 @@ async fn call(app: &TestApp, from: &str) -> simulator::Transcript {
         answer: Answer::First,
         talk_secs: 60,
     };
-    simulator::play_call(&app.twilio(), &script).await.unwrap()
+    match simulator::play_call(&app.twilio(), &script).await {
+        Ok(t) => t,
+        Err(e) => panic!("{e:#}"),
+    }
 }
 
 #[tokio::test]
@@ -64,6 +67,33 @@ async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_
         .unwrap();
     assert!(!quiet.contains("<Message>"), "{quiet}");
 
+    // A call already ringing Alice when the database stops.
+    let peer = app.twilio();
+    let mid_call = "CA000000000000000000000000000000a1";
+    let form = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
+        [
+            ("CallSid", mid_call),
+            ("AccountSid", "AC00000000000000000000000000000000"),
+            ("From", "+12025550150"),
+            ("To", LINE),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+    };
+    let (_, ringing) = peer
+        .post(
+            &peer.url("/twilio/voice"),
+            &form(&[("CallStatus", "ringing")]),
+        )
+        .await
+        .unwrap();
+    let ringing = simulator::twiml_reader::parse(&ringing).unwrap();
+    let mut dials = Vec::new();
+    ringing.find_all("Dial", &mut dials);
+    let dial_action = dials[0].attr("action").expect("a dial action").to_owned();
+
     // The database stops answering: another connection holds the tables the webhooks need.
     let lock = app.db.begin().await.unwrap();
     let statement = match app.db.get_database_backend() {
@@ -73,6 +103,19 @@ async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_
         _ => "UPDATE helplines SET name = name",
     };
     lock.execute_unprepared(statement).await.unwrap();
+
+    // Alice does not pick up; the dial action comes in during the outage.
+    let (_, after_ring) = peer
+        .post(
+            &dial_action,
+            &form(&[
+                ("CallStatus", "in-progress"),
+                ("DialCallStatus", "no-answer"),
+            ]),
+        )
+        .await
+        .unwrap();
+    assert!(after_ring.contains(PARTNER), "{after_ring}");
 
     let during = call(&app, "+12025550144").await;
     assert_eq!(
@@ -182,10 +225,20 @@ async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_
         .await
         .unwrap();
     assert_eq!(
-        calls, 8,
-        "the call before and the seven during the outage, each once"
+        calls, 9,
+        "the call before, the one cut in the middle and the seven during the outage, each once"
     );
 
+    // The call cut in the middle ends (its final callback arrives once the database is
+    // back), which frees Alice.
+    let (ended, _) = peer
+        .post(
+            &peer.url("/twilio/voice/status"),
+            &form(&[("CallStatus", "completed"), ("CallDuration", "200")]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ended, 200);
     let after = call(&app, "+12025550146").await;
     assert_eq!(
         after.connected_to.as_deref(),
