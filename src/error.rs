@@ -8,6 +8,7 @@ use serde::Serialize;
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Stable code: `invalid_body`, `invalid_field`, `invalid_query`, `payload_too_large`,
+    /// `request_timeout`,
     /// `unauthorized`, `forbidden`, `not_found`, `conflict`, `rate_limited`, `internal`.
     pub error: &'static str,
     pub message: String,
@@ -25,6 +26,8 @@ pub enum ApiError {
     InvalidQuery(String),
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    #[error("the request body did not arrive within {0} s")]
+    SlowBody(u64),
     #[error("a valid bearer token is required")]
     Unauthorized,
     #[error("{0}")]
@@ -57,6 +60,7 @@ impl ApiError {
             ApiError::InvalidField { .. } => "invalid_field",
             ApiError::InvalidQuery(_) => "invalid_query",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::SlowBody(_) => "request_timeout",
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
@@ -93,6 +97,7 @@ impl ResponseError for ApiError {
             | ApiError::InvalidField { .. }
             | ApiError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::SlowBody(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,

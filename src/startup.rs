@@ -90,6 +90,11 @@ impl Application {
                 .configure(routes::webhooks::configure)
                 .default_service(web::to(no_route))
         })
+        // A client must send its request head within 5 s (and its body within
+        // `BODY_TIMEOUT`, see the extractors); idle keep-alive connections close after 30 s.
+        .client_request_timeout(Duration::from_secs(5))
+        .client_disconnect_timeout(Duration::from_secs(2))
+        .keep_alive(Duration::from_secs(30))
         .listen(listener)?
         .run();
         Ok(Self { port, server })

@@ -11,6 +11,9 @@ use crate::error::ApiError;
 
 /// The largest JSON body the API accepts.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
+/// How long a client may take to send a request body (API or webhook): a slow client
+/// cannot hold a connection and a worker for longer.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A JSON body deserialised with the path of the first bad field in its error.
 pub struct ValidJson<T>(pub T);
@@ -32,8 +35,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
                     "the body must be JSON (Content-Type: application/json)".into(),
                 ));
             }
-            let bytes = body
+            let bytes = tokio::time::timeout(BODY_TIMEOUT, body)
                 .await
+                .map_err(|_| ApiError::SlowBody(BODY_TIMEOUT.as_secs()))?
                 .map_err(|_| ApiError::PayloadTooLarge(MAX_JSON_BODY))?;
             parse_json(&bytes).map(ValidJson)
         })

@@ -11,6 +11,7 @@ use actix_web::{
 use secrecy::ExposeSecret;
 
 use super::signature;
+use crate::routes::extract::BODY_TIMEOUT;
 use crate::state::AppState;
 
 /// The largest webhook body accepted; Twilio's are a few kilobytes.
@@ -28,6 +29,8 @@ pub enum WebhookError {
     BadSignature,
     #[error("the request body is larger than {MAX_WEBHOOK_BODY} bytes")]
     TooLarge,
+    #[error("the request body did not arrive in time")]
+    SlowBody,
     #[error("missing required parameter {0}")]
     Missing(&'static str),
     #[error("invalid parameter {0}")]
@@ -39,6 +42,7 @@ impl ResponseError for WebhookError {
         match self {
             WebhookError::BadSignature => StatusCode::FORBIDDEN,
             WebhookError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookError::SlowBody => StatusCode::REQUEST_TIMEOUT,
             WebhookError::Missing(_) | WebhookError::Invalid(_) => StatusCode::BAD_REQUEST,
         }
     }
@@ -88,7 +92,10 @@ impl FromRequest for SignedForm {
                 .app_data::<web::Data<AppState>>()
                 .ok_or(WebhookError::BadSignature)?
                 .clone();
-            let body = body.await.map_err(|_| WebhookError::TooLarge)?;
+            let body = tokio::time::timeout(BODY_TIMEOUT, body)
+                .await
+                .map_err(|_| WebhookError::SlowBody)?
+                .map_err(|_| WebhookError::TooLarge)?;
             let Some(auth_token) = state.settings.twilio.auth_token.as_ref() else {
                 tracing::warn!(
                     "webhook refused: TWILIO_AUTH_TOKEN is not set, so no signature can be checked"

@@ -228,3 +228,28 @@ async fn a_flood_from_one_token_is_slowed_and_nobody_else_is() {
         .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_client_that_sends_its_body_too_slowly_gets_408_and_nothing_is_written() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/v1/helplines HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{{\"name\": \"Sl",
+        app.admin
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // ...and the rest never comes.
+    let mut answer = vec![0u8; 512];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), stream.read(&mut answer))
+        .await
+        .expect("the server answers a stalled body")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+    let list = app.get("/api/v1/helplines", &app.admin).await;
+    assert_eq!(list.body["items"], json!([]));
+}
