@@ -50,18 +50,10 @@ pub async fn incoming(
             .and_then(|n| n.trim().parse().ok())
             .unwrap_or(0),
     };
-    let spooled = Spooled::Text {
-        message_sid: message.message_sid.clone(),
-        from_sealed: state.numbers.seal(&message.from),
-        to: message.to.as_str().to_owned(),
-        body_sealed: state.numbers.seal_text(&message.body),
-        media_count: message.media_count,
-        at: state.clock.now(),
-    };
-    let dialed = message.to.as_str().to_owned();
+    let at = state.clock.now();
     let Err(error) = within(
         state.settings.answer_deadline,
-        texting::receive(&state, message),
+        texting::receive(&state, message.clone()),
     )
     .await
     else {
@@ -70,8 +62,16 @@ pub async fn incoming(
     tracing::error!(%error, "an inbound text could not be taken in; spooling it");
     let crisis = state
         .fallbacks
-        .crisis_text_for(&dialed)
+        .crisis_text_for(message.to.as_str())
         .unwrap_or_else(|| GENERAL_CRISIS_TEXT.to_owned());
+    let spooled = Spooled::Text {
+        message_sid: message.message_sid,
+        from_sealed: state.numbers.seal(&message.from),
+        to: message.to.as_str().to_owned(),
+        body_sealed: state.numbers.seal_text(&message.body),
+        media_count: message.media_count,
+        at,
+    };
     let reply = match state.spool.append(&spooled) {
         Ok(()) => format!("{KEPT_FOR_LATER} {crisis}"),
         Err(error) => {
