@@ -34,6 +34,16 @@ pub fn generate_secret_key() -> SecretString {
     URL_SAFE_NO_PAD.encode(bytes).into()
 }
 
+/// The hint stored for a caller who withheld their number.
+pub const WITHHELD_HINT: &str = "withheld";
+
+/// A caller as stored on a contact.
+pub struct CallerIdentity {
+    pub hash: String,
+    pub hint: String,
+    pub sealed: Option<String>,
+}
+
 /// Phone numbers at rest: a keyed hash to match them (blocked callers, conflicts,
 /// returning callers) and authenticated encryption to reveal one when a supervisor must.
 /// Both keys derive from the server's secret key.
@@ -69,6 +79,23 @@ impl NumberHasher {
             self.hash_key.expose_secret().as_bytes(),
             format!("withheld:{call_sid}").as_bytes(),
         ))
+    }
+
+    /// How a call's caller is kept: a keyed hash, a two-digit hint and the sealed number;
+    /// a withheld number matches nothing, so each such call gets its own hash.
+    pub fn caller_identity(&self, caller: Option<&E164>, call_sid: &str) -> CallerIdentity {
+        match caller {
+            Some(number) => CallerIdentity {
+                hash: self.hash(number),
+                hint: number.masked(),
+                sealed: Some(self.seal(number)),
+            },
+            None => CallerIdentity {
+                hash: self.hash_withheld(call_sid),
+                hint: WITHHELD_HINT.to_owned(),
+                sealed: None,
+            },
+        }
     }
 
     /// The number encrypted under a fresh random nonce, as `nonce || ciphertext` in base64url.

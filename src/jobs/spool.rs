@@ -40,13 +40,7 @@ pub async fn replay(state: &AppState, record: Spooled) -> Result<(), DbErr> {
                 return Ok(());
             };
             let caller = caller_sealed.as_deref().and_then(|s| state.numbers.open(s));
-            let (caller_hash, caller_hint) = match &caller {
-                Some(number) => (state.numbers.hash(number), number.masked()),
-                None => (
-                    state.numbers.hash_withheld(&call_sid),
-                    "withheld".to_owned(),
-                ),
-            };
+            let identity = state.numbers.caller_identity(caller.as_ref(), &call_sid);
             let outcome = if to_fallback {
                 Outcome::FallbackNumber
             } else {
@@ -59,9 +53,9 @@ pub async fn replay(state: &AppState, record: Spooled) -> Result<(), DbErr> {
                     helpline_id: helpline.id,
                     call_sid: call_sid.clone(),
                     dialed_number: dialed,
-                    caller_hash,
-                    caller_encrypted: caller_sealed,
-                    caller_hint,
+                    caller_hash: identity.hash,
+                    caller_encrypted: identity.sealed,
+                    caller_hint: identity.hint,
                     stage: Stage::Ended,
                     outcome: Some(outcome),
                     received_at: at,

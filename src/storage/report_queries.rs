@@ -3,6 +3,8 @@
 //! instant's Unix time plus the helpline's UTC offset, which changes only at the
 //! period's DST boundaries.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult, Statement, Value};
 
@@ -78,6 +80,9 @@ async fn rows(
     db.query_all_raw(statement(backend, sql, values)).await
 }
 
+/// Channel, topic, outcome and tier: what a `Breakdown` counts by.
+type GroupKey = (String, Option<i32>, Option<String>, Option<String>);
+
 /// The period's contacts counted, in one pass, by channel, topic, outcome and tier, and
 /// by local hour of day (0-23) and weekday (0 = Monday).
 pub async fn breakdown_and_hours(
@@ -95,45 +100,49 @@ pub async fn breakdown_and_hours(
          ({local} / 3600) % 24 AS h, (({local} / 86400) + 3) % 7 AS d, COUNT(*) AS n \
          FROM contacts c WHERE {WINDOW} GROUP BY 1, 2, 3, 4, 5, 6"
     );
-    let mut groups: Vec<Breakdown> = Vec::new();
-    let mut hours: Vec<HourCount> = Vec::new();
+    // The rows come split by hour and weekday; the report wants each side summed.
+    let mut groups: BTreeMap<GroupKey, i64> = BTreeMap::new();
+    let mut hours: BTreeMap<(i64, i64), (i64, i64)> = BTreeMap::new();
     for r in rows(db, &sql, window(helpline_id, period)).await? {
-        let group = Breakdown {
-            channel: r.try_get("", "channel")?,
-            topic_id: r.try_get("", "topic_id")?,
-            outcome: r.try_get("", "outcome")?,
-            tier: r.try_get("", "peer_match_tier")?,
-            count: r.try_get("", "n")?,
-        };
-        let (hour, weekday): (i64, i64) = (r.try_get("", "h")?, r.try_get("", "d")?);
-        let answered = if group.outcome.as_deref() == Some("answered") {
-            group.count
+        let outcome: Option<String> = r.try_get("", "outcome")?;
+        let count: i64 = r.try_get("", "n")?;
+        let answered = if outcome.as_deref() == Some("answered") {
+            count
         } else {
             0
         };
-        match hours
-            .iter_mut()
-            .find(|h| h.hour == hour && h.weekday == weekday)
-        {
-            Some(slot) => {
-                slot.contacts += group.count;
-                slot.answered += answered;
-            }
-            None => hours.push(HourCount {
-                hour,
-                weekday,
-                contacts: group.count,
-                answered,
-            }),
-        }
-        match groups.iter_mut().find(|g| {
-            (&g.channel, g.topic_id, &g.outcome, &g.tier)
-                == (&group.channel, group.topic_id, &group.outcome, &group.tier)
-        }) {
-            Some(existing) => existing.count += group.count,
-            None => groups.push(group),
-        }
+        let slot = hours
+            .entry((r.try_get("", "h")?, r.try_get("", "d")?))
+            .or_default();
+        slot.0 += count;
+        slot.1 += answered;
+        let key = (
+            r.try_get("", "channel")?,
+            r.try_get("", "topic_id")?,
+            outcome,
+            r.try_get("", "peer_match_tier")?,
+        );
+        *groups.entry(key).or_default() += count;
     }
+    let groups = groups
+        .into_iter()
+        .map(|((channel, topic_id, outcome, tier), count)| Breakdown {
+            channel,
+            topic_id,
+            outcome,
+            tier,
+            count,
+        })
+        .collect();
+    let hours = hours
+        .into_iter()
+        .map(|((hour, weekday), (contacts, answered))| HourCount {
+            hour,
+            weekday,
+            contacts,
+            answered,
+        })
+        .collect();
     Ok((groups, hours))
 }
 

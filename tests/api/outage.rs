@@ -34,9 +34,8 @@ async fn call(app: &TestApp, from: &str) -> simulator::Transcript {
     }
 }
 
-#[tokio::test]
-async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_crisis_text() {
-    let app = spawn_app_at(NOW).await;
+/// A helpline on `LINE` with a fallback number and its own crisis text.
+async fn line_with_fallback(app: &TestApp) -> i32 {
     let line = app.helpline("Peerline", "Europe/London").await;
     app.number(line, LINE).await;
     let settings = json!({"name": "Peerline", "time_zone": "Europe/London",
@@ -52,6 +51,13 @@ async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_
         )
         .await;
     assert!(put.status.is_success(), "{:?}", put.body);
+    line
+}
+
+#[tokio::test]
+async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_crisis_text() {
+    let app = spawn_app_at(NOW).await;
+    let line = line_with_fallback(&app).await;
     let alice = app
         .volunteer("Alice", ALICE, "Europe/London", &[line])
         .await;
@@ -245,5 +251,23 @@ async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_
         Some(ALICE),
         "{:#?}",
         after.lines
+    );
+}
+
+#[tokio::test]
+async fn the_offline_answers_are_read_from_the_database_before_any_call() {
+    let app = spawn_app_at(NOW).await;
+    line_with_fallback(&app).await;
+    // A server that has taken no call on this number yet.
+    let state = app.state_at(chrono::Utc::now());
+    assert_eq!(state.fallbacks.for_number(LINE), None);
+    let remembered = peerline::jobs::offline_answers::refresh(&state)
+        .await
+        .unwrap();
+    assert_eq!(remembered, 1);
+    assert_eq!(state.fallbacks.for_number(LINE).as_deref(), Some(PARTNER));
+    assert_eq!(
+        state.fallbacks.crisis_text_for(LINE).as_deref(),
+        Some("In danger now? Call 999.")
     );
 }

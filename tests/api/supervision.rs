@@ -563,8 +563,14 @@ async fn nobody_reaches_a_contact_outside_their_scope() {
         .unwrap()
         .unwrap();
     assert_eq!(unchanged.review_state, "unreviewed");
-    let b = s.b;
-    assert!(b > 0);
+    // Filtering by their own helpline finds its contact.
+    let own = app
+        .get(
+            &format!("/api/v1/contacts?helpline_id={}", s.b),
+            &s.supervisor_b,
+        )
+        .await;
+    assert_eq!(ids(&own.body), vec![i64::from(bobs.id)]);
 }
 
 #[tokio::test]
@@ -633,6 +639,33 @@ async fn the_audit_log_cannot_be_changed() {
             .await;
         assert!(reply.status.is_client_error(), "{}", reply.status);
     }
+}
+
+#[tokio::test]
+async fn sign_offs_and_access_changes_are_audited_for_whom_they_concern() {
+    let s = scene().await;
+    let app = &s.app;
+    // The scene signed Alice off (supervisor A) and created the supervisors (admin).
+    let signed = app
+        .get("/api/v1/audit?action=sign_off", &s.supervisor_a)
+        .await;
+    let items = signed.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", signed.body);
+    assert_eq!(items[0]["helpline_id"], s.a);
+    assert_eq!(items[0]["detail"]["volunteer_id"], s.alice);
+    assert!(items[0]["token_id"].is_i64());
+    let elsewhere = app
+        .get("/api/v1/audit?action=sign_off", &s.supervisor_b)
+        .await;
+    assert_eq!(elsewhere.body["items"], serde_json::json!([]));
+    let access = app.get("/api/v1/audit", &app.admin).await;
+    let actions = audit_actions(&access.body);
+    assert_eq!(
+        actions.iter().filter(|a| *a == "create_user").count(),
+        2,
+        "{actions:?}"
+    );
+    assert_eq!(actions.iter().filter(|a| *a == "issue_token").count(), 2);
 }
 
 #[tokio::test]

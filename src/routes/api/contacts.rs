@@ -17,6 +17,7 @@ use crate::domain::supervision::{Flag, ReviewState};
 use crate::domain::validate;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{ValidJson, ValidQuery};
+use crate::secrets::WITHHELD_HINT;
 use crate::state::AppState;
 use crate::storage::audit::{self, Audited};
 use crate::storage::blocklist::{self, NewBlock};
@@ -298,7 +299,7 @@ pub async fn block(
     if request.expires_at <= now {
         return Err(ApiError::field("expires_at", "must be in the future"));
     }
-    if row.caller_hint == "withheld" || row.erased_at.is_some() {
+    if row.caller_hint == WITHHELD_HINT || row.erased_at.is_some() {
         return Err(ApiError::Conflict(
             "no number is held for this contact (withheld, or erased under the retention \
              policy); there is nothing to block"

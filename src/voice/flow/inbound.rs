@@ -27,19 +27,10 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
         &settings.texting.crisis_text,
     );
     let caller = E164::parse(call.from).ok();
-    let (caller_hash, caller_hint, caller_encrypted) = match &caller {
-        Some(number) => (
-            state.numbers.hash(number),
-            number.masked(),
-            Some(state.numbers.seal(number)),
-        ),
-        // A withheld number matches nothing: each such call gets its own hash.
-        None => (
-            state.numbers.hash_withheld(call.call_sid),
-            "withheld".to_owned(),
-            None,
-        ),
-    };
+    let identity = state
+        .numbers
+        .caller_identity(caller.as_ref(), call.call_sid);
+    let caller_hash = identity.hash;
     let blocked = caller.is_some()
         && blocklist::is_blocked(&state.db, helpline.id, &caller_hash, now).await?;
     let (contact, _) = contacts::open_call(
@@ -50,8 +41,8 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
             call_sid: call.call_sid.to_owned(),
             dialed_number: call.to.as_str().to_owned(),
             caller_hash,
-            caller_encrypted,
-            caller_hint,
+            caller_encrypted: identity.sealed,
+            caller_hint: identity.hint,
             stage: if blocked { Stage::Ended } else { Stage::Menu },
             outcome: blocked.then_some(Outcome::RejectedBlocked),
             received_at: now,
