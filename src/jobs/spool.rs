@@ -14,7 +14,7 @@ use crate::domain::phone::E164;
 use crate::spool::{Spool, Spooled};
 use crate::state::AppState;
 use crate::storage::contacts::{self, Event, NewCall, Stage, TalkTime};
-use crate::storage::{helplines, reservations};
+use crate::storage::{self, helplines, reservations};
 use crate::texting::{self, Inbound};
 
 /// Writes one spooled record to the database.
@@ -46,8 +46,10 @@ pub async fn replay(state: &AppState, record: Spooled) -> Result<(), DbErr> {
             } else {
                 Outcome::Abandoned
             };
+            // The contact, its end and the reason are written together.
+            let txn = storage::write_transaction(&state.db).await?;
             let (contact, _) = contacts::open_call(
-                &state.db,
+                &txn,
                 NewCall {
                     channel: "voice",
                     helpline_id: helpline.id,
@@ -65,13 +67,17 @@ pub async fn replay(state: &AppState, record: Spooled) -> Result<(), DbErr> {
             .await?;
             // A statement the webhook abandoned may still have run once the database came
             // back and opened the contact: close it the way the caller's call went.
-            if contact.ended_at.is_none() {
-                contacts::finish(&state.db, contact.id, outcome, TalkTime::Unknown, at).await?;
-                reservations::release_contact(&state.db, contact.id).await?;
+            let opened_late = contact.ended_at.is_none();
+            if opened_late {
+                contacts::finish(&txn, contact.id, outcome, TalkTime::Unknown, at).await?;
             }
             let event = Event::once(at, "answered_from_memory")
                 .detail(json!({ "reason": reason, "to_fallback_number": to_fallback }));
-            contacts::record_event(&state.db, contact.id, event).await?;
+            contacts::record_event(&txn, contact.id, event).await?;
+            txn.commit().await?;
+            if opened_late {
+                reservations::release_contact(&state.db, contact.id).await?;
+            }
             Ok(())
         }
         Spooled::Text {
