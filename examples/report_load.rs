@@ -62,6 +62,7 @@ async fn seed(db: &DatabaseConnection, contacts: usize) -> (i32, Vec<i32>) {
             texting: Default::default(),
             supervision: Default::default(),
         },
+        peerline::clock::Clock::system().now(),
     )
     .await
     .expect("helpline");
@@ -76,6 +77,7 @@ async fn seed(db: &DatabaseConnection, contacts: usize) -> (i32, Vec<i32>) {
                 digit: Some(digit),
                 strict: false,
             },
+            peerline::clock::Clock::system().now(),
         )
         .await
         .expect("topic");
@@ -99,6 +101,7 @@ async fn seed(db: &DatabaseConnection, contacts: usize) -> (i32, Vec<i32>) {
                 limits: WellbeingLimits::default(),
             },
             &[line.id],
+            peerline::clock::Clock::system().now(),
         )
         .await
         .expect("volunteer");
@@ -267,10 +270,13 @@ async fn main() {
             time_zone: None,
             helplines: vec![line],
         },
+        peerline::clock::Clock::system().now(),
     )
     .await
     .expect("user");
-    let token = users::issue_token(&db, admin.id).await.expect("token");
+    let token = users::issue_token(&db, admin.id, peerline::clock::Clock::system().now())
+        .await
+        .expect("token");
 
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));

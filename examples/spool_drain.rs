@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use chrono::Utc;
 use peerline::clock::Clock;
 use peerline::config::Settings;
 use peerline::domain::helpline::{HelplineSettings, RoutingSettings};
@@ -64,12 +63,18 @@ async fn main() {
             texting: Default::default(),
             supervision: Default::default(),
         },
+        Clock::system().now(),
     )
     .await
     .expect("helpline");
-    helplines::add_number(&db, line.id, &E164::parse(LINE).unwrap())
-        .await
-        .expect("number");
+    helplines::add_number(
+        &db,
+        line.id,
+        &E164::parse(LINE).unwrap(),
+        Clock::system().now(),
+    )
+    .await
+    .expect("number");
     let numbers = NumberHasher::new(
         settings
             .secret_key
@@ -84,6 +89,7 @@ async fn main() {
         fallbacks: Default::default(),
         clock: Clock::system(),
         roster: Default::default(),
+        jobs: Default::default(),
     };
 
     for (kind, make) in [
@@ -117,7 +123,7 @@ fn make_call(state: &AppState, i: usize) -> Spooled {
         call_sid: format!("CA{i:032}"),
         dialed: LINE.into(),
         caller_sealed: Some(state.numbers.seal(&caller)),
-        at: Utc::now(),
+        at: Clock::system().now(),
         to_fallback: true,
         reason: "the database did not answer within 1800 ms".into(),
     }
@@ -131,6 +137,6 @@ fn make_text(state: &AppState, i: usize) -> Spooled {
         to: LINE.into(),
         body_sealed: state.numbers.seal_text("Is anyone there? I need to talk."),
         media_count: 0,
-        at: Utc::now(),
+        at: Clock::system().now(),
     }
 }

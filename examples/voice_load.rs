@@ -79,12 +79,18 @@ async fn seed() {
             texting: Default::default(),
             supervision: Default::default(),
         },
+        peerline::clock::Clock::system().now(),
     )
     .await
     .expect("helpline");
-    helplines::add_number(&db, line.id, &E164::parse(LINE).unwrap())
-        .await
-        .expect("number");
+    helplines::add_number(
+        &db,
+        line.id,
+        &E164::parse(LINE).unwrap(),
+        peerline::clock::Clock::system().now(),
+    )
+    .await
+    .expect("number");
     for i in 0..n {
         let zone = TimeZone::parse(ZONES[i % ZONES.len()]).unwrap();
         let volunteer = volunteers::create(
@@ -111,6 +117,7 @@ async fn seed() {
                 },
             },
             &[line.id],
+            peerline::clock::Clock::system().now(),
         )
         .await
         .expect("volunteer");
@@ -125,9 +132,14 @@ async fn seed() {
                 None,
             )
             .unwrap();
-            rota::create_shift(&db, volunteer.id, &shift)
-                .await
-                .expect("shift");
+            rota::create_shift(
+                &db,
+                volunteer.id,
+                &shift,
+                peerline::clock::Clock::system().now(),
+            )
+            .await
+            .expect("shift");
         }
     }
     println!("seeded 1 helpline ({LINE}) and {n} volunteers");

@@ -1,7 +1,7 @@
 //! `serve --demo`: a demo helpline seeded into an empty database, so that a newcomer can
 //! simulate a call at once. Numbers are from the ranges reserved for fiction.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 use crate::domain::access::Role;
@@ -20,7 +20,7 @@ pub const DEMO_NUMBER: &str = "+12025550100";
 const CALLER: &str = "+12025550142";
 
 /// Seeds the demo helpline if the database has no helpline yet; true if it did.
-pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
+pub async fn seed_if_empty(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result<bool> {
     if helpline::Entity::find().count(db).await? > 0 {
         return Ok(false);
     }
@@ -37,10 +37,10 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
             routing: RoutingSettings::default(),
             texting: Default::default(),
             supervision: Default::default(),
-        },
+        }, now,
     )
     .await?;
-    helplines::add_number(db, line.id, &E164::parse(DEMO_NUMBER)?).await?;
+    helplines::add_number(db, line.id, &E164::parse(DEMO_NUMBER)?, now).await?;
     let mut topic_ids = Vec::new();
     for (key, label, digit) in [
         ("neonatal", "neonatal care", 1),
@@ -55,6 +55,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
                 digit: Some(digit),
                 strict: false,
             },
+            now,
         )
         .await?;
         topic_ids.push(topic.id);
@@ -69,6 +70,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
             time_zone: Some("Europe/London".into()),
             helplines: vec![line.id],
         },
+        now,
     )
     .await?;
     // Ten-hour days in three time zones cover the whole week between them.
@@ -112,6 +114,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
                 limits: WellbeingLimits::default(),
             },
             &[line.id],
+            now,
         )
         .await?;
         for day in Weekday::ALL {
@@ -123,10 +126,10 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
                 None,
                 None,
             )?;
-            rota::create_shift(db, volunteer.id, &shift).await?;
+            rota::create_shift(db, volunteer.id, &shift, now).await?;
         }
         if let Some(topic) = ready_for {
-            volunteers::sign_off(db, volunteer.id, topic, supervisor.id).await?;
+            volunteers::sign_off(db, volunteer.id, topic, supervisor.id, now).await?;
         }
     }
     for day in Weekday::ALL {
@@ -138,7 +141,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
             None,
             None,
         )?;
-        rota::create_on_call_shift(db, line.id, supervisor.id, &all_day).await?;
+        rota::create_on_call_shift(db, line.id, supervisor.id, &all_day, now).await?;
     }
     Ok(true)
 }

@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use peerline::clock::Clock;
 use peerline::config::Settings;
 use peerline::domain::access::{Role, check_new_user};
 use peerline::domain::phone::E164;
@@ -159,9 +161,13 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve { demo } => {
             let listen = settings.listen;
+            // Bind before anything else: a second server on a taken port must stop before
+            // it writes into the first one's database.
+            let listener = std::net::TcpListener::bind(listen)
+                .with_context(|| format!("PEERLINE_LISTEN: cannot listen on {listen}"))?;
             if demo {
                 let db = prepare_database(&settings).await?;
-                if peerline::demo::seed_if_empty(&db).await? {
+                if peerline::demo::seed_if_empty(&db, Clock::system().now()).await? {
                     tracing::info!("seeded the demo helpline");
                 } else {
                     tracing::info!("the database already has helplines; nothing seeded");
@@ -171,7 +177,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     peerline::demo::simulate_hint()
                 );
             }
-            let app = Application::build(settings).await?;
+            let app = Application::build_with_listener(settings, listener).await?;
             tracing::info!(%listen, "peerline is serving");
             app.run_until_stopped().await?;
         }
@@ -202,24 +208,26 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     time_zone: None,
                     helplines,
                 },
+                Clock::system().now(),
             )
             .await?;
-            let token = users::issue_token(&db, user.id).await?;
+            let token = users::issue_token(&db, user.id, Clock::system().now()).await?;
             println!("{}", token.expose_secret());
         }
         Command::Openapi => unreachable!("handled before start-up"),
         Command::Purge => {
             let db = prepare_database(&settings).await?;
-            for (helpline, erased) in jobs::retention::purge(&db, chrono::Utc::now()).await? {
+            for (helpline, erased) in jobs::retention::purge(&db, Clock::system().now()).await? {
                 println!("helpline {helpline}: erased {erased} contacts");
             }
         }
         Command::EraseCaller { number } => {
             let number = E164::parse(&number).map_err(|e| anyhow::anyhow!("--number: {e}"))?;
             let db = prepare_database(&settings).await?;
-            let numbers = NumberHasher::new(resolve_secret_key(&db, &settings).await?);
-            let done =
-                jobs::retention::erase_caller(&db, &numbers, &number, chrono::Utc::now()).await?;
+            let numbers =
+                NumberHasher::new(resolve_secret_key(&db, &settings, Clock::system().now()).await?);
+            let done = jobs::retention::erase_caller(&db, &numbers, &number, Clock::system().now())
+                .await?;
             println!("erased {} contacts", done.contacts);
             if done.still_open > 0 {
                 println!(

@@ -13,6 +13,7 @@ use utoipa_actix_web::AppExt;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::jobs::supervisor::{JobBoard, Supervisor};
 use crate::routes::extract::MAX_JSON_BODY;
 use crate::routes::rate_limit::{ApiRateLimiter, limit_api};
 use crate::secrets::{NumberHasher, generate_secret_key};
@@ -24,6 +25,7 @@ use crate::{jobs, openapi, routes, storage};
 pub struct Application {
     port: u16,
     server: Server,
+    jobs: Supervisor,
 }
 
 impl Application {
@@ -48,30 +50,27 @@ impl Application {
         clock: Clock,
     ) -> anyhow::Result<Self> {
         let db = prepare_database(&settings).await?;
-        let key = resolve_secret_key(&db, &settings).await?;
+        let key = resolve_secret_key(&db, &settings, clock.now()).await?;
         let port = listener.local_addr()?.port();
-        jobs::sweeper::spawn(db.clone(), clock.clone(), Duration::from_secs(60));
-        jobs::retention::spawn(db.clone(), clock.clone(), Duration::from_secs(24 * 60 * 60));
-        let numbers = NumberHasher::new(key);
-        start_outbox(&settings, &db, &numbers, &clock);
         let spool = Spool::open(&settings.spool_dir).with_context(|| {
             format!(
                 "PEERLINE_SPOOL_DIR: cannot use {}",
                 settings.spool_dir.display()
             )
         })?;
+        let board = JobBoard::default();
         let state = web::Data::new(AppState {
             spool,
             db,
             settings,
-            numbers,
+            numbers: NumberHasher::new(key),
             fallbacks: Default::default(),
-            clock,
+            clock: clock.clone(),
             roster: Default::default(),
+            jobs: board.clone(),
         });
-        jobs::conversations::spawn(state.clone().into_inner(), Duration::from_secs(10));
-        jobs::offline_answers::spawn(state.clone().into_inner(), Duration::from_secs(60));
-        jobs::spool::spawn(state.clone().into_inner(), Duration::from_secs(2));
+        let jobs = Supervisor::new(board, clock);
+        start_jobs(&jobs, &state);
         let openapi_json = web::Data::new(openapi::document_json());
         let limiter = web::Data::new(ApiRateLimiter::new(state.settings.api_rate_limit));
         let server = actix_web::HttpServer::new(move || {
@@ -97,26 +96,38 @@ impl Application {
         .keep_alive(Duration::from_secs(30))
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self { port, server, jobs })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// Serves until SIGINT or SIGTERM: the HTTP server finishes the requests under way,
+    /// then the background jobs finish the items under way.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        tracing::info!("stopping background jobs after their current work");
+        self.jobs.shutdown().await;
+        served
     }
 }
 
-/// Starts the outbox worker when Twilio credentials are configured; without them messages
-/// wait in the outbox, and the log says so.
-fn start_outbox(
-    settings: &Settings,
-    db: &DatabaseConnection,
-    numbers: &NumberHasher,
-    clock: &Clock,
-) {
+/// Starts every background job of this server.
+fn start_jobs(jobs: &Supervisor, state: &web::Data<AppState>) {
+    let shared = || state.clone().into_inner();
+    jobs::sweeper::start(jobs, shared(), Duration::from_secs(60));
+    jobs::retention::start(jobs, shared(), Duration::from_secs(24 * 60 * 60));
+    jobs::conversations::start(jobs, shared(), Duration::from_secs(10));
+    jobs::offline_answers::start(jobs, shared(), Duration::from_secs(60));
+    jobs::spool::start(jobs, shared(), Duration::from_secs(2));
+    start_outbox(jobs, state);
+}
+
+/// Starts the outbox senders when Twilio credentials are configured; without them
+/// messages wait in the outbox, and the log says so.
+fn start_outbox(jobs: &Supervisor, state: &AppState) {
+    let settings = &state.settings;
     let twilio = &settings.twilio;
     let (Some(account_sid), Some(auth_token)) = (&twilio.account_sid, &twilio.auth_token) else {
         tracing::warn!(
@@ -130,16 +141,16 @@ fn start_outbox(
         auth_token.clone(),
     );
     jobs::outbox::OutboxSender {
-        db: db.clone(),
+        db: state.db.clone(),
         client,
-        numbers: numbers.clone(),
-        clock: clock.clone(),
+        numbers: state.numbers.clone(),
+        clock: state.clock.clone(),
         status_callback: Some(format!(
             "{}/twilio/sms/status",
             settings.public_url.as_str().trim_end_matches('/')
         )),
     }
-    .spawn(Duration::from_secs(1));
+    .start(jobs, Duration::from_secs(1));
 }
 
 /// Connects and applies pending migrations.
@@ -158,13 +169,17 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<DatabaseCon
 pub async fn resolve_secret_key(
     db: &DatabaseConnection,
     settings: &Settings,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<SecretString> {
     if let Some(key) = &settings.secret_key {
         return Ok(key.clone());
     }
-    let (key, created) = storage::secrets::get_or_create(db, storage::secrets::SECRET_KEY, || {
-        generate_secret_key().expose_secret().to_owned()
-    })
+    let (key, created) = storage::secrets::get_or_create(
+        db,
+        storage::secrets::SECRET_KEY,
+        || generate_secret_key().expose_secret().to_owned(),
+        now,
+    )
     .await
     .context("reading the stored secret key")?;
     if created {

@@ -4,6 +4,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::jobs::supervisor::JobBoard;
 use crate::secrets::NumberHasher;
 use crate::spool::Spool;
 use crate::storage::roster::RosterCache;
@@ -18,4 +19,6 @@ pub struct AppState {
     pub roster: RosterCache,
     /// What this server could not write to the database yet.
     pub spool: Spool,
+    /// The health of this server's background jobs.
+    pub jobs: JobBoard,
 }

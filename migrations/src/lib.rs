@@ -11,6 +11,7 @@ mod m20261122_000005_contacts;
 mod m20261122_000006_outbox;
 mod m20261122_000007_texting;
 mod m20261122_000008_supervision;
+mod m20261130_000009_roster_triggers;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_outbox::Migration),
             Box::new(m20261122_000007_texting::Migration),
             Box::new(m20261122_000008_supervision::Migration),
+            Box::new(m20261130_000009_roster_triggers::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration as StdDuration;
 
 use sea_orm::DbErr;
 
+use super::supervisor::{After, Supervisor};
 use crate::state::AppState;
 use crate::storage::conversations;
 use crate::texting;
@@ -36,25 +37,19 @@ pub async fn run_once(state: &AppState) -> Result<Pass, DbErr> {
 }
 
 /// Runs a pass every `every` for as long as the server runs.
-pub fn spawn(state: Arc<AppState>, every: StdDuration) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        loop {
-            ticks.tick().await;
-            match run_once(&state).await {
-                Ok(Pass {
-                    stepped: 0,
-                    closed: 0,
-                }) => {}
-                Ok(pass) => tracing::info!(
+pub fn start(jobs: &Supervisor, state: Arc<AppState>, every: StdDuration) {
+    jobs.every("conversations", every, move || {
+        let state = state.clone();
+        async move {
+            let pass = run_once(&state).await?;
+            if pass != Pass::default() {
+                tracing::info!(
                     stepped = pass.stepped,
                     closed = pass.closed,
                     "moved text conversations on"
-                ),
-                Err(error) => {
-                    tracing::warn!(%error, "moving text conversations on failed; will retry")
-                }
+                );
             }
+            Ok(After::Wait)
         }
     });
 }

@@ -6,4 +6,5 @@ pub mod offline_answers;
 pub mod outbox;
 pub mod retention;
 pub mod spool;
+pub mod supervisor;
 pub mod sweeper;

@@ -7,6 +7,7 @@ use std::time::Duration as StdDuration;
 
 use sea_orm::DbErr;
 
+use super::supervisor::{After, Supervisor};
 use crate::domain::access::Scope;
 use crate::domain::phone::E164;
 use crate::state::AppState;
@@ -31,15 +32,13 @@ pub async fn refresh(state: &AppState) -> Result<usize, DbErr> {
     Ok(remembered)
 }
 
-/// Refreshes at start and then every `every`.
-pub fn spawn(state: Arc<AppState>, every: StdDuration) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        loop {
-            ticks.tick().await;
-            if let Err(error) = refresh(&state).await {
-                tracing::warn!(%error, "could not refresh the offline answers; keeping the last ones");
-            }
+/// Refreshes at start and then every `every`; on a failure the last answers stay.
+pub fn start(jobs: &Supervisor, state: Arc<AppState>, every: StdDuration) {
+    jobs.every("offline_answers", every, move || {
+        let state = state.clone();
+        async move {
+            refresh(&state).await?;
+            Ok(After::Wait)
         }
     });
 }

@@ -10,6 +10,7 @@ use rand::Rng;
 use sea_orm::{DatabaseConnection, DbErr};
 use serde_json::json;
 
+use super::supervisor::{After, Supervisor};
 use crate::clock::Clock;
 use crate::domain::phone::E164;
 use crate::secrets::NumberHasher;
@@ -162,18 +163,18 @@ impl OutboxSender {
     /// Runs `LANES` senders for as long as the server runs. Each looks for due messages
     /// every `every`, and after a full pass goes on at once: a backlog drains as fast as
     /// the database and Twilio allow, not one batch per tick.
-    pub fn spawn(self, every: StdDuration) {
+    pub fn start(self, jobs: &Supervisor, every: StdDuration) {
         for _ in 0..LANES {
             let sender = self.clone();
-            tokio::spawn(async move {
-                let mut ticks = tokio::time::interval(every);
-                loop {
-                    match sender.send_due().await {
-                        Ok(pass) if pass.claimed == BATCH => continue,
-                        Ok(_) => {}
-                        Err(error) => tracing::warn!(%error, "the outbox pass failed; will retry"),
-                    }
-                    ticks.tick().await;
+            jobs.every("outbox", every, move || {
+                let sender = sender.clone();
+                async move {
+                    let pass = sender.send_due().await?;
+                    Ok(if pass.claimed == BATCH {
+                        After::GoOn
+                    } else {
+                        After::Wait
+                    })
                 }
             });
         }

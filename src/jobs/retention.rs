@@ -2,15 +2,17 @@
 //! what identifies the caller. `serve` runs it once a day (and at start); `peerline purge`
 //! runs it on demand. Safe on several servers at once, and a rerun changes nothing.
 
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::clock::Clock;
+use super::supervisor::{After, Supervisor};
 use crate::domain::access::Scope;
 use crate::domain::phone::E164;
 use crate::secrets::NumberHasher;
+use crate::state::AppState;
 use crate::storage::{helplines, retention};
 
 /// How many contacts each helpline had erased by this pass.
@@ -51,20 +53,16 @@ pub async fn erase_caller(
 }
 
 /// Purges now and then every `every` for as long as the server runs.
-pub fn spawn(db: DatabaseConnection, clock: Clock, every: StdDuration) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        loop {
-            ticks.tick().await;
-            match purge(&db, clock.now()).await {
-                Ok(erased) => {
-                    let total: u64 = erased.iter().map(|(_, n)| n).sum();
-                    if total > 0 {
-                        tracing::info!(erased = total, "retention purge erased old contacts");
-                    }
-                }
-                Err(error) => tracing::warn!(%error, "retention purge failed; will retry"),
+pub fn start(jobs: &Supervisor, state: Arc<AppState>, every: StdDuration) {
+    jobs.every("retention", every, move || {
+        let state = state.clone();
+        async move {
+            let erased = purge(&state.db, state.clock.now()).await?;
+            let total: u64 = erased.iter().map(|(_, n)| n).sum();
+            if total > 0 {
+                tracing::info!(erased = total, "retention purge erased old contacts");
             }
+            Ok(After::Wait)
         }
     });
 }

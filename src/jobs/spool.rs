@@ -9,6 +9,7 @@ use std::time::Duration as StdDuration;
 use sea_orm::DbErr;
 use serde_json::json;
 
+use super::supervisor::{After, Supervisor};
 use crate::domain::contact::Outcome;
 use crate::domain::phone::E164;
 use crate::spool::{Spool, Spooled};
@@ -130,18 +131,17 @@ pub async fn drain(state: &AppState) -> Result<usize, DbErr> {
 }
 
 /// Drains the spool every `every`.
-pub fn spawn(state: Arc<AppState>, every: StdDuration) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        loop {
-            ticks.tick().await;
-            match drain(&state).await {
-                Ok(0) => {}
-                Ok(written) => {
-                    tracing::info!(written, "wrote spooled calls and texts to the database")
-                }
-                Err(error) => tracing::warn!(%error, "the spool waits for the database"),
+pub fn start(jobs: &Supervisor, state: Arc<AppState>, every: StdDuration) {
+    jobs.every("spool", every, move || {
+        let state = state.clone();
+        async move {
+            let written = drain(&state)
+                .await
+                .map_err(|error| anyhow::anyhow!("the spool waits for the database: {error}"))?;
+            if written > 0 {
+                tracing::info!(written, "wrote spooled calls and texts to the database");
             }
+            Ok(After::Wait)
         }
     });
 }

@@ -2,6 +2,7 @@
 //! number has no status callback, or Twilio gave up on a callback), so that no contact
 //! stays open and no volunteer stays held for ever.
 
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
@@ -10,7 +11,8 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::clock::Clock;
+use super::supervisor::{After, Supervisor};
+use crate::state::AppState;
 use crate::storage::contacts::{self, Event, Outcome, TalkTime};
 use crate::storage::entities::contact;
 use crate::storage::reservations;
@@ -57,19 +59,16 @@ pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, D
     Ok(closed)
 }
 
-/// Runs the sweep every `every` for as long as the server runs.
-pub fn spawn(db: DatabaseConnection, clock: Clock, every: StdDuration) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        loop {
-            ticks.tick().await;
-            match sweep(&db, clock.now()).await {
-                Ok(0) => {}
-                Ok(closed) => tracing::info!(closed, "closed calls whose last callback never came"),
-                Err(error) => {
-                    tracing::warn!(%error, "sweeping unfinished calls failed; will retry")
-                }
+/// Sweeps every `every` for as long as the server runs.
+pub fn start(jobs: &Supervisor, state: Arc<AppState>, every: StdDuration) {
+    jobs.every("sweeper", every, move || {
+        let state = state.clone();
+        async move {
+            let closed = sweep(&state.db, state.clock.now()).await?;
+            if closed > 0 {
+                tracing::info!(closed, "closed calls whose last callback never came");
             }
+            Ok(After::Wait)
         }
     });
 }

@@ -1,9 +1,14 @@
 //! Liveness and readiness probes.
 
+use std::collections::BTreeMap;
+
 use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::jobs::supervisor::JobHealth;
 use crate::state::AppState;
+use crate::storage::outbox;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
@@ -15,6 +20,20 @@ pub struct Health {
     /// Calls and texts this server holds in its spool until the database takes them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spooled: Option<usize>,
+    /// Each background job of this server: its last good pass and its failures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<BTreeMap<&'static str, JobHealth>>,
+    /// Text messages due to be sent and not sent yet (all servers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox: Option<OutboxBacklog>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OutboxBacklog {
+    /// Messages due and not yet sent.
+    pub due: u64,
+    /// When the oldest of them was queued.
+    pub oldest_queued_at: Option<DateTime<Utc>>,
 }
 
 /// The process is alive.
@@ -25,20 +44,29 @@ pub async fn healthz() -> HttpResponse {
         status: "ok",
         database: None,
         spooled: None,
+        jobs: None,
+        outbox: None,
     })
 }
 
 /// The database is reachable, so the server can take traffic; with how much this server
-/// holds in its spool (calls and texts waiting to be written to the database).
+/// holds in its spool (calls and texts waiting to be written to the database), its
+/// background jobs' health and the outbox's backlog.
 #[utoipa::path(tag = "health", responses((status = 200, body = Health), (status = 503, body = Health)))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let spooled = Some(state.spool.pending());
-    match state.db.ping().await {
-        Ok(()) => HttpResponse::Ok().json(Health {
+    let jobs = Some(state.jobs.snapshot());
+    match outbox::backlog(&state.db, state.clock.now()).await {
+        Ok((due, oldest_queued_at)) => HttpResponse::Ok().json(Health {
             status: "ok",
             database: Some(true),
             spooled,
+            jobs,
+            outbox: Some(OutboxBacklog {
+                due,
+                oldest_queued_at,
+            }),
         }),
         Err(err) => {
             tracing::warn!(error = %err, ?spooled, "readiness check: database unreachable");
@@ -46,6 +74,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
                 status: "unavailable",
                 database: Some(false),
                 spooled,
+                jobs,
+                outbox: None,
             })
         }
     }

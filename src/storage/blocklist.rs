@@ -50,6 +50,7 @@ pub struct NewBlock {
 pub async fn create(
     db: &impl ConnectionTrait,
     block: NewBlock,
+    now: DateTime<Utc>,
 ) -> Result<blocked_caller::Model, DbErr> {
     blocked_caller::ActiveModel {
         helpline_id: Set(block.helpline_id),
@@ -57,7 +58,7 @@ pub async fn create(
         number_hint: Set(block.number_hint),
         reason: Set(block.reason),
         expires_at: Set(block.expires_at),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     }
     .insert(db)

@@ -207,9 +207,10 @@ pub async fn set_choice(
     contact_id: i32,
     topic_id: Option<i32>,
     language: Option<String>,
+    now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let mut update = contact::Entity::update_many()
-        .col_expr(contact::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(now))
         .filter(contact::Column::Id.eq(contact_id))
         .filter(contact::Column::EndedAt.is_null());
     if let Some(topic_id) = topic_id {
@@ -231,6 +232,7 @@ pub async fn claim_round(
     round: i32,
     stage: Stage,
     route_deadline: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let mut update = contact::Entity::update_many();
     if let Some(deadline) = route_deadline {
@@ -239,7 +241,7 @@ pub async fn claim_round(
     let result = update
         .col_expr(contact::Column::Round, Expr::value(round))
         .col_expr(contact::Column::Stage, Expr::value(stage.as_str()))
-        .col_expr(contact::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(now))
         .filter(contact::Column::Id.eq(contact_id))
         .filter(contact::Column::Round.eq(round - 1))
         .filter(contact::Column::EndedAt.is_null())
@@ -253,10 +255,11 @@ pub async fn set_stage(
     db: &impl ConnectionTrait,
     contact_id: i32,
     stage: Stage,
+    now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     contact::Entity::update_many()
         .col_expr(contact::Column::Stage, Expr::value(stage.as_str()))
-        .col_expr(contact::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(now))
         .filter(contact::Column::Id.eq(contact_id))
         .filter(contact::Column::EndedAt.is_null())
         .exec(db)
@@ -371,10 +374,11 @@ pub async fn set_outcome(
     db: &DatabaseConnection,
     contact_id: i32,
     outcome: Outcome,
+    now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     contact::Entity::update_many()
         .col_expr(contact::Column::Outcome, Expr::value(outcome.as_str()))
-        .col_expr(contact::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(now))
         .filter(contact::Column::Id.eq(contact_id))
         .filter(contact::Column::Outcome.is_null())
         .exec(db)
@@ -388,12 +392,13 @@ pub async fn save_recording(
     sid: &str,
     url: &str,
     duration_secs: Option<i32>,
+    now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     contact::Entity::update_many()
         .col_expr(contact::Column::RecordingSid, Expr::value(sid))
         .col_expr(contact::Column::RecordingUrl, Expr::value(url))
         .col_expr(contact::Column::RecordingSecs, Expr::value(duration_secs))
-        .col_expr(contact::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(now))
         .filter(contact::Column::Id.eq(contact_id))
         .exec(db)
         .await?;

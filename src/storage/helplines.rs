@@ -1,6 +1,6 @@
 //! Helplines, their numbers and their topics.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -54,7 +54,7 @@ pub fn settings_of(row: &helpline::Model) -> Result<HelplineSettings, DbErr> {
     })
 }
 
-fn apply(row: &mut helpline::ActiveModel, s: &HelplineSettings) {
+fn apply(row: &mut helpline::ActiveModel, s: &HelplineSettings, now: DateTime<Utc>) {
     row.name = Set(s.name.trim().to_owned());
     row.time_zone = Set(s.time_zone.name().to_owned());
     row.greeting = Set(s.greeting.clone());
@@ -70,18 +70,19 @@ fn apply(row: &mut helpline::ActiveModel, s: &HelplineSettings) {
     row.texting = Set(serde_json::to_string(&s.texting).unwrap_or_else(|_| "{}".to_owned()));
     row.supervision =
         Set(serde_json::to_string(&s.supervision).unwrap_or_else(|_| "{}".to_owned()));
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(now);
 }
 
 pub async fn create(
     db: &DatabaseConnection,
     settings: &HelplineSettings,
+    now: DateTime<Utc>,
 ) -> Result<helpline::Model, DbErr> {
     let mut row = helpline::ActiveModel {
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     };
-    apply(&mut row, settings);
+    apply(&mut row, settings, now);
     row.insert(db).await
 }
 
@@ -149,9 +150,10 @@ pub async fn update(
     db: &DatabaseConnection,
     existing: helpline::Model,
     settings: &HelplineSettings,
+    now: DateTime<Utc>,
 ) -> Result<helpline::Model, DbErr> {
     let mut row: helpline::ActiveModel = existing.into();
-    apply(&mut row, settings);
+    apply(&mut row, settings, now);
     row.update(db).await
 }
 
@@ -161,7 +163,6 @@ pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
         .await?
         .rows_affected
         > 0;
-    super::roster::changed(db).await?;
     Ok(gone)
 }
 
@@ -180,11 +181,12 @@ pub async fn add_number(
     db: &DatabaseConnection,
     helpline_id: i32,
     number: &E164,
+    now: DateTime<Utc>,
 ) -> Result<helpline_number::Model, DbErr> {
     helpline_number::ActiveModel {
         helpline_id: Set(helpline_id),
         number: Set(number.as_str().to_owned()),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     }
     .insert(db)
@@ -244,10 +246,11 @@ pub async fn create_topic(
     db: &DatabaseConnection,
     helpline_id: i32,
     s: &TopicSettings,
+    now: DateTime<Utc>,
 ) -> Result<topic::Model, DbErr> {
     let mut row = topic::ActiveModel {
         helpline_id: Set(helpline_id),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     };
     apply_topic(&mut row, s);
@@ -275,8 +278,6 @@ pub async fn delete_topic(
         (topic::Column::HelplineId, helpline_id),
     )
     .await?;
-    // Sign-offs for the topic went with it.
-    super::roster::changed(db).await?;
     Ok(gone)
 }
 

@@ -59,6 +59,24 @@ pub async fn enqueue(
     .await
 }
 
+/// Messages due at `now` and not yet sent: how many, and when the oldest was queued.
+pub async fn backlog(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<(u64, Option<DateTime<Utc>>), DbErr> {
+    let (count, oldest): (i64, Option<DateTime<Utc>>) = outbox_message::Entity::find()
+        .select_only()
+        .column_as(outbox_message::Column::Id.count(), "count")
+        .column_as(outbox_message::Column::CreatedAt.min(), "oldest")
+        .filter(outbox_message::Column::Status.eq(PENDING))
+        .filter(outbox_message::Column::NextAttemptAt.lte(now))
+        .into_tuple()
+        .one(db)
+        .await?
+        .unwrap_or((0, None));
+    Ok((u64::try_from(count).unwrap_or(0), oldest))
+}
+
 /// Claims the oldest message due at `now`, if any; only one worker can win each row.
 pub async fn claim_next(
     db: &DatabaseConnection,

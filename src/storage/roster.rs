@@ -1,21 +1,15 @@
 //! The roster version: one counter that every change to volunteers, their helplines,
-//! sign-offs, shifts, leave and extra shifts moves on. A server keeps each helpline's
+//! sign-offs, shifts, leave and extra shifts moves on (database triggers move it in the
+//! transaction of the change). A server keeps each helpline's
 //! roster in memory and re-reads it when the counter has moved, so several servers
 //! sharing a database never route on a stale rota.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DbErr, Statement};
 
 use super::rota::{RotaMember, helpline_members};
-
-/// Records that the roster changed.
-pub async fn changed(db: &DatabaseConnection) -> Result<(), DbErr> {
-    db.execute_unprepared("UPDATE roster_versions SET version = version + 1 WHERE id = 1")
-        .await?;
-    Ok(())
-}
 
 pub async fn version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     let row = db

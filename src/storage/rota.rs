@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -132,15 +132,15 @@ pub async fn create_shift(
     db: &DatabaseConnection,
     volunteer_id: i32,
     s: &WeeklyShift,
+    now: DateTime<Utc>,
 ) -> Result<shift::Model, DbErr> {
     let mut row = shift::ActiveModel {
         volunteer_id: Set(volunteer_id),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     };
     apply_shift(&mut row, s);
     let created = row.insert(db).await?;
-    super::roster::changed(db).await?;
     Ok(created)
 }
 
@@ -152,7 +152,6 @@ pub async fn update_shift(
     let mut row: shift::ActiveModel = existing.into();
     apply_shift(&mut row, s);
     let updated = row.update(db).await?;
-    super::roster::changed(db).await?;
     Ok(updated)
 }
 
@@ -167,7 +166,6 @@ pub async fn delete_shift(
         (shift::Column::VolunteerId, volunteer_id),
     )
     .await?;
-    super::roster::changed(db).await?;
     Ok(gone)
 }
 
@@ -190,6 +188,7 @@ pub async fn create_exception(
     span: Interval,
     channels: Option<ShiftChannels>,
     note: Option<String>,
+    now: DateTime<Utc>,
 ) -> Result<rota_exception::Model, DbErr> {
     let created = rota_exception::ActiveModel {
         volunteer_id: Set(volunteer_id),
@@ -198,12 +197,11 @@ pub async fn create_exception(
         ends_at: Set(span.end),
         channels: Set(channels.map(|c| c.as_str().to_owned())),
         note: Set(note),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     }
     .insert(db)
     .await?;
-    super::roster::changed(db).await?;
     Ok(created)
 }
 
@@ -218,7 +216,6 @@ pub async fn delete_exception(
         (rota_exception::Column::VolunteerId, volunteer_id),
     )
     .await?;
-    super::roster::changed(db).await?;
     Ok(gone)
 }
 
@@ -274,13 +271,14 @@ pub async fn create_conflict(
     number_hash: String,
     number_hint: String,
     note: Option<String>,
+    now: DateTime<Utc>,
 ) -> Result<conflict::Model, DbErr> {
     conflict::ActiveModel {
         volunteer_id: Set(volunteer_id),
         number_hash: Set(number_hash),
         number_hint: Set(number_hint),
         note: Set(note),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     }
     .insert(db)
@@ -316,6 +314,7 @@ pub async fn create_on_call_shift(
     helpline_id: i32,
     user_id: i32,
     s: &WeeklyShift,
+    now: DateTime<Utc>,
 ) -> Result<on_call_shift::Model, DbErr> {
     on_call_shift::ActiveModel {
         helpline_id: Set(helpline_id),
@@ -325,7 +324,7 @@ pub async fn create_on_call_shift(
         end_time: Set(s.end().to_string()),
         valid_from: Set(s.valid_from()),
         valid_until: Set(s.valid_until()),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     }
     .insert(db)

@@ -1,6 +1,6 @@
 //! The server's generated secrets, shared by every instance through the database.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, sea_query::OnConflict};
 use secrecy::SecretString;
 
@@ -15,6 +15,7 @@ pub async fn get_or_create(
     db: &DatabaseConnection,
     name: &str,
     generate: impl FnOnce() -> String,
+    now: DateTime<Utc>,
 ) -> Result<(SecretString, bool), DbErr> {
     if let Some(found) = server_secret::Entity::find_by_id(name.to_owned())
         .one(db)
@@ -25,7 +26,7 @@ pub async fn get_or_create(
     let row = server_secret::ActiveModel {
         name: Set(name.to_owned()),
         value: Set(generate()),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
     };
     let inserted = server_secret::Entity::insert(row)
         .on_conflict(

@@ -1,6 +1,6 @@
 //! Users, their helpline scopes and API tokens.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -101,7 +101,11 @@ pub async fn user_helplines(db: &impl ConnectionTrait, user_id: i32) -> Result<V
 }
 
 /// Creates a user with their helpline scope, in one transaction.
-pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model, DbErr> {
+pub async fn create(
+    db: &DatabaseConnection,
+    new: NewUser,
+    now: DateTime<Utc>,
+) -> Result<user::Model, DbErr> {
     let txn = db.begin().await?;
     let created = user::ActiveModel {
         name: Set(new.name),
@@ -109,7 +113,7 @@ pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model
         volunteer_id: Set(new.volunteer_id),
         phone: Set(new.phone),
         time_zone: Set(new.time_zone),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     }
     .insert(&txn)
@@ -127,12 +131,16 @@ pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model
 }
 
 /// Issues a new token for a user; only its hash is stored.
-pub async fn issue_token(db: &DatabaseConnection, user_id: i32) -> Result<SecretString, DbErr> {
+pub async fn issue_token(
+    db: &DatabaseConnection,
+    user_id: i32,
+    now: DateTime<Utc>,
+) -> Result<SecretString, DbErr> {
     let token = secrets::generate_token();
     api_token::ActiveModel {
         user_id: Set(user_id),
         token_hash: Set(secrets::hash_token(token.expose_secret())),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     }
     .insert(db)

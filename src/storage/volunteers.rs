@@ -1,6 +1,6 @@
 //! Volunteers, the helplines they serve, and their per-topic sign-offs.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -66,7 +66,7 @@ pub fn profile_of(row: &volunteer::Model) -> Result<VolunteerProfile, DbErr> {
     })
 }
 
-fn apply(row: &mut volunteer::ActiveModel, p: &VolunteerProfile) {
+fn apply(row: &mut volunteer::ActiveModel, p: &VolunteerProfile, now: DateTime<Utc>) {
     row.name = Set(p.name.trim().to_owned());
     row.phone = Set(p.phone.as_str().to_owned());
     row.time_zone = Set(p.time_zone.name().to_owned());
@@ -81,7 +81,7 @@ fn apply(row: &mut volunteer::ActiveModel, p: &VolunteerProfile) {
     row.long_contact_minutes = Set(p.limits.long_contact_minutes);
     row.rest_minutes_after_long = Set(p.limits.rest_minutes_after_long);
     row.max_text_conversations = Set(p.limits.max_text_conversations);
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(now);
 }
 
 async fn set_helplines(
@@ -108,17 +108,17 @@ pub async fn create(
     db: &DatabaseConnection,
     profile: &VolunteerProfile,
     helplines: &[i32],
+    now: DateTime<Utc>,
 ) -> Result<volunteer::Model, DbErr> {
     let txn = db.begin().await?;
     let mut row = volunteer::ActiveModel {
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     };
-    apply(&mut row, profile);
+    apply(&mut row, profile, now);
     let created = row.insert(&txn).await?;
     set_helplines(&txn, created.id, helplines).await?;
     txn.commit().await?;
-    super::roster::changed(db).await?;
     Ok(created)
 }
 
@@ -128,16 +128,16 @@ pub async fn update(
     existing: volunteer::Model,
     profile: &VolunteerProfile,
     helplines: Option<&[i32]>,
+    now: DateTime<Utc>,
 ) -> Result<volunteer::Model, DbErr> {
     let txn = db.begin().await?;
     let mut row: volunteer::ActiveModel = existing.into();
-    apply(&mut row, profile);
+    apply(&mut row, profile, now);
     let updated = row.update(&txn).await?;
     if let Some(helplines) = helplines {
         set_helplines(&txn, updated.id, helplines).await?;
     }
     txn.commit().await?;
-    super::roster::changed(db).await?;
     Ok(updated)
 }
 
@@ -196,7 +196,6 @@ pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
         .await?
         .rows_affected
         > 0;
-    super::roster::changed(db).await?;
     Ok(gone)
 }
 
@@ -248,12 +247,13 @@ pub async fn sign_off(
     volunteer_id: i32,
     topic_id: i32,
     by_user: i32,
+    now: DateTime<Utc>,
 ) -> Result<topic_signoff::Model, DbErr> {
     let row = topic_signoff::ActiveModel {
         volunteer_id: Set(volunteer_id),
         topic_id: Set(topic_id),
         signed_off_by: Set(Some(by_user)),
-        signed_off_at: Set(Utc::now()),
+        signed_off_at: Set(now),
         ..Default::default()
     };
     topic_signoff::Entity::insert(row)
@@ -270,7 +270,6 @@ pub async fn sign_off(
         )
         .exec_without_returning(db)
         .await?;
-    super::roster::changed(db).await?;
     topic_signoff::Entity::find()
         .filter(topic_signoff::Column::VolunteerId.eq(volunteer_id))
         .filter(topic_signoff::Column::TopicId.eq(topic_id))
@@ -290,6 +289,5 @@ pub async fn revoke_sign_off(
         (topic_signoff::Column::TopicId, topic_id),
     )
     .await?;
-    super::roster::changed(db).await?;
     Ok(gone)
 }

@@ -58,7 +58,7 @@ pub(super) async fn offer_next(
     };
     let plan = routing::plan(&request, &inputs.candidates());
     let round = contact.round + 1;
-    if !contacts::claim_round(txn, contact.id, round, Stage::Routing, None).await? {
+    if !contacts::claim_round(txn, contact.id, round, Stage::Routing, None, now).await? {
         return Ok(false);
     }
     let event = Event::once(now, "routed")

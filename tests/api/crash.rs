@@ -2,12 +2,12 @@
 //! restart no accepted text is lost, no SMS goes out twice, and once time moves on no
 //! volunteer stays reserved and no contact stays open.
 
+use peerline::clock::Clock;
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use chrono::Utc;
 use peerline::jobs::{conversations, sweeper};
 use peerline::simulator::text::Text;
 use peerline::simulator::{Answer, CallScript, TwilioPeer, play_call};
@@ -77,7 +77,7 @@ async fn killing_the_server_at_random_moments_loses_nothing_and_repeats_nothing(
     let spool = tempfile::tempdir().unwrap();
     let helpline = app.helpline("Peerline", "Europe/London").await;
     app.number(helpline, LINE).await;
-    let now = Utc::now().to_rfc3339();
+    let now = Clock::system().now().to_rfc3339();
     for i in 0..4 {
         let id = app
             .volunteer(
@@ -167,7 +167,7 @@ async fn killing_the_server_at_random_moments_loses_nothing_and_repeats_nothing(
     assert!(repeated.is_empty(), "sent twice: {repeated:?}");
 
     // Once time moves on, nobody stays reserved and nothing stays open.
-    let later = Utc::now() + chrono::Duration::hours(25);
+    let later = Clock::system().now() + chrono::Duration::hours(25);
     assert_eq!(
         reservations::engaged(&app.db, later).await.unwrap(),
         Vec::<i32>::new()

@@ -22,8 +22,11 @@ pub struct TestApp {
     pub base: String,
     pub db: sea_orm::DatabaseConnection,
     database_url: String,
+    /// The PostgreSQL database this test created, dropped when the test ends.
+    own_database: Option<String>,
     pub admin: String,
     client: reqwest::Client,
+    twilio: peerline::simulator::TwilioPeer,
     _dir: tempfile::TempDir,
 }
 
@@ -32,11 +35,18 @@ pub struct Reply {
     pub body: Value,
 }
 
-async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
+/// A new database for one test: its URL, and its name when it is a PostgreSQL database
+/// that the test must drop when it ends.
+async fn fresh_database(dir: &tempfile::TempDir) -> (String, Option<String>) {
     let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-        return format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+        return (url, None);
     };
-    let name = format!("peerline_test_{}", rand::rng().random::<u64>());
+    let name = format!(
+        "peerline_test_{}_{}",
+        test_run_id(),
+        rand::rng().random::<u64>()
+    );
     let admin = storage::connect(&admin_url)
         .await
         .expect("TEST_DATABASE_URL must be reachable");
@@ -46,7 +56,59 @@ async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
     let (base, _) = admin_url
         .rsplit_once('/')
         .expect("TEST_DATABASE_URL ends with /database");
-    format!("{base}/{name}")
+    (format!("{base}/{name}"), Some(name))
+}
+
+/// `PEERLINE_TEST_RUN` (letters and digits), so that a CI run can drop exactly the
+/// databases of its own run if a test process dies before its tests clean up.
+fn test_run_id() -> String {
+    let run: String = std::env::var("PEERLINE_TEST_RUN")
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .take(20)
+        .collect();
+    if run.is_empty() {
+        "local".to_owned()
+    } else {
+        run
+    }
+}
+
+/// Drops a test's PostgreSQL database, closing the connections its servers still hold.
+/// Runs on a thread of its own: `Drop` cannot wait on the test's runtime.
+fn drop_database(name: String) {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        return;
+    };
+    let dropped = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            let admin = storage::connect(&admin_url).await?;
+            sea_orm::ConnectionTrait::execute_unprepared(
+                &admin,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            )
+            .await?;
+            admin.close().await?;
+            Ok::<_, anyhow::Error>(())
+        })
+    })
+    .join();
+    if let Ok(Err(error)) = dropped {
+        eprintln!("could not drop a test database: {error:#}");
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(name) = self.own_database.take() {
+            drop_database(name);
+        }
+    }
 }
 
 /// The auth token the test server checks webhook signatures with.
@@ -137,15 +199,17 @@ async fn spawn_app_with_clock(clock: Clock) -> TestApp {
 async fn spawn_app_configured(clock: Clock, extra: &[(&str, &str)]) -> TestApp {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = fresh_database_url(&dir).await;
+    let (database_url, own_database) = fresh_database(&dir).await;
     let base = start_server_with(&database_url, clock, extra).await;
     let db = storage::connect(&database_url).await.expect("connect");
     let mut test = TestApp {
-        base,
+        base: base.clone(),
         db,
         database_url,
+        own_database,
         admin: String::new(),
         client: reqwest::Client::new(),
+        twilio: peerline::simulator::TwilioPeer::new(&base, AUTH_TOKEN),
         _dir: dir,
     };
     test.admin = test.token_for(Role::Admin, None, vec![]).await;
@@ -170,10 +234,11 @@ impl TestApp {
                 time_zone: None,
                 helplines,
             },
+            peerline::clock::Clock::system().now(),
         )
         .await
         .expect("create user");
-        users::issue_token(&self.db, user.id)
+        users::issue_token(&self.db, user.id, peerline::clock::Clock::system().now())
             .await
             .expect("issue token")
             .expose_secret()
@@ -340,14 +405,17 @@ impl TestApp {
             fallbacks: Default::default(),
             clock: Clock::starting_at(at),
             roster: Default::default(),
+            jobs: Default::default(),
             spool: peerline::spool::Spool::open(&std::path::PathBuf::from(fresh_spool_dir()))
                 .expect("spool"),
         }
     }
 
     /// Twilio's side of the webhooks, signing with the server's auth token.
+    /// Twilio's side of this app's webhooks; one connection pool for the whole test, as
+    /// Twilio keeps its connections.
     pub fn twilio(&self) -> peerline::simulator::TwilioPeer {
-        peerline::simulator::TwilioPeer::new(&self.base, AUTH_TOKEN)
+        self.twilio.clone()
     }
 
     /// Puts a volunteer on an extra shift from a day before `around` to a day after it.

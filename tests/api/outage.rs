@@ -3,6 +3,7 @@
 //! remembered while the database was up; both wait in the spool and reach the database
 //! once, when it answers again.
 
+use peerline::clock::Clock;
 use peerline::simulator::text::Text;
 use peerline::simulator::{self, Answer, CallScript};
 use peerline::storage::entities::{contact, contact_event, message};
@@ -259,7 +260,7 @@ async fn the_offline_answers_are_read_from_the_database_before_any_call() {
     let app = spawn_app_at(NOW).await;
     line_with_fallback(&app).await;
     // A server that has taken no call on this number yet.
-    let state = app.state_at(chrono::Utc::now());
+    let state = app.state_at(Clock::system().now());
     assert_eq!(state.fallbacks.for_number(LINE), None);
     let remembered = peerline::jobs::offline_answers::refresh(&state)
         .await

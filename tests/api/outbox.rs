@@ -1,6 +1,6 @@
 //! The SMS outbox against a local stand-in for Twilio's REST API.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use peerline::clock::Clock;
 use peerline::domain::phone::E164;
 use peerline::jobs::outbox::{OutboxSender, Pass};
@@ -8,6 +8,7 @@ use peerline::secrets::NumberHasher;
 use peerline::storage::entities::outbox_message;
 use peerline::storage::outbox::{self, NewMessage};
 use peerline::telephony::rest::TwilioClient;
+use reqwest::{Method, StatusCode};
 use sea_orm::EntityTrait;
 
 use crate::helpers::{TestApp, spawn_app};
@@ -43,7 +44,7 @@ async fn queue(app: &TestApp, body: &str) -> i32 {
         from: "+12025550100".into(),
         body: body.into(),
     };
-    outbox::enqueue(&app.db, message, Utc::now())
+    outbox::enqueue(&app.db, message, Clock::system().now())
         .await
         .unwrap()
         .id
@@ -117,7 +118,7 @@ async fn a_429_waits_for_retry_after_and_then_sends() {
     assert_eq!(first.retrying, 1);
     let waiting = row(&app, id).await;
     assert_eq!(waiting.status, "pending");
-    assert!(waiting.next_attempt_at >= Utc::now() + Duration::seconds(29));
+    assert!(waiting.next_attempt_at >= Clock::system().now() + Duration::seconds(29));
     // Not due yet: nothing is sent.
     let early = sender(&app, &twilio, Clock::system())
         .send_due()
@@ -125,7 +126,7 @@ async fn a_429_waits_for_retry_after_and_then_sends() {
         .unwrap();
     assert_eq!(early, Pass::default());
 
-    let later = Clock::starting_at(Utc::now() + Duration::seconds(60));
+    let later = Clock::starting_at(Clock::system().now() + Duration::seconds(60));
     let retried = sender(&app, &twilio, later).send_due().await.unwrap();
 
     assert_eq!(retried.sent, 1);
@@ -145,7 +146,7 @@ async fn a_send_that_may_have_gone_is_never_sent_again() {
         .send_due()
         .await
         .unwrap();
-    let later = Clock::starting_at(Utc::now() + Duration::hours(1));
+    let later = Clock::starting_at(Clock::system().now() + Duration::hours(1));
     let again = sender(&app, &twilio, later).send_due().await.unwrap();
 
     assert_eq!(first.uncertain, 1);
@@ -181,12 +182,12 @@ async fn a_message_claimed_by_a_server_that_stopped_is_not_sent_again() {
     let twilio = StandIn::start();
     let id = queue(&app, "hello").await;
     // A worker claims the message, then its process dies before Twilio answers.
-    outbox::claim_next(&app.db, Utc::now())
+    outbox::claim_next(&app.db, Clock::system().now())
         .await
         .unwrap()
         .unwrap();
 
-    let later = Clock::starting_at(Utc::now() + outbox::CLAIM + Duration::seconds(1));
+    let later = Clock::starting_at(Clock::system().now() + outbox::CLAIM + Duration::seconds(1));
     let pass = sender(&app, &twilio, later).send_due().await.unwrap();
 
     assert_eq!(pass.uncertain, 1);
@@ -259,4 +260,39 @@ async fn delivery_reports_only_move_a_message_forward() {
         .await
         .unwrap();
     assert_eq!(forged.status(), 403);
+}
+
+#[tokio::test]
+async fn readiness_shows_each_background_job_and_the_messages_waiting_to_go() {
+    let app = spawn_app().await;
+    queue(&app, "waiting").await;
+
+    // The jobs' first passes run at start; give a loaded machine time to get to them.
+    let mut ready = app.call(Method::GET, "/readyz", None, None).await;
+    for _ in 0..100 {
+        if ready.body["jobs"]["spool"]["last_success"].is_string()
+            && ready.body["jobs"]["sweeper"]["last_success"].is_string()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        ready = app.call(Method::GET, "/readyz", None, None).await;
+    }
+
+    assert_eq!(ready.status, StatusCode::OK);
+    let jobs = ready.body["jobs"].as_object().unwrap();
+    for job in [
+        "conversations",
+        "offline_answers",
+        "retention",
+        "spool",
+        "sweeper",
+    ] {
+        assert!(jobs.contains_key(job), "{job} missing from {jobs:?}");
+        assert_eq!(jobs[job]["failures"], 0, "{job}: {:?}", jobs[job]);
+    }
+    assert!(jobs["spool"]["last_success"].is_string(), "{jobs:?}");
+    // No Twilio account is configured, so the message waits and readiness says so.
+    assert_eq!(ready.body["outbox"]["due"], 1);
+    assert!(ready.body["outbox"]["oldest_queued_at"].is_string());
 }

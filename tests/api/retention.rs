@@ -2,9 +2,10 @@
 //! caller can be erased on request; purging twice, or on two servers at once, erases
 //! each contact once.
 
+use peerline::clock::Clock;
 use std::process::Command;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use peerline::jobs::retention;
 use peerline::storage::entities::{contact, contact_report, message, outbox_message};
 use reqwest::{Method, StatusCode};
@@ -24,7 +25,7 @@ async fn contact_days_ago(
     days_ago: i64,
     caller: &str,
 ) -> i32 {
-    let at = (Utc::now() - Duration::days(days_ago)).to_rfc3339();
+    let at = (Clock::system().now() - Duration::days(days_ago)).to_rfc3339();
     let id = seed(
         app,
         helpline,
@@ -44,7 +45,7 @@ async fn contact_days_ago(
     .await;
     message::Entity::insert(message::ActiveModel {
         contact_id: Set(id),
-        at: Set(Utc::now() - Duration::days(days_ago)),
+        at: Set(Clock::system().now() - Duration::days(days_ago)),
         direction: Set("inbound".into()),
         sender_role: Set("texter".into()),
         recipient_role: Set("volunteer".into()),
@@ -64,7 +65,7 @@ async fn contact_days_ago(
         notes: Set(Some("Mother of twins, lives near the hospital".into())),
         outcome_tags: Set("[\"listened\"]".into()),
         flags: Set("[]".into()),
-        created_at: Set(Utc::now()),
+        created_at: Set(Clock::system().now()),
         ..Default::default()
     })
     .exec(&app.db)
@@ -81,9 +82,9 @@ async fn contact_days_ago(
         body: Set("We're here for you.".into()),
         status: Set("sent".into()),
         attempts: Set(1),
-        next_attempt_at: Set(Utc::now()),
-        created_at: Set(Utc::now()),
-        updated_at: Set(Utc::now()),
+        next_attempt_at: Set(Clock::system().now()),
+        created_at: Set(Clock::system().now()),
+        updated_at: Set(Clock::system().now()),
         ..Default::default()
     })
     .exec(&app.db)
@@ -167,8 +168,8 @@ async fn old_contacts_lose_the_callers_identity_and_keep_their_figures() {
 
     // Two servers purge at once: each old contact is erased exactly once.
     let (a, b) = tokio::join!(
-        retention::purge(&app.db, Utc::now()),
-        retention::purge(&app.db, Utc::now())
+        retention::purge(&app.db, Clock::system().now()),
+        retention::purge(&app.db, Clock::system().now())
     );
     let total: u64 = a
         .unwrap()
@@ -201,15 +202,15 @@ async fn old_contacts_lose_the_callers_identity_and_keep_their_figures() {
     );
 
     // A rerun finds nothing more; the figures still count every contact.
-    let again: u64 = retention::purge(&app.db, Utc::now())
+    let again: u64 = retention::purge(&app.db, Clock::system().now())
         .await
         .unwrap()
         .iter()
         .map(|(_, n)| n)
         .sum();
     assert_eq!(again, 0);
-    let from = (Utc::now() - Duration::days(60)).date_naive();
-    let to = Utc::now().date_naive();
+    let from = (Clock::system().now() - Duration::days(60)).date_naive();
+    let to = Clock::system().now().date_naive();
     let report = app
         .get(
             &format!("/api/v1/helplines/{line}/reports/contacts?from={from}&to={to}"),

@@ -289,3 +289,46 @@ async fn coverage_rejects_reversed_and_overlong_periods() {
     assert_eq!(bad_at.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad_at.body["field"], "at");
 }
+
+#[tokio::test]
+async fn the_roster_version_moves_with_each_committed_change_and_never_with_one_rolled_back() {
+    use peerline::clock::Clock;
+    use peerline::storage::entities::shift;
+    use peerline::storage::roster;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
+
+    let app = spawn_app().await;
+    let helpline = app.helpline("Line", "Europe/London").await;
+    let before = roster::version(&app.db).await.unwrap();
+    let alice = app
+        .volunteer("Alice", "+12025550101", "Europe/London", &[helpline])
+        .await;
+    let after_create = roster::version(&app.db).await.unwrap();
+    assert!(
+        after_create > before,
+        "creating a volunteer moves the roster"
+    );
+
+    let shift_row = || shift::ActiveModel {
+        volunteer_id: Set(alice),
+        weekday: Set("monday".into()),
+        start_time: Set("09:00".into()),
+        end_time: Set("12:00".into()),
+        channels: Set("voice".into()),
+        created_at: Set(Clock::system().now()),
+        ..Default::default()
+    };
+    let txn = app.db.begin().await.unwrap();
+    shift_row().insert(&txn).await.unwrap();
+    txn.rollback().await.unwrap();
+    assert_eq!(
+        roster::version(&app.db).await.unwrap(),
+        after_create,
+        "a change that rolled back leaves every server's roster as it was"
+    );
+
+    let txn = app.db.begin().await.unwrap();
+    shift_row().insert(&txn).await.unwrap();
+    txn.commit().await.unwrap();
+    assert!(roster::version(&app.db).await.unwrap() > after_create);
+}

@@ -88,12 +88,13 @@ pub async fn create(
             reason: new.reason,
             expires_at: new.expires_at,
         },
+        state.clock.now(),
     )
     .await?;
     let entry = Audited::new("block_caller")
         .helpline(*id)
         .detail(json!({ "block_id": row.id, "number_hint": row.number_hint }));
-    audit::record(&state.db, &who, entry, Utc::now()).await?;
+    audit::record(&state.db, &who, entry, state.clock.now()).await?;
     Ok(HttpResponse::Created().json(view(row)))
 }
 
@@ -114,6 +115,6 @@ pub async fn delete(
     let entry = Audited::new("unblock_caller")
         .helpline(id)
         .detail(json!({ "block_id": block_id }));
-    audit::record(&state.db, &who, entry, Utc::now()).await?;
+    audit::record(&state.db, &who, entry, state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

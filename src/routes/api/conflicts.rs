@@ -73,7 +73,15 @@ pub async fn create(
         crate::domain::validate::text("note", note, 200)?;
     }
     let hash = state.numbers.hash(&new.number);
-    let row = rota::create_conflict(&state.db, *id, hash, new.number.masked(), new.note).await?;
+    let row = rota::create_conflict(
+        &state.db,
+        *id,
+        hash,
+        new.number.masked(),
+        new.note,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(view(row)))
 }
 

@@ -155,7 +155,7 @@ pub async fn get(
         &state.db,
         &who,
         Audited::new("view_contact").contact(row.helpline_id, row.id),
-        Utc::now(),
+        state.clock.now(),
     )
     .await?;
     Ok(HttpResponse::Ok().json(detail(&state, row).await?))
@@ -247,7 +247,7 @@ pub async fn reveal_caller(
         Audited::new("reveal_caller")
             .contact(row.helpline_id, row.id)
             .detail(json!({ "reason": body.0.reason })),
-        Utc::now(),
+        state.clock.now(),
     )
     .await?;
     tracing::info!(
@@ -295,7 +295,7 @@ pub async fn block(
     let row = reviewable_contact(&state, &who, *id).await?;
     let request = body.0;
     validate::text("reason", &request.reason, 500)?;
-    let now = Utc::now();
+    let now = state.clock.now();
     if request.expires_at <= now {
         return Err(ApiError::field("expires_at", "must be in the future"));
     }
@@ -316,6 +316,7 @@ pub async fn block(
             reason: Some(request.reason.clone()),
             expires_at: Some(request.expires_at),
         },
+        now,
     )
     .await?;
     audit::record(
@@ -354,7 +355,7 @@ pub async fn unblock(
         &txn,
         &who,
         Audited::new("unblock_caller").contact(row.helpline_id, row.id),
-        Utc::now(),
+        state.clock.now(),
     )
     .await?;
     txn.commit().await?;

@@ -91,7 +91,7 @@ pub async fn done(
     if let Some(notes) = &body.0.notes {
         validate::text("notes", notes, 5000)?;
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     let txn = storage::write_transaction(&state.db).await?;
     let row =
         after_contact::finish_debrief(&txn, &who.scope(), *id, who.user_id, body.0.notes, now)

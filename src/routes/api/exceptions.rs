@@ -90,7 +90,16 @@ pub async fn create(
     if let Some(note) = &new.note {
         crate::domain::validate::text("note", note, 500)?;
     }
-    let row = rota::create_exception(&state.db, *id, new.kind, span, channels, new.note).await?;
+    let row = rota::create_exception(
+        &state.db,
+        *id,
+        new.kind,
+        span,
+        channels,
+        new.note,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(view(row)))
 }
 

@@ -61,7 +61,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     require(who.is_admin(), "only an admin may create helplines")?;
     body.0.validate()?;
-    let row = helplines::create(&state.db, &body.0).await?;
+    let row = helplines::create(&state.db, &body.0, state.clock.now()).await?;
     Ok(HttpResponse::Created().json(view(row)?))
 }
 
@@ -90,7 +90,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let existing = managed_helpline(&state, &who, *id).await?;
     body.0.validate()?;
-    let row = helplines::update(&state.db, existing, &body.0).await?;
+    let row = helplines::update(&state.db, existing, &body.0, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(view(row)?))
 }
 

@@ -2,7 +2,7 @@
 //! after-contact reports. A report is never rewritten: each submission is a new version.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::Utc;
+
 use serde::{Deserialize, Serialize};
 
 use super::contact_views::{self, MyContact, MyContactDetail, ReportVersionView};
@@ -103,7 +103,7 @@ pub async fn get(
         .await?
         .ok_or(ApiError::NotFound("contact"))?;
     let entry = Audited::new("view_own_contact").contact(row.helpline_id, row.id);
-    audit::record(&state.db, &who, entry, Utc::now()).await?;
+    audit::record(&state.db, &who, entry, state.clock.now()).await?;
     // Only the volunteer who took it wrote (and may read) its report.
     let reports = if row.answered_by == Some(me) {
         reports::report_versions(&state.db, row.id)
@@ -158,7 +158,7 @@ pub async fn report(
     let settings = helplines::settings_of(&helpline)?;
     let input = body.0.validated(&settings.supervision)?;
     let submitted =
-        after_contact::submit(&state, &row, me, &settings.name, &input, Utc::now()).await?;
+        after_contact::submit(&state, &row, me, &settings.name, &input, state.clock.now()).await?;
     Ok(HttpResponse::Created().json(SubmittedReport {
         report: contact_views::report_version(submitted.report),
         newly_raised: submitted.newly_raised,

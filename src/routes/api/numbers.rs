@@ -64,7 +64,7 @@ pub async fn add(
         who.is_admin(),
         "only an admin may change a helpline's numbers",
     )?;
-    let row = helplines::add_number(&state.db, *id, &body.0.number).await?;
+    let row = helplines::add_number(&state.db, *id, &body.0.number, state.clock.now()).await?;
     Ok(HttpResponse::Created().json(view(row)))
 }
 

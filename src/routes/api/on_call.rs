@@ -93,7 +93,8 @@ pub async fn create(
         ));
     }
     let shift = shift.into_shift()?;
-    let row = rota::create_on_call_shift(&state.db, *id, user_id, &shift).await?;
+    let row =
+        rota::create_on_call_shift(&state.db, *id, user_id, &shift, state.clock.now()).await?;
     Ok(HttpResponse::Created().json(view(row)?))
 }
 

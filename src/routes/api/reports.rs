@@ -3,7 +3,7 @@
 //! Every report fetched is an export, and is audited.
 
 use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -127,7 +127,7 @@ async fn export<T: Serialize>(
     let entry = Audited::new("export_report")
         .helpline(helpline_id)
         .detail(detail);
-    audit::record(&state.db, who, entry, Utc::now()).await?;
+    audit::record(&state.db, who, entry, state.clock.now()).await?;
     Ok(match format {
         Format::Json => HttpResponse::Ok().json(view),
         Format::Csv => HttpResponse::Ok()

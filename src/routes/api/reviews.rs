@@ -3,7 +3,7 @@
 //! contacts per week.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{Datelike, Duration, Utc};
+use chrono::{Datelike, Duration};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -40,7 +40,7 @@ pub async fn act(
 ) -> Result<HttpResponse, ApiError> {
     let row = reviewable_contact(&state, &who, *id).await?;
     let action = body.0;
-    let now = Utc::now();
+    let now = state.clock.now();
     let txn = storage::write_transaction(&state.db).await?;
     // Read inside the write transaction: another supervisor's action cannot slip between.
     let current = storage::contacts::get(&txn, row.id)
@@ -113,7 +113,7 @@ pub async fn queue(
     let scope = who.scope();
     let helpline_id = query.0.helpline_id;
     let flagged = reviews::flagged_unreviewed(&state.db, &scope, helpline_id, 500).await?;
-    let since = Utc::now() - Duration::weeks(SAMPLE_WEEKS);
+    let since = state.clock.now() - Duration::weeks(SAMPLE_WEEKS);
     let pool = reviews::sample_pool(&state.db, &scope, helpline_id, since).await?;
     // Each helpline samples at its own rate, its weeks in its own time zone.
     let mut chosen = Vec::new();

@@ -68,7 +68,7 @@ pub async fn on_shift(
     query: ValidQuery<OnShiftQuery>,
 ) -> Result<HttpResponse, ApiError> {
     managed_helpline(&state, &who, *id).await?;
-    let at = query.0.at.unwrap_or_else(Utc::now);
+    let at = query.0.at.unwrap_or_else(|| state.clock.now());
     let channel = query.0.channel;
     let members = rota::helpline_members(&state.db, *id).await?;
     let volunteers = members

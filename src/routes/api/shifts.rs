@@ -109,7 +109,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     rota_editable_volunteer(&state, &who, *id).await?;
     let shift = body.0.into_shift()?;
-    let row = rota::create_shift(&state.db, *id, &shift).await?;
+    let row = rota::create_shift(&state.db, *id, &shift, state.clock.now()).await?;
     Ok(HttpResponse::Created().json(view(row)?))
 }
 

@@ -95,7 +95,7 @@ async fn audit_signoff(
     let entry = Audited::new(action)
         .helpline(topic.helpline_id)
         .detail(json!({ "volunteer_id": volunteer_id, "topic_id": topic.id }));
-    audit::record(&state.db, who, entry, Utc::now()).await?;
+    audit::record(&state.db, who, entry, state.clock.now()).await?;
     Ok(())
 }
 
@@ -110,7 +110,8 @@ pub async fn sign_off(
 ) -> Result<HttpResponse, ApiError> {
     let (id, topic_id) = path.into_inner();
     let topic = authorised_topic(&state, &who, id, topic_id).await?;
-    let signoff = volunteers::sign_off(&state.db, id, topic_id, who.user_id).await?;
+    let signoff =
+        volunteers::sign_off(&state.db, id, topic_id, who.user_id, state.clock.now()).await?;
     audit_signoff(&state, &who, "sign_off", id, &topic).await?;
     Ok(HttpResponse::Ok().json(view(signoff, topic)))
 }

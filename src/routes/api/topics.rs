@@ -62,7 +62,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     managed_helpline(&state, &who, *id).await?;
     body.0.validate()?;
-    let row = helplines::create_topic(&state.db, *id, &body.0).await?;
+    let row = helplines::create_topic(&state.db, *id, &body.0, state.clock.now()).await?;
     Ok(HttpResponse::Created().json(view(row)))
 }
 

@@ -133,6 +133,7 @@ pub async fn create(
             time_zone: input.time_zone.map(String::from),
             helplines: helplines.clone(),
         },
+        state.clock.now(),
     )
     .await?;
     let detail = json!({ "user_id": row.id, "role": row.role, "helplines": helplines });
@@ -140,7 +141,7 @@ pub async fn create(
         &state.db,
         &who,
         Audited::new("create_user").detail(detail),
-        Utc::now(),
+        state.clock.now(),
     )
     .await?;
     Ok(HttpResponse::Created().json(view(&state, row).await?))
@@ -180,7 +181,7 @@ pub async fn delete(
         &state.db,
         &who,
         Audited::new("delete_user").detail(detail),
-        Utc::now(),
+        state.clock.now(),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -199,13 +200,13 @@ pub async fn issue_token(
     users::get(&state.db, *id)
         .await?
         .ok_or(ApiError::NotFound("user"))?;
-    let token = users::issue_token(&state.db, *id).await?;
+    let token = users::issue_token(&state.db, *id, state.clock.now()).await?;
     let detail = json!({ "user_id": *id });
     audit::record(
         &state.db,
         &who,
         Audited::new("issue_token").detail(detail),
-        Utc::now(),
+        state.clock.now(),
     )
     .await?;
     Ok(HttpResponse::Created().json(IssuedToken {

@@ -260,7 +260,7 @@ pub async fn create(
     };
     profile.validate()?;
     check_helplines(&state, &who, &new.helplines, &[]).await?;
-    let row = volunteers::create(&state.db, &profile, &new.helplines).await?;
+    let row = volunteers::create(&state.db, &profile, &new.helplines, state.clock.now()).await?;
     let serves = users::served_helplines(&state.db, row.id).await?;
     Ok(HttpResponse::Created().json(view(row, serves)?))
 }
@@ -309,7 +309,14 @@ pub async fn update(
     let mut profile = volunteers::profile_of(&existing)?;
     changes.apply(&mut profile);
     profile.validate()?;
-    let row = volunteers::update(&state.db, existing, &profile, helplines.as_deref()).await?;
+    let row = volunteers::update(
+        &state.db,
+        existing,
+        &profile,
+        helplines.as_deref(),
+        state.clock.now(),
+    )
+    .await?;
     let serves = users::served_helplines(&state.db, row.id).await?;
     Ok(HttpResponse::Ok().json(view(row, serves)?))
 }

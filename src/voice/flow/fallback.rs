@@ -19,7 +19,7 @@ pub(super) async fn fallback_step(
             .into_iter()
             .find_map(|(user, _)| user.phone.clone().map(|phone| (user, phone)))
         {
-            contacts::set_stage(&state.db, id, Stage::Fallback).await?;
+            contacts::set_stage(&state.db, id, Stage::Fallback, now).await?;
             let event = Event::once(now, "fallback_on_call")
                 .detail(json!({"user_id": supervisor.id, "name": supervisor.name}));
             contacts::record_event(&state.db, id, event).await?;
@@ -40,7 +40,7 @@ pub(super) async fn fallback_step(
     if step <= 2
         && let Some(number) = call.fallback_number()
     {
-        contacts::set_stage(&state.db, id, Stage::Fallback).await?;
+        contacts::set_stage(&state.db, id, Stage::Fallback, now).await?;
         contacts::record_event(&state.db, id, Event::once(now, "fallback_number")).await?;
         return Ok(VoiceResponse::new()
             .push(call.say(prompts::TO_FALLBACK))
@@ -55,7 +55,7 @@ pub(super) async fn fallback_step(
                 }],
             })));
     }
-    contacts::set_stage(&state.db, id, Stage::Voicemail).await?;
+    contacts::set_stage(&state.db, id, Stage::Voicemail, now).await?;
     contacts::record_event(&state.db, id, Event::once(now, "voicemail_offered")).await?;
     Ok(VoiceResponse::new()
         .push(call.say(prompts::VOICEMAIL))
@@ -94,7 +94,7 @@ pub async fn fallback_dial_ended(
         return Ok(Some(call.goodbye()));
     }
     if step == 3 && result.connected() {
-        contacts::set_outcome(&state.db, contact_id, Outcome::FallbackNumber).await?;
+        contacts::set_outcome(&state.db, contact_id, Outcome::FallbackNumber, now).await?;
         end_call(state, &call, Outcome::FallbackNumber, None, now).await?;
         return Ok(Some(call.goodbye()));
     }
@@ -181,7 +181,7 @@ pub async fn voicemail_left(
     } else {
         Outcome::Abandoned
     };
-    contacts::set_outcome(&state.db, contact_id, outcome).await?;
+    contacts::set_outcome(&state.db, contact_id, outcome, now).await?;
     end_call(state, &call, outcome, None, now).await?;
     Ok(VoiceResponse::new()
         .push(call.say(prompts::MESSAGE_SAVED))
@@ -194,7 +194,15 @@ pub async fn save_recording(
     recording: &Recording<'_>,
 ) -> Result<(), DbErr> {
     if let (Some(sid), Some(url)) = (recording.sid, recording.url) {
-        contacts::save_recording(&state.db, contact_id, sid, url, recording.duration_secs).await?;
+        contacts::save_recording(
+            &state.db,
+            contact_id,
+            sid,
+            url,
+            recording.duration_secs,
+            state.clock.now(),
+        )
+        .await?;
         let event = Event::once(state.clock.now(), "voicemail_recorded")
             .keyed(format!("recording:{sid}"))
             .detail(json!({"recording_sid": sid, "duration_secs": recording.duration_secs}));

@@ -93,7 +93,7 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
         ));
     }
     if let Some(only) = menus.only_topic() {
-        contacts::set_choice(&state.db, call.contact.id, Some(only), None).await?;
+        contacts::set_choice(&state.db, call.contact.id, Some(only), None, now).await?;
         call.contact.topic_id = Some(only);
     }
     if menus.language_menu() {
@@ -153,7 +153,7 @@ pub async fn menu_choice(
     match step {
         "topic" => {
             let chosen = menus.topic_for(digits);
-            contacts::set_choice(&state.db, contact_id, chosen.map(|t| t.id), None).await?;
+            contacts::set_choice(&state.db, contact_id, chosen.map(|t| t.id), None, now).await?;
             if let Some(topic) = chosen {
                 call.contact.topic_id = Some(topic.id);
             }
@@ -170,7 +170,7 @@ pub async fn menu_choice(
         }
         "language" => {
             let chosen = menus.language_for(digits).map(str::to_owned);
-            contacts::set_choice(&state.db, contact_id, None, chosen.clone()).await?;
+            contacts::set_choice(&state.db, contact_id, None, chosen.clone(), now).await?;
             if chosen.is_some() {
                 call.contact.language = chosen.clone();
             }

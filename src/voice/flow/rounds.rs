@@ -38,7 +38,9 @@ pub(super) async fn route_loaded(
         call.contact.route_deadline = deadline;
     }
     if now >= call.contact.route_deadline {
-        if !contacts::claim_round(&state.db, contact_id, round, Stage::Fallback, deadline).await? {
+        if !contacts::claim_round(&state.db, contact_id, round, Stage::Fallback, deadline, now)
+            .await?
+        {
             return replay_round(state, &call, round).await;
         }
         return fallback_step(state, &call, 1).await;
@@ -75,7 +77,7 @@ pub(super) async fn route_loaded(
     // The round's claim, reservations, offers, trace and stage are written together or
     // not at all; only the delivery that claims the round writes them.
     let txn = storage::write_transaction(&state.db).await?;
-    if !contacts::claim_round(&txn, contact_id, round, Stage::Routing, deadline).await? {
+    if !contacts::claim_round(&txn, contact_id, round, Stage::Routing, deadline, now).await? {
         txn.rollback().await?;
         return replay_round(state, &call, round).await;
     }
@@ -126,7 +128,7 @@ pub(super) async fn route_loaded(
         (true, true) => Stage::Holding,
         (true, false) => Stage::Fallback,
     };
-    contacts::set_stage(&txn, contact_id, stage).await?;
+    contacts::set_stage(&txn, contact_id, stage, now).await?;
     txn.commit().await?;
     match stage {
         Stage::Ringing => {

@@ -1,0 +1,94 @@
+//! The roster version moves in the same transaction as the change that moves it: a
+//! trigger on every table a helpline's roster is built from bumps `roster_versions`, so a
+//! change that commits is always seen by every server's roster cache, and one that rolls
+//! back never is.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+/// Each table the roster is read from, with the changes to it that move the roster.
+const WATCHED: &[(&str, &[&str])] = &[
+    ("volunteers", &["INSERT", "UPDATE", "DELETE"]),
+    ("volunteer_helplines", &["INSERT", "UPDATE", "DELETE"]),
+    ("topic_signoffs", &["INSERT", "UPDATE", "DELETE"]),
+    ("shifts", &["INSERT", "UPDATE", "DELETE"]),
+    ("rota_exceptions", &["INSERT", "UPDATE", "DELETE"]),
+    ("topics", &["DELETE"]),
+    ("helplines", &["DELETE"]),
+];
+
+const BUMP: &str = "UPDATE roster_versions SET version = version + 1 WHERE id = 1";
+
+fn trigger_name(table: &str, event: &str) -> String {
+    format!("roster_moves_on_{}_{}", table, event.to_lowercase())
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        match manager.get_database_backend() {
+            DbBackend::Postgres => {
+                db.execute_unprepared(&format!(
+                    "CREATE OR REPLACE FUNCTION roster_moves_on() RETURNS trigger AS $$ \
+                     BEGIN {BUMP}; RETURN NULL; END $$ LANGUAGE plpgsql"
+                ))
+                .await?;
+                for (table, events) in WATCHED {
+                    db.execute_unprepared(&format!(
+                        "CREATE TRIGGER {name} AFTER {events} ON {table} \
+                         FOR EACH STATEMENT EXECUTE FUNCTION roster_moves_on()",
+                        name = trigger_name(table, "change"),
+                        events = events.join(" OR "),
+                    ))
+                    .await?;
+                }
+            }
+            _ => {
+                for (table, events) in WATCHED {
+                    for event in *events {
+                        db.execute_unprepared(&format!(
+                            "CREATE TRIGGER {name} AFTER {event} ON {table} \
+                             BEGIN {BUMP}; END",
+                            name = trigger_name(table, event),
+                        ))
+                        .await?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        match manager.get_database_backend() {
+            DbBackend::Postgres => {
+                for (table, _) in WATCHED {
+                    db.execute_unprepared(&format!(
+                        "DROP TRIGGER IF EXISTS {} ON {table}",
+                        trigger_name(table, "change")
+                    ))
+                    .await?;
+                }
+                db.execute_unprepared("DROP FUNCTION IF EXISTS roster_moves_on()")
+                    .await?;
+            }
+            _ => {
+                for (table, events) in WATCHED {
+                    for event in *events {
+                        db.execute_unprepared(&format!(
+                            "DROP TRIGGER IF EXISTS {}",
+                            trigger_name(table, event)
+                        ))
+                        .await?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
