@@ -4,12 +4,16 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
+use serde_json::json;
+
 use crate::domain::contact::{Alert, Outcome};
+use crate::domain::on_call::{SafeguardingRecipients, safeguarding_recipients};
 use crate::domain::phone::E164;
 use crate::secrets::NumberHasher;
-use crate::storage::entities::contact;
+use crate::storage::contacts::{self, Event};
+use crate::storage::entities::{contact, user};
 use crate::storage::outbox::{self, NewMessage};
-use crate::storage::rota;
+use crate::storage::{rota, users};
 
 /// Queues the alert, if any, that `ended`'s outcome raises (a voicemail, a call or a text
 /// conversation nobody took).
@@ -32,7 +36,10 @@ pub async fn alert_after_end(
 }
 
 /// Queues `alert` about `contact` for each supervisor on call for its helpline who has a
-/// phone; returns how many were queued. Sent from the number the contact reached.
+/// phone; returns how many were queued. Sent from the number the contact reached. A
+/// safeguarding alert that nobody on call can receive goes to every supervisor of the
+/// helpline and every administrator with a phone; if even they cannot be reached, the
+/// contact's log and the server's log say so.
 pub async fn alert_on_call(
     txn: &impl ConnectionTrait,
     numbers: &NumberHasher,
@@ -41,15 +48,64 @@ pub async fn alert_on_call(
     alert: Alert,
     at: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
+    let on_call: Vec<user::Model> = rota::on_call_at(txn, contact.helpline_id, at)
+        .await?
+        .into_iter()
+        .map(|(user, _)| user)
+        .filter(|user| phone_of(user).is_some())
+        .collect();
+    if !alert.is_safeguarding() {
+        return queue(txn, numbers, contact, helpline_name, alert, &on_call, at).await;
+    }
+    let overseers = users::reachable_overseers(txn, contact.helpline_id).await?;
+    let ids = |people: &[user::Model]| people.iter().map(|u| u.id).collect::<Vec<_>>();
+    let recipients = safeguarding_recipients(&ids(&on_call), &ids(&overseers));
+    match &recipients {
+        SafeguardingRecipients::OnCall(_) => {
+            queue(txn, numbers, contact, helpline_name, alert, &on_call, at).await
+        }
+        SafeguardingRecipients::Escalated(users) => {
+            tracing::warn!(
+                contact = contact.id,
+                helpline = contact.helpline_id,
+                "no supervisor on call can receive a safeguarding alert: sent to every supervisor and administrator with a phone"
+            );
+            let event = Event::once(at, "safeguarding_escalated")
+                .detail(json!({ "reason": "no supervisor on call with a phone", "users": users }));
+            contacts::record_event(txn, contact.id, event).await?;
+            queue(txn, numbers, contact, helpline_name, alert, &overseers, at).await
+        }
+        SafeguardingRecipients::Nobody => {
+            tracing::error!(
+                contact = contact.id,
+                helpline = contact.helpline_id,
+                "a safeguarding concern reached nobody by text: no supervisor or administrator has a phone; it waits in the review queue"
+            );
+            let event = Event::once(at, "safeguarding_unreached").detail(json!({
+                "reason": "no supervisor on call, and no supervisor or administrator with a phone",
+            }));
+            contacts::record_event(txn, contact.id, event).await?;
+            Ok(0)
+        }
+    }
+}
+
+fn phone_of(user: &user::Model) -> Option<E164> {
+    user.phone.as_deref().and_then(|p| E164::parse(p).ok())
+}
+
+/// Queues `alert` for each of `people` who has a phone; returns how many.
+async fn queue(
+    txn: &impl ConnectionTrait,
+    numbers: &NumberHasher,
+    contact: &contact::Model,
+    helpline_name: &str,
+    alert: Alert,
+    people: &[user::Model],
+    at: DateTime<Utc>,
+) -> Result<usize, DbErr> {
     let mut queued = 0;
-    for (supervisor, _) in rota::on_call_at(txn, contact.helpline_id, at).await? {
-        let Some(phone) = supervisor
-            .phone
-            .as_deref()
-            .and_then(|p| E164::parse(p).ok())
-        else {
-            continue;
-        };
+    for phone in people.iter().filter_map(phone_of) {
         let message = NewMessage {
             contact_id: Some(contact.id),
             purpose: alert.purpose(),

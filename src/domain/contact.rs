@@ -92,6 +92,10 @@ impl Alert {
         }
     }
 
+    pub fn is_safeguarding(self) -> bool {
+        matches!(self, Alert::Safeguarding | Alert::SafeguardingReport)
+    }
+
     pub fn purpose(self) -> &'static str {
         match self {
             Alert::Voicemail => "voicemail_alert",

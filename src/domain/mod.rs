@@ -7,6 +7,7 @@ pub mod contact;
 pub mod coverage;
 pub mod delivery;
 pub mod helpline;
+pub mod on_call;
 pub mod phone;
 pub mod rate_limit;
 pub mod report_period;

@@ -11,6 +11,7 @@ use sea_orm::{
 
 use super::entities::{conflict, on_call_shift, rota_exception, shift};
 use crate::domain::calendar::{LocalTime, Weekday};
+use crate::domain::on_call::{self, OnCallShift};
 use crate::domain::rota::{Interval, Rota, ShiftChannels, WeeklyShift};
 use crate::domain::timezone::TimeZone;
 
@@ -387,34 +388,47 @@ pub async fn helpline_members(
         .collect())
 }
 
+/// The helpline's on-call shifts, each on its person's clock (people without a valid
+/// time zone cannot be placed on call and are left out).
+pub async fn on_call_rota(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+) -> Result<(Vec<OnCallShift>, Vec<super::entities::user::Model>), DbErr> {
+    let rows = on_call_shifts(db, helpline_id).await?;
+    let people = super::users::by_ids(db, rows.iter().map(|row| row.user_id).collect()).await?;
+    let mut shifts = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let zone = people
+            .iter()
+            .find(|user| user.id == row.user_id)
+            .and_then(|user| user.time_zone.as_deref())
+            .and_then(|zone| TimeZone::parse(zone).ok());
+        if let Some(time_zone) = zone {
+            shifts.push(OnCallShift {
+                user_id: row.user_id,
+                time_zone,
+                shift: on_call_shift_of(row)?,
+            });
+        }
+    }
+    Ok((shifts, people))
+}
+
 /// The supervisors on call for a helpline at `at`, each once, with their time zone.
 pub async fn on_call_at(
     db: &impl ConnectionTrait,
     helpline_id: i32,
     at: chrono::DateTime<Utc>,
 ) -> Result<Vec<(super::entities::user::Model, TimeZone)>, DbErr> {
-    let mut found: Vec<(super::entities::user::Model, TimeZone)> = Vec::new();
-    for row in on_call_shifts(db, helpline_id).await? {
-        if found.iter().any(|(user, _)| user.id == row.user_id) {
-            continue;
-        }
-        let Some(user) = super::users::get(db, row.user_id).await? else {
-            continue;
-        };
-        let Some(zone) = user
-            .time_zone
-            .as_deref()
-            .and_then(|z| TimeZone::parse(z).ok())
-        else {
-            continue;
-        };
-        let mut person = Rota::new(zone);
-        person.shifts.push(on_call_shift_of(&row)?);
-        if person.is_on_shift(at, None) {
-            found.push((user, zone));
-        }
-    }
-    Ok(found)
+    let (shifts, people) = on_call_rota(db, helpline_id).await?;
+    Ok(on_call::on_call_at(&shifts, at)
+        .into_iter()
+        .filter_map(|id| {
+            let user = people.iter().find(|user| user.id == id)?.clone();
+            let zone = shifts.iter().find(|slot| slot.user_id == id)?.time_zone;
+            Some((user, zone))
+        })
+        .collect())
 }
 
 /// Volunteers who declared a conflict with the number that has this hash.

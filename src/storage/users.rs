@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    TransactionTrait,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -159,6 +160,43 @@ pub async fn revoke_tokens(db: &DatabaseConnection, user_id: i32) -> Result<u64,
 
 pub async fn list(db: &DatabaseConnection, page: PageRequest) -> Result<Vec<user::Model>, DbErr> {
     super::keyset(user::Entity::find(), user::Column::Id, page)
+        .all(db)
+        .await
+}
+
+pub async fn by_ids(db: &impl ConnectionTrait, ids: Vec<i32>) -> Result<Vec<user::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .order_by_asc(user::Column::Id)
+        .all(db)
+        .await
+}
+
+/// The helpline's supervisors and every administrator, who have a phone on record: the
+/// people a safeguarding concern goes to when nobody on call can be reached.
+pub async fn reachable_overseers(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+) -> Result<Vec<user::Model>, DbErr> {
+    let supervisors = user_helpline::Entity::find()
+        .select_only()
+        .column(user_helpline::Column::UserId)
+        .filter(user_helpline::Column::HelplineId.eq(helpline_id));
+    user::Entity::find()
+        .filter(user::Column::Phone.is_not_null())
+        .filter(
+            Condition::any()
+                .add(user::Column::Role.eq(Role::Admin.as_str()))
+                .add(
+                    Condition::all()
+                        .add(user::Column::Role.eq(Role::Supervisor.as_str()))
+                        .add(user::Column::Id.in_subquery(supervisors.into_query())),
+                ),
+        )
+        .order_by_asc(user::Column::Id)
         .all(db)
         .await
 }

@@ -739,3 +739,74 @@ async fn the_list_pages_newest_first_and_dates_are_the_helplines_own() {
     made.reverse();
     assert_eq!(seen, made, "every contact once, newest first");
 }
+
+#[tokio::test]
+async fn a_safeguarding_flag_with_nobody_on_call_reaches_the_helplines_supervisors() {
+    // Helpline B has no on-call rota: its supervisor (phone ...98) must still hear of it.
+    let s = scene().await;
+    let app = &s.app;
+    let (transcript, taken) = call(app, LINE_B, &[]).await;
+    assert_eq!(transcript.connected_to.as_deref(), Some(BOB));
+
+    let report = app
+        .post(
+            &format!("/api/v1/me/contacts/{}/report", taken.id),
+            &s.bob_token,
+            json!({"notes": "Spoke of ending it.", "outcome_tags": [], "flags": ["safeguarding"]}),
+        )
+        .await;
+
+    assert_eq!(report.status, StatusCode::CREATED, "{:?}", report.body);
+    assert_eq!(report.body["supervisors_alerted"], 1);
+    let alerts = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Purpose.eq("safeguarding_alert"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let hints: Vec<&str> = alerts.iter().map(|a| a.to_hint.as_str()).collect();
+    assert_eq!(
+        hints,
+        vec!["...98"],
+        "only helpline B's supervisor, not A's"
+    );
+    let record = app
+        .get(&format!("/api/v1/contacts/{}", taken.id), &s.supervisor_b)
+        .await;
+    let escalated = record.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "safeguarding_escalated");
+    assert!(
+        escalated,
+        "the record says the alert was escalated: {}",
+        record.body
+    );
+}
+
+#[tokio::test]
+async fn removing_the_last_on_call_shift_says_nobody_is_on_call() {
+    let s = scene().await;
+    let app = &s.app;
+    let rota = app
+        .get(
+            &format!("/api/v1/helplines/{}/on-call", s.a),
+            &s.supervisor_a,
+        )
+        .await;
+    let shift = rota.body[0]["id"].as_i64().unwrap();
+
+    let removed = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/helplines/{}/on-call/{shift}", s.a),
+            Some(&s.supervisor_a),
+            None,
+        )
+        .await;
+
+    assert_eq!(removed.status, StatusCode::OK, "{:?}", removed.body);
+    assert_eq!(removed.body["remaining_shifts"], 0);
+    let warning = removed.body["warning"].as_str().unwrap();
+    assert!(warning.contains("Nobody is on call"), "{warning}");
+}

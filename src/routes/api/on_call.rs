@@ -98,9 +98,20 @@ pub async fn create(
     Ok(HttpResponse::Created().json(view(row)?))
 }
 
-/// Removes an on-call shift.
+/// What removing an on-call shift left.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OnCallRemoved {
+    /// On-call shifts the helpline still has.
+    pub remaining_shifts: usize,
+    /// Set when the helpline has nobody on call any more: what happens to safeguarding
+    /// alerts until someone is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// Removes an on-call shift; warns when it was the helpline's last.
 #[utoipa::path(tag = "rota", params(("id" = i32, Path), ("on_call_id" = i32, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = OnCallRemoved), (status = 404, body = ErrorBody)))]
 #[delete("/helplines/{id}/on-call/{on_call_id}")]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -112,5 +123,15 @@ pub async fn delete(
     if !rota::delete_on_call_shift(&state.db, id, on_call_id).await? {
         return Err(ApiError::NotFound("on-call shift"));
     }
-    Ok(HttpResponse::NoContent().finish())
+    let remaining_shifts = rota::on_call_shifts(&state.db, id).await?.len();
+    let warning = (remaining_shifts == 0).then(|| {
+        tracing::warn!(helpline = id, "the helpline has nobody on call any more");
+        "Nobody is on call for this helpline any more: safeguarding alerts will go to every \
+         supervisor of the helpline and every administrator with a phone until someone is."
+            .to_owned()
+    });
+    Ok(HttpResponse::Ok().json(OnCallRemoved {
+        remaining_shifts,
+        warning,
+    }))
 }
