@@ -89,6 +89,27 @@ struct FileSettings {
     spool_dir: Option<String>,
 }
 
+/// A database URL peerline can use: `sqlite:...` or `postgres://...`.
+pub fn check_database_url(url: &str) -> Result<(), &'static str> {
+    if url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://")
+    {
+        Ok(())
+    } else {
+        Err("must start with sqlite: or postgres://")
+    }
+}
+
+/// The file of a SQLite database URL (`sqlite://peerline.db?mode=rwc` is `peerline.db`);
+/// `None` for PostgreSQL and in-memory SQLite.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let path = rest.trim_start_matches("//");
+    let path = path.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
 impl Settings {
     /// Reads the process environment (and `PEERLINE_CONFIG`, if set).
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -111,15 +132,7 @@ impl Settings {
 
         let database_url =
             pick("DATABASE_URL", &file.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        if !(database_url.starts_with("sqlite:")
-            || database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://"))
-        {
-            return Err(ConfigError::new(
-                "DATABASE_URL",
-                "must start with sqlite: or postgres://",
-            ));
-        }
+        check_database_url(&database_url).map_err(|e| ConfigError::new("DATABASE_URL", e))?;
         let listen_raw =
             pick("PEERLINE_LISTEN", &file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into());
         let listen = listen_raw.parse().map_err(|_| {
@@ -293,6 +306,15 @@ mod tests {
         );
         let e = Settings::from_vars(&vars(&[("PEERLINE_PUBLIC_URL", "ftp://x")])).unwrap_err();
         assert_eq!(e.variable, "PEERLINE_PUBLIC_URL");
+        assert_eq!(
+            sqlite_file(DEFAULT_DATABASE_URL),
+            Some(std::path::PathBuf::from("peerline.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite:///var/lib/peerline/p.db"),
+            Some(std::path::PathBuf::from("/var/lib/peerline/p.db"))
+        );
+        assert_eq!(sqlite_file("postgres://h/db"), None);
         let e = Settings::from_vars(&vars(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
         assert_eq!(e.variable, "DATABASE_URL");
         let e = Settings::from_vars(&vars(&[("PEERLINE_API_RATE_LIMIT", "lots")])).unwrap_err();

@@ -5,20 +5,37 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use peerline::clock::Clock;
-use peerline::config::Settings;
+use peerline::config::{Settings, check_database_url, sqlite_file};
 use peerline::domain::access::{Role, check_new_user};
 use peerline::domain::phone::E164;
 use peerline::jobs;
 use peerline::secrets::NumberHasher;
 use peerline::startup::{Application, prepare_database, resolve_secret_key};
+use peerline::storage::entities::{helpline, volunteer};
 use peerline::storage::users::{self, NewUser};
+use sea_orm::EntityTrait;
 use secrecy::ExposeSecret;
+
+const ENVIRONMENT_HELP: &str = "\
+Settings (environment variables, or the TOML file named by PEERLINE_CONFIG):
+  DATABASE_URL                 sqlite://peerline.db?mode=rwc (default) or postgres://...
+  PEERLINE_LISTEN              address to bind (default 127.0.0.1:8080)
+  PEERLINE_PUBLIC_URL          base URL Twilio reaches; webhook signatures are checked against it
+  TWILIO_AUTH_TOKEN            checks webhook signatures; with TWILIO_ACCOUNT_SID, sends SMS
+  TWILIO_ACCOUNT_SID           the Twilio account that sends SMS
+  TWILIO_API_BASE              Twilio's REST API base URL (default https://api.twilio.com)
+  PEERLINE_SECRET_KEY          key for hashing and sealing phone numbers (32+ characters)
+  PEERLINE_API_RATE_LIMIT      API requests a minute per token or address (default 600; 0 = off)
+  PEERLINE_ANSWER_DEADLINE_MS  how long a webhook waits for the database (default 1800)
+  PEERLINE_SPOOL_DIR           where calls and texts wait during a database outage (default spool)
+  RUST_LOG                     log filter (default info)";
 
 #[derive(Parser)]
 #[command(
     name = "peerline",
     version,
-    about = "Routing backend for peer-support helplines"
+    about = "Routing backend for peer-support helplines",
+    after_help = ENVIRONMENT_HELP
 )]
 struct Cli {
     #[command(subcommand)]
@@ -33,6 +50,12 @@ enum Command {
         /// the whole week) into an empty database first.
         #[arg(long)]
         demo: bool,
+        /// The address to bind (overrides PEERLINE_LISTEN).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// The database (overrides DATABASE_URL).
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// Apply pending migrations and exit.
     Migrate,
@@ -49,7 +72,7 @@ enum Command {
     /// Erase one caller's number, messages, notes and recordings from every contact, on
     /// their request.
     EraseCaller {
-        /// The caller's number, in international form (e.g. +447700900123).
+        /// The caller's number, in international form (e.g. +12025550142).
         #[arg(long)]
         number: String,
     },
@@ -121,8 +144,7 @@ use peerline::storage::outbox;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if matches!(cli.command, Command::Openapi) {
-        print!("{}", peerline::openapi::document_json());
-        return ExitCode::SUCCESS;
+        return print_openapi();
     }
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -130,6 +152,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     // sqlx and reqwest both use rustls; pick its ring provider once for the process.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -157,9 +180,58 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+/// Prints the OpenAPI document; a reader that stops early (`| head`) is not an error.
+fn print_openapi() -> ExitCode {
+    use std::io::Write;
+    let document = peerline::openapi::document_json();
+    match std::io::stdout().lock().write_all(document.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("peerline: cannot write the document: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Opens the database a command works on; unlike `serve` and `migrate`, a command run in
+/// the wrong folder must not create a new, empty SQLite database there.
+async fn existing_database(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    if let Some(file) = sqlite_file(settings.database_url.expose_secret())
+        && !file.exists()
+    {
+        anyhow::bail!(
+            "no database at {} (DATABASE_URL): run this where `peerline serve` runs, \
+             set DATABASE_URL to the helpline's database, or create one with `peerline migrate`",
+            file.display()
+        );
+    }
+    prepare_database(settings).await
+}
+
+/// The command-line flag for a field of a new user.
+fn token_flag(field: &str) -> &str {
+    match field {
+        "volunteer_id" => "--volunteer",
+        "helplines" => "--helpline",
+        other => other,
+    }
+}
+
+async fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
     match command {
-        Command::Serve { demo } => {
+        Command::Serve {
+            demo,
+            listen,
+            database_url,
+        } => {
+            if let Some(listen) = listen {
+                settings.listen = listen;
+            }
+            if let Some(url) = database_url {
+                check_database_url(&url).map_err(|e| anyhow::anyhow!("--database-url: {e}"))?;
+                settings.database_url = url.into();
+            }
             let listen = settings.listen;
             // Bind before anything else: a second server on a taken port must stop before
             // it writes into the first one's database.
@@ -196,8 +268,19 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         } => {
             let role =
                 Role::parse(&role).ok_or_else(|| anyhow::anyhow!("--role: unknown role {role}"))?;
-            check_new_user(role, volunteer, &helplines).map_err(|e| anyhow::anyhow!("--{}", e))?;
-            let db = prepare_database(&settings).await?;
+            check_new_user(role, volunteer, &helplines)
+                .map_err(|e| anyhow::anyhow!("{}: {}", token_flag(&e.field), e.message))?;
+            let db = existing_database(&settings).await?;
+            if let Some(id) = volunteer
+                && volunteer::Entity::find_by_id(id).one(&db).await?.is_none()
+            {
+                anyhow::bail!("--volunteer: there is no volunteer {id}");
+            }
+            for &id in &helplines {
+                if helpline::Entity::find_by_id(id).one(&db).await?.is_none() {
+                    anyhow::bail!("--helpline: there is no helpline {id}");
+                }
+            }
             let user = users::create(
                 &db,
                 NewUser {
@@ -216,14 +299,14 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Openapi => unreachable!("handled before start-up"),
         Command::Purge => {
-            let db = prepare_database(&settings).await?;
+            let db = existing_database(&settings).await?;
             for (helpline, erased) in jobs::retention::purge(&db, Clock::system().now()).await? {
                 println!("helpline {helpline}: erased {erased} contacts");
             }
         }
         Command::EraseCaller { number } => {
             let number = E164::parse(&number).map_err(|e| anyhow::anyhow!("--number: {e}"))?;
-            let db = prepare_database(&settings).await?;
+            let db = existing_database(&settings).await?;
             let numbers =
                 NumberHasher::new(resolve_secret_key(&db, &settings, Clock::system().now()).await?);
             let done = jobs::retention::erase_caller(&db, &numbers, &number, Clock::system().now())

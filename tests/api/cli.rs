@@ -6,6 +6,8 @@ use std::process::Command;
 fn token_create_prints_only_the_token_and_it_works() {
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let migrated = peerline(&["migrate"], &url);
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
     let output = Command::new(env!("CARGO_BIN_EXE_peerline"))
         .args(["token", "create", "--role", "admin", "--name", "Ada"])
         .env("DATABASE_URL", &url)
@@ -35,7 +37,85 @@ fn token_create_prints_only_the_token_and_it_works() {
         .output()
         .expect("run peerline");
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("helplines"));
+    assert!(
+        stderr(&refused).contains("--helpline"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+fn peerline(args: &[&str], database_url: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_peerline"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .output()
+        .expect("run peerline")
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn token_create_names_what_is_missing_and_never_creates_a_stray_database() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("elsewhere.db");
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+
+    let admin = ["token", "create", "--role", "admin", "--name", "Ada"];
+    let nowhere = peerline(&admin, &url);
+    assert!(!nowhere.status.success());
+    assert!(
+        stderr(&nowhere).contains("no database at"),
+        "{}",
+        stderr(&nowhere)
+    );
+    assert!(!file.exists(), "no empty database is left behind");
+
+    assert!(peerline(&["migrate"], &url).status.success());
+    let volunteer = [
+        "token",
+        "create",
+        "--role",
+        "volunteer",
+        "--volunteer",
+        "7",
+        "--name",
+        "Vi",
+    ];
+    let missing = peerline(&volunteer, &url);
+    assert!(!missing.status.success());
+    let said = stderr(&missing);
+    assert_eq!(
+        said.lines().last(),
+        Some("peerline: --volunteer: there is no volunteer 7")
+    );
+    assert!(
+        !said.contains('\u{1b}'),
+        "no colour codes off a terminal: {said:?}"
+    );
+}
+
+#[test]
+fn the_openapi_document_can_be_piped_into_a_reader_that_stops_early() {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_peerline"))
+        .arg("openapi")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run peerline");
+    let mut first = [0_u8; 16];
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_exact(&mut first)
+        .expect("the document starts");
+    // The reader has gone: the rest of the document meets a closed pipe.
+    let output = child.wait_with_output().expect("wait");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
 }
 
 #[test]
