@@ -13,11 +13,16 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
 use peerline::config::Settings;
 use peerline::domain::access::Role;
+use peerline::domain::contact::Outcome;
 use peerline::domain::helpline::{HelplineSettings, RoutingSettings, TopicSettings};
 use peerline::domain::phone::E164;
+use peerline::domain::rota::Channel;
+use peerline::domain::routing::Tier;
+use peerline::domain::supervision::{Flag, ReviewState};
 use peerline::domain::timezone::TimeZone;
 use peerline::domain::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
 use peerline::startup::Application;
+use peerline::storage::contacts::{OfferOutcome, Stage};
 use peerline::storage::entities::{contact, contact_flag, offer};
 use peerline::storage::{self, helplines, users, volunteers};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
@@ -125,21 +130,21 @@ async fn seed(db: &DatabaseConnection, contacts: usize) -> (i32, Vec<i32>) {
             let received: DateTime<Utc> = end - Duration::seconds(year) + Duration::seconds(offset);
             let roll = mix.next(100);
             let outcome = match roll {
-                0..=79 => "answered",
-                80..=87 => "abandoned",
-                88..=93 => "voicemail",
-                94..=97 => "unanswered",
-                _ => "fallback_number",
+                0..=79 => Outcome::Answered,
+                80..=87 => Outcome::Abandoned,
+                88..=93 => Outcome::Voicemail,
+                94..=97 => Outcome::Unanswered,
+                _ => Outcome::FallbackNumber,
             };
-            let answered = outcome == "answered";
+            let answered = outcome == Outcome::Answered;
             let volunteer = people[mix.next(VOLUNTEERS as u64) as usize];
             let wait = 5 + mix.next(120) as i32;
             let talk = answered.then(|| 60 + mix.next(3000) as i32);
             let topic = (mix.next(4) > 0).then(|| topics[mix.next(3) as usize]);
             let tier = answered.then(|| match (topic, mix.next(10)) {
-                (None, _) => "any_topic",
-                (Some(_), 0..=6) => "peer_match",
-                _ => "trained",
+                (None, _) => Tier::AnyTopic,
+                (Some(_), 0..=6) => Tier::PeerMatch,
+                _ => Tier::Trained,
             });
             let answered_at = answered.then(|| received + Duration::seconds(wait.into()));
             let ended =
@@ -148,21 +153,20 @@ async fn seed(db: &DatabaseConnection, contacts: usize) -> (i32, Vec<i32>) {
                 id: Set(id),
                 helpline_id: Set(line.id),
                 channel: Set(if roll.is_multiple_of(5) {
-                    "sms"
+                    Channel::Sms
                 } else {
-                    "voice"
-                }
-                .into()),
+                    Channel::Voice
+                }),
                 provider_sid: Set(format!("CA{id:032}")),
                 dialed_number: Set("+12025550100".into()),
                 caller_hash: Set(format!("{:064x}", mix.next(200_000))),
                 caller_encrypted: Set(None),
                 caller_hint: Set("...42".into()),
                 topic_id: Set(topic),
-                stage: Set("ended".into()),
+                stage: Set(Stage::Ended),
                 round: Set(1),
-                outcome: Set(Some(outcome.into())),
-                peer_match_tier: Set(tier.map(str::to_owned)),
+                outcome: Set(Some(outcome)),
+                peer_match_tier: Set(tier),
                 answered_by: Set(answered.then_some(volunteer)),
                 received_at: Set(received),
                 route_deadline: Set(received),
@@ -171,26 +175,30 @@ async fn seed(db: &DatabaseConnection, contacts: usize) -> (i32, Vec<i32>) {
                 wait_secs: Set(Some(wait)),
                 talk_secs: Set(talk),
                 updated_at: Set(ended),
-                review_state: Set("unreviewed".into()),
+                review_state: Set(ReviewState::Unreviewed),
                 ..Default::default()
             });
             let missed_first = mix.next(4) == 0;
             if missed_first {
                 let other = people[mix.next(VOLUNTEERS as u64) as usize];
                 if other != volunteer {
-                    offers.push(offer_row(id, other, received, "no_answer"));
+                    offers.push(offer_row(id, other, received, OfferOutcome::NoAnswer));
                 }
             }
             offers.push(offer_row(
                 id,
                 volunteer,
                 received,
-                if answered { "accepted" } else { "no_answer" },
+                if answered {
+                    OfferOutcome::Accepted
+                } else {
+                    OfferOutcome::NoAnswer
+                },
             ));
             if answered && mix.next(100) == 0 {
                 flags.push(contact_flag::ActiveModel {
                     contact_id: Set(id),
-                    flag: Set("needs_debrief".into()),
+                    flag: Set(Flag::NeedsDebrief),
                     raised_at: Set(ended),
                     raised_by: Set(Some(volunteer)),
                     ..Default::default()
@@ -225,15 +233,15 @@ fn offer_row(
     contact_id: i32,
     volunteer_id: i32,
     at: DateTime<Utc>,
-    outcome: &str,
+    outcome: OfferOutcome,
 ) -> offer::ActiveModel {
     offer::ActiveModel {
         contact_id: Set(contact_id),
         volunteer_id: Set(volunteer_id),
         round: Set(1),
-        tier: Set("trained".into()),
+        tier: Set(Tier::Trained),
         offered_at: Set(at),
-        outcome: Set(Some(outcome.into())),
+        outcome: Set(Some(outcome)),
         ..Default::default()
     }
 }

@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 use serde_json::json;
 
-use crate::domain::contact::{Alert, Outcome};
+use crate::domain::contact::Alert;
 use crate::domain::on_call::{SafeguardingRecipients, safeguarding_recipients};
 use crate::domain::phone::E164;
 use crate::secrets::NumberHasher;
@@ -24,11 +24,7 @@ pub async fn alert_after_end(
     helpline_name: &str,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let alert = ended
-        .outcome
-        .as_deref()
-        .and_then(Outcome::parse)
-        .and_then(Alert::after);
+    let alert = ended.outcome.and_then(Alert::after);
     if let Some(alert) = alert {
         alert_on_call(txn, numbers, ended, helpline_name, alert, at).await?;
     }

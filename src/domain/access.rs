@@ -5,11 +5,26 @@ use serde::{Deserialize, Serialize};
 
 use super::validate::FieldError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
 #[serde(rename_all = "lowercase")]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum Role {
+    #[sea_orm(string_value = "admin")]
     Admin,
+    #[sea_orm(string_value = "supervisor")]
     Supervisor,
+    #[sea_orm(string_value = "volunteer")]
     Volunteer,
 }
 

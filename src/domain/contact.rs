@@ -2,21 +2,40 @@
 
 /// How a contact ended.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
 )]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum Outcome {
+    #[sea_orm(string_value = "answered")]
     Answered,
+    #[sea_orm(string_value = "on_call_supervisor")]
     OnCallSupervisor,
+    #[sea_orm(string_value = "fallback_number")]
     FallbackNumber,
+    #[sea_orm(string_value = "voicemail")]
     Voicemail,
+    #[sea_orm(string_value = "abandoned")]
     Abandoned,
+    #[sea_orm(string_value = "rejected_blocked")]
     RejectedBlocked,
     /// A text conversation no volunteer took before it closed.
+    #[sea_orm(string_value = "unanswered")]
     Unanswered,
     /// The texter sent STOP.
+    #[sea_orm(string_value = "opted_out")]
     OptedOut,
     /// The texter only asked for information (HELP).
+    #[sea_orm(string_value = "help_only")]
     HelpOnly,
 }
 

@@ -16,10 +16,25 @@ use super::calendar::{LocalTime, Weekday};
 use super::timezone::TimeZone;
 
 /// A contact channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
 #[serde(rename_all = "lowercase")]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum Channel {
+    #[sea_orm(string_value = "voice")]
     Voice,
+    #[sea_orm(string_value = "sms")]
     Sms,
 }
 

@@ -91,14 +91,20 @@ pub struct PastContact {
     Serialize,
     Deserialize,
     utoipa::ToSchema,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
 )]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum Tier {
     /// Signed off as ready for the chosen topic: the peer match.
+    #[sea_orm(string_value = "peer_match")]
     PeerMatch,
     /// Trained, without the topic's sign-off (non-strict topics only).
+    #[sea_orm(string_value = "trained")]
     Trained,
     /// The caller chose no topic.
+    #[sea_orm(string_value = "any_topic")]
     AnyTopic,
 }
 
@@ -109,12 +115,6 @@ impl Tier {
             Tier::Trained => "trained",
             Tier::AnyTopic => "any_topic",
         }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [Tier::PeerMatch, Tier::Trained, Tier::AnyTopic]
-            .into_iter()
-            .find(|t| t.as_str() == raw)
     }
 }
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::rota::Channel;
 use super::validate::{self, FieldError};
 
 /// How a helpline supervises its contacts and how long it keeps identities.
@@ -84,14 +85,20 @@ impl Default for SupervisionSettings {
     Serialize,
     Deserialize,
     utoipa::ToSchema,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
 )]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum Flag {
     /// A risk to someone's safety: the on-call supervisor is alerted at once.
+    #[sea_orm(string_value = "safeguarding")]
     Safeguarding,
     /// The volunteer wants to talk it through: a debrief is queued and they rest.
+    #[sea_orm(string_value = "needs_debrief")]
     NeedsDebrief,
     /// The caller was abusive: a supervisor may block them.
+    #[sea_orm(string_value = "abusive")]
     Abusive,
 }
 
@@ -104,10 +111,6 @@ impl Flag {
             Flag::NeedsDebrief => "needs_debrief",
             Flag::Abusive => "abusive",
         }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.as_str() == raw)
     }
 }
 
@@ -156,11 +159,26 @@ impl ReportInput {
 }
 
 /// Where a contact is in its review.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ReviewState {
+    #[sea_orm(string_value = "unreviewed")]
     Unreviewed,
+    #[sea_orm(string_value = "in_review")]
     InReview,
+    #[sea_orm(string_value = "reviewed")]
     Reviewed,
 }
 
@@ -171,16 +189,6 @@ impl ReviewState {
             ReviewState::InReview => "in_review",
             ReviewState::Reviewed => "reviewed",
         }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [
-            ReviewState::Unreviewed,
-            ReviewState::InReview,
-            ReviewState::Reviewed,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == raw)
     }
 }
 
@@ -304,8 +312,11 @@ fn scramble(mut x: u64) -> u64 {
 
 /// How a caller or texter is shown to anyone but a supervisor revealing them: "caller
 /// ...47" from the stored two-digit hint.
-pub fn masked_label(channel: &str, hint: &str) -> String {
-    let who = if channel == "sms" { "texter" } else { "caller" };
+pub fn masked_label(channel: Channel, hint: &str) -> String {
+    let who = match channel {
+        Channel::Sms => "texter",
+        Channel::Voice => "caller",
+    };
     format!("{who} {hint}")
 }
 
@@ -411,7 +422,7 @@ mod tests {
 
     #[test]
     fn labels_never_hold_more_than_the_hint() {
-        assert_eq!(masked_label("voice", "...47"), "caller ...47");
-        assert_eq!(masked_label("sms", "...47"), "texter ...47");
+        assert_eq!(masked_label(Channel::Voice, "...47"), "caller ...47");
+        assert_eq!(masked_label(Channel::Sms, "...47"), "texter ...47");
     }
 }

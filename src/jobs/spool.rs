@@ -12,6 +12,7 @@ use serde_json::json;
 use super::supervisor::{After, Supervisor};
 use crate::domain::contact::Outcome;
 use crate::domain::phone::E164;
+use crate::domain::rota::Channel;
 use crate::spool::{Spool, Spooled};
 use crate::state::AppState;
 use crate::storage::contacts::{self, Event, NewCall, Stage, TalkTime};
@@ -52,7 +53,7 @@ pub async fn replay(state: &AppState, record: Spooled) -> Result<(), DbErr> {
             let (contact, _) = contacts::open_call(
                 &txn,
                 NewCall {
-                    channel: "voice",
+                    channel: Channel::Voice,
                     helpline_id: helpline.id,
                     call_sid: call_sid.clone(),
                     dialed_number: dialed,

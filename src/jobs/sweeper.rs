@@ -12,6 +12,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::supervisor::{After, Supervisor};
+use crate::domain::rota::Channel;
 use crate::state::AppState;
 use crate::storage::contacts::{self, Event, Outcome, TalkTime};
 use crate::storage::entities::contact;
@@ -28,7 +29,7 @@ pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, D
     let stale: Vec<i32> = contact::Entity::find()
         .select_only()
         .column(contact::Column::Id)
-        .filter(contact::Column::Channel.eq("voice"))
+        .filter(contact::Column::Channel.eq(Channel::Voice))
         .filter(contact::Column::EndedAt.is_null())
         .filter(
             Condition::any()

@@ -68,7 +68,7 @@ pub async fn raise_flag(
 ) -> Result<bool, DbErr> {
     let row = contact_flag::ActiveModel {
         contact_id: Set(contact_id),
-        flag: Set(flag.as_str().to_owned()),
+        flag: Set(flag),
         raised_at: Set(at),
         raised_by: Set(raised_by),
         ..Default::default()
@@ -86,15 +86,14 @@ pub async fn raise_flag(
 
 /// The flags on the contact not yet resolved.
 pub async fn open_flags(db: &impl ConnectionTrait, contact_id: i32) -> Result<Vec<Flag>, DbErr> {
-    let raw: Vec<String> = contact_flag::Entity::find()
+    contact_flag::Entity::find()
         .select_only()
         .column(contact_flag::Column::Flag)
         .filter(contact_flag::Column::ContactId.eq(contact_id))
         .filter(contact_flag::Column::ResolvedAt.is_null())
         .into_tuple()
         .all(db)
-        .await?;
-    Ok(raw.iter().filter_map(|f| Flag::parse(f)).collect())
+        .await
 }
 
 /// Resolves an open flag with the action taken; false if it was not open.
@@ -111,7 +110,7 @@ pub async fn resolve_flag(
         .col_expr(contact_flag::Column::ResolvedBy, Expr::value(user_id))
         .col_expr(contact_flag::Column::Action, Expr::value(action))
         .filter(contact_flag::Column::ContactId.eq(contact_id))
-        .filter(contact_flag::Column::Flag.eq(flag.as_str()))
+        .filter(contact_flag::Column::Flag.eq(flag))
         .filter(contact_flag::Column::ResolvedAt.is_null())
         .exec(db)
         .await?;

@@ -10,6 +10,10 @@ use sea_orm::{
 
 use super::Scope;
 use super::entities::{contact, contact_event, contact_flag, offer};
+use crate::domain::contact::Outcome;
+use crate::domain::rota::Channel;
+use crate::domain::routing::Tier;
+use crate::domain::supervision::{Flag, ReviewState};
 
 /// The contacts a scope may see, as a condition on `contacts`.
 pub fn visible(scope: &Scope) -> Condition {
@@ -49,13 +53,13 @@ pub struct HelplineWindow {
 #[derive(Debug, Clone, Default)]
 pub struct ContactFilter {
     pub helpline_id: Option<i32>,
-    pub channel: Option<String>,
+    pub channel: Option<Channel>,
     pub topic_id: Option<i32>,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub volunteer_id: Option<i32>,
-    pub flag: Option<String>,
-    pub review_state: Option<String>,
-    pub tier: Option<String>,
+    pub flag: Option<Flag>,
+    pub review_state: Option<ReviewState>,
+    pub tier: Option<Tier>,
     /// Per-helpline UTC bounds of the requested local dates; empty: no date range.
     pub windows: Vec<HelplineWindow>,
 }
@@ -66,31 +70,31 @@ impl ContactFilter {
         if let Some(id) = self.helpline_id {
             c = c.add(contact::Column::HelplineId.eq(id));
         }
-        if let Some(channel) = &self.channel {
-            c = c.add(contact::Column::Channel.eq(channel.as_str()));
+        if let Some(channel) = self.channel {
+            c = c.add(contact::Column::Channel.eq(channel));
         }
         if let Some(topic) = self.topic_id {
             c = c.add(contact::Column::TopicId.eq(topic));
         }
-        if let Some(outcome) = &self.outcome {
-            c = c.add(contact::Column::Outcome.eq(outcome.as_str()));
+        if let Some(outcome) = self.outcome {
+            c = c.add(contact::Column::Outcome.eq(outcome));
         }
         if let Some(volunteer) = self.volunteer_id {
             c = c.add(contact::Column::AnsweredBy.eq(volunteer));
         }
-        if let Some(state) = &self.review_state {
-            c = c.add(contact::Column::ReviewState.eq(state.as_str()));
+        if let Some(state) = self.review_state {
+            c = c.add(contact::Column::ReviewState.eq(state));
         }
-        if let Some(tier) = &self.tier {
-            c = c.add(contact::Column::PeerMatchTier.eq(tier.as_str()));
+        if let Some(tier) = self.tier {
+            c = c.add(contact::Column::PeerMatchTier.eq(tier));
         }
-        if let Some(flag) = &self.flag {
+        if let Some(flag) = self.flag {
             c = c.add(
                 contact::Column::Id.in_subquery(
                     Query::select()
                         .column(contact_flag::Column::ContactId)
                         .from(contact_flag::Entity)
-                        .and_where(contact_flag::Column::Flag.eq(flag.as_str()))
+                        .and_where(contact_flag::Column::Flag.eq(flag))
                         .to_owned(),
                 ),
             );

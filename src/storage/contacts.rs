@@ -13,20 +13,43 @@ use sea_orm::{
 
 use super::entities::{contact, contact_event, offer};
 pub use crate::domain::contact::Outcome;
+use crate::domain::rota::Channel;
 use crate::domain::routing::Tier;
 
 /// Where a call is in its journey.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum Stage {
+    #[sea_orm(string_value = "menu")]
     Menu,
+    #[sea_orm(string_value = "routing")]
     Routing,
+    #[sea_orm(string_value = "holding")]
     Holding,
+    #[sea_orm(string_value = "ringing")]
     Ringing,
     /// A text conversation offered to a volunteer who has not replied yet.
+    #[sea_orm(string_value = "offered")]
     Offered,
+    #[sea_orm(string_value = "connected")]
     Connected,
+    #[sea_orm(string_value = "fallback")]
     Fallback,
+    #[sea_orm(string_value = "voicemail")]
     Voicemail,
+    #[sea_orm(string_value = "ended")]
     Ended,
 }
 
@@ -47,13 +70,32 @@ impl Stage {
 }
 
 /// How an offer to a volunteer ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum OfferOutcome {
+    #[sea_orm(string_value = "accepted")]
     Accepted,
+    #[sea_orm(string_value = "declined")]
     Declined,
+    #[sea_orm(string_value = "no_answer")]
     NoAnswer,
+    #[sea_orm(string_value = "busy")]
     Busy,
+    #[sea_orm(string_value = "failed")]
     Failed,
+    #[sea_orm(string_value = "canceled")]
     Canceled,
 }
 
@@ -72,7 +114,7 @@ impl OfferOutcome {
 
 /// A new inbound call (or a text that opens no conversation), as first seen.
 pub struct NewCall {
-    pub channel: &'static str,
+    pub channel: Channel,
     pub helpline_id: i32,
     pub call_sid: String,
     pub dialed_number: String,
@@ -94,15 +136,15 @@ pub async fn open_call(
     let ended = call.outcome.map(|_| call.received_at);
     let row = contact::ActiveModel {
         helpline_id: Set(call.helpline_id),
-        channel: Set(call.channel.to_owned()),
+        channel: Set(call.channel),
         provider_sid: Set(call.call_sid.clone()),
         dialed_number: Set(call.dialed_number),
         caller_hash: Set(call.caller_hash),
         caller_encrypted: Set(call.caller_encrypted),
         caller_hint: Set(call.caller_hint),
-        stage: Set(call.stage.as_str().to_owned()),
+        stage: Set(call.stage),
         round: Set(0),
-        outcome: Set(call.outcome.map(|o| o.as_str().to_owned())),
+        outcome: Set(call.outcome),
         received_at: Set(call.received_at),
         route_deadline: Set(call.route_deadline),
         ended_at: Set(ended),
@@ -240,7 +282,7 @@ pub async fn claim_round(
     }
     let result = update
         .col_expr(contact::Column::Round, Expr::value(round))
-        .col_expr(contact::Column::Stage, Expr::value(stage.as_str()))
+        .col_expr(contact::Column::Stage, Expr::value(stage))
         .col_expr(contact::Column::UpdatedAt, Expr::value(now))
         .filter(contact::Column::Id.eq(contact_id))
         .filter(contact::Column::Round.eq(round - 1))
@@ -258,7 +300,7 @@ pub async fn set_stage(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     contact::Entity::update_many()
-        .col_expr(contact::Column::Stage, Expr::value(stage.as_str()))
+        .col_expr(contact::Column::Stage, Expr::value(stage))
         .col_expr(contact::Column::UpdatedAt, Expr::value(now))
         .filter(contact::Column::Id.eq(contact_id))
         .filter(contact::Column::EndedAt.is_null())
@@ -279,11 +321,8 @@ pub async fn mark_answered(
 ) -> Result<bool, DbErr> {
     let wait = seconds_between(contact.received_at, at);
     let mut update = contact::Entity::update_many()
-        .col_expr(
-            contact::Column::Stage,
-            Expr::value(Stage::Connected.as_str()),
-        )
-        .col_expr(contact::Column::Outcome, Expr::value(outcome.as_str()))
+        .col_expr(contact::Column::Stage, Expr::value(Stage::Connected))
+        .col_expr(contact::Column::Outcome, Expr::value(outcome))
         .col_expr(contact::Column::AnsweredAt, Expr::value(at))
         .col_expr(contact::Column::WaitSecs, Expr::value(wait))
         .col_expr(contact::Column::UpdatedAt, Expr::value(at))
@@ -294,7 +333,7 @@ pub async fn mark_answered(
         update = update.col_expr(contact::Column::AnsweredBy, Expr::value(volunteer_id));
     }
     if let Some(tier) = tier {
-        update = update.col_expr(contact::Column::PeerMatchTier, Expr::value(tier.as_str()));
+        update = update.col_expr(contact::Column::PeerMatchTier, Expr::value(tier));
     }
     if update.exec(db).await?.rows_affected == 1 {
         return Ok(true);
@@ -332,10 +371,7 @@ pub async fn finish(
     if current.ended_at.is_some() {
         return Ok(None);
     }
-    let outcome = current
-        .outcome
-        .clone()
-        .unwrap_or_else(|| outcome_if_unset.as_str().to_owned());
+    let outcome = current.outcome.unwrap_or(outcome_if_unset);
     let talk = current.answered_at.and_then(|answered| match talk {
         TalkTime::Reported(secs) => Some(secs),
         TalkTime::UntilNow => Some(seconds_between(answered, at)),
@@ -345,8 +381,8 @@ pub async fn finish(
         .wait_secs
         .unwrap_or_else(|| seconds_between(current.received_at, at));
     let result = contact::Entity::update_many()
-        .col_expr(contact::Column::Stage, Expr::value(Stage::Ended.as_str()))
-        .col_expr(contact::Column::Outcome, Expr::value(outcome.as_str()))
+        .col_expr(contact::Column::Stage, Expr::value(Stage::Ended))
+        .col_expr(contact::Column::Outcome, Expr::value(outcome))
         .col_expr(contact::Column::EndedAt, Expr::value(at))
         .col_expr(contact::Column::TalkSecs, Expr::value(talk))
         .col_expr(contact::Column::WaitSecs, Expr::value(wait))
@@ -359,7 +395,7 @@ pub async fn finish(
         return Ok(None);
     }
     Ok(Some(contact::Model {
-        stage: Stage::Ended.as_str().to_owned(),
+        stage: Stage::Ended,
         outcome: Some(outcome),
         ended_at: Some(at),
         talk_secs: talk,
@@ -377,7 +413,7 @@ pub async fn set_outcome(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     contact::Entity::update_many()
-        .col_expr(contact::Column::Outcome, Expr::value(outcome.as_str()))
+        .col_expr(contact::Column::Outcome, Expr::value(outcome))
         .col_expr(contact::Column::UpdatedAt, Expr::value(now))
         .filter(contact::Column::Id.eq(contact_id))
         .filter(contact::Column::Outcome.is_null())
@@ -422,7 +458,7 @@ pub async fn create_offer(
         contact_id: Set(contact_id),
         volunteer_id: Set(volunteer_id),
         round: Set(round),
-        tier: Set(tier.as_str().to_owned()),
+        tier: Set(tier),
         offered_at: Set(at),
         ..Default::default()
     };
@@ -465,7 +501,7 @@ pub async fn settle_offer(
     at: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let mut update = offer::Entity::update_many()
-        .col_expr(offer::Column::Outcome, Expr::value(outcome.as_str()))
+        .col_expr(offer::Column::Outcome, Expr::value(outcome))
         .filter(offer::Column::Id.eq(offer_id))
         .filter(offer::Column::Outcome.is_null());
     update = if outcome == OfferOutcome::Accepted {
@@ -515,7 +551,7 @@ pub async fn calls_from_since(
     contact::Entity::find()
         .filter(contact::Column::HelplineId.eq(helpline_id))
         .filter(contact::Column::CallerHash.eq(caller_hash))
-        .filter(contact::Column::Channel.eq("voice"))
+        .filter(contact::Column::Channel.eq(Channel::Voice))
         .filter(contact::Column::ReceivedAt.gte(since))
         .count(db)
         .await

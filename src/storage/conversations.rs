@@ -12,8 +12,9 @@ use sea_orm::{
 
 use super::contacts::{self, NewCall, Outcome, Stage};
 use super::entities::{contact, offer, text_slot};
+use crate::domain::rota::Channel;
 
-pub const CHANNEL: &str = "sms";
+pub const CHANNEL: Channel = Channel::Sms;
 
 /// A texter's first message, as first seen.
 pub struct NewConversation {
@@ -38,13 +39,13 @@ pub async fn open(
 ) -> Result<(contact::Model, bool), DbErr> {
     let row = contact::ActiveModel {
         helpline_id: Set(new.helpline_id),
-        channel: Set(CHANNEL.to_owned()),
+        channel: Set(CHANNEL),
         provider_sid: Set(new.message_sid),
         dialed_number: Set(new.dialed_number),
         caller_hash: Set(new.texter_hash.clone()),
         caller_encrypted: Set(Some(new.texter_sealed)),
         caller_hint: Set(new.texter_hint),
-        stage: Set(new.stage.as_str().to_owned()),
+        stage: Set(new.stage),
         round: Set(0),
         received_at: Set(new.at),
         route_deadline: Set(new.due),
@@ -109,7 +110,7 @@ pub async fn set_step(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     update_open(contact_id, now)
-        .col_expr(contact::Column::Stage, Expr::value(stage.as_str()))
+        .col_expr(contact::Column::Stage, Expr::value(stage))
         .col_expr(contact::Column::RouteDeadline, Expr::value(due))
         .exec(db)
         .await?;
@@ -126,7 +127,7 @@ pub async fn choose_topic(
 ) -> Result<bool, DbErr> {
     let result = update_open(contact_id, now)
         .col_expr(contact::Column::TopicId, Expr::value(topic_id))
-        .filter(contact::Column::Stage.eq(Stage::Menu.as_str()))
+        .filter(contact::Column::Stage.eq(Stage::Menu))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
@@ -186,7 +187,7 @@ pub async fn due(
     now: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<contact::Model>, DbErr> {
-    let waiting = [Stage::Menu, Stage::Offered, Stage::Holding].map(Stage::as_str);
+    let waiting = [Stage::Menu, Stage::Offered, Stage::Holding];
     contact::Entity::find()
         .filter(contact::Column::Channel.eq(CHANNEL))
         .filter(contact::Column::Stage.is_in(waiting))

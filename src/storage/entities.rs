@@ -1,4 +1,5 @@
-//! sea-orm entities: one module per table, mirroring the migrations exactly. Plain data;
+//! sea-orm entities: one module per table, mirroring the migrations exactly. State and
+//! kind columns are the domain's enums (stored as their snake_case names); other
 //! conversion into domain types happens in the storage modules.
 
 pub mod helpline {
@@ -129,13 +130,15 @@ pub mod volunteer_helpline {
 pub mod user {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::access::Role;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "users")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
         pub name: String,
-        pub role: String,
+        pub role: Role,
         pub volunteer_id: Option<i32>,
         pub phone: Option<String>,
         pub time_zone: Option<String>,
@@ -318,13 +321,19 @@ pub mod on_call_shift {
 pub mod contact {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::contact::Outcome;
+    use crate::domain::rota::Channel;
+    use crate::domain::routing::Tier;
+    use crate::domain::supervision::ReviewState;
+    use crate::storage::contacts::Stage;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "contacts")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
         pub helpline_id: i32,
-        pub channel: String,
+        pub channel: Channel,
         pub provider_sid: String,
         pub dialed_number: String,
         pub caller_hash: String,
@@ -332,10 +341,10 @@ pub mod contact {
         pub caller_hint: String,
         pub topic_id: Option<i32>,
         pub language: Option<String>,
-        pub stage: String,
+        pub stage: Stage,
         pub round: i32,
-        pub outcome: Option<String>,
-        pub peer_match_tier: Option<String>,
+        pub outcome: Option<Outcome>,
+        pub peer_match_tier: Option<Tier>,
         pub answered_by: Option<i32>,
         pub received_at: DateTimeUtc,
         pub route_deadline: DateTimeUtc,
@@ -350,7 +359,7 @@ pub mod contact {
         /// A conversation closes by itself at this time unless a message comes first.
         pub closes_at: Option<DateTimeUtc>,
         pub safeguarding_at: Option<DateTimeUtc>,
-        pub review_state: String,
+        pub review_state: ReviewState,
         /// When the caller's identity, bodies, notes and recording were erased.
         pub erased_at: Option<DateTimeUtc>,
     }
@@ -386,6 +395,9 @@ pub mod contact_event {
 pub mod offer {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::routing::Tier;
+    use crate::storage::contacts::OfferOutcome;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "offers")]
     pub struct Model {
@@ -394,10 +406,10 @@ pub mod offer {
         pub contact_id: i32,
         pub volunteer_id: i32,
         pub round: i32,
-        pub tier: String,
+        pub tier: Tier,
         pub offered_at: DateTimeUtc,
         pub leg_sid: Option<String>,
-        pub outcome: Option<String>,
+        pub outcome: Option<OfferOutcome>,
         pub accepted_at: Option<DateTimeUtc>,
         pub ended_at: Option<DateTimeUtc>,
     }
@@ -452,6 +464,8 @@ pub mod blocked_caller {
 pub mod outbox_message {
     use sea_orm::entity::prelude::*;
 
+    use crate::storage::outbox::OutboxState;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "outbox_messages")]
     pub struct Model {
@@ -463,7 +477,7 @@ pub mod outbox_message {
         pub to_hint: String,
         pub from_number: String,
         pub body: String,
-        pub status: String,
+        pub status: OutboxState,
         pub attempts: i32,
         pub next_attempt_at: DateTimeUtc,
         pub claimed_until: Option<DateTimeUtc>,
@@ -575,13 +589,15 @@ pub mod contact_report {
 pub mod contact_flag {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::supervision::Flag;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "contact_flags")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
         pub contact_id: i32,
-        pub flag: String,
+        pub flag: Flag,
         pub raised_at: DateTimeUtc,
         /// The volunteer who raised it (none when peerline raised it itself).
         pub raised_by: Option<i32>,

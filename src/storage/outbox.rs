@@ -14,11 +14,25 @@ use sea_orm::{
 
 use super::entities::outbox_message;
 
-pub const PENDING: &str = "pending";
-pub const SENDING: &str = "sending";
-pub const SENT: &str = "sent";
-pub const FAILED: &str = "failed";
-pub const UNCERTAIN: &str = "uncertain";
+/// Where a message is on its way out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sea_orm::EnumIter, sea_orm::DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum OutboxState {
+    /// Waiting to be sent (or sent again, after a refusal Twilio never processed).
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// Claimed by one sender until `claimed_until`.
+    #[sea_orm(string_value = "sending")]
+    Sending,
+    #[sea_orm(string_value = "sent")]
+    Sent,
+    /// Twilio refused it for good.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+    /// It may have gone: never sent again.
+    #[sea_orm(string_value = "uncertain")]
+    Uncertain,
+}
 
 /// How long a claim lasts: longer than one send can take.
 pub const CLAIM: Duration = Duration::minutes(2);
@@ -48,7 +62,7 @@ pub async fn enqueue(
         to_hint: Set(message.to_hint),
         from_number: Set(message.from),
         body: Set(message.body),
-        status: Set(PENDING.to_owned()),
+        status: Set(OutboxState::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
         created_at: Set(now),
@@ -68,7 +82,7 @@ pub async fn backlog(
         .select_only()
         .column_as(outbox_message::Column::Id.count(), "count")
         .column_as(outbox_message::Column::CreatedAt.min(), "oldest")
-        .filter(outbox_message::Column::Status.eq(PENDING))
+        .filter(outbox_message::Column::Status.eq(OutboxState::Pending))
         .filter(outbox_message::Column::NextAttemptAt.lte(now))
         .into_tuple()
         .one(db)
@@ -85,7 +99,7 @@ pub async fn claim_next(
     // A few rounds: a row another worker claimed first is simply skipped.
     for _ in 0..8 {
         let Some(candidate) = outbox_message::Entity::find()
-            .filter(outbox_message::Column::Status.eq(PENDING))
+            .filter(outbox_message::Column::Status.eq(OutboxState::Pending))
             .filter(outbox_message::Column::NextAttemptAt.lte(now))
             .order_by_asc(outbox_message::Column::Id)
             .limit(1)
@@ -95,7 +109,10 @@ pub async fn claim_next(
             return Ok(None);
         };
         let claimed = outbox_message::Entity::update_many()
-            .col_expr(outbox_message::Column::Status, Expr::value(SENDING))
+            .col_expr(
+                outbox_message::Column::Status,
+                Expr::value(OutboxState::Sending),
+            )
             .col_expr(
                 outbox_message::Column::ClaimedUntil,
                 Expr::value(now + CLAIM),
@@ -106,7 +123,7 @@ pub async fn claim_next(
             )
             .col_expr(outbox_message::Column::UpdatedAt, Expr::value(now))
             .filter(outbox_message::Column::Id.eq(candidate.id))
-            .filter(outbox_message::Column::Status.eq(PENDING))
+            .filter(outbox_message::Column::Status.eq(OutboxState::Pending))
             .exec(db)
             .await?;
         if claimed.rows_affected == 1 {
@@ -122,7 +139,7 @@ pub async fn claim_next(
 async fn settle(
     db: &DatabaseConnection,
     id: i32,
-    status: &str,
+    status: OutboxState,
     changes: Vec<(outbox_message::Column, sea_orm::Value)>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
@@ -130,7 +147,7 @@ async fn settle(
         .col_expr(outbox_message::Column::Status, Expr::value(status))
         .col_expr(outbox_message::Column::UpdatedAt, Expr::value(now))
         .filter(outbox_message::Column::Id.eq(id))
-        .filter(outbox_message::Column::Status.eq(SENDING));
+        .filter(outbox_message::Column::Status.eq(OutboxState::Sending));
     for (column, value) in changes {
         update = update.col_expr(column, Expr::value(value));
     }
@@ -147,7 +164,7 @@ pub async fn mark_sent(
     settle(
         db,
         id,
-        SENT,
+        OutboxState::Sent,
         vec![(outbox_message::Column::ProviderSid, sid)],
         now,
     )
@@ -165,7 +182,7 @@ pub async fn mark_retry(
         (outbox_message::Column::NextAttemptAt, at.into()),
         (outbox_message::Column::Error, reason.to_owned().into()),
     ];
-    settle(db, id, PENDING, changes, now).await
+    settle(db, id, OutboxState::Pending, changes, now).await
 }
 
 pub async fn mark_failed(
@@ -179,7 +196,7 @@ pub async fn mark_failed(
         (outbox_message::Column::ErrorCode, code.into()),
         (outbox_message::Column::Error, reason.to_owned().into()),
     ];
-    settle(db, id, FAILED, changes, now).await
+    settle(db, id, OutboxState::Failed, changes, now).await
 }
 
 pub async fn mark_uncertain(
@@ -189,20 +206,23 @@ pub async fn mark_uncertain(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let changes = vec![(outbox_message::Column::Error, reason.to_owned().into())];
-    settle(db, id, UNCERTAIN, changes, now).await
+    settle(db, id, OutboxState::Uncertain, changes, now).await
 }
 
 /// Messages whose worker stopped mid-send (the claim ran out): they may have gone, so they
 /// become `uncertain` instead of being sent again. Returns how many.
 pub async fn expire_claims(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
     let result = outbox_message::Entity::update_many()
-        .col_expr(outbox_message::Column::Status, Expr::value(UNCERTAIN))
+        .col_expr(
+            outbox_message::Column::Status,
+            Expr::value(OutboxState::Uncertain),
+        )
         .col_expr(
             outbox_message::Column::Error,
             Expr::value("the sending server stopped before Twilio answered"),
         )
         .col_expr(outbox_message::Column::UpdatedAt, Expr::value(now))
-        .filter(outbox_message::Column::Status.eq(SENDING))
+        .filter(outbox_message::Column::Status.eq(OutboxState::Sending))
         .filter(outbox_message::Column::ClaimedUntil.lt(now))
         .exec(db)
         .await?;

@@ -16,7 +16,8 @@ use sea_orm::{
 use super::entities::{
     contact, contact_flag, contact_report, debrief, message, outbox_message, review,
 };
-use super::{outbox, write_transaction};
+use super::outbox::OutboxState;
+use super::write_transaction;
 
 /// What a contact's caller identity reads once erased.
 pub const ERASED: &str = "erased";
@@ -124,7 +125,9 @@ async fn erase_batch(
         .col_expr(outbox_message::Column::Body, Expr::value(""))
         .col_expr(outbox_message::Column::ToEncrypted, Expr::value(""))
         .filter(outbox_message::Column::ContactId.is_in(ids.clone()))
-        .filter(outbox_message::Column::Status.is_not_in([outbox::PENDING, outbox::SENDING]))
+        .filter(
+            outbox_message::Column::Status.is_not_in([OutboxState::Pending, OutboxState::Sending]),
+        )
         .exec(&txn)
         .await?;
     txn.commit().await?;

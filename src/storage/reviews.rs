@@ -20,9 +20,9 @@ pub async fn set_state(
     to: ReviewState,
 ) -> Result<bool, DbErr> {
     let result = contact::Entity::update_many()
-        .col_expr(contact::Column::ReviewState, Expr::value(to.as_str()))
+        .col_expr(contact::Column::ReviewState, Expr::value(to))
         .filter(contact::Column::Id.eq(contact_id))
-        .filter(contact::Column::ReviewState.eq(from.as_str()))
+        .filter(contact::Column::ReviewState.eq(from))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
@@ -78,7 +78,7 @@ pub async fn flagged_unreviewed(
         .to_owned();
     let mut query = contact::Entity::find()
         .filter(contact_log::visible(scope))
-        .filter(contact::Column::ReviewState.ne(ReviewState::Reviewed.as_str()))
+        .filter(contact::Column::ReviewState.ne(ReviewState::Reviewed))
         .filter(contact::Column::Id.in_subquery(open_flags));
     if let Some(id) = helpline_id {
         query = query.filter(contact::Column::HelplineId.eq(id));
@@ -114,7 +114,7 @@ pub async fn sample_pool(
             contact::Column::ReceivedAt,
         ])
         .filter(contact_log::visible(scope))
-        .filter(contact::Column::ReviewState.eq(ReviewState::Unreviewed.as_str()))
+        .filter(contact::Column::ReviewState.eq(ReviewState::Unreviewed))
         .filter(contact::Column::AnsweredBy.is_not_null())
         .filter(contact::Column::ReceivedAt.gte(since))
         .filter(contact::Column::Id.not_in_subquery(flagged));

@@ -39,9 +39,7 @@ pub async fn principal_for_token(
     let Some(user) = user::Entity::find_by_id(token.user_id).one(db).await? else {
         return Ok(None);
     };
-    let Some(role) = Role::parse(&user.role) else {
-        return Ok(None);
-    };
+    let role = user.role;
     let helplines = match (role, user.volunteer_id) {
         (Role::Volunteer, Some(volunteer_id)) => served_helplines(db, volunteer_id).await?,
         _ => user_helplines(db, user.id).await?,
@@ -110,7 +108,7 @@ pub async fn create(
     let txn = db.begin().await?;
     let created = user::ActiveModel {
         name: Set(new.name),
-        role: Set(new.role.as_str().to_owned()),
+        role: Set(new.role),
         volunteer_id: Set(new.volunteer_id),
         phone: Set(new.phone),
         time_zone: Set(new.time_zone),
@@ -189,10 +187,10 @@ pub async fn reachable_overseers(
         .filter(user::Column::Phone.is_not_null())
         .filter(
             Condition::any()
-                .add(user::Column::Role.eq(Role::Admin.as_str()))
+                .add(user::Column::Role.eq(Role::Admin))
                 .add(
                     Condition::all()
-                        .add(user::Column::Role.eq(Role::Supervisor.as_str()))
+                        .add(user::Column::Role.eq(Role::Supervisor))
                         .add(user::Column::Id.in_subquery(supervisors.into_query())),
                 ),
         )

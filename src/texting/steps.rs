@@ -24,7 +24,7 @@ pub async fn step_due(state: &AppState, contact: contact::Model) -> Result<(), D
         return Ok(());
     };
     let txn = storage::write_transaction(&state.db).await?;
-    if conversation.contact.stage == Stage::Offered.as_str()
+    if conversation.contact.stage == Stage::Offered
         && let Some(offer) = conversations::pending_offer(&txn, conversation.contact.id).await?
     {
         if !contacts::settle_offer(&txn, offer.id, OfferOutcome::NoAnswer, now).await? {

@@ -130,7 +130,7 @@ pub async fn receive_from_texter(
         }
         return txn.commit().await;
     }
-    let answers_menu = !opened && conversation.contact.stage == Stage::Menu.as_str();
+    let answers_menu = !opened && conversation.contact.stage == Stage::Menu;
     let chosen = answers_menu
         .then(|| text_message::topic_digit(&inbound.body))
         .flatten()
@@ -180,7 +180,7 @@ pub async fn receive_from_texter(
         conversation
             .write_to_texter(&txn, ACKNOWLEDGEMENT, ack, now)
             .await?;
-        if conversation.contact.stage != Stage::Menu.as_str() {
+        if conversation.contact.stage != Stage::Menu {
             offer_next(state, &txn, &conversation, now).await?;
         }
         return txn.commit().await;

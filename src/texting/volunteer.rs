@@ -13,7 +13,6 @@ use super::{
 };
 use crate::domain::contact::Outcome;
 use crate::domain::phone::E164;
-use crate::domain::routing::Tier;
 use crate::domain::text_message::{self, Keyword, ReplyAction, VolunteerReply};
 use crate::state::AppState;
 use crate::storage::contacts::{self, Event, OfferOutcome, TalkTime};
@@ -111,7 +110,7 @@ pub async fn receive_from_volunteer(
                 &conversation.contact,
                 Some(volunteer.id),
                 Outcome::Answered,
-                Tier::parse(&offer.tier),
+                Some(offer.tier),
                 now,
             )
             .await?

@@ -477,7 +477,7 @@ pub async fn seed(app: &TestApp, helpline: i32, n: usize, s: Seed<'_>) -> i32 {
     });
     let row = contact::ActiveModel {
         helpline_id: Set(helpline),
-        channel: Set(s.channel.into()),
+        channel: Set(parsed(s.channel)),
         provider_sid: Set(format!("CA{n:032}")),
         dialed_number: Set("+12025550100".into()),
         caller_encrypted: Set(s
@@ -492,10 +492,10 @@ pub async fn seed(app: &TestApp, helpline: i32, n: usize, s: Seed<'_>) -> i32 {
             .recording
             .map(|sid| format!("https://api.twilio.com/Recordings/{sid}"))),
         topic_id: Set(s.topic),
-        stage: Set("ended".into()),
+        stage: Set(peerline::storage::contacts::Stage::Ended),
         round: Set(1),
-        outcome: Set(Some(s.outcome.into())),
-        peer_match_tier: Set(s.tier.map(str::to_owned)),
+        outcome: Set(Some(parsed(s.outcome))),
+        peer_match_tier: Set(s.tier.map(parsed)),
         answered_by: Set(s.answered_by),
         received_at: Set(received),
         route_deadline: Set(received),
@@ -504,7 +504,7 @@ pub async fn seed(app: &TestApp, helpline: i32, n: usize, s: Seed<'_>) -> i32 {
         wait_secs: Set(Some(s.wait)),
         talk_secs: Set(s.talk),
         updated_at: Set(ended),
-        review_state: Set("unreviewed".into()),
+        review_state: Set(peerline::domain::supervision::ReviewState::Unreviewed),
         ..Default::default()
     };
     contact::Entity::insert(row)
@@ -569,4 +569,9 @@ pub async fn join_all<F: std::future::Future>(
     .await;
     outputs.extend(results.into_iter().flatten());
     outputs
+}
+
+/// A state or kind from its stored name, as the seed tables write them (`"answered"`).
+pub fn parsed<T: sea_orm::ActiveEnum<Value = String>>(raw: &str) -> T {
+    T::try_from_value(&raw.to_owned()).unwrap_or_else(|_| panic!("unknown value {raw:?}"))
 }

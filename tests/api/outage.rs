@@ -4,6 +4,7 @@
 //! once, when it answers again.
 
 use peerline::clock::Clock;
+use peerline::domain::contact::Outcome;
 use peerline::simulator::text::Text;
 use peerline::simulator::{self, Answer, CallScript};
 use peerline::storage::entities::{contact, contact_event, message};
@@ -181,7 +182,7 @@ async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     let written = written.expect("the spooled call reaches the contact log");
-    assert_eq!(written.outcome.as_deref(), Some("fallback_number"));
+    assert_eq!(written.outcome, Some(Outcome::FallbackNumber));
     assert_eq!(written.caller_hint, "...44");
     let kinds: Vec<String> = contact_event::Entity::find()
         .filter(contact_event::Column::ContactId.eq(written.id))

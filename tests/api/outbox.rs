@@ -6,7 +6,7 @@ use peerline::domain::phone::E164;
 use peerline::jobs::outbox::{OutboxSender, Pass};
 use peerline::secrets::NumberHasher;
 use peerline::storage::entities::outbox_message;
-use peerline::storage::outbox::{self, NewMessage};
+use peerline::storage::outbox::{self, NewMessage, OutboxState};
 use peerline::telephony::rest::TwilioClient;
 use reqwest::{Method, StatusCode};
 use sea_orm::EntityTrait;
@@ -97,7 +97,7 @@ async fn a_queued_message_is_sent_once_as_twilio_expects() {
         Some("Peerline: voicemail on Peerline (#12).")
     );
     let stored = row(&app, id).await;
-    assert_eq!(stored.status, "sent");
+    assert_eq!(stored.status, OutboxState::Sent);
     assert!(stored.provider_sid.unwrap().starts_with("SM"));
     assert!(!stored.to_encrypted.contains("2025550199"));
 }
@@ -117,7 +117,7 @@ async fn a_429_waits_for_retry_after_and_then_sends() {
         .unwrap();
     assert_eq!(first.retrying, 1);
     let waiting = row(&app, id).await;
-    assert_eq!(waiting.status, "pending");
+    assert_eq!(waiting.status, OutboxState::Pending);
     assert!(waiting.next_attempt_at >= Clock::system().now() + Duration::seconds(29));
     // Not due yet: nothing is sent.
     let early = sender(&app, &twilio, Clock::system())
@@ -132,7 +132,7 @@ async fn a_429_waits_for_retry_after_and_then_sends() {
     assert_eq!(retried.sent, 1);
     assert_eq!(twilio.received().len(), 2);
     let sent = row(&app, id).await;
-    assert_eq!((sent.status.as_str(), sent.attempts), ("sent", 2));
+    assert_eq!((sent.status, sent.attempts), (OutboxState::Sent, 2));
 }
 
 #[tokio::test]
@@ -152,7 +152,7 @@ async fn a_send_that_may_have_gone_is_never_sent_again() {
     assert_eq!(first.uncertain, 1);
     assert_eq!(again, Pass::default());
     assert_eq!(twilio.received().len(), 1);
-    assert_eq!(row(&app, id).await.status, "uncertain");
+    assert_eq!(row(&app, id).await.status, OutboxState::Uncertain);
 }
 
 #[tokio::test]
@@ -170,8 +170,8 @@ async fn a_refusal_is_recorded_with_twilios_code() {
     assert_eq!(pass.failed, 1);
     let failed = row(&app, id).await;
     assert_eq!(
-        (failed.status.as_str(), failed.error_code),
-        ("failed", Some(21211))
+        (failed.status, failed.error_code),
+        (OutboxState::Failed, Some(21211))
     );
     assert!(failed.error.unwrap().contains("not valid"));
 }
@@ -192,7 +192,7 @@ async fn a_message_claimed_by_a_server_that_stopped_is_not_sent_again() {
 
     assert_eq!(pass.uncertain, 1);
     assert!(twilio.received().is_empty());
-    assert_eq!(row(&app, id).await.status, "uncertain");
+    assert_eq!(row(&app, id).await.status, OutboxState::Uncertain);
 }
 
 #[tokio::test]

@@ -7,16 +7,16 @@ use reqwest::StatusCode;
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::json;
 
-use crate::helpers::{Seed, TestApp, seed, spawn_app, utc};
+use crate::helpers::{Seed, TestApp, parsed, seed, spawn_app, utc};
 
 async fn offer_to(app: &TestApp, contact_id: i32, volunteer: i32, at: &str, outcome: &str) {
     offer::Entity::insert(offer::ActiveModel {
         contact_id: Set(contact_id),
         volunteer_id: Set(volunteer),
         round: Set(1),
-        tier: Set("trained".into()),
+        tier: Set(peerline::domain::routing::Tier::Trained),
         offered_at: Set(utc(at)),
-        outcome: Set(Some(outcome.into())),
+        outcome: Set(Some(parsed(outcome))),
         ..Default::default()
     })
     .exec(&app.db)
@@ -119,7 +119,7 @@ async fn a_supervisor_reads_the_helplines_figures_across_the_clock_change() {
     offer_to(&app, ids[4], alice, "2026-03-30T08:25:00Z", "accepted").await;
     contact_flag::Entity::insert(contact_flag::ActiveModel {
         contact_id: Set(ids[3]),
-        flag: Set("needs_debrief".into()),
+        flag: Set(parsed("needs_debrief")),
         raised_at: Set(utc("2026-03-30T08:30:00Z")),
         raised_by: Set(Some(alice)),
         ..Default::default()

@@ -80,7 +80,7 @@ async fn contact_days_ago(
         to_hint: Set("...42".into()),
         from_number: Set("+12025550100".into()),
         body: Set("We're here for you.".into()),
-        status: Set("sent".into()),
+        status: Set(peerline::storage::outbox::OutboxState::Sent),
         attempts: Set(1),
         next_attempt_at: Set(Clock::system().now()),
         created_at: Set(Clock::system().now()),
@@ -121,8 +121,12 @@ async fn erased(app: &TestApp, id: i32) -> bool {
     if gone {
         // What reports need stays.
         assert_eq!(
-            (row.outcome.as_deref(), row.talk_secs, row.wait_secs),
-            (Some("answered"), Some(900), Some(20))
+            (row.outcome, row.talk_secs, row.wait_secs),
+            (
+                Some(peerline::domain::contact::Outcome::Answered),
+                Some(900),
+                Some(20)
+            )
         );
         assert!(body_gone, "message bodies are erased with the caller");
     }

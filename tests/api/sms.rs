@@ -3,9 +3,12 @@
 
 use chrono::{DateTime, Duration, Utc};
 use peerline::clock::Clock;
+use peerline::domain::contact::Outcome;
+use peerline::domain::routing::Tier;
 use peerline::jobs::outbox::OutboxSender;
 use peerline::secrets::NumberHasher;
 use peerline::simulator::text::Text;
+use peerline::storage::contacts::OfferOutcome;
 use peerline::storage::entities::{contact, contact_event, message, offer};
 use peerline::telephony::rest::TwilioClient;
 use reqwest::StatusCode;
@@ -212,9 +215,9 @@ async fn a_conversation_runs_from_the_first_text_through_relays_to_end() {
     }
 
     let stored = line.conversation().await;
-    assert_eq!(stored.outcome.as_deref(), Some("answered"));
+    assert_eq!(stored.outcome, Some(Outcome::Answered));
     assert_eq!(stored.answered_by, Some(ada));
-    assert_eq!(stored.peer_match_tier.as_deref(), Some("any_topic"));
+    assert_eq!(stored.peer_match_tier, Some(Tier::AnyTopic));
     assert!(stored.ended_at.is_some());
     assert_ne!(stored.caller_encrypted.as_deref(), Some(TEXTER));
     let transcript = message::Entity::find()
@@ -321,13 +324,14 @@ async fn an_offer_not_taken_in_time_goes_to_the_next_volunteer() {
         .all(&line.app.db)
         .await
         .unwrap();
-    let outcomes: Vec<(i32, Option<&str>)> = offers
-        .iter()
-        .map(|o| (o.volunteer_id, o.outcome.as_deref()))
-        .collect();
+    let outcomes: Vec<(i32, Option<OfferOutcome>)> =
+        offers.iter().map(|o| (o.volunteer_id, o.outcome)).collect();
     assert_eq!(
         outcomes,
-        [(ids[0], Some("no_answer")), (ids[1], Some("accepted"))]
+        [
+            (ids[0], Some(OfferOutcome::NoAnswer)),
+            (ids[1], Some(OfferOutcome::Accepted))
+        ]
     );
 }
 
@@ -407,7 +411,7 @@ async fn stop_start_and_help_are_keywords_never_relayed() {
         )]
     );
     let stored = line.conversation().await;
-    assert_eq!(stored.outcome.as_deref(), Some("opted_out"));
+    assert_eq!(stored.outcome, Some(Outcome::OptedOut));
     assert!(stored.ended_at.is_some());
 
     // Opted out: a new message opens a conversation, but nothing is sent to them.
@@ -536,7 +540,7 @@ async fn a_conversation_with_no_messages_for_a_day_closes_by_itself() {
 
     let stored = line.conversation().await;
     assert!(stored.ended_at.is_some());
-    assert_eq!(stored.outcome.as_deref(), Some("answered"));
+    assert_eq!(stored.outcome, Some(Outcome::Answered));
     let sent = line.deliver().await;
     assert_eq!(
         to(&sent, ADA),
@@ -590,7 +594,7 @@ async fn texts_arriving_at_two_servers_at_once_never_put_a_volunteer_over_capaci
     assert_eq!(conversations.len(), 10);
     let holding = conversations
         .iter()
-        .filter(|c| c.stage == "holding")
+        .filter(|c| c.stage == peerline::storage::contacts::Stage::Holding)
         .count();
     assert_eq!(holding, 6, "the rest wait for a free volunteer");
 }

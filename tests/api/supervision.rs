@@ -562,7 +562,10 @@ async fn nobody_reaches_a_contact_outside_their_scope() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(unchanged.review_state, "unreviewed");
+    assert_eq!(
+        unchanged.review_state,
+        peerline::domain::supervision::ReviewState::Unreviewed
+    );
     // Filtering by their own helpline finds its contact.
     let own = app
         .get(
@@ -685,7 +688,7 @@ async fn the_list_pages_newest_first_and_dates_are_the_helplines_own() {
         let (row, _) = peerline::storage::contacts::open_call(
             &app.db,
             peerline::storage::contacts::NewCall {
-                channel: "voice",
+                channel: peerline::domain::rota::Channel::Voice,
                 helpline_id: auckland,
                 call_sid: format!("CA{i:032}"),
                 dialed_number: "+6491234567".into(),

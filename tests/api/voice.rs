@@ -1,6 +1,9 @@
 //! Whole calls driven as Twilio drives them: signed webhooks, each callback, retries.
 
 use peerline::clock::Clock;
+use peerline::domain::contact::Outcome;
+use peerline::domain::routing::Tier;
+use peerline::storage::contacts::OfferOutcome;
 use std::collections::HashSet;
 
 use peerline::simulator::{self, Answer, CallScript, Transcript};
@@ -143,9 +146,9 @@ async fn a_peer_match_is_rung_before_an_idle_volunteer_without_the_sign_off() {
         call.lines
     );
     let contact = contact_of(&app, &call).await;
-    assert_eq!(contact.outcome.as_deref(), Some("answered"));
+    assert_eq!(contact.outcome, Some(Outcome::Answered));
     assert_eq!(contact.answered_by, Some(alice));
-    assert_eq!(contact.peer_match_tier.as_deref(), Some("peer_match"));
+    assert_eq!(contact.peer_match_tier, Some(Tier::PeerMatch));
     assert_eq!(contact.topic_id, Some(line.neonatal));
     assert_eq!(contact.talk_secs, Some(300));
     assert!(contact.ended_at.is_some());
@@ -196,7 +199,7 @@ async fn a_strict_topic_without_a_signed_off_volunteer_goes_to_voicemail() {
     assert!(call.rung.is_empty(), "nobody may be rung: {:?}", call.rung);
     assert!(call.left_voicemail);
     let contact = contact_of(&app, &call).await;
-    assert_eq!(contact.outcome.as_deref(), Some("voicemail"));
+    assert_eq!(contact.outcome, Some(Outcome::Voicemail));
     assert!(contact.recording_url.is_some());
     let plan = trace(&events_of(&app, contact.id).await, 1);
     assert_eq!(
@@ -221,16 +224,16 @@ async fn an_unanswered_offer_hunts_to_the_next_volunteer() {
     assert_eq!(call.connected_to.as_deref(), Some(BOB));
     let contact = contact_of(&app, &call).await;
     assert_eq!(contact.answered_by, Some(bob));
-    assert_eq!(contact.peer_match_tier.as_deref(), Some("any_topic"));
+    assert_eq!(contact.peer_match_tier, Some(Tier::AnyTopic));
     let offers = offers_of(&app, contact.id).await;
     let outcome_of = |v: i32| {
         offers
             .iter()
             .find(|o| o.volunteer_id == v)
-            .and_then(|o| o.outcome.clone())
+            .and_then(|o| o.outcome)
     };
-    assert_eq!(outcome_of(alice).as_deref(), Some("no_answer"));
-    assert_eq!(outcome_of(bob).as_deref(), Some("accepted"));
+    assert_eq!(outcome_of(alice), Some(OfferOutcome::NoAnswer));
+    assert_eq!(outcome_of(bob), Some(OfferOutcome::Accepted));
     // A missed offer never pauses anyone.
     let alice_now = app
         .get(&format!("/api/v1/volunteers/{alice}"), &app.admin)
@@ -340,7 +343,7 @@ async fn a_whisper_not_accepted_moves_on_and_repeated_callbacks_change_nothing()
     let offers = offers_of(&app, contact[0].id).await;
     assert_eq!(offers.len(), 2);
     let alice_offer = offers.iter().find(|o| o.volunteer_id == alice).unwrap();
-    assert_eq!(alice_offer.outcome.as_deref(), Some("declined"));
+    assert_eq!(alice_offer.outcome, Some(OfferOutcome::Declined));
     assert!(offers.iter().any(|o| o.volunteer_id == bob && o.round == 2));
     let events = events_of(&app, contact[0].id).await;
     let keys: Vec<&str> = events.iter().map(|e| e.dedupe_key.as_str()).collect();
@@ -405,7 +408,7 @@ async fn nobody_answering_falls_back_to_the_on_call_supervisor_the_partner_line_
     assert!(call.left_voicemail);
     assert!(call.lines.iter().any(|l| l.contains("leave a message")));
     let contact = contact_of(&app, &call).await;
-    assert_eq!(contact.outcome.as_deref(), Some("voicemail"));
+    assert_eq!(contact.outcome, Some(Outcome::Voicemail));
     assert!(contact.recording_sid.is_some());
     let kinds: Vec<String> = events_of(&app, contact.id)
         .await
@@ -471,7 +474,7 @@ async fn a_blocked_caller_is_rejected_and_a_conflicted_volunteer_is_never_rung()
     assert!(blocked.rejected);
     assert!(blocked.rung.is_empty());
     let contact = contact_of(&app, &blocked).await;
-    assert_eq!(contact.outcome.as_deref(), Some("rejected_blocked"));
+    assert_eq!(contact.outcome, Some(Outcome::RejectedBlocked));
     assert!(offers_of(&app, contact.id).await.is_empty());
 }
 
@@ -708,7 +711,7 @@ async fn a_ring_group_rings_several_volunteers_at_once_and_one_takes_the_call() 
     let offers = offers_of(&app, contact.id).await;
     assert_eq!(offers.len(), 2, "Carol is never rung");
     let alice_offer = offers.iter().find(|o| o.volunteer_id == alice).unwrap();
-    assert_eq!(alice_offer.outcome.as_deref(), Some("no_answer"));
+    assert_eq!(alice_offer.outcome, Some(OfferOutcome::NoAnswer));
     assert_eq!(reservation::Entity::find().count(&app.db).await.unwrap(), 0);
 }
 
@@ -866,7 +869,7 @@ async fn a_call_whose_last_callback_never_came_is_closed_once_and_frees_its_volu
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(contact.outcome.as_deref(), Some("abandoned"));
+    assert_eq!(contact.outcome, Some(Outcome::Abandoned));
     assert!(contact.ended_at.is_some());
     let kinds: Vec<String> = events_of(&app, contact.id)
         .await

@@ -6,7 +6,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::supervision::{Flag, masked_label};
+use crate::domain::contact::Outcome;
+use crate::domain::rota::Channel;
+use crate::domain::routing::Tier;
+use crate::domain::supervision::{Flag, ReviewState, masked_label};
+use crate::storage::contacts::{OfferOutcome, Stage};
 use crate::storage::entities::{
     contact, contact_event, contact_flag, contact_report, message, offer, review,
 };
@@ -16,8 +20,7 @@ use crate::storage::entities::{
 pub struct ContactSummary {
     pub id: i32,
     pub helpline_id: i32,
-    /// `voice` or `sms`.
-    pub channel: String,
+    pub channel: Channel,
     pub topic_id: Option<i32>,
     /// The caller or texter as a masked label, e.g. `caller ...47`.
     pub caller: String,
@@ -26,11 +29,10 @@ pub struct ContactSummary {
     pub ended_at: Option<DateTime<Utc>>,
     pub wait_secs: Option<i32>,
     pub talk_secs: Option<i32>,
-    pub outcome: Option<String>,
-    pub peer_match_tier: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub peer_match_tier: Option<Tier>,
     pub answered_by: Option<i32>,
-    /// `unreviewed`, `in_review` or `reviewed`.
-    pub review_state: String,
+    pub review_state: ReviewState,
     /// Every flag raised on it.
     pub flags: Vec<Flag>,
     /// The flags not yet resolved.
@@ -41,9 +43,7 @@ pub struct ContactSummary {
 pub fn flags_by_contact(rows: &[contact_flag::Model]) -> HashMap<i32, (Vec<Flag>, Vec<Flag>)> {
     let mut by_contact: HashMap<i32, (Vec<Flag>, Vec<Flag>)> = HashMap::new();
     for row in rows {
-        let Some(flag) = Flag::parse(&row.flag) else {
-            continue;
-        };
+        let flag = row.flag;
         let entry = by_contact.entry(row.contact_id).or_default();
         entry.0.push(flag);
         if row.resolved_at.is_none() {
@@ -58,7 +58,7 @@ pub fn summary(row: contact::Model, flags: Option<&(Vec<Flag>, Vec<Flag>)>) -> C
     ContactSummary {
         id: row.id,
         helpline_id: row.helpline_id,
-        caller: masked_label(&row.channel, &row.caller_hint),
+        caller: masked_label(row.channel, &row.caller_hint),
         channel: row.channel,
         topic_id: row.topic_id,
         received_at: row.received_at,
@@ -102,9 +102,9 @@ pub fn event(row: contact_event::Model) -> EventView {
 pub struct OfferView {
     pub volunteer_id: i32,
     pub round: i32,
-    pub tier: String,
+    pub tier: Tier,
     pub offered_at: DateTime<Utc>,
-    pub outcome: Option<String>,
+    pub outcome: Option<OfferOutcome>,
     pub accepted_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
 }
@@ -165,11 +165,7 @@ pub fn report_version(row: contact_report::Model) -> ReportVersionView {
         volunteer_id: row.volunteer_id,
         notes: row.notes,
         outcome_tags: serde_json::from_str(&row.outcome_tags).unwrap_or_default(),
-        flags: serde_json::from_str::<Vec<String>>(&row.flags)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|f| Flag::parse(f))
-            .collect(),
+        flags: serde_json::from_str(&row.flags).unwrap_or_default(),
         created_at: row.created_at,
     }
 }
@@ -188,7 +184,7 @@ pub struct FlagView {
 
 pub fn flag(row: contact_flag::Model) -> Option<FlagView> {
     Some(FlagView {
-        flag: Flag::parse(&row.flag)?,
+        flag: row.flag,
         raised_at: row.raised_at,
         raised_by: row.raised_by,
         resolved_at: row.resolved_at,
@@ -229,7 +225,7 @@ pub struct ContactDetail {
     #[serde(flatten)]
     pub summary: ContactSummary,
     pub language: Option<String>,
-    pub stage: String,
+    pub stage: Stage,
     /// The voicemail left, if any (absent once erased under the retention policy).
     pub recording: Option<RecordingView>,
     pub events: Vec<EventView>,
@@ -255,7 +251,7 @@ pub fn recording(row: &contact::Model) -> Option<RecordingView> {
 pub struct MyContact {
     pub id: i32,
     pub helpline_id: i32,
-    pub channel: String,
+    pub channel: Channel,
     pub topic_id: Option<i32>,
     /// The caller or texter as a masked label, e.g. `caller ...47`.
     pub caller: String,
@@ -264,18 +260,18 @@ pub struct MyContact {
     pub ended_at: Option<DateTime<Utc>>,
     pub wait_secs: Option<i32>,
     pub talk_secs: Option<i32>,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     /// Whether this volunteer took it (else they were offered it).
     pub taken: bool,
-    /// How their offer ended (`accepted`, `no_answer`, `declined`...).
-    pub offer_outcome: Option<String>,
+    /// How their offer ended.
+    pub offer_outcome: Option<OfferOutcome>,
 }
 
-pub fn my_contact(row: contact::Model, me: i32, offer_outcome: Option<String>) -> MyContact {
+pub fn my_contact(row: contact::Model, me: i32, offer_outcome: Option<OfferOutcome>) -> MyContact {
     MyContact {
         id: row.id,
         helpline_id: row.helpline_id,
-        caller: masked_label(&row.channel, &row.caller_hint),
+        caller: masked_label(row.channel, &row.caller_hint),
         channel: row.channel,
         topic_id: row.topic_id,
         received_at: row.received_at,

@@ -104,13 +104,13 @@ pub async fn list(
     let q = query.0;
     let filter = ContactFilter {
         helpline_id: q.helpline_id,
-        channel: q.channel.map(|c| c.as_str().to_owned()),
+        channel: q.channel,
         topic_id: q.topic_id,
-        outcome: q.outcome.map(|o| o.as_str().to_owned()),
+        outcome: q.outcome,
         volunteer_id: q.volunteer_id,
-        flag: q.flag.map(|f| f.as_str().to_owned()),
-        review_state: q.review_state.map(|s| s.as_str().to_owned()),
-        tier: q.tier.map(|t| t.as_str().to_owned()),
+        flag: q.flag,
+        review_state: q.review_state,
+        tier: q.tier,
         windows: windows(&state, &who, q.helpline_id, q.from, q.to).await?,
     };
     let limit = page_limit(q.limit);
@@ -169,7 +169,7 @@ pub async fn detail(state: &AppState, row: contact::Model) -> Result<ContactDeta
     let flags = contact_views::flags_by_contact(&flag_rows);
     Ok(ContactDetail {
         language: row.language.clone(),
-        stage: row.stage.clone(),
+        stage: row.stage,
         recording: contact_views::recording(&row),
         events: contact_log::events(db, id)
             .await?

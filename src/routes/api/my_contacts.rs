@@ -59,7 +59,7 @@ async fn with_offers(
             let outcome = offers
                 .iter()
                 .find(|o| o.contact_id == row.id)
-                .and_then(|o| o.outcome.clone());
+                .and_then(|o| o.outcome);
             contact_views::my_contact(row, me, outcome)
         })
         .collect())

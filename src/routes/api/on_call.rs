@@ -79,8 +79,7 @@ pub async fn create(
     let scoped = users::user_helplines(&state.db, user_id)
         .await?
         .contains(&id);
-    let Some(supervisor) = supervisor.filter(|u| u.role == Role::Supervisor.as_str() && scoped)
-    else {
+    let Some(supervisor) = supervisor.filter(|u| u.role == Role::Supervisor && scoped) else {
         return Err(ApiError::field(
             "user_id",
             format!("user {user_id} is not a supervisor of this helpline"),

@@ -45,8 +45,7 @@ pub async fn act(
     // Read inside the write transaction: another supervisor's action cannot slip between.
     let current = storage::contacts::get(&txn, row.id)
         .await?
-        .and_then(|c| ReviewState::parse(&c.review_state))
-        .unwrap_or(ReviewState::Unreviewed);
+        .map_or(ReviewState::Unreviewed, |c| c.review_state);
     let open_flags = after_contact::open_flags(&txn, row.id).await?;
     let next = action.next_state(current, &open_flags)?;
     if let ReviewAction::ResolveFlag { flag, action_taken } = &action {

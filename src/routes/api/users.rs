@@ -41,7 +41,7 @@ pub struct UserInput {
 pub struct UserView {
     pub id: i32,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub volunteer_id: Option<i32>,
     pub phone: Option<String>,
     pub time_zone: Option<String>,

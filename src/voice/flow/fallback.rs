@@ -80,8 +80,7 @@ pub async fn fallback_dial_ended(
     };
     let now = state.clock.now();
     // Step 2 follows the supervisor; step 3 follows the fallback number.
-    let supervisor_took_it =
-        call.contact.outcome.as_deref() == Some(Outcome::OnCallSupervisor.as_str());
+    let supervisor_took_it = call.contact.outcome == Some(Outcome::OnCallSupervisor);
     if step == 2 && supervisor_took_it {
         end_call(
             state,

@@ -36,7 +36,7 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
     let (contact, _) = contacts::open_call(
         &state.db,
         NewCall {
-            channel: "voice",
+            channel: Channel::Voice,
             helpline_id: helpline.id,
             call_sid: call.call_sid.to_owned(),
             dialed_number: call.to.as_str().to_owned(),
@@ -51,7 +51,7 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
     )
     .await?;
     contacts::record_event(&state.db, contact.id, Event::once(now, "received")).await?;
-    if contact.outcome.as_deref() == Some(Outcome::RejectedBlocked.as_str()) {
+    if contact.outcome == Some(Outcome::RejectedBlocked) {
         contacts::record_event(&state.db, contact.id, Event::once(now, "rejected_blocked")).await?;
         return Ok(VoiceResponse::new().push(Verb::Reject));
     }

@@ -30,7 +30,7 @@ use crate::candidates::RoutingInputs;
 use crate::domain::helpline::HelplineSettings;
 use crate::domain::phone::E164;
 use crate::domain::rota::Channel;
-use crate::domain::routing::{self, RoutingRequest, Tier, TopicChoice};
+use crate::domain::routing::{self, RoutingRequest, TopicChoice};
 use crate::state::AppState;
 use crate::storage::contacts::{self, Event, NewCall, OfferOutcome, Outcome, Stage, TalkTime};
 use crate::storage::entities::{contact, helpline, offer, topic};

@@ -61,7 +61,7 @@ pub async fn whisper_answer(
     let now = state.clock.now();
     let id = call.contact.id;
     if digits.trim() == "1" {
-        let tier = Tier::parse(&offer.tier);
+        let tier = Some(offer.tier);
         if contacts::mark_answered(
             &state.db,
             &call.contact,
