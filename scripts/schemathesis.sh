@@ -34,6 +34,7 @@ export PEERLINE_PUBLIC_URL="http://127.0.0.1:$port"
 export PEERLINE_API_RATE_LIMIT=0
 export PEERLINE_SPOOL_DIR="$work/spool"
 export RUST_LOG=error
+"$binary" migrate
 token=$("$binary" token create --role admin --name Schemathesis)
 "$binary" serve --demo >"$work/server.log" 2>&1 &
 server=$!
