@@ -38,6 +38,8 @@ pub struct Settings {
     /// `PEERLINE_SPOOL_DIR`: where this server keeps what it could not write to the
     /// database until it can.
     pub spool_dir: std::path::PathBuf,
+    /// `PEERLINE_METRICS_TOKEN`: when set, `/metrics` asks for it as a bearer token.
+    pub metrics_token: Option<SecretString>,
 }
 
 pub const DEFAULT_SPOOL_DIR: &str = "spool";
@@ -84,9 +86,27 @@ struct FileSettings {
     twilio_auth_token: Option<String>,
     twilio_api_base: Option<String>,
     secret_key: Option<String>,
-    api_rate_limit: Option<String>,
-    answer_deadline_ms: Option<String>,
+    api_rate_limit: Option<Scalar>,
+    answer_deadline_ms: Option<Scalar>,
     spool_dir: Option<String>,
+    metrics_token: Option<String>,
+}
+
+/// A number in the TOML file, written bare (`api_rate_limit = 600`) or quoted.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Number(i64),
+    Text(String),
+}
+
+impl Scalar {
+    fn text(value: &Option<Scalar>) -> Option<String> {
+        value.as_ref().map(|v| match v {
+            Scalar::Number(n) => n.to_string(),
+            Scalar::Text(t) => t.clone(),
+        })
+    }
 }
 
 /// A database URL peerline can use: `sqlite:...` or `postgres://...`.
@@ -169,7 +189,10 @@ impl Settings {
                 format!("must be at least {MIN_SECRET_KEY_LEN} characters"),
             ));
         }
-        let api_rate_limit = match pick("PEERLINE_API_RATE_LIMIT", &file.api_rate_limit) {
+        let api_rate_limit = match pick(
+            "PEERLINE_API_RATE_LIMIT",
+            &Scalar::text(&file.api_rate_limit),
+        ) {
             None => DEFAULT_API_RATE_LIMIT,
             Some(raw) => raw.trim().parse().map_err(|_| {
                 ConfigError::new(
@@ -178,8 +201,10 @@ impl Settings {
                 )
             })?,
         };
-        let answer_deadline_ms = match pick("PEERLINE_ANSWER_DEADLINE_MS", &file.answer_deadline_ms)
-        {
+        let answer_deadline_ms = match pick(
+            "PEERLINE_ANSWER_DEADLINE_MS",
+            &Scalar::text(&file.answer_deadline_ms),
+        ) {
             None => DEFAULT_ANSWER_DEADLINE_MS,
             Some(raw) => raw
                 .trim()
@@ -208,6 +233,7 @@ impl Settings {
                 api_base,
             },
             secret_key: secret_key.map(Into::into),
+            metrics_token: pick("PEERLINE_METRICS_TOKEN", &file.metrics_token).map(Into::into),
         })
     }
 }
@@ -220,9 +246,13 @@ fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
         )
     })?;
     toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+        let place = line.map_or_else(String::new, |n| format!(" line {n}:"));
         ConfigError::new(
             "PEERLINE_CONFIG",
-            format!("{}: {}", path.display(), e.message()),
+            format!("{}:{place} {}", path.display(), e.message().trim()),
         )
     })
 }
@@ -257,6 +287,10 @@ impl fmt::Debug for Settings {
             .field("api_rate_limit", &self.api_rate_limit)
             .field("answer_deadline", &self.answer_deadline)
             .field("spool_dir", &self.spool_dir)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
@@ -363,5 +397,25 @@ mod tests {
         let e =
             Settings::from_vars(&vars(&[("PEERLINE_CONFIG", path.to_str().unwrap())])).unwrap_err();
         assert_eq!(e.variable, "PEERLINE_CONFIG");
+    }
+
+    #[test]
+    fn the_file_takes_bare_numbers_and_names_the_line_of_a_mistake() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("peerline.toml");
+        let config = [("PEERLINE_CONFIG", path.to_str().unwrap())];
+        std::fs::write(
+            &path,
+            "api_rate_limit = 600\nanswer_deadline_ms = \"2500\"\n",
+        )
+        .unwrap();
+        let s = Settings::from_vars(&vars(&config)).unwrap();
+        assert_eq!(s.api_rate_limit, 600);
+        assert_eq!(s.answer_deadline.as_millis(), 2500);
+
+        std::fs::write(&path, "api_rate_limit = 600\n\nlisten = 5\n").unwrap();
+        let e = Settings::from_vars(&vars(&config)).unwrap_err();
+        assert!(e.to_string().contains(" line 3:"), "{e}");
+        assert_eq!(e.to_string().lines().count(), 1, "{e}");
     }
 }

@@ -17,6 +17,7 @@ pub mod spool;
 pub mod startup;
 pub mod state;
 pub mod storage;
+pub mod telemetry;
 pub mod telephony;
 pub mod texting;
 pub mod voice;

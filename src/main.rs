@@ -28,6 +28,8 @@ Settings (environment variables, or the TOML file named by PEERLINE_CONFIG):
   PEERLINE_API_RATE_LIMIT      API requests a minute per token or address (default 600; 0 = off)
   PEERLINE_ANSWER_DEADLINE_MS  how long a webhook waits for the database (default 1800)
   PEERLINE_SPOOL_DIR           where calls and texts wait during a database outage (default spool)
+  PEERLINE_METRICS_TOKEN       when set, /metrics asks for it as a bearer token
+  PEERLINE_LOG_FORMAT          json for one JSON object a line (default: plain text)
   RUST_LOG                     log filter (default info)";
 
 #[derive(Parser)]
@@ -146,14 +148,7 @@ fn main() -> ExitCode {
     if matches!(cli.command, Command::Openapi) {
         return print_openapi();
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    start_logging();
     // sqlx and reqwest both use rustls; pick its ring provider once for the process.
     let _ = rustls::crypto::ring::default_provider().install_default();
 
@@ -177,6 +172,23 @@ fn main() -> ExitCode {
             eprintln!("peerline: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Logs to stderr: `RUST_LOG` filters (default `info`), `PEERLINE_LOG_FORMAT=json` writes
+/// one JSON object a line, and colour codes appear only on a terminal.
+fn start_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("PEERLINE_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().init();
+    } else {
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
     }
 }
 

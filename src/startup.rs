@@ -20,7 +20,7 @@ use crate::secrets::{NumberHasher, generate_secret_key};
 use crate::spool::Spool;
 use crate::state::AppState;
 use crate::telephony::rest::TwilioClient;
-use crate::{jobs, openapi, routes, storage};
+use crate::{jobs, openapi, routes, storage, telemetry};
 
 pub struct Application {
     port: u16,
@@ -58,6 +58,9 @@ impl Application {
                 settings.spool_dir.display()
             )
         })?;
+        if telemetry::recorder().is_none() {
+            tracing::warn!("another metrics recorder is installed: /metrics will be unavailable");
+        }
         let board = JobBoard::default();
         let state = web::Data::new(AppState {
             spool,
@@ -81,11 +84,13 @@ impl Application {
                     .app_data(limiter.clone())
                     .app_data(web::PayloadConfig::new(MAX_JSON_BODY))
                     .wrap(middleware::from_fn(limit_api))
-                    .wrap(middleware::Logger::new("%r %s %Dms"))
+                    .wrap(middleware::from_fn(routes::metrics::time_webhooks))
+                    .wrap(middleware::from_fn(routes::request_log::log_requests))
                     .into_utoipa_app(),
             )
             .split_for_parts();
             app.route("/api/openapi.json", web::get().to(serve_openapi))
+                .route("/metrics", web::get().to(routes::metrics::scrape))
                 .configure(routes::webhooks::configure)
                 .default_service(web::to(no_route))
         })

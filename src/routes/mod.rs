@@ -5,5 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod metrics;
 pub mod rate_limit;
+pub mod request_log;
 pub mod webhooks;

@@ -15,6 +15,7 @@ use super::entities::{contact, contact_event, offer};
 pub use crate::domain::contact::Outcome;
 use crate::domain::rota::Channel;
 use crate::domain::routing::Tier;
+use crate::telemetry;
 
 /// Where a call is in its journey.
 #[derive(
@@ -162,6 +163,9 @@ pub async fn open_call(
     let stored = by_sid(db, &call.call_sid)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("contact {}", call.call_sid)))?;
+    if let (1, Some(outcome)) = (inserted, stored.outcome) {
+        telemetry::contact_ended(stored.channel.as_str(), outcome.as_str());
+    }
     Ok((stored, inserted == 1))
 }
 
@@ -394,6 +398,7 @@ pub async fn finish(
     if result.rows_affected != 1 {
         return Ok(None);
     }
+    telemetry::contact_ended(current.channel.as_str(), outcome.as_str());
     Ok(Some(contact::Model {
         stage: Stage::Ended,
         outcome: Some(outcome),

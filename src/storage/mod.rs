@@ -11,6 +11,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod entities;
 pub mod helplines;
+pub mod live;
 pub mod messages;
 pub mod opt_outs;
 pub mod outbox;

@@ -130,3 +130,25 @@ fn invalid_configuration_stops_start_up_with_one_line() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("PEERLINE_LISTEN"), "{stderr}");
 }
+
+#[test]
+fn logs_can_be_one_json_object_a_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("json.db").display());
+    let output = Command::new(env!("CARGO_BIN_EXE_peerline"))
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .env("PEERLINE_LOG_FORMAT", "json")
+        .output()
+        .expect("run peerline");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let said = stderr(&output);
+    assert!(said.lines().count() > 0);
+    for line in said.lines() {
+        let entry: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        assert!(
+            entry["level"].is_string() && entry["fields"]["message"].is_string(),
+            "{line}"
+        );
+    }
+}

@@ -6,6 +6,7 @@ mod access;
 mod cli;
 mod crash;
 mod helpers;
+mod metrics;
 mod openapi;
 mod outage;
 mod outbox;

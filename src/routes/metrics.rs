@@ -1,0 +1,84 @@
+//! `/metrics` in Prometheus's text format (behind `PEERLINE_METRICS_TOKEN` when set), and
+//! the middleware that times every Twilio webhook.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpRequest, HttpResponse, web};
+use secrecy::ExposeSecret;
+
+use crate::state::AppState;
+use crate::storage::{live, outbox};
+use crate::telemetry::{self, WEBHOOK_SECONDS};
+
+/// Times each request under `/twilio/`, labelled with its route pattern.
+pub async fn time_webhooks(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if !req.path().starts_with("/twilio/") {
+        return next.call(req).await;
+    }
+    let started = Instant::now();
+    let response = next.call(req).await?;
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    metrics::histogram!(WEBHOOK_SECONDS, "route" => route).record(started.elapsed().as_secs_f64());
+    Ok(response)
+}
+
+/// The metrics, with the live figures read now.
+pub async fn scrape(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if let Some(token) = &state.settings.metrics_token {
+        let expected = format!("Bearer {}", token.expose_secret());
+        let given = request
+            .headers()
+            .get("Authorization")
+            .and_then(|v| v.to_str().ok());
+        if !given.is_some_and(|given| crate::secrets::constant_time_eq(given, &expected)) {
+            return HttpResponse::Unauthorized()
+                .insert_header(("WWW-Authenticate", "Bearer"))
+                .body("a bearer token is required (PEERLINE_METRICS_TOKEN)\n");
+        }
+    }
+    let Some(recorder) = telemetry::recorder() else {
+        return HttpResponse::ServiceUnavailable().body("no metrics recorder\n");
+    };
+    record_live_figures(&state).await;
+    recorder.run_upkeep();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(recorder.render())
+}
+
+async fn record_live_figures(state: &AppState) {
+    let now = state.clock.now();
+    metrics::gauge!("peerline_spool_records").set(state.spool.pending() as f64);
+    for (job, health) in state.jobs.snapshot() {
+        metrics::counter!("peerline_job_passes_total", "job" => job).absolute(health.passes);
+        metrics::counter!("peerline_job_failures_total", "job" => job).absolute(health.failures);
+    }
+    let age = |since: Option<chrono::DateTime<chrono::Utc>>| {
+        since.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0)
+    };
+    match outbox::backlog(&state.db, now).await {
+        Ok((due, oldest)) => {
+            metrics::gauge!("peerline_outbox_due").set(due as f64);
+            metrics::gauge!("peerline_outbox_oldest_seconds").set(age(oldest));
+        }
+        Err(error) => tracing::warn!(%error, "metrics: cannot read the outbox backlog"),
+    }
+    match live::snapshot(&state.db).await {
+        Ok(live) => {
+            metrics::gauge!("peerline_callers_holding").set(live.callers_holding as f64);
+            metrics::gauge!("peerline_longest_hold_seconds").set(age(live.longest_holding_since));
+            metrics::gauge!("peerline_volunteers_held_by_calls").set(live.reservations as f64);
+            metrics::gauge!("peerline_text_slots_taken").set(live.text_slots as f64);
+        }
+        Err(error) => tracing::warn!(%error, "metrics: cannot read the live figures"),
+    }
+}
