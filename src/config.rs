@@ -40,6 +40,9 @@ pub struct Settings {
     pub spool_dir: std::path::PathBuf,
     /// `PEERLINE_METRICS_TOKEN`: when set, `/metrics` asks for it as a bearer token.
     pub metrics_token: Option<SecretString>,
+    /// `PEERLINE_TRUSTED_PROXIES`: addresses of reverse proxies whose `X-Forwarded-For`
+    /// names the client (for the API rate limit), comma-separated.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 pub const DEFAULT_SPOOL_DIR: &str = "spool";
@@ -90,6 +93,7 @@ struct FileSettings {
     answer_deadline_ms: Option<Scalar>,
     spool_dir: Option<String>,
     metrics_token: Option<String>,
+    trusted_proxies: Option<String>,
 }
 
 /// A number in the TOML file, written bare (`api_rate_limit = 600`) or quoted.
@@ -218,7 +222,22 @@ impl Settings {
                     )
                 })?,
         };
+        let trusted_proxies = pick("PEERLINE_TRUSTED_PROXIES", &file.trusted_proxies)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                a.parse().map_err(|_| {
+                    ConfigError::new(
+                        "PEERLINE_TRUSTED_PROXIES",
+                        format!("'{a}' is not an IP address"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
+            trusted_proxies,
             api_rate_limit,
             answer_deadline: std::time::Duration::from_millis(answer_deadline_ms),
             spool_dir: pick("PEERLINE_SPOOL_DIR", &file.spool_dir)
@@ -287,6 +306,7 @@ impl fmt::Debug for Settings {
             .field("api_rate_limit", &self.api_rate_limit)
             .field("answer_deadline", &self.answer_deadline)
             .field("spool_dir", &self.spool_dir)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "[redacted]"),

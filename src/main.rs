@@ -29,6 +29,7 @@ Settings (environment variables, or the TOML file named by PEERLINE_CONFIG):
   PEERLINE_ANSWER_DEADLINE_MS  how long a webhook waits for the database (default 1800)
   PEERLINE_SPOOL_DIR           where calls and texts wait during a database outage (default spool)
   PEERLINE_METRICS_TOKEN       when set, /metrics asks for it as a bearer token
+  PEERLINE_TRUSTED_PROXIES     reverse proxies whose X-Forwarded-For names the client
   PEERLINE_LOG_FORMAT          json for one JSON object a line (default: plain text)
   RUST_LOG                     log filter (default info)";
 

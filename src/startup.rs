@@ -75,7 +75,10 @@ impl Application {
         let jobs = Supervisor::new(board, clock);
         start_jobs(&jobs, &state);
         let openapi_json = web::Data::new(openapi::document_json());
-        let limiter = web::Data::new(ApiRateLimiter::new(state.settings.api_rate_limit));
+        let limiter = web::Data::new(ApiRateLimiter::new(
+            state.settings.api_rate_limit,
+            state.settings.trusted_proxies.clone(),
+        ));
         let server = actix_web::HttpServer::new(move || {
             let (app, _) = openapi::documented_routes(
                 App::new()

@@ -4,6 +4,7 @@
 //! must always get through (texts have their own per-texter flood limit).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -23,14 +24,17 @@ const PRUNE_AT: usize = 10_000;
 pub struct ApiRateLimiter {
     rate: Option<Rate>,
     buckets: Mutex<HashMap<String, TokenBucket>>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    trusted_proxies: Vec<IpAddr>,
 }
 
 impl ApiRateLimiter {
     /// `per_minute` requests a minute per source; 0 turns the limit off.
-    pub fn new(per_minute: u32) -> Self {
+    pub fn new(per_minute: u32, trusted_proxies: Vec<IpAddr>) -> Self {
         Self {
             rate: (per_minute > 0).then(|| Rate::per_minute(per_minute)),
             buckets: Mutex::new(HashMap::new()),
+            trusted_proxies,
         }
     }
 
@@ -54,8 +58,33 @@ impl ApiRateLimiter {
     }
 }
 
+/// The client's address: the peer, or, when the peer is a trusted proxy, the right-most
+/// address in `X-Forwarded-For` that is not itself a trusted proxy (addresses further left
+/// were written by the client and prove nothing).
+pub fn client_address(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let mut client = peer;
+    for hop in forwarded_for.unwrap_or_default().rsplit(',') {
+        let Ok(address) = hop.trim().parse::<IpAddr>() else {
+            break;
+        };
+        client = address;
+        if !trusted.contains(&address) {
+            break;
+        }
+    }
+    Some(client)
+}
+
 /// Who a request counts against: its token, else its client address.
-fn source_of(req: &ServiceRequest) -> String {
+fn source_of(req: &ServiceRequest, trusted: &[IpAddr]) -> String {
     let token = req
         .headers()
         .get(AUTHORIZATION)
@@ -63,12 +92,15 @@ fn source_of(req: &ServiceRequest) -> String {
         .and_then(|v| v.strip_prefix("Bearer "));
     match token {
         Some(token) => format!("token:{}", hash_token(token.trim())),
-        None => format!(
-            "addr:{}",
-            req.peer_addr()
-                .map(|a| a.ip().to_string())
-                .unwrap_or_default()
-        ),
+        None => {
+            let forwarded = req
+                .headers()
+                .get("X-Forwarded-For")
+                .and_then(|v| v.to_str().ok());
+            let peer = req.peer_addr().map(|a| a.ip());
+            let client = client_address(peer, forwarded, trusted);
+            format!("addr:{}", client.map(|a| a.to_string()).unwrap_or_default())
+        }
     }
 }
 
@@ -80,7 +112,7 @@ pub async fn limit_api(
     let limiter = req.app_data::<web::Data<ApiRateLimiter>>().cloned();
     if let Some(limiter) = limiter
         && req.path().starts_with("/api/v1/")
-        && let Err(wait) = limiter.admit(source_of(&req), Instant::now())
+        && let Err(wait) = limiter.admit(source_of(&req, &limiter.trusted_proxies), Instant::now())
     {
         let response = ApiError::RateLimited(wait).error_response();
         return Ok(req.into_response(response).map_into_right_body());
@@ -88,4 +120,42 @@ pub async fn limit_api(
     next.call(req)
         .await
         .map(ServiceResponse::map_into_left_body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(raw: &str) -> IpAddr {
+        raw.parse().unwrap()
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_may_name_the_client() {
+        let proxy = ip("10.0.0.2");
+        let trusted = [proxy];
+        let forwarded = Some("198.51.100.9, 203.0.113.7");
+        // Straight from a client: its own address, whatever the header claims.
+        assert_eq!(
+            client_address(Some(ip("203.0.113.50")), forwarded, &trusted),
+            Some(ip("203.0.113.50"))
+        );
+        // Through the proxy: the address the proxy saw, not what the client wrote.
+        assert_eq!(
+            client_address(Some(proxy), forwarded, &trusted),
+            Some(ip("203.0.113.7"))
+        );
+        // Through two trusted proxies.
+        let both = [proxy, ip("10.0.0.3")];
+        assert_eq!(
+            client_address(Some(proxy), Some("203.0.113.7, 10.0.0.3"), &both),
+            Some(ip("203.0.113.7"))
+        );
+        // A proxy that sent no header: the proxy itself.
+        assert_eq!(client_address(Some(proxy), None, &trusted), Some(proxy));
+        assert_eq!(
+            client_address(Some(proxy), Some("garbage"), &trusted),
+            Some(proxy)
+        );
+    }
 }
