@@ -20,3 +20,4 @@ pub mod texting;
 pub mod timezone;
 pub mod validate;
 pub mod volunteer;
+pub mod volunteer_changes;

@@ -4,9 +4,11 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::rota::Channel;
+use super::timezone::TimeZone;
 use super::validate::{self, FieldError};
 
 /// How a helpline supervises its contacts and how long it keeps identities.
@@ -302,12 +304,82 @@ pub fn sample_for_review(candidates: &[SampleCandidate], per_week: usize, seed: 
     chosen
 }
 
+/// How far back the review sample reaches.
+pub const SAMPLE_WEEKS: i64 = 4;
+/// Fixed so that the sample stays the same from one look to the next and across servers.
+pub const SAMPLE_SEED: u64 = 0x7065_6572_6c69_6e65;
+
+/// A contact the sample may take: unflagged and not yet reviewed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolContact {
+    pub contact_id: i32,
+    pub helpline_id: i32,
+    /// Who took it; contacts nobody took are not sampled.
+    pub volunteer_id: Option<i32>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// How a helpline samples: its weeks are ISO weeks on its own clock.
+#[derive(Debug, Clone, Copy)]
+pub struct SamplingRule {
+    pub helpline_id: i32,
+    pub time_zone: TimeZone,
+    pub per_week: usize,
+}
+
+/// The review sample across helplines, each at its own rate and in its own weeks.
+pub fn review_sample(pool: &[PoolContact], rules: &[SamplingRule]) -> Vec<i32> {
+    let mut chosen = Vec::new();
+    for rule in rules {
+        let zone = rule.time_zone.tz();
+        let candidates: Vec<SampleCandidate> = pool
+            .iter()
+            .filter(|c| c.helpline_id == rule.helpline_id)
+            .filter_map(|c| {
+                let week = c.received_at.with_timezone(&zone).date_naive().iso_week();
+                Some(SampleCandidate {
+                    contact_id: c.contact_id,
+                    volunteer_id: c.volunteer_id?,
+                    week: i64::from(week.year()) * 100 + i64::from(week.week()),
+                })
+            })
+            .collect();
+        chosen.extend(sample_for_review(&candidates, rule.per_week, SAMPLE_SEED));
+    }
+    chosen.sort_unstable();
+    chosen
+}
+
 /// A 64-bit mix (splitmix64's finaliser): close contact ids land far apart.
 fn scramble(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
+}
+
+/// Why a supervisor cannot block a contact's caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CannotBlock {
+    /// A block must end some time in the future.
+    ExpiryNotInFuture,
+    /// The caller withheld their number, or it was erased under the retention policy.
+    NoNumberHeld,
+}
+
+/// Whether a contact's caller can be blocked until `expires_at`.
+pub fn check_block(
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    number_held: bool,
+) -> Result<(), CannotBlock> {
+    if expires_at <= now {
+        Err(CannotBlock::ExpiryNotInFuture)
+    } else if !number_held {
+        Err(CannotBlock::NoNumberHeld)
+    } else {
+        Ok(())
+    }
 }
 
 /// How a caller or texter is shown to anyone but a supervisor revealing them: "caller
@@ -418,6 +490,62 @@ mod tests {
         assert_eq!(chosen, sample_for_review(&candidates, 2, 42));
         assert_ne!(chosen, sample_for_review(&candidates, 2, 7));
         assert!(sample_for_review(&candidates, 0, 42).is_empty());
+    }
+
+    #[test]
+    fn each_helpline_samples_its_own_weeks_at_its_own_rate() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        let contact = |contact_id, helpline_id, received: &str| PoolContact {
+            contact_id,
+            helpline_id,
+            volunteer_id: Some(7),
+            received_at: at(received),
+        };
+        // Sunday 2026-11-29 20:00Z is already Monday of the next week in Auckland.
+        let pool = [
+            contact(1, 1, "2026-11-29T20:00:00Z"),
+            contact(2, 1, "2026-11-30T09:00:00Z"),
+            contact(3, 2, "2026-11-29T20:00:00Z"),
+            contact(4, 2, "2026-11-30T09:00:00Z"),
+            PoolContact {
+                volunteer_id: None,
+                ..contact(5, 2, "2026-11-30T10:00:00Z")
+            },
+        ];
+        let rules = [
+            SamplingRule {
+                helpline_id: 1,
+                time_zone: TimeZone::parse("Pacific/Auckland").unwrap(),
+                per_week: 1,
+            },
+            SamplingRule {
+                helpline_id: 2,
+                time_zone: TimeZone::parse("Europe/London").unwrap(),
+                per_week: 1,
+            },
+        ];
+        let chosen = review_sample(&pool, &rules);
+        // Auckland: both in one week, so one of 1 and 2; London: 3 and 4 in two weeks.
+        assert_eq!(chosen.iter().filter(|id| [1, 2].contains(id)).count(), 1);
+        assert!(chosen.contains(&3) && chosen.contains(&4));
+        assert!(!chosen.contains(&5), "a contact nobody took is not sampled");
+    }
+
+    #[test]
+    fn a_block_needs_a_future_end_and_a_number_to_block() {
+        let now = DateTime::parse_from_rfc3339("2026-11-30T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let later = now + chrono::Duration::days(30);
+        assert_eq!(check_block(later, now, true), Ok(()));
+        assert_eq!(
+            check_block(now, now, true),
+            Err(CannotBlock::ExpiryNotInFuture)
+        );
+        assert_eq!(
+            check_block(later, now, false),
+            Err(CannotBlock::NoNumberHeld)
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use sea_orm::{
 use super::Scope;
 use super::contact_log;
 use super::entities::{contact, contact_flag, review};
-use crate::domain::supervision::{ReviewAction, ReviewState};
+use crate::domain::supervision::{PoolContact, ReviewAction, ReviewState};
 
 /// Moves the contact from `from` to `to`; false if another review changed it first.
 pub async fn set_state(
@@ -90,17 +90,14 @@ pub async fn flagged_unreviewed(
         .await
 }
 
-/// A contact the weekly review sample may draw.
-pub type PoolEntry = (i32, i32, Option<i32>, DateTime<Utc>);
-
-/// Answered, unflagged, unreviewed contacts of the scope received since `since`, as
-/// `(id, helpline, volunteer, received)`: the pool the weekly review sample is drawn from.
+/// Answered, unflagged, unreviewed contacts of the scope received since `since`: the pool
+/// the weekly review sample is drawn from.
 pub async fn sample_pool(
     db: &impl ConnectionTrait,
     scope: &Scope,
     helpline_id: Option<i32>,
     since: DateTime<Utc>,
-) -> Result<Vec<PoolEntry>, DbErr> {
+) -> Result<Vec<PoolContact>, DbErr> {
     let flagged = sea_orm::sea_query::Query::select()
         .column(contact_flag::Column::ContactId)
         .from(contact_flag::Entity)
@@ -121,7 +118,18 @@ pub async fn sample_pool(
     if let Some(id) = helpline_id {
         query = query.filter(contact::Column::HelplineId.eq(id));
     }
-    query.into_tuple().all(db).await
+    let rows: Vec<(i32, i32, Option<i32>, DateTime<Utc>)> = query.into_tuple().all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(contact_id, helpline_id, volunteer_id, received_at)| PoolContact {
+                contact_id,
+                helpline_id,
+                volunteer_id,
+                received_at,
+            },
+        )
+        .collect())
 }
 
 /// The contacts with these ids, oldest first.

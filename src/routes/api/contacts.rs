@@ -13,7 +13,7 @@ use crate::domain::access::Principal;
 use crate::domain::contact::Outcome;
 use crate::domain::rota::Channel;
 use crate::domain::routing::Tier;
-use crate::domain::supervision::{Flag, ReviewState};
+use crate::domain::supervision::{CannotBlock, Flag, ReviewState, check_block};
 use crate::domain::validate;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{ValidJson, ValidQuery};
@@ -296,16 +296,15 @@ pub async fn block(
     let request = body.0;
     validate::text("reason", &request.reason, 500)?;
     let now = state.clock.now();
-    if request.expires_at <= now {
-        return Err(ApiError::field("expires_at", "must be in the future"));
-    }
-    if row.caller_hint == WITHHELD_HINT || row.erased_at.is_some() {
-        return Err(ApiError::Conflict(
+    let number_held = row.caller_hint != WITHHELD_HINT && row.erased_at.is_none();
+    check_block(request.expires_at, now, number_held).map_err(|reason| match reason {
+        CannotBlock::ExpiryNotInFuture => ApiError::field("expires_at", "must be in the future"),
+        CannotBlock::NoNumberHeld => ApiError::Conflict(
             "no number is held for this contact (withheld, or erased under the retention \
              policy); there is nothing to block"
                 .into(),
-        ));
-    }
+        ),
+    })?;
     let txn = storage::write_transaction(&state.db).await?;
     let created = blocklist::create(
         &txn,

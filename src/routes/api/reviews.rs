@@ -3,7 +3,7 @@
 //! contacts per week.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{Datelike, Duration};
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -11,7 +11,9 @@ use super::contact_views::{self, ContactSummary, ReviewView};
 use super::contacts::reviewable_contact;
 use super::require;
 use crate::domain::access::Principal;
-use crate::domain::supervision::{ReviewAction, ReviewState, SampleCandidate, sample_for_review};
+use crate::domain::supervision::{
+    ReviewAction, ReviewState, SAMPLE_WEEKS, SamplingRule, review_sample,
+};
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
@@ -91,11 +93,6 @@ pub struct ReviewQueue {
     pub sampled: Vec<ContactSummary>,
 }
 
-/// How far back the sample reaches.
-const SAMPLE_WEEKS: i64 = 4;
-/// Fixed so that the sample stays the same from one look to the next and across servers.
-const SAMPLE_SEED: u64 = 0x7065_6572_6c69_6e65;
-
 /// What a supervisor should review next.
 #[utoipa::path(tag = "supervision", params(QueueQuery), security(("bearer" = [])),
     responses((status = 200, body = ReviewQueue), (status = 403, body = ErrorBody)))]
@@ -114,26 +111,16 @@ pub async fn queue(
     let flagged = reviews::flagged_unreviewed(&state.db, &scope, helpline_id, 500).await?;
     let since = state.clock.now() - Duration::weeks(SAMPLE_WEEKS);
     let pool = reviews::sample_pool(&state.db, &scope, helpline_id, since).await?;
-    // Each helpline samples at its own rate, its weeks in its own time zone.
-    let mut chosen = Vec::new();
-    for (helpline, settings) in helplines::all_settings(&state.db, &scope).await? {
-        let rate = usize::try_from(settings.supervision.review_sample_per_week).unwrap_or(0);
-        let zone = settings.time_zone.tz();
-        let candidates: Vec<SampleCandidate> = pool
-            .iter()
-            .filter(|(_, h, _, _)| *h == helpline)
-            .filter_map(|(id, _, volunteer, received)| {
-                let local = received.with_timezone(&zone).date_naive();
-                let week = local.iso_week();
-                Some(SampleCandidate {
-                    contact_id: *id,
-                    volunteer_id: (*volunteer)?,
-                    week: i64::from(week.year()) * 100 + i64::from(week.week()),
-                })
-            })
-            .collect();
-        chosen.extend(sample_for_review(&candidates, rate, SAMPLE_SEED));
-    }
+    let rules: Vec<SamplingRule> = helplines::all_settings(&state.db, &scope)
+        .await?
+        .into_iter()
+        .map(|(helpline_id, settings)| SamplingRule {
+            helpline_id,
+            time_zone: settings.time_zone,
+            per_week: usize::try_from(settings.supervision.review_sample_per_week).unwrap_or(0),
+        })
+        .collect();
+    let chosen = review_sample(&pool, &rules);
     let ids: Vec<i32> = flagged.iter().map(|c| c.id).collect();
     let flag_rows = contact_log::flags_of(&state.db, ids).await?;
     let flags = contact_views::flags_by_contact(&flag_rows);

@@ -11,6 +11,7 @@ use crate::domain::access::Principal;
 use crate::domain::phone::E164;
 use crate::domain::timezone::TimeZone;
 use crate::domain::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
+use crate::domain::volunteer_changes::{ChangeRefused, Editor, VolunteerChanges};
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
@@ -84,75 +85,6 @@ pub struct NewVolunteer {
 
 fn in_training() -> TrainingStatus {
     TrainingStatus::InTraining
-}
-
-/// Changes to a volunteer; absent fields stay as they are.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VolunteerChanges {
-    pub name: Option<String>,
-    #[schema(value_type = Option<String>)]
-    pub phone: Option<E164>,
-    #[schema(value_type = Option<String>)]
-    pub time_zone: Option<TimeZone>,
-    pub languages: Option<Vec<String>>,
-    /// False pauses the volunteer: they get no contacts until they resume.
-    pub active: Option<bool>,
-    pub training_status: Option<TrainingStatus>,
-    pub training_completed_on: Option<NaiveDate>,
-    pub refresher_due_on: Option<NaiveDate>,
-    pub trained_voice: Option<bool>,
-    pub trained_sms: Option<bool>,
-    pub limits: Option<WellbeingLimits>,
-    pub helplines: Option<Vec<i32>>,
-}
-
-impl VolunteerChanges {
-    /// The first field in these changes that only a supervisor or admin may set.
-    fn supervisor_only_field(&self) -> Option<&'static str> {
-        [
-            ("training_status", self.training_status.is_some()),
-            (
-                "training_completed_on",
-                self.training_completed_on.is_some(),
-            ),
-            ("refresher_due_on", self.refresher_due_on.is_some()),
-            ("trained_voice", self.trained_voice.is_some()),
-            ("trained_sms", self.trained_sms.is_some()),
-            ("limits", self.limits.is_some()),
-            ("helplines", self.helplines.is_some()),
-        ]
-        .into_iter()
-        .find_map(|(name, set)| set.then_some(name))
-    }
-
-    fn apply(self, p: &mut VolunteerProfile) {
-        let VolunteerChanges {
-            name,
-            phone,
-            time_zone,
-            languages,
-            active,
-            training_status,
-            training_completed_on,
-            refresher_due_on,
-            trained_voice,
-            trained_sms,
-            limits,
-            helplines: _,
-        } = self;
-        p.name = name.unwrap_or(std::mem::take(&mut p.name));
-        p.phone = phone.unwrap_or(p.phone.clone());
-        p.time_zone = time_zone.unwrap_or(p.time_zone);
-        p.languages = languages.unwrap_or(std::mem::take(&mut p.languages));
-        p.active = active.unwrap_or(p.active);
-        p.training_status = training_status.unwrap_or(p.training_status);
-        p.training_completed_on = training_completed_on.or(p.training_completed_on);
-        p.refresher_due_on = refresher_due_on.or(p.refresher_due_on);
-        p.trained_voice = trained_voice.unwrap_or(p.trained_voice);
-        p.trained_sms = trained_sms.unwrap_or(p.trained_sms);
-        p.limits = limits.unwrap_or(p.limits);
-    }
 }
 
 /// Checks that every helpline in `wanted` exists for the caller, and that the caller may
@@ -291,17 +223,23 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (existing, serves) = visible_volunteer(&state, &who, *id).await?;
     let changes = body.0;
-    if !who.manages_volunteer(&serves) {
-        require(
-            who.is_volunteer(*id),
-            "only the volunteer or their supervisor may change this profile",
-        )?;
-        if let Some(field) = changes.supervisor_only_field() {
-            return Err(ApiError::forbidden(format!(
+    let editor = if who.manages_volunteer(&serves) {
+        Editor::Manager
+    } else if who.is_volunteer(*id) {
+        Editor::TheVolunteer
+    } else {
+        Editor::Other
+    };
+    changes
+        .check_editor(editor)
+        .map_err(|refused| match refused {
+            ChangeRefused::NotTheirs => ApiError::forbidden(
+                "only the volunteer or their supervisor may change this profile".to_owned(),
+            ),
+            ChangeRefused::ManagersOnly(field) => ApiError::forbidden(format!(
                 "{field} can only be changed by a supervisor or admin"
-            )));
-        }
-    }
+            )),
+        })?;
     if let Some(wanted) = &changes.helplines {
         check_helplines(&state, &who, wanted, &serves).await?;
     }
