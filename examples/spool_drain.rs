@@ -14,7 +14,7 @@ use peerline::config::Settings;
 use peerline::domain::helpline::{HelplineSettings, RoutingSettings};
 use peerline::domain::phone::E164;
 use peerline::domain::timezone::TimeZone;
-use peerline::jobs::spool::drain;
+use peerline::jobs::spool_replay::drain;
 use peerline::secrets::NumberHasher;
 use peerline::spool::{Spool, Spooled};
 use peerline::state::AppState;

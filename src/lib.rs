@@ -1,11 +1,9 @@
 //! peerline: the routing backend for peer-support helplines.
 
-pub mod after_contact;
-pub mod alerts;
-pub mod candidates;
+pub mod cli;
 pub mod clock;
 pub mod config;
-pub mod demo;
+pub mod contact_flow;
 pub mod domain;
 pub mod error;
 pub mod jobs;
@@ -17,6 +15,7 @@ pub mod spool;
 pub mod startup;
 pub mod state;
 pub mod storage;
+pub mod supervision;
 pub mod telemetry;
 pub mod telephony;
 pub mod texting;

@@ -5,6 +5,6 @@ pub mod conversations;
 pub mod offline_answers;
 pub mod outbox;
 pub mod retention;
-pub mod spool;
+pub mod spool_replay;
 pub mod supervisor;
 pub mod sweeper;

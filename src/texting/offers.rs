@@ -7,7 +7,7 @@ use sea_orm::{DatabaseTransaction, DbErr};
 use serde_json::json;
 
 use super::{Conversation, HOLDING, OFFER, RELAY_TO_VOLUNTEER, VolunteerPhone, wording};
-use crate::candidates::RoutingInputs;
+use crate::contact_flow::candidates::RoutingInputs;
 use crate::domain::rota::Channel;
 use crate::domain::routing::{self, RoutingRequest, TopicChoice};
 use crate::state::AppState;

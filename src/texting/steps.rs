@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::offers::offer_next;
 use super::{Conversation, NOTICE, VolunteerPhone, wording};
-use crate::alerts::alert_after_end;
+use crate::contact_flow::alerts::alert_after_end;
 use crate::domain::contact::Outcome;
 use crate::state::AppState;
 use crate::storage::contacts::{self, Event, OfferOutcome, Stage, TalkTime};

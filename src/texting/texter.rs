@@ -9,7 +9,7 @@ use serde_json::json;
 use super::offers::offer_next;
 use super::steps::{close, notify_holder};
 use super::{ACKNOWLEDGEMENT, Conversation, HELP, Inbound, RELAY_TO_VOLUNTEER, menu_of, wording};
-use crate::alerts::alert_on_call;
+use crate::contact_flow::alerts::alert_on_call;
 use crate::domain::contact::{Alert, Outcome};
 use crate::domain::supervision::Flag;
 use crate::domain::text_message::{self, Keyword};

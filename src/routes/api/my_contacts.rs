@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use super::contact_views::{self, MyContact, MyContactDetail, ReportVersionView};
 use super::require;
 use super::{page_limit, split_page};
-use crate::after_contact;
 use crate::domain::access::{Principal, Scope};
 use crate::domain::supervision::{Flag, ReportInput};
 use crate::error::{ApiError, ErrorBody};
@@ -18,6 +17,7 @@ use crate::storage::audit::{self, Audited};
 use crate::storage::contact_log::{self, ContactFilter};
 use crate::storage::entities::contact;
 use crate::storage::{self, after_contact as reports, helplines};
+use crate::supervision;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -158,7 +158,8 @@ pub async fn report(
     let settings = helplines::settings_of(&helpline)?;
     let input = body.0.validated(&settings.supervision)?;
     let submitted =
-        after_contact::submit(&state, &row, me, &settings.name, &input, state.clock.now()).await?;
+        supervision::report::submit(&state, &row, me, &settings.name, &input, state.clock.now())
+            .await?;
     Ok(HttpResponse::Created().json(SubmittedReport {
         report: contact_views::report_version(submitted.report),
         newly_raised: submitted.newly_raised,

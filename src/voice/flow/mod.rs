@@ -25,8 +25,8 @@ use serde_json::json;
 
 use super::prompts::{self, MenuTopic, Menus};
 use super::urls::CallbackUrls;
-use crate::alerts::alert_after_end;
-use crate::candidates::RoutingInputs;
+use crate::contact_flow::alerts::alert_after_end;
+use crate::contact_flow::candidates::RoutingInputs;
 use crate::domain::helpline::HelplineSettings;
 use crate::domain::phone::E164;
 use crate::domain::rota::Channel;

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 
-use crate::alerts;
+use crate::contact_flow::alerts;
 use crate::domain::contact::Alert;
 use crate::domain::supervision::{Flag, ReportInput, ReviewState};
 use crate::state::AppState;

@@ -1,0 +1,207 @@
+//! Each subcommand of `peerline`: serve, migrate, token create, purge, erase-caller and
+//! simulate.
+
+use anyhow::Context;
+use sea_orm::EntityTrait;
+use secrecy::ExposeSecret;
+
+use super::{Command, SimulateCommand, TokenCommand};
+use crate::clock::Clock;
+use crate::config::{Settings, check_database_url, sqlite_file};
+use crate::domain::access::{Role, check_new_user};
+use crate::domain::phone::E164;
+use crate::jobs;
+use crate::secrets::NumberHasher;
+use crate::simulator::text::Text;
+use crate::simulator::{CallScript, TwilioPeer, play_call};
+use crate::startup::{Application, prepare_database, resolve_secret_key};
+use crate::storage::entities::{helpline, volunteer};
+use crate::storage::outbox;
+use crate::storage::users::{self, NewUser};
+
+/// Opens the database a command works on; unlike `serve` and `migrate`, a command run in
+/// the wrong folder must not create a new, empty SQLite database there.
+async fn existing_database(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    if let Some(file) = sqlite_file(settings.database_url.expose_secret())
+        && !file.exists()
+    {
+        anyhow::bail!(
+            "no database at {} (DATABASE_URL): run this where `peerline serve` runs, \
+             set DATABASE_URL to the helpline's database, or create one with `peerline migrate`",
+            file.display()
+        );
+    }
+    prepare_database(settings).await
+}
+
+/// The command-line flag for a field of a new user.
+fn token_flag(field: &str) -> &str {
+    match field {
+        "volunteer_id" => "--volunteer",
+        "helplines" => "--helpline",
+        other => other,
+    }
+}
+
+pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve {
+            demo,
+            listen,
+            database_url,
+        } => {
+            if let Some(listen) = listen {
+                settings.listen = listen;
+            }
+            if let Some(url) = database_url {
+                check_database_url(&url).map_err(|e| anyhow::anyhow!("--database-url: {e}"))?;
+                settings.database_url = url.into();
+            }
+            let listen = settings.listen;
+            // Bind before anything else: a second server on a taken port must stop before
+            // it writes into the first one's database.
+            let listener = std::net::TcpListener::bind(listen)
+                .with_context(|| format!("PEERLINE_LISTEN: cannot listen on {listen}"))?;
+            if demo {
+                let db = prepare_database(&settings).await?;
+                if super::demo::seed_if_empty(&db, Clock::system().now()).await? {
+                    tracing::info!("seeded the demo helpline");
+                } else {
+                    tracing::info!("the database already has helplines; nothing seeded");
+                }
+                eprintln!(
+                    "Simulate a call (same TWILIO_AUTH_TOKEN and PEERLINE_PUBLIC_URL):\n  {}",
+                    super::demo::simulate_hint()
+                );
+            }
+            let app = Application::build_with_listener(settings, listener).await?;
+            tracing::info!(%listen, "peerline is serving");
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            prepare_database(&settings).await?;
+            tracing::info!("migrations are up to date");
+        }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    role,
+                    helplines,
+                    volunteer,
+                    name,
+                },
+        } => {
+            let role =
+                Role::parse(&role).ok_or_else(|| anyhow::anyhow!("--role: unknown role {role}"))?;
+            check_new_user(role, volunteer, &helplines)
+                .map_err(|e| anyhow::anyhow!("{}: {}", token_flag(&e.field), e.message))?;
+            let db = existing_database(&settings).await?;
+            if let Some(id) = volunteer
+                && volunteer::Entity::find_by_id(id).one(&db).await?.is_none()
+            {
+                anyhow::bail!("--volunteer: there is no volunteer {id}");
+            }
+            for &id in &helplines {
+                if helpline::Entity::find_by_id(id).one(&db).await?.is_none() {
+                    anyhow::bail!("--helpline: there is no helpline {id}");
+                }
+            }
+            let user = users::create(
+                &db,
+                NewUser {
+                    name,
+                    role,
+                    volunteer_id: volunteer,
+                    phone: None,
+                    time_zone: None,
+                    helplines,
+                },
+                Clock::system().now(),
+            )
+            .await?;
+            let token = users::issue_token(&db, user.id, Clock::system().now()).await?;
+            println!("{}", token.expose_secret());
+        }
+        Command::Openapi => unreachable!("handled before start-up"),
+        Command::Purge => {
+            let db = existing_database(&settings).await?;
+            for (helpline, erased) in jobs::retention::purge(&db, Clock::system().now()).await? {
+                println!("helpline {helpline}: erased {erased} contacts");
+            }
+        }
+        Command::EraseCaller { number } => {
+            let number = E164::parse(&number).map_err(|e| anyhow::anyhow!("--number: {e}"))?;
+            let db = existing_database(&settings).await?;
+            let numbers =
+                NumberHasher::new(resolve_secret_key(&db, &settings, Clock::system().now()).await?);
+            let done = jobs::retention::erase_caller(&db, &numbers, &number, Clock::system().now())
+                .await?;
+            println!("erased {} contacts", done.contacts);
+            if done.still_open > 0 {
+                println!(
+                    "{} contacts are still in progress; run this again once they have ended",
+                    done.still_open
+                );
+            }
+        }
+        Command::Simulate {
+            command:
+                SimulateCommand::Call {
+                    to,
+                    from,
+                    digits,
+                    answer,
+                    talk_secs,
+                },
+        } => {
+            let token = settings.twilio.auth_token.as_ref().ok_or_else(|| {
+                anyhow::anyhow!("TWILIO_AUTH_TOKEN must be set to sign the simulated webhooks")
+            })?;
+            let peer = TwilioPeer::new(settings.public_url.as_str(), token.expose_secret());
+            let script = CallScript {
+                to,
+                from,
+                digits,
+                answer,
+                talk_secs,
+            };
+            let transcript = play_call(&peer, &script).await?;
+            for line in transcript.lines {
+                println!("{line}");
+            }
+        }
+        Command::Simulate {
+            command:
+                SimulateCommand::Sms {
+                    to,
+                    from,
+                    body,
+                    media,
+                },
+        } => {
+            let token = settings.twilio.auth_token.as_ref().ok_or_else(|| {
+                anyhow::anyhow!("TWILIO_AUTH_TOKEN must be set to sign the simulated webhooks")
+            })?;
+            let peer = TwilioPeer::new(settings.public_url.as_str(), token.expose_secret());
+            let db = prepare_database(&settings).await?;
+            let before = outbox::latest_id(&db).await?;
+            let mut text = Text::new(&from, &to, &body);
+            text.media_urls = media;
+            let (status, twiml) = peer.text(&text).await?;
+            println!(
+                "Twilio delivered {} to peerline: HTTP {status}",
+                text.message_sid
+            );
+            if twiml.contains("<Message>") {
+                println!("peerline answered at once: {twiml}");
+            }
+            for queued in outbox::queued_after(&db, before).await? {
+                println!(
+                    "queued from {} to {} ({}): {}",
+                    queued.from_number, queued.to_hint, queued.purpose, queued.body
+                );
+            }
+        }
+    }
+    Ok(())
+}
