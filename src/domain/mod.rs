@@ -5,6 +5,7 @@ pub mod access;
 pub mod calendar;
 pub mod contact;
 pub mod coverage;
+pub mod csv_export;
 pub mod delivery;
 pub mod helpline;
 pub mod on_call;

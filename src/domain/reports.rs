@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::contact::Outcome;
+use super::csv_export::{Text, to_csv};
 use super::report_period::{WEEKDAYS, percentile, ratio, week_start};
 
 /// Contacts counted by channel, topic, outcome and peer-match tier (one database group).
@@ -221,12 +222,23 @@ pub fn contacts_report(
 
 impl ContactsReport {
     /// As CSV: one `section,key,contacts,answered` row per figure.
-    pub fn to_csv(&self) -> String {
-        let mut out = String::from("section,key,contacts,answered\n");
-        let figure = |name: &str, value: String| format!("summary,{name},{value},\n");
+    pub fn to_csv(&self) -> Result<String, csv::Error> {
+        #[derive(Serialize)]
+        struct Row<'a> {
+            section: &'a str,
+            key: Text<'a>,
+            contacts: Option<String>,
+            answered: Option<i64>,
+        }
+        let figure = |key: &'static str, value: String| Row {
+            section: "summary",
+            key: Text(key),
+            contacts: Some(value),
+            answered: None,
+        };
         let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
         let opt_i = |v: Option<i64>| v.map_or(String::new(), |v| v.to_string());
-        for (name, value) in [
+        let summary = [
             ("total", self.total.to_string()),
             ("answered", self.answered.to_string()),
             ("missed", self.missed.to_string()),
@@ -244,26 +256,29 @@ impl ContactsReport {
             ("peer_matched", self.peer_matched.to_string()),
             ("peer_match_rate", opt(self.peer_match_rate)),
             ("offers_per_answered", opt(self.offers_per_answered)),
-        ] {
-            out.push_str(&figure(name, value));
-        }
-        for (section, counts) in [
+        ]
+        .into_iter()
+        .map(|(key, value)| figure(key, value));
+        let groups = [
             ("channel", &self.by_channel),
             ("topic", &self.by_topic),
             ("outcome", &self.by_outcome),
             ("hour", &self.by_hour),
             ("weekday", &self.by_weekday),
-        ] {
-            for c in counts {
-                out.push_str(&format!(
-                    "{section},{},{},{}\n",
-                    csv_field(&c.key),
-                    c.contacts,
-                    c.answered
-                ));
-            }
-        }
-        out
+        ]
+        .into_iter()
+        .flat_map(|(section, counts)| {
+            counts.iter().map(move |c| Row {
+                section,
+                key: Text(&c.key),
+                contacts: Some(c.contacts.to_string()),
+                answered: Some(c.answered),
+            })
+        });
+        to_csv(
+            &["section", "key", "contacts", "answered"],
+            summary.chain(groups),
+        )
     }
 }
 
@@ -335,49 +350,65 @@ pub fn volunteer_load(
 
 /// Volunteer load as CSV: one row per volunteer and week (a volunteer with no contacts
 /// in the period has one row with an empty week).
-pub fn volunteer_load_csv(load: &[VolunteerLoad]) -> String {
-    let mut out = String::from(
-        "volunteer_id,name,week_starting,contacts,talk_secs,long_contacts,flagged_contacts,back_to_back,missed_offers,open_debriefs\n",
-    );
-    for v in load {
-        let name = csv_field(&v.name);
-        if v.weeks.is_empty() {
-            out.push_str(&format!(
-                "{},{name},,0,0,0,0,0,0,{}\n",
-                v.volunteer_id, v.open_debriefs
-            ));
-        }
-        for w in &v.weeks {
-            let week = w.week_starting.map_or(String::new(), |d| d.to_string());
-            out.push_str(&format!(
-                "{},{name},{week},{},{},{},{},{},{},{}\n",
-                v.volunteer_id,
-                w.contacts,
-                w.talk_secs,
-                w.long_contacts,
-                w.flagged_contacts,
-                w.back_to_back,
-                w.missed_offers,
-                v.open_debriefs
-            ));
-        }
-    }
-    out
+pub fn volunteer_load_csv(load: &[VolunteerLoad]) -> Result<String, csv::Error> {
+    let quiet = WeekLoad {
+        week_starting: None,
+        contacts: 0,
+        talk_secs: 0,
+        long_contacts: 0,
+        flagged_contacts: 0,
+        back_to_back: 0,
+        missed_offers: 0,
+    };
+    let rows = load.iter().flat_map(|v| {
+        let weeks: Vec<&WeekLoad> = if v.weeks.is_empty() {
+            vec![&quiet]
+        } else {
+            v.weeks.iter().collect()
+        };
+        weeks.into_iter().map(move |w| WeekRow {
+            volunteer_id: v.volunteer_id,
+            name: Text(&v.name),
+            week_starting: w.week_starting,
+            contacts: w.contacts,
+            talk_secs: w.talk_secs,
+            long_contacts: w.long_contacts,
+            flagged_contacts: w.flagged_contacts,
+            back_to_back: w.back_to_back,
+            missed_offers: w.missed_offers,
+            open_debriefs: v.open_debriefs,
+        })
+    });
+    to_csv(
+        &[
+            "volunteer_id",
+            "name",
+            "week_starting",
+            "contacts",
+            "talk_secs",
+            "long_contacts",
+            "flagged_contacts",
+            "back_to_back",
+            "missed_offers",
+            "open_debriefs",
+        ],
+        rows,
+    )
 }
 
-/// A CSV field, quoted when it holds a comma, quote or line break. A leading `=`, `+`,
-/// `-` or `@` is prefixed with `'` so that spreadsheets do not run it as a formula.
-pub fn csv_field(raw: &str) -> String {
-    let safe = if raw.starts_with(['=', '+', '-', '@']) {
-        format!("'{raw}")
-    } else {
-        raw.to_owned()
-    };
-    if safe.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", safe.replace('"', "\"\""))
-    } else {
-        safe
-    }
+/// One line of the volunteer load export.
+#[derive(Serialize)]
+struct WeekRow<'a> {
+    volunteer_id: i32,
+    name: Text<'a>,
+    week_starting: Option<NaiveDate>,
+    contacts: i64,
+    talk_secs: i64,
+    long_contacts: i64,
+    flagged_contacts: i64,
+    back_to_back: i64,
+    missed_offers: i64,
+    open_debriefs: i64,
 }
 
 #[cfg(test)]
@@ -440,11 +471,7 @@ mod tests {
     }
 
     #[test]
-    fn csv_fields_are_quoted_and_never_formulas() {
-        assert_eq!(csv_field("Ann"), "Ann");
-        assert_eq!(csv_field("Smith, Ann"), "\"Smith, Ann\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+    fn the_contacts_report_as_csv_has_a_row_per_figure() {
         let report = contacts_report(
             &[group("voice", None, "answered", None, 1)],
             &[],
@@ -452,11 +479,29 @@ mod tests {
             &[],
             1,
         );
-        let csv = report.to_csv();
+        let csv = report.to_csv().unwrap();
         assert!(
             csv.starts_with("section,key,contacts,answered\nsummary,total,1,\n"),
             "{csv}"
         );
         assert!(csv.contains("\nchannel,voice,1,1\n"), "{csv}");
+    }
+
+    #[test]
+    fn volunteer_load_as_csv_has_a_row_per_week_and_one_for_a_quiet_volunteer() {
+        let load = volunteer_load(
+            &[(1, "=Ann".into(), 0), (2, "Bo".into(), 1)],
+            &[VolunteerWeek {
+                volunteer_id: 1,
+                week: 0,
+                contacts: 3,
+                ..Default::default()
+            }],
+        );
+        let csv = volunteer_load_csv(&load).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3, "{csv}");
+        assert!(lines[1].starts_with("1,'=Ann,1969-12-29,3,"), "{csv}");
+        assert_eq!(lines[2], "2,Bo,,0,0,0,0,0,0,1");
     }
 }

@@ -10,9 +10,10 @@ use serde_json::json;
 use super::managed_helpline;
 use super::rota::coverage_of;
 use crate::domain::access::Principal;
+use crate::domain::csv_export::{Text, to_csv};
 use crate::domain::report_period::Period;
 use crate::domain::reports::{
-    ContactsReport, VolunteerLoad, contacts_report, csv_field, volunteer_load, volunteer_load_csv,
+    ContactsReport, VolunteerLoad, contacts_report, volunteer_load, volunteer_load_csv,
 };
 use crate::domain::rota::{Channel, Interval};
 use crate::error::{ApiError, ErrorBody};
@@ -116,7 +117,7 @@ async fn export<T: Serialize>(
     name: &str,
     (period, format): (Period, Format),
     view: T,
-    csv: impl FnOnce(&T) -> String,
+    csv: impl FnOnce(&T) -> Result<String, csv::Error>,
 ) -> Result<HttpResponse, ApiError> {
     let detail = json!({
         "report": name,
@@ -139,7 +140,7 @@ async fn export<T: Serialize>(
                     period.from, period.to
                 ),
             ))
-            .body(csv(&view)),
+            .body(csv(&view).map_err(|e| ApiError::Internal(e.into()))?),
     })
 }
 
@@ -258,19 +259,29 @@ pub async fn coverage(
             .collect(),
     };
     export(&state, &who, id, "coverage", asked, view, |v| {
-        let mut out = format!(
-            "scope,topic_id,key,uncovered_hours\nall,,,{}\n",
-            v.uncovered_hours
-        );
-        for t in &v.topics {
-            out.push_str(&format!(
-                "topic,{},{},{}\n",
-                t.topic_id,
-                csv_field(&t.key),
-                t.uncovered_hours
-            ));
+        #[derive(Serialize)]
+        struct Row<'a> {
+            scope: &'a str,
+            topic_id: Option<i32>,
+            key: Option<Text<'a>>,
+            uncovered_hours: f64,
         }
-        out
+        let all = Row {
+            scope: "all",
+            topic_id: None,
+            key: None,
+            uncovered_hours: v.uncovered_hours,
+        };
+        let topics = v.topics.iter().map(|t| Row {
+            scope: "topic",
+            topic_id: Some(t.topic_id),
+            key: Some(Text(&t.key)),
+            uncovered_hours: t.uncovered_hours,
+        });
+        to_csv(
+            &["scope", "topic_id", "key", "uncovered_hours"],
+            std::iter::once(all).chain(topics),
+        )
     })
     .await
 }
