@@ -1,4 +1,5 @@
-//! Reads a TwiML document back into elements, as Twilio would, for the simulator.
+//! Reads a TwiML document back into elements, as Twilio would, for the simulator
+//! (parsed by roxmltree).
 
 /// One XML element with its attributes, text and children.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -29,138 +30,33 @@ impl Element {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("malformed TwiML at byte {0}")]
-pub struct MalformedTwiml(pub usize);
+#[error("malformed TwiML: {0}")]
+pub struct MalformedTwiml(pub String);
 
 /// Parses a document and returns its root element (`<Response>`).
 pub fn parse(xml: &str) -> Result<Element, MalformedTwiml> {
-    let mut reader = Reader { xml, pos: 0 };
-    reader.skip_prolog();
-    let root = reader.element()?;
-    Ok(root)
+    let document = roxmltree::Document::parse(xml).map_err(|e| MalformedTwiml(e.to_string()))?;
+    Ok(element(document.root_element()))
 }
 
-struct Reader<'a> {
-    xml: &'a str,
-    pos: usize,
-}
-
-impl Reader<'_> {
-    fn rest(&self) -> &str {
-        &self.xml[self.pos..]
+fn element(node: roxmltree::Node<'_, '_>) -> Element {
+    Element {
+        name: node.tag_name().name().to_owned(),
+        attrs: node
+            .attributes()
+            .map(|a| (a.name().to_owned(), a.value().to_owned()))
+            .collect(),
+        text: node
+            .children()
+            .filter(roxmltree::Node::is_text)
+            .filter_map(|t| t.text())
+            .collect(),
+        children: node
+            .children()
+            .filter(roxmltree::Node::is_element)
+            .map(element)
+            .collect(),
     }
-
-    fn skip_ws(&mut self) {
-        let trimmed = self.rest().trim_start();
-        self.pos = self.xml.len() - trimmed.len();
-    }
-
-    fn skip_prolog(&mut self) {
-        loop {
-            self.skip_ws();
-            if self.rest().starts_with("<?") || self.rest().starts_with("<!") {
-                match self.rest().find('>') {
-                    Some(end) => self.pos += end + 1,
-                    None => return,
-                }
-            } else {
-                return;
-            }
-        }
-    }
-
-    fn element(&mut self) -> Result<Element, MalformedTwiml> {
-        self.skip_ws();
-        if !self.rest().starts_with('<') {
-            return Err(MalformedTwiml(self.pos));
-        }
-        self.pos += 1;
-        let name_len = self
-            .rest()
-            .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
-            .ok_or(MalformedTwiml(self.pos))?;
-        let mut element = Element {
-            name: self.rest()[..name_len].to_owned(),
-            ..Default::default()
-        };
-        self.pos += name_len;
-        loop {
-            self.skip_ws();
-            if self.rest().starts_with("/>") {
-                self.pos += 2;
-                return Ok(element);
-            }
-            if self.rest().starts_with('>') {
-                self.pos += 1;
-                break;
-            }
-            let eq = self.rest().find('=').ok_or(MalformedTwiml(self.pos))?;
-            let key = self.rest()[..eq].trim().to_owned();
-            self.pos += eq + 1;
-            self.skip_ws();
-            let quote = self.rest().chars().next().ok_or(MalformedTwiml(self.pos))?;
-            if quote != '"' && quote != '\'' {
-                return Err(MalformedTwiml(self.pos));
-            }
-            self.pos += 1;
-            let end = self.rest().find(quote).ok_or(MalformedTwiml(self.pos))?;
-            let value = unescape(&self.rest()[..end]);
-            self.pos += end + 1;
-            element.attrs.push((key, value));
-        }
-        loop {
-            let next = self.rest().find('<').ok_or(MalformedTwiml(self.pos))?;
-            element.text.push_str(&unescape(&self.rest()[..next]));
-            self.pos += next;
-            if self.rest().starts_with("</") {
-                let end = self.rest().find('>').ok_or(MalformedTwiml(self.pos))?;
-                if self.rest()[2..end].trim() != element.name {
-                    return Err(MalformedTwiml(self.pos));
-                }
-                self.pos += end + 1;
-                return Ok(element);
-            }
-            let child = self.element()?;
-            element.children.push(child);
-        }
-    }
-}
-
-fn unescape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        let Some(semi) = rest.find(';') else {
-            break;
-        };
-        let entity = &rest[1..semi];
-        let decoded = match entity {
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "amp" => Some('&'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            _ => entity
-                .strip_prefix("#x")
-                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
-                .and_then(char::from_u32),
-        };
-        match decoded {
-            Some(c) => {
-                out.push(c);
-                rest = &rest[semi + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]

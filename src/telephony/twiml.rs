@@ -265,7 +265,9 @@ fn empty_element(out: &mut String, name: &str, attrs: &[(&str, &str)]) {
     out.push_str("/>");
 }
 
-/// Escapes XML's five special characters and drops the control characters XML 1.0 forbids.
+/// Escapes XML's five special characters, writes tab and line breaks as character
+/// references (a parser would turn them into spaces in an attribute, and `\r` into `\n`
+/// anywhere), and drops the control characters XML 1.0 forbids.
 fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
@@ -274,7 +276,9 @@ fn escape_into(out: &mut String, text: &str) {
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
             c => out.push(c),
         }
@@ -336,7 +340,7 @@ mod tests {
     fn any_user_text_comes_out_as_well_formed_xml_that_reads_back_the_same() {
         use rand::{Rng, SeedableRng};
         const POOL: &[char] = &[
-            'a', ' ', '<', '>', '&', '"', '\'', ';', '#', 'x', '\t', '\n', '\u{0}', '\u{7}',
+            'a', ' ', '<', '>', '&', '"', '\'', ';', '#', 'x', '\t', '\n', '\r', '\u{0}', '\u{7}',
             '\u{1F}', '\u{FFFE}', 'é', '—', '✓', '😀', '中', ']', '!', '-',
         ];
         let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
