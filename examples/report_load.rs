@@ -31,14 +31,6 @@ use secrecy::ExposeSecret;
 const VOLUNTEERS: usize = 60;
 const BATCH: usize = 500;
 
-fn arg(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| default.to_owned())
-}
-
 /// A small deterministic generator, so that runs seed the same data.
 struct Mix(u64);
 
@@ -246,12 +238,27 @@ fn offer_row(
     }
 }
 
+/// Times each report on a year of contacts.
+#[derive(clap::Parser)]
+struct Args {
+    #[arg(long, default_value = "sqlite://report-load.db?mode=rwc")]
+    database_url: String,
+    /// Contacts to seed into an empty database.
+    #[arg(long, default_value_t = 1_000_000)]
+    contacts: usize,
+    /// Times each report is run.
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
+}
+
 #[tokio::main]
 async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let url = arg("--database-url", "sqlite://report-load.db?mode=rwc");
-    let contacts: usize = arg("--contacts", "1000000").parse().expect("--contacts");
-    let rounds: usize = arg("--rounds", "5").parse().expect("--rounds");
+    let Args {
+        database_url: url,
+        contacts,
+        rounds,
+    } = clap::Parser::parse();
     let db = storage::connect(&url).await.expect("database");
     storage::migrate(&db).await.expect("migrations");
     // A database seeded by an earlier run is measured again as it is.

@@ -20,14 +20,6 @@ use peerline::simulator::text::Text;
 
 const LINE: &str = "+12025550100";
 
-fn arg(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| default.to_owned())
-}
-
 /// When each probe body reached the stand-in.
 type Arrivals = Arc<Mutex<HashMap<String, Instant>>>;
 
@@ -42,14 +34,34 @@ async fn messages(body: web::Bytes, arrivals: web::Data<Arrivals>) -> HttpRespon
         .json(serde_json::json!({"sid": format!("SM{n:032}"), "status": "queued"}))
 }
 
+/// Drives inbound texts against a running server.
+#[derive(clap::Parser)]
+struct Args {
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    base_url: String,
+    /// The server's TWILIO_AUTH_TOKEN, to sign the webhooks.
+    #[arg(long, default_value = "load-test-token")]
+    auth_token: String,
+    #[arg(long, default_value_t = 500)]
+    texters: usize,
+    /// Texters sending at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Where this program's stand-in for Twilio's REST API listens.
+    #[arg(long, default_value_t = 18091)]
+    rest_port: u16,
+}
+
 #[tokio::main]
 async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let base_url = arg("--base-url", "http://127.0.0.1:8080");
-    let token = arg("--auth-token", "load-test-token");
-    let texters: usize = arg("--texters", "500").parse().expect("--texters");
-    let concurrency: usize = arg("--concurrency", "8").parse().expect("--concurrency");
-    let rest_port: u16 = arg("--rest-port", "18091").parse().expect("--rest-port");
+    let Args {
+        base_url,
+        auth_token: token,
+        texters,
+        concurrency,
+        rest_port,
+    } = clap::Parser::parse();
 
     let arrivals: Arrivals = Arc::default();
     let shared = web::Data::new(arrivals.clone());

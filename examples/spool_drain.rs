@@ -22,19 +22,23 @@ use peerline::storage::{self, helplines};
 
 const LINE: &str = "+12025550100";
 
-fn arg(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| default.to_owned())
+/// Times writing back what was spooled during an outage.
+#[derive(clap::Parser)]
+struct Args {
+    #[arg(long, default_value = "sqlite://spool-drain.db?mode=rwc")]
+    database_url: String,
+    /// Calls spooled, and as many texts.
+    #[arg(long, default_value_t = 1000)]
+    records: usize,
 }
 
 #[tokio::main]
 async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let url = arg("--database-url", "sqlite://spool-drain.db?mode=rwc");
-    let records: usize = arg("--records", "1000").parse().expect("--records");
+    let Args {
+        database_url: url,
+        records,
+    } = clap::Parser::parse();
     let spool_dir = tempfile::tempdir().expect("spool dir");
     let vars: HashMap<String, String> = [
         ("DATABASE_URL", url.as_str()),

@@ -41,30 +41,51 @@ const ZONES: [&str; 12] = [
 const DAYS: [Weekday; 7] = Weekday::ALL;
 const WEBHOOKS: [&str; 5] = ["inbound", "whisper", "accept", "dial action", "status"];
 
-fn arg(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| default.to_owned())
+#[derive(clap::Parser)]
+enum Args {
+    /// Fills an empty database with one helpline and its volunteers.
+    Seed {
+        #[arg(long, default_value = "sqlite://load.db?mode=rwc")]
+        database_url: String,
+        #[arg(long, default_value_t = 10_000)]
+        volunteers: usize,
+    },
+    /// Drives complete calls against running servers.
+    Run {
+        /// One or more servers, comma-separated: calls are spread over them, each call
+        /// staying with the server that answered it, as behind a load balancer.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base_url: String,
+        /// The servers' TWILIO_AUTH_TOKEN, to sign the webhooks.
+        #[arg(long, default_value = "load-test-token")]
+        auth_token: String,
+        #[arg(long, default_value_t = 2000)]
+        calls: usize,
+        /// Calls in progress at once.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
 }
 
 #[tokio::main]
 async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    match std::env::args().nth(1).as_deref() {
-        Some("seed") => seed().await,
-        Some("run") => run().await,
-        _ => eprintln!(
-            "usage: voice_load seed --database-url URL --volunteers N\n       voice_load run --base-url URL --auth-token T --calls N --concurrency C"
-        ),
+    match clap::Parser::parse() {
+        Args::Seed {
+            database_url,
+            volunteers,
+        } => seed(&database_url, volunteers).await,
+        Args::Run {
+            base_url,
+            auth_token,
+            calls,
+            concurrency,
+        } => run(&base_url, &auth_token, calls, concurrency).await,
     }
 }
 
-async fn seed() {
-    let url = arg("--database-url", "sqlite://load.db?mode=rwc");
-    let n: usize = arg("--volunteers", "10000").parse().expect("--volunteers");
-    let db = storage::connect(&url).await.expect("database");
+async fn seed(url: &str, n: usize) {
+    let db = storage::connect(url).await.expect("database");
     storage::migrate(&db).await.expect("migrations");
     let line = helplines::create(
         &db,
@@ -237,17 +258,11 @@ async fn one_call(peer: &TwilioPeer, i: usize) -> Result<[Duration; 5], bool> {
     Ok([t_in, t_whisper, t_accept, t_dial, t_status])
 }
 
-async fn run() {
-    // One or more servers, comma-separated: calls are spread over them, each call
-    // staying with the server that answered it, as behind a load balancer.
-    let base_urls = arg("--base-url", "http://127.0.0.1:8080");
+async fn run(base_urls: &str, token: &str, calls: usize, concurrency: usize) {
     let base_url = base_urls.split(',').next().unwrap_or_default().to_owned();
-    let token = arg("--auth-token", "load-test-token");
-    let calls: usize = arg("--calls", "2000").parse().expect("--calls");
-    let concurrency: usize = arg("--concurrency", "8").parse().expect("--concurrency");
     let peers: Vec<TwilioPeer> = base_urls
         .split(',')
-        .map(|base| TwilioPeer::new(base, &token))
+        .map(|base| TwilioPeer::new(base, token))
         .collect();
     let timings = Arc::new(Mutex::new(Timings {
         by_webhook: vec![Vec::new(); WEBHOOKS.len()],

@@ -16,7 +16,9 @@ use peerline::storage::reservations;
 use rand::Rng;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::helpers::{AUTH_TOKEN, SECRET_KEY, TestApp, join_all, spawn_app};
+use futures::future::join_all;
+
+use crate::helpers::{AUTH_TOKEN, SECRET_KEY, TestApp, spawn_app};
 use crate::twilio_standin::StandIn;
 
 const LINE: &str = "+12025550100";

@@ -535,42 +535,6 @@ pub fn on_shift_ids(reply: &Reply) -> Vec<i64> {
         .collect()
 }
 
-/// Runs futures concurrently on the current task.
-pub async fn join_all<F: std::future::Future>(
-    futures: impl IntoIterator<Item = F>,
-) -> Vec<F::Output> {
-    let handles: Vec<_> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs = Vec::with_capacity(handles.len());
-    let mut pending: Vec<_> = handles
-        .into_iter()
-        .enumerate()
-        .map(|(i, f)| (i, Some(f)))
-        .collect();
-    let mut results: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut all_done = true;
-        for (i, slot) in pending.iter_mut() {
-            if let Some(fut) = slot {
-                match fut.as_mut().poll(cx) {
-                    std::task::Poll::Ready(out) => {
-                        results[*i] = Some(out);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => all_done = false,
-                }
-            }
-        }
-        if all_done {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    outputs.extend(results.into_iter().flatten());
-    outputs
-}
-
 /// A state or kind from its stored name, as the seed tables write them (`"answered"`).
 pub fn parsed<T: sea_orm::ActiveEnum<Value = String>>(raw: &str) -> T {
     T::try_from_value(&raw.to_owned()).unwrap_or_else(|_| panic!("unknown value {raw:?}"))

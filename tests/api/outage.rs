@@ -15,7 +15,9 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::helpers::{TestApp, join_all, spawn_app_at};
+use futures::future::join_all;
+
+use crate::helpers::{TestApp, spawn_app_at};
 
 const LINE: &str = "+12025550100";
 const PARTNER: &str = "+12025550188";

@@ -15,7 +15,9 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
-use crate::helpers::{SECRET_KEY, TestApp, id_of, join_all, spawn_app_at};
+use futures::future::join_all;
+
+use crate::helpers::{SECRET_KEY, TestApp, id_of, spawn_app_at};
 use crate::twilio_standin::StandIn;
 
 const NOW: &str = "2026-11-23T20:00:00Z";

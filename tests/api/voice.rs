@@ -12,7 +12,9 @@ use reqwest::{Method, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, id_of, join_all, spawn_app_at, spawn_app_with};
+use futures::future::join_all;
+
+use crate::helpers::{TestApp, id_of, spawn_app_at, spawn_app_with};
 
 const LINE: &str = "+12025550100";
 const CALLER: &str = "+12025550142";
