@@ -75,7 +75,7 @@ async fn start(app: &TestApp, rest: &StandIn, spool: &std::path::Path) -> Server
 #[tokio::test]
 async fn killing_the_server_at_random_moments_loses_nothing_and_repeats_nothing() {
     let app = spawn_app().await;
-    let rest = StandIn::start();
+    let rest = StandIn::start().await;
     let spool = tempfile::tempdir().unwrap();
     let helpline = app.helpline("Peerline", "Europe/London").await;
     app.number(helpline, LINE).await;
@@ -158,7 +158,7 @@ async fn killing_the_server_at_random_moments_loses_nothing_and_repeats_nothing(
 
     // No SMS went out twice: each recipient got each text at most once.
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
-    for request in rest.received() {
+    for request in rest.received().await {
         let key = (
             request.field("To").unwrap_or_default().to_owned(),
             request.field("Body").unwrap_or_default().to_owned(),

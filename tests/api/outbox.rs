@@ -61,7 +61,7 @@ async fn row(app: &TestApp, id: i32) -> outbox_message::Model {
 #[tokio::test]
 async fn a_queued_message_is_sent_once_as_twilio_expects() {
     let app = spawn_app().await;
-    let twilio = StandIn::start();
+    let twilio = StandIn::start().await;
     let id = queue(&app, "Peerline: voicemail on Peerline (#12).").await;
 
     let first = sender(&app, &twilio, Clock::system())
@@ -75,7 +75,7 @@ async fn a_queued_message_is_sent_once_as_twilio_expects() {
 
     assert_eq!(first.sent, 1);
     assert_eq!(second, Pass::default());
-    let received = twilio.received();
+    let received = twilio.received().await;
     assert_eq!(received.len(), 1);
     let request = &received[0];
     assert_eq!(
@@ -105,10 +105,12 @@ async fn a_queued_message_is_sent_once_as_twilio_expects() {
 #[tokio::test]
 async fn a_429_waits_for_retry_after_and_then_sends() {
     let app = spawn_app().await;
-    let twilio = StandIn::start();
-    twilio.script(&[Scripted::TooManyRequests {
-        retry_after_secs: 30,
-    }]);
+    let twilio = StandIn::start().await;
+    twilio
+        .script(&[Scripted::TooManyRequests {
+            retry_after_secs: 30,
+        }])
+        .await;
     let id = queue(&app, "hello").await;
 
     let first = sender(&app, &twilio, Clock::system())
@@ -130,7 +132,7 @@ async fn a_429_waits_for_retry_after_and_then_sends() {
     let retried = sender(&app, &twilio, later).send_due().await.unwrap();
 
     assert_eq!(retried.sent, 1);
-    assert_eq!(twilio.received().len(), 2);
+    assert_eq!(twilio.received().await.len(), 2);
     let sent = row(&app, id).await;
     assert_eq!((sent.status, sent.attempts), (OutboxState::Sent, 2));
 }
@@ -138,8 +140,8 @@ async fn a_429_waits_for_retry_after_and_then_sends() {
 #[tokio::test]
 async fn a_send_that_may_have_gone_is_never_sent_again() {
     let app = spawn_app().await;
-    let twilio = StandIn::start();
-    twilio.script(&[Scripted::ServerError]);
+    let twilio = StandIn::start().await;
+    twilio.script(&[Scripted::ServerError]).await;
     let id = queue(&app, "hello").await;
 
     let first = sender(&app, &twilio, Clock::system())
@@ -151,15 +153,15 @@ async fn a_send_that_may_have_gone_is_never_sent_again() {
 
     assert_eq!(first.uncertain, 1);
     assert_eq!(again, Pass::default());
-    assert_eq!(twilio.received().len(), 1);
+    assert_eq!(twilio.received().await.len(), 1);
     assert_eq!(row(&app, id).await.status, OutboxState::Uncertain);
 }
 
 #[tokio::test]
 async fn a_refusal_is_recorded_with_twilios_code() {
     let app = spawn_app().await;
-    let twilio = StandIn::start();
-    twilio.script(&[Scripted::Refused { code: 21211 }]);
+    let twilio = StandIn::start().await;
+    twilio.script(&[Scripted::Refused { code: 21211 }]).await;
     let id = queue(&app, "hello").await;
 
     let pass = sender(&app, &twilio, Clock::system())
@@ -179,7 +181,7 @@ async fn a_refusal_is_recorded_with_twilios_code() {
 #[tokio::test]
 async fn a_message_claimed_by_a_server_that_stopped_is_not_sent_again() {
     let app = spawn_app().await;
-    let twilio = StandIn::start();
+    let twilio = StandIn::start().await;
     let id = queue(&app, "hello").await;
     // A worker claims the message, then its process dies before Twilio answers.
     outbox::claim_next(&app.db, Clock::system().now())
@@ -191,14 +193,14 @@ async fn a_message_claimed_by_a_server_that_stopped_is_not_sent_again() {
     let pass = sender(&app, &twilio, later).send_due().await.unwrap();
 
     assert_eq!(pass.uncertain, 1);
-    assert!(twilio.received().is_empty());
+    assert!(twilio.received().await.is_empty());
     assert_eq!(row(&app, id).await.status, OutboxState::Uncertain);
 }
 
 #[tokio::test]
 async fn two_workers_on_one_database_never_send_the_same_message() {
     let app = spawn_app().await;
-    let twilio = StandIn::start();
+    let twilio = StandIn::start().await;
     for i in 0..40 {
         queue(&app, &format!("message {i}")).await;
     }
@@ -213,6 +215,7 @@ async fn two_workers_on_one_database_never_send_the_same_message() {
     assert_eq!(a.sent + b.sent, 40);
     let mut bodies: Vec<String> = twilio
         .received()
+        .await
         .iter()
         .map(|r| r.field("Body").unwrap().to_owned())
         .collect();
@@ -225,13 +228,13 @@ async fn two_workers_on_one_database_never_send_the_same_message() {
 #[tokio::test]
 async fn delivery_reports_only_move_a_message_forward() {
     let app = spawn_app().await;
-    let twilio = StandIn::start();
+    let twilio = StandIn::start().await;
     let id = queue(&app, "hello").await;
     sender(&app, &twilio, Clock::system())
         .send_due()
         .await
         .unwrap();
-    let request = &twilio.received()[0];
+    let request = &twilio.received().await[0];
     let callback = request.field("StatusCallback").unwrap().to_owned();
     assert_eq!(callback, format!("{}/twilio/sms/status", app.base));
     let sid = row(&app, id).await.provider_sid.unwrap();

@@ -65,7 +65,7 @@ async fn line(volunteers: &[(&str, &str)]) -> (Line, Vec<i32>) {
     let line = Line {
         app,
         helpline,
-        rest: StandIn::start(),
+        rest: StandIn::start().await,
         seen: 0,
     };
     (line, ids)
@@ -96,7 +96,7 @@ impl Line {
             status_callback: Some(format!("{}/twilio/sms/status", self.app.base)),
         };
         sender.send_due().await.unwrap();
-        let received = self.rest.received();
+        let received = self.rest.received().await;
         let new = received[self.seen..]
             .iter()
             .map(|r| {

@@ -1,11 +1,12 @@
-//! A local stand-in for Twilio's REST API: records each request and answers from a script.
+//! A local stand-in for Twilio's REST API (wiremock): records each request and answers
+//! from a script, then accepts every message with a new `SM...` sid.
 
-use std::collections::VecDeque;
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use serde_json::json;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// One scripted answer.
 #[derive(Clone)]
@@ -13,6 +14,24 @@ pub enum Scripted {
     TooManyRequests { retry_after_secs: u64 },
     Refused { code: i64 },
     ServerError,
+}
+
+impl Scripted {
+    fn response(&self) -> ResponseTemplate {
+        match self {
+            Scripted::TooManyRequests { retry_after_secs } => ResponseTemplate::new(429)
+                .insert_header("Retry-After", retry_after_secs.to_string().as_str())
+                .set_body_json(
+                    json!({"code": 20429, "message": "Too Many Requests", "status": 429}),
+                ),
+            Scripted::Refused { code } => ResponseTemplate::new(400).set_body_json(
+                json!({"code": code, "message": "The 'To' number is not valid.", "status": 400}),
+            ),
+            Scripted::ServerError => {
+                ResponseTemplate::new(500).set_delay(Duration::from_millis(10))
+            }
+        }
+    }
 }
 
 /// A request the stand-in received.
@@ -32,83 +51,68 @@ impl Received {
     }
 }
 
-#[derive(Default)]
-struct Inner {
-    script: VecDeque<Scripted>,
-    received: Vec<Received>,
+/// Accepts a message as Twilio does: 201 with a new sid.
+struct Accept(AtomicUsize);
+
+impl Respond for Accept {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+        ResponseTemplate::new(201)
+            .set_body_json(json!({"sid": format!("SM{n:032}"), "status": "queued"}))
+    }
 }
 
-#[derive(Clone)]
+/// Scripted answers take precedence over accepting.
+const SCRIPTED: u8 = 1;
+const ACCEPTING: u8 = 10;
+
 pub struct StandIn {
     pub base: String,
-    inner: Arc<Mutex<Inner>>,
+    server: MockServer,
 }
 
 impl StandIn {
-    pub fn start() -> Self {
-        let inner = Arc::new(Mutex::new(Inner::default()));
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-        let shared = web::Data::new(inner.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(shared.clone())
-                .default_service(web::to(answer))
-        })
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run();
-        tokio::spawn(server);
-        Self { base, inner }
-    }
-
-    /// Queues answers for the next requests; after them every request is accepted.
-    pub fn script(&self, answers: &[Scripted]) {
-        self.inner
-            .lock()
-            .unwrap()
-            .script
-            .extend(answers.iter().cloned());
-    }
-
-    pub fn received(&self) -> Vec<Received> {
-        self.inner.lock().unwrap().received.clone()
-    }
-}
-
-async fn answer(
-    req: HttpRequest,
-    body: web::Bytes,
-    inner: web::Data<Arc<Mutex<Inner>>>,
-) -> HttpResponse {
-    let form = form_urlencoded::parse(&body).into_owned().collect();
-    let next = {
-        let mut inner = inner.lock().unwrap();
-        inner.received.push(Received {
-            path: req.path().to_owned(),
-            authorization: req
-                .headers()
-                .get("authorization")
-                .and_then(|h| h.to_str().ok())
-                .map(str::to_owned),
-            form,
-        });
-        inner.script.pop_front().map(|s| (s, inner.received.len()))
-    };
-    match next {
-        None => {
-            let n = inner.lock().unwrap().received.len();
-            HttpResponse::Created().json(serde_json::json!({"sid": format!("SM{n:032}"), "status": "queued"}))
+    pub async fn start() -> Self {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(Accept(AtomicUsize::new(0)))
+            .with_priority(ACCEPTING)
+            .mount(&server)
+            .await;
+        Self {
+            base: server.uri(),
+            server,
         }
-        Some((Scripted::TooManyRequests { retry_after_secs }, _)) => HttpResponse::TooManyRequests()
-            .insert_header(("Retry-After", retry_after_secs.to_string()))
-            .json(serde_json::json!({"code": 20429, "message": "Too Many Requests", "status": 429})),
-        Some((Scripted::Refused { code }, _)) => HttpResponse::BadRequest()
-            .json(serde_json::json!({"code": code, "message": "The 'To' number is not valid.", "status": 400})),
-        Some((Scripted::ServerError, _)) => {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            HttpResponse::InternalServerError().finish()
+    }
+
+    /// Queues answers for the next requests, in order; after them every request is
+    /// accepted.
+    pub async fn script(&self, answers: &[Scripted]) {
+        for answer in answers {
+            Mock::given(method("POST"))
+                .respond_with(answer.response())
+                .up_to_n_times(1)
+                .with_priority(SCRIPTED)
+                .mount(&self.server)
+                .await;
         }
+    }
+
+    pub async fn received(&self) -> Vec<Received> {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|request| Received {
+                path: request.url.path().to_owned(),
+                authorization: request
+                    .headers
+                    .get("authorization")
+                    .and_then(|h| h.to_str().ok())
+                    .map(str::to_owned),
+                form: form_urlencoded::parse(&request.body).into_owned().collect(),
+            })
+            .collect()
     }
 }
