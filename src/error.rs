@@ -36,6 +36,9 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// Another record already has this value of `field`.
+    #[error("{field}: another record already has this value")]
+    Duplicate { field: &'static str },
     #[error("too many requests; try again in {0} s")]
     RateLimited(u64),
     #[error("internal error")]
@@ -64,19 +67,61 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
-            ApiError::Conflict(_) => "conflict",
+            ApiError::Conflict(_) | ApiError::Duplicate { .. } => "conflict",
             ApiError::RateLimited(_) => "rate_limited",
             ApiError::Internal(_) => "internal",
         }
     }
 }
 
+/// Each unique key people can run into, as SQLite names it (its columns) and as
+/// PostgreSQL does (its constraint), with the request field that holds the value.
+const UNIQUE_KEYS: &[(&str, &str, &str)] = &[
+    (
+        "helpline_numbers.number",
+        "helpline_numbers_number_key",
+        "number",
+    ),
+    ("volunteers.phone", "volunteers_phone_key", "phone"),
+    (
+        "topics.helpline_id, topics.key",
+        "topics_helpline_key",
+        "key",
+    ),
+    (
+        "topics.helpline_id, topics.digit",
+        "topics_helpline_digit",
+        "digit",
+    ),
+    (
+        "conflicts.volunteer_id, conflicts.number_hash",
+        "conflicts_volunteer_number",
+        "number",
+    ),
+    (
+        "blocked_callers.helpline_id, blocked_callers.number_hash",
+        "blocked_callers_helpline_number",
+        "number",
+    ),
+];
+
+/// The request field whose value another record already has, from the database's message.
+fn duplicated_field(message: &str) -> Option<&'static str> {
+    UNIQUE_KEYS
+        .iter()
+        .find(|(sqlite, postgres, _)| {
+            message.ends_with(sqlite) || message.contains(&format!("\"{postgres}\""))
+        })
+        .map(|(_, _, field)| *field)
+}
+
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
         match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => {
-                ApiError::Conflict("this would duplicate an existing record".into())
-            }
+            Some(SqlErr::UniqueConstraintViolation(message)) => match duplicated_field(&message) {
+                Some(field) => ApiError::Duplicate { field },
+                None => ApiError::Conflict("this would duplicate an existing record".into()),
+            },
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => ApiError::Conflict(
                 "this refers to, or is still referred to by, another record".into(),
             ),
@@ -101,7 +146,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::Duplicate { .. } => StatusCode::CONFLICT,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -113,6 +158,7 @@ impl ResponseError for ApiError {
         }
         let field = match self {
             ApiError::InvalidField { field, .. } => Some(field.clone()),
+            ApiError::Duplicate { field } => Some((*field).to_owned()),
             _ => None,
         };
         let mut response = HttpResponse::build(self.status_code());
@@ -127,5 +173,32 @@ impl ResponseError for ApiError {
             message: self.to_string(),
             field,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duplicate_names_its_field_on_both_databases() {
+        assert_eq!(
+            duplicated_field("UNIQUE constraint failed: volunteers.phone"),
+            Some("phone")
+        );
+        assert_eq!(
+            duplicated_field(
+                "duplicate key value violates unique constraint \"topics_helpline_digit\""
+            ),
+            Some("digit")
+        );
+        assert_eq!(
+            duplicated_field("UNIQUE constraint failed: topics.helpline_id, topics.key"),
+            Some("key")
+        );
+        assert_eq!(
+            duplicated_field("UNIQUE constraint failed: other.thing"),
+            None
+        );
     }
 }

@@ -80,6 +80,7 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// Keyset pagination: at most `limit` items with an id greater than `after`.
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct PageRequest {
     /// How many items to return (1 to 200, default 50).
     pub limit: Option<u64>,

@@ -163,6 +163,7 @@ async fn helpline_routing_bounds_and_duplicates() {
         )
         .await;
     assert_eq!(same_digit.status, StatusCode::CONFLICT);
+    assert_eq!(same_digit.body["field"], "digit", "{:?}", same_digit.body);
     let number = json!({"number": "+1 202 555 0150"});
     let added = app
         .post(
@@ -181,6 +182,19 @@ async fn helpline_routing_bounds_and_duplicates() {
         )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.body["field"], "number", "{:?}", again.body);
+    app.volunteer("Alice", "+12025550101", "Europe/London", &[helpline])
+        .await;
+    let same_phone = app
+        .post(
+            "/api/v1/volunteers",
+            &app.admin,
+            json!({"name": "Al", "phone": "+12025550101", "time_zone": "Europe/London",
+                   "languages": ["en"], "helplines": [helpline]}),
+        )
+        .await;
+    assert_eq!(same_phone.status, StatusCode::CONFLICT);
+    assert_eq!(same_phone.body["field"], "phone", "{:?}", same_phone.body);
 }
 
 #[tokio::test]
@@ -256,4 +270,31 @@ async fn a_client_that_sends_its_body_too_slowly_gets_408_and_nothing_is_written
     assert!(answer.contains("request_timeout"), "{answer}");
     let list = app.get("/api/v1/helplines", &app.admin).await;
     assert_eq!(list.body["items"], json!([]));
+}
+
+#[tokio::test]
+async fn unknown_query_parameters_are_refused_by_name() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/v1/volunteers?helpline=1",
+        "/api/v1/helplines?limit=5&afterr=3",
+        "/api/v1/contacts?helpline=1",
+    ] {
+        let reply = app.get(path, &app.admin).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {:?}",
+            reply.body
+        );
+        let said = reply.body.to_string();
+        assert!(
+            said.contains("unknown field `helpline`") || said.contains("unknown field `afterr`"),
+            "{path}: {said}"
+        );
+    }
+    let named = app
+        .get("/api/v1/volunteers?helpline_id=1", &app.admin)
+        .await;
+    assert_eq!(named.status, StatusCode::OK, "{:?}", named.body);
 }

@@ -20,6 +20,7 @@ pub const MAX_COVERAGE_DAYS: i64 = 62;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct OnShiftQuery {
     /// RFC 3339 instant (default now). Encode `+` as `%2B` in a query string.
     pub at: Option<DateTime<Utc>>,
@@ -120,6 +121,7 @@ async fn on_call_at(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct CoverageQuery {
     /// Start of the period (RFC 3339).
     pub from: DateTime<Utc>,

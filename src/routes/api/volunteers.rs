@@ -124,9 +124,10 @@ async fn check_helplines(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct VolunteerFilter {
     /// Only volunteers serving this helpline.
-    pub helpline: Option<i32>,
+    pub helpline_id: Option<i32>,
     pub limit: Option<u64>,
     pub after: Option<i32>,
 }
@@ -145,7 +146,7 @@ pub async fn list(
         limit: filter.0.limit,
         after: filter.0.after,
     };
-    let rows = volunteers::list(&state.db, &who.scope(), filter.0.helpline, page).await?;
+    let rows = volunteers::list(&state.db, &who.scope(), filter.0.helpline_id, page).await?;
     let page = Page::from_rows(rows, page, |r| r.id, |r| r);
     let ids = page.items.iter().map(|r| r.id).collect();
     let mut served = users::served_helplines_of(&state.db, ids).await?;
