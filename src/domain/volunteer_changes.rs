@@ -50,22 +50,52 @@ pub struct VolunteerChanges {
 }
 
 impl VolunteerChanges {
-    /// The first field in these changes that only a supervisor or admin may set.
-    pub fn supervisor_only_field(&self) -> Option<&'static str> {
+    /// The first field these changes would change that only a supervisor or admin may
+    /// set; a field sent with the value it already has (a GET sent back) changes nothing.
+    pub fn supervisor_only_field(
+        &self,
+        current: &VolunteerProfile,
+        helplines: &[i32],
+    ) -> Option<&'static str> {
+        fn differs<T: PartialEq>(new: Option<&T>, old: &T) -> bool {
+            new.is_some_and(|new| new != old)
+        }
+        let c = current;
         [
-            ("training_status", self.training_status.is_some()),
+            (
+                "training_status",
+                differs(self.training_status.as_ref(), &c.training_status),
+            ),
             (
                 "training_completed_on",
-                self.training_completed_on.is_some(),
+                self.training_completed_on.is_some()
+                    && self.training_completed_on != c.training_completed_on,
             ),
-            ("refresher_due_on", self.refresher_due_on.is_some()),
-            ("trained_voice", self.trained_voice.is_some()),
-            ("trained_sms", self.trained_sms.is_some()),
-            ("limits", self.limits.is_some()),
-            ("helplines", self.helplines.is_some()),
+            (
+                "refresher_due_on",
+                self.refresher_due_on.is_some() && self.refresher_due_on != c.refresher_due_on,
+            ),
+            (
+                "trained_voice",
+                differs(self.trained_voice.as_ref(), &c.trained_voice),
+            ),
+            (
+                "trained_sms",
+                differs(self.trained_sms.as_ref(), &c.trained_sms),
+            ),
+            ("limits", differs(self.limits.as_ref(), &c.limits)),
+            (
+                "helplines",
+                self.helplines.as_ref().is_some_and(|wanted| {
+                    let (mut a, mut b) = (wanted.clone(), helplines.to_vec());
+                    a.sort_unstable();
+                    b.sort_unstable();
+                    a != b
+                }),
+            ),
         ]
         .into_iter()
-        .find_map(|(name, set)| set.then_some(name))
+        .find_map(|(name, changed)| changed.then_some(name))
     }
 
     /// Applies the changes to `p` (helplines are the storage layer's).
@@ -99,12 +129,18 @@ impl VolunteerChanges {
 }
 
 impl VolunteerChanges {
-    /// Whether `editor` may make these changes.
-    pub fn check_editor(&self, editor: Editor) -> Result<(), ChangeRefused> {
+    /// Whether `editor` may make these changes to a volunteer who is `current` and
+    /// serves `helplines`.
+    pub fn check_editor(
+        &self,
+        editor: Editor,
+        current: &VolunteerProfile,
+        helplines: &[i32],
+    ) -> Result<(), ChangeRefused> {
         match editor {
             Editor::Manager => Ok(()),
             Editor::Other => Err(ChangeRefused::NotTheirs),
-            Editor::TheVolunteer => match self.supervisor_only_field() {
+            Editor::TheVolunteer => match self.supervisor_only_field(current, helplines) {
                 Some(field) => Err(ChangeRefused::ManagersOnly(field)),
                 None => Ok(()),
             },
@@ -120,24 +156,49 @@ mod tests {
         serde_json::from_str(json).unwrap()
     }
 
+    fn current() -> VolunteerProfile {
+        VolunteerProfile {
+            name: "Al".into(),
+            phone: E164::parse("+12025550101").unwrap(),
+            time_zone: TimeZone::parse("Europe/London").unwrap(),
+            languages: vec!["en".into()],
+            training_status: TrainingStatus::Trained,
+            training_completed_on: None,
+            refresher_due_on: None,
+            trained_voice: true,
+            trained_sms: false,
+            active: true,
+            limits: WellbeingLimits::default(),
+        }
+    }
+
     #[test]
     fn a_volunteer_changes_their_own_details_and_pause_but_not_their_training() {
-        let own = changes(r#"{"name": "Al", "languages": ["en"], "active": false}"#);
-        assert_eq!(own.check_editor(Editor::TheVolunteer), Ok(()));
-        let training = changes(r#"{"name": "Al", "trained_sms": true}"#);
+        let me = current();
+        let check = |json: &str, editor| changes(json).check_editor(editor, &me, &[1]);
+        let own = r#"{"name": "Alf", "languages": ["en", "cy"], "active": false}"#;
+        assert_eq!(check(own, Editor::TheVolunteer), Ok(()));
+        let training = r#"{"name": "Alf", "trained_sms": true}"#;
         assert_eq!(
-            training.check_editor(Editor::TheVolunteer),
+            check(training, Editor::TheVolunteer),
             Err(ChangeRefused::ManagersOnly("trained_sms"))
         );
-        assert_eq!(training.check_editor(Editor::Manager), Ok(()));
-        let helplines = changes(r#"{"helplines": [2]}"#);
+        assert_eq!(check(training, Editor::Manager), Ok(()));
         assert_eq!(
-            helplines.check_editor(Editor::TheVolunteer),
+            check(r#"{"helplines": [2]}"#, Editor::TheVolunteer),
             Err(ChangeRefused::ManagersOnly("helplines"))
         );
+        assert_eq!(check(own, Editor::Other), Err(ChangeRefused::NotTheirs));
+    }
+
+    #[test]
+    fn sending_back_what_a_get_returned_changes_nothing_a_volunteer_may_not_change() {
+        let me = current();
+        let as_read = r#"{"name": "Alf", "training_status": "trained", "trained_voice": true,
+                          "trained_sms": false, "helplines": [1]}"#;
         assert_eq!(
-            own.check_editor(Editor::Other),
-            Err(ChangeRefused::NotTheirs)
+            changes(as_read).check_editor(Editor::TheVolunteer, &me, &[1]),
+            Ok(())
         );
     }
 }

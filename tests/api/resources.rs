@@ -174,3 +174,133 @@ async fn conflicts_keep_no_number_and_refuse_duplicates() {
         .await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT);
 }
+
+#[tokio::test]
+async fn a_new_volunteer_says_why_they_will_get_no_contacts_until_trained() {
+    let app = spawn_app().await;
+    let helpline = app.helpline("Line", "Europe/London").await;
+    let new = app
+        .post(
+            "/api/v1/volunteers",
+            &app.admin,
+            json!({"name": "Nia", "phone": "+12025550161", "time_zone": "Europe/London",
+                   "languages": ["en"], "helplines": [helpline]}),
+        )
+        .await;
+    assert_eq!(new.status, StatusCode::CREATED, "{:?}", new.body);
+    assert_eq!(new.body["not_taking_contacts"], "in_training");
+
+    let id = id_of(&new);
+    let trained = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/volunteers/{id}"),
+            Some(&app.admin),
+            Some(json!({"training_status": "trained", "training_completed_on": "2026-11-01"})),
+        )
+        .await;
+    assert_eq!(
+        trained.body["not_taking_contacts"], "not_trained_for_channel",
+        "trained, but for neither voice nor texts: {:?}",
+        trained.body
+    );
+    let ready = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/volunteers/{id}"),
+            Some(&app.admin),
+            Some(json!({"trained_voice": true})),
+        )
+        .await;
+    assert!(
+        ready.body["not_taking_contacts"].is_null(),
+        "{:?}",
+        ready.body
+    );
+}
+
+#[tokio::test]
+async fn a_helpline_is_changed_by_a_merge_patch_or_by_sending_back_what_was_read() {
+    let app = spawn_app().await;
+    let id = app.helpline("Line", "Europe/London").await;
+    let path = format!("/api/v1/helplines/{id}");
+
+    let patched = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&app.admin),
+            Some(json!({"routing": {"max_wait_secs": 120}, "greeting": "Hello, friend."})),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{:?}", patched.body);
+    assert_eq!(patched.body["routing"]["max_wait_secs"], 120);
+    assert_eq!(patched.body["greeting"], "Hello, friend.");
+    assert_eq!(
+        patched.body["name"], "Line",
+        "what the patch left out stays"
+    );
+
+    let bad = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&app.admin),
+            Some(json!({"routing": {"ring_group_size": 11}})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.body["field"], "routing.ring_group_size");
+
+    // What a GET returns can be edited and sent back as it is.
+    let mut read = app.get(&path, &app.admin).await.body;
+    read["name"] = json!("Line two");
+    let put = app
+        .call(Method::PUT, &path, Some(&app.admin), Some(read))
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+    assert_eq!(put.body["name"], "Line two");
+    assert_eq!(put.body["routing"]["max_wait_secs"], 120);
+}
+
+#[tokio::test]
+async fn a_volunteer_edits_their_profile_from_what_they_read() {
+    let app = spawn_app().await;
+    let helpline = app.helpline("Line", "Europe/London").await;
+    let id = app
+        .volunteer("Vi", "+12025550162", "Europe/London", &[helpline])
+        .await;
+    let token = app
+        .token_for(peerline::domain::access::Role::Volunteer, Some(id), vec![])
+        .await;
+    let path = format!("/api/v1/volunteers/{id}");
+
+    let mut mine = app.get(&path, &token).await.body;
+    mine["name"] = json!("Vienna");
+    mine["active"] = json!(false);
+    let saved = app
+        .call(Method::PATCH, &path, Some(&token), Some(mine))
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{:?}", saved.body);
+    assert_eq!(saved.body["name"], "Vienna");
+    assert_eq!(saved.body["not_taking_contacts"], "paused");
+
+    let promoted = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&token),
+            Some(
+                json!({"trained_sms": false, "limits": {"max_contacts_per_shift": 50,
+                "long_contact_minutes": 40, "rest_minutes_after_long": 0,
+                "max_text_conversations": 3}}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        promoted.status,
+        StatusCode::FORBIDDEN,
+        "{:?}",
+        promoted.body
+    );
+}

@@ -1,11 +1,11 @@
 //! `/helplines`: a helpline's settings. Admins create and delete; admins and the
 //! helpline's supervisors update; volunteers read the helplines they serve.
 
-use actix_web::{HttpResponse, delete, get, post, put, web};
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{managed_helpline, require, visible_helpline};
+use super::{edits, managed_helpline, require, visible_helpline};
 use crate::domain::access::Principal;
 use crate::domain::helpline::HelplineSettings;
 use crate::error::{ApiError, ErrorBody};
@@ -78,7 +78,8 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(view(row)?))
 }
 
-/// Replaces a helpline's settings.
+/// Replaces a helpline's settings (the read-only `id`, `created_at` and `updated_at` a
+/// GET returned may be sent back; they are ignored).
 #[utoipa::path(tag = "helplines", params(("id" = i32, Path)), request_body = HelplineSettings, security(("bearer" = [])),
     responses((status = 200, body = HelplineView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[put("/helplines/{id}")]
@@ -86,11 +87,36 @@ pub async fn update(
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<i32>,
-    body: ValidJson<HelplineSettings>,
+    body: ValidJson<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let existing = managed_helpline(&state, &who, *id).await?;
-    body.0.validate()?;
-    let row = helplines::update(&state.db, existing, &body.0, state.clock.now()).await?;
+    let settings: HelplineSettings = edits::typed(edits::without_read_only(body.0, &[]))?;
+    save(&state, existing, settings).await
+}
+
+/// Changes some of a helpline's settings: a JSON merge patch (`{"routing":
+/// {"max_wait_secs": 120}}` changes that one setting; `null` clears an optional one).
+#[utoipa::path(tag = "helplines", params(("id" = i32, Path)), request_body = Object, security(("bearer" = [])),
+    responses((status = 200, body = HelplineView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[patch("/helplines/{id}")]
+pub async fn patch(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+    body: ValidJson<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let existing = managed_helpline(&state, &who, *id).await?;
+    let settings = edits::patched(&helplines::settings_of(&existing)?, body.0)?;
+    save(&state, existing, settings).await
+}
+
+async fn save(
+    state: &AppState,
+    existing: helpline::Model,
+    settings: HelplineSettings,
+) -> Result<HttpResponse, ApiError> {
+    settings.validate()?;
+    let row = helplines::update(&state.db, existing, &settings, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(view(row)?))
 }
 

@@ -8,6 +8,7 @@ pub mod conflicts;
 pub mod contact_views;
 pub mod contacts;
 pub mod debriefs;
+pub mod edits;
 pub mod exceptions;
 pub mod helplines;
 pub mod me;
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(helplines::create)
         .service(helplines::get)
         .service(helplines::update)
+        .service(helplines::patch)
         .service(helplines::delete)
         .service(blocked_callers::list)
         .service(blocked_callers::create)

@@ -6,11 +6,13 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{require, visible_helpline, visible_volunteer};
+use super::{edits, require, visible_helpline, visible_volunteer};
 use crate::domain::access::Principal;
 use crate::domain::phone::E164;
 use crate::domain::timezone::TimeZone;
-use crate::domain::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
+use crate::domain::volunteer::{
+    NotTakingContacts, TrainingStatus, VolunteerProfile, WellbeingLimits,
+};
 use crate::domain::volunteer_changes::{ChangeRefused, Editor, VolunteerChanges};
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{ValidJson, ValidQuery};
@@ -35,13 +37,22 @@ pub struct VolunteerView {
     pub limits: WellbeingLimits,
     /// Helplines this volunteer serves.
     pub helplines: Vec<i32>,
+    /// Why this volunteer takes no contacts today on any channel (absent when they do):
+    /// a new volunteer is in training and trained for no channel until a supervisor
+    /// says otherwise.
+    pub not_taking_contacts: Option<NotTakingContacts>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-fn view(row: volunteer::Model, helplines: Vec<i32>) -> Result<VolunteerView, ApiError> {
+fn view(
+    row: volunteer::Model,
+    helplines: Vec<i32>,
+    now: DateTime<Utc>,
+) -> Result<VolunteerView, ApiError> {
     let p = volunteers::profile_of(&row)?;
     Ok(VolunteerView {
+        not_taking_contacts: p.readiness().check(now, None).err(),
         id: row.id,
         name: p.name,
         phone: p.phone.to_string(),
@@ -155,7 +166,7 @@ pub async fn list(
         .into_iter()
         .map(|row| {
             let serves = served.remove(&row.id).unwrap_or_default();
-            view(row, serves)
+            view(row, serves, state.clock.now())
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(Page {
@@ -195,7 +206,7 @@ pub async fn create(
     check_helplines(&state, &who, &new.helplines, &[]).await?;
     let row = volunteers::create(&state.db, &profile, &new.helplines, state.clock.now()).await?;
     let serves = users::served_helplines(&state.db, row.id).await?;
-    Ok(HttpResponse::Created().json(view(row, serves)?))
+    Ok(HttpResponse::Created().json(view(row, serves, state.clock.now())?))
 }
 
 /// One volunteer.
@@ -208,11 +219,12 @@ pub async fn get(
     id: web::Path<i32>,
 ) -> Result<HttpResponse, ApiError> {
     let (row, serves) = visible_volunteer(&state, &who, *id).await?;
-    Ok(HttpResponse::Ok().json(view(row, serves)?))
+    Ok(HttpResponse::Ok().json(view(row, serves, state.clock.now())?))
 }
 
 /// Changes a volunteer. A volunteer may change only their own name, phone, time zone,
-/// languages and `active` (pause); the rest is for their supervisors.
+/// languages and `active` (pause); the rest is for their supervisors. The read-only
+/// fields a GET returned may be sent back, and are ignored.
 #[utoipa::path(tag = "volunteers", params(("id" = i32, Path)), request_body = VolunteerChanges, security(("bearer" = [])),
     responses((status = 200, body = VolunteerView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[patch("/volunteers/{id}")]
@@ -220,10 +232,12 @@ pub async fn update(
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<i32>,
-    body: ValidJson<VolunteerChanges>,
+    body: ValidJson<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let (existing, serves) = visible_volunteer(&state, &who, *id).await?;
-    let changes = body.0;
+    let changes: VolunteerChanges =
+        edits::typed(edits::without_read_only(body.0, &["not_taking_contacts"]))?;
+    let mut profile = volunteers::profile_of(&existing)?;
     let editor = if who.manages_volunteer(&serves) {
         Editor::Manager
     } else if who.is_volunteer(*id) {
@@ -232,7 +246,7 @@ pub async fn update(
         Editor::Other
     };
     changes
-        .check_editor(editor)
+        .check_editor(editor, &profile, &serves)
         .map_err(|refused| match refused {
             ChangeRefused::NotTheirs => ApiError::forbidden(
                 "only the volunteer or their supervisor may change this profile".to_owned(),
@@ -245,7 +259,6 @@ pub async fn update(
         check_helplines(&state, &who, wanted, &serves).await?;
     }
     let helplines = changes.helplines.clone();
-    let mut profile = volunteers::profile_of(&existing)?;
     changes.apply(&mut profile);
     profile.validate()?;
     let row = volunteers::update(
@@ -257,7 +270,7 @@ pub async fn update(
     )
     .await?;
     let serves = users::served_helplines(&state.db, row.id).await?;
-    Ok(HttpResponse::Ok().json(view(row, serves)?))
+    Ok(HttpResponse::Ok().json(view(row, serves, state.clock.now())?))
 }
 
 /// Removes a volunteer with their rota, sign-offs and conflicts; one who appears in the
