@@ -130,7 +130,7 @@ fn apply_shift(row: &mut shift::ActiveModel, s: &WeeklyShift) {
 }
 
 pub async fn create_shift(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     volunteer_id: i32,
     s: &WeeklyShift,
     now: DateTime<Utc>,

@@ -332,3 +332,48 @@ async fn the_roster_version_moves_with_each_committed_change_and_never_with_one_
     txn.commit().await.unwrap();
     assert!(roster::version(&app.db).await.unwrap() > after_create);
 }
+
+#[tokio::test]
+async fn the_same_hours_on_several_weekdays_in_one_request_all_or_none() {
+    let app = spawn_app().await;
+    let helpline = app.helpline("Line", "Europe/London").await;
+    let alice = app
+        .volunteer("Alice", "+12025550101", "Europe/London", &[helpline])
+        .await;
+    let path = format!("/api/v1/volunteers/{alice}/shifts/weekdays");
+
+    let made = app
+        .post(
+            &path,
+            &app.admin,
+            json!({"weekdays": ["monday", "wednesday", "friday"], "start": "19:00", "end": "22:00"}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
+    let days: Vec<&str> = made
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["weekday"].as_str().unwrap())
+        .collect();
+    assert_eq!(days, ["monday", "wednesday", "friday"]);
+
+    let repeated = app
+        .post(
+            &path,
+            &app.admin,
+            json!({"weekdays": ["tuesday", "tuesday"], "start": "19:00", "end": "22:00"}),
+        )
+        .await;
+    assert_eq!(repeated.status, StatusCode::BAD_REQUEST);
+    assert_eq!(repeated.body["field"], "weekdays[1]");
+    let all = app
+        .get(&format!("/api/v1/volunteers/{alice}/shifts"), &app.admin)
+        .await;
+    assert_eq!(
+        all.body.as_array().unwrap().len(),
+        3,
+        "nothing of the refused request"
+    );
+}

@@ -67,6 +67,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(signoffs::revoke)
         .service(shifts::list)
         .service(shifts::create)
+        .service(shifts::create_on_weekdays)
         .service(shifts::update)
         .service(shifts::delete)
         .service(exceptions::list)

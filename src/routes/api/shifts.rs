@@ -13,7 +13,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidJson;
 use crate::state::AppState;
 use crate::storage::entities::shift;
-use crate::storage::rota;
+use crate::storage::{self, rota};
 
 /// A weekly shift. An `end` at or before `start` crosses midnight and belongs to the
 /// weekday it starts on.
@@ -111,6 +111,66 @@ pub async fn create(
     let shift = body.0.into_shift()?;
     let row = rota::create_shift(&state.db, *id, &shift, state.clock.now()).await?;
     Ok(HttpResponse::Created().json(view(row)?))
+}
+
+/// The same weekly hours on several weekdays.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShiftsInput {
+    /// Each weekday gets its own shift (at least one, no repeats).
+    pub weekdays: Vec<Weekday>,
+    #[schema(value_type = String, example = "19:00")]
+    pub start: LocalTime,
+    #[schema(value_type = String, example = "22:00")]
+    pub end: LocalTime,
+    #[serde(default = "both")]
+    pub channels: ShiftChannels,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_until: Option<NaiveDate>,
+}
+
+/// Adds the same weekly shift on several weekdays at once (all or none).
+#[utoipa::path(tag = "rota", params(("id" = i32, Path)), request_body = ShiftsInput, security(("bearer" = [])),
+    responses((status = 201, body = Vec<ShiftView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[post("/volunteers/{id}/shifts/weekdays")]
+pub async fn create_on_weekdays(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+    body: ValidJson<ShiftsInput>,
+) -> Result<HttpResponse, ApiError> {
+    rota_editable_volunteer(&state, &who, *id).await?;
+    let input = body.0;
+    if input.weekdays.is_empty() {
+        return Err(ApiError::field("weekdays", "name at least one weekday"));
+    }
+    let mut shifts = Vec::with_capacity(input.weekdays.len());
+    for (i, weekday) in input.weekdays.iter().enumerate() {
+        if input.weekdays[..i].contains(weekday) {
+            return Err(ApiError::field(
+                format!("weekdays[{i}]"),
+                format!("{} is named twice", weekday.as_str()),
+            ));
+        }
+        let one = ShiftInput {
+            weekday: *weekday,
+            start: input.start,
+            end: input.end,
+            channels: input.channels,
+            valid_from: input.valid_from,
+            valid_until: input.valid_until,
+        };
+        shifts.push(one.into_shift()?);
+    }
+    let now = state.clock.now();
+    let txn = storage::write_transaction(&state.db).await?;
+    let mut rows = Vec::with_capacity(shifts.len());
+    for shift in &shifts {
+        rows.push(rota::create_shift(&txn, *id, shift, now).await?);
+    }
+    txn.commit().await?;
+    let views = rows.into_iter().map(view).collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Created().json(views))
 }
 
 /// Replaces a weekly shift.
