@@ -95,6 +95,7 @@ impl Application {
             app.route("/api/openapi.json", web::get().to(serve_openapi))
                 .route("/metrics", web::get().to(routes::metrics::scrape))
                 .configure(routes::webhooks::configure)
+                .configure(routes::pages::configure)
                 .default_service(web::to(no_route))
         })
         // A client must send its request head within 5 s (and its body within

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod extract;
 pub mod health;
 pub mod metrics;
+pub mod pages;
 pub mod rate_limit;
 pub mod request_log;
 pub mod webhooks;

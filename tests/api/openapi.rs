@@ -22,3 +22,51 @@ async fn server_serves_the_document() {
     assert!(reply.body["paths"]["/api/v1/helplines/{id}/coverage"]["get"].is_object());
     assert!(reply.body["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+#[tokio::test]
+async fn the_landing_page_and_the_api_reference_are_served_from_the_binary() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    let get = |path: &str| client.get(format!("{}{path}", app.base)).send();
+
+    let landing = get("/").await.unwrap();
+    assert_eq!(landing.status(), StatusCode::OK);
+    assert!(
+        landing.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    let html = landing.text().await.unwrap();
+    assert!(html.contains("lang=\"en\"") && html.contains("<title>peerline</title>"));
+    for link in [
+        "href=\"/api/docs\"",
+        "href=\"/api/openapi.json\"",
+        "href=\"/readyz\"",
+    ] {
+        assert!(html.contains(link), "{link} missing");
+    }
+
+    let docs = get("/api/docs").await.unwrap().text().await.unwrap();
+    assert!(docs.contains("<script src=\"/assets/docs.js\" defer></script>"));
+    assert!(
+        docs.contains("<label for=\"filter\">"),
+        "the filter is labelled"
+    );
+    let script = get("/assets/docs.js").await.unwrap();
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(
+        script
+            .text()
+            .await
+            .unwrap()
+            .contains("fetch(\"/api/openapi.json\")")
+    );
+    let css = get("/assets/peerline.css").await.unwrap();
+    assert_eq!(css.status(), StatusCode::OK);
+}
