@@ -5,7 +5,7 @@ use anyhow::Context;
 use sea_orm::EntityTrait;
 use secrecy::ExposeSecret;
 
-use super::{Command, SimulateCommand, TokenCommand};
+use super::{Command, SimulateCommand, TokenCommand, explain};
 use crate::clock::Clock;
 use crate::config::{Settings, check_database_url, sqlite_file};
 use crate::domain::access::{Role, check_new_user};
@@ -166,8 +166,16 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
                 talk_secs,
             };
             let transcript = play_call(&peer, &script).await?;
-            for line in transcript.lines {
+            for line in &transcript.lines {
                 println!("{line}");
+            }
+            // The server's database, when this command can reach it, tells why.
+            if let Ok(db) = existing_database(&settings).await
+                && let Some(id) = explain::contact_of_call(&db, &transcript.call_sid).await?
+            {
+                for line in explain::story(&db, id).await? {
+                    println!("{line}");
+                }
             }
         }
         Command::Simulate {
@@ -183,7 +191,7 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
                 anyhow::anyhow!("TWILIO_AUTH_TOKEN must be set to sign the simulated webhooks")
             })?;
             let peer = TwilioPeer::new(settings.public_url.as_str(), token.expose_secret());
-            let db = prepare_database(&settings).await?;
+            let db = existing_database(&settings).await?;
             let before = outbox::latest_id(&db).await?;
             let mut text = Text::new(&from, &to, &body);
             text.media_urls = media;
@@ -200,6 +208,11 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
                     "queued from {} to {} ({}): {}",
                     queued.from_number, queued.to_hint, queued.purpose, queued.body
                 );
+            }
+            if let Some(id) = explain::contact_of_message(&db, &text.message_sid).await? {
+                for line in explain::story(&db, id).await? {
+                    println!("{line}");
+                }
             }
         }
     }

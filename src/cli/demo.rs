@@ -19,6 +19,55 @@ use crate::storage::{helplines, rota, volunteers};
 pub const DEMO_NUMBER: &str = "+12025550100";
 const CALLER: &str = "+12025550142";
 
+/// The demo volunteers: name, phone, time zone, the local hour their daily shift starts,
+/// and the topic (by position) they are signed off for. Twelve-hour days in London, New
+/// York and Sydney overlap at every hour of the year, whichever clocks have changed, so
+/// the walkthrough works at any hour.
+const PEOPLE: [(&str, &str, &str, u32, Option<usize>); 3] = [
+    (
+        "Alice (London)",
+        "+12025550111",
+        "Europe/London",
+        6,
+        Some(0),
+    ),
+    (
+        "Bob (New York)",
+        "+12025550122",
+        "America/New_York",
+        10,
+        None,
+    ),
+    (
+        "Chloe (Sydney)",
+        "+61491570156",
+        "Australia/Sydney",
+        9,
+        Some(1),
+    ),
+];
+const SHIFT_HOURS: u32 = 12;
+
+/// A shift from `start_hour` for `SHIFT_HOURS` on every day of the week.
+fn daily_shifts(start_hour: u32) -> anyhow::Result<Vec<WeeklyShift>> {
+    let start = LocalTime::hm(start_hour, 0).ok_or_else(|| anyhow::anyhow!("shift start"))?;
+    let end = LocalTime::hm((start_hour + SHIFT_HOURS) % 24, 0)
+        .ok_or_else(|| anyhow::anyhow!("shift end"))?;
+    Weekday::ALL
+        .into_iter()
+        .map(|day| {
+            Ok(WeeklyShift::new(
+                day,
+                start,
+                end,
+                ShiftChannels::Both,
+                None,
+                None,
+            )?)
+        })
+        .collect()
+}
+
 /// Seeds the demo helpline if the database has no helpline yet; true if it did.
 pub async fn seed_if_empty(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result<bool> {
     if helpline::Entity::find().count(db).await? > 0 {
@@ -73,30 +122,15 @@ pub async fn seed_if_empty(db: &DatabaseConnection, now: DateTime<Utc>) -> anyho
         now,
     )
     .await?;
-    // Ten-hour days in three time zones cover the whole week between them.
-    let people = [
+    let people = PEOPLE.map(|(name, phone, zone, start_hour, topic)| {
         (
-            "Alice (London)",
-            "+12025550111",
-            "Europe/London",
-            6,
-            Some(topic_ids[0]),
-        ),
-        (
-            "Bob (New York)",
-            "+12025550122",
-            "America/New_York",
-            10,
-            None,
-        ),
-        (
-            "Chloe (Sydney)",
-            "+61491570156",
-            "Australia/Sydney",
-            11,
-            topic_ids.get(1).copied(),
-        ),
-    ];
+            name,
+            phone,
+            zone,
+            start_hour,
+            topic.and_then(|i| topic_ids.get(i).copied()),
+        )
+    });
     for (name, phone, zone, start_hour, ready_for) in people {
         let volunteer = volunteers::create(
             db,
@@ -117,15 +151,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection, now: DateTime<Utc>) -> anyho
             now,
         )
         .await?;
-        for day in Weekday::ALL {
-            let shift = WeeklyShift::new(
-                day,
-                LocalTime::hm(start_hour, 0).ok_or_else(|| anyhow::anyhow!("shift start"))?,
-                LocalTime::hm(start_hour + 10, 0).ok_or_else(|| anyhow::anyhow!("shift end"))?,
-                ShiftChannels::Both,
-                None,
-                None,
-            )?;
+        for shift in daily_shifts(start_hour)? {
             rota::create_shift(db, volunteer.id, &shift, now).await?;
         }
         if let Some(topic) = ready_for {
@@ -149,4 +175,34 @@ pub async fn seed_if_empty(db: &DatabaseConnection, now: DateTime<Utc>) -> anyho
 /// The command that plays a call against the demo helpline.
 pub fn simulate_hint() -> String {
     format!("peerline simulate call --to {DEMO_NUMBER} --from {CALLER} --digits 1 --answer first")
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::domain::rota::Rota;
+
+    #[test]
+    fn someone_is_on_shift_at_every_hour_of_the_year() {
+        let rotas: Vec<Rota> = PEOPLE
+            .iter()
+            .map(|(_, _, zone, start_hour, _)| {
+                let mut rota = Rota::new(TimeZone::parse(zone).unwrap());
+                rota.shifts = daily_shifts(*start_hour).unwrap();
+                rota
+            })
+            .collect();
+        let start = DateTime::parse_from_rfc3339("2026-01-01T00:30:00Z")
+            .unwrap()
+            .to_utc();
+        for hour in 0..(366 * 24) {
+            let at = start + Duration::hours(hour);
+            assert!(
+                rotas.iter().any(|r| r.is_on_shift(at, None)),
+                "nobody on shift at {at}"
+            );
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 mod commands;
 pub mod demo;
+mod explain;
 
 use std::process::ExitCode;
 

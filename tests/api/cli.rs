@@ -152,3 +152,133 @@ fn logs_can_be_one_json_object_a_line() {
         );
     }
 }
+
+/// A `peerline serve --demo` process on a free port over its own database; killed when
+/// dropped.
+struct DemoServer {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+    base: String,
+}
+
+impl DemoServer {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().expect("dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut server = Self {
+            child: Command::new(env!("CARGO_BIN_EXE_peerline"))
+                .args(["serve", "--demo"])
+                .envs(Self::env(dir.path(), &base))
+                .env("PEERLINE_LISTEN", format!("127.0.0.1:{port}"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("start peerline"),
+            dir,
+            base,
+        };
+        let ready = (0..200).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            std::net::TcpStream::connect(server.base.trim_start_matches("http://")).is_ok()
+        });
+        assert!(ready, "the demo server did not start");
+        assert!(server.child.try_wait().expect("status").is_none());
+        server
+    }
+
+    fn env(dir: &std::path::Path, base: &str) -> Vec<(String, String)> {
+        [
+            (
+                "DATABASE_URL",
+                format!("sqlite://{}?mode=rwc", dir.join("demo.db").display()),
+            ),
+            ("PEERLINE_PUBLIC_URL", base.to_owned()),
+            ("TWILIO_AUTH_TOKEN", "demo-token".to_owned()),
+            (
+                "PEERLINE_SPOOL_DIR",
+                dir.join("spool").display().to_string(),
+            ),
+        ]
+        .map(|(k, v)| (k.to_owned(), v))
+        .to_vec()
+    }
+
+    fn simulate(&self, args: &[&str]) -> String {
+        let output = Command::new(env!("CARGO_BIN_EXE_peerline"))
+            .arg("simulate")
+            .args(args)
+            .envs(Self::env(self.dir.path(), &self.base))
+            .output()
+            .expect("run simulate");
+        assert!(output.status.success(), "{}", stderr(&output));
+        String::from_utf8(output.stdout).expect("utf8")
+    }
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_demo_walkthrough_names_who_takes_a_text_and_how_to_reply_at_any_hour() {
+    let server = DemoServer::start();
+    let line = "+12025550100";
+    let texter = "+12025550177";
+    let first = server.simulate(&[
+        "sms",
+        "--to",
+        line,
+        "--from",
+        texter,
+        "--body",
+        "Hi, is anyone there?",
+    ]);
+    assert!(first.contains("conversation reference #1"), "{first}");
+
+    let second = server.simulate(&["sms", "--to", line, "--from", texter, "--body", "1"]);
+    assert!(second.contains("round 1: could take it:"), "{second}");
+    let reply = second
+        .lines()
+        .find(|l| l.trim_start().starts_with("peerline simulate sms"))
+        .unwrap_or_else(|| panic!("no reply command in:\n{second}"));
+    let volunteer = reply
+        .split_whitespace()
+        .skip_while(|w| *w != "--from")
+        .nth(1)
+        .expect("the volunteer's phone");
+
+    let taken = server.simulate(&[
+        "sms",
+        "--to",
+        line,
+        "--from",
+        volunteer,
+        "--body",
+        "#1 Hi, I'm here.",
+    ]);
+    assert!(
+        taken.contains("to ...77"),
+        "the texter gets the reply:\n{taken}"
+    );
+    let call = server.simulate(&[
+        "call",
+        "--to",
+        line,
+        "--from",
+        "+12025550142",
+        "--digits",
+        "1",
+    ]);
+    assert!(call.contains("caller is connected to"), "{call}");
+    assert!(
+        call.contains(": voice, now ended, outcome answered"),
+        "{call}"
+    );
+}
