@@ -31,6 +31,22 @@ pub fn on_call_at(shifts: &[OnCallShift], at: DateTime<Utc>) -> Vec<i32> {
     found
 }
 
+/// Each person's on-call rota, built from their shifts (in the order people first appear).
+pub fn rotas(shifts: &[OnCallShift]) -> Vec<Rota> {
+    let mut people: Vec<(i32, Rota)> = Vec::new();
+    for slot in shifts {
+        match people.iter_mut().find(|(id, _)| *id == slot.user_id) {
+            Some((_, rota)) => rota.shifts.push(slot.shift.clone()),
+            None => {
+                let mut rota = Rota::new(slot.time_zone);
+                rota.shifts.push(slot.shift.clone());
+                people.push((slot.user_id, rota));
+            }
+        }
+    }
+    people.into_iter().map(|(_, rota)| rota).collect()
+}
+
 /// Who a safeguarding alert goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SafeguardingRecipients {
@@ -109,6 +125,35 @@ mod tests {
         assert_eq!(
             on_call_at(&shifts, at("2026-11-29T13:00:00Z")),
             Vec::<i32>::new()
+        );
+    }
+
+    #[test]
+    fn on_call_gaps_are_the_hours_nobody_covers() {
+        use crate::domain::coverage::{CoverageMember, gaps};
+        use crate::domain::rota::Interval;
+        let shifts = [
+            slot(1, "Europe/London", Weekday::Monday, "09:00", "17:00"),
+            slot(1, "Europe/London", Weekday::Monday, "17:00", "20:00"),
+            slot(2, "Europe/London", Weekday::Monday, "12:00", "13:00"),
+        ];
+        let rotas = rotas(&shifts);
+        assert_eq!(rotas.len(), 2, "one rota per person");
+        let members: Vec<CoverageMember<'_>> = rotas
+            .iter()
+            .map(|rota| CoverageMember {
+                rota,
+                takes_contacts_until: None,
+            })
+            .collect();
+        let monday = Interval::new(at("2026-11-30T00:00:00Z"), at("2026-12-01T00:00:00Z")).unwrap();
+        let found = gaps(monday, &members, None);
+        assert_eq!(
+            found,
+            vec![
+                Interval::new(at("2026-11-30T00:00:00Z"), at("2026-11-30T09:00:00Z")).unwrap(),
+                Interval::new(at("2026-11-30T20:00:00Z"), at("2026-12-01T00:00:00Z")).unwrap(),
+            ]
         );
     }
 

@@ -188,6 +188,11 @@ async fn three_time_zones_on_shift_and_coverage_across_a_dst_change() {
         topics[1]["gaps"],
         json!([{"start": "2026-03-28T21:00:00Z", "end": "2026-03-29T07:00:00Z"}])
     );
+    assert_eq!(
+        coverage.body["on_call_gaps"],
+        json!([{"start": "2026-03-28T23:59:00Z", "end": "2026-03-29T07:00:00Z"}]),
+        "Sam is on call until 23:59 on Saturday, and nobody after"
+    );
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::managed_helpline;
 use crate::domain::access::Principal;
 use crate::domain::coverage::{CoverageMember, gaps};
+use crate::domain::on_call;
 use crate::domain::rota::{Channel, Interval};
 use crate::domain::volunteer::NotTakingContacts;
 use crate::error::{ApiError, ErrorBody};
@@ -147,6 +148,9 @@ pub struct CoverageView {
     /// Stretches with nobody who takes contacts on shift.
     pub gaps: Vec<Interval>,
     pub topics: Vec<TopicCoverage>,
+    /// Stretches with no supervisor on call: a safeguarding concern raised then goes to
+    /// every supervisor of the helpline and every administrator with a phone.
+    pub on_call_gaps: Vec<Interval>,
 }
 
 /// Rota gaps in a period: when nobody who takes contacts (trained, refresher current,
@@ -169,13 +173,23 @@ pub async fn coverage(
             format!("the period may span at most {MAX_COVERAGE_DAYS} days"),
         ));
     }
-    let (gaps, topics) = coverage_of(&state, *id, span, channel).await?;
+    let (rota_gaps, topics) = coverage_of(&state, *id, span, channel).await?;
+    let (on_call_shifts, _) = rota::on_call_rota(&state.db, *id).await?;
+    let on_call = on_call::rotas(&on_call_shifts);
+    let supervisors: Vec<CoverageMember<'_>> = on_call
+        .iter()
+        .map(|rota| CoverageMember {
+            rota,
+            takes_contacts_until: None,
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(CoverageView {
         from,
         to,
         channel,
-        gaps,
+        gaps: rota_gaps,
         topics,
+        on_call_gaps: gaps(span, &supervisors, None),
     }))
 }
 
