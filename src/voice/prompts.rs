@@ -96,8 +96,9 @@ pub const MESSAGE_SAVED: &str = "Thank you. Your message has been saved. Goodbye
 pub const ANSWERED_ELSEWHERE: &str = "This call has already been answered. Thank you.";
 pub const NOT_IN_SERVICE: &str = "We are sorry, this number is not in service.";
 pub const FAULT: &str = "We are sorry, we are having trouble connecting your call.";
-pub const FAULT_NO_FALLBACK: &str =
-    "We are sorry, we are having trouble connecting your call. Please call again in a few minutes.";
+pub const FAULT_NO_FALLBACK: &str = "We are sorry, we are having trouble connecting your call. \
+     Please call again in a few minutes. If you are in danger now, please call your local \
+     emergency number.";
 
 pub fn goodbye(helpline: &str) -> String {
     format!("Thank you for calling {helpline}. Goodbye.")

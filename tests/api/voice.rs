@@ -964,3 +964,53 @@ async fn a_number_calling_over_and_over_reaches_the_fallback_and_others_still_re
     let other = simulator::play_call(&app.twilio(), &script).await.unwrap();
     assert!([Some(ALICE), Some(BOB)].contains(&other.connected_to.as_deref()));
 }
+
+#[tokio::test]
+async fn a_call_with_odd_or_missing_parameters_still_reaches_a_human() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    set_fallback(&app, &line, PARTNER).await;
+    on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    let url = format!("{}/twilio/voice", app.base);
+    // One ordinary call, so that this server remembers the line's fallback number.
+    play(&app, &["1"], Answer::First).await;
+
+    // A withheld caller, as some carriers send one: no From at all.
+    let mut withheld = inbound_params("CA0000000000000000000000000000w001");
+    withheld.retain(|(k, _)| *k != "From");
+    let xml = deliver(&app, &url, &borrowed(&withheld)).await;
+    assert!(xml.contains("<Gather"), "the caller hears the menu: {xml}");
+
+    // No CallSid: nothing can be logged, but the caller reaches the fallback number.
+    let mut no_sid = inbound_params("CA0000000000000000000000000000w002");
+    no_sid.retain(|(k, _)| *k != "CallSid");
+    let xml = deliver(&app, &url, &borrowed(&no_sid)).await;
+    assert!(
+        xml.contains(&format!("<Number>{PARTNER}</Number>")),
+        "{xml}"
+    );
+
+    // A SIP address instead of a number: no helpline is known, so an apology and where
+    // to turn, never Twilio's "application error".
+    let mut sip = inbound_params("CA0000000000000000000000000000w003");
+    for (k, v) in sip.iter_mut() {
+        if *k == "To" {
+            *v = "sip:helpline@example.org".into();
+        }
+    }
+    let xml = deliver(&app, &url, &borrowed(&sip)).await;
+    assert!(xml.contains("local emergency number"), "{xml}");
+
+    // A menu callback whose query string was mangled.
+    let mangled = format!("{}/twilio/voice/menu?contact=x", app.base);
+    let xml = deliver(
+        &app,
+        &mangled,
+        &borrowed(&inbound_params("CA0000000000000000000000000000w004")),
+    )
+    .await;
+    assert!(
+        xml.contains(&format!("<Number>{PARTNER}</Number>")),
+        "{xml}"
+    );
+}

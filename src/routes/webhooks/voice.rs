@@ -158,6 +158,26 @@ fn query<T: for<'de> Deserialize<'de>>(req: &actix_web::HttpRequest) -> Result<T
         .map_err(|_| WebhookError::Invalid("query string"))
 }
 
+/// What a caller hears when their webhook cannot be read (a parameter or our own query
+/// string missing or malformed): never Twilio's "application error", but the helpline's
+/// fallback number when the dialled number is known, else an apology and where to turn.
+fn unreadable_call(state: &AppState, form: &SignedForm, what: &WebhookError) -> HttpResponse {
+    tracing::warn!(
+        problem = %what,
+        call_sid = form.get("CallSid").unwrap_or_default(),
+        to = form.get("To").unwrap_or_default(),
+        "a caller's webhook could not be read; answering with the fallback"
+    );
+    twiml(fault_response(state, form))
+}
+
+/// A volunteer's or supervisor's leg whose webhook cannot be read: that leg hangs up, and
+/// the caller's `<Dial>` moves on.
+fn unreadable_leg(what: &WebhookError) -> HttpResponse {
+    tracing::warn!(problem = %what, "a volunteer's leg webhook could not be read; hanging it up");
+    twiml(VoiceResponse::new().push(Verb::Hangup))
+}
+
 fn dial_result(form: &SignedForm) -> DialResult<'_> {
     DialResult {
         dial_status: form.get("DialCallStatus"),
@@ -172,9 +192,18 @@ async fn inbound(
     state: web::Data<AppState>,
     form: SignedForm,
 ) -> Result<HttpResponse, WebhookError> {
-    let call_sid = form.require("CallSid")?;
-    let from = form.require("From")?;
-    let to = E164::parse(form.require("To")?).map_err(|_| WebhookError::Invalid("To"))?;
+    let call_sid = match form.require("CallSid") {
+        Ok(sid) => sid,
+        Err(problem) => return Ok(unreadable_call(&state, &form, &problem)),
+    };
+    let to = match form.require("To").and_then(|to| {
+        E164::parse(to).map_err(|_| WebhookError::Invalid("To (not an E.164 number)"))
+    }) {
+        Ok(to) => to,
+        Err(problem) => return Ok(unreadable_call(&state, &form, &problem)),
+    };
+    // An absent or empty From is a caller whose number is withheld.
+    let from = form.get("From").unwrap_or_default();
     let at = state.clock.now();
     let call = InboundCall {
         call_sid,
@@ -205,7 +234,10 @@ async fn menu(
     form: SignedForm,
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
-    let q: StepQuery = query(&req)?;
+    let q: StepQuery = match query(&req) {
+        Ok(q) => q,
+        Err(problem) => return Ok(unreadable_call(&state, &form, &problem)),
+    };
     let digits = form.get("Digits").unwrap_or_default();
     let result = flow::menu_choice(&state, q.contact, &q.step, digits);
     Ok(for_caller(&state, &form, result).await)
@@ -217,7 +249,10 @@ async fn route(
     form: SignedForm,
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
-    let q: RoundQuery = query(&req)?;
+    let q: RoundQuery = match query(&req) {
+        Ok(q) => q,
+        Err(problem) => return Ok(unreadable_call(&state, &form, &problem)),
+    };
     let result = flow::route_round(&state, q.contact, q.round);
     Ok(for_caller(&state, &form, async { result.await.map(Some) }).await)
 }
@@ -228,7 +263,10 @@ async fn dial(
     form: SignedForm,
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
-    let q: RoundQuery = query(&req)?;
+    let q: RoundQuery = match query(&req) {
+        Ok(q) => q,
+        Err(problem) => return Ok(unreadable_call(&state, &form, &problem)),
+    };
     let result = flow::dial_ended(&state, q.contact, q.round, dial_result(&form));
     Ok(for_caller(&state, &form, result).await)
 }
@@ -239,7 +277,10 @@ async fn fallback(
     form: SignedForm,
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
-    let q: FallbackQuery = query(&req)?;
+    let q: FallbackQuery = match query(&req) {
+        Ok(q) => q,
+        Err(problem) => return Ok(unreadable_call(&state, &form, &problem)),
+    };
     let result = flow::fallback_dial_ended(&state, q.contact, q.step, dial_result(&form));
     Ok(for_caller(&state, &form, result).await)
 }
@@ -250,7 +291,10 @@ async fn whisper(
     form: SignedForm,
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
-    let q: OfferQuery = query(&req)?;
+    let q: OfferQuery = match query(&req) {
+        Ok(q) => q,
+        Err(problem) => return Ok(unreadable_leg(&problem)),
+    };
     Ok(for_leg(&state, flow::whisper(&state, q.offer, form.get("CallSid"))).await)
 }
 
@@ -260,7 +304,10 @@ async fn whisper_answer(
     form: SignedForm,
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
-    let q: OfferQuery = query(&req)?;
+    let q: OfferQuery = match query(&req) {
+        Ok(q) => q,
+        Err(problem) => return Ok(unreadable_leg(&problem)),
+    };
     let digits = form.get("Digits").unwrap_or_default();
     Ok(for_leg(&state, flow::whisper_answer(&state, q.offer, digits)).await)
 }
@@ -271,7 +318,10 @@ async fn supervisor(
     _form: SignedForm,
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
-    let q: ContactQuery = query(&req)?;
+    let q: ContactQuery = match query(&req) {
+        Ok(q) => q,
+        Err(problem) => return Ok(unreadable_leg(&problem)),
+    };
     Ok(for_leg(&state, flow::supervisor_whisper(&state, q.contact)).await)
 }
 
@@ -281,7 +331,10 @@ async fn supervisor_answer(
     form: SignedForm,
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
-    let q: ContactQuery = query(&req)?;
+    let q: ContactQuery = match query(&req) {
+        Ok(q) => q,
+        Err(problem) => return Ok(unreadable_leg(&problem)),
+    };
     let digits = form.get("Digits").unwrap_or_default();
     Ok(for_leg(&state, flow::supervisor_answer(&state, q.contact, digits)).await)
 }
@@ -300,7 +353,10 @@ async fn voicemail(
     form: SignedForm,
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
-    let q: ContactQuery = query(&req)?;
+    let q: ContactQuery = match query(&req) {
+        Ok(q) => q,
+        Err(problem) => return Ok(unreadable_call(&state, &form, &problem)),
+    };
     let result = flow::voicemail_left(&state, q.contact, recording_of(&form));
     Ok(for_caller(&state, &form, async { result.await.map(Some) }).await)
 }
