@@ -181,9 +181,11 @@ impl DemoServer {
             dir,
             base,
         };
-        let ready = (0..200).any(|_| {
+        // The port is bound before the demo is seeded: wait for an HTTP answer.
+        let address = server.base.trim_start_matches("http://").to_owned();
+        let ready = (0..600).any(|_| {
             std::thread::sleep(std::time::Duration::from_millis(50));
-            std::net::TcpStream::connect(server.base.trim_start_matches("http://")).is_ok()
+            server.child.try_wait().ok().flatten().is_none() && answers_health(&address)
         });
         assert!(ready, "the demo server did not start");
         assert!(server.child.try_wait().expect("status").is_none());
@@ -217,6 +219,20 @@ impl DemoServer {
         assert!(output.status.success(), "{}", stderr(&output));
         String::from_utf8(output.stdout).expect("utf8")
     }
+}
+
+/// Whether `GET /healthz` at `address` answers 200 within a second.
+fn answers_health(address: &str) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(address) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(1)));
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let mut answer = String::new();
+    stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_to_string(&mut answer).is_ok()
+        && answer.starts_with("HTTP/1.1 200")
 }
 
 impl Drop for DemoServer {
