@@ -312,19 +312,6 @@ fn assess(
         .rota
         .current_shift_start_local(at, local, Some(request.channel))
         .ok_or(Exclusion::OffShift)?;
-    if activity.engaged >= profile.limits.capacity(request.channel) {
-        return Err(Exclusion::Busy);
-    }
-    let limits = profile.limits;
-    let rest = Duration::minutes(limits.rest_minutes_after_long.into());
-    let long_contact_ended = activity
-        .last_contact
-        .filter(|last| last.duration >= Duration::minutes(limits.long_contact_minutes.into()))
-        .map(|last| last.ended_at);
-    let rest_from = long_contact_ended.max(activity.last_flagged_at);
-    if rest_from.is_some_and(|from| at < from + rest) {
-        return Err(Exclusion::Resting);
-    }
     let shift_contacts = activity
         .recent_contact_starts
         .iter()
@@ -347,6 +334,22 @@ fn assess(
         Some(topic) if !topic.strict => Tier::Trained,
         Some(_) => return Err(Exclusion::NotSignedOffForTopic),
     };
+    // Last, what passes within minutes: a volunteer is "busy" or "resting" only when
+    // nothing else keeps them from this contact, so a caller holds only for someone who
+    // could take the call.
+    if activity.engaged >= profile.limits.capacity(request.channel) {
+        return Err(Exclusion::Busy);
+    }
+    let limits = profile.limits;
+    let rest = Duration::minutes(limits.rest_minutes_after_long.into());
+    let long_contact_ended = activity
+        .last_contact
+        .filter(|last| last.duration >= Duration::minutes(limits.long_contact_minutes.into()))
+        .map(|last| last.ended_at);
+    let rest_from = long_contact_ended.max(activity.last_flagged_at);
+    if rest_from.is_some_and(|from| at < from + rest) {
+        return Err(Exclusion::Resting);
+    }
     Ok((tier, shift_contacts))
 }
 
@@ -589,6 +592,30 @@ mod tests {
         let mut paused = volunteer(2);
         paused.profile.active = false;
         assert!(!route(&[paused], None).worth_waiting());
+    }
+
+    #[test]
+    fn a_caller_never_waits_for_someone_busy_who_could_not_take_the_call_anyway() {
+        // Busy with their last contact of the shift: free soon, but at their cap.
+        let mut at_cap = volunteer(1);
+        at_cap.activity.engaged = 1;
+        at_cap.profile.limits.max_contacts_per_shift = 2;
+        at_cap.activity.recent_contact_starts =
+            vec![utc("2026-11-22T09:00:00Z"), utc("2026-11-22T11:50:00Z")];
+        let plan = route(&[at_cap], None);
+        assert_eq!(plan.excluded, vec![(1, Exclusion::ShiftCapReached)]);
+        assert!(!plan.worth_waiting());
+
+        // Busy, and not signed off for the strict topic the caller chose.
+        let mut unready = volunteer(2);
+        unready.activity.engaged = 1;
+        let strict = TopicChoice {
+            topic_id: NEONATAL,
+            strict: true,
+        };
+        let plan = route(&[unready], Some(strict));
+        assert_eq!(plan.excluded, vec![(2, Exclusion::NotSignedOffForTopic)]);
+        assert!(!plan.worth_waiting());
     }
 
     #[test]
