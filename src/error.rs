@@ -41,6 +41,9 @@ pub enum ApiError {
     Duplicate { field: &'static str },
     #[error("too many requests; try again in {0} s")]
     RateLimited(u64),
+    /// The database is not answering (unreachable, or held by a lock): try again shortly.
+    #[error("the database is not answering just now; try again in {0} s")]
+    Unavailable(u64),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -69,6 +72,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) | ApiError::Duplicate { .. } => "conflict",
             ApiError::RateLimited(_) => "rate_limited",
+            ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -115,8 +119,30 @@ fn duplicated_field(message: &str) -> Option<&'static str> {
         .map(|(_, _, field)| *field)
 }
 
+/// Seconds a client is asked to wait while the database is not answering.
+const RETRY_WHILE_UNAVAILABLE: u64 = 5;
+
+/// Whether the database failed to answer (rather than refused the request): no
+/// connection, or a lock held past the wait (SQLite's busy timeout, PostgreSQL's
+/// statement timeout).
+fn database_not_answering(err: &DbErr) -> bool {
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        other => {
+            let message = other.to_string();
+            message.contains("database is locked")
+                || message.contains("canceling statement due to statement timeout")
+                || message.contains("canceling statement due to lock timeout")
+        }
+    }
+}
+
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
+        if database_not_answering(&err) {
+            tracing::warn!(error = %err, "the database is not answering an API request");
+            return ApiError::Unavailable(RETRY_WHILE_UNAVAILABLE);
+        }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(message)) => match duplicated_field(&message) {
                 Some(field) => ApiError::Duplicate { field },
@@ -148,6 +174,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) | ApiError::Duplicate { .. } => StatusCode::CONFLICT,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -165,7 +192,7 @@ impl ResponseError for ApiError {
         if matches!(self, ApiError::Unauthorized) {
             response.insert_header(("WWW-Authenticate", "Bearer"));
         }
-        if let ApiError::RateLimited(wait) = self {
+        if let ApiError::RateLimited(wait) | ApiError::Unavailable(wait) = self {
             response.insert_header(("Retry-After", wait.to_string()));
         }
         response.json(ErrorBody {
@@ -179,6 +206,28 @@ impl ResponseError for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_that_does_not_answer_is_a_503_to_retry_not_a_500() {
+        let unreachable = DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout);
+        assert_eq!(
+            ApiError::from(unreachable).status_code(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        let locked =
+            DbErr::Custom("error returned from database: (code: 5) database is locked".into());
+        let answer = ApiError::from(locked).error_response();
+        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            answer.headers().get("Retry-After").map(|v| v.as_bytes()),
+            Some(&b"5"[..])
+        );
+        let bug = DbErr::Custom("no such column: x".into());
+        assert_eq!(
+            ApiError::from(bug).status_code(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
 
     #[test]
     fn a_duplicate_names_its_field_on_both_databases() {

@@ -57,7 +57,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         // No statement waits for ever (a lock held by a stuck session, a cut network):
         // a webhook gives up on the database long before this and answers from memory,
         // and its abandoned statement must not hold a connection beyond it.
-        options.map_sqlx_postgres_opts(|o| o.options([("statement_timeout", "30s")]));
+        // A lock held elsewhere is waited for 5 s, as SQLite's busy timeout: then the API
+        // answers 503 and a job tries again at its next pass.
+        options.map_sqlx_postgres_opts(|o| {
+            o.options([("statement_timeout", "30s"), ("lock_timeout", "5s")])
+        });
     }
     Database::connect(options).await
 }

@@ -275,3 +275,33 @@ async fn the_offline_answers_are_read_from_the_database_before_any_call() {
         Some("In danger now? Call 999.")
     );
 }
+
+#[tokio::test]
+async fn the_api_asks_to_retry_while_the_database_is_held_and_writes_nothing() {
+    let app = spawn_app_at(NOW).await;
+    let lock = app.db.begin().await.unwrap();
+    let statement = match app.db.get_database_backend() {
+        DatabaseBackend::Postgres => "LOCK TABLE helplines IN ACCESS EXCLUSIVE MODE",
+        _ => "INSERT INTO roster_versions (id, version) VALUES (2, 0)",
+    };
+    lock.execute_unprepared(statement).await.unwrap();
+
+    let settings = json!({"name": "Line", "time_zone": "UTC", "greeting": "Hi",
+                          "voice_language": "en", "languages": ["en"]});
+    let reply = app
+        .post("/api/v1/helplines", &app.admin, settings.clone())
+        .await;
+
+    assert_eq!(
+        reply.status,
+        reqwest::StatusCode::SERVICE_UNAVAILABLE,
+        "{:?}",
+        reply.body
+    );
+    assert_eq!(reply.body["error"], "unavailable");
+    lock.rollback().await.unwrap();
+    let helplines = app.get("/api/v1/helplines", &app.admin).await;
+    assert_eq!(helplines.body["items"], json!([]), "nothing was written");
+    let retried = app.post("/api/v1/helplines", &app.admin, settings).await;
+    assert_eq!(retried.status, reqwest::StatusCode::CREATED);
+}
