@@ -8,18 +8,15 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use serde_json::Value;
 
 use crate::domain::rota::Channel;
-use crate::storage::entities::{contact, contact_event, message, offer, volunteer};
+use crate::storage::entities::{contact, contact_event, offer, volunteer};
+use crate::storage::messages;
 
 /// The contact a message with this Twilio sid belongs to, if it was taken in.
 pub async fn contact_of_message(
     db: &DatabaseConnection,
     message_sid: &str,
 ) -> anyhow::Result<Option<i32>> {
-    Ok(message::Entity::find()
-        .filter(message::Column::ProviderSid.eq(message_sid))
-        .one(db)
-        .await?
-        .map(|m| m.contact_id))
+    Ok(messages::contact_of(db, message_sid).await?)
 }
 
 /// The contact a call with this CallSid became.

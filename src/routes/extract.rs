@@ -44,8 +44,41 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
     }
 }
 
-/// Parses JSON, naming the offending field on a bad value.
+/// The path of the first string in `value` that holds a NUL character (which no text
+/// column can store).
+fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0').then_some(path),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_path(item, format!("{path}[{i}]"))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(name, field)| {
+            let inner = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path}.{name}")
+            };
+            nul_path(field, inner)
+        }),
+        _ => None,
+    }
+}
+
+/// Parses JSON, naming the offending field on a bad value; text with a NUL character is
+/// refused by field, as no database column can keep it.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(path) = nul_path(&value, String::new())
+    {
+        let field = if path.is_empty() {
+            ".".to_owned()
+        } else {
+            path
+        };
+        return Err(ApiError::field(field, "must not contain NUL characters"));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -96,6 +129,19 @@ fn strip_position(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_with_a_nul_character_is_refused_by_field() {
+        let err = parse_json::<serde_json::Value>(
+            br#"{"name": "A", "routing": {"notes": ["ok", "b\u0000d"]}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "routing.notes[1]: must not contain NUL characters"
+        );
+        assert!(parse_json::<serde_json::Value>(br#"{"name": "\\u0000 is fine escaped"}"#).is_ok());
+    }
     use crate::domain::phone::E164;
 
     #[derive(Debug, serde::Deserialize)]

@@ -48,6 +48,15 @@ pub struct Received<'a> {
 }
 
 /// Logs a received message unless its MessageSid is already logged; `None` for a repeat.
+/// The contact a message with this Twilio sid belongs to, if it was taken in.
+pub async fn contact_of(db: &impl ConnectionTrait, sid: &str) -> Result<Option<i32>, DbErr> {
+    Ok(message::Entity::find()
+        .filter(message::Column::ProviderSid.eq(sid))
+        .one(db)
+        .await?
+        .map(|m| m.contact_id))
+}
+
 pub async fn record_received(
     db: &impl ConnectionTrait,
     received: Received<'_>,

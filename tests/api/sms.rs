@@ -12,7 +12,7 @@ use peerline::storage::contacts::OfferOutcome;
 use peerline::storage::entities::{contact, contact_event, message, offer};
 use peerline::telephony::rest::TwilioClient;
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
 use futures::future::join_all;
@@ -628,4 +628,29 @@ async fn a_blocked_number_gets_nothing_relayed_and_no_reply() {
         .await
         .unwrap();
     assert_eq!(refused.len(), 1, "the refused text is in the log");
+}
+
+#[tokio::test]
+async fn a_text_with_nul_characters_is_taken_in_without_them_and_the_contact_says_so() {
+    let (mut line, _) = line(&[("Ada", ADA)]).await;
+    line.send(TEXTER, "I need\0 to talk\0").await;
+
+    let sent = line.deliver().await;
+    let to_ada = to(&sent, ADA);
+    assert!(
+        to_ada.iter().any(|body| body.ends_with("I need to talk")),
+        "{sent:?}"
+    );
+    let conversation = contact::Entity::find()
+        .one(&line.app.db)
+        .await
+        .unwrap()
+        .expect("the conversation");
+    let noted = contact_event::Entity::find()
+        .filter(contact_event::Column::ContactId.eq(conversation.id))
+        .filter(contact_event::Column::Kind.eq("nul_removed"))
+        .count(&line.app.db)
+        .await
+        .unwrap();
+    assert_eq!(noted, 1);
 }

@@ -298,3 +298,20 @@ async fn unknown_query_parameters_are_refused_by_name() {
         .await;
     assert_eq!(named.status, StatusCode::OK, "{:?}", named.body);
 }
+
+#[tokio::test]
+async fn text_with_a_nul_character_is_refused_by_field_and_never_a_500() {
+    let app = spawn_app().await;
+    let reply = app
+        .post(
+            "/api/v1/helplines",
+            &app.admin,
+            json!({"name": "Line\u{0}", "time_zone": "UTC", "greeting": "Hi",
+                   "voice_language": "en", "languages": ["en"]}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{:?}", reply.body);
+    assert_eq!(reply.body["field"], "name");
+    let list = app.get("/api/v1/helplines", &app.admin).await;
+    assert_eq!(list.body["items"], json!([]));
+}

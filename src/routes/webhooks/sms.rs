@@ -6,6 +6,8 @@ use actix_web::{HttpResponse, post, web};
 use crate::domain::phone::E164;
 use crate::spool::Spooled;
 use crate::state::AppState;
+use crate::storage::contacts::{self, Event};
+use crate::storage::messages;
 use crate::telephony::twiml::MessagingResponse;
 use crate::telephony::webhook::{SignedForm, WebhookError};
 use crate::texting::{self, Inbound};
@@ -40,11 +42,14 @@ pub async fn incoming(
     let message_sid = form.require("MessageSid")?.to_owned();
     let from = E164::parse(form.require("From")?).map_err(|_| WebhookError::Invalid("From"))?;
     let to = E164::parse(form.require("To")?).map_err(|_| WebhookError::Invalid("To"))?;
+    // No database column can keep a NUL character: it is removed, and the contact says so.
+    let raw_body = form.get("Body").unwrap_or_default();
+    let nul_removed = raw_body.contains('\0');
     let message = Inbound {
         message_sid,
         from,
         to,
-        body: form.get("Body").unwrap_or_default().to_owned(),
+        body: raw_body.replace('\0', ""),
         media_count: form
             .get("NumMedia")
             .and_then(|n| n.trim().parse().ok())
@@ -57,6 +62,9 @@ pub async fn incoming(
     )
     .await
     else {
+        if nul_removed {
+            note_nul_removed(&state, &message.message_sid).await;
+        }
         return Ok(messaging(MessagingResponse::new()));
     };
     tracing::error!(%error, "an inbound text could not be taken in; spooling it");
@@ -80,6 +88,27 @@ pub async fn incoming(
         }
     };
     Ok(messaging(MessagingResponse::new().message(reply)))
+}
+
+/// Records on the contact that the text arrived with NUL characters, which were removed.
+async fn note_nul_removed(state: &AppState, message_sid: &str) {
+    tracing::warn!(
+        message_sid,
+        "an inbound text held NUL characters; they were removed"
+    );
+    let at = state.clock.now();
+    let noted = async {
+        if let Some(contact_id) = messages::contact_of(&state.db, message_sid).await? {
+            let event = Event::once(at, "nul_removed")
+                .keyed(format!("nul_removed:{message_sid}"))
+                .detail(serde_json::json!({ "message_sid": message_sid }));
+            contacts::record_event(&state.db, contact_id, event).await?;
+        }
+        Ok::<_, sea_orm::DbErr>(())
+    };
+    if let Err(error) = within(STATUS_DEADLINE, noted).await {
+        tracing::warn!(%error, "could not note the removed NUL characters on the contact");
+    }
 }
 
 /// A message's delivery status; repeated and out-of-order reports only move it forward.
