@@ -122,24 +122,9 @@ fn duplicated_field(message: &str) -> Option<&'static str> {
 /// Seconds a client is asked to wait while the database is not answering.
 const RETRY_WHILE_UNAVAILABLE: u64 = 5;
 
-/// Whether the database failed to answer (rather than refused the request): no
-/// connection, or a lock held past the wait (SQLite's busy timeout, PostgreSQL's
-/// statement timeout).
-fn database_not_answering(err: &DbErr) -> bool {
-    match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        other => {
-            let message = other.to_string();
-            message.contains("database is locked")
-                || message.contains("canceling statement due to statement timeout")
-                || message.contains("canceling statement due to lock timeout")
-        }
-    }
-}
-
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
-        if database_not_answering(&err) {
+        if crate::storage::not_answering(&err) {
             tracing::warn!(error = %err, "the database is not answering an API request");
             return ApiError::Unavailable(RETRY_WHILE_UNAVAILABLE);
         }

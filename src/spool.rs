@@ -18,6 +18,16 @@ use serde::{Deserialize, Serialize};
 const CURRENT: &str = "spool.jsonl";
 /// A batch taken for replay: appends go to a fresh `CURRENT` meanwhile.
 const REPLAYING: &str = "replaying.jsonl";
+/// Records the database answered but would not store, kept for a person to look at.
+const DEAD_LETTERS: &str = "dead-letter.jsonl";
+
+/// A record set aside, with why.
+#[derive(Debug, Serialize)]
+struct DeadLetter<'a> {
+    at: DateTime<Utc>,
+    error: &'a str,
+    record: &'a Spooled,
+}
 
 /// One thing the database has not seen yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,14 +74,32 @@ impl Spool {
     /// Appends `record` and flushes it to disk; when this returns Ok, the record survives
     /// a crash of the process or the machine.
     pub fn append(&self, record: &Spooled) -> io::Result<()> {
-        let mut line = serde_json::to_string(record).map_err(io::Error::other)?;
+        let line = serde_json::to_string(record).map_err(io::Error::other)?;
+        self.append_line(CURRENT, line)
+    }
+
+    /// Sets aside a record the database will not store (`error` says why), so that the
+    /// records behind it are written; it stays in the dead-letter file for a person.
+    pub fn dead_letter(&self, record: &Spooled, error: &str, at: DateTime<Utc>) -> io::Result<()> {
+        let line =
+            serde_json::to_string(&DeadLetter { at, error, record }).map_err(io::Error::other)?;
+        self.append_line(DEAD_LETTERS, line)
+    }
+
+    /// How many records were set aside.
+    pub fn dead_letters(&self) -> usize {
+        let _held = self.guard.lock().unwrap_or_else(|e| e.into_inner());
+        count_lines(&self.dir.join(DEAD_LETTERS))
+    }
+
+    fn append_line(&self, name: &str, mut line: String) -> io::Result<()> {
         line.push('\n');
         let _held = self.guard.lock().unwrap_or_else(|e| e.into_inner());
         let mut file = OpenOptions::new()
             .create(true)
             .read(true)
             .append(true)
-            .open(self.dir.join(CURRENT))?;
+            .open(self.dir.join(name))?;
         // A line cut short by a crash must not swallow this one.
         if file.metadata()?.len() > 0 {
             let mut last = [0u8; 1];

@@ -123,7 +123,25 @@ pub async fn drain(state: &AppState) -> Result<usize, DbErr> {
         Spool::read(&batch).map_err(|e| DbErr::Custom(format!("reading the spool: {e}")))?;
     let count = records.len();
     for record in records {
-        replay(state, record).await?;
+        let Err(error) = replay(state, record.clone()).await else {
+            continue;
+        };
+        if storage::not_answering(&error) || state.db.ping().await.is_err() {
+            // The database went away again: the whole batch waits for it.
+            return Err(error);
+        }
+        // The database answers but will not take this record. Once more (a passing
+        // conflict), then it is set aside so that it cannot hold back the others.
+        let Err(error) = replay(state, record.clone()).await else {
+            continue;
+        };
+        tracing::error!(
+            %error,
+            "a spooled record cannot be stored; it is moved to the spool's dead-letter file"
+        );
+        spool
+            .dead_letter(&record, &error.to_string(), state.clock.now())
+            .map_err(|e| DbErr::Custom(format!("setting a spool record aside: {e}")))?;
     }
     spool
         .finish(&batch)

@@ -20,6 +20,10 @@ pub struct Health {
     /// Calls and texts this server holds in its spool until the database takes them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spooled: Option<usize>,
+    /// Spooled calls and texts the database answered but would not store, set aside in
+    /// the spool's `dead-letter.jsonl` for a person to look at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dead_letters: Option<usize>,
     /// Each background job of this server: its last good pass and its failures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jobs: Option<BTreeMap<&'static str, JobHealth>>,
@@ -44,6 +48,7 @@ pub async fn healthz() -> HttpResponse {
         status: "ok",
         database: None,
         spooled: None,
+        dead_letters: None,
         jobs: None,
         outbox: None,
     })
@@ -56,12 +61,14 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let spooled = Some(state.spool.pending());
+    let dead_letters = Some(state.spool.dead_letters());
     let jobs = Some(state.jobs.snapshot());
     match outbox::backlog(&state.db, state.clock.now()).await {
         Ok((due, oldest_queued_at)) => HttpResponse::Ok().json(Health {
             status: "ok",
             database: Some(true),
             spooled,
+            dead_letters,
             jobs,
             outbox: Some(OutboxBacklog {
                 due,
@@ -74,6 +81,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
                 status: "unavailable",
                 database: Some(false),
                 spooled,
+                dead_letters,
                 jobs,
                 outbox: None,
             })

@@ -58,6 +58,7 @@ pub async fn scrape(request: HttpRequest, state: web::Data<AppState>) -> HttpRes
 async fn record_live_figures(state: &AppState) {
     let now = state.clock.now();
     metrics::gauge!("peerline_spool_records").set(state.spool.pending() as f64);
+    metrics::gauge!("peerline_spool_dead_letters").set(state.spool.dead_letters() as f64);
     for (job, health) in state.jobs.snapshot() {
         metrics::counter!("peerline_job_passes_total", "job" => job).absolute(health.passes);
         metrics::counter!("peerline_job_failures_total", "job" => job).absolute(health.failures);

@@ -36,6 +36,21 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::domain::access::Scope;
 
+/// Whether the database failed to answer (rather than refused what it was asked): no
+/// connection, or a lock held past the wait (SQLite's busy timeout, PostgreSQL's
+/// statement or lock timeout).
+pub fn not_answering(err: &DbErr) -> bool {
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        other => {
+            let message = other.to_string();
+            message.contains("database is locked")
+                || message.contains("canceling statement due to statement timeout")
+                || message.contains("canceling statement due to lock timeout")
+        }
+    }
+}
+
 /// Connects to `url` (SQLite or PostgreSQL).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());

@@ -305,3 +305,61 @@ async fn the_api_asks_to_retry_while_the_database_is_held_and_writes_nothing() {
     let retried = app.post("/api/v1/helplines", &app.admin, settings).await;
     assert_eq!(retried.status, reqwest::StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn a_spooled_record_the_database_will_never_take_is_set_aside_and_the_rest_go_on() {
+    let app = spawn_app_at(NOW).await;
+    line_with_fallback(&app).await;
+    const POISON: &str = "CA00000000000000000000000000poison";
+    // Any permanent refusal will do: a trigger that refuses this one call.
+    let refuse = match app.db.get_database_backend() {
+        DatabaseBackend::Postgres => vec![
+            format!(
+                "CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.provider_sid = '{POISON}' THEN RAISE EXCEPTION 'refused'; END IF; \
+                 RETURN NEW; END $$ LANGUAGE plpgsql"
+            ),
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON contacts FOR EACH ROW \
+             EXECUTE FUNCTION refuse_poison()"
+                .to_owned(),
+        ],
+        _ => vec![format!(
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON contacts \
+             WHEN NEW.provider_sid = '{POISON}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )],
+    };
+    for statement in refuse {
+        app.db.execute_unprepared(&statement).await.unwrap();
+    }
+    let state = app.state_at(Clock::system().now());
+    let call = |sid: &str| peerline::spool::Spooled::Call {
+        call_sid: sid.to_owned(),
+        dialed: LINE.to_owned(),
+        caller_sealed: None,
+        at: Clock::system().now(),
+        to_fallback: true,
+        reason: "the database did not answer".to_owned(),
+    };
+    for sid in [
+        "CA000000000000000000000000000good1",
+        POISON,
+        "CA000000000000000000000000000good2",
+    ] {
+        state.spool.append(&call(sid)).unwrap();
+    }
+
+    let written = peerline::jobs::spool_replay::drain(&state).await.unwrap();
+
+    assert_eq!(written, 3);
+    assert_eq!(state.spool.pending(), 0, "the spool is not stuck behind it");
+    assert_eq!(state.spool.dead_letters(), 1);
+    let stored: Vec<String> = contact::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.provider_sid)
+        .collect();
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert!(!stored.contains(&POISON.to_owned()));
+}
