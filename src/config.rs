@@ -25,6 +25,10 @@ pub struct Settings {
     /// `PEERLINE_PUBLIC_URL`: the base URL at which Twilio reaches this server, without a
     /// trailing slash. Webhook signatures are checked against it.
     pub public_url: Url,
+    /// `PEERLINE_PUBLIC_URL` exactly as configured (without a trailing slash): Twilio signs
+    /// the URL set on a number as it was typed, host case and all, while `public_url`
+    /// is normalised (a lower-case host).
+    pub public_url_as_written: String,
     pub twilio: TwilioSettings,
     /// `PEERLINE_SECRET_KEY`: keys the hashes of phone numbers; when unset, `serve`
     /// generates one and keeps it in the database.
@@ -165,11 +169,9 @@ impl Settings {
                 format!("'{listen_raw}' is not an address like 127.0.0.1:8080"),
             )
         })?;
-        let public_url = base_url(
-            "PEERLINE_PUBLIC_URL",
-            &pick("PEERLINE_PUBLIC_URL", &file.public_url)
-                .unwrap_or_else(|| DEFAULT_PUBLIC_URL.into()),
-        )?;
+        let public_url_as_written = pick("PEERLINE_PUBLIC_URL", &file.public_url)
+            .unwrap_or_else(|| DEFAULT_PUBLIC_URL.into());
+        let public_url = base_url("PEERLINE_PUBLIC_URL", &public_url_as_written)?;
         let api_base = base_url(
             "TWILIO_API_BASE",
             &pick("TWILIO_API_BASE", &file.twilio_api_base)
@@ -246,6 +248,7 @@ impl Settings {
             database_url: database_url.into(),
             listen,
             public_url,
+            public_url_as_written: public_url_as_written.trim_end_matches('/').to_owned(),
             twilio: TwilioSettings {
                 account_sid,
                 auth_token: pick("TWILIO_AUTH_TOKEN", &file.twilio_auth_token).map(Into::into),

@@ -69,15 +69,21 @@ impl SignedForm {
     }
 }
 
-/// The URL Twilio requested: the configured public base plus the raw path and query.
-pub fn requested_url(public_url: &url::Url, req: &HttpRequest) -> String {
-    let base = public_url.as_str().trim_end_matches('/');
+/// The URLs Twilio may have requested: the configured public base, as written and as
+/// normalised (a lower-case host: the form peerline writes into its own callback URLs),
+/// plus the raw path and query.
+pub fn requested_urls(public_url: &url::Url, as_written: &str, req: &HttpRequest) -> Vec<String> {
     let path_and_query = req
         .uri()
         .path_and_query()
         .map(|pq| pq.as_str())
         .unwrap_or("/");
-    format!("{base}{path_and_query}")
+    let normalised = public_url.as_str().trim_end_matches('/');
+    let mut urls = vec![format!("{normalised}{path_and_query}")];
+    if as_written != normalised {
+        urls.push(format!("{as_written}{path_and_query}"));
+    }
+    urls
 }
 
 impl FromRequest for SignedForm {
@@ -109,14 +115,18 @@ impl FromRequest for SignedForm {
                 .ok_or(WebhookError::BadSignature)?;
             let params: Vec<(String, String)> =
                 form_urlencoded::parse(&body).into_owned().collect();
-            let url = requested_url(&state.settings.public_url, &req);
-            if !signature::is_valid(
-                auth_token.expose_secret().as_bytes(),
-                &url,
-                &params,
-                &body,
-                header,
-            ) {
+            let settings = &state.settings;
+            let urls = requested_urls(&settings.public_url, &settings.public_url_as_written, &req);
+            let signed = urls.iter().any(|url| {
+                signature::is_valid(
+                    auth_token.expose_secret().as_bytes(),
+                    url,
+                    &params,
+                    &body,
+                    header,
+                )
+            });
+            if !signed {
                 tracing::warn!(
                     path = req.path(),
                     "webhook refused: signature does not match"

@@ -1014,3 +1014,43 @@ async fn a_call_with_odd_or_missing_parameters_still_reaches_a_human() {
         "{xml}"
     );
 }
+
+#[tokio::test]
+async fn a_public_url_with_capitals_in_its_host_checks_signatures_as_twilio_signs_them() {
+    let public = "https://Helpline.Example.org";
+    let app = spawn_app_with(&[("PEERLINE_PUBLIC_URL", public)]).await;
+    let form: Vec<(String, String)> = inbound_params("CA0000000000000000000000000000case")
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    let client = reqwest::Client::new();
+    let post = |signed_for: String| {
+        let signature =
+            peerline::telephony::signature::compute(b"test-auth-token", &signed_for, &form);
+        client
+            .post(format!("{}/twilio/voice", app.base))
+            .header("X-Twilio-Signature", signature)
+            .form(&form)
+            .send()
+    };
+
+    let as_typed = post(format!("{public}/twilio/voice")).await.unwrap();
+    let lower = post("https://helpline.example.org/twilio/voice".to_owned())
+        .await
+        .unwrap();
+    let other = post("https://elsewhere.example.org/twilio/voice".to_owned())
+        .await
+        .unwrap();
+
+    assert_eq!(
+        as_typed.status(),
+        StatusCode::OK,
+        "signed for the URL as configured"
+    );
+    assert_eq!(
+        lower.status(),
+        StatusCode::OK,
+        "signed for the callback URLs peerline writes"
+    );
+    assert_eq!(other.status(), StatusCode::FORBIDDEN);
+}
