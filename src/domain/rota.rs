@@ -219,6 +219,54 @@ impl WeeklyShift {
     }
 }
 
+/// An instant on a zone's wall clock, and whether the zone kept one UTC offset over the
+/// 26 hours before it. When it did, every weekly shift occurrence that can cover the
+/// instant is read on the wall clock alone; when it did not (a clock change), each
+/// occurrence is turned into its instants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WallClock {
+    pub local: NaiveDateTime,
+    steady: bool,
+}
+
+impl WallClock {
+    pub fn of(at: DateTime<Utc>, zone: TimeZone) -> Self {
+        let tz = zone.tz();
+        let offset = |t: DateTime<Utc>| tz.offset_from_utc_datetime(&t.naive_utc()).fix();
+        Self {
+            local: at.with_timezone(&tz).naive_local(),
+            steady: offset(at) == offset(at - Duration::hours(26)),
+        }
+    }
+}
+
+impl WeeklyShift {
+    /// The occurrence starting on `date` as one stretch of time: from the first instant of
+    /// its local start (when the clocks jump, if the start falls in a skipped hour) to the
+    /// first instant of its local end after that. A repeated hour is never on shift twice.
+    fn occurrence_instants(
+        &self,
+        tz: chrono_tz::Tz,
+        date: NaiveDate,
+    ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let (start_wall, end_wall) = self.occurrence_on(date)?;
+        let start = earliest_instant_at_or_after(tz, start_wall);
+        let end = match tz.from_local_datetime(&end_wall) {
+            LocalResult::Single(t) => t.with_timezone(&Utc),
+            LocalResult::Ambiguous(early, late) => {
+                let early = early.with_timezone(&Utc);
+                if early > start {
+                    early
+                } else {
+                    late.with_timezone(&Utc)
+                }
+            }
+            LocalResult::None => earliest_instant_at_or_after(tz, end_wall),
+        };
+        Some((start, end))
+    }
+}
+
 /// One person's rota: weekly shifts, leave and extra shifts, in their time zone.
 #[derive(Debug, Clone)]
 pub struct Rota {
@@ -240,11 +288,15 @@ impl Rota {
 
     /// Whether `at` is on shift for `channel` (`None`: for any channel).
     pub fn is_on_shift(&self, at: DateTime<Utc>, channel: Option<Channel>) -> bool {
-        let local = at.with_timezone(&self.time_zone.tz()).naive_local();
-        let weekly = self
-            .shifts
-            .iter()
-            .any(|s| s.channels.covers(channel) && s.covers_wall_clock(local));
+        let clock = WallClock::of(at, self.time_zone);
+        let weekly = if clock.steady {
+            self.shifts
+                .iter()
+                .any(|s| s.channels.covers(channel) && s.covers_wall_clock(clock.local))
+        } else {
+            self.weekly_start_across_a_clock_change(at, clock.local, channel)
+                .is_some()
+        };
         let on_leave = self.leave.iter().any(|l| l.contains(at));
         let extra = self
             .extra_shifts
@@ -260,15 +312,61 @@ impl Rota {
         at: DateTime<Utc>,
         channel: Option<Channel>,
     ) -> Option<DateTime<Utc>> {
-        let local = at.with_timezone(&self.time_zone.tz()).naive_local();
-        self.current_shift_start_local(at, local, channel)
+        self.current_shift_start_on(at, WallClock::of(at, self.time_zone), channel)
     }
 
-    /// As [`Rota::current_shift_start`], given `local`, the wall-clock time of `at` in this
-    /// rota's time zone (so that callers can convert once per zone).
-    pub fn current_shift_start_local(
+    /// As [`Rota::current_shift_start`], given `clock`, `at` on this rota's wall clock (so
+    /// that callers can convert once per zone).
+    pub fn current_shift_start_on(
         &self,
         at: DateTime<Utc>,
+        clock: WallClock,
+        channel: Option<Channel>,
+    ) -> Option<DateTime<Utc>> {
+        let on_leave = self.leave.iter().any(|l| l.contains(at));
+        let weekly = if on_leave {
+            None
+        } else if clock.steady {
+            self.weekly_start_on_the_wall_clock(clock.local, channel)
+        } else {
+            self.weekly_start_across_a_clock_change(at, clock.local, channel)
+        };
+        let extra = self
+            .extra_shifts
+            .iter()
+            .filter(|(span, channels)| channels.covers(channel) && span.contains(at))
+            .map(|(span, _)| span.start);
+        weekly.into_iter().chain(extra).min()
+    }
+
+    /// The earliest start of the weekly shift occurrences covering `at`, each taken as its
+    /// stretch of instants (near a clock change).
+    fn weekly_start_across_a_clock_change(
+        &self,
+        at: DateTime<Utc>,
+        local: NaiveDateTime,
+        channel: Option<Channel>,
+    ) -> Option<DateTime<Utc>> {
+        let tz = self.time_zone.tz();
+        let today = local.date();
+        let days = [today.pred_opt(), Some(today)];
+        self.shifts
+            .iter()
+            .filter(|s| s.channels.covers(channel))
+            .flat_map(|s| {
+                days.iter()
+                    .flatten()
+                    .filter_map(move |d| s.occurrence_instants(tz, *d))
+            })
+            .filter(|(start, end)| *start <= at && at < *end)
+            .map(|(start, _)| start)
+            .min()
+    }
+
+    /// The earliest start of the weekly shift occurrences covering `local` on the wall
+    /// clock (when the zone kept one offset all along).
+    fn weekly_start_on_the_wall_clock(
+        &self,
         local: NaiveDateTime,
         channel: Option<Channel>,
     ) -> Option<DateTime<Utc>> {
@@ -280,9 +378,8 @@ impl Rota {
             Weekday::from(today.weekday()),
             yesterday.map(|d| Weekday::from(d.weekday())),
         );
-        let on_leave = self.leave.iter().any(|l| l.contains(at));
         let mut earliest_wall: Option<NaiveDateTime> = None;
-        for shift in self.shifts.iter().filter(|_| !on_leave) {
+        for shift in &self.shifts {
             if !shift.channels.covers(channel) {
                 continue;
             }
@@ -308,14 +405,7 @@ impl Rota {
                 earliest_wall = Some(wall);
             }
         }
-        let weekly =
-            earliest_wall.map(|wall| earliest_instant_at_or_after(self.time_zone.tz(), wall));
-        let extra = self
-            .extra_shifts
-            .iter()
-            .filter(|(span, channels)| channels.covers(channel) && span.contains(at))
-            .map(|(span, _)| span.start);
-        weekly.into_iter().chain(extra).min()
+        earliest_wall.map(|wall| earliest_instant_at_or_after(self.time_zone.tz(), wall))
     }
 
     /// Every instant strictly inside `(from, to)` at which `is_on_shift` may change value.
@@ -508,16 +598,41 @@ mod tests {
     }
 
     #[test]
-    fn repeated_hour_can_split_a_shift_into_two_stretches() {
-        // 00:00-01:30 on the fall-back night: 01:30-01:59 BST is off, then 01:00 GMT is on again.
+    fn a_shift_is_one_stretch_even_across_a_repeated_hour() {
+        // 00:00-01:30 on the fall-back night: from midnight to the first 01:30 (BST); the
+        // repeated 01:00-01:30 (GMT) is not on shift again.
         let r = rota("Europe/London", Weekday::Sunday, "00:00", "01:30");
         let s = stretches(&r, "2026-10-24T12:00:00Z", "2026-10-25T12:00:00Z");
         assert_eq!(
             s,
-            vec![
-                (utc("2026-10-24T23:00:00Z"), utc("2026-10-25T00:30:00Z")),
-                (utc("2026-10-25T01:00:00Z"), utc("2026-10-25T01:30:00Z")),
-            ]
+            vec![(utc("2026-10-24T23:00:00Z"), utc("2026-10-25T00:30:00Z"))]
+        );
+        assert!(
+            !r.is_on_shift(utc("2026-10-25T01:15:00Z"), None),
+            "01:15 GMT"
+        );
+    }
+
+    #[test]
+    fn a_shift_inside_the_repeated_hour_is_not_on_again_an_hour_after_it_ended() {
+        // 2026-11-01 02:00 EDT becomes 01:00 EST: 01:15-01:45 happens twice on the clock.
+        let r = rota("America/New_York", Weekday::Sunday, "01:15", "01:45");
+        assert!(
+            r.is_on_shift(utc("2026-11-01T05:20:00Z"), None),
+            "01:20 EDT"
+        );
+        assert!(
+            !r.is_on_shift(utc("2026-11-01T06:20:00Z"), None),
+            "01:20 EST"
+        );
+        assert_eq!(
+            r.current_shift_start(utc("2026-11-01T06:20:00Z"), None),
+            None
+        );
+        let s = stretches(&r, "2026-10-31T12:00:00Z", "2026-11-02T00:00:00Z");
+        assert_eq!(
+            s,
+            vec![(utc("2026-11-01T05:15:00Z"), utc("2026-11-01T05:45:00Z"))]
         );
     }
 

@@ -7,11 +7,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::rota::{Channel, Rota};
+use super::rota::{Channel, Rota, WallClock};
 use super::timezone::TimeZone;
 use super::volunteer::{NotTakingContacts, VolunteerProfile};
 
@@ -277,17 +277,17 @@ pub fn plan(request: &RoutingRequest<'_>, candidates: &[Candidate<'_>]) -> Plan 
 /// Wall-clock times of one instant, converted once per time zone.
 #[derive(Default)]
 struct LocalClocks {
-    seen: Vec<(TimeZone, NaiveDateTime)>,
+    seen: Vec<(TimeZone, WallClock)>,
 }
 
 impl LocalClocks {
-    fn local(&mut self, at: DateTime<Utc>, zone: TimeZone) -> NaiveDateTime {
-        if let Some((_, local)) = self.seen.iter().find(|(z, _)| *z == zone) {
-            return *local;
+    fn local(&mut self, at: DateTime<Utc>, zone: TimeZone) -> WallClock {
+        if let Some((_, clock)) = self.seen.iter().find(|(z, _)| *z == zone) {
+            return *clock;
         }
-        let local = at.with_timezone(&zone.tz()).naive_local();
-        self.seen.push((zone, local));
-        local
+        let clock = WallClock::of(at, zone);
+        self.seen.push((zone, clock));
+        clock
     }
 }
 
@@ -295,7 +295,7 @@ impl LocalClocks {
 fn assess(
     request: &RoutingRequest<'_>,
     candidate: &Candidate<'_>,
-    local: NaiveDateTime,
+    clock: WallClock,
 ) -> Result<(Tier, usize), Exclusion> {
     let at = request.at;
     let profile = candidate.profile;
@@ -307,10 +307,10 @@ fn assess(
     // The volunteer's own zone is the rota's zone: one conversion serves both checks.
     profile
         .readiness()
-        .check_on(local.date(), Some(request.channel))?;
+        .check_on(clock.local.date(), Some(request.channel))?;
     let shift_start = candidate
         .rota
-        .current_shift_start_local(at, local, Some(request.channel))
+        .current_shift_start_on(at, clock, Some(request.channel))
         .ok_or(Exclusion::OffShift)?;
     let shift_contacts = activity
         .recent_contact_starts
