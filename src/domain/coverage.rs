@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::rota::{Channel, Interval, Rota};
+use super::rota::{Channel, Interval, Rota, ShiftChannels};
 
 /// Someone who counts towards coverage: their rota, and the instant from which they no
 /// longer take contacts (an overdue refresher), if any.
@@ -10,12 +10,15 @@ use super::rota::{Channel, Interval, Rota};
 pub struct CoverageMember<'a> {
     pub rota: &'a Rota,
     pub takes_contacts_until: Option<DateTime<Utc>>,
+    /// The channels they are trained for: asked about any channel, a shift counts only
+    /// for those.
+    pub trained: ShiftChannels,
 }
 
 impl CoverageMember<'_> {
     fn covers(&self, at: DateTime<Utc>, channel: Option<Channel>) -> bool {
         self.takes_contacts_until.is_none_or(|until| at < until)
-            && self.rota.is_on_shift(at, channel)
+            && self.rota.serves(at, channel, self.trained)
     }
 }
 
@@ -51,7 +54,7 @@ pub fn gaps(
 mod tests {
     use super::*;
     use crate::domain::calendar::{LocalTime, Weekday};
-    use crate::domain::rota::{ShiftChannels, WeeklyShift};
+    use crate::domain::rota::WeeklyShift;
     use crate::domain::timezone::TimeZone;
 
     fn utc(s: &str) -> DateTime<Utc> {
@@ -103,6 +106,7 @@ mod tests {
             .map(|rota| CoverageMember {
                 rota,
                 takes_contacts_until: None,
+                trained: ShiftChannels::Both,
             })
             .collect();
         let found = gaps(
@@ -138,6 +142,7 @@ mod tests {
         let member = CoverageMember {
             rota: &london,
             takes_contacts_until: None,
+            trained: ShiftChannels::Both,
         };
         assert!(gaps(day, std::slice::from_ref(&member), Some(Channel::Sms)).is_empty());
         assert_eq!(
@@ -147,6 +152,7 @@ mod tests {
         let lapsing = CoverageMember {
             rota: &london,
             takes_contacts_until: Some(utc("2026-11-23T12:00:00Z")),
+            trained: ShiftChannels::Both,
         };
         assert_eq!(
             gaps(day, &[lapsing], Some(Channel::Sms)),
@@ -167,11 +173,43 @@ mod tests {
         let member = CoverageMember {
             rota: &london,
             takes_contacts_until: None,
+            trained: ShiftChannels::Both,
         };
         let night = span("2026-03-28T22:00:00Z", "2026-03-29T03:00:00Z");
         assert_eq!(
             gaps(night, &[member], None),
             vec![span("2026-03-29T01:00:00Z", "2026-03-29T03:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn asked_about_any_channel_a_shift_counts_only_for_what_they_are_trained_for() {
+        // An SMS-only shift, held by someone trained for voice only: no cover at all.
+        let london = rota(
+            "Europe/London",
+            Weekday::Monday,
+            "09:00",
+            "17:00",
+            ShiftChannels::Sms,
+        );
+        let monday = span("2026-11-23T00:00:00Z", "2026-11-24T00:00:00Z");
+        let voice_only = CoverageMember {
+            rota: &london,
+            takes_contacts_until: None,
+            trained: ShiftChannels::Voice,
+        };
+        assert_eq!(
+            gaps(monday, std::slice::from_ref(&voice_only), None),
+            vec![monday]
+        );
+        let both = CoverageMember {
+            trained: ShiftChannels::Both,
+            ..voice_only
+        };
+        assert_eq!(
+            gaps(monday, &[both], None).len(),
+            2,
+            "before and after the shift"
         );
     }
 }

@@ -144,6 +144,7 @@ mod tests {
             .map(|rota| CoverageMember {
                 rota,
                 takes_contacts_until: None,
+                trained: crate::domain::rota::ShiftChannels::Both,
             })
             .collect();
         let monday = Interval::new(at("2026-11-30T00:00:00Z"), at("2026-12-01T00:00:00Z")).unwrap();

@@ -66,6 +66,16 @@ impl ShiftChannels {
         }
     }
 
+    /// The channels someone trained as given may take; `None` when neither.
+    pub fn trained(voice: bool, sms: bool) -> Option<Self> {
+        match (voice, sms) {
+            (true, true) => Some(Self::Both),
+            (true, false) => Some(Self::Voice),
+            (false, true) => Some(Self::Sms),
+            (false, false) => None,
+        }
+    }
+
     pub fn parse(raw: &str) -> Option<Self> {
         [Self::Voice, Self::Sms, Self::Both]
             .into_iter()
@@ -277,6 +287,22 @@ pub struct Rota {
 }
 
 impl Rota {
+    /// Whether someone trained for `trained` serves `channel` at `at`: for one channel, on
+    /// shift for it; for any channel (`None`), on shift for a channel they are trained for.
+    pub fn serves(
+        &self,
+        at: DateTime<Utc>,
+        channel: Option<Channel>,
+        trained: ShiftChannels,
+    ) -> bool {
+        match channel {
+            Some(one) => self.is_on_shift(at, Some(one)),
+            None => [Channel::Voice, Channel::Sms]
+                .into_iter()
+                .any(|one| trained.covers(Some(one)) && self.is_on_shift(at, Some(one))),
+        }
+    }
+
     pub fn new(time_zone: TimeZone) -> Self {
         Self {
             time_zone,

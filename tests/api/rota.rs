@@ -382,3 +382,54 @@ async fn the_same_hours_on_several_weekdays_in_one_request_all_or_none() {
         "nothing of the refused request"
     );
 }
+
+#[tokio::test]
+async fn someone_on_a_text_shift_trained_only_for_calls_takes_no_contacts_and_covers_nothing() {
+    let app = spawn_app().await;
+    let helpline = app.helpline("Line", "Europe/London").await;
+    let vi = app
+        .post(
+            "/api/v1/volunteers",
+            &app.admin,
+            json!({"name": "Vi", "phone": "+12025550163", "time_zone": "Europe/London",
+                   "languages": ["en"], "training_status": "trained",
+                   "training_completed_on": "2026-01-10", "trained_voice": true,
+                   "trained_sms": false, "helplines": [helpline]}),
+        )
+        .await;
+    let vi = id_of(&vi);
+    let shift = app
+        .post(
+            &format!("/api/v1/volunteers/{vi}/shifts"),
+            &app.admin,
+            json!({"weekday": "monday", "start": "09:00", "end": "17:00", "channels": "sms"}),
+        )
+        .await;
+    assert_eq!(shift.status, StatusCode::CREATED, "{:?}", shift.body);
+
+    let now = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/on-shift?at=2026-11-23T12:00:00Z"),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(
+        now.body["volunteers"][0]["takes_contacts"], false,
+        "{:?}",
+        now.body
+    );
+    assert_eq!(
+        now.body["volunteers"][0]["not_taking_contacts"],
+        "not_trained_for_channel"
+    );
+    let coverage = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/coverage?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z"),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(
+        coverage.body["gaps"],
+        json!([{"start": "2026-11-23T00:00:00Z", "end": "2026-11-24T00:00:00Z"}])
+    );
+}

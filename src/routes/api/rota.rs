@@ -9,7 +9,7 @@ use super::managed_helpline;
 use crate::domain::access::Principal;
 use crate::domain::coverage::{CoverageMember, gaps};
 use crate::domain::on_call;
-use crate::domain::rota::{Channel, Interval};
+use crate::domain::rota::{Channel, Interval, ShiftChannels};
 use crate::domain::volunteer::NotTakingContacts;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidQuery;
@@ -77,7 +77,14 @@ pub async fn on_shift(
         .into_iter()
         .filter(|m| m.rota.is_on_shift(at, channel))
         .map(|m| {
-            let readiness = m.profile.readiness().check(at, channel);
+            let trained = ShiftChannels::trained(m.profile.trained_voice, m.profile.trained_sms);
+            // Asked about any channel, a shift counts only for a channel they are trained for.
+            let serves = trained.is_some_and(|t| m.rota.serves(at, channel, t));
+            let readiness = m.profile.readiness().check(at, channel).and(if serves {
+                Ok(())
+            } else {
+                Err(NotTakingContacts::NotTrainedForChannel)
+            });
             OnShiftVolunteer {
                 volunteer_id: m.volunteer_id,
                 name: m.profile.name,
@@ -181,6 +188,7 @@ pub async fn coverage(
         .map(|rota| CoverageMember {
             rota,
             takes_contacts_until: None,
+            trained: ShiftChannels::Both,
         })
         .collect();
     Ok(HttpResponse::Ok().json(CoverageView {
@@ -209,12 +217,14 @@ pub async fn coverage_of(
         .iter()
         .filter_map(|m| {
             let readiness = m.profile.readiness();
+            let trained = ShiftChannels::trained(m.profile.trained_voice, m.profile.trained_sms)?;
             readiness.check(from, channel).is_ok().then(|| {
                 (
                     m,
                     CoverageMember {
                         rota: &m.rota,
                         takes_contacts_until: readiness.refresher_overdue_from(),
+                        trained,
                     },
                 )
             })
