@@ -109,18 +109,11 @@ pub async fn receive_from_texter(
             Keyword::OptOut => {
                 let text = wording::closed_by_texter(conversation.reference());
                 notify_holder(state, &txn, &conversation, text, now).await?;
-                let opted_out = Outcome::OptedOut;
+                // The texter had written and, unless a volunteer answered (that outcome
+                // stays), reached nobody: a missed contact, not a keyword-only one.
+                let outcome = Outcome::Unanswered;
                 let talk = TalkTime::UntilNow;
-                close(
-                    state,
-                    &txn,
-                    &conversation,
-                    opted_out,
-                    "opted_out",
-                    talk,
-                    now,
-                )
-                .await?;
+                close(state, &txn, &conversation, outcome, "opted_out", talk, now).await?;
             }
             Keyword::Help => {
                 let help = wording::help(&conversation.settings.texting);

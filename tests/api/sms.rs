@@ -413,7 +413,11 @@ async fn stop_start_and_help_are_keywords_never_relayed() {
         )]
     );
     let stored = line.conversation().await;
-    assert_eq!(stored.outcome, Some(Outcome::OptedOut));
+    assert_eq!(
+        stored.outcome,
+        Some(Outcome::Unanswered),
+        "they wrote and nobody had replied: a missed contact"
+    );
     assert!(stored.ended_at.is_some());
 
     // Opted out: a new message opens a conversation, but nothing is sent to them.
@@ -653,4 +657,24 @@ async fn a_text_with_nul_characters_is_taken_in_without_them_and_the_contact_say
         .await
         .unwrap();
     assert_eq!(noted, 1);
+}
+
+#[tokio::test]
+async fn a_texter_who_reached_nobody_and_then_stopped_counts_as_missed() {
+    let (line, _) = line(&[("Ada", ADA)]).await;
+    line.send(TEXTER, "Is anyone there?").await;
+    line.send(TEXTER, "STOP").await;
+
+    let outcomes: Vec<(String, Option<Outcome>)> = contact::Entity::find()
+        .order_by_asc(contact::Column::Id)
+        .all(&line.app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.caller_hint, c.outcome))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![("...77".to_owned(), Some(Outcome::Unanswered))]
+    );
 }
