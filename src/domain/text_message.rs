@@ -116,9 +116,77 @@ fn split_reference(text: &str) -> Option<(i32, &str)> {
     Some((reference, rest))
 }
 
+/// Twilio refuses a message body longer than this (error 21617).
+pub const MAX_SMS_CHARS: usize = 1600;
+
+/// `body` as messages Twilio accepts: itself when it fits, else numbered parts
+/// (`(1/2) ...`), each within the limit, broken at a space where one is near.
+pub fn sms_parts(body: &str) -> Vec<String> {
+    if body.chars().count() <= MAX_SMS_CHARS {
+        return vec![body.to_owned()];
+    }
+    // Room for a "(nn/nn) " prefix.
+    const ROOM: usize = MAX_SMS_CHARS - 10;
+    let chars: Vec<char> = body.chars().collect();
+    let mut pieces: Vec<String> = Vec::new();
+    let mut start = 0;
+    while start < chars.len() {
+        let mut end = (start + ROOM).min(chars.len());
+        if end < chars.len()
+            && let Some(space) = chars[start + ROOM / 2..end]
+                .iter()
+                .rposition(|c| c.is_whitespace())
+        {
+            end = start + ROOM / 2 + space + 1;
+        }
+        pieces.push(
+            chars[start..end]
+                .iter()
+                .collect::<String>()
+                .trim()
+                .to_owned(),
+        );
+        start = end;
+    }
+    let total = pieces.len();
+    pieces
+        .into_iter()
+        .enumerate()
+        .map(|(i, piece)| format!("({}/{total}) {piece}", i + 1))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_message_goes_in_numbered_parts_that_each_fit() {
+        let short = "I need to talk.";
+        assert_eq!(sms_parts(short), vec![short.to_owned()]);
+        let exactly = "é".repeat(MAX_SMS_CHARS);
+        assert_eq!(sms_parts(&exactly).len(), 1, "characters, not bytes");
+
+        let words = "word ".repeat(700); // 3,500 characters
+        let parts = sms_parts(words.trim());
+        assert_eq!(parts.len(), 3);
+        assert!(parts.iter().all(|p| p.chars().count() <= MAX_SMS_CHARS));
+        assert!(parts[0].starts_with("(1/3) word") && parts[2].starts_with("(3/3) "));
+        let rejoined: Vec<&str> = parts
+            .iter()
+            .flat_map(|p| p.split_whitespace().skip(1))
+            .collect();
+        assert_eq!(rejoined.len(), 700, "no word lost or cut");
+
+        let unbroken = "x".repeat(3300);
+        let parts = sms_parts(&unbroken);
+        assert!(parts.iter().all(|p| p.chars().count() <= MAX_SMS_CHARS));
+        let total: usize = parts
+            .iter()
+            .map(|p| p.split_once(' ').unwrap().1.len())
+            .sum();
+        assert_eq!(total, 3300);
+    }
 
     #[test]
     fn keywords_are_whole_messages_in_any_case() {

@@ -19,6 +19,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::domain::helpline::HelplineSettings;
 use crate::domain::phone::E164;
+use crate::domain::text_message::sms_parts;
 use crate::state::AppState;
 use crate::storage::entities::{contact, helpline, topic};
 use crate::storage::messages::{self, Role};
@@ -119,8 +120,7 @@ impl Conversation {
             from: contact.dialed_number.clone(),
             body,
         };
-        let queued = outbox::enqueue(txn, message, now).await?;
-        Ok(Some(queued.id))
+        Ok(Some(enqueue_in_parts(txn, message, now).await?))
     }
 
     /// Queues a message peerline wrote to the texter and logs it in the transcript.
@@ -157,7 +157,7 @@ impl Conversation {
             from: self.contact.dialed_number.clone(),
             body,
         };
-        Ok(outbox::enqueue(txn, message, now).await?.id)
+        enqueue_in_parts(txn, message, now).await
     }
 
     /// Queues a message peerline wrote to a volunteer and logs it in the transcript.
@@ -186,6 +186,29 @@ impl Conversation {
         )
         .await
     }
+}
+
+/// Queues `message`, in numbered parts when it is longer than Twilio takes (a texter's
+/// longest message plus the relay's reference would be refused whole); the first part's
+/// outbox id.
+async fn enqueue_in_parts(
+    txn: &impl ConnectionTrait,
+    message: NewMessage,
+    now: DateTime<Utc>,
+) -> Result<i32, DbErr> {
+    let mut first = None;
+    for body in sms_parts(&message.body) {
+        let part = NewMessage {
+            body,
+            to_sealed: message.to_sealed.clone(),
+            to_hint: message.to_hint.clone(),
+            from: message.from.clone(),
+            ..message
+        };
+        let id = outbox::enqueue(txn, part, now).await?.id;
+        first.get_or_insert(id);
+    }
+    first.ok_or_else(|| DbErr::Custom("an empty message has no part to send".into()))
 }
 
 /// A volunteer and the phone peerline texts them on.

@@ -678,3 +678,27 @@ async fn a_texter_who_reached_nobody_and_then_stopped_counts_as_missed() {
         vec![("...77".to_owned(), Some(Outcome::Unanswered))]
     );
 }
+
+#[tokio::test]
+async fn a_texters_longest_message_reaches_the_volunteer_in_parts_twilio_accepts() {
+    let (mut line, _) = line(&[("Ada", ADA)]).await;
+    // As long as a text can be: with the relay's "[#n] " it would be refused whole.
+    let words: Vec<String> = (0..320).map(|i| format!("w{i:03}")).collect();
+    let long = words.join(" ");
+    assert_eq!(long.chars().count(), 1599);
+    line.send(TEXTER, &long).await;
+
+    let sent = line.deliver().await;
+    let relayed: Vec<&str> = to(&sent, ADA)
+        .into_iter()
+        .filter(|body| body.contains("w000") || body.contains("w319") || body.starts_with('('))
+        .collect();
+    assert!(relayed.len() >= 2, "{relayed:?}");
+    assert!(relayed.iter().all(|body| body.chars().count() <= 1600));
+    let received: Vec<&str> = relayed
+        .iter()
+        .flat_map(|body| body.split_whitespace())
+        .filter(|w| w.starts_with('w') && w.len() == 4)
+        .collect();
+    assert_eq!(received.len(), 320, "every word arrives once");
+}
