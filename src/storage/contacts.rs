@@ -562,6 +562,23 @@ pub async fn calls_from_since(
         .await
 }
 
+/// Calls from withheld numbers to this helpline since `since`: for the repeat-call limit
+/// they count as one caller, as each such call has an identity of its own.
+pub async fn withheld_calls_since(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+    since: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    contact::Entity::find()
+        .filter(contact::Column::HelplineId.eq(helpline_id))
+        .filter(contact::Column::CallerHint.eq(crate::secrets::WITHHELD_HINT))
+        .filter(contact::Column::Channel.eq(Channel::Voice))
+        .filter(contact::Column::ReceivedAt.gte(since))
+        .count(db)
+        .await
+}
+
 /// The volunteers a returning caller reached at this helpline within `days`, latest first.
 pub async fn recent_answerers(
     db: &impl ConnectionTrait,

@@ -1054,3 +1054,39 @@ async fn a_public_url_with_capitals_in_its_host_checks_signatures_as_twilio_sign
     );
     assert_eq!(other.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn withheld_numbers_count_together_for_the_repeat_call_limit() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    set_fallback(&app, &line, PARTNER).await;
+    on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    on_shift_volunteer(&app, &line, "Bob", BOB).await;
+    // Twilio sends "anonymous" for a withheld number; each call gets its own identity.
+    let withheld = CallScript {
+        to: LINE.into(),
+        from: "anonymous".into(),
+        digits: vec!["1".into()],
+        answer: Answer::First,
+        talk_secs: 30,
+    };
+    for _ in 0..8 {
+        let call = simulator::play_call(&app.twilio(), &withheld)
+            .await
+            .unwrap();
+        assert!(
+            [Some(ALICE), Some(BOB)].contains(&call.connected_to.as_deref()),
+            "{:#?}",
+            call.lines
+        );
+    }
+    let ninth = simulator::play_call(&app.twilio(), &withheld)
+        .await
+        .unwrap();
+    assert_eq!(
+        ninth.connected_to.as_deref(),
+        Some(PARTNER),
+        "{:#?}",
+        ninth.lines
+    );
+}

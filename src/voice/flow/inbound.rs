@@ -55,16 +55,16 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
         contacts::record_event(&state.db, contact.id, Event::once(now, "rejected_blocked")).await?;
         return Ok(VoiceResponse::new().push(Verb::Reject));
     }
-    let flooding = match &caller {
+    // Withheld numbers count together ("withheld, this helpline"), or a dialler that
+    // withholds its number could flood the volunteers.
+    let since = now - Duration::minutes(REPEAT_WINDOW_MINUTES);
+    let calls = match &caller {
         Some(_) => {
-            let since = now - Duration::minutes(REPEAT_WINDOW_MINUTES);
-            let calls =
-                contacts::calls_from_since(&state.db, helpline.id, &contact.caller_hash, since)
-                    .await?;
-            skips_volunteers(calls).then_some(calls)
+            contacts::calls_from_since(&state.db, helpline.id, &contact.caller_hash, since).await?
         }
-        None => None,
+        None => contacts::withheld_calls_since(&state.db, helpline.id, since).await?,
     };
+    let flooding = skips_volunteers(calls).then_some(calls);
     let topics = helplines::topics(&state.db, helpline.id).await?;
     let mut call = Call {
         contact,
