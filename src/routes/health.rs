@@ -7,16 +7,23 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::jobs::supervisor::JobHealth;
+use crate::routes::webhooks::within;
 use crate::state::AppState;
-use crate::storage::outbox;
+use crate::storage::{self, outbox};
+
+/// How long each readiness question may take.
+const PROBE: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
     /// `ok`, or `unavailable` when a dependency is down.
     pub status: &'static str,
-    /// Whether the database answered.
+    /// Whether the database answered within a second.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<bool>,
+    /// Whether a write could start within a second (false: SQLite's write lock is held).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub writable: Option<bool>,
     /// Calls and texts this server holds in its spool until the database takes them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spooled: Option<usize>,
@@ -47,6 +54,7 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health {
         status: "ok",
         database: None,
+        writable: None,
         spooled: None,
         dead_letters: None,
         jobs: None,
@@ -63,10 +71,14 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let spooled = Some(state.spool.pending());
     let dead_letters = Some(state.spool.dead_letters());
     let jobs = Some(state.jobs.snapshot());
-    match outbox::backlog(&state.db, state.clock.now()).await {
-        Ok((due, oldest_queued_at)) => HttpResponse::Ok().json(Health {
+    // Each question gets a second: a database that hangs is as unready as one that is down.
+    let backlog = within(PROBE, outbox::backlog(&state.db, state.clock.now())).await;
+    let writable = within(PROBE, storage::can_write(&state.db)).await.is_ok();
+    match backlog {
+        Ok((due, oldest_queued_at)) if writable => HttpResponse::Ok().json(Health {
             status: "ok",
             database: Some(true),
+            writable: Some(true),
             spooled,
             dead_letters,
             jobs,
@@ -75,11 +87,18 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
                 oldest_queued_at,
             }),
         }),
-        Err(err) => {
-            tracing::warn!(error = %err, ?spooled, "readiness check: database unreachable");
+        answered => {
+            let database = answered.is_ok();
+            tracing::warn!(
+                database,
+                writable,
+                ?spooled,
+                "readiness check: the database is not ready"
+            );
             HttpResponse::ServiceUnavailable().json(Health {
                 status: "unavailable",
-                database: Some(false),
+                database: Some(database),
+                writable: Some(writable),
                 spooled,
                 dead_letters,
                 jobs,

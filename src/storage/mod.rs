@@ -81,6 +81,15 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
+/// Whether a write could start now: on SQLite, takes and releases the write lock (held
+/// by a stuck writer, it waits); PostgreSQL locks rows, not the database, so it can.
+pub async fn can_write(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        write_transaction(db).await?.rollback().await?;
+    }
+    Ok(())
+}
+
 /// Begins a transaction that will write: on SQLite it takes the write lock at once
 /// (`BEGIN IMMEDIATE`), so that a transaction which reads first cannot fail to upgrade.
 pub async fn write_transaction(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {

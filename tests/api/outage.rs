@@ -363,3 +363,36 @@ async fn a_spooled_record_the_database_will_never_take_is_set_aside_and_the_rest
     assert_eq!(stored.len(), 2, "{stored:?}");
     assert!(!stored.contains(&POISON.to_owned()));
 }
+
+#[tokio::test]
+async fn readiness_answers_within_a_second_that_a_held_database_is_not_ready() {
+    let app = spawn_app_at(NOW).await;
+    let ready = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready.body["writable"], true, "{:?}", ready.body);
+
+    let lock = app.db.begin().await.unwrap();
+    let statement = match app.db.get_database_backend() {
+        DatabaseBackend::Postgres => "LOCK TABLE outbox_messages IN ACCESS EXCLUSIVE MODE",
+        _ => "INSERT INTO roster_versions (id, version) VALUES (2, 0)",
+    };
+    lock.execute_unprepared(statement).await.unwrap();
+    let asked = std::time::Instant::now();
+    let held = app.call(Method::GET, "/readyz", None, None).await;
+    let took = asked.elapsed();
+    lock.rollback().await.unwrap();
+
+    assert_eq!(
+        held.status,
+        reqwest::StatusCode::SERVICE_UNAVAILABLE,
+        "{:?}",
+        held.body
+    );
+    assert_eq!(held.body["status"], "unavailable");
+    assert!(
+        held.body["writable"] == false || held.body["database"] == false,
+        "{:?}",
+        held.body
+    );
+    // Generous for a loaded machine; the server gives each question one second.
+    assert!(took < std::time::Duration::from_secs(4), "took {took:?}");
+}
