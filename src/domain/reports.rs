@@ -83,8 +83,14 @@ pub struct ContactsReport {
     pub chose_a_topic: i64,
     /// Of those, answered by a volunteer signed off for the topic.
     pub peer_matched: i64,
-    /// peer_matched / chose_a_topic: the promise of peer support, measured.
+    /// peer_matched / chose_a_topic: the promise of peer support, measured (it falls
+    /// with missed contacts as well as with matches the rota could not make).
     pub peer_match_rate: Option<f64>,
+    /// Answered contacts that chose a topic.
+    pub answered_with_a_topic: i64,
+    /// peer_matched / answered_with_a_topic: how often an answered caller who chose a
+    /// topic reached someone who shares it, apart from the contacts nobody answered.
+    pub answered_peer_match_rate: Option<f64>,
     /// Offers made (volunteers rung or texted) per answered contact.
     pub offers_per_answered: Option<f64>,
     pub by_channel: Vec<Count>,
@@ -128,7 +134,7 @@ pub fn contacts_report(
     let mut by_topic = BTreeMap::new();
     let mut by_outcome = BTreeMap::new();
     let (mut total, mut answered, mut missed, mut open) = (0, 0, 0, 0);
-    let (mut chose_a_topic, mut peer_matched) = (0, 0);
+    let (mut chose_a_topic, mut peer_matched, mut answered_with_a_topic) = (0, 0, 0);
     let outcome_count = |o: Outcome| -> i64 {
         groups
             .iter()
@@ -156,6 +162,9 @@ pub fn contacts_report(
             }
             if g.topic_id.is_some() {
                 chose_a_topic += g.count;
+                if was_answered {
+                    answered_with_a_topic += g.count;
+                }
                 if was_answered && g.tier.as_deref() == Some("peer_match") {
                     peer_matched += g.count;
                 }
@@ -211,6 +220,8 @@ pub fn contacts_report(
         chose_a_topic,
         peer_matched,
         peer_match_rate: ratio(peer_matched, chose_a_topic),
+        answered_with_a_topic,
+        answered_peer_match_rate: ratio(peer_matched, answered_with_a_topic),
         offers_per_answered: ratio(offers_for_answered, answered),
         by_channel: by_channel.into_values().collect(),
         by_topic: by_topic.into_values().collect(),
@@ -255,6 +266,14 @@ impl ContactsReport {
             ("chose_a_topic", self.chose_a_topic.to_string()),
             ("peer_matched", self.peer_matched.to_string()),
             ("peer_match_rate", opt(self.peer_match_rate)),
+            (
+                "answered_with_a_topic",
+                self.answered_with_a_topic.to_string(),
+            ),
+            (
+                "answered_peer_match_rate",
+                opt(self.answered_peer_match_rate),
+            ),
             ("offers_per_answered", opt(self.offers_per_answered)),
         ]
         .into_iter()
@@ -448,6 +467,12 @@ mod tests {
         assert_eq!(report.answer_rate, Some(0.8667));
         assert_eq!((report.chose_a_topic, report.peer_matched), (10, 6));
         assert_eq!(report.peer_match_rate, Some(0.6));
+        assert_eq!(report.answered_with_a_topic, 8);
+        assert_eq!(
+            report.answered_peer_match_rate,
+            Some(0.75),
+            "the two abandoned calls are not the router's"
+        );
         assert_eq!(report.offers_per_answered, Some(2.0));
         assert_eq!(report.by_channel[0].key, "sms");
         assert_eq!(report.by_channel[1].contacts, 16);
