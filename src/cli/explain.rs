@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::Value;
 
+use crate::domain::contact::EventKind;
 use crate::domain::rota::Channel;
 use crate::storage::entities::{contact, contact_event, offer, volunteer};
 use crate::storage::messages;
@@ -38,7 +39,7 @@ pub async fn story(db: &DatabaseConnection, contact_id: i32) -> anyhow::Result<V
     };
     let events = contact_event::Entity::find()
         .filter(contact_event::Column::ContactId.eq(contact_id))
-        .filter(contact_event::Column::Kind.eq("routed"))
+        .filter(contact_event::Column::Kind.eq(EventKind::Routed))
         .order_by_asc(contact_event::Column::Id)
         .all(db)
         .await?;

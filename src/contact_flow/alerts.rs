@@ -10,7 +10,7 @@ use crate::domain::contact::Alert;
 use crate::domain::on_call::{SafeguardingRecipients, safeguarding_recipients};
 use crate::domain::phone::E164;
 use crate::secrets::NumberHasher;
-use crate::storage::contacts::{self, Event};
+use crate::storage::contacts::{self, Event, EventKind};
 use crate::storage::entities::{contact, user};
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::{rota, users};
@@ -66,7 +66,7 @@ pub async fn alert_on_call(
                 helpline = contact.helpline_id,
                 "no supervisor on call can receive a safeguarding alert: sent to every supervisor and administrator with a phone"
             );
-            let event = Event::once(at, "safeguarding_escalated")
+            let event = Event::once(at, EventKind::SafeguardingEscalated)
                 .detail(json!({ "reason": "no supervisor on call with a phone", "users": users }));
             contacts::record_event(txn, contact.id, event).await?;
             queue(txn, numbers, contact, helpline_name, alert, &overseers, at).await
@@ -77,7 +77,7 @@ pub async fn alert_on_call(
                 helpline = contact.helpline_id,
                 "a safeguarding concern reached nobody by text: no supervisor or administrator has a phone; it waits in the review queue"
             );
-            let event = Event::once(at, "safeguarding_unreached").detail(json!({
+            let event = Event::once(at, EventKind::SafeguardingUnreached).detail(json!({
                 "reason": "no supervisor on call, and no supervisor or administrator with a phone",
             }));
             contacts::record_event(txn, contact.id, event).await?;

@@ -71,6 +71,130 @@ impl Outcome {
     }
 }
 
+/// What happened on a contact's timeline.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum EventKind {
+    #[sea_orm(string_value = "accepted")]
+    Accepted,
+    #[sea_orm(string_value = "answered")]
+    Answered,
+    #[sea_orm(string_value = "answered_by_on_call")]
+    AnsweredByOnCall,
+    #[sea_orm(string_value = "answered_from_memory")]
+    AnsweredFromMemory,
+    #[sea_orm(string_value = "call_status")]
+    CallStatus,
+    #[sea_orm(string_value = "closed_unfinished")]
+    ClosedUnfinished,
+    #[sea_orm(string_value = "declined")]
+    Declined,
+    #[sea_orm(string_value = "ended")]
+    Ended,
+    #[sea_orm(string_value = "fallback_number")]
+    FallbackNumber,
+    #[sea_orm(string_value = "fallback_on_call")]
+    FallbackOnCall,
+    #[sea_orm(string_value = "holding")]
+    Holding,
+    #[sea_orm(string_value = "language_chosen")]
+    LanguageChosen,
+    #[sea_orm(string_value = "leg_status")]
+    LegStatus,
+    #[sea_orm(string_value = "media_received")]
+    MediaReceived,
+    #[sea_orm(string_value = "message_refused")]
+    MessageRefused,
+    #[sea_orm(string_value = "nul_removed")]
+    NulRemoved,
+    #[sea_orm(string_value = "offer_declined")]
+    OfferDeclined,
+    #[sea_orm(string_value = "offer_expired")]
+    OfferExpired,
+    #[sea_orm(string_value = "offer_missed")]
+    OfferMissed,
+    #[sea_orm(string_value = "offered")]
+    Offered,
+    #[sea_orm(string_value = "on_call_declined")]
+    OnCallDeclined,
+    #[sea_orm(string_value = "picked_up")]
+    PickedUp,
+    #[sea_orm(string_value = "rate_limited")]
+    RateLimited,
+    #[sea_orm(string_value = "received")]
+    Received,
+    #[sea_orm(string_value = "rejected_blocked")]
+    RejectedBlocked,
+    #[sea_orm(string_value = "repeat_calls_to_fallback")]
+    RepeatCallsToFallback,
+    #[sea_orm(string_value = "routed")]
+    Routed,
+    #[sea_orm(string_value = "safeguarding_escalated")]
+    SafeguardingEscalated,
+    #[sea_orm(string_value = "safeguarding_flagged")]
+    SafeguardingFlagged,
+    #[sea_orm(string_value = "safeguarding_unreached")]
+    SafeguardingUnreached,
+    #[sea_orm(string_value = "topic_chosen")]
+    TopicChosen,
+    #[sea_orm(string_value = "voicemail_offered")]
+    VoicemailOffered,
+    #[sea_orm(string_value = "voicemail_recorded")]
+    VoicemailRecorded,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Accepted => "accepted",
+            EventKind::Answered => "answered",
+            EventKind::AnsweredByOnCall => "answered_by_on_call",
+            EventKind::AnsweredFromMemory => "answered_from_memory",
+            EventKind::CallStatus => "call_status",
+            EventKind::ClosedUnfinished => "closed_unfinished",
+            EventKind::Declined => "declined",
+            EventKind::Ended => "ended",
+            EventKind::FallbackNumber => "fallback_number",
+            EventKind::FallbackOnCall => "fallback_on_call",
+            EventKind::Holding => "holding",
+            EventKind::LanguageChosen => "language_chosen",
+            EventKind::LegStatus => "leg_status",
+            EventKind::MediaReceived => "media_received",
+            EventKind::MessageRefused => "message_refused",
+            EventKind::NulRemoved => "nul_removed",
+            EventKind::OfferDeclined => "offer_declined",
+            EventKind::OfferExpired => "offer_expired",
+            EventKind::OfferMissed => "offer_missed",
+            EventKind::Offered => "offered",
+            EventKind::OnCallDeclined => "on_call_declined",
+            EventKind::PickedUp => "picked_up",
+            EventKind::RateLimited => "rate_limited",
+            EventKind::Received => "received",
+            EventKind::RejectedBlocked => "rejected_blocked",
+            EventKind::RepeatCallsToFallback => "repeat_calls_to_fallback",
+            EventKind::Routed => "routed",
+            EventKind::SafeguardingEscalated => "safeguarding_escalated",
+            EventKind::SafeguardingFlagged => "safeguarding_flagged",
+            EventKind::SafeguardingUnreached => "safeguarding_unreached",
+            EventKind::TopicChosen => "topic_chosen",
+            EventKind::VoicemailOffered => "voicemail_offered",
+            EventKind::VoicemailRecorded => "voicemail_recorded",
+        }
+    }
+}
+
 /// Calls from one number within `REPEAT_WINDOW` beyond which the calls skip the volunteers
 /// and go straight to the on-call supervisor, the fallback number or voicemail: a person
 /// in distress redialling after each unanswered wait stays well below it, a dialler

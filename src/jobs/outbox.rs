@@ -14,7 +14,7 @@ use super::supervisor::{After, Supervisor};
 use crate::clock::Clock;
 use crate::domain::phone::E164;
 use crate::secrets::NumberHasher;
-use crate::storage::contacts::{self, Event};
+use crate::storage::contacts::{self, Event, EventKind};
 use crate::storage::entities::outbox_message;
 use crate::storage::{opt_outs, outbox};
 use crate::telephony::rest::{SendError, TwilioClient};
@@ -147,7 +147,7 @@ impl OutboxSender {
             opt_outs::opt_out(&self.db, &hash, &message.from_number, now).await?;
         }
         if let Some(contact_id) = message.contact_id {
-            let event = Event::once(now, "message_refused")
+            let event = Event::once(now, EventKind::MessageRefused)
                 .keyed(format!("message_refused:{}", message.id))
                 .detail(json!({
                     "outbox_id": message.id,

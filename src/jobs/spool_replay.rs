@@ -15,7 +15,7 @@ use crate::domain::phone::E164;
 use crate::domain::rota::Channel;
 use crate::spool::{Spool, Spooled};
 use crate::state::AppState;
-use crate::storage::contacts::{self, Event, NewCall, Stage, TalkTime};
+use crate::storage::contacts::{self, Event, EventKind, NewCall, Stage, TalkTime};
 use crate::storage::{self, helplines, reservations};
 use crate::texting::{self, Inbound};
 
@@ -73,7 +73,7 @@ pub async fn replay(state: &AppState, record: Spooled) -> Result<(), DbErr> {
             if opened_late {
                 contacts::finish(&txn, contact.id, outcome, TalkTime::Unknown, at).await?;
             }
-            let event = Event::once(at, "answered_from_memory")
+            let event = Event::once(at, EventKind::AnsweredFromMemory)
                 .detail(json!({ "reason": reason, "to_fallback_number": to_fallback }));
             contacts::record_event(&txn, contact.id, event).await?;
             txn.commit().await?;

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::supervisor::{After, Supervisor};
 use crate::domain::rota::Channel;
 use crate::state::AppState;
-use crate::storage::contacts::{self, Event, Outcome, TalkTime};
+use crate::storage::contacts::{self, Event, EventKind, Outcome, TalkTime};
 use crate::storage::entities::contact;
 use crate::storage::reservations;
 
@@ -49,7 +49,7 @@ pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, D
         // Only one server's update wins; only that one records why.
         let ended = contacts::finish(db, id, Outcome::Abandoned, TalkTime::Unknown, now).await?;
         if ended.is_some() {
-            let event = Event::once(now, "closed_unfinished").detail(json!({
+            let event = Event::once(now, EventKind::ClosedUnfinished).detail(json!({
                 "reason": "no final callback from the telephony provider",
             }));
             contacts::record_event(db, id, event).await?;

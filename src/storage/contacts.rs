@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use super::entities::{contact, contact_event, offer};
-pub use crate::domain::contact::Outcome;
+pub use crate::domain::contact::{EventKind, Outcome};
 use crate::domain::rota::Channel;
 use crate::domain::routing::Tier;
 use crate::telemetry;
@@ -184,12 +184,12 @@ pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<Option<contact::M
 pub async fn record_event(
     db: &impl ConnectionTrait,
     contact_id: i32,
-    event: Event<'_>,
+    event: Event,
 ) -> Result<bool, DbErr> {
     let row = contact_event::ActiveModel {
         contact_id: Set(contact_id),
         at: Set(event.at),
-        kind: Set(event.kind.to_owned()),
+        kind: Set(event.kind),
         volunteer_id: Set(event.volunteer_id),
         detail: Set(event.detail.map(|d| d.to_string())),
         dedupe_key: Set(event.dedupe_key),
@@ -210,24 +210,24 @@ pub async fn record_event(
 }
 
 /// One entry of a contact's timeline.
-pub struct Event<'a> {
+pub struct Event {
     pub at: DateTime<Utc>,
-    pub kind: &'a str,
+    pub kind: EventKind,
     pub volunteer_id: Option<i32>,
     pub detail: Option<serde_json::Value>,
     /// Unique within the contact: a repeated delivery of the same fact has the same key.
     pub dedupe_key: String,
 }
 
-impl<'a> Event<'a> {
+impl Event {
     /// An event that happens once per contact: its kind is its key.
-    pub fn once(at: DateTime<Utc>, kind: &'a str) -> Self {
+    pub fn once(at: DateTime<Utc>, kind: EventKind) -> Self {
         Self {
             at,
             kind,
             volunteer_id: None,
             detail: None,
-            dedupe_key: kind.to_owned(),
+            dedupe_key: kind.as_str().to_owned(),
         }
     }
 

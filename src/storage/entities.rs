@@ -373,6 +373,8 @@ pub mod contact {
 pub mod contact_event {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::contact::EventKind;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "contact_events")]
     pub struct Model {
@@ -380,7 +382,7 @@ pub mod contact_event {
         pub id: i32,
         pub contact_id: i32,
         pub at: DateTimeUtc,
-        pub kind: String,
+        pub kind: EventKind,
         pub volunteer_id: Option<i32>,
         pub detail: Option<String>,
         pub dedupe_key: String,

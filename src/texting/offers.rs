@@ -11,7 +11,7 @@ use crate::contact_flow::candidates::RoutingInputs;
 use crate::domain::rota::Channel;
 use crate::domain::routing::{self, RoutingRequest, TopicChoice};
 use crate::state::AppState;
-use crate::storage::contacts::{self, Event, Stage};
+use crate::storage::contacts::{self, Event, EventKind, Stage};
 use crate::storage::{conversations, messages, text_slots};
 
 /// How soon a held conversation is looked at again.
@@ -61,7 +61,7 @@ pub(super) async fn offer_next(
     if !contacts::claim_round(txn, contact.id, round, Stage::Routing, None, now).await? {
         return Ok(false);
     }
-    let event = Event::once(now, "routed")
+    let event = Event::once(now, EventKind::Routed)
         .keyed(format!("route:{round}"))
         .detail(plan.trace(round));
     contacts::record_event(txn, contact.id, event).await?;
@@ -86,7 +86,7 @@ pub(super) async fn offer_next(
             now,
         )
         .await?;
-        let event = Event::once(now, "offered")
+        let event = Event::once(now, EventKind::Offered)
             .keyed(format!("offer:{}", offer.id))
             .volunteer(offer.volunteer_id)
             .detail(json!({"round": round, "tier": offer.tier}));
@@ -119,7 +119,7 @@ pub(super) async fn offer_next(
     }
     conversations::set_step(txn, contact.id, Stage::Holding, now + HOLD_RECHECK, now).await?;
     // The texter hears once that they are waiting, not at every look.
-    if contacts::record_event(txn, contact.id, Event::once(now, "holding")).await? {
+    if contacts::record_event(txn, contact.id, Event::once(now, EventKind::Holding)).await? {
         let text = wording::holding(&conversation.settings.texting);
         conversation
             .write_to_texter(txn, HOLDING, text, now)

@@ -12,7 +12,7 @@ use super::{Conversation, NOTICE, VolunteerPhone, wording};
 use crate::contact_flow::alerts::alert_after_end;
 use crate::domain::contact::Outcome;
 use crate::state::AppState;
-use crate::storage::contacts::{self, Event, OfferOutcome, Stage, TalkTime};
+use crate::storage::contacts::{self, Event, EventKind, OfferOutcome, Stage, TalkTime};
 use crate::storage::entities::contact;
 use crate::storage::{self, conversations, text_slots};
 
@@ -31,7 +31,7 @@ pub async fn step_due(state: &AppState, contact: contact::Model) -> Result<(), D
             return txn.rollback().await;
         }
         text_slots::release(&txn, offer.volunteer_id, conversation.contact.id).await?;
-        let event = Event::once(now, "offer_expired")
+        let event = Event::once(now, EventKind::OfferExpired)
             .keyed(format!("offer_expired:{}", offer.id))
             .volunteer(offer.volunteer_id);
         contacts::record_event(&txn, conversation.contact.id, event).await?;
@@ -98,7 +98,7 @@ pub(super) async fn close(
         contacts::settle_offer(txn, offer.id, OfferOutcome::Canceled, now).await?;
     }
     text_slots::release_contact(txn, id).await?;
-    let event = Event::once(now, "ended").detail(json!({
+    let event = Event::once(now, EventKind::Ended).detail(json!({
         "reason": kind,
         "outcome": ended.outcome,
     }));

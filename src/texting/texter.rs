@@ -14,7 +14,7 @@ use crate::domain::contact::{Alert, Outcome};
 use crate::domain::supervision::Flag;
 use crate::domain::text_message::{self, Keyword};
 use crate::state::AppState;
-use crate::storage::contacts::{Event, Stage, TalkTime};
+use crate::storage::contacts::{Event, EventKind, Stage, TalkTime};
 use crate::storage::conversations::{self, NewConversation};
 use crate::storage::entities::helpline;
 use crate::storage::messages::{self, Received, Role};
@@ -152,7 +152,7 @@ pub async fn receive_from_texter(
     let closes_at = conversation.closes_at(now);
     conversations::keep_open_until(&txn, conversation.contact.id, closes_at, now).await?;
     if inbound.media_count > 0 {
-        let event = Event::once(now, "media_received")
+        let event = Event::once(now, EventKind::MediaReceived)
             .keyed(format!("media:{}", message.id))
             .detail(json!({"count": inbound.media_count}));
         storage::contacts::record_event(&txn, conversation.contact.id, event).await?;
@@ -162,7 +162,7 @@ pub async fn receive_from_texter(
         storage::contacts::record_event(
             &txn,
             conversation.contact.id,
-            Event::once(now, "received"),
+            Event::once(now, EventKind::Received),
         )
         .await?;
         let ack = wording::acknowledgement(
@@ -239,7 +239,7 @@ async fn check_safeguarding(
         now,
     )
     .await?;
-    let event = Event::once(now, "safeguarding_flagged")
+    let event = Event::once(now, EventKind::SafeguardingFlagged)
         .detail(json!({"phrase": phrase, "supervisors_alerted": alerted}));
     storage::contacts::record_event(txn, conversation.contact.id, event).await?;
     if alerted == 0 {
@@ -269,7 +269,7 @@ async fn relay_to_holder(
             .await?;
     if recent > limit {
         let minute = now.timestamp() / 60;
-        let event = Event::once(now, "rate_limited")
+        let event = Event::once(now, EventKind::RateLimited)
             .keyed(format!("rate_limited:{minute}"))
             .detail(json!({"limit_per_minute": limit}));
         storage::contacts::record_event(txn, conversation.contact.id, event).await?;

@@ -15,7 +15,7 @@ use crate::domain::contact::Outcome;
 use crate::domain::phone::E164;
 use crate::domain::text_message::{self, Keyword, ReplyAction, VolunteerReply};
 use crate::state::AppState;
-use crate::storage::contacts::{self, Event, OfferOutcome, TalkTime};
+use crate::storage::contacts::{self, Event, EventKind, OfferOutcome, TalkTime};
 use crate::storage::entities::volunteer;
 use crate::storage::messages::{self, Received, Role};
 use crate::storage::outbox::{self, NewMessage};
@@ -93,7 +93,7 @@ pub async fn receive_from_volunteer(
             // Ending an offer not yet taken passes it on at once.
             contacts::settle_offer(&txn, offer.id, OfferOutcome::Declined, now).await?;
             text_slots::release(&txn, volunteer.id, reference).await?;
-            let event = Event::once(now, "declined")
+            let event = Event::once(now, EventKind::Declined)
                 .keyed(format!("declined:{}", offer.id))
                 .volunteer(volunteer.id);
             contacts::record_event(&txn, reference, event).await?;
@@ -117,7 +117,7 @@ pub async fn receive_from_volunteer(
         {
             return txn.rollback().await;
         }
-        let event = Event::once(now, "accepted")
+        let event = Event::once(now, EventKind::Accepted)
             .keyed(format!("accepted:{}", offer.id))
             .volunteer(volunteer.id)
             .detail(serde_json::json!({"tier": offer.tier}));

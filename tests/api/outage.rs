@@ -192,7 +192,7 @@ async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.kind)
+        .map(|e| e.kind.as_str().to_owned())
         .collect();
     assert!(
         kinds.contains(&"answered_from_memory".to_owned()),

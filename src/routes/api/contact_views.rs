@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::contact::Outcome;
+use crate::domain::contact::{EventKind, Outcome};
 use crate::domain::rota::Channel;
 use crate::domain::routing::Tier;
 use crate::domain::supervision::{Flag, ReviewState, masked_label};
@@ -78,7 +78,7 @@ pub fn summary(row: contact::Model, flags: Option<&(Vec<Flag>, Vec<Flag>)>) -> C
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct EventView {
     pub at: DateTime<Utc>,
-    pub kind: String,
+    pub kind: EventKind,
     pub volunteer_id: Option<i32>,
     /// Details of the event; a `routed` event holds the routing trace: who was
     /// considered, at which tier, and why others were not offered the contact.

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, post, web};
 use crate::domain::phone::E164;
 use crate::spool::Spooled;
 use crate::state::AppState;
-use crate::storage::contacts::{self, Event};
+use crate::storage::contacts::{self, Event, EventKind};
 use crate::storage::messages;
 use crate::telephony::twiml::MessagingResponse;
 use crate::telephony::webhook::{SignedForm, WebhookError};
@@ -99,7 +99,7 @@ async fn note_nul_removed(state: &AppState, message_sid: &str) {
     let at = state.clock.now();
     let noted = async {
         if let Some(contact_id) = messages::contact_of(&state.db, message_sid).await? {
-            let event = Event::once(at, "nul_removed")
+            let event = Event::once(at, EventKind::NulRemoved)
                 .keyed(format!("nul_removed:{message_sid}"))
                 .detail(serde_json::json!({ "message_sid": message_sid }));
             contacts::record_event(&state.db, contact_id, event).await?;

@@ -20,7 +20,7 @@ pub(super) async fn fallback_step(
             .find_map(|(user, _)| user.phone.clone().map(|phone| (user, phone)))
         {
             contacts::set_stage(&state.db, id, Stage::Fallback, now).await?;
-            let event = Event::once(now, "fallback_on_call")
+            let event = Event::once(now, EventKind::FallbackOnCall)
                 .detail(json!({"user_id": supervisor.id, "name": supervisor.name}));
             contacts::record_event(&state.db, id, event).await?;
             return Ok(VoiceResponse::new()
@@ -41,7 +41,7 @@ pub(super) async fn fallback_step(
         && let Some(number) = call.fallback_number()
     {
         contacts::set_stage(&state.db, id, Stage::Fallback, now).await?;
-        contacts::record_event(&state.db, id, Event::once(now, "fallback_number")).await?;
+        contacts::record_event(&state.db, id, Event::once(now, EventKind::FallbackNumber)).await?;
         return Ok(VoiceResponse::new()
             .push(call.say(prompts::TO_FALLBACK))
             .push(Verb::Dial(Dial {
@@ -56,7 +56,7 @@ pub(super) async fn fallback_step(
             })));
     }
     contacts::set_stage(&state.db, id, Stage::Voicemail, now).await?;
-    contacts::record_event(&state.db, id, Event::once(now, "voicemail_offered")).await?;
+    contacts::record_event(&state.db, id, Event::once(now, EventKind::VoicemailOffered)).await?;
     Ok(VoiceResponse::new()
         .push(call.say(prompts::VOICEMAIL))
         .push(Verb::Record(Record {
@@ -143,7 +143,7 @@ pub async fn supervisor_answer(
         contacts::record_event(
             &state.db,
             contact_id,
-            Event::once(now, "answered_by_on_call"),
+            Event::once(now, EventKind::AnsweredByOnCall),
         )
         .await?;
         return Ok(VoiceResponse::new());
@@ -151,7 +151,7 @@ pub async fn supervisor_answer(
     contacts::record_event(
         &state.db,
         contact_id,
-        Event::once(now, "on_call_declined").detail(json!({"digits": digits})),
+        Event::once(now, EventKind::OnCallDeclined).detail(json!({"digits": digits})),
     )
     .await?;
     Ok(VoiceResponse::new().push(Verb::Hangup))
@@ -202,7 +202,7 @@ pub async fn save_recording(
             state.clock.now(),
         )
         .await?;
-        let event = Event::once(state.clock.now(), "voicemail_recorded")
+        let event = Event::once(state.clock.now(), EventKind::VoicemailRecorded)
             .keyed(format!("recording:{sid}"))
             .detail(json!({"recording_sid": sid, "duration_secs": recording.duration_secs}));
         contacts::record_event(&state.db, contact_id, event).await?;

@@ -2,6 +2,7 @@
 
 use super::fallback::fallback_step;
 use super::*;
+use crate::domain::contact::EventKind;
 use crate::domain::contact::{REPEAT_WINDOW_MINUTES, skips_volunteers};
 
 /// What Twilio told us about a new inbound call.
@@ -50,9 +51,14 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
         },
     )
     .await?;
-    contacts::record_event(&state.db, contact.id, Event::once(now, "received")).await?;
+    contacts::record_event(&state.db, contact.id, Event::once(now, EventKind::Received)).await?;
     if contact.outcome == Some(Outcome::RejectedBlocked) {
-        contacts::record_event(&state.db, contact.id, Event::once(now, "rejected_blocked")).await?;
+        contacts::record_event(
+            &state.db,
+            contact.id,
+            Event::once(now, EventKind::RejectedBlocked),
+        )
+        .await?;
         return Ok(VoiceResponse::new().push(Verb::Reject));
     }
     // Withheld numbers count together ("withheld, this helpline"), or a dialler that
@@ -74,7 +80,7 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
     };
     let greeting = call.speech(call.settings.greeting.clone());
     if let Some(calls) = flooding {
-        let event = Event::once(now, "repeat_calls_to_fallback").detail(json!({
+        let event = Event::once(now, EventKind::RepeatCallsToFallback).detail(json!({
             "calls_in_window": calls,
             "window_minutes": REPEAT_WINDOW_MINUTES,
         }));
@@ -157,7 +163,7 @@ pub async fn menu_choice(
             if let Some(topic) = chosen {
                 call.contact.topic_id = Some(topic.id);
             }
-            let event = Event::once(now, "topic_chosen").detail(json!({
+            let event = Event::once(now, EventKind::TopicChosen).detail(json!({
                 "digits": digits,
                 "topic_id": chosen.map(|t| t.id),
                 "topic": chosen.map(|t| t.label.clone()),
@@ -174,7 +180,7 @@ pub async fn menu_choice(
             if chosen.is_some() {
                 call.contact.language = chosen.clone();
             }
-            let event = Event::once(now, "language_chosen")
+            let event = Event::once(now, EventKind::LanguageChosen)
                 .detail(json!({"digits": digits, "language": chosen}));
             contacts::record_event(&state.db, contact_id, event).await?;
         }

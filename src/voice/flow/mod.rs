@@ -32,7 +32,9 @@ use crate::domain::phone::E164;
 use crate::domain::rota::Channel;
 use crate::domain::routing::{self, RoutingRequest, TopicChoice};
 use crate::state::AppState;
-use crate::storage::contacts::{self, Event, NewCall, OfferOutcome, Outcome, Stage, TalkTime};
+use crate::storage::contacts::{
+    self, Event, EventKind, NewCall, OfferOutcome, Outcome, Stage, TalkTime,
+};
 use crate::storage::entities::{contact, helpline, offer, topic};
 use crate::storage::{self, Scope, blocklist, helplines, reservations, rota, volunteers};
 use crate::telephony::twiml::{Dial, DialNumber, Gather, Prompt, Record, Say, Verb, VoiceResponse};
@@ -139,7 +141,7 @@ async fn end_call(
     // The end, its event and any alert it raises are written together or not at all.
     let txn = storage::write_transaction(&state.db).await?;
     if let Some(ended) = contacts::finish(&txn, call.contact.id, outcome, talk, at).await? {
-        let event = Event::once(at, "ended").detail(json!({
+        let event = Event::once(at, EventKind::Ended).detail(json!({
             "outcome": ended.outcome,
             "talk_secs": ended.talk_secs,
         }));

@@ -83,7 +83,7 @@ pub(super) async fn route_loaded(
     }
     // The trace first: it is the round's largest write, and no volunteer is held while
     // it is written.
-    let event = Event::once(now, "routed")
+    let event = Event::once(now, EventKind::Routed)
         .keyed(format!("route:{round}"))
         .detail(plan.trace(round));
     contacts::record_event(&txn, contact_id, event).await?;
@@ -115,7 +115,7 @@ pub(super) async fn route_loaded(
         }
     }
     for (offer, _) in &rung {
-        let event = Event::once(now, "offered")
+        let event = Event::once(now, EventKind::Offered)
             .keyed(format!("offer:{}", offer.id))
             .volunteer(offer.volunteer_id)
             .detail(json!({"round": round, "tier": offer.tier}));
@@ -251,7 +251,7 @@ pub async fn dial_ended(
         if Some(offer.volunteer_id) == call.contact.answered_by {
             contacts::end_offer(&state.db, offer.id, now).await?;
         } else if contacts::settle_offer(&state.db, offer.id, result.offer_outcome(), now).await? {
-            let event = Event::once(now, "offer_missed")
+            let event = Event::once(now, EventKind::OfferMissed)
                 .keyed(format!("offer_outcome:{}", offer.id))
                 .volunteer(offer.volunteer_id)
                 .detail(json!({"outcome": result.offer_outcome().as_str()}));

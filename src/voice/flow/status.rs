@@ -13,7 +13,7 @@ pub async fn call_status(
         return Ok(());
     };
     let now = state.clock.now();
-    let event = Event::once(now, "call_status")
+    let event = Event::once(now, EventKind::CallStatus)
         .keyed(format!("status:{status}"))
         .detail(json!({"status": status, "duration_secs": duration}));
     contacts::record_event(&state.db, contact.id, event).await?;
@@ -41,7 +41,7 @@ pub async fn leg_status(
         return Ok(());
     };
     let now = state.clock.now();
-    let event = Event::once(now, "leg_status")
+    let event = Event::once(now, EventKind::LegStatus)
         .keyed(format!("leg:{}:{status}", offer.id))
         .volunteer(offer.volunteer_id)
         .detail(json!({"status": status, "duration_secs": duration}));

@@ -30,7 +30,7 @@ pub async fn whisper(
         contacts::set_offer_leg(&state.db, offer.id, leg).await?;
     }
     let now = state.clock.now();
-    let event = Event::once(now, "picked_up")
+    let event = Event::once(now, EventKind::PickedUp)
         .keyed(format!("picked_up:{}", offer.id))
         .volunteer(offer.volunteer_id);
     contacts::record_event(&state.db, call.contact.id, event).await?;
@@ -80,7 +80,7 @@ pub async fn whisper_answer(
                 now + CONNECTED_RESERVATION,
             )
             .await?;
-            let event = Event::once(now, "answered")
+            let event = Event::once(now, EventKind::Answered)
                 .volunteer(offer.volunteer_id)
                 .detail(json!({"tier": offer.tier, "offer_id": offer.id}));
             contacts::record_event(&state.db, id, event).await?;
@@ -93,7 +93,7 @@ pub async fn whisper_answer(
             .push(Verb::Hangup));
     }
     if contacts::settle_offer(&state.db, offer.id, OfferOutcome::Declined, now).await? {
-        let event = Event::once(now, "offer_declined")
+        let event = Event::once(now, EventKind::OfferDeclined)
             .keyed(format!("offer_outcome:{}", offer.id))
             .volunteer(offer.volunteer_id)
             .detail(json!({"digits": digits}));
