@@ -94,6 +94,7 @@ async fn main() {
         clock: Clock::system(),
         roster: Default::default(),
         jobs: Default::default(),
+        write_probe_running: Default::default(),
     };
 
     for (kind, make) in [

@@ -71,6 +71,7 @@ impl Application {
             clock: clock.clone(),
             roster: Default::default(),
             jobs: board.clone(),
+            write_probe_running: Default::default(),
         });
         let jobs = Supervisor::new(board, clock);
         start_jobs(&jobs, &state);

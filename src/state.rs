@@ -21,4 +21,7 @@ pub struct AppState {
     pub spool: Spool,
     /// The health of this server's background jobs.
     pub jobs: JobBoard,
+    /// Set while `/readyz` probes whether a write could start, so probes never pile up on
+    /// a locked database.
+    pub write_probe_running: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }

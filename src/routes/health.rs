@@ -1,6 +1,7 @@
 //! Liveness and readiness probes.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
@@ -13,6 +14,23 @@ use crate::storage::{self, outbox};
 
 /// How long each readiness question may take.
 const PROBE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Whether a write could start within `PROBE`. The probe runs as a task of its own and is
+/// never cut short (a `BEGIN` abandoned half-way could leave a connection holding the
+/// lock); one still running from an earlier look means the answer is no.
+async fn write_probe(state: &web::Data<AppState>) -> bool {
+    let running = state.write_probe_running.clone();
+    if running.swap(true, Ordering::SeqCst) {
+        return false;
+    }
+    let db = state.db.clone();
+    let probe = tokio::spawn(async move {
+        let result = storage::can_write(&db).await;
+        running.store(false, Ordering::SeqCst);
+        result
+    });
+    matches!(tokio::time::timeout(PROBE, probe).await, Ok(Ok(Ok(()))))
+}
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
@@ -73,7 +91,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let jobs = Some(state.jobs.snapshot());
     // Each question gets a second: a database that hangs is as unready as one that is down.
     let backlog = within(PROBE, outbox::backlog(&state.db, state.clock.now())).await;
-    let writable = within(PROBE, storage::can_write(&state.db)).await.is_ok();
+    let writable = write_probe(&state).await;
     match backlog {
         Ok((due, oldest_queued_at)) if writable => HttpResponse::Ok().json(Health {
             status: "ok",

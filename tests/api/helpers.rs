@@ -406,6 +406,7 @@ impl TestApp {
             clock: Clock::starting_at(at),
             roster: Default::default(),
             jobs: Default::default(),
+            write_probe_running: Default::default(),
             spool: peerline::spool::Spool::open(&std::path::PathBuf::from(fresh_spool_dir()))
                 .expect("spool"),
         }
