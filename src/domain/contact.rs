@@ -28,6 +28,10 @@ pub enum Outcome {
     Abandoned,
     #[sea_orm(string_value = "rejected_blocked")]
     RejectedBlocked,
+    /// A text from a sender that is no phone number (an alphanumeric id, a short code,
+    /// withheld): nobody can text back, so it is logged and not taken in.
+    #[sea_orm(string_value = "refused_sender")]
+    RefusedSender,
     /// A text conversation no volunteer took before it closed.
     #[sea_orm(string_value = "unanswered")]
     Unanswered,
@@ -48,6 +52,7 @@ impl Outcome {
             Outcome::Voicemail => "voicemail",
             Outcome::Abandoned => "abandoned",
             Outcome::RejectedBlocked => "rejected_blocked",
+            Outcome::RefusedSender => "refused_sender",
             Outcome::Unanswered => "unanswered",
             Outcome::OptedOut => "opted_out",
             Outcome::HelpOnly => "help_only",
@@ -62,6 +67,7 @@ impl Outcome {
             Outcome::Voicemail,
             Outcome::Abandoned,
             Outcome::RejectedBlocked,
+            Outcome::RefusedSender,
             Outcome::Unanswered,
             Outcome::OptedOut,
             Outcome::HelpOnly,
@@ -137,6 +143,8 @@ pub enum EventKind {
     Received,
     #[sea_orm(string_value = "rejected_blocked")]
     RejectedBlocked,
+    #[sea_orm(string_value = "sender_refused")]
+    SenderRefused,
     #[sea_orm(string_value = "repeat_calls_to_fallback")]
     RepeatCallsToFallback,
     #[sea_orm(string_value = "routed")]
@@ -183,6 +191,7 @@ impl EventKind {
             EventKind::RateLimited => "rate_limited",
             EventKind::Received => "received",
             EventKind::RejectedBlocked => "rejected_blocked",
+            EventKind::SenderRefused => "sender_refused",
             EventKind::RepeatCallsToFallback => "repeat_calls_to_fallback",
             EventKind::Routed => "routed",
             EventKind::SafeguardingEscalated => "safeguarding_escalated",
@@ -230,6 +239,7 @@ impl Alert {
             | Outcome::OnCallSupervisor
             | Outcome::FallbackNumber
             | Outcome::RejectedBlocked
+            | Outcome::RefusedSender
             | Outcome::OptedOut
             | Outcome::HelpOnly => None,
         }

@@ -67,7 +67,8 @@ pub struct ContactsReport {
     pub missed: i64,
     pub abandoned: i64,
     pub voicemails: i64,
-    /// Refused because the caller was blocked.
+    /// Refused: the caller was blocked, or a text came from a sender that is no phone
+    /// number.
     pub refused: i64,
     /// Texts that were only a keyword (HELP, STOP) and needed no volunteer.
     pub keyword_only: i64,
@@ -107,7 +108,12 @@ pub struct ContactsReport {
 fn needs_volunteer(outcome: Option<Outcome>) -> bool {
     !matches!(
         outcome,
-        None | Some(Outcome::RejectedBlocked | Outcome::HelpOnly | Outcome::OptedOut)
+        None | Some(
+            Outcome::RejectedBlocked
+                | Outcome::RefusedSender
+                | Outcome::HelpOnly
+                | Outcome::OptedOut
+        )
     )
 }
 
@@ -144,7 +150,7 @@ pub fn contacts_report(
     };
     let abandoned = outcome_count(Outcome::Abandoned);
     let voicemails = outcome_count(Outcome::Voicemail);
-    let refused = outcome_count(Outcome::RejectedBlocked);
+    let refused = outcome_count(Outcome::RejectedBlocked) + outcome_count(Outcome::RefusedSender);
     let keyword_only = outcome_count(Outcome::HelpOnly) + outcome_count(Outcome::OptedOut);
     for g in groups {
         let outcome = g.outcome.as_deref().and_then(Outcome::parse);

@@ -17,14 +17,17 @@ pub use volunteer::receive_from_volunteer;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
+use crate::domain::contact::{EventKind, Outcome};
 use crate::domain::helpline::HelplineSettings;
 use crate::domain::phone::E164;
+use crate::domain::rota::Channel;
 use crate::domain::text_message::sms_parts;
 use crate::state::AppState;
+use crate::storage::contacts::{self, Event, Stage};
 use crate::storage::entities::{contact, helpline, topic};
 use crate::storage::messages::{self, Role};
 use crate::storage::outbox::{self, NewMessage};
-use crate::storage::{Scope, helplines, opt_outs};
+use crate::storage::{self, Scope, helplines, opt_outs};
 
 /// A message as Twilio delivered it to `/twilio/sms`.
 #[derive(Debug, Clone)]
@@ -47,6 +50,59 @@ pub async fn receive(state: &AppState, message: Inbound) -> Result<(), DbErr> {
         return Ok(());
     };
     receive_from_texter(state, helpline, message).await
+}
+
+/// Logs a text from a sender that is no phone number (an alphanumeric id, a short code,
+/// withheld) as a refused contact of the helpline the number belongs to: nobody can text
+/// it back, so it is not taken in, but it is never lost without a trace.
+pub async fn refuse_sender(
+    state: &AppState,
+    message_sid: &str,
+    sender: &str,
+    to: &E164,
+) -> Result<(), DbErr> {
+    let now = state.clock.now();
+    let Some(helpline) = helplines::by_number(&state.db, to).await? else {
+        tracing::warn!(to = %to.masked(), "a text to a number no helpline uses");
+        return Ok(());
+    };
+    let reason = if sender.trim().is_empty() {
+        "no sender (withheld)"
+    } else if sender.chars().all(|c| c.is_ascii_digit()) {
+        "a short code, not a phone number"
+    } else {
+        "a name or code, not a phone number"
+    };
+    tracing::warn!(
+        message_sid,
+        reason,
+        "a text from a sender nobody can answer; logged, not taken in"
+    );
+    let txn = storage::write_transaction(&state.db).await?;
+    let (contact, created) = contacts::open_call(
+        &txn,
+        contacts::NewCall {
+            channel: Channel::Sms,
+            helpline_id: helpline.id,
+            call_sid: message_sid.to_owned(),
+            dialed_number: to.as_str().to_owned(),
+            // One identity per sender id, keyed like every number, so repeats group.
+            caller_hash: state.numbers.hash_withheld(&format!("sender:{sender}")),
+            caller_encrypted: None,
+            caller_hint: crate::secrets::WITHHELD_HINT.to_owned(),
+            stage: Stage::Ended,
+            outcome: Some(Outcome::RefusedSender),
+            received_at: now,
+            route_deadline: now,
+        },
+    )
+    .await?;
+    if created {
+        let event = Event::once(now, EventKind::SenderRefused)
+            .detail(serde_json::json!({ "reason": reason }));
+        contacts::record_event(&txn, contact.id, event).await?;
+    }
+    txn.commit().await
 }
 
 /// A conversation with its helpline's settings.

@@ -702,3 +702,30 @@ async fn a_texters_longest_message_reaches_the_volunteer_in_parts_twilio_accepts
         .collect();
     assert_eq!(received.len(), 320, "every word arrives once");
 }
+
+#[tokio::test]
+async fn a_text_from_a_sender_that_is_no_phone_number_is_logged_as_refused() {
+    let (mut line, _) = line(&[("Ada", ADA)]).await;
+    for (i, sender) in ["PEERLINE", "88022", ""].into_iter().enumerate() {
+        let mut text = Text::new(sender, LINE, "hello");
+        text.message_sid = format!("SM{i:032}");
+        let (status, twiml) = line.app.twilio().text(&text).await.unwrap();
+        assert_eq!(status, 200, "{sender:?}: {twiml}");
+    }
+
+    assert!(line.deliver().await.is_empty(), "nobody can be texted back");
+    let refused: Vec<Option<Outcome>> = contact::Entity::find()
+        .all(&line.app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.outcome)
+        .collect();
+    assert_eq!(refused, vec![Some(Outcome::RefusedSender); 3]);
+    let reasons = contact_event::Entity::find()
+        .filter(contact_event::Column::Kind.eq("sender_refused"))
+        .count(&line.app.db)
+        .await
+        .unwrap();
+    assert_eq!(reasons, 3);
+}

@@ -40,8 +40,17 @@ pub async fn incoming(
     form: SignedForm,
 ) -> Result<HttpResponse, WebhookError> {
     let message_sid = form.require("MessageSid")?.to_owned();
-    let from = E164::parse(form.require("From")?).map_err(|_| WebhookError::Invalid("From"))?;
     let to = E164::parse(form.require("To")?).map_err(|_| WebhookError::Invalid("To"))?;
+    let sender = form.get("From").unwrap_or_default();
+    let Ok(from) = E164::parse(sender) else {
+        // Nobody can text an alphanumeric id, a short code or a withheld sender back: it
+        // is logged as a refused contact, and Twilio gets an empty answer.
+        let logged = texting::refuse_sender(&state, &message_sid, sender, &to);
+        if let Err(error) = within(state.settings.answer_deadline, logged).await {
+            tracing::error!(%error, "a text from an unanswerable sender could not be logged");
+        }
+        return Ok(messaging(MessagingResponse::new()));
+    };
     // No database column can keep a NUL character: it is removed, and the contact says so.
     let raw_body = form.get("Body").unwrap_or_default();
     let nul_removed = raw_body.contains('\0');
