@@ -15,7 +15,18 @@ use sea_orm::{
 use super::entities::outbox_message;
 
 /// Where a message is on its way out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sea_orm::EnumIter, sea_orm::DeriveActiveEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    utoipa::ToSchema,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
+#[serde(rename_all = "snake_case")]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum OutboxState {
     /// Waiting to be sent (or sent again, after a refusal Twilio never processed).
@@ -71,6 +82,18 @@ pub async fn enqueue(
     }
     .insert(db)
     .await
+}
+
+/// Every message queued for a contact, oldest first.
+pub async fn of_contact(
+    db: &impl ConnectionTrait,
+    contact_id: i32,
+) -> Result<Vec<outbox_message::Model>, DbErr> {
+    outbox_message::Entity::find()
+        .filter(outbox_message::Column::ContactId.eq(contact_id))
+        .order_by_asc(outbox_message::Column::Id)
+        .all(db)
+        .await
 }
 
 /// Messages due at `now` and not yet sent: how many, and when the oldest was queued.

@@ -729,3 +729,37 @@ async fn a_text_from_a_sender_that_is_no_phone_number_is_logged_as_refused() {
         .unwrap();
     assert_eq!(reasons, 3);
 }
+
+#[tokio::test]
+async fn a_text_twilio_refused_shows_on_the_contact_record() {
+    let (mut line, _) = line(&[("Ada", ADA)]).await;
+    // Twilio refuses the first message peerline sends (the acknowledgement).
+    line.rest
+        .script(&[crate::twilio_standin::Scripted::Refused { code: 21211 }])
+        .await;
+    line.send(TEXTER, "Is anyone there?").await;
+    line.deliver().await;
+    let id = line.conversation().await.id;
+
+    let record = line
+        .app
+        .get(&format!("/api/v1/contacts/{id}"), &line.app.admin)
+        .await;
+
+    let deliveries = record.body["deliveries"].as_array().expect("deliveries");
+    let refused: Vec<&serde_json::Value> = deliveries
+        .iter()
+        .filter(|d| d["state"] == "failed")
+        .collect();
+    assert_eq!(refused.len(), 1, "{deliveries:?}");
+    assert_eq!(refused[0]["error_code"], 21211);
+    assert_eq!(refused[0]["to"], "...77");
+    assert!(
+        deliveries.iter().any(|d| d["state"] == "sent"),
+        "the others went: {deliveries:?}"
+    );
+    assert!(
+        !record.body.to_string().contains("2025550177"),
+        "no number shown"
+    );
+}

@@ -12,8 +12,9 @@ use crate::domain::routing::Tier;
 use crate::domain::supervision::{Flag, ReviewState, masked_label};
 use crate::storage::contacts::{OfferOutcome, Stage};
 use crate::storage::entities::{
-    contact, contact_event, contact_flag, contact_report, message, offer, review,
+    contact, contact_event, contact_flag, contact_report, message, offer, outbox_message, review,
 };
+use crate::storage::outbox::OutboxState;
 
 /// A contact in a supervisor's list.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -236,6 +237,38 @@ pub struct ContactDetail {
     pub reports: Vec<ReportVersionView>,
     pub flag_history: Vec<FlagView>,
     pub reviews: Vec<ReviewView>,
+    /// Every text peerline queued for this contact (to the texter, volunteers or
+    /// supervisors) and what became of it: a refusal or a failed delivery shows here.
+    pub deliveries: Vec<DeliveryView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DeliveryView {
+    /// What it was for, e.g. `volunteer_offer` or `texter_relay`.
+    pub purpose: String,
+    /// The recipient, masked (`...47`).
+    pub to: String,
+    pub queued_at: DateTime<Utc>,
+    pub state: OutboxState,
+    pub attempts: i32,
+    /// Twilio's last delivery report (`delivered`, `undelivered`, `failed`...).
+    pub delivery_status: Option<String>,
+    /// Twilio's error code, e.g. 21610 for a recipient who opted out.
+    pub error_code: Option<i64>,
+    pub error: Option<String>,
+}
+
+pub fn delivery(row: outbox_message::Model) -> DeliveryView {
+    DeliveryView {
+        purpose: row.purpose,
+        to: row.to_hint,
+        queued_at: row.created_at,
+        state: row.status,
+        attempts: row.attempts,
+        delivery_status: row.delivery_status,
+        error_code: row.error_code,
+        error: row.error,
+    }
 }
 
 pub fn recording(row: &contact::Model) -> Option<RecordingView> {
