@@ -88,7 +88,6 @@ impl Application {
                     .app_data(limiter.clone())
                     .app_data(web::PayloadConfig::new(MAX_JSON_BODY))
                     .wrap(middleware::from_fn(limit_api))
-                    .wrap(middleware::from_fn(routes::metrics::time_webhooks))
                     .wrap(middleware::from_fn(routes::request_log::log_requests))
                     .into_utoipa_app(),
             )

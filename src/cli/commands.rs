@@ -16,8 +16,8 @@ use crate::simulator::text::Text;
 use crate::simulator::{CallScript, TwilioPeer, play_call};
 use crate::startup::{Application, prepare_database, resolve_secret_key};
 use crate::storage::entities::{helpline, volunteer};
-use crate::storage::outbox;
 use crate::storage::users::{self, NewUser};
+use crate::storage::{contacts, messages, outbox};
 
 /// Opens the database a command works on; unlike `serve` and `migrate`, a command run in
 /// the wrong folder must not create a new, empty SQLite database there.
@@ -171,7 +171,9 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
             }
             // The server's database, when this command can reach it, tells why.
             if let Ok(db) = existing_database(&settings).await
-                && let Some(id) = explain::contact_of_call(&db, &transcript.call_sid).await?
+                && let Some(id) = contacts::by_sid(&db, &transcript.call_sid)
+                    .await?
+                    .map(|c| c.id)
             {
                 for line in explain::story(&db, id).await? {
                     println!("{line}");
@@ -209,7 +211,7 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
                     queued.from_number, queued.to_hint, queued.purpose, queued.body
                 );
             }
-            if let Some(id) = explain::contact_of_message(&db, &text.message_sid).await? {
+            if let Some(id) = messages::contact_of(&db, &text.message_sid).await? {
                 for line in explain::story(&db, id).await? {
                     println!("{line}");
                 }

@@ -4,51 +4,50 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::Value;
 
 use crate::domain::contact::EventKind;
 use crate::domain::rota::Channel;
-use crate::storage::entities::{contact, contact_event, offer, volunteer};
-use crate::storage::messages;
+use crate::storage::entities::volunteer;
+use crate::storage::{contact_log, contacts};
 
-/// The contact a message with this Twilio sid belongs to, if it was taken in.
-pub async fn contact_of_message(
-    db: &DatabaseConnection,
-    message_sid: &str,
-) -> anyhow::Result<Option<i32>> {
-    Ok(messages::contact_of(db, message_sid).await?)
-}
-
-/// The contact a call with this CallSid became.
-pub async fn contact_of_call(
-    db: &DatabaseConnection,
-    call_sid: &str,
-) -> anyhow::Result<Option<i32>> {
-    Ok(contact::Entity::find()
-        .filter(contact::Column::ProviderSid.eq(call_sid))
-        .one(db)
-        .await?
-        .map(|c| c.id))
+/// The volunteer ids in a trace's list.
+fn ids(list: &Value) -> Vec<i32> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_i64)
+        .filter_map(|id| i32::try_from(id).ok())
+        .collect()
 }
 
 /// Lines that tell the contact's story so far.
 pub async fn story(db: &DatabaseConnection, contact_id: i32) -> anyhow::Result<Vec<String>> {
-    let Some(contact) = contact::Entity::find_by_id(contact_id).one(db).await? else {
+    let Some(contact) = contacts::get(db, contact_id).await? else {
         return Ok(vec![format!("contact #{contact_id} is not in the log")]);
     };
-    let events = contact_event::Entity::find()
-        .filter(contact_event::Column::ContactId.eq(contact_id))
-        .filter(contact_event::Column::Kind.eq(EventKind::Routed))
-        .order_by_asc(contact_event::Column::Id)
-        .all(db)
-        .await?;
-    let offers = offer::Entity::find()
-        .filter(offer::Column::ContactId.eq(contact_id))
-        .order_by_asc(offer::Column::Id)
-        .all(db)
-        .await?;
+    let traces: Vec<Value> = contact_log::events(db, contact_id)
+        .await?
+        .into_iter()
+        .filter(|e| e.kind == EventKind::Routed)
+        .filter_map(|e| serde_json::from_str(e.detail.as_deref()?).ok())
+        .collect();
+    let offers = contacts::offers(db, contact_id).await?;
+    // Only the volunteers the story names.
+    let mut named: Vec<i32> = offers.iter().map(|o| o.volunteer_id).collect();
+    for trace in &traces {
+        let groups = trace["eligible"].as_array().into_iter().flatten();
+        let lists = groups.map(|g| &g["volunteer_ids"]).chain(
+            trace["passed_over"]
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.values()),
+        );
+        named.extend(lists.flat_map(ids));
+    }
     let people: HashMap<i32, volunteer::Model> = volunteer::Entity::find()
+        .filter(volunteer::Column::Id.is_in(named))
         .all(db)
         .await?
         .into_iter()
@@ -59,17 +58,12 @@ pub async fn story(db: &DatabaseConnection, contact_id: i32) -> anyhow::Result<V
             .get(&id)
             .map_or_else(|| format!("volunteer {id}"), |v| v.name.clone())
     };
-    let names = |ids: &Value| {
-        ids.as_array()
-            .map(|ids| {
-                ids.iter()
-                    .filter_map(Value::as_i64)
-                    .filter_map(|id| i32::try_from(id).ok())
-                    .map(name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default()
+    let names = |list: &Value| {
+        ids(list)
+            .into_iter()
+            .map(name)
+            .collect::<Vec<_>>()
+            .join(", ")
     };
 
     let mut lines = vec![format!(
@@ -82,14 +76,7 @@ pub async fn story(db: &DatabaseConnection, contact_id: i32) -> anyhow::Result<V
             .map(|o| format!(", outcome {}", o.as_str()))
             .unwrap_or_default()
     )];
-    for event in &events {
-        let Some(trace) = event
-            .detail
-            .as_deref()
-            .and_then(|d| serde_json::from_str::<Value>(d).ok())
-        else {
-            continue;
-        };
+    for trace in &traces {
         let round = trace["round"].as_i64().unwrap_or(0);
         let eligible: Vec<String> = trace["eligible"]
             .as_array()

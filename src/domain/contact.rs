@@ -163,47 +163,6 @@ pub enum EventKind {
     VoicemailRecorded,
 }
 
-impl EventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Accepted => "accepted",
-            EventKind::Answered => "answered",
-            EventKind::AnsweredByOnCall => "answered_by_on_call",
-            EventKind::AnsweredFromMemory => "answered_from_memory",
-            EventKind::CallStatus => "call_status",
-            EventKind::ClosedUnfinished => "closed_unfinished",
-            EventKind::Declined => "declined",
-            EventKind::Ended => "ended",
-            EventKind::FallbackNumber => "fallback_number",
-            EventKind::FallbackOnCall => "fallback_on_call",
-            EventKind::Holding => "holding",
-            EventKind::LanguageChosen => "language_chosen",
-            EventKind::LegStatus => "leg_status",
-            EventKind::MediaReceived => "media_received",
-            EventKind::MessageRefused => "message_refused",
-            EventKind::NulRemoved => "nul_removed",
-            EventKind::OfferDeclined => "offer_declined",
-            EventKind::OfferExpired => "offer_expired",
-            EventKind::OfferMissed => "offer_missed",
-            EventKind::Offered => "offered",
-            EventKind::OnCallDeclined => "on_call_declined",
-            EventKind::PickedUp => "picked_up",
-            EventKind::RateLimited => "rate_limited",
-            EventKind::Received => "received",
-            EventKind::RejectedBlocked => "rejected_blocked",
-            EventKind::SenderRefused => "sender_refused",
-            EventKind::RepeatCallsToFallback => "repeat_calls_to_fallback",
-            EventKind::Routed => "routed",
-            EventKind::SafeguardingEscalated => "safeguarding_escalated",
-            EventKind::SafeguardingFlagged => "safeguarding_flagged",
-            EventKind::SafeguardingUnreached => "safeguarding_unreached",
-            EventKind::TopicChosen => "topic_chosen",
-            EventKind::VoicemailOffered => "voicemail_offered",
-            EventKind::VoicemailRecorded => "voicemail_recorded",
-        }
-    }
-}
-
 /// Calls from one number within `REPEAT_WINDOW` beyond which the calls skip the volunteers
 /// and go straight to the on-call supervisor, the fallback number or voicemail: a person
 /// in distress redialling after each unanswered wait stays well below it, a dialler

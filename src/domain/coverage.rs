@@ -15,7 +15,16 @@ pub struct CoverageMember<'a> {
     pub trained: ShiftChannels,
 }
 
-impl CoverageMember<'_> {
+impl<'a> CoverageMember<'a> {
+    /// Someone who counts whenever their rota has them on shift (a supervisor on call).
+    pub fn whenever_on_shift(rota: &'a Rota) -> Self {
+        Self {
+            rota,
+            takes_contacts_until: None,
+            trained: ShiftChannels::Both,
+        }
+    }
+
     fn covers(&self, at: DateTime<Utc>, channel: Option<Channel>) -> bool {
         self.takes_contacts_until.is_none_or(|until| at < until)
             && self.rota.serves(at, channel, self.trained)

@@ -141,11 +141,7 @@ mod tests {
         assert_eq!(rotas.len(), 2, "one rota per person");
         let members: Vec<CoverageMember<'_>> = rotas
             .iter()
-            .map(|rota| CoverageMember {
-                rota,
-                takes_contacts_until: None,
-                trained: crate::domain::rota::ShiftChannels::Both,
-            })
+            .map(CoverageMember::whenever_on_shift)
             .collect();
         let monday = Interval::new(at("2026-11-30T00:00:00Z"), at("2026-12-01T00:00:00Z")).unwrap();
         let found = gaps(monday, &members, None);

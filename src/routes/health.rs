@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::jobs::supervisor::JobHealth;
-use crate::routes::webhooks::within;
+use crate::routes::deadline::within;
 use crate::state::AppState;
 use crate::storage::{self, outbox};
 

@@ -1,35 +1,11 @@
-//! `/metrics` in Prometheus's text format (behind `PEERLINE_METRICS_TOKEN` when set), and
-//! the middleware that times every Twilio webhook.
+//! `/metrics` in Prometheus's text format (behind `PEERLINE_METRICS_TOKEN` when set).
 
-use std::time::Instant;
-
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::{Error, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::ExposeSecret;
 
 use crate::state::AppState;
 use crate::storage::{live, outbox};
-use crate::telemetry::{self, WEBHOOK_SECONDS};
-
-/// Times each request under `/twilio/`, labelled with its route pattern.
-pub async fn time_webhooks(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    if !req.path().starts_with("/twilio/") {
-        return next.call(req).await;
-    }
-    let started = Instant::now();
-    let response = next.call(req).await?;
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
-    metrics::histogram!(WEBHOOK_SECONDS, "route" => route).record(started.elapsed().as_secs_f64());
-    Ok(response)
-}
+use crate::telemetry;
 
 /// The metrics, with the live figures read now.
 pub async fn scrape(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {

@@ -1,7 +1,7 @@
 //! One span per request carrying its request id (the caller's `X-Request-Id` when it
 //! sends a sane one, else a new one), so every line logged while serving it says which
 //! request it belongs to; the id is echoed in the response. Twilio's webhooks are logged
-//! at info, API and probe hits at debug.
+//! at info and timed for `/metrics` (by route), API and probe hits logged at debug.
 
 use std::time::Instant;
 
@@ -12,6 +12,8 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use rand::Rng;
 use tracing::Instrument;
+
+use crate::telemetry::WEBHOOK_SECONDS;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -43,13 +45,17 @@ pub async fn log_requests(
     let mut response = next.call(req).instrument(span.clone()).await?;
     let status = response.status().as_u16();
     let ms = started.elapsed().as_millis();
-    span.in_scope(|| {
-        if path.starts_with("/twilio/") {
-            tracing::info!(%method, %path, status, ms, "webhook");
-        } else {
-            tracing::debug!(%method, %path, status, ms, "request");
-        }
-    });
+    if path.starts_with("/twilio/") {
+        let route = response
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        metrics::histogram!(WEBHOOK_SECONDS, "route" => route)
+            .record(started.elapsed().as_secs_f64());
+        span.in_scope(|| tracing::info!(%method, %path, status, ms, "webhook"));
+    } else {
+        span.in_scope(|| tracing::debug!(%method, %path, status, ms, "request"));
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }

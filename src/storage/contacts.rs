@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
+    ActiveEnum,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -227,7 +228,7 @@ impl Event {
             kind,
             volunteer_id: None,
             detail: None,
-            dedupe_key: kind.as_str().to_owned(),
+            dedupe_key: kind.to_value(),
         }
     }
 

@@ -175,7 +175,7 @@ impl DemoServer {
                 .envs(Self::env(dir.path(), &base))
                 .env("PEERLINE_LISTEN", format!("127.0.0.1:{port}"))
                 .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
+                .stderr(std::fs::File::create(dir.path().join("serve.log")).expect("log file"))
                 .spawn()
                 .expect("start peerline"),
             dir,
@@ -297,4 +297,25 @@ fn the_demo_walkthrough_names_who_takes_a_text_and_how_to_reply_at_any_hour() {
         call.contains(": voice, now ended, outcome answered"),
         "{call}"
     );
+}
+
+#[test]
+fn on_sigterm_the_server_stops_its_jobs_and_exits_cleanly() {
+    let mut server = DemoServer::start();
+    let pid = server.child.id().to_string();
+    let signalled = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(signalled.success());
+
+    let exited = (0..300).find_map(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        server.child.try_wait().expect("status")
+    });
+
+    let status = exited.expect("the server exits within 30 s of SIGTERM");
+    assert!(status.success(), "{status:?}");
+    let log = std::fs::read_to_string(server.dir.path().join("serve.log")).expect("log");
+    assert!(log.contains("stopping background jobs"), "{log}");
 }

@@ -10,8 +10,8 @@ use peerline::simulator::{self, Answer, CallScript};
 use peerline::storage::entities::{contact, contact_event, message};
 use reqwest::Method;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    TransactionTrait,
+    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, TransactionTrait,
 };
 use serde_json::json;
 
@@ -192,7 +192,7 @@ async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.kind.as_str().to_owned())
+        .map(|e| e.kind.to_value())
         .collect();
     assert!(
         kinds.contains(&"answered_from_memory".to_owned()),

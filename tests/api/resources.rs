@@ -304,3 +304,23 @@ async fn a_volunteer_edits_their_profile_from_what_they_read() {
         promoted.body
     );
 }
+
+#[tokio::test]
+async fn every_answer_carries_its_request_id() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/healthz", app.base);
+
+    let given = client
+        .get(&url)
+        .header("X-Request-Id", "lb-7f3a")
+        .send()
+        .await
+        .unwrap();
+    let fresh = client.get(&url).send().await.unwrap();
+
+    assert_eq!(given.headers()["x-request-id"], "lb-7f3a");
+    let id = fresh.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 16, "{id}");
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+}

@@ -12,7 +12,7 @@ use peerline::storage::contacts::OfferOutcome;
 use peerline::storage::entities::{contact, contact_event, message, offer};
 use peerline::telephony::rest::TwilioClient;
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
 use futures::future::join_all;
@@ -142,7 +142,7 @@ impl Line {
             .await
             .unwrap()
             .into_iter()
-            .map(|e| e.kind.as_str().to_owned())
+            .map(|e| e.kind.to_value())
             .collect()
     }
 }

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use peerline::simulator::{self, Answer, CallScript, Transcript};
 use peerline::storage::entities::{contact, contact_event, offer, outbox_message, reservation};
 use reqwest::{Method, StatusCode};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use futures::future::join_all;
@@ -172,7 +172,7 @@ async fn a_peer_match_is_rung_before_an_idle_volunteer_without_the_sign_off() {
     let offered: Vec<Option<i32>> = events_of(&app, contact.id)
         .await
         .into_iter()
-        .filter(|e| e.kind.as_str() == "offered")
+        .filter(|e| e.kind.to_value() == "offered")
         .map(|e| e.volunteer_id)
         .collect();
     assert_eq!(offered, vec![Some(alice)]);
@@ -415,7 +415,7 @@ async fn nobody_answering_falls_back_to_the_on_call_supervisor_the_partner_line_
     let kinds: Vec<String> = events_of(&app, contact.id)
         .await
         .into_iter()
-        .map(|e| e.kind.as_str().to_owned())
+        .map(|e| e.kind.to_value())
         .collect();
     for expected in [
         "fallback_on_call",
@@ -876,7 +876,7 @@ async fn a_call_whose_last_callback_never_came_is_closed_once_and_frees_its_volu
     let kinds: Vec<String> = events_of(&app, contact.id)
         .await
         .into_iter()
-        .map(|e| e.kind.as_str().to_owned())
+        .map(|e| e.kind.to_value())
         .collect();
     assert_eq!(
         kinds.iter().filter(|k| *k == "closed_unfinished").count(),
@@ -947,7 +947,7 @@ async fn a_number_calling_over_and_over_reaches_the_fallback_and_others_still_re
         events_of(&app, contact.id)
             .await
             .iter()
-            .any(|e| e.kind.as_str() == "repeat_calls_to_fallback")
+            .any(|e| e.kind.to_value() == "repeat_calls_to_fallback")
     );
     assert!(
         offers_of(&app, contact.id).await.is_empty(),

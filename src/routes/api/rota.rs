@@ -185,11 +185,7 @@ pub async fn coverage(
     let on_call = on_call::rotas(&on_call_shifts);
     let supervisors: Vec<CoverageMember<'_>> = on_call
         .iter()
-        .map(|rota| CoverageMember {
-            rota,
-            takes_contacts_until: None,
-            trained: ShiftChannels::Both,
-        })
+        .map(CoverageMember::whenever_on_shift)
         .collect();
     Ok(HttpResponse::Ok().json(CoverageView {
         from,

@@ -12,7 +12,8 @@ use crate::telephony::twiml::MessagingResponse;
 use crate::telephony::webhook::{SignedForm, WebhookError};
 use crate::texting::{self, Inbound};
 
-use super::{STATUS_DEADLINE, within};
+use super::STATUS_DEADLINE;
+use crate::routes::deadline::within;
 
 /// Sent straight back in the webhook's answer when a message could not be taken in, so
 /// the texter is never left with silence; followed by the helpline's crisis text when it

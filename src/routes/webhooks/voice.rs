@@ -13,7 +13,8 @@ use crate::telephony::webhook::{SignedForm, WebhookError};
 use crate::voice::flow::{self, DialResult, InboundCall, Recording};
 use crate::voice::prompts;
 
-use super::{STATUS_DEADLINE, within};
+use super::STATUS_DEADLINE;
+use crate::routes::deadline::within;
 
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.service(inbound)
