@@ -66,19 +66,26 @@ impl NumberHasher {
     }
 
     pub fn hash(&self, number: &E164) -> String {
+        self.keyed_hash(number.as_str())
+    }
+
+    fn keyed_hash(&self, text: &str) -> String {
         URL_SAFE_NO_PAD.encode(hmac_sha256(
             self.hash_key.expose_secret().as_bytes(),
-            number.as_str().as_bytes(),
+            text.as_bytes(),
         ))
     }
 
     /// A hash for a call whose number is withheld: unique to the call, so it matches no
     /// other caller.
     pub fn hash_withheld(&self, call_sid: &str) -> String {
-        URL_SAFE_NO_PAD.encode(hmac_sha256(
-            self.hash_key.expose_secret().as_bytes(),
-            format!("withheld:{call_sid}").as_bytes(),
-        ))
+        self.keyed_hash(&format!("withheld:{call_sid}"))
+    }
+
+    /// A hash for a text sender that is no phone number (an alphanumeric id, a short
+    /// code): the same sender always hashes alike, and never like a number.
+    pub fn hash_sender(&self, sender: &str) -> String {
+        self.keyed_hash(&format!("sender:{sender}"))
     }
 
     /// How a call's caller is kept: a keyed hash, a two-digit hint and the sealed number;

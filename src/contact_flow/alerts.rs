@@ -53,7 +53,12 @@ pub async fn alert_on_call(
     if !alert.is_safeguarding() {
         return queue(txn, numbers, contact, helpline_name, alert, &on_call, at).await;
     }
-    let overseers = users::reachable_overseers(txn, contact.helpline_id).await?;
+    // The wider circle is read only when nobody on call can be reached.
+    let overseers = if on_call.is_empty() {
+        users::reachable_overseers(txn, contact.helpline_id).await?
+    } else {
+        Vec::new()
+    };
     let ids = |people: &[user::Model]| people.iter().map(|u| u.id).collect::<Vec<_>>();
     let recipients = safeguarding_recipients(&ids(&on_call), &ids(&overseers));
     match &recipients {

@@ -87,7 +87,7 @@ pub async fn refuse_sender(
             call_sid: message_sid.to_owned(),
             dialed_number: to.as_str().to_owned(),
             // One identity per sender id, keyed like every number, so repeats group.
-            caller_hash: state.numbers.hash_withheld(&format!("sender:{sender}")),
+            caller_hash: state.numbers.hash_sender(sender),
             caller_encrypted: None,
             caller_hint: crate::secrets::WITHHELD_HINT.to_owned(),
             stage: Stage::Ended,
