@@ -10,6 +10,7 @@ pub mod contact_log;
 pub mod contacts;
 pub mod conversations;
 pub mod entities;
+mod enum_names;
 pub mod helplines;
 pub mod live;
 pub mod messages;
