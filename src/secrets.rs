@@ -27,6 +27,11 @@ pub fn hash_token(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A six-digit sign-in code, as texted.
+pub fn generate_sign_in_code() -> String {
+    format!("{:06}", rand::random_range(0..1_000_000u32))
+}
+
 /// A new random server secret key (used when `PEERLINE_SECRET_KEY` is unset).
 pub fn generate_secret_key() -> SecretString {
     let mut bytes = [0u8; 32];
@@ -86,6 +91,19 @@ impl NumberHasher {
     /// code): the same sender always hashes alike, and never like a number.
     pub fn hash_sender(&self, sender: &str) -> String {
         self.keyed_hash(&format!("sender:{sender}"))
+    }
+
+    /// How a one-time sign-in secret (a texted code or a link's token) is stored: keyed,
+    /// so that a copy of the database cannot be searched for the million possible codes,
+    /// and bound to its owner, so that one person's code is nobody else's.
+    pub fn hash_sign_in_secret(&self, user_id: i32, secret: &str) -> String {
+        self.keyed_hash(&format!("sign-in:{user_id}:{secret}"))
+    }
+
+    /// The anti-forgery token of a console session: derived from the session's stored
+    /// hash, so it needs no storage of its own and no other site can know it.
+    pub fn form_token(&self, session_hash: &str) -> String {
+        self.keyed_hash(&format!("form:{session_hash}"))
     }
 
     /// How a call's caller is kept: a keyed hash, a two-digit hint and the sealed number;

@@ -12,6 +12,7 @@ mod m20261122_000006_outbox;
 mod m20261122_000007_texting;
 mod m20261122_000008_supervision;
 mod m20261130_000009_roster_triggers;
+mod m20261130_000010_console_sign_in;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_texting::Migration),
             Box::new(m20261122_000008_supervision::Migration),
             Box::new(m20261130_000009_roster_triggers::Migration),
+            Box::new(m20261130_000010_console_sign_in::Migration),
         ]
     }
 }

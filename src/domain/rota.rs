@@ -254,7 +254,7 @@ impl WeeklyShift {
     /// The occurrence starting on `date` as one stretch of time: from the first instant of
     /// its local start (when the clocks jump, if the start falls in a skipped hour) to the
     /// first instant of its local end after that. A repeated hour is never on shift twice.
-    fn occurrence_instants(
+    pub(super) fn occurrence_instants(
         &self,
         tz: chrono_tz::Tz,
         date: NaiveDate,

@@ -29,7 +29,7 @@ pub enum ChangeRefused {
 }
 
 /// Changes to a volunteer; absent fields stay as they are.
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolunteerChanges {
     pub name: Option<String>,

@@ -172,6 +172,8 @@ pub mod user_helpline {
 pub mod api_token {
     use sea_orm::entity::prelude::*;
 
+    pub use crate::domain::sign_in::TokenKind;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "api_tokens")]
     pub struct Model {
@@ -180,6 +182,59 @@ pub mod api_token {
         pub user_id: i32,
         pub token_hash: String,
         pub created_at: DateTimeUtc,
+        pub kind: TokenKind,
+        /// For a console session: when it was last used (it lapses when idle).
+        pub last_used_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod sign_in_code {
+    use sea_orm::entity::prelude::*;
+
+    use crate::domain::sign_in::CodeKind;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sign_in_codes")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub user_id: i32,
+        pub kind: CodeKind,
+        /// The code or link secret, as a keyed hash.
+        pub secret_hash: String,
+        pub created_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+        pub used_at: Option<DateTimeUtc>,
+        pub failed_tries: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod sign_in_attempt {
+    use sea_orm::entity::prelude::*;
+
+    use crate::domain::sign_in::Attempt;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sign_in_attempts")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub at: DateTimeUtc,
+        /// The client address the attempt came from.
+        pub address: String,
+        pub user_id: Option<i32>,
+        pub action: Attempt,
+        pub succeeded: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,7 @@ pub mod reviews;
 pub mod roster;
 pub mod rota;
 pub mod secrets;
+pub mod sign_in;
 pub mod text_slots;
 pub mod users;
 pub mod volunteers;

@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::PageRequest;
 use super::entities::{api_token, user, user_helpline, volunteer_helpline};
 use crate::domain::access::{Principal, Role};
+use crate::domain::sign_in::TokenKind;
 use crate::secrets;
 
 /// A user to create.
@@ -24,18 +25,27 @@ pub struct NewUser {
     pub helplines: Vec<i32>,
 }
 
-/// The caller that holds the token with this hash, if any.
+/// The caller that holds the API token with this hash, if any.
 pub async fn principal_for_token(
     db: &DatabaseConnection,
     token_hash: &str,
 ) -> Result<Option<Principal>, DbErr> {
-    let Some(token) = api_token::Entity::find()
+    let token = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(token_hash))
+        .filter(api_token::Column::Kind.eq(TokenKind::Api))
         .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
+        .await?;
+    match token {
+        Some(token) => principal_holding(db, &token).await,
+        None => Ok(None),
+    }
+}
+
+/// The identity and scope of whoever holds `token` (an API token or a console session).
+pub async fn principal_holding(
+    db: &impl ConnectionTrait,
+    token: &api_token::Model,
+) -> Result<Option<Principal>, DbErr> {
     let Some(user) = user::Entity::find_by_id(token.user_id).one(db).await? else {
         return Ok(None);
     };
@@ -140,6 +150,7 @@ pub async fn issue_token(
         user_id: Set(user_id),
         token_hash: Set(secrets::hash_token(token.expose_secret())),
         created_at: Set(now),
+        kind: Set(TokenKind::Api),
         ..Default::default()
     }
     .insert(db)

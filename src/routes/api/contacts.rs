@@ -11,6 +11,7 @@ use super::contact_views::{self, ContactDetail, ContactSummary};
 use super::{page_limit, require, split_page};
 use crate::domain::access::Principal;
 use crate::domain::contact::Outcome;
+use crate::domain::phone::E164;
 use crate::domain::rota::Channel;
 use crate::domain::routing::Tier;
 use crate::domain::supervision::{CannotBlock, Flag, ReviewState, check_block};
@@ -234,7 +235,21 @@ pub async fn reveal_caller(
     body: ValidJson<RevealRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let row = reviewable_contact(&state, &who, *id).await?;
-    validate::text("reason", &body.0.reason, 1000)?;
+    let number = reveal(&state, &who, &row, &body.0.reason).await?;
+    Ok(HttpResponse::Ok().json(RevealedCaller {
+        contact_id: row.id,
+        number: number.to_string(),
+    }))
+}
+
+/// The number of `row`'s caller, for a reviewer with a reason; audited before it is shown.
+pub async fn reveal(
+    state: &AppState,
+    who: &Principal,
+    row: &contact::Model,
+    reason: &str,
+) -> Result<E164, ApiError> {
+    validate::text("reason", reason, 1000)?;
     let number = row
         .caller_encrypted
         .as_deref()
@@ -248,10 +263,10 @@ pub async fn reveal_caller(
     // No number leaves without its audit entry.
     audit::record(
         &state.db,
-        &who,
+        who,
         Audited::new("reveal_caller")
             .contact(row.helpline_id, row.id)
-            .detail(json!({ "reason": body.0.reason })),
+            .detail(json!({ "reason": reason })),
         state.clock.now(),
     )
     .await?;
@@ -260,10 +275,7 @@ pub async fn reveal_caller(
         user = who.user_id,
         "caller number revealed"
     );
-    Ok(HttpResponse::Ok().json(RevealedCaller {
-        contact_id: row.id,
-        number: number.to_string(),
-    }))
+    Ok(number)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -36,7 +36,7 @@ pub struct MyContactPage {
 }
 
 /// The caller's own volunteer id, or 403.
-fn volunteer_of(who: &Principal) -> Result<i32, ApiError> {
+pub fn volunteer_of(who: &Principal) -> Result<i32, ApiError> {
     match who.scope() {
         Scope::Volunteer { volunteer_id, .. } => Ok(volunteer_id),
         _ => Err(ApiError::forbidden(
@@ -98,12 +98,22 @@ pub async fn get(
     who: Principal,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, ApiError> {
-    let me = volunteer_of(&who)?;
-    let row = contact_log::get(&state.db, &who.scope(), *id)
+    Ok(HttpResponse::Ok().json(own_contact(&state, &who, *id).await?))
+}
+
+/// One of the volunteer's own contacts, with their report versions if they took it.
+/// Audited.
+pub async fn own_contact(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+) -> Result<MyContactDetail, ApiError> {
+    let me = volunteer_of(who)?;
+    let row = contact_log::get(&state.db, &who.scope(), id)
         .await?
         .ok_or(ApiError::NotFound("contact"))?;
     let entry = Audited::new("view_own_contact").contact(row.helpline_id, row.id);
-    audit::record(&state.db, &who, entry, state.clock.now()).await?;
+    audit::record(&state.db, who, entry, state.clock.now()).await?;
     // Only the volunteer who took it wrote (and may read) its report.
     let reports = if row.answered_by == Some(me) {
         reports::report_versions(&state.db, row.id)
@@ -114,11 +124,11 @@ pub async fn get(
     } else {
         Vec::new()
     };
-    let contact = with_offers(&state, me, vec![row])
+    let contact = with_offers(state, me, vec![row])
         .await?
         .pop()
         .ok_or(ApiError::NotFound("contact"))?;
-    Ok(HttpResponse::Ok().json(MyContactDetail { contact, reports }))
+    Ok(MyContactDetail { contact, reports })
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -144,8 +154,20 @@ pub async fn report(
     id: web::Path<i32>,
     body: ValidJson<ReportInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let me = volunteer_of(&who)?;
-    let row = contact_log::get(&state.db, &who.scope(), *id)
+    let submitted = submit_report(&state, &who, *id, body.0).await?;
+    Ok(HttpResponse::Created().json(submitted))
+}
+
+/// Files a new version of the volunteer's report on contact `id`, which they must have
+/// taken; a safeguarding flag alerts the supervisors on call in the same commit.
+pub async fn submit_report(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    input: ReportInput,
+) -> Result<SubmittedReport, ApiError> {
+    let me = volunteer_of(who)?;
+    let row = contact_log::get(&state.db, &who.scope(), id)
         .await?
         .ok_or(ApiError::NotFound("contact"))?;
     require(
@@ -156,13 +178,13 @@ pub async fn report(
         .await?
         .ok_or(ApiError::NotFound("helpline"))?;
     let settings = helplines::settings_of(&helpline)?;
-    let input = body.0.validated(&settings.supervision)?;
+    let input = input.validated(&settings.supervision)?;
     let submitted =
-        supervision::report::submit(&state, &row, me, &settings.name, &input, state.clock.now())
+        supervision::report::submit(state, &row, me, &settings.name, &input, state.clock.now())
             .await?;
-    Ok(HttpResponse::Created().json(SubmittedReport {
+    Ok(SubmittedReport {
         report: contact_views::report_version(submitted.report),
         newly_raised: submitted.newly_raised,
         supervisors_alerted: submitted.supervisors_alerted,
-    }))
+    })
 }

@@ -18,6 +18,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
 use crate::storage::audit::{self, Audited};
+use crate::storage::entities::{contact, review};
 use crate::storage::{self, after_contact, contact_log, helplines, reviews};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -41,7 +42,22 @@ pub async fn act(
     body: ValidJson<ReviewAction>,
 ) -> Result<HttpResponse, ApiError> {
     let row = reviewable_contact(&state, &who, *id).await?;
-    let action = body.0;
+    let (review_state, stored) = apply(&state, &who, &row, &body.0).await?;
+    Ok(HttpResponse::Created().json(ReviewResult {
+        contact_id: row.id,
+        review_state,
+        review: contact_views::review(stored),
+    }))
+}
+
+/// Applies a review action to `row`, a contact the reviewer may see; returns the review
+/// state after it and the stored action. Audited.
+pub async fn apply(
+    state: &AppState,
+    who: &Principal,
+    row: &contact::Model,
+    action: &ReviewAction,
+) -> Result<(ReviewState, review::Model), ApiError> {
     let now = state.clock.now();
     let txn = storage::write_transaction(&state.db).await?;
     // Read inside the write transaction: another supervisor's action cannot slip between.
@@ -50,7 +66,7 @@ pub async fn act(
         .map_or(ReviewState::Unreviewed, |c| c.review_state);
     let open_flags = after_contact::open_flags(&txn, row.id).await?;
     let next = action.next_state(current, &open_flags)?;
-    if let ReviewAction::ResolveFlag { flag, action_taken } = &action {
+    if let ReviewAction::ResolveFlag { flag, action_taken } = action {
         after_contact::resolve_flag(&txn, row.id, *flag, who.user_id, action_taken, now).await?;
     }
     if next != current && !reviews::set_state(&txn, row.id, current, next).await? {
@@ -58,10 +74,10 @@ pub async fn act(
             "another review changed this contact; look again and retry".into(),
         ));
     }
-    let stored = reviews::record(&txn, row.id, who.user_id, &action, now).await?;
+    let stored = reviews::record(&txn, row.id, who.user_id, action, now).await?;
     audit::record(
         &txn,
-        &who,
+        who,
         Audited::new("review")
             .contact(row.helpline_id, row.id)
             .detail(json!({ "action": action.name(), "review_state": next.as_str() })),
@@ -69,11 +85,7 @@ pub async fn act(
     )
     .await?;
     txn.commit().await?;
-    Ok(HttpResponse::Created().json(ReviewResult {
-        contact_id: row.id,
-        review_state: next,
-        review: contact_views::review(stored),
-    }))
+    Ok((next, stored))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -102,12 +114,20 @@ pub async fn queue(
     who: Principal,
     query: ValidQuery<QueueQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(review_queue(&state, &who, query.0.helpline_id).await?))
+}
+
+/// What `who` should review next, optionally for one helpline.
+pub async fn review_queue(
+    state: &AppState,
+    who: &Principal,
+    helpline_id: Option<i32>,
+) -> Result<ReviewQueue, ApiError> {
     require(
         who.reviews_contacts(),
         "only supervisors and admins review contacts",
     )?;
     let scope = who.scope();
-    let helpline_id = query.0.helpline_id;
     let flagged = reviews::flagged_unreviewed(&state.db, &scope, helpline_id, 500).await?;
     let since = state.clock.now() - Duration::weeks(SAMPLE_WEEKS);
     let pool = reviews::sample_pool(&state.db, &scope, helpline_id, since).await?;
@@ -136,5 +156,5 @@ pub async fn queue(
             contact_views::summary(c, f)
         })
         .collect();
-    Ok(HttpResponse::Ok().json(ReviewQueue { flagged, sampled }))
+    Ok(ReviewQueue { flagged, sampled })
 }

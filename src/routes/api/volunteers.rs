@@ -234,13 +234,23 @@ pub async fn update(
     id: web::Path<i32>,
     body: ValidJson<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let (existing, serves) = visible_volunteer(&state, &who, *id).await?;
     let changes: VolunteerChanges =
         edits::typed(edits::without_read_only(body.0, &["not_taking_contacts"]))?;
+    Ok(HttpResponse::Ok().json(change(&state, &who, *id, changes).await?))
+}
+
+/// Applies `changes` to volunteer `id`, within what `who` may change.
+pub async fn change(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    changes: VolunteerChanges,
+) -> Result<VolunteerView, ApiError> {
+    let (existing, serves) = visible_volunteer(state, who, id).await?;
     let mut profile = volunteers::profile_of(&existing)?;
     let editor = if who.manages_volunteer(&serves) {
         Editor::Manager
-    } else if who.is_volunteer(*id) {
+    } else if who.is_volunteer(id) {
         Editor::TheVolunteer
     } else {
         Editor::Other
@@ -256,7 +266,7 @@ pub async fn update(
             )),
         })?;
     if let Some(wanted) = &changes.helplines {
-        check_helplines(&state, &who, wanted, &serves).await?;
+        check_helplines(state, who, wanted, &serves).await?;
     }
     let helplines = changes.helplines.clone();
     changes.apply(&mut profile);
@@ -270,7 +280,7 @@ pub async fn update(
     )
     .await?;
     let serves = users::served_helplines(&state.db, row.id).await?;
-    Ok(HttpResponse::Ok().json(view(row, serves, state.clock.now())?))
+    view(row, serves, state.clock.now())
 }
 
 /// Removes a volunteer with their rota, sign-offs and conflicts; one who appears in the

@@ -1,0 +1,165 @@
+//! The routing trace stored on a contact, told in words for a supervisor: who could take
+//! it, and why each other volunteer was not offered it ("Bob: already on a call").
+
+use serde_json::Value;
+
+use super::rota::Channel;
+use super::routing::{Exclusion, Tier};
+
+/// One routing round, told in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoundInWords {
+    pub round: i64,
+    /// Who could take it, in the order they were to be offered it, with why they fit.
+    pub could_take: Vec<String>,
+    /// "Name: reason" for each volunteer passed over, by name.
+    pub passed_over: Vec<String>,
+}
+
+/// What the contact was about, for the words.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    pub channel: Channel,
+    /// The topic's label, when the caller chose one.
+    pub topic: Option<&'a str>,
+}
+
+/// Why a volunteer was passed over, in words.
+pub fn exclusion_in_words(why: Exclusion, asked: Asked<'_>) -> String {
+    let channel = match asked.channel {
+        Channel::Voice => "calls",
+        Channel::Sms => "texts",
+    };
+    match why {
+        Exclusion::AlreadyTried => "already tried for this contact".to_owned(),
+        Exclusion::InTraining => "still in training".to_owned(),
+        Exclusion::TrainingLapsed => "training has lapsed".to_owned(),
+        Exclusion::RefresherOverdue => "refresher training is overdue".to_owned(),
+        Exclusion::NotTrainedForChannel => format!("not trained for {channel}"),
+        Exclusion::Paused => "paused".to_owned(),
+        Exclusion::OffShift => "off shift".to_owned(),
+        Exclusion::Busy => "already on a call or a text".to_owned(),
+        Exclusion::Resting => "resting after a contact".to_owned(),
+        Exclusion::ShiftCapReached => "has taken this shift's limit of contacts".to_owned(),
+        Exclusion::Language => "does not speak the caller's language".to_owned(),
+        Exclusion::Conflict => "declared a conflict with this caller".to_owned(),
+        Exclusion::NotSignedOffForTopic => {
+            format!("not signed off for {}", asked.topic.unwrap_or("this topic"))
+        }
+    }
+}
+
+fn tier_in_words(tier: Option<Tier>, asked: Asked<'_>) -> String {
+    let topic = asked.topic.unwrap_or("the topic");
+    match tier {
+        Some(Tier::PeerMatch) => format!("signed off for {topic}"),
+        Some(Tier::Trained) => format!("trained, not signed off for {topic}"),
+        Some(Tier::AnyTopic) => "no topic chosen".to_owned(),
+        None => "could take it".to_owned(),
+    }
+}
+
+fn ids(list: &Value) -> impl Iterator<Item = i32> + '_ {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_i64)
+        .filter_map(|id| i32::try_from(id).ok())
+}
+
+/// Every volunteer a stored trace names.
+pub fn named_volunteers(trace: &Value) -> Vec<i32> {
+    let eligible = trace["eligible"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|group| ids(&group["volunteer_ids"]));
+    let passed = trace["passed_over"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .flat_map(ids);
+    eligible.chain(passed).collect()
+}
+
+/// A stored trace (see `Plan::trace`) in words; `name` gives each volunteer's name.
+pub fn describe(trace: &Value, asked: Asked<'_>, name: impl Fn(i32) -> String) -> RoundInWords {
+    let could_take = trace["eligible"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|group| {
+            let tier = serde_json::from_value::<Tier>(group["tier"].clone()).ok();
+            let people: Vec<String> = ids(&group["volunteer_ids"]).map(&name).collect();
+            format!("{} ({})", people.join(", "), tier_in_words(tier, asked))
+        })
+        .collect();
+    let mut passed_over: Vec<String> = trace["passed_over"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(why, list)| {
+            let reason = serde_json::from_value::<Exclusion>(Value::String(why.clone()))
+                .map(|why| exclusion_in_words(why, asked))
+                .unwrap_or_else(|_| why.replace('_', " "));
+            ids(list)
+                .map(|id| format!("{}: {reason}", name(id)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    passed_over.sort();
+    RoundInWords {
+        round: trace["round"].as_i64().unwrap_or(0),
+        could_take,
+        passed_over,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_trace_reads_as_who_could_take_it_and_why_the_others_could_not() {
+        let trace = json!({
+            "round": 1,
+            "eligible": [{"tier": "peer_match", "volunteer_ids": [3, 1]}],
+            "continuity": null,
+            "passed_over": {"busy": [2], "not_signed_off_for_topic": [4], "resting": [5]},
+        });
+        let names = |id: i32| ["", "Ann", "Bob", "Cat", "Dev", "Sam"][id as usize].to_owned();
+        let asked = Asked {
+            channel: Channel::Voice,
+            topic: Some("bereavement"),
+        };
+        assert_eq!(
+            describe(&trace, asked, names),
+            RoundInWords {
+                round: 1,
+                could_take: vec!["Cat, Ann (signed off for bereavement)".to_owned()],
+                passed_over: vec![
+                    "Bob: already on a call or a text".to_owned(),
+                    "Dev: not signed off for bereavement".to_owned(),
+                    "Sam: resting after a contact".to_owned(),
+                ],
+            }
+        );
+        let mut named = named_volunteers(&trace);
+        named.sort();
+        assert_eq!(named, vec![1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn a_reason_the_words_do_not_know_is_still_shown() {
+        let trace = json!({"round": 2, "eligible": [], "passed_over": {"stepped_back": [7]}});
+        let asked = Asked {
+            channel: Channel::Sms,
+            topic: None,
+        };
+        let words = describe(&trace, asked, |id| format!("volunteer {id}"));
+        assert_eq!(words.passed_over, vec!["volunteer 7: stepped back"]);
+        assert!(words.could_take.is_empty());
+    }
+}
