@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod contact_flow;
 pub mod domain;
 pub mod error;

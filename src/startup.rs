@@ -96,6 +96,7 @@ impl Application {
                 .route("/metrics", web::get().to(routes::metrics::scrape))
                 .configure(routes::webhooks::configure)
                 .configure(routes::pages::configure)
+                .configure(crate::console::configure)
                 .default_service(web::to(no_route))
         })
         // A client must send its request head within 5 s (and its body within

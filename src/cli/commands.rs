@@ -122,6 +122,18 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
             let token = users::issue_token(&db, user.id, Clock::system().now()).await?;
             println!("{}", token.expose_secret());
         }
+        Command::LoginLink { user } => {
+            let db = existing_database(&settings).await?;
+            let now = Clock::system().now();
+            if users::get(&db, user).await?.is_none() {
+                anyhow::bail!("--user: there is no user {user}");
+            }
+            let numbers = NumberHasher::new(resolve_secret_key(&db, &settings, now).await?);
+            let link =
+                crate::console::sign_in::issue_link(&db, &numbers, &settings.public_url, user, now)
+                    .await?;
+            println!("{link}");
+        }
         Command::Openapi => unreachable!("handled before start-up"),
         Command::Purge => {
             let db = existing_database(&settings).await?;

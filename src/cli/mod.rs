@@ -63,6 +63,13 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Print a one-time link that signs a user in to the console (for the first
+    /// administrator, or anyone without a phone on record); it works once, for 10 minutes.
+    LoginLink {
+        /// The user's id (see `GET /api/v1/users`; the first user created is 1).
+        #[arg(long)]
+        user: i32,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Erase callers' identities, message bodies, notes and recordings from contacts older

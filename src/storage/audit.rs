@@ -53,10 +53,22 @@ pub async fn record(
     entry: Audited<'_>,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    record_for_user(db, who.user_id, Some(who.token_id), entry, at).await
+}
+
+/// Appends an entry for a user who holds no token yet (a sign-in that failed, or a
+/// sign-in link issued from the command line).
+pub async fn record_for_user(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    token_id: Option<i32>,
+    entry: Audited<'_>,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
     let row = audit_entry::ActiveModel {
         at: Set(at),
-        user_id: Set(who.user_id),
-        token_id: Set(Some(who.token_id)),
+        user_id: Set(user_id),
+        token_id: Set(token_id),
         helpline_id: Set(entry.helpline_id),
         action: Set(entry.action.to_owned()),
         contact_id: Set(entry.contact_id),

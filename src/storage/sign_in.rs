@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use super::entities::{api_token, sign_in_attempt, sign_in_code, user, volunteer};
+use super::entities::{api_token, helpline_number, sign_in_attempt, sign_in_code, user, volunteer};
 use super::users;
 use crate::domain::access::{Principal, Role};
 use crate::domain::phone::E164;
@@ -48,6 +48,27 @@ pub async fn person_with_phone(
         .order_by_asc(user::Column::Id)
         .one(db)
         .await
+}
+
+/// The helpline number a sign-in code to `person` is sent from: one of the helplines they
+/// serve or supervise (an administrator's, any helpline's); `None` when there is none.
+pub async fn sending_number_for(
+    db: &impl ConnectionTrait,
+    person: &user::Model,
+) -> Result<Option<String>, DbErr> {
+    let helplines = match (person.role, person.volunteer_id) {
+        (Role::Volunteer, Some(volunteer_id)) => users::served_helplines(db, volunteer_id).await?,
+        (Role::Admin, _) => Vec::new(),
+        _ => users::user_helplines(db, person.id).await?,
+    };
+    if helplines.is_empty() && person.role != Role::Admin {
+        return Ok(None);
+    }
+    let mut numbers = helpline_number::Entity::find().order_by_asc(helpline_number::Column::Id);
+    if !helplines.is_empty() {
+        numbers = numbers.filter(helpline_number::Column::HelplineId.is_in(helplines));
+    }
+    Ok(numbers.one(db).await?.map(|n| n.number))
 }
 
 /// The attempts already made within the window, from `address` and for `user_id`.

@@ -291,3 +291,19 @@ pub async fn revoke_sign_off(
     .await?;
     Ok(gone)
 }
+
+/// The names of `ids`, for pages that tell who was who.
+pub async fn names_of(
+    db: &impl ConnectionTrait,
+    ids: Vec<i32>,
+) -> Result<std::collections::HashMap<i32, String>, DbErr> {
+    let pairs: Vec<(i32, String)> = volunteer::Entity::find()
+        .select_only()
+        .column(volunteer::Column::Id)
+        .column(volunteer::Column::Name)
+        .filter(volunteer::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(pairs.into_iter().collect())
+}

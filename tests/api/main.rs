@@ -4,6 +4,8 @@
 
 mod access;
 mod cli;
+mod console;
+mod console_browser;
 mod crash;
 mod helpers;
 mod metrics;
@@ -19,3 +21,4 @@ mod supervision;
 mod twilio_standin;
 mod validation;
 mod voice;
+mod webdriver;

@@ -74,19 +74,30 @@ pub async fn list(
     who: Principal,
     query: ValidQuery<MyContactQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let me = volunteer_of(&who)?;
-    let limit = page_limit(query.0.limit);
+    let page = own_contacts(&state, &who, query.0.before, query.0.limit).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// A page of the volunteer's own contacts, newest first, older than `before`.
+pub async fn own_contacts(
+    state: &AppState,
+    who: &Principal,
+    before: Option<i32>,
+    limit: Option<u64>,
+) -> Result<MyContactPage, ApiError> {
+    let me = volunteer_of(who)?;
+    let limit = page_limit(limit);
     let rows = contact_log::list(
         &state.db,
         &who.scope(),
         &ContactFilter::default(),
-        query.0.before,
+        before,
         limit,
     )
     .await?;
     let (rows, next_before) = split_page(rows, limit, |r| r.id);
-    let items = with_offers(&state, me, rows).await?;
-    Ok(HttpResponse::Ok().json(MyContactPage { items, next_before }))
+    let items = with_offers(state, me, rows).await?;
+    Ok(MyContactPage { items, next_before })
 }
 
 /// One of the volunteer's contacts with every version of their report.

@@ -1,0 +1,51 @@
+//! How times and people appear on console pages.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+/// "Tue 1 Dec 19:00" on the given clock.
+pub fn day_and_time(at: DateTime<Utc>, zone: Tz) -> String {
+    at.with_timezone(&zone)
+        .format("%a %-d %b %H:%M")
+        .to_string()
+}
+
+/// "19:00" on the given clock.
+pub fn time_of_day(at: DateTime<Utc>, zone: Tz) -> String {
+    at.with_timezone(&zone).format("%H:%M").to_string()
+}
+
+/// A stored snake_case name as words: "needs_debrief" as "needs debrief".
+pub fn words(name: &str) -> String {
+    name.replace('_', " ")
+}
+
+/// A state or kind (anything serialised as a snake_case name) as words.
+pub fn words_of(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => words(&name),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_on_the_viewers_own_clock() {
+        let at = DateTime::parse_from_rfc3339("2026-12-01T19:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            day_and_time(at, chrono_tz::Europe::London),
+            "Tue 1 Dec 19:00"
+        );
+        assert_eq!(time_of_day(at, chrono_tz::America::New_York), "14:00");
+        assert_eq!(words("needs_debrief"), "needs debrief");
+        assert_eq!(
+            words_of(&crate::domain::supervision::Flag::NeedsDebrief),
+            "needs debrief"
+        );
+    }
+}

@@ -1,0 +1,41 @@
+//! The web console at `/console`, for volunteers, supervisors and administrators:
+//! server-rendered pages over the same storage functions and the same scopes as the API,
+//! so what a person may see and do is the same in both. Plain forms throughout; the
+//! stylesheet is embedded in the binary.
+
+mod format;
+mod layout;
+mod review;
+mod session;
+pub mod sign_in;
+mod volunteer;
+
+use actix_web::{HttpResponse, http::header, web};
+
+use session::Viewer;
+
+const CSS: &str = include_str!("assets/console.css");
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/console", web::get().to(home))
+        .route(
+            "/console/assets/console.css",
+            web::get().to(|| async {
+                HttpResponse::Ok()
+                    .content_type("text/css; charset=utf-8")
+                    .insert_header(("Cache-Control", "public, max-age=300"))
+                    .insert_header(("X-Content-Type-Options", "nosniff"))
+                    .body(CSS)
+            }),
+        )
+        .configure(sign_in::configure)
+        .configure(volunteer::configure)
+        .configure(review::configure);
+}
+
+/// Each person's first page: a volunteer's own, a reviewer's queue.
+async fn home(viewer: Viewer) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, volunteer::home_of(&viewer)))
+        .finish()
+}

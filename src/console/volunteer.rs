@@ -1,0 +1,302 @@
+//! A volunteer's own console, phone first: their next shifts on their own clock, pausing
+//! and resuming themself, their recent contacts (callers masked) and the after-contact
+//! report, with what each flag will do written beside it.
+
+use actix_web::{HttpResponse, http::header, web};
+use chrono::Duration;
+use chrono_tz::Tz;
+use maud::{Markup, html};
+use std::collections::HashMap;
+
+use super::format::{day_and_time, time_of_day, words};
+use super::layout::{self, form_token};
+use super::session::{ConsoleError, Viewer};
+use crate::domain::rota::{Interval, ShiftChannels};
+use crate::domain::shift_calendar::shifts_starting_within;
+use crate::domain::supervision::{Flag, ReportInput};
+use crate::domain::volunteer_changes::VolunteerChanges;
+use crate::error::ApiError;
+use crate::routes::api::contact_views::MyContact;
+use crate::routes::api::{my_contacts, visible_volunteer, volunteers as volunteer_api};
+use crate::state::AppState;
+use crate::storage::{self, helplines, rota, volunteers};
+
+/// How far ahead "my next shifts" looks.
+const SHIFTS_AHEAD: Duration = Duration::weeks(4);
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/console/me", web::get().to(my_page))
+        .route("/console/me/availability", web::post().to(set_availability))
+        .route("/console/me/contacts/{id}", web::get().to(my_contact))
+        .route(
+            "/console/me/contacts/{id}/report",
+            web::post().to(file_report),
+        );
+}
+
+/// What each flag does, as the volunteer reads it before raising it.
+pub fn flag_consequence(flag: Flag) -> &'static str {
+    match flag {
+        Flag::Safeguarding => {
+            "Someone may be at risk. The supervisor on call is texted at once and will contact you."
+        }
+        Flag::NeedsDebrief => {
+            "You would like to talk this through. A debrief with a supervisor is booked, and you get a rest before your next contact."
+        }
+        Flag::Abusive => "The caller was abusive. A supervisor reviews it and may block them.",
+    }
+}
+
+fn channels_in_words(channels: ShiftChannels) -> &'static str {
+    match channels {
+        ShiftChannels::Voice => "calls",
+        ShiftChannels::Sms => "texts",
+        ShiftChannels::Both => "calls and texts",
+    }
+}
+
+async fn my_page(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, ConsoleError> {
+    let me = my_contacts::volunteer_of(&viewer.who)?;
+    let (row, _) = visible_volunteer(&state, &viewer.who, me).await?;
+    let profile = volunteers::profile_of(&row)?;
+    let zone = profile.time_zone;
+    let now = state.clock.now();
+    let rotas = rota::assemble(
+        &HashMap::from([(me, zone)]),
+        &rota::shifts(&state.db, vec![me]).await?,
+        &rota::exceptions(&state.db, vec![me]).await?,
+    )?;
+    let upcoming = match (rotas.get(&me), Interval::new(now, now + SHIFTS_AHEAD)) {
+        (Some(rota), Ok(span)) => shifts_starting_within(rota, span),
+        _ => Vec::new(),
+    };
+    let contacts = my_contacts::own_contacts(&state, &viewer.who, None, Some(10)).await?;
+    let tz = zone.tz();
+    let body = html! {
+        p { "Hello " (profile.name) ". Times are on your own clock (" (zone.to_string()) ")." }
+        section aria-labelledby="availability" {
+            h2 id="availability" { "Taking contacts" }
+            @if profile.active {
+                p class="status" { "You are taking contacts when you are on shift." }
+                form method="post" action="/console/me/availability" {
+                    (form_token(&viewer))
+                    input type="hidden" name="active" value="false";
+                    button type="submit" { "Pause: take no contacts for now" }
+                }
+            } @else {
+                p class="status paused" { "You are paused: peerline offers you no calls or texts until you resume." }
+                form method="post" action="/console/me/availability" {
+                    (form_token(&viewer))
+                    input type="hidden" name="active" value="true";
+                    button type="submit" { "Resume taking contacts" }
+                }
+            }
+        }
+        section aria-labelledby="shifts" {
+            h2 id="shifts" { "My next shifts (4 weeks)" }
+            @if upcoming.is_empty() {
+                p { "No shifts in the next four weeks." }
+            } @else {
+                ul class="shifts" {
+                    @for shift in &upcoming {
+                        li class=[shift.on_leave.then_some("leave")] {
+                            (day_and_time(shift.span.start, tz)) "–" (time_of_day(shift.span.end, tz))
+                            " · " (channels_in_words(shift.channels))
+                            @if shift.extra { " · extra shift" }
+                            @if shift.on_leave { " · on leave" }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="contacts" {
+            h2 id="contacts" { "My recent contacts" }
+            (contact_list(&contacts.items, tz))
+        }
+    };
+    Ok(layout::page("My shifts and contacts", Some(&viewer), body))
+}
+
+fn contact_list(items: &[MyContact], tz: Tz) -> Markup {
+    html! {
+        @if items.is_empty() {
+            p { "No contacts yet." }
+        } @else {
+            ul class="contacts" {
+                @for c in items {
+                    li {
+                        a href={ "/console/me/contacts/" (c.id) } {
+                            (day_and_time(c.received_at, tz)) " · " (c.caller)
+                        }
+                        " · "
+                        @if c.taken { "you took it" } @else {
+                            "offered to you"
+                            @if let Some(outcome) = c.offer_outcome { " (" (words(outcome.as_str())) ")" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn set_availability(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    let me = my_contacts::volunteer_of(&viewer.who)?;
+    let active = match form.get("active") {
+        Some("true") => true,
+        Some("false") => false,
+        _ => return Err(ApiError::field("active", "must be true or false").into()),
+    };
+    let changes = VolunteerChanges {
+        active: Some(active),
+        ..Default::default()
+    };
+    volunteer_api::change(&state, &viewer.who, me, changes).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/console/me"))
+        .finish())
+}
+
+async fn my_contact(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ConsoleError> {
+    contact_page(&state, &viewer, *id, None).await
+}
+
+async fn contact_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i32,
+    notice: Option<Markup>,
+) -> Result<HttpResponse, ConsoleError> {
+    let me = my_contacts::volunteer_of(&viewer.who)?;
+    let detail = my_contacts::own_contact(state, &viewer.who, id).await?;
+    let (row, _) = visible_volunteer(state, &viewer.who, me).await?;
+    let tz = volunteers::profile_of(&row)?.time_zone.tz();
+    let contact = &detail.contact;
+    let helpline = helplines::get(&state.db, &storage::Scope::All, contact.helpline_id)
+        .await?
+        .ok_or(ApiError::NotFound("helpline"))?;
+    let settings = helplines::settings_of(&helpline)?;
+    let topic = match contact.topic_id {
+        Some(topic_id) => helplines::topic_by_id(&state.db, topic_id)
+            .await?
+            .map(|t| t.label),
+        None => None,
+    };
+    let latest = detail.reports.last();
+    let body = html! {
+        @if let Some(notice) = notice { (notice) }
+        dl class="facts" {
+            dt { "Who" } dd { (contact.caller) }
+            dt { "When" } dd { (day_and_time(contact.received_at, tz)) }
+            dt { "Helpline" } dd { (settings.name) }
+            dt { "Topic" } dd { (topic.as_deref().unwrap_or("none chosen")) }
+            @if let Some(talk) = contact.talk_secs { dt { "Talk time" } dd { (talk / 60) " min" } }
+        }
+        @if contact.taken {
+            section aria-labelledby="report" {
+                h2 id="report" { "After-contact report" }
+                @if let Some(latest) = latest {
+                    p { "Version " (latest.version) " filed " (day_and_time(latest.created_at, tz)) ". Filing again adds a new version; earlier ones are kept." }
+                }
+                form method="post" action={ "/console/me/contacts/" (contact.id) "/report" } {
+                    (form_token(viewer))
+                    label for="notes" { "Notes" }
+                    textarea id="notes" name="notes" rows="6" maxlength="10000" {
+                        (latest.and_then(|r| r.notes.as_deref()).unwrap_or_default())
+                    }
+                    fieldset {
+                        legend { "How it went" }
+                        @for tag in &settings.supervision.outcome_tags {
+                            @let field = format!("tag-{tag}");
+                            div class="choice" {
+                                input type="checkbox" id=(field) name="outcome_tags" value=(tag)
+                                    checked[latest.is_some_and(|r| r.outcome_tags.contains(tag))];
+                                label for=(field) { (words(tag)) }
+                            }
+                        }
+                    }
+                    fieldset {
+                        legend { "Flags" }
+                        @for flag in Flag::ALL {
+                            @let field = format!("flag-{}", flag.as_str());
+                            @let hint = format!("{field}-what");
+                            div class="choice" {
+                                input type="checkbox" id=(field) name="flags" value=(flag.as_str())
+                                    aria-describedby=(hint)
+                                    checked[latest.is_some_and(|r| r.flags.contains(&flag))];
+                                label for=(field) { (words(flag.as_str())) }
+                                p class="hint" id=(hint) { (flag_consequence(flag)) }
+                            }
+                        }
+                    }
+                    button type="submit" { "File report" }
+                }
+            }
+        } @else {
+            p { "This contact was offered to you; someone else took it, so there is no report for you to file." }
+        }
+        p { a href="/console/me" { "Back to my shifts and contacts" } }
+    };
+    Ok(layout::page(
+        &format!("Contact #{}", contact.id),
+        Some(viewer),
+        body,
+    ))
+}
+
+async fn file_report(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    let mut flags = Vec::new();
+    for raw in form.all("flags") {
+        let flag = Flag::ALL
+            .into_iter()
+            .find(|f| f.as_str() == raw)
+            .ok_or_else(|| ApiError::field("flags", format!("'{raw}' is not a flag")))?;
+        flags.push(flag);
+    }
+    let input = ReportInput {
+        notes: form.get("notes").map(str::to_owned),
+        outcome_tags: form
+            .all("outcome_tags")
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        flags,
+    };
+    let submitted = my_contacts::submit_report(&state, &viewer.who, *id, input).await?;
+    let notice = html! {
+        div class="notice" role="status" {
+            p { "Report filed (version " (submitted.report.version) ")." }
+            @if submitted.newly_raised.contains(&Flag::Safeguarding) {
+                p { "Safeguarding: " (submitted.supervisors_alerted) " supervisor(s) texted." }
+            }
+            @if submitted.newly_raised.contains(&Flag::NeedsDebrief) {
+                p { "A debrief is booked; take your rest before your next contact." }
+            }
+        }
+    };
+    contact_page(&state, &viewer, *id, Some(notice)).await
+}
+
+/// Where a signed-in person starts.
+pub fn home_of(viewer: &Viewer) -> &'static str {
+    if viewer.who.volunteer_id.is_some() && !viewer.who.reviews_contacts() {
+        "/console/me"
+    } else {
+        "/console/reviews"
+    }
+}

@@ -1,0 +1,549 @@
+//! The console through HTTP: signing in with a texted code or a one-time link, the limits
+//! on guessing, sessions that end, forms that must come from the console, and who may
+//! open which page. The same journeys in a real browser are in `console_browser.rs`.
+
+use std::collections::HashMap;
+
+use peerline::domain::access::Role;
+use peerline::simulator::{self, Answer, CallScript};
+use peerline::storage::entities::{api_token, audit_entry, contact, outbox_message, volunteer};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde_json::json;
+
+use crate::helpers::{TestApp, id_of, numbers, spawn_app_at, utc};
+
+pub const LINE_A: &str = "+12025550100";
+pub const LINE_B: &str = "+12025550101";
+pub const CALLER: &str = "+12025550142";
+pub const ALICE: &str = "+12025550111";
+pub const BOB: &str = "+12025550122";
+pub const DAN: &str = "+12025550133";
+pub const SAM: &str = "+12025550199";
+pub const NOW: &str = "2026-11-22T12:00:00Z";
+
+/// Helpline A with its supervisor Sam (on call, with a phone) and volunteers Alice
+/// (signed off for neonatal care) and Bob (not), both on shift, each with a login; Dan
+/// serves helpline B. Alice has taken one call about neonatal care.
+pub struct ConsoleScene {
+    pub app: TestApp,
+    pub sam: i32,
+    pub alice: i32,
+    pub contact_id: i32,
+    pub dan_contact_id: i32,
+}
+
+pub async fn console_scene() -> ConsoleScene {
+    let app = spawn_app_at(NOW).await;
+    let a = app.helpline("Peerline A", "Europe/London").await;
+    let b = app.helpline("Peerline B", "Europe/London").await;
+    app.number(a, LINE_A).await;
+    app.number(b, LINE_B).await;
+    let neonatal = app.topic(a, "neonatal-care", 1).await;
+    let sam = app
+        .post(
+            "/api/v1/users",
+            &app.admin,
+            json!({"name": "Sam", "role": "supervisor", "helplines": [a], "phone": SAM,
+                   "time_zone": "Europe/London"}),
+        )
+        .await;
+    let sam = id_of(&sam);
+    let on_call = app
+        .post(
+            &format!("/api/v1/helplines/{a}/on-call"),
+            &app.admin,
+            json!({"user_id": sam, "weekday": "sunday", "start": "00:00", "end": "23:59"}),
+        )
+        .await;
+    assert_eq!(on_call.status, StatusCode::CREATED, "{:?}", on_call.body);
+    let alice = app.volunteer("Alice", ALICE, "Europe/London", &[a]).await;
+    let bob = app.volunteer("Bob", BOB, "Europe/London", &[a]).await;
+    let dan = app.volunteer("Dan", DAN, "America/New_York", &[b]).await;
+    for v in [alice, bob, dan] {
+        app.on_shift_around(v, NOW).await;
+    }
+    let shift = app.shift(alice, "tuesday", "19:00", "22:00").await;
+    assert_eq!(shift.status, StatusCode::CREATED, "{:?}", shift.body);
+    let sam_token = app
+        .post(
+            &format!("/api/v1/users/{sam}/tokens"),
+            &app.admin,
+            json!({}),
+        )
+        .await;
+    let signed = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/volunteers/{alice}/signoffs/{neonatal}"),
+            sam_token.body["token"].as_str(),
+            None,
+        )
+        .await;
+    assert_eq!(signed.status, StatusCode::OK, "{:?}", signed.body);
+    for v in [alice, bob, dan] {
+        app.token_for(Role::Volunteer, Some(v), vec![]).await;
+    }
+    let contact_id = take_call(&app, LINE_A, &["1"]).await;
+    let dan_contact_id = take_call(&app, LINE_B, &[]).await;
+    ConsoleScene {
+        app,
+        sam,
+        alice,
+        contact_id,
+        dan_contact_id,
+    }
+}
+
+/// A call answered by the first volunteer rung; its contact id.
+async fn take_call(app: &TestApp, line: &str, digits: &[&str]) -> i32 {
+    let script = CallScript {
+        to: line.into(),
+        from: CALLER.into(),
+        digits: digits.iter().map(|d| (*d).to_owned()).collect(),
+        answer: Answer::First,
+        talk_secs: 300,
+    };
+    let transcript = simulator::play_call(&app.twilio(), &script).await.unwrap();
+    assert!(transcript.connected_to.is_some(), "{transcript:?}");
+    contact::Entity::find()
+        .filter(contact::Column::ProviderSid.eq(&transcript.call_sid))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the call is in the log")
+        .id
+}
+
+/// The code in the newest sign-in text to `phone`, read from the outbox.
+pub async fn texted_code(app: &TestApp, phone: &str) -> String {
+    let sent = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Purpose.eq("sign_in_code"))
+        .order_by_desc(outbox_message::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap();
+    let text = sent
+        .iter()
+        .find(|m| numbers().open(&m.to_encrypted).map(|n| n.to_string()) == Some(phone.into()))
+        .unwrap_or_else(|| panic!("no sign-in code texted to {phone}"));
+    text.body
+        .split_whitespace()
+        .find(|w| {
+            w.trim_end_matches('.').len() == 6 && w.chars().take(6).all(|c| c.is_ascii_digit())
+        })
+        .map(|w| w.trim_end_matches('.').to_owned())
+        .expect("a six-digit code in the text")
+}
+
+/// A one-time sign-in link for `user`, as `peerline login-link` prints it.
+pub async fn login_link(app: &TestApp, user: i32) -> String {
+    let link = peerline::console::sign_in::issue_link(
+        &app.db,
+        &numbers(),
+        &url::Url::parse(&app.base).unwrap(),
+        user,
+        utc(NOW),
+    )
+    .await
+    .unwrap();
+    link.replacen(app.base.trim_end_matches('/'), "", 1)
+}
+
+/// A browser stand-in: keeps cookies, follows no redirects, reads forms' tokens.
+struct Visitor<'a> {
+    app: &'a TestApp,
+    http: reqwest::Client,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    html: String,
+}
+
+impl Page {
+    /// The anti-forgery token in the page's forms.
+    fn form_token(&self) -> String {
+        let start = self
+            .html
+            .find("name=\"form_token\" value=\"")
+            .unwrap_or_else(|| panic!("no form token in {}", self.html))
+            + "name=\"form_token\" value=\"".len();
+        self.html[start..].split('"').next().unwrap().to_owned()
+    }
+}
+
+impl<'a> Visitor<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let cookie: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let response = request
+            .header("cookie", cookie.join("; "))
+            .send()
+            .await
+            .unwrap();
+        for set in response.headers().get_all("set-cookie") {
+            let pair = set.to_str().unwrap().split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        Page {
+            status: response.status(),
+            location: response
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned()),
+            html: response.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.http.get(format!("{}{path}", self.app.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.app.base))
+            .form(form);
+        self.send(request).await
+    }
+
+    /// Asks for a code for `phone`; the page that asks for it.
+    async fn ask_code(&mut self, phone: &str) -> Page {
+        let token = self.get("/console/sign-in").await.form_token();
+        self.post(
+            "/console/sign-in",
+            &[("form_token", &token), ("phone", phone)],
+        )
+        .await
+    }
+
+    async fn enter_code(&mut self, phone: &str, code: &str) -> Page {
+        let token = self.get("/console/sign-in").await.form_token();
+        self.post(
+            "/console/sign-in/code",
+            &[("form_token", &token), ("phone", phone), ("code", code)],
+        )
+        .await
+    }
+
+    async fn sign_in(&mut self, phone: &str) {
+        assert_eq!(self.ask_code(phone).await.status, StatusCode::OK);
+        let code = texted_code(self.app, phone).await;
+        let signed_in = self.enter_code(phone, &code).await;
+        assert_eq!(
+            signed_in.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            signed_in.html
+        );
+    }
+
+    async fn follow_link(&mut self, link: &str) -> Page {
+        let page = self.get(link).await;
+        let token = page.form_token();
+        let query: HashMap<String, String> = url::Url::parse(&format!("http://x{link}"))
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect();
+        self.post(
+            "/console/sign-in/link",
+            &[
+                ("form_token", &token),
+                ("user", &query["user"]),
+                ("token", &query["token"]),
+            ],
+        )
+        .await
+    }
+}
+
+async fn audit_actions(app: &TestApp) -> Vec<String> {
+    audit_entry::Entity::find()
+        .order_by_asc(audit_entry::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_volunteer_signs_in_with_a_texted_code_that_works_once() {
+    let s = console_scene().await;
+    let mut alice = Visitor::new(&s.app);
+    let asked = alice.ask_code(ALICE).await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(asked.html.contains("...11"), "{}", asked.html);
+    let texts = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Purpose.eq("sign_in_code"))
+        .all(&s.app.db)
+        .await
+        .unwrap();
+    assert_eq!(texts.len(), 1);
+    assert_eq!(
+        texts[0].from_number, LINE_A,
+        "sent from her helpline's number"
+    );
+    let code = texted_code(&s.app, ALICE).await;
+
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let refused = alice.enter_code(ALICE, wrong).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.html.contains("That code is wrong"));
+    assert!(!alice.cookies.contains_key("peerline_session"));
+
+    let accepted = alice.enter_code(ALICE, &code).await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER);
+    assert_eq!(accepted.location.as_deref(), Some("/console"));
+    let home = alice.get("/console").await;
+    assert_eq!(home.location.as_deref(), Some("/console/me"));
+    let mine = alice.get("/console/me").await;
+    assert_eq!(mine.status, StatusCode::OK);
+    assert!(mine.html.contains("Hello Alice"), "{}", mine.html);
+    // Her Tuesday shift, on her own clock.
+    assert!(
+        mine.html.contains("Tue 24 Nov 19:00–22:00"),
+        "{}",
+        mine.html
+    );
+
+    // The same code a second time is spent, even on a fresh browser.
+    let again = Visitor::new(&s.app).enter_code(ALICE, &code).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+
+    let actions = audit_actions(&s.app).await;
+    assert!(
+        actions.contains(&"console_sign_in_failed".to_owned()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"console_sign_in".to_owned()),
+        "{actions:?}"
+    );
+    // Only a hash of the code is stored.
+    let stored = peerline::storage::entities::sign_in_code::Entity::find()
+        .all(&s.app.db)
+        .await
+        .unwrap();
+    assert!(stored.iter().all(|c| !c.secret_hash.contains(&code)));
+}
+
+#[tokio::test]
+async fn an_unknown_number_gets_the_same_answer_and_no_text() {
+    let s = console_scene().await;
+    let mut stranger = Visitor::new(&s.app);
+    let asked = stranger.ask_code("+12025550177").await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(asked.html.contains("If ...77 is on a Peerline record"));
+    let texts = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Purpose.eq("sign_in_code"))
+        .all(&s.app.db)
+        .await
+        .unwrap();
+    assert!(texts.is_empty());
+    let not_a_number = stranger.ask_code("call me").await;
+    assert_eq!(not_a_number.status, StatusCode::BAD_REQUEST);
+    assert!(not_a_number.html.contains("not a phone number"));
+}
+
+#[tokio::test]
+async fn guessing_codes_is_stopped_and_a_good_code_then_waits_too() {
+    let s = console_scene().await;
+    let mut guesser = Visitor::new(&s.app);
+    guesser.ask_code(ALICE).await;
+    let code = texted_code(&s.app, ALICE).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        assert_eq!(
+            guesser.enter_code(ALICE, wrong).await.status,
+            StatusCode::BAD_REQUEST
+        );
+    }
+    let limited = guesser.enter_code(ALICE, &code).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(!guesser.cookies.contains_key("peerline_session"));
+    // And no more than three codes a quarter of an hour are texted to one person.
+    let mut asker = Visitor::new(&s.app);
+    for _ in 0..2 {
+        assert_eq!(asker.ask_code(ALICE).await.status, StatusCode::OK);
+    }
+    assert_eq!(
+        asker.ask_code(ALICE).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn a_sign_in_link_works_once_and_a_session_ends_when_signed_out_or_idle() {
+    let s = console_scene().await;
+    let link = login_link(&s.app, s.sam).await;
+    let mut sam = Visitor::new(&s.app);
+    // Opening the link does not spend it: a link previewer cannot use it up.
+    assert_eq!(sam.get(&link).await.status, StatusCode::OK);
+    let signed_in = sam.follow_link(&link).await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    let queue = sam.get("/console/reviews").await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.html.contains("Review queue"));
+    let reused = Visitor::new(&s.app).follow_link(&link).await;
+    assert_eq!(reused.status, StatusCode::BAD_REQUEST);
+
+    let token = queue.form_token();
+    let out = sam
+        .post("/console/sign-out", &[("form_token", &token)])
+        .await;
+    assert_eq!(out.status, StatusCode::OK);
+    assert!(out.html.contains("You have signed out"));
+    let after = sam.get("/console/reviews").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(after.location.as_deref(), Some("/console/sign-in"));
+
+    // A session left unused for two hours lapses.
+    let mut sam = Visitor::new(&s.app);
+    sam.follow_link(&login_link(&s.app, s.sam).await).await;
+    assert_eq!(sam.get("/console/reviews").await.status, StatusCode::OK);
+    let long_ago = utc(NOW) - chrono::Duration::hours(3);
+    api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::LastUsedAt,
+            sea_orm::sea_query::Expr::value(long_ago),
+        )
+        .filter(api_token::Column::Kind.eq(api_token::TokenKind::Console))
+        .exec(&s.app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        sam.get("/console/reviews").await.status,
+        StatusCode::SEE_OTHER
+    );
+    // A console session is no API token.
+    let sessions = api_token::Entity::find()
+        .filter(api_token::Column::Kind.eq(api_token::TokenKind::Console))
+        .count(&s.app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        sessions, 0,
+        "a lapsed session is removed when next presented"
+    );
+}
+
+#[tokio::test]
+async fn a_form_without_its_token_is_refused_and_changes_nothing() {
+    let s = console_scene().await;
+    let mut alice = Visitor::new(&s.app);
+    alice.sign_in(ALICE).await;
+    let forged = alice
+        .post("/console/me/availability", &[("active", "false")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.html.contains("Form refused"));
+    // Another session's token is no better.
+    let mut bob = Visitor::new(&s.app);
+    bob.sign_in(BOB).await;
+    let bobs_token = bob.get("/console/me").await.form_token();
+    let borrowed = alice
+        .post(
+            "/console/me/availability",
+            &[("form_token", &bobs_token), ("active", "false")],
+        )
+        .await;
+    assert_eq!(borrowed.status, StatusCode::FORBIDDEN);
+    let still = volunteer::Entity::find_by_id(s.alice)
+        .one(&s.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(still.active, "nothing changed");
+    // With her own token, she pauses.
+    let token = alice.get("/console/me").await.form_token();
+    let paused = alice
+        .post(
+            "/console/me/availability",
+            &[("form_token", &token), ("active", "false")],
+        )
+        .await;
+    assert_eq!(paused.status, StatusCode::SEE_OTHER);
+    let now = volunteer::Entity::find_by_id(s.alice)
+        .one(&s.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!now.active);
+    assert!(
+        alice
+            .get("/console/me")
+            .await
+            .html
+            .contains("You are paused")
+    );
+}
+
+#[tokio::test]
+async fn each_person_opens_only_the_pages_and_contacts_their_role_allows() {
+    let s = console_scene().await;
+    let mut alice = Visitor::new(&s.app);
+    alice.sign_in(ALICE).await;
+    let queue = alice.get("/console/reviews").await;
+    assert_eq!(queue.status, StatusCode::FORBIDDEN);
+    assert!(!queue.html.contains("Flagged"));
+    let record = alice
+        .get(&format!("/console/contacts/{}", s.contact_id))
+        .await;
+    assert_eq!(record.status, StatusCode::FORBIDDEN);
+    assert!(!record.html.contains("How it was routed"));
+    // Her own contact opens; Dan's, on another helpline, does not exist for her.
+    let own = alice
+        .get(&format!("/console/me/contacts/{}", s.contact_id))
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.html);
+    assert!(own.html.contains("caller ...42") && !own.html.contains("2025550142"));
+    let dans = alice
+        .get(&format!("/console/me/contacts/{}", s.dan_contact_id))
+        .await;
+    assert_eq!(dans.status, StatusCode::NOT_FOUND);
+    // Sam supervises helpline A only.
+    let mut sam = Visitor::new(&s.app);
+    sam.sign_in(SAM).await;
+    let other_helpline = sam
+        .get(&format!("/console/contacts/{}", s.dan_contact_id))
+        .await;
+    assert_eq!(other_helpline.status, StatusCode::NOT_FOUND);
+    let own_helpline = sam
+        .get(&format!("/console/contacts/{}", s.contact_id))
+        .await;
+    assert_eq!(own_helpline.status, StatusCode::OK);
+    // A supervisor has no volunteer page of their own.
+    assert_eq!(sam.get("/console/me").await.status, StatusCode::FORBIDDEN);
+    // Nobody signed in sees nothing but the way to sign in.
+    let anonymous = Visitor::new(&s.app)
+        .get(&format!("/console/contacts/{}", s.contact_id))
+        .await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+    assert_eq!(anonymous.location.as_deref(), Some("/console/sign-in"));
+}

@@ -1,0 +1,180 @@
+//! The console's main journeys in a real headless Chromium: a volunteer on a phone-sized
+//! screen, and a supervisor reviewing a flagged contact. Without Chromium these tests say
+//! so and pass; `.ci/run` installs it and requires them.
+
+use peerline::storage::entities::{contact, outbox_message};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::console::{ALICE, console_scene, login_link, texted_code};
+use crate::webdriver::Browser;
+
+#[tokio::test]
+async fn a_volunteer_on_a_phone_pauses_and_files_a_safeguarding_report() {
+    let Some(browser) = Browser::start(360, 740).await else {
+        return;
+    };
+    let s = console_scene().await;
+    let base = &s.app.base;
+    browser.go(&format!("{base}/console")).await;
+    assert_eq!(browser.title().await, "Sign in · Peerline");
+    browser.type_into("#phone", ALICE).await;
+    browser
+        .click("form[action='/console/sign-in'] button")
+        .await;
+    let code = texted_code(&s.app, ALICE).await;
+    browser.type_into("#code", &code).await;
+    browser
+        .click("form[action='/console/sign-in/code'] button")
+        .await;
+
+    assert_eq!(browser.title().await, "My shifts and contacts · Peerline");
+    let page = browser.text().await;
+    assert!(
+        page.contains("Tue 24 Nov 19:00–22:00 · calls and texts"),
+        "{page}"
+    );
+    assert!(page.contains("caller ...42 · you took it"), "{page}");
+    assert!(!page.contains("2025550142"));
+    assert!(!browser.overflows_sideways().await, "fits a 360 px screen");
+    browser.screenshot("volunteer-my-page").await;
+
+    browser
+        .click("form[action='/console/me/availability'] button")
+        .await;
+    assert!(browser.text().await.contains("You are paused"));
+    browser
+        .click("form[action='/console/me/availability'] button")
+        .await;
+    assert!(browser.text().await.contains("You are taking contacts"));
+
+    browser.click("ul.contacts a").await;
+    assert_eq!(
+        browser.title().await,
+        format!("Contact #{} · Peerline", s.contact_id)
+    );
+    let form = browser.text().await;
+    assert!(
+        form.contains("The supervisor on call is texted at once"),
+        "{form}"
+    );
+    browser
+        .type_into("#notes", "Talked about the first night home.")
+        .await;
+    browser.click("#tag-listened").await;
+    browser.click("#flag-safeguarding").await;
+    browser.screenshot("volunteer-report").await;
+    browser.click("form[action$='/report'] button").await;
+    let filed = browser.text().await;
+    assert!(filed.contains("Report filed (version 1)"), "{filed}");
+    assert!(
+        filed.contains("Safeguarding: 1 supervisor(s) texted"),
+        "{filed}"
+    );
+    let alerts = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Purpose.eq("safeguarding_alert"))
+        .all(&s.app.db)
+        .await
+        .unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].to_hint, "...99", "to Sam, on call");
+
+    // A volunteer opening a supervisor's page sees only that it is not theirs.
+    browser.go(&format!("{base}/console/reviews")).await;
+    let refused = browser.text().await;
+    assert!(
+        refused.contains("only supervisors and admins review contacts"),
+        "{refused}"
+    );
+    assert!(!refused.contains("Flagged"));
+}
+
+#[tokio::test]
+async fn a_supervisor_reviews_a_flagged_contact_from_the_trace_to_complete() {
+    let Some(browser) = Browser::start(1280, 900).await else {
+        return;
+    };
+    let s = console_scene().await;
+    let base = &s.app.base;
+    let id = s.contact_id;
+    // Alice flags her contact through the API, as her phone would.
+    let alice_token = s
+        .app
+        .token_for(
+            peerline::domain::access::Role::Volunteer,
+            Some(s.alice),
+            vec![],
+        )
+        .await;
+    let filed = s
+        .app
+        .post(
+            &format!("/api/v1/me/contacts/{id}/report"),
+            &alice_token,
+            serde_json::json!({"notes": "Said they were not safe at home.", "flags": ["safeguarding"]}),
+        )
+        .await;
+    assert_eq!(
+        filed.status,
+        reqwest::StatusCode::CREATED,
+        "{:?}",
+        filed.body
+    );
+
+    browser
+        .go(&format!("{base}{}", login_link(&s.app, s.sam).await))
+        .await;
+    browser
+        .click("form[action='/console/sign-in/link'] button")
+        .await;
+    assert_eq!(browser.title().await, "Review queue · Peerline");
+    let queue = browser.text().await;
+    assert!(queue.contains("Flagged (1)"), "{queue}");
+    assert!(queue.contains("open flags: safeguarding"), "{queue}");
+    browser.screenshot("supervisor-review-queue").await;
+
+    browser
+        .click(&format!("a[href='/console/contacts/{id}']"))
+        .await;
+    let record = browser.text().await;
+    assert!(
+        record.contains("Could take it: Alice (signed off for Neonatal care); Bob (trained, not signed off for Neonatal care)"),
+        "{record}"
+    );
+    assert!(
+        record.contains("Said they were not safe at home."),
+        "{record}"
+    );
+    assert!(!record.contains("2025550142"));
+    browser.screenshot("supervisor-contact-record").await;
+
+    browser
+        .type_into("#reveal-reason", "Safeguarding referral to the local team")
+        .await;
+    browser.click("form[action$='/reveal'] button").await;
+    let revealed = browser.text().await;
+    assert!(revealed.contains("+12025550142"), "{revealed}");
+    assert!(revealed.contains("written to the audit log"));
+
+    browser.go(&format!("{base}/console/contacts/{id}")).await;
+    assert!(!browser.text().await.contains("+12025550142"), "shown once");
+    browser
+        .type_into(
+            "#action-taken-safeguarding",
+            "Referred to the local safeguarding team",
+        )
+        .await;
+    browser.click("form.action button").await;
+    assert!(browser.text().await.contains("resolved"));
+    browser.click("button[value='complete']").await;
+    let done = browser.text().await;
+    assert!(
+        done.contains("Review\nreviewed") || done.contains("Review reviewed"),
+        "{done}"
+    );
+    let stored = contact::Entity::find_by_id(id)
+        .one(&s.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.review_state.as_str(), "reviewed");
+}
