@@ -64,15 +64,22 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
                 .with_context(|| format!("PEERLINE_LISTEN: cannot listen on {listen}"))?;
             if demo {
                 let db = prepare_database(&settings).await?;
-                if super::demo::seed_if_empty(&db, Clock::system().now()).await? {
-                    tracing::info!("seeded the demo helpline");
-                } else {
-                    tracing::info!("the database already has helplines; nothing seeded");
-                }
+                let seeded = super::demo::seed_if_empty(&db, Clock::system().now()).await?;
+                let console_users = match seeded {
+                    Some(people) => {
+                        tracing::info!("seeded the demo helpline");
+                        people
+                    }
+                    None => {
+                        tracing::info!("the database already has helplines; nothing seeded");
+                        Vec::new()
+                    }
+                };
                 eprintln!(
                     "Simulate a call (same TWILIO_AUTH_TOKEN and PEERLINE_PUBLIC_URL):\n  {}",
                     super::demo::simulate_hint()
                 );
+                eprintln!("{}", super::demo::console_hint(&settings, &console_users));
             }
             let app = Application::build_with_listener(settings, listener).await?;
             tracing::info!(%listen, "peerline is serving");

@@ -68,10 +68,14 @@ fn daily_shifts(start_hour: u32) -> anyhow::Result<Vec<WeeklyShift>> {
         .collect()
 }
 
-/// Seeds the demo helpline if the database has no helpline yet; true if it did.
-pub async fn seed_if_empty(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result<bool> {
+/// Seeds the demo helpline if the database has no helpline yet; returns the people who
+/// can sign in to the console (name and user id) if it did.
+pub async fn seed_if_empty(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Vec<(String, i32)>>> {
     if helpline::Entity::find().count(db).await? > 0 {
-        return Ok(false);
+        return Ok(None);
     }
     let time_zone = TimeZone::parse("Europe/London")?;
     let line = helplines::create(
@@ -122,6 +126,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection, now: DateTime<Utc>) -> anyho
         now,
     )
     .await?;
+    let mut console_users = vec![(supervisor.name.clone(), supervisor.id)];
     let people = PEOPLE.map(|(name, phone, zone, start_hour, topic)| {
         (
             name,
@@ -157,6 +162,20 @@ pub async fn seed_if_empty(db: &DatabaseConnection, now: DateTime<Utc>) -> anyho
         if let Some(topic) = ready_for {
             volunteers::sign_off(db, volunteer.id, topic, supervisor.id, now).await?;
         }
+        let login = users::create(
+            db,
+            NewUser {
+                name: name.into(),
+                role: Role::Volunteer,
+                volunteer_id: Some(volunteer.id),
+                phone: None,
+                time_zone: None,
+                helplines: Vec::new(),
+            },
+            now,
+        )
+        .await?;
+        console_users.push((login.name, login.id));
     }
     for day in Weekday::ALL {
         let all_day = WeeklyShift::new(
@@ -169,7 +188,25 @@ pub async fn seed_if_empty(db: &DatabaseConnection, now: DateTime<Utc>) -> anyho
         )?;
         rota::create_on_call_shift(db, line.id, supervisor.id, &all_day, now).await?;
     }
-    Ok(true)
+    Ok(Some(console_users))
+}
+
+/// How to sign in to the console as each of `people` (name, user id).
+pub fn console_hint(settings: &crate::config::Settings, people: &[(String, i32)]) -> String {
+    let console = format!(
+        "{}/console",
+        settings.public_url.as_str().trim_end_matches('/')
+    );
+    let mut hint = format!(
+        "Sign in to the console at {console} with a one-time link (it works once, for 10 minutes):"
+    );
+    if people.is_empty() {
+        hint.push_str("\n  peerline login-link --user ID");
+    }
+    for (name, id) in people {
+        hint.push_str(&format!("\n  peerline login-link --user {id}    # {name}"));
+    }
+    hint
 }
 
 /// The command that plays a call against the demo helpline.

@@ -10,9 +10,18 @@ pub fn day_and_time(at: DateTime<Utc>, zone: Tz) -> String {
         .to_string()
 }
 
-/// "19:00" on the given clock.
-pub fn time_of_day(at: DateTime<Utc>, zone: Tz) -> String {
-    at.with_timezone(&zone).format("%H:%M").to_string()
+/// "Tue 1 Dec 19:00–22:00", or "Sat 5 Dec 23:00 – Sun 6 Dec 02:00" across midnight.
+pub fn stretch(start: DateTime<Utc>, end: DateTime<Utc>, zone: Tz) -> String {
+    let (from, to) = (start.with_timezone(&zone), end.with_timezone(&zone));
+    if from.date_naive() == to.date_naive() {
+        format!("{}–{}", day_and_time(start, zone), to.format("%H:%M"))
+    } else {
+        format!(
+            "{} – {}",
+            day_and_time(start, zone),
+            day_and_time(end, zone)
+        )
+    }
 }
 
 /// A stored snake_case name as words: "needs_debrief" as "needs debrief".
@@ -41,7 +50,19 @@ mod tests {
             day_and_time(at, chrono_tz::Europe::London),
             "Tue 1 Dec 19:00"
         );
-        assert_eq!(time_of_day(at, chrono_tz::America::New_York), "14:00");
+        let later = |hours| at + chrono::Duration::hours(hours);
+        assert_eq!(
+            stretch(at, later(3), chrono_tz::Europe::London),
+            "Tue 1 Dec 19:00–22:00"
+        );
+        assert_eq!(
+            stretch(at, later(6), chrono_tz::Europe::London),
+            "Tue 1 Dec 19:00 – Wed 2 Dec 01:00"
+        );
+        assert_eq!(
+            stretch(at, later(3), chrono_tz::America::New_York),
+            "Tue 1 Dec 14:00–17:00"
+        );
         assert_eq!(words("needs_debrief"), "needs debrief");
         assert_eq!(
             words_of(&crate::domain::supervision::Flag::NeedsDebrief),

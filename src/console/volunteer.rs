@@ -8,11 +8,11 @@ use chrono_tz::Tz;
 use maud::{Markup, html};
 use std::collections::HashMap;
 
-use super::format::{day_and_time, time_of_day, words};
+use super::format::{day_and_time, stretch, words};
 use super::layout::{self, form_token};
 use super::session::{ConsoleError, Viewer};
 use crate::domain::rota::{Interval, ShiftChannels};
-use crate::domain::shift_calendar::shifts_starting_within;
+use crate::domain::shift_calendar::shifts_within;
 use crate::domain::supervision::{Flag, ReportInput};
 use crate::domain::volunteer_changes::VolunteerChanges;
 use crate::error::ApiError;
@@ -67,7 +67,7 @@ async fn my_page(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpRespo
         &rota::exceptions(&state.db, vec![me]).await?,
     )?;
     let upcoming = match (rotas.get(&me), Interval::new(now, now + SHIFTS_AHEAD)) {
-        (Some(rota), Ok(span)) => shifts_starting_within(rota, span),
+        (Some(rota), Ok(span)) => shifts_within(rota, span),
         _ => Vec::new(),
     };
     let contacts = my_contacts::own_contacts(&state, &viewer.who, None, Some(10)).await?;
@@ -100,7 +100,11 @@ async fn my_page(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpRespo
                 ul class="shifts" {
                     @for shift in &upcoming {
                         li class=[shift.on_leave.then_some("leave")] {
-                            (day_and_time(shift.span.start, tz)) "–" (time_of_day(shift.span.end, tz))
+                            @if shift.span.start <= now {
+                                strong { "On shift now" } ", until " (day_and_time(shift.span.end, tz))
+                            } @else {
+                                (stretch(shift.span.start, shift.span.end, tz))
+                            }
                             " · " (channels_in_words(shift.channels))
                             @if shift.extra { " · extra shift" }
                             @if shift.on_leave { " · on leave" }

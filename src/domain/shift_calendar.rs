@@ -1,7 +1,7 @@
-//! A person's rota read as a calendar: each shift that starts within a span, in order,
+//! A person's rota read as a calendar: each shift under way within a span, in order,
 //! with its times, whether it is an extra shift, and whether leave covers it.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 
 use super::rota::{Interval, Rota, ShiftChannels};
 
@@ -16,12 +16,13 @@ pub struct Occurrence {
     pub on_leave: bool,
 }
 
-/// Every shift of `rota` that starts within `span`, earliest first.
-pub fn shifts_starting_within(rota: &Rota, span: Interval) -> Vec<Occurrence> {
+/// Every shift of `rota` under way at any time within `span` (one that began before it
+/// and has not ended included), earliest first.
+pub fn shifts_within(rota: &Rota, span: Interval) -> Vec<Occurrence> {
     let tz = rota.time_zone.tz();
     let first_day = span.start.with_timezone(&tz).date_naive() - Duration::days(1);
     let last_day = span.end.with_timezone(&tz).date_naive();
-    let starts_within = |start: DateTime<Utc>| span.contains(start);
+    let overlaps = |stretch: &Interval| stretch.start < span.end && span.start < stretch.end;
     let mut found: Vec<Occurrence> = first_day
         .iter_days()
         .take_while(|day| *day <= last_day)
@@ -31,7 +32,7 @@ pub fn shifts_starting_within(rota: &Rota, span: Interval) -> Vec<Occurrence> {
                 Some((Interval::new(start, end).ok()?, shift.channels()))
             })
         })
-        .filter(|(stretch, _)| starts_within(stretch.start))
+        .filter(|(stretch, _)| overlaps(stretch))
         .map(|(stretch, channels)| Occurrence {
             span: stretch,
             channels,
@@ -45,7 +46,7 @@ pub fn shifts_starting_within(rota: &Rota, span: Interval) -> Vec<Occurrence> {
     found.extend(
         rota.extra_shifts
             .iter()
-            .filter(|(stretch, _)| starts_within(stretch.start))
+            .filter(|(stretch, _)| overlaps(stretch))
             .map(|(stretch, channels)| Occurrence {
                 span: *stretch,
                 channels: *channels,
@@ -63,6 +64,7 @@ mod tests {
     use crate::domain::calendar::{LocalTime, Weekday};
     use crate::domain::rota::WeeklyShift;
     use crate::domain::timezone::TimeZone;
+    use chrono::{DateTime, Utc};
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -87,7 +89,7 @@ mod tests {
             ShiftChannels::Sms,
         ));
         let span = Interval::new(utc("2026-11-30T00:00:00Z"), utc("2026-12-14T00:00:00Z")).unwrap();
-        let found = shifts_starting_within(&rota, span);
+        let found = shifts_within(&rota, span);
         let starts: Vec<_> = found
             .iter()
             .map(|o| (o.span.start, o.extra, o.on_leave))
@@ -104,6 +106,12 @@ mod tests {
         );
         // A shift past midnight ends on the next day.
         assert_eq!(found[2].span.end, utc("2026-12-06T02:00:00Z"));
+        // Seen from inside a shift, that shift is still listed.
+        let during =
+            Interval::new(utc("2026-12-01T20:00:00Z"), utc("2026-12-02T00:00:00Z")).unwrap();
+        let now_on = shifts_within(&rota, during);
+        assert_eq!(now_on.len(), 1);
+        assert_eq!(now_on[0].span.start, utc("2026-12-01T19:00:00Z"));
     }
 
     #[test]
@@ -113,7 +121,7 @@ mod tests {
             .push(weekly(Weekday::Saturday, "19:00", "22:00"));
         rota.shifts.push(weekly(Weekday::Sunday, "19:00", "22:00"));
         let span = Interval::new(utc("2026-10-31T00:00:00Z"), utc("2026-11-03T00:00:00Z")).unwrap();
-        let found = shifts_starting_within(&rota, span);
+        let found = shifts_within(&rota, span);
         // 19:00 EDT on Saturday, 19:00 EST on Sunday after the clocks went back.
         assert_eq!(found[0].span.start, utc("2026-10-31T23:00:00Z"));
         assert_eq!(found[1].span.start, utc("2026-11-02T00:00:00Z"));

@@ -210,12 +210,17 @@ impl DemoServer {
     }
 
     fn simulate(&self, args: &[&str]) -> String {
+        let mut all = vec!["simulate"];
+        all.extend(args);
+        self.run(&all)
+    }
+
+    fn run(&self, args: &[&str]) -> String {
         let output = Command::new(env!("CARGO_BIN_EXE_peerline"))
-            .arg("simulate")
             .args(args)
             .envs(Self::env(self.dir.path(), &self.base))
             .output()
-            .expect("run simulate");
+            .expect("run peerline");
         assert!(output.status.success(), "{}", stderr(&output));
         String::from_utf8(output.stdout).expect("utf8")
     }
@@ -318,4 +323,52 @@ fn on_sigterm_the_server_stops_its_jobs_and_exits_cleanly() {
     assert!(status.success(), "{status:?}");
     let log = std::fs::read_to_string(server.dir.path().join("serve.log")).expect("log");
     assert!(log.contains("stopping background jobs"), "{log}");
+}
+
+#[test]
+fn the_demo_prints_how_to_sign_in_to_the_console_and_the_link_opens_it() {
+    let server = DemoServer::start();
+    let log = std::fs::read_to_string(server.dir.path().join("serve.log")).expect("log");
+    assert!(
+        log.contains("peerline login-link --user 1    # Demo supervisor"),
+        "{log}"
+    );
+    assert!(log.contains("# Alice (London)"), "{log}");
+    let link = server.run(&["login-link", "--user", "1"]);
+    let link = link.trim();
+    assert!(
+        link.starts_with(&format!(
+            "{}/console/sign-in/link?user=1&token=",
+            server.base
+        )),
+        "{link}"
+    );
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let path = link.trim_start_matches(&server.base);
+    let page = http_get(&address, path);
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("This one-time link signs you in"), "{page}");
+
+    let missing = Command::new(env!("CARGO_BIN_EXE_peerline"))
+        .args(["login-link", "--user", "99"])
+        .envs(DemoServer::env(server.dir.path(), &server.base))
+        .output()
+        .expect("run peerline");
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("--user: there is no user 99"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+/// The whole answer to `GET path` at `address`.
+fn http_get(address: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    answer
 }

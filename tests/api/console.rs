@@ -23,7 +23,7 @@ pub const SAM: &str = "+12025550199";
 pub const NOW: &str = "2026-11-22T12:00:00Z";
 
 /// Helpline A with its supervisor Sam (on call, with a phone) and volunteers Alice
-/// (signed off for neonatal care) and Bob (not), both on shift, each with a login; Dan
+/// (signed off for neonatal care) and Bob (not), both on shift, and Cat, off shift, each with a login; Dan
 /// serves helpline B. Alice has taken one call about neonatal care.
 pub struct ConsoleScene {
     pub app: TestApp,
@@ -60,6 +60,9 @@ pub async fn console_scene() -> ConsoleScene {
     let alice = app.volunteer("Alice", ALICE, "Europe/London", &[a]).await;
     let bob = app.volunteer("Bob", BOB, "Europe/London", &[a]).await;
     let dan = app.volunteer("Dan", DAN, "America/New_York", &[b]).await;
+    // Cat serves helpline A but is not on shift.
+    app.volunteer("Cat", "+12025550144", "Europe/London", &[a])
+        .await;
     for v in [alice, bob, dan] {
         app.on_shift_around(v, NOW).await;
     }

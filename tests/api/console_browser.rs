@@ -27,10 +27,14 @@ async fn a_volunteer_on_a_phone_pauses_and_files_a_safeguarding_report() {
         .click("form[action='/console/sign-in/code'] button")
         .await;
 
+    let page = browser.text_once_it_shows("My next shifts").await;
     assert_eq!(browser.title().await, "My shifts and contacts · Peerline");
-    let page = browser.text().await;
     assert!(
         page.contains("Tue 24 Nov 19:00–22:00 · calls and texts"),
+        "{page}"
+    );
+    assert!(
+        page.contains("On shift now, until Mon 23 Nov 12:00"),
         "{page}"
     );
     assert!(page.contains("caller ...42 · you took it"), "{page}");
@@ -41,18 +45,19 @@ async fn a_volunteer_on_a_phone_pauses_and_files_a_safeguarding_report() {
     browser
         .click("form[action='/console/me/availability'] button")
         .await;
-    assert!(browser.text().await.contains("You are paused"));
+    browser.text_once_it_shows("You are paused").await;
     browser
         .click("form[action='/console/me/availability'] button")
         .await;
-    assert!(browser.text().await.contains("You are taking contacts"));
+    browser.text_once_it_shows("You are taking contacts").await;
 
     browser.click("ul.contacts a").await;
+    browser.text_once_it_shows("After-contact report").await;
     assert_eq!(
         browser.title().await,
         format!("Contact #{} · Peerline", s.contact_id)
     );
-    let form = browser.text().await;
+    let form = browser.text_once_it_shows("Flags").await;
     assert!(
         form.contains("The supervisor on call is texted at once"),
         "{form}"
@@ -64,8 +69,7 @@ async fn a_volunteer_on_a_phone_pauses_and_files_a_safeguarding_report() {
     browser.click("#flag-safeguarding").await;
     browser.screenshot("volunteer-report").await;
     browser.click("form[action$='/report'] button").await;
-    let filed = browser.text().await;
-    assert!(filed.contains("Report filed (version 1)"), "{filed}");
+    let filed = browser.text_once_it_shows("Report filed (version 1)").await;
     assert!(
         filed.contains("Safeguarding: 1 supervisor(s) texted"),
         "{filed}"
@@ -80,7 +84,7 @@ async fn a_volunteer_on_a_phone_pauses_and_files_a_safeguarding_report() {
 
     // A volunteer opening a supervisor's page sees only that it is not theirs.
     browser.go(&format!("{base}/console/reviews")).await;
-    let refused = browser.text().await;
+    let refused = browser.text_once_it_shows("Not allowed").await;
     assert!(
         refused.contains("only supervisors and admins review contacts"),
         "{refused}"
@@ -126,20 +130,23 @@ async fn a_supervisor_reviews_a_flagged_contact_from_the_trace_to_complete() {
     browser
         .click("form[action='/console/sign-in/link'] button")
         .await;
+    let queue = browser.text_once_it_shows("Flagged (1)").await;
     assert_eq!(browser.title().await, "Review queue · Peerline");
-    let queue = browser.text().await;
-    assert!(queue.contains("Flagged (1)"), "{queue}");
     assert!(queue.contains("open flags: safeguarding"), "{queue}");
     browser.screenshot("supervisor-review-queue").await;
 
     browser
         .click(&format!("a[href='/console/contacts/{id}']"))
         .await;
-    let record = browser.text().await;
+    let record = browser.text_once_it_shows("How it was routed").await;
     assert!(
-        record.contains("Could take it: Alice (signed off for Neonatal care); Bob (trained, not signed off for Neonatal care)"),
+        record.contains(
+            "Could take it: Alice (signed off for neonatal care); \
+             Bob (trained, not signed off for neonatal care)"
+        ),
         "{record}"
     );
+    assert!(record.contains("Cat: off shift"), "{record}");
     assert!(
         record.contains("Said they were not safe at home."),
         "{record}"
@@ -151,12 +158,12 @@ async fn a_supervisor_reviews_a_flagged_contact_from_the_trace_to_complete() {
         .type_into("#reveal-reason", "Safeguarding referral to the local team")
         .await;
     browser.click("form[action$='/reveal'] button").await;
-    let revealed = browser.text().await;
-    assert!(revealed.contains("+12025550142"), "{revealed}");
+    let revealed = browser.text_once_it_shows("+12025550142").await;
     assert!(revealed.contains("written to the audit log"));
 
     browser.go(&format!("{base}/console/contacts/{id}")).await;
-    assert!(!browser.text().await.contains("+12025550142"), "shown once");
+    let again = browser.text_once_it_shows("How it was routed").await;
+    assert!(!again.contains("+12025550142"), "shown once");
     browser
         .type_into(
             "#action-taken-safeguarding",
@@ -164,13 +171,12 @@ async fn a_supervisor_reviews_a_flagged_contact_from_the_trace_to_complete() {
         )
         .await;
     browser.click("form.action button").await;
-    assert!(browser.text().await.contains("resolved"));
+    browser
+        .text_once_it_shows("resolve flag: Referred to the local safeguarding team")
+        .await;
     browser.click("button[value='complete']").await;
-    let done = browser.text().await;
-    assert!(
-        done.contains("Review\nreviewed") || done.contains("Review reviewed"),
-        "{done}"
-    );
+    browser.text_once_it_shows("Review\nreviewed").await;
+    browser.screenshot("supervisor-reviewed").await;
     let stored = contact::Entity::find_by_id(id)
         .one(&s.app.db)
         .await

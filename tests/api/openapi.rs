@@ -40,6 +40,7 @@ async fn the_landing_page_and_the_api_reference_are_served_from_the_binary() {
     let html = landing.text().await.unwrap();
     assert!(html.contains("lang=\"en\"") && html.contains("<title>peerline</title>"));
     for link in [
+        "href=\"/console\"",
         "href=\"/api/docs\"",
         "href=\"/api/openapi.json\"",
         "href=\"/readyz\"",

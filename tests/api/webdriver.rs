@@ -43,6 +43,7 @@ impl Browser {
     /// A headless Chromium window of `width` x `height`; `None` when none is installed.
     pub async fn start(width: u32, height: u32) -> Option<Browser> {
         let (driver_path, chromium) = installed()?;
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -95,7 +96,12 @@ impl Browser {
         })
     }
 
-    async fn command(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+    async fn try_command(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Value> {
         let url = format!("{}/session/{}{}", self.driver_url, self.session, path);
         let mut request = self.http.request(method, url);
         if let Some(body) = body {
@@ -109,9 +115,15 @@ impl Browser {
             .await
             .expect("JSON from chromedriver");
         if answer["value"]["error"].is_string() {
-            panic!("browser command {path} failed: {}", answer["value"]);
+            return Err(answer["value"].clone());
         }
-        answer["value"].clone()
+        Ok(answer["value"].clone())
+    }
+
+    async fn command(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        self.try_command(method, path, body)
+            .await
+            .unwrap_or_else(|error| panic!("browser command {path} failed: {error}"))
     }
 
     pub async fn go(&self, url: &str) {
@@ -163,14 +175,40 @@ impl Browser {
         .await;
     }
 
-    /// The text a reader sees on the page.
-    pub async fn text(&self) -> String {
-        let id = self.element("body").await;
-        self.command(Method::GET, &format!("/element/{id}/text"), None)
-            .await
-            .as_str()
+    async fn try_text(&self) -> Result<String, Value> {
+        let found = self
+            .try_command(
+                Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": "body"})),
+            )
+            .await?;
+        let id = found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
             .unwrap_or_default()
-            .to_owned()
+            .to_owned();
+        let text = self
+            .try_command(Method::GET, &format!("/element/{id}/text"), None)
+            .await?;
+        Ok(text.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// The text a reader sees on the page, once it shows `expected` (a page reached by a
+    /// form may still be loading); fails after ten seconds without it.
+    pub async fn text_once_it_shows(&self, expected: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            if let Ok(text) = self.try_text().await {
+                if text.contains(expected) {
+                    return text;
+                }
+                last = text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page never showed {expected:?}; it shows:\n{last}");
     }
 
     /// Whether the page is wider than the window (a phone would have to scroll sideways).
