@@ -72,7 +72,10 @@ fn navigation(viewer: Option<&Viewer>) -> Markup {
             @if let Some(viewer) = viewer {
                 @match viewer.who.role {
                     Role::Volunteer => { a href="/console/me" { "My shifts and contacts" } }
-                    Role::Supervisor | Role::Admin => { a href="/console/reviews" { "Review queue" } }
+                    Role::Supervisor | Role::Admin => {
+                        a href="/console/reviews" { "Review queue" }
+                        a href="/console/helplines" { "Helplines" }
+                    }
                 }
                 form method="post" action="/console/sign-out" class="inline" {
                     (form_token(viewer))

@@ -3,9 +3,12 @@
 //! so what a person may see and do is the same in both. Plain forms throughout; the
 //! stylesheet is embedded in the binary.
 
+mod charts;
 mod format;
+mod helplines;
 mod layout;
 mod review;
+mod rota;
 mod session;
 pub mod sign_in;
 mod volunteer;
@@ -30,7 +33,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .configure(sign_in::configure)
         .configure(volunteer::configure)
-        .configure(review::configure);
+        .configure(helplines::configure)
+        .configure(review::configure)
+        .configure(rota::configure);
 }
 
 /// Each person's first page: a volunteer's own, a reviewer's queue.

@@ -14,6 +14,7 @@ pub mod rate_limit;
 pub mod report_period;
 pub mod reports;
 pub mod rota;
+pub mod rota_grid;
 pub mod routing;
 pub mod shift_calendar;
 pub mod sign_in;

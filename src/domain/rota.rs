@@ -471,7 +471,10 @@ impl Rota {
 
 /// The first instant whose wall-clock time is `wall` or, inside a spring-forward gap,
 /// the instant the gap ends.
-fn earliest_instant_at_or_after(tz: chrono_tz::Tz, wall: NaiveDateTime) -> DateTime<Utc> {
+pub(crate) fn earliest_instant_at_or_after(
+    tz: chrono_tz::Tz,
+    wall: NaiveDateTime,
+) -> DateTime<Utc> {
     let mut probe = wall;
     loop {
         match tz.from_local_datetime(&probe) {

@@ -27,8 +27,12 @@ pub const NOW: &str = "2026-11-22T12:00:00Z";
 /// serves helpline B. Alice has taken one call about neonatal care.
 pub struct ConsoleScene {
     pub app: TestApp,
+    pub a: i32,
+    pub b: i32,
     pub sam: i32,
     pub alice: i32,
+    pub bob: i32,
+    pub dan: i32,
     pub contact_id: i32,
     pub dan_contact_id: i32,
 }
@@ -91,8 +95,12 @@ pub async fn console_scene() -> ConsoleScene {
     let dan_contact_id = take_call(&app, LINE_B, &[]).await;
     ConsoleScene {
         app,
+        a,
+        b,
         sam,
         alice,
+        bob,
+        dan,
         contact_id,
         dan_contact_id,
     }
@@ -167,6 +175,20 @@ struct Page {
 }
 
 impl Page {
+    /// The HTML of the element with this id, up to its closing tag.
+    fn element(&self, id: &str) -> String {
+        let start = self
+            .html
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no element {id} in {}", self.html));
+        let rest = &self.html[start..];
+        let end = rest
+            .find("</ul>")
+            .or_else(|| rest.find("</p>"))
+            .unwrap_or(rest.len());
+        rest[..end].to_owned()
+    }
+
     /// The anti-forgery token in the page's forms.
     fn form_token(&self) -> String {
         let start = self
@@ -549,4 +571,120 @@ async fn each_person_opens_only_the_pages_and_contacts_their_role_allows() {
         .await;
     assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
     assert_eq!(anonymous.location.as_deref(), Some("/console/sign-in"));
+}
+
+#[tokio::test]
+async fn a_coordinator_changes_the_rota_in_place_and_nobody_else_can() {
+    let s = console_scene().await;
+    let rota = format!("/console/helplines/{}/rota", s.a);
+    let mut alice = Visitor::new(&s.app);
+    alice.sign_in(ALICE).await;
+    assert_eq!(alice.get(&rota).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        alice.get("/console/helplines").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mut sam = Visitor::new(&s.app);
+    sam.sign_in(SAM).await;
+    let other = sam.get(&format!("/console/helplines/{}/rota", s.b)).await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    let page = sam.get(&rota).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    let anyone = |page: &Page| page.element("gaps-anyone");
+    assert!(
+        anyone(&page).contains("Tue 24 Nov 22:00 – Tue 1 Dec 19:00"),
+        "{}",
+        page.html
+    );
+    let token = page.form_token();
+    let bob = s.bob.to_string();
+    let bad_time = sam
+        .post(
+            &format!("/console/helplines/{}/shifts", s.a),
+            &[
+                ("form_token", &token),
+                ("volunteer_id", &bob),
+                ("weekdays", "wednesday"),
+                ("start", "9am"),
+                ("end", "17:00"),
+                ("channels", "both"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_time.status, StatusCode::BAD_REQUEST);
+    assert!(bad_time.html.contains("start"), "{}", bad_time.html);
+    let added = sam
+        .post(
+            &format!("/console/helplines/{}/shifts", s.a),
+            &[
+                ("form_token", &token),
+                ("volunteer_id", &bob),
+                ("weekdays", "wednesday"),
+                ("weekdays", "thursday"),
+                ("start", "09:00"),
+                ("end", "17:00"),
+                ("channels", "both"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+    let after = sam.get(&rota).await;
+    assert!(!anyone(&after).contains("Tue 24 Nov 22:00 – Tue 1 Dec 19:00"));
+    assert!(
+        anyone(&after).contains("Tue 24 Nov 22:00 – Wed 25 Nov 09:00"),
+        "{}",
+        after.html
+    );
+    // Bob is not signed off for neonatal care: that gap stays.
+    let neonatal = after.element("gaps-topic-neonatal-care");
+    assert!(
+        neonatal.contains("Tue 24 Nov 22:00 – Tue 1 Dec 19:00"),
+        "{neonatal}"
+    );
+    let shifts = s
+        .app
+        .get(
+            &format!("/api/v1/volunteers/{}/shifts", s.bob),
+            &s.app.admin,
+        )
+        .await;
+    assert_eq!(shifts.body.as_array().unwrap().len(), 2);
+    // A volunteer of another helpline cannot be given a shift from this one.
+    let dans = sam
+        .post(
+            &format!("/console/helplines/{}/shifts", s.a),
+            &[
+                ("form_token", &token),
+                ("volunteer_id", &s.dan.to_string()),
+                ("weekdays", "monday"),
+                ("start", "09:00"),
+                ("end", "17:00"),
+            ],
+        )
+        .await;
+    assert!(
+        dans.status == StatusCode::NOT_FOUND || dans.status == StatusCode::FORBIDDEN,
+        "{}",
+        dans.status
+    );
+    // Leave on the helpline's clock.
+    let leave = sam
+        .post(
+            &format!("/console/helplines/{}/leave", s.a),
+            &[
+                ("form_token", &token),
+                ("volunteer_id", &bob),
+                ("kind", "leave"),
+                ("from", "2026-11-25 00:00"),
+                ("to", "2026-11-26 00:00"),
+            ],
+        )
+        .await;
+    assert_eq!(leave.status, StatusCode::SEE_OTHER, "{}", leave.html);
+    let with_leave = sam.get(&rota).await;
+    assert!(
+        anyone(&with_leave).contains("Tue 24 Nov 22:00 – Thu 26 Nov 09:00"),
+        "{}",
+        with_leave.html
+    );
 }

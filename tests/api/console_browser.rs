@@ -184,3 +184,56 @@ async fn a_supervisor_reviews_a_flagged_contact_from_the_trace_to_complete() {
         .unwrap();
     assert_eq!(stored.review_state.as_str(), "reviewed");
 }
+
+#[tokio::test]
+async fn a_coordinator_adds_a_shift_and_the_gap_it_closes_disappears() {
+    let Some(browser) = Browser::start(1280, 900).await else {
+        return;
+    };
+    let s = console_scene().await;
+    let base = &s.app.base;
+    browser
+        .go(&format!("{base}{}", login_link(&s.app, s.sam).await))
+        .await;
+    browser
+        .click("form[action='/console/sign-in/link'] button")
+        .await;
+    browser.text_once_it_shows("Review queue").await;
+    browser.click("nav a[href='/console/helplines']").await;
+    browser.text_once_it_shows("Rota and gaps").await;
+    browser
+        .click(&format!("a[href='/console/helplines/{}/rota']", s.a))
+        .await;
+    browser.text_once_it_shows("Gaps in the next 14 days").await;
+    let before = browser.text_of("#gaps-anyone").await;
+    assert!(
+        before.contains("Tue 24 Nov 22:00 – Tue 1 Dec 19:00"),
+        "{before}"
+    );
+    browser.screenshot("coordinator-rota").await;
+
+    browser
+        .click(&format!("#shift-volunteer option[value='{}']", s.bob))
+        .await;
+    browser.click("#day-wednesday").await;
+    browser.type_into("#shift-start", "09:00").await;
+    browser.type_into("#shift-end", "17:00").await;
+    browser.click("#add-shift button").await;
+    browser
+        .text_once_it_shows("Tue 24 Nov 22:00 – Wed 25 Nov 09:00")
+        .await;
+    let after = browser.text_of("#gaps-anyone").await;
+    assert!(
+        !after.contains("Tue 24 Nov 22:00 – Tue 1 Dec 19:00"),
+        "{after}"
+    );
+    assert!(
+        after.contains("Wed 25 Nov 17:00 – Tue 1 Dec 19:00"),
+        "{after}"
+    );
+    // The week grid shows Bob at 09:00 on Wednesday (hours down, days across).
+    let wednesday_nine = "table.week tbody tr:nth-child(10) td:nth-child(4)";
+    assert_eq!(browser.text_of(wednesday_nine).await, "Bob");
+    let wednesday_eight = "table.week tbody tr:nth-child(9) td:nth-child(4)";
+    assert_eq!(browser.text_of(wednesday_eight).await, "nobody");
+}

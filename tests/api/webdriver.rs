@@ -211,6 +211,16 @@ impl Browser {
         panic!("the page never showed {expected:?}; it shows:\n{last}");
     }
 
+    /// The text of the first element matching `css`.
+    pub async fn text_of(&self, css: &str) -> String {
+        let id = self.element(css).await;
+        self.command(Method::GET, &format!("/element/{id}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// Whether the page is wider than the window (a phone would have to scroll sideways).
     pub async fn overflows_sideways(&self) -> bool {
         let script = json!({"script": "return document.documentElement.scrollWidth > window.innerWidth", "args": []});

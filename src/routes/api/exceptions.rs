@@ -73,8 +73,18 @@ pub async fn create(
     id: web::Path<i32>,
     body: ValidJson<NewException>,
 ) -> Result<HttpResponse, ApiError> {
-    rota_editable_volunteer(&state, &who, *id).await?;
-    let new = body.0;
+    let row = add(&state, &who, *id, body.0).await?;
+    Ok(HttpResponse::Created().json(view(row)))
+}
+
+/// Records leave or an extra shift for volunteer `id`, whose rota `who` may edit.
+pub async fn add(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    new: NewException,
+) -> Result<rota_exception::Model, ApiError> {
+    rota_editable_volunteer(state, who, id).await?;
     let span =
         Interval::new(new.starts_at, new.ends_at).map_err(|e| ApiError::field("ends_at", e))?;
     let channels = match new.kind {
@@ -90,17 +100,16 @@ pub async fn create(
     if let Some(note) = &new.note {
         crate::domain::validate::text("note", note, 500)?;
     }
-    let row = rota::create_exception(
+    Ok(rota::create_exception(
         &state.db,
-        *id,
+        id,
         new.kind,
         span,
         channels,
         new.note,
         state.clock.now(),
     )
-    .await?;
-    Ok(HttpResponse::Created().json(view(row)))
+    .await?)
 }
 
 /// Removes leave or an extra shift.
@@ -113,9 +122,20 @@ pub async fn delete(
     path: web::Path<(i32, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, exception_id) = path.into_inner();
-    rota_editable_volunteer(&state, &who, id).await?;
+    remove(&state, &who, id, exception_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Removes leave or an extra shift of volunteer `id`, whose rota `who` may edit.
+pub async fn remove(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    exception_id: i32,
+) -> Result<(), ApiError> {
+    rota_editable_volunteer(state, who, id).await?;
     if !rota::delete_exception(&state.db, id, exception_id).await? {
         return Err(ApiError::NotFound("exception"));
     }
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }

@@ -181,20 +181,29 @@ pub async fn coverage(
         ));
     }
     let (rota_gaps, topics) = coverage_of(&state, *id, span, channel).await?;
-    let (on_call_shifts, _) = rota::on_call_rota(&state.db, *id).await?;
-    let on_call = on_call::rotas(&on_call_shifts);
-    let supervisors: Vec<CoverageMember<'_>> = on_call
-        .iter()
-        .map(CoverageMember::whenever_on_shift)
-        .collect();
     Ok(HttpResponse::Ok().json(CoverageView {
         from,
         to,
         channel,
         gaps: rota_gaps,
         topics,
-        on_call_gaps: gaps(span, &supervisors, None),
+        on_call_gaps: on_call_gaps(&state, *id, span).await?,
     }))
+}
+
+/// The stretches of `span` with no supervisor of the helpline on call.
+pub async fn on_call_gaps(
+    state: &AppState,
+    helpline_id: i32,
+    span: Interval,
+) -> Result<Vec<Interval>, ApiError> {
+    let (on_call_shifts, _) = rota::on_call_rota(&state.db, helpline_id).await?;
+    let on_call = on_call::rotas(&on_call_shifts);
+    let supervisors: Vec<CoverageMember<'_>> = on_call
+        .iter()
+        .map(CoverageMember::whenever_on_shift)
+        .collect();
+    Ok(gaps(span, &supervisors, None))
 }
 
 /// The gaps in a helpline's rota over `span`: overall, and per topic (nobody signed off

@@ -139,8 +139,20 @@ pub async fn create_on_weekdays(
     id: web::Path<i32>,
     body: ValidJson<ShiftsInput>,
 ) -> Result<HttpResponse, ApiError> {
-    rota_editable_volunteer(&state, &who, *id).await?;
-    let input = body.0;
+    let rows = add_on_weekdays(&state, &who, *id, body.0).await?;
+    let views = rows.into_iter().map(view).collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Created().json(views))
+}
+
+/// Adds the same weekly shift on several weekdays for volunteer `id`, whose rota `who`
+/// may edit: all or none.
+pub async fn add_on_weekdays(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    input: ShiftsInput,
+) -> Result<Vec<shift::Model>, ApiError> {
+    rota_editable_volunteer(state, who, id).await?;
     if input.weekdays.is_empty() {
         return Err(ApiError::field("weekdays", "name at least one weekday"));
     }
@@ -166,11 +178,10 @@ pub async fn create_on_weekdays(
     let txn = storage::write_transaction(&state.db).await?;
     let mut rows = Vec::with_capacity(shifts.len());
     for shift in &shifts {
-        rows.push(rota::create_shift(&txn, *id, shift, now).await?);
+        rows.push(rota::create_shift(&txn, id, shift, now).await?);
     }
     txn.commit().await?;
-    let views = rows.into_iter().map(view).collect::<Result<Vec<_>, _>>()?;
-    Ok(HttpResponse::Created().json(views))
+    Ok(rows)
 }
 
 /// Replaces a weekly shift.
@@ -204,9 +215,20 @@ pub async fn delete(
     path: web::Path<(i32, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, shift_id) = path.into_inner();
-    rota_editable_volunteer(&state, &who, id).await?;
+    remove(&state, &who, id, shift_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Removes a weekly shift of volunteer `id`, whose rota `who` may edit.
+pub async fn remove(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    shift_id: i32,
+) -> Result<(), ApiError> {
+    rota_editable_volunteer(state, who, id).await?;
     if !rota::delete_shift(&state.db, id, shift_id).await? {
         return Err(ApiError::NotFound("shift"));
     }
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }

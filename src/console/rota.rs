@@ -1,0 +1,441 @@
+//! The coordinator's rota for one helpline: the coverage gaps of the next 14 days
+//! (overall, per topic and on call) as red bands, the week as a grid on the helpline's
+//! clock, and each volunteer's weekly shifts, leave and extra shifts, changed in place.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, http::header, web};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono_tz::Tz;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::charts::gap_bands;
+use super::format::{day_and_time, stretch, words};
+use super::layout::{self, form_token};
+use super::session::{ConsoleError, FormFields, Viewer};
+use crate::domain::calendar::{LocalTime, Weekday};
+use crate::domain::rota::{Interval, ShiftChannels, earliest_instant_at_or_after};
+use crate::domain::rota_grid::{week_grid, week_of};
+use crate::domain::timezone::TimeZone;
+use crate::error::ApiError;
+use crate::routes::api::exceptions::{self, NewException};
+use crate::routes::api::managed_helpline;
+use crate::routes::api::rota::{coverage_of, on_call_gaps};
+use crate::routes::api::shifts::{self, ShiftsInput};
+use crate::state::AppState;
+use crate::storage::helplines;
+use crate::storage::rota::{self as rota_storage, ExceptionKind, RotaMember};
+
+/// How far ahead the coverage bands look.
+const GAP_DAYS: i64 = 14;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/console/helplines/{id}/rota", web::get().to(rota_page))
+        .route("/console/helplines/{id}/shifts", web::post().to(add_shifts))
+        .route(
+            "/console/helplines/{id}/shifts/remove",
+            web::post().to(remove_shift),
+        )
+        .route(
+            "/console/helplines/{id}/leave",
+            web::post().to(add_exception),
+        )
+        .route(
+            "/console/helplines/{id}/leave/remove",
+            web::post().to(remove_exception),
+        );
+}
+
+#[derive(Deserialize)]
+struct WeekQuery {
+    /// Any day of the week to show (YYYY-MM-DD); default this week.
+    week: Option<NaiveDate>,
+}
+
+fn rota_url(helpline_id: i32) -> String {
+    format!("/console/helplines/{helpline_id}/rota")
+}
+
+fn back_to_rota(helpline_id: i32, anchor: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!("{}#{anchor}", rota_url(helpline_id)),
+        ))
+        .finish()
+}
+
+/// Each local day of the next `GAP_DAYS` on the helpline's clock, labelled, with its span.
+fn coming_days(zone: TimeZone, today: NaiveDate) -> Vec<(String, Interval)> {
+    (0..GAP_DAYS)
+        .filter_map(|offset| {
+            let day = today + Duration::days(offset);
+            let span = Interval::new(
+                zone.start_of_day(day),
+                zone.start_of_day(day + Duration::days(1)),
+            )
+            .ok()?;
+            Some((day.format("%a %-d %b").to_string(), span))
+        })
+        .collect()
+}
+
+fn gap_list(id: &str, gaps: &[Interval], tz: Tz) -> Markup {
+    html! {
+        @if gaps.is_empty() { p class="covered" id=(id) { "No gaps." } } @else {
+            ul class="gaps" id=(id) { @for gap in gaps { li { (stretch(gap.start, gap.end, tz)) } } }
+        }
+    }
+}
+
+async fn rota_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    query: web::Query<WeekQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    let helpline = managed_helpline(&state, &viewer.who, *id).await?;
+    let settings = helplines::settings_of(&helpline)?;
+    let zone = settings.time_zone;
+    let tz = zone.tz();
+    let now = state.clock.now();
+    let today = now.with_timezone(&tz).date_naive();
+    let days = coming_days(zone, today);
+    let span = match (days.first(), days.last()) {
+        (Some((_, first)), Some((_, last))) => Interval::new(first.start, last.end).ok(),
+        _ => None,
+    }
+    .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no days to show")))?;
+    let (overall, topics) = coverage_of(&state, helpline.id, span, None).await?;
+    let on_call = on_call_gaps(&state, helpline.id, span).await?;
+    let members = rota_storage::helpline_members(&state.db, helpline.id).await?;
+    let first_day = week_of(query.week.unwrap_or(today));
+    let rotas: Vec<_> = members.iter().map(|m| &m.rota).collect();
+    let grid = week_grid(zone, first_day, &rotas);
+    let ids: Vec<i32> = members.iter().map(|m| m.volunteer_id).collect();
+    let shift_rows = rota_storage::shifts(&state.db, ids.clone()).await?;
+    let exception_rows = rota_storage::exceptions(&state.db, ids).await?;
+    let body = html! {
+        p { "Times are on the helpline's clock (" (zone.name()) ") unless a volunteer's own is given." }
+        section aria-labelledby="gaps" {
+            h2 id="gaps" { "Gaps in the next 14 days" }
+            p class="hint" { "Red: nobody who takes contacts is on shift (overall), nobody signed off for the topic, or no supervisor on call." }
+            h3 { "Anyone" }
+            (gap_bands("Gaps: anyone on shift", &days, &overall))
+            (gap_list("gaps-anyone", &overall, tz))
+            @for topic in &topics {
+                h3 { (topic.label) }
+                (gap_bands(&format!("Gaps: {}", topic.label), &days, &topic.gaps))
+                (gap_list(&format!("gaps-topic-{}", topic.key), &topic.gaps, tz))
+            }
+            h3 { "Supervisor on call" }
+            (gap_bands("Gaps: supervisor on call", &days, &on_call))
+            (gap_list("gaps-on-call", &on_call, tz))
+        }
+        section aria-labelledby="week" {
+            h2 id="week" { "The week of " (first_day.format("%-d %B %Y")) }
+            p {
+                a href={ (rota_url(helpline.id)) "?week=" (first_day - Duration::days(7)) "#week" } { "Previous week" }
+                " · "
+                a href={ (rota_url(helpline.id)) "?week=" (first_day + Duration::days(7)) "#week" } { "Next week" }
+            }
+            (week_table(first_day, &grid, &members))
+        }
+        (volunteer_section(&viewer, helpline.id, &members, &shift_rows, &exception_rows, tz, now))
+    };
+    Ok(layout::page(
+        &format!("Rota · {}", settings.name),
+        Some(&viewer),
+        body,
+    ))
+}
+
+fn first_name(name: &str) -> &str {
+    name.split_whitespace().next().unwrap_or(name)
+}
+
+fn week_table(
+    first_day: NaiveDate,
+    grid: &crate::domain::rota_grid::WeekGrid,
+    members: &[RotaMember],
+) -> Markup {
+    html! {
+        div class="scroll" {
+            table class="week" {
+                thead {
+                    tr {
+                        th scope="col" { "Hour" }
+                        @for offset in 0..7 {
+                            th scope="col" { ((first_day + Duration::days(offset)).format("%a %-d")) }
+                        }
+                    }
+                }
+                tbody {
+                    @for (hour, row) in grid.iter().enumerate() {
+                        tr {
+                            th scope="row" { (format!("{hour:02}:00")) }
+                            @for cell in row {
+                                @match cell {
+                                    None => td class="skipped" { "clocks go forward" },
+                                    Some(cell) if cell.on_shift.is_empty() => td class="empty" { "nobody" },
+                                    Some(cell) => td {
+                                        (cell.on_shift.iter()
+                                            .filter_map(|i| members.get(*i))
+                                            .map(|m| first_name(&m.profile.name))
+                                            .collect::<Vec<_>>()
+                                            .join(", "))
+                                    },
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn channels_in_words(channels: ShiftChannels) -> &'static str {
+    match channels {
+        ShiftChannels::Voice => "calls",
+        ShiftChannels::Sms => "texts",
+        ShiftChannels::Both => "calls and texts",
+    }
+}
+
+fn volunteer_section(
+    viewer: &Viewer,
+    helpline_id: i32,
+    members: &[RotaMember],
+    shift_rows: &[crate::storage::entities::shift::Model],
+    exception_rows: &[crate::storage::entities::rota_exception::Model],
+    tz: Tz,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Markup {
+    let mut shifts_of: HashMap<i32, Vec<&crate::storage::entities::shift::Model>> = HashMap::new();
+    for row in shift_rows {
+        shifts_of.entry(row.volunteer_id).or_default().push(row);
+    }
+    let remove_shift = format!("/console/helplines/{helpline_id}/shifts/remove");
+    let remove_leave = format!("/console/helplines/{helpline_id}/leave/remove");
+    html! {
+        section aria-labelledby="volunteers" {
+            h2 id="volunteers" { "Volunteers" }
+            @for m in members {
+                @let own = m.profile.time_zone.tz();
+                article class="volunteer" {
+                    h3 { (m.profile.name) }
+                    p class="hint" {
+                        (m.profile.time_zone.name()) ", now " (day_and_time(now, own))
+                        " · " (words_of_training(m))
+                        @if !m.profile.active { " · " strong { "paused" } }
+                    }
+                    ul {
+                        @for row in shifts_of.get(&m.volunteer_id).into_iter().flatten() {
+                            li {
+                                (words(&row.weekday)) " " (row.start_time) "–" (row.end_time) " their time · "
+                                (ShiftChannels::parse(&row.channels).map_or("calls and texts", channels_in_words))
+                                form method="post" action=(remove_shift) class="inline-action" {
+                                    (form_token(viewer))
+                                    input type="hidden" name="volunteer_id" value=(m.volunteer_id);
+                                    input type="hidden" name="shift_id" value=(row.id);
+                                    button type="submit" class="link" { "Remove" }
+                                }
+                            }
+                        }
+                        @for row in exception_rows.iter().filter(|e| e.volunteer_id == m.volunteer_id && e.ends_at > now) {
+                            li {
+                                (words(&row.kind)) " " (stretch(row.starts_at, row.ends_at, tz))
+                                form method="post" action=(remove_leave) class="inline-action" {
+                                    (form_token(viewer))
+                                    input type="hidden" name="volunteer_id" value=(m.volunteer_id);
+                                    input type="hidden" name="exception_id" value=(row.id);
+                                    button type="submit" class="link" { "Remove" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            (add_shift_form(viewer, helpline_id, members))
+            (add_leave_form(viewer, helpline_id, members))
+        }
+    }
+}
+
+fn words_of_training(m: &RotaMember) -> String {
+    let mut parts = vec![words(m.profile.training_status.as_str())];
+    if let Some(due) = m.profile.refresher_due_on {
+        parts.push(format!("refresher due {}", due.format("%-d %b %Y")));
+    }
+    parts.push(format!("{} topic sign-off(s)", m.ready_topics.len()));
+    parts.join(" · ")
+}
+
+fn volunteer_select(id: &str, members: &[RotaMember]) -> Markup {
+    html! {
+        label for=(id) { "Volunteer" }
+        select id=(id) name="volunteer_id" required {
+            @for m in members { option value=(m.volunteer_id) { (m.profile.name) } }
+        }
+    }
+}
+
+fn add_shift_form(viewer: &Viewer, helpline_id: i32, members: &[RotaMember]) -> Markup {
+    html! {
+        form method="post" action={ "/console/helplines/" (helpline_id) "/shifts" } class="panel" id="add-shift" {
+            h3 { "Add a weekly shift" }
+            (form_token(viewer))
+            (volunteer_select("shift-volunteer", members))
+            fieldset {
+                legend { "Days" }
+                @for day in Weekday::ALL {
+                    @let field = format!("day-{}", day.as_str());
+                    div class="choice" {
+                        input type="checkbox" id=(field) name="weekdays" value=(day.as_str());
+                        label for=(field) { (words(day.as_str())) }
+                    }
+                }
+            }
+            label for="shift-start" { "Start, HH:MM on the volunteer's own clock" }
+            input id="shift-start" name="start" type="text" inputmode="numeric" placeholder="19:00" pattern="[0-2][0-9]:[0-5][0-9]" required;
+            label for="shift-end" { "End, HH:MM (at or before the start: it ends the next day)" }
+            input id="shift-end" name="end" type="text" inputmode="numeric" placeholder="22:00" pattern="[0-2][0-9]:[0-5][0-9]" required;
+            label for="shift-channels" { "Takes" }
+            select id="shift-channels" name="channels" {
+                option value="both" { "calls and texts" }
+                option value="voice" { "calls" }
+                option value="sms" { "texts" }
+            }
+            button type="submit" { "Add shift" }
+        }
+    }
+}
+
+fn add_leave_form(viewer: &Viewer, helpline_id: i32, members: &[RotaMember]) -> Markup {
+    html! {
+        form method="post" action={ "/console/helplines/" (helpline_id) "/leave" } class="panel" id="add-leave" {
+            h3 { "Add leave or an extra shift" }
+            (form_token(viewer))
+            (volunteer_select("leave-volunteer", members))
+            label for="leave-kind" { "What" }
+            select id="leave-kind" name="kind" {
+                option value="leave" { "leave" }
+                option value="extra_shift" { "extra shift" }
+            }
+            label for="leave-from" { "From, YYYY-MM-DD HH:MM on the helpline's clock" }
+            input id="leave-from" name="from" type="text" placeholder="2026-12-24 19:00" required;
+            label for="leave-to" { "Until, YYYY-MM-DD HH:MM" }
+            input id="leave-to" name="to" type="text" placeholder="2026-12-26 09:00" required;
+            button type="submit" { "Add" }
+        }
+    }
+}
+
+fn field_id(form: &FormFields, name: &'static str) -> Result<i32, ConsoleError> {
+    form.get(name)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| ApiError::field(name, "choose one").into())
+}
+
+async fn add_shifts(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    managed_helpline(&state, &viewer.who, *id).await?;
+    let volunteer_id = field_id(&form, "volunteer_id")?;
+    let weekdays = form
+        .all("weekdays")
+        .into_iter()
+        .map(|d| Weekday::parse(d).map_err(|e| ApiError::field("weekdays", e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let time = |name: &'static str| {
+        LocalTime::parse(form.get(name).unwrap_or_default()).map_err(|e| ApiError::field(name, e))
+    };
+    let input = ShiftsInput {
+        weekdays,
+        start: time("start")?,
+        end: time("end")?,
+        channels: form
+            .get("channels")
+            .and_then(ShiftChannels::parse)
+            .unwrap_or(ShiftChannels::Both),
+        valid_from: None,
+        valid_until: None,
+    };
+    shifts::add_on_weekdays(&state, &viewer.who, volunteer_id, input).await?;
+    Ok(back_to_rota(*id, "gaps"))
+}
+
+async fn remove_shift(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    managed_helpline(&state, &viewer.who, *id).await?;
+    let volunteer_id = field_id(&form, "volunteer_id")?;
+    shifts::remove(
+        &state,
+        &viewer.who,
+        volunteer_id,
+        field_id(&form, "shift_id")?,
+    )
+    .await?;
+    Ok(back_to_rota(*id, "volunteers"))
+}
+
+/// A "YYYY-MM-DD HH:MM" on the helpline's clock, as an instant.
+fn local_instant(
+    form: &FormFields,
+    name: &'static str,
+    zone: TimeZone,
+) -> Result<chrono::DateTime<chrono::Utc>, ConsoleError> {
+    let raw = form.get(name).unwrap_or_default();
+    let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M")
+        .map_err(|_| ApiError::field(name, "a date and time, e.g. 2026-12-24 19:00"))?;
+    Ok(earliest_instant_at_or_after(zone.tz(), local))
+}
+
+async fn add_exception(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    let helpline = managed_helpline(&state, &viewer.who, *id).await?;
+    let zone = helplines::settings_of(&helpline)?.time_zone;
+    let kind = form
+        .get("kind")
+        .and_then(ExceptionKind::parse)
+        .ok_or_else(|| ApiError::field("kind", "leave or extra_shift"))?;
+    let new = NewException {
+        kind,
+        starts_at: local_instant(&form, "from", zone)?,
+        ends_at: local_instant(&form, "to", zone)?,
+        channels: None,
+        note: None,
+    };
+    exceptions::add(&state, &viewer.who, field_id(&form, "volunteer_id")?, new).await?;
+    Ok(back_to_rota(*id, "gaps"))
+}
+
+async fn remove_exception(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    managed_helpline(&state, &viewer.who, *id).await?;
+    let volunteer_id = field_id(&form, "volunteer_id")?;
+    let exception_id = field_id(&form, "exception_id")?;
+    exceptions::remove(&state, &viewer.who, volunteer_id, exception_id).await?;
+    Ok(back_to_rota(*id, "volunteers"))
+}
