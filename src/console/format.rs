@@ -10,6 +10,11 @@ pub fn day_and_time(at: DateTime<Utc>, zone: Tz) -> String {
         .to_string()
 }
 
+/// "19:00" on the given clock.
+pub fn time_of_day(at: DateTime<Utc>, zone: Tz) -> String {
+    at.with_timezone(&zone).format("%H:%M").to_string()
+}
+
 /// "Tue 1 Dec 19:00–22:00", or "Sat 5 Dec 23:00 – Sun 6 Dec 02:00" across midnight.
 pub fn stretch(start: DateTime<Utc>, end: DateTime<Utc>, zone: Tz) -> String {
     let (from, to) = (start.with_timezone(&zone), end.with_timezone(&zone));

@@ -1,5 +1,5 @@
 //! The helplines a supervisor or administrator looks after, with the way to each one's
-//! rota.
+//! live board and rota.
 
 use actix_web::{HttpResponse, web};
 use maud::html;
@@ -30,6 +30,8 @@ async fn list(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse
             @for row in &rows {
                 li {
                     strong { (row.name) }
+                    " · "
+                    a href={ "/console/helplines/" (row.id) "/live" } { "Live board" }
                     " · "
                     a href={ "/console/helplines/" (row.id) "/rota" } { "Rota and gaps" }
                 }

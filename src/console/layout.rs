@@ -13,6 +13,9 @@ use crate::domain::access::Role;
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// Where the vendored htmx is served.
+pub const HTMX_PATH: &str = "/console/assets/htmx-2.0.11.min.js";
+
 /// A page with status 200.
 pub fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> HttpResponse {
     page_with_status(StatusCode::OK, title, viewer, body)
@@ -32,6 +35,9 @@ pub fn page_with_status(
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Peerline" }
                 link rel="stylesheet" href="/console/assets/console.css";
+                // htmx refreshes the live board; no page needs it to work.
+                meta name="htmx-config" content=r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false}"#;
+                script src=(HTMX_PATH) defer {}
             }
             body {
                 a class="skip" href="#main" { "Skip to the page" }
@@ -48,6 +54,16 @@ pub fn page_with_status(
         .insert_header(("Content-Security-Policy", CSP))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header(("Referrer-Policy", "no-referrer"))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(markup.into_string())
+}
+
+/// A part of a page, for htmx to swap in.
+pub fn fragment(markup: Markup) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Content-Security-Policy", CSP))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header(("Cache-Control", "no-store"))
         .body(markup.into_string())
 }

@@ -1,12 +1,13 @@
 //! The web console at `/console`, for volunteers, supervisors and administrators:
 //! server-rendered pages over the same storage functions and the same scopes as the API,
 //! so what a person may see and do is the same in both. Plain forms throughout; the
-//! stylesheet is embedded in the binary.
+//! stylesheet and htmx (which refreshes the live board) are embedded in the binary.
 
 mod charts;
 mod format;
 mod helplines;
 mod layout;
+mod live;
 mod review;
 mod rota;
 mod session;
@@ -18,22 +19,31 @@ use actix_web::{HttpResponse, http::header, web};
 use session::Viewer;
 
 const CSS: &str = include_str!("assets/console.css");
+/// htmx 2.0.11 (BSD Zero Clause License, https://htmx.org), vendored unchanged.
+const HTMX: &str = include_str!("assets/htmx-2.0.11.min.js");
+
+fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("Cache-Control", "public, max-age=300"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(body)
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console", web::get().to(home))
         .route(
             "/console/assets/console.css",
-            web::get().to(|| async {
-                HttpResponse::Ok()
-                    .content_type("text/css; charset=utf-8")
-                    .insert_header(("Cache-Control", "public, max-age=300"))
-                    .insert_header(("X-Content-Type-Options", "nosniff"))
-                    .body(CSS)
-            }),
+            web::get().to(|| async { asset("text/css; charset=utf-8", CSS) }),
+        )
+        .route(
+            layout::HTMX_PATH,
+            web::get().to(|| async { asset("text/javascript; charset=utf-8", HTMX) }),
         )
         .configure(sign_in::configure)
         .configure(volunteer::configure)
         .configure(helplines::configure)
+        .configure(live::configure)
         .configure(review::configure)
         .configure(rota::configure);
 }

@@ -38,35 +38,7 @@ impl RoutingInputs {
         now: DateTime<Utc>,
     ) -> Result<Self, DbErr> {
         let members = roster.members(db, contact.helpline_id).await?;
-        let mut activity: HashMap<i32, Activity> = HashMap::new();
-        // Engaged on the routed channel: ringing or on a call, or holding text slots.
-        let engaged = match channel {
-            Channel::Voice => reservations::engaged(db, now).await?,
-            Channel::Sms => text_slots::holders(db).await?,
-        };
-        for volunteer_id in engaged {
-            activity.entry(volunteer_id).or_default().engaged += 1;
-        }
-        let since = now - contacts::ACTIVITY_WINDOW;
-        for (volunteer, answered, ended, talk) in contacts::answered_since(db, since).await? {
-            let (Some(volunteer), Some(answered)) = (volunteer, answered) else {
-                continue;
-            };
-            let entry = activity.entry(volunteer).or_default();
-            entry.recent_contact_starts.push(answered);
-            if let Some(ended) = ended {
-                let duration = Duration::seconds(talk.unwrap_or(0).into());
-                if entry.last_contact.is_none_or(|last| last.ended_at < ended) {
-                    entry.last_contact = Some(PastContact {
-                        ended_at: ended,
-                        duration,
-                    });
-                }
-            }
-        }
-        for (volunteer, flagged_at) in after_contact::latest_flags_by_volunteer(db, since).await? {
-            activity.entry(volunteer).or_default().last_flagged_at = Some(flagged_at);
-        }
+        let activity = activity_now(db, channel, now).await?;
         let conflicted = rota::conflicted_volunteers(db, &contact.caller_hash)
             .await?
             .into_iter()
@@ -114,6 +86,45 @@ impl RoutingInputs {
             })
             .collect()
     }
+}
+
+/// What every volunteer is doing on `channel` at `now` and has done lately: contacts
+/// they are engaged in, their recent contacts and their latest flag.
+pub async fn activity_now(
+    db: &impl ConnectionTrait,
+    channel: Channel,
+    now: DateTime<Utc>,
+) -> Result<HashMap<i32, Activity>, DbErr> {
+    let mut activity: HashMap<i32, Activity> = HashMap::new();
+    // Engaged on the routed channel: ringing or on a call, or holding text slots.
+    let engaged = match channel {
+        Channel::Voice => reservations::engaged(db, now).await?,
+        Channel::Sms => text_slots::holders(db).await?,
+    };
+    for volunteer_id in engaged {
+        activity.entry(volunteer_id).or_default().engaged += 1;
+    }
+    let since = now - contacts::ACTIVITY_WINDOW;
+    for (volunteer, answered, ended, talk) in contacts::answered_since(db, since).await? {
+        let (Some(volunteer), Some(answered)) = (volunteer, answered) else {
+            continue;
+        };
+        let entry = activity.entry(volunteer).or_default();
+        entry.recent_contact_starts.push(answered);
+        if let Some(ended) = ended {
+            let duration = Duration::seconds(talk.unwrap_or(0).into());
+            if entry.last_contact.is_none_or(|last| last.ended_at < ended) {
+                entry.last_contact = Some(PastContact {
+                    ended_at: ended,
+                    duration,
+                });
+            }
+        }
+    }
+    for (volunteer, flagged_at) in after_contact::latest_flags_by_volunteer(db, since).await? {
+        activity.entry(volunteer).or_default().last_flagged_at = Some(flagged_at);
+    }
+    Ok(activity)
 }
 
 /// The caller's last volunteer and how many of their latest contacts in a row were with them.

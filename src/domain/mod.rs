@@ -8,6 +8,7 @@ pub mod coverage;
 pub mod csv_export;
 pub mod delivery;
 pub mod helpline;
+pub mod live_board;
 pub mod on_call;
 pub mod phone;
 pub mod rate_limit;

@@ -340,17 +340,23 @@ fn assess(
     if activity.engaged >= profile.limits.capacity(request.channel) {
         return Err(Exclusion::Busy);
     }
+    if rest_ends_at(profile, activity).is_some_and(|until| at < until) {
+        return Err(Exclusion::Resting);
+    }
+    Ok((tier, shift_contacts))
+}
+
+/// When the rest after a volunteer's latest long or flagged contact ends, if they had one.
+pub fn rest_ends_at(profile: &VolunteerProfile, activity: &Activity) -> Option<DateTime<Utc>> {
     let limits = profile.limits;
     let rest = Duration::minutes(limits.rest_minutes_after_long.into());
     let long_contact_ended = activity
         .last_contact
         .filter(|last| last.duration >= Duration::minutes(limits.long_contact_minutes.into()))
         .map(|last| last.ended_at);
-    let rest_from = long_contact_ended.max(activity.last_flagged_at);
-    if rest_from.is_some_and(|from| at < from + rest) {
-        return Err(Exclusion::Resting);
-    }
-    Ok((tier, shift_contacts))
+    long_contact_ended
+        .max(activity.last_flagged_at)
+        .map(|from| from + rest)
 }
 
 #[cfg(test)]

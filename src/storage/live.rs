@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use super::contacts::Stage;
@@ -37,4 +38,19 @@ pub async fn snapshot(db: &DatabaseConnection) -> Result<Live, DbErr> {
         reservations: reservation::Entity::find().count(db).await?,
         text_slots: text_slot::Entity::find().count(db).await?,
     })
+}
+
+/// The contacts of a helpline under way now (not ended), oldest first.
+pub async fn open_contacts(
+    db: &DatabaseConnection,
+    helpline_id: i32,
+) -> Result<Vec<contact::Model>, DbErr> {
+    contact::Entity::find()
+        .filter(contact::Column::HelplineId.eq(helpline_id))
+        .filter(contact::Column::EndedAt.is_null())
+        .filter(contact::Column::Stage.ne(Stage::Ended))
+        .order_by_asc(contact::Column::ReceivedAt)
+        .limit(500)
+        .all(db)
+        .await
 }

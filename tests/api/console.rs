@@ -11,7 +11,9 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
-use crate::helpers::{TestApp, id_of, numbers, spawn_app_at, utc};
+use crate::helpers::{self, Seed, TestApp, id_of, numbers, spawn_app_at, utc};
+use peerline::storage::contacts::Stage;
+use sea_orm::sea_query::Expr;
 
 pub const LINE_A: &str = "+12025550100";
 pub const LINE_B: &str = "+12025550101";
@@ -454,10 +456,7 @@ async fn a_sign_in_link_works_once_and_a_session_ends_when_signed_out_or_idle() 
     assert_eq!(sam.get("/console/reviews").await.status, StatusCode::OK);
     let long_ago = utc(NOW) - chrono::Duration::hours(3);
     api_token::Entity::update_many()
-        .col_expr(
-            api_token::Column::LastUsedAt,
-            sea_orm::sea_query::Expr::value(long_ago),
-        )
+        .col_expr(api_token::Column::LastUsedAt, Expr::value(long_ago))
         .filter(api_token::Column::Kind.eq(api_token::TokenKind::Console))
         .exec(&s.app.db)
         .await
@@ -687,4 +686,89 @@ async fn a_coordinator_changes_the_rota_in_place_and_nobody_else_can() {
         "{}",
         with_leave.html
     );
+}
+
+#[tokio::test]
+async fn the_live_board_shows_each_volunteer_as_the_router_sees_them() {
+    let s = console_scene().await;
+    let live = format!("/console/helplines/{}/live", s.a);
+    let mut alice = Visitor::new(&s.app);
+    alice.sign_in(ALICE).await;
+    assert_eq!(alice.get(&live).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        alice.get(&format!("{live}/board")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mut sam = Visitor::new(&s.app);
+    sam.sign_in(SAM).await;
+    let page = sam.get(&live).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    let row = |html: &str, name: &str| {
+        let start = html.find(&format!("<th scope=\"row\">{name}")).unwrap();
+        html[start..start + html[start..].find("</tr>").unwrap()].to_owned()
+    };
+    assert!(row(&page.html, "Bob").contains(">free<"), "{}", page.html);
+    assert!(
+        row(&page.html, "Cat").contains("off shift"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.contains("neonatal care: 1 signed off and free")
+            || page.html.contains("neonatal care: 0 signed off and free")
+    );
+    assert!(page.html.contains("hx-trigger=\"every 5s\""));
+    // A caller holding for three minutes.
+    let three_minutes_ago = (utc(NOW) - chrono::Duration::minutes(3)).to_rfc3339();
+    let seed = Seed {
+        at: &three_minutes_ago,
+        channel: "voice",
+        topic: None,
+        outcome: "abandoned",
+        tier: None,
+        answered_by: None,
+        wait: 0,
+        talk: None,
+        caller: Some(CALLER),
+        recording: None,
+    };
+    let holding = helpers::seed(&s.app, s.a, 900, seed).await;
+    contact::Entity::update_many()
+        .col_expr(contact::Column::Stage, Expr::value(Stage::Holding))
+        .col_expr(
+            contact::Column::EndedAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .col_expr(
+            contact::Column::Outcome,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(contact::Column::Id.eq(holding))
+        .exec(&s.app.db)
+        .await
+        .unwrap();
+    let busy = sam.get(&live).await;
+    assert!(
+        busy.html
+            .contains("1 caller(s) holding; the longest for 3 min."),
+        "{}",
+        busy.html
+    );
+    assert!(
+        busy.html.contains(&format!(
+            "#{holding} · voice · <strong>holding</strong> for 3 min"
+        )),
+        "{}",
+        busy.html
+    );
+    // The part htmx fetches is the board alone.
+    let board = sam.get(&format!("{live}/board")).await;
+    assert_eq!(board.status, StatusCode::OK);
+    assert!(
+        board.html.starts_with("<div id=\"board\""),
+        "{}",
+        board.html
+    );
+    let other = sam.get(&format!("/console/helplines/{}/live", s.b)).await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
 }

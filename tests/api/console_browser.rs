@@ -237,3 +237,55 @@ async fn a_coordinator_adds_a_shift_and_the_gap_it_closes_disappears() {
     let wednesday_eight = "table.week tbody tr:nth-child(9) td:nth-child(4)";
     assert_eq!(browser.text_of(wednesday_eight).await, "nobody");
 }
+
+#[tokio::test]
+async fn the_live_board_refreshes_itself_when_a_volunteer_pauses() {
+    let Some(browser) = Browser::start(1280, 900).await else {
+        return;
+    };
+    let s = console_scene().await;
+    let base = &s.app.base;
+    browser
+        .go(&format!("{base}{}", login_link(&s.app, s.sam).await))
+        .await;
+    browser
+        .click("form[action='/console/sign-in/link'] button")
+        .await;
+    browser.text_once_it_shows("Review queue").await;
+    browser
+        .go(&format!("{base}/console/helplines/{}/live", s.a))
+        .await;
+    let board = browser.text_once_it_shows("Volunteers").await;
+    assert!(board.contains("Bob"), "{board}");
+    browser.screenshot("supervisor-live-board").await;
+    // Bob pauses from his phone; the open board shows it without a reload.
+    let bob_token = s
+        .app
+        .token_for(
+            peerline::domain::access::Role::Volunteer,
+            Some(s.bob),
+            vec![],
+        )
+        .await;
+    let paused = s
+        .app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/volunteers/{}", s.bob),
+            Some(&bob_token),
+            Some(serde_json::json!({"active": false})),
+        )
+        .await;
+    assert_eq!(paused.status, reqwest::StatusCode::OK, "{:?}", paused.body);
+    let row = "table.people tbody tr:nth-child(2)";
+    for _ in 0..100 {
+        if browser.text_of(row).await.contains("paused") {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the board never showed Bob paused: {}",
+        browser.text_of(row).await
+    );
+}

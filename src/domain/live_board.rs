@@ -1,0 +1,158 @@
+//! What each volunteer can do right now, as the router itself sees it: the live board
+//! asks the same question a new contact would ask, so "free" on the board means a call
+//! or text arriving now could be offered to them.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+
+use super::rota::Channel;
+use super::routing::{Candidate, Exclusion, RoutingRequest, plan, rest_ends_at};
+
+/// A volunteer's state on one channel now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Availability {
+    /// A contact arriving now could be offered to them.
+    Free,
+    /// On (or being offered) as many contacts as they take at once.
+    OnContact,
+    /// Resting after a long or flagged contact.
+    Resting {
+        until: Option<DateTime<Utc>>,
+    },
+    /// Took the most contacts their shift allows.
+    ShiftCapReached,
+    Paused,
+    OffShift,
+    /// Not taking contacts on this channel at all (in training, lapsed, not trained for it).
+    NotTaking(Exclusion),
+}
+
+/// Each candidate's availability on `channel` at `at`, for a contact about no particular
+/// topic, in the order of `candidates`.
+pub fn availability(
+    at: DateTime<Utc>,
+    channel: Channel,
+    candidates: &[Candidate<'_>],
+) -> Vec<(i32, Availability)> {
+    let nobody = HashSet::new();
+    let request = RoutingRequest {
+        at,
+        channel,
+        topic: None,
+        language: None,
+        continuity: None,
+        conflicted: &nobody,
+        already_tried: &nobody,
+    };
+    let decided = plan(&request, candidates);
+    candidates
+        .iter()
+        .map(|c| {
+            let why = decided
+                .excluded
+                .iter()
+                .find(|(id, _)| *id == c.volunteer_id)
+                .map(|(_, why)| *why);
+            let state = match why {
+                None => Availability::Free,
+                Some(Exclusion::Busy) => Availability::OnContact,
+                Some(Exclusion::Resting) => Availability::Resting {
+                    until: rest_ends_at(c.profile, c.activity),
+                },
+                Some(Exclusion::ShiftCapReached) => Availability::ShiftCapReached,
+                Some(Exclusion::Paused) => Availability::Paused,
+                Some(Exclusion::OffShift) => Availability::OffShift,
+                Some(other) => Availability::NotTaking(other),
+            };
+            (c.volunteer_id, state)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, NaiveDate};
+
+    use super::*;
+    use crate::domain::phone::E164;
+    use crate::domain::rota::{Interval, Rota, ShiftChannels};
+    use crate::domain::routing::{Activity, PastContact};
+    use crate::domain::timezone::TimeZone;
+    use crate::domain::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn profile(active: bool) -> VolunteerProfile {
+        VolunteerProfile {
+            name: "V".into(),
+            phone: E164::parse("+12025550111").unwrap(),
+            time_zone: TimeZone::parse("Europe/London").unwrap(),
+            languages: vec!["en".into()],
+            training_status: TrainingStatus::Trained,
+            training_completed_on: NaiveDate::from_ymd_opt(2026, 1, 1),
+            refresher_due_on: None,
+            trained_voice: true,
+            trained_sms: true,
+            active,
+            limits: WellbeingLimits::default(),
+        }
+    }
+
+    #[test]
+    fn the_board_says_what_the_router_would_do_with_a_call_now() {
+        let now = at("2026-12-01T12:00:00Z");
+        let mut on_shift = Rota::new(TimeZone::parse("Europe/London").unwrap());
+        on_shift.extra_shifts.push((
+            Interval::new(now - Duration::hours(1), now + Duration::hours(1)).unwrap(),
+            ShiftChannels::Both,
+        ));
+        let off_shift = Rota::new(TimeZone::parse("Europe/London").unwrap());
+        let (active, paused) = (profile(true), profile(false));
+        let idle = Activity::default();
+        let on_a_call = Activity {
+            engaged: 1,
+            ..Default::default()
+        };
+        let ended = now - Duration::minutes(5);
+        let after_a_long_call = Activity {
+            last_contact: Some(PastContact {
+                ended_at: ended,
+                duration: Duration::minutes(90),
+            }),
+            ..Default::default()
+        };
+        let candidate = |id, profile, rota, activity| Candidate {
+            volunteer_id: id,
+            profile,
+            rota,
+            ready_topics: &[],
+            activity,
+        };
+        let candidates = [
+            candidate(1, &active, &on_shift, &idle),
+            candidate(2, &active, &on_shift, &on_a_call),
+            candidate(3, &active, &on_shift, &after_a_long_call),
+            candidate(4, &paused, &on_shift, &idle),
+            candidate(5, &active, &off_shift, &idle),
+        ];
+        let rest = Duration::minutes(WellbeingLimits::default().rest_minutes_after_long.into());
+        assert_eq!(
+            availability(now, Channel::Voice, &candidates),
+            vec![
+                (1, Availability::Free),
+                (2, Availability::OnContact),
+                (
+                    3,
+                    Availability::Resting {
+                        until: Some(ended + rest)
+                    }
+                ),
+                (4, Availability::Paused),
+                (5, Availability::OffShift),
+            ]
+        );
+    }
+}
