@@ -48,6 +48,35 @@ pub fn gap_bands(title: &str, days: &[(String, Interval)], gaps: &[Interval]) ->
     }
 }
 
+/// One bar of a bar chart: its label, its total and the part of it answered.
+pub struct Bar {
+    pub label: String,
+    pub total: i64,
+    pub answered: i64,
+}
+
+const CHART_HEIGHT: f64 = 140.0;
+
+/// Bars of contacts, the answered part darker; the tallest bar fills the chart.
+pub fn bar_chart(title: &str, bars: &[Bar]) -> Markup {
+    let tallest = bars.iter().map(|b| b.total).max().unwrap_or(0).max(1) as f64;
+    let step = 24.0;
+    let width = step * bars.len() as f64 + 10.0;
+    let scale = |n: i64| CHART_HEIGHT * n as f64 / tallest;
+    html! {
+        svg class="bars" viewBox={ "0 0 " (width) " " (CHART_HEIGHT + 34.0) } role="img" aria-label=(title) {
+            @for (i, bar) in bars.iter().enumerate() {
+                @let x = 5.0 + step * i as f64;
+                rect x=(x + 2.0) y=(10.0 + CHART_HEIGHT - scale(bar.total)) width=(step - 4.0) height=(scale(bar.total)) fill="#9fb8d6" {
+                    title { (bar.label) ": " (bar.total) " contacts, " (bar.answered) " answered" }
+                }
+                rect class="answered" x=(x + 2.0) y=(10.0 + CHART_HEIGHT - scale(bar.answered)) width=(step - 4.0) height=(scale(bar.answered)) fill="#0b5cad" {}
+                text x=(x + step / 2.0) y=(CHART_HEIGHT + 26.0) font-size="10" text-anchor="middle" fill="#1b1f24" { (bar.label) }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{DateTime, Utc};
@@ -69,5 +98,25 @@ mod tests {
         assert_eq!(fractions(day, &gaps), vec![(0.0, 0.25), (0.75, 1.0)]);
         let svg = gap_bands("Gaps", &[("Tue 1".into(), day)], &gaps).into_string();
         assert_eq!(svg.matches("class=\"gap\"").count(), 2);
+    }
+
+    #[test]
+    fn the_tallest_bar_fills_the_chart_and_the_others_are_to_scale() {
+        let bars = [
+            Bar {
+                label: "Mon".into(),
+                total: 10,
+                answered: 5,
+            },
+            Bar {
+                label: "Tue".into(),
+                total: 5,
+                answered: 0,
+            },
+        ];
+        let svg = bar_chart("Contacts by weekday", &bars).into_string();
+        assert!(svg.contains("height=\"140\""), "{svg}");
+        assert!(svg.contains("height=\"70\""), "{svg}");
+        assert!(svg.contains("Mon: 10 contacts, 5 answered"), "{svg}");
     }
 }

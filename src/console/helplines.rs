@@ -1,5 +1,5 @@
 //! The helplines a supervisor or administrator looks after, with the way to each one's
-//! live board and rota.
+//! live board, rota and reports.
 
 use actix_web::{HttpResponse, web};
 use maud::html;
@@ -34,6 +34,8 @@ async fn list(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse
                     a href={ "/console/helplines/" (row.id) "/live" } { "Live board" }
                     " · "
                     a href={ "/console/helplines/" (row.id) "/rota" } { "Rota and gaps" }
+                    " · "
+                    a href={ "/console/helplines/" (row.id) "/reports" } { "Reports" }
                 }
             }
         }

@@ -8,6 +8,7 @@ mod format;
 mod helplines;
 mod layout;
 mod live;
+mod reports;
 mod review;
 mod rota;
 mod session;
@@ -44,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(volunteer::configure)
         .configure(helplines::configure)
         .configure(live::configure)
+        .configure(reports::configure)
         .configure(review::configure)
         .configure(rota::configure);
 }

@@ -772,3 +772,62 @@ async fn the_live_board_shows_each_volunteer_as_the_router_sees_them() {
     let other = sam.get(&format!("/console/helplines/{}/live", s.b)).await;
     assert_eq!(other.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn reports_show_the_period_with_charts_and_download_as_csv() {
+    let s = console_scene().await;
+    let reports = format!("/console/helplines/{}/reports", s.a);
+    let mut alice = Visitor::new(&s.app);
+    alice.sign_in(ALICE).await;
+    assert_eq!(alice.get(&reports).await.status, StatusCode::FORBIDDEN);
+    let mut sam = Visitor::new(&s.app);
+    sam.sign_in(SAM).await;
+    let page = sam.get(&reports).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    let figures = page.element("figures");
+    assert!(figures.contains("<dt>Contacts</dt><dd>1</dd>"), "{figures}");
+    assert!(
+        figures.contains("<dt>Answer rate</dt><dd>100%</dd>"),
+        "{figures}"
+    );
+    assert!(
+        page.html.contains("Sun: 1 contacts, 1 answered"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.contains("12: 1 contacts, 1 answered"),
+        "{}",
+        page.html
+    );
+    // A period before anything happened.
+    let empty = sam
+        .get(&format!("{reports}?from=2026-10-01&to=2026-10-31"))
+        .await;
+    assert!(
+        empty
+            .element("figures")
+            .contains("<dt>Contacts</dt><dd>0</dd>")
+    );
+    let reversed = sam
+        .get(&format!("{reports}?from=2026-10-31&to=2026-10-01"))
+        .await;
+    assert_eq!(reversed.status, StatusCode::BAD_REQUEST);
+    let csv = sam
+        .get(&format!(
+            "{reports}/contacts.csv?from=2026-11-01&to=2026-11-30"
+        ))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(
+        csv.html.lines().next(),
+        Some("section,key,contacts,answered")
+    );
+    assert!(csv.html.contains("\nsummary,total,1,\n"), "{}", csv.html);
+    let exports = audit_entry::Entity::find()
+        .filter(audit_entry::Column::Action.eq("export_report"))
+        .count(&s.app.db)
+        .await
+        .unwrap();
+    assert_eq!(exports, 3, "each look and the download are audited");
+}

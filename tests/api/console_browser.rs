@@ -177,6 +177,12 @@ async fn a_supervisor_reviews_a_flagged_contact_from_the_trace_to_complete() {
     browser.click("button[value='complete']").await;
     browser.text_once_it_shows("Review\nreviewed").await;
     browser.screenshot("supervisor-reviewed").await;
+    browser
+        .go(&format!("{base}/console/helplines/{}/reports", s.a))
+        .await;
+    let figures = browser.text_once_it_shows("Answer rate").await;
+    assert!(figures.contains("Answer rate\n100%"), "{figures}");
+    browser.screenshot("supervisor-reports").await;
     let stored = contact::Entity::find_by_id(id)
         .one(&s.app.db)
         .await

@@ -110,7 +110,7 @@ async fn prepare(
 }
 
 /// Records the export, then answers with JSON or CSV.
-async fn export<T: Serialize>(
+pub async fn export<T: Serialize>(
     state: &AppState,
     who: &Principal,
     helpline_id: i32,
@@ -170,7 +170,19 @@ pub async fn contacts(
 ) -> Result<HttpResponse, ApiError> {
     let id = *id;
     let asked = prepare(&state, &who, id, &query.0, &request).await?;
-    let period = &asked.0;
+    let view = contacts_view(&state, id, &asked.0).await?;
+    export(&state, &who, id, "contacts", asked, view, |v| {
+        v.report.to_csv()
+    })
+    .await
+}
+
+/// The contacts report of helpline `id` (which the caller was checked to supervise).
+pub async fn contacts_view(
+    state: &AppState,
+    id: i32,
+    period: &Period,
+) -> Result<ContactsReportView, ApiError> {
     let db = &state.db;
     let (groups, hours) = queries::breakdown_and_hours(db, id, period).await?;
     let report = contacts_report(
@@ -180,14 +192,10 @@ pub async fn contacts(
         &queries::answered_histogram(db, id, period, DurationColumn::Talk).await?,
         queries::offers_for_answered(db, id, period).await?,
     );
-    let view = ContactsReportView {
+    Ok(ContactsReportView {
         period: period_view(id, period),
         report,
-    };
-    export(&state, &who, id, "contacts", asked, view, |v| {
-        v.report.to_csv()
     })
-    .await
 }
 
 /// Each volunteer's contacts and talk time per local week, long, flagged and
