@@ -1,7 +1,13 @@
-//! How times and people appear on console pages.
+//! How times and names appear on console pages, and how dates and times are read back
+//! from their forms.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
+
+use super::session::{ConsoleError, FormFields};
+use crate::domain::rota::earliest_instant_at_or_after;
+use crate::domain::timezone::TimeZone;
+use crate::error::ApiError;
 
 /// "Tue 1 Dec 19:00" on the given clock.
 pub fn day_and_time(at: DateTime<Utc>, zone: Tz) -> String {
@@ -27,6 +33,19 @@ pub fn stretch(start: DateTime<Utc>, end: DateTime<Utc>, zone: Tz) -> String {
             day_and_time(end, zone)
         )
     }
+}
+
+/// A "YYYY-MM-DD HH:MM" form field on `zone`'s clock, as an instant (inside a
+/// spring-forward gap, the moment the clocks jump to).
+pub fn local_instant(
+    form: &FormFields,
+    name: &'static str,
+    zone: TimeZone,
+) -> Result<DateTime<Utc>, ConsoleError> {
+    let raw = form.get(name).unwrap_or_default();
+    let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M")
+        .map_err(|_| ApiError::field(name, "a date and time, e.g. 2026-12-24 19:00"))?;
+    Ok(earliest_instant_at_or_after(zone.tz(), local))
 }
 
 /// A stored snake_case name as words: "needs_debrief" as "needs debrief".

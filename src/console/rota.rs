@@ -5,17 +5,17 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, http::header, web};
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::charts::gap_bands;
-use super::format::{day_and_time, stretch, words};
+use super::format::{day_and_time, local_instant, stretch, words};
 use super::layout::{self, form_token};
 use super::session::{ConsoleError, FormFields, Viewer};
 use crate::domain::calendar::{LocalTime, Weekday};
-use crate::domain::rota::{Interval, ShiftChannels, earliest_instant_at_or_after};
+use crate::domain::rota::{Interval, ShiftChannels};
 use crate::domain::rota_grid::{week_grid, week_of};
 use crate::domain::timezone::TimeZone;
 use crate::error::ApiError;
@@ -388,18 +388,6 @@ async fn remove_shift(
     )
     .await?;
     Ok(back_to_rota(*id, "volunteers"))
-}
-
-/// A "YYYY-MM-DD HH:MM" on the helpline's clock, as an instant.
-fn local_instant(
-    form: &FormFields,
-    name: &'static str,
-    zone: TimeZone,
-) -> Result<chrono::DateTime<chrono::Utc>, ConsoleError> {
-    let raw = form.get(name).unwrap_or_default();
-    let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M")
-        .map_err(|_| ApiError::field(name, "a date and time, e.g. 2026-12-24 19:00"))?;
-    Ok(earliest_instant_at_or_after(zone.tz(), local))
 }
 
 async fn add_exception(

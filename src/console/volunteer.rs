@@ -8,18 +8,23 @@ use chrono_tz::Tz;
 use maud::{Markup, html};
 use std::collections::HashMap;
 
-use super::format::{day_and_time, stretch, words};
+use super::format::{day_and_time, local_instant, stretch, words};
 use super::layout::{self, form_token};
 use super::session::{ConsoleError, Viewer};
-use crate::domain::rota::{Interval, ShiftChannels};
+use crate::contact_flow::candidates::activity_now;
+use crate::domain::rota::{Channel, Interval, ShiftChannels};
+use crate::domain::rota_grid::week_of;
+use crate::domain::routing::rest_ends_at;
 use crate::domain::shift_calendar::shifts_within;
 use crate::domain::supervision::{Flag, ReportInput};
 use crate::domain::volunteer_changes::VolunteerChanges;
 use crate::error::ApiError;
 use crate::routes::api::contact_views::MyContact;
+use crate::routes::api::exceptions::{self, NewException};
 use crate::routes::api::{my_contacts, visible_volunteer, volunteers as volunteer_api};
 use crate::state::AppState;
-use crate::storage::{self, helplines, rota, volunteers};
+use crate::storage::rota::ExceptionKind;
+use crate::storage::{self, contacts, helplines, rota, volunteers};
 
 /// How far ahead "my next shifts" looks.
 const SHIFTS_AHEAD: Duration = Duration::weeks(4);
@@ -27,6 +32,8 @@ const SHIFTS_AHEAD: Duration = Duration::weeks(4);
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/me", web::get().to(my_page))
         .route("/console/me/availability", web::post().to(set_availability))
+        .route("/console/me/leave", web::post().to(add_leave))
+        .route("/console/me/leave/remove", web::post().to(remove_leave))
         .route("/console/me/contacts/{id}", web::get().to(my_contact))
         .route(
             "/console/me/contacts/{id}/report",
@@ -72,6 +79,23 @@ async fn my_page(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpRespo
     };
     let contacts = my_contacts::own_contacts(&state, &viewer.who, None, Some(10)).await?;
     let tz = zone.tz();
+    let week_start = zone.start_of_day(week_of(now.with_timezone(&tz).date_naive()));
+    let this_week = contacts::answered_by_since(&state.db, me, week_start).await?;
+    let talk_minutes: i64 = this_week
+        .iter()
+        .map(|(_, _, _, talk)| i64::from(talk.unwrap_or(0)))
+        .sum::<i64>()
+        / 60;
+    let activity = activity_now(&state.db, Channel::Voice, now).await?;
+    let resting_until = activity
+        .get(&me)
+        .and_then(|a| rest_ends_at(&profile, a))
+        .filter(|until| *until > now);
+    let leave: Vec<_> = rota::exceptions(&state.db, vec![me])
+        .await?
+        .into_iter()
+        .filter(|e| e.kind == ExceptionKind::Leave.as_str() && e.ends_at > now)
+        .collect();
     let body = html! {
         p { "Hello " (profile.name) ". Times are on your own clock (" (zone.to_string()) ")." }
         section aria-labelledby="availability" {
@@ -89,6 +113,15 @@ async fn my_page(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpRespo
                     (form_token(&viewer))
                     input type="hidden" name="active" value="true";
                     button type="submit" { "Resume taking contacts" }
+                }
+            }
+        }
+        section aria-labelledby="week" {
+            h2 id="week" { "My week" }
+            p {
+                (this_week.len()) " contact(s) since Monday, " (talk_minutes) " min of talk."
+                @if let Some(until) = resting_until {
+                    " " strong { "Resting until " (day_and_time(until, tz)) } ": no contacts are offered to you before then."
                 }
             }
         }
@@ -111,6 +144,30 @@ async fn my_page(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpRespo
                         }
                     }
                 }
+            }
+        }
+        section aria-labelledby="leave" {
+            h2 id="leave" { "Leave" }
+            @if leave.is_empty() { p { "No leave booked." } }
+            ul {
+                @for row in &leave {
+                    li {
+                        (stretch(row.starts_at, row.ends_at, tz))
+                        form method="post" action="/console/me/leave/remove" class="inline-action" {
+                            (form_token(&viewer))
+                            input type="hidden" name="exception_id" value=(row.id);
+                            button type="submit" class="link" { "Cancel" }
+                        }
+                    }
+                }
+            }
+            form method="post" action="/console/me/leave" class="panel" id="add-leave" {
+                (form_token(&viewer))
+                label for="leave-from" { "From, YYYY-MM-DD HH:MM on your clock" }
+                input id="leave-from" name="from" type="text" placeholder="2026-12-24 00:00" required;
+                label for="leave-to" { "Until" }
+                input id="leave-to" name="to" type="text" placeholder="2026-12-27 00:00" required;
+                button type="submit" { "Book leave" }
             }
         }
         section aria-labelledby="contacts" {
@@ -294,6 +351,45 @@ async fn file_report(
         }
     };
     contact_page(&state, &viewer, *id, Some(notice)).await
+}
+
+async fn add_leave(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    let me = my_contacts::volunteer_of(&viewer.who)?;
+    let (row, _) = visible_volunteer(&state, &viewer.who, me).await?;
+    let zone = volunteers::profile_of(&row)?.time_zone;
+    let new = NewException {
+        kind: ExceptionKind::Leave,
+        starts_at: local_instant(&form, "from", zone)?,
+        ends_at: local_instant(&form, "to", zone)?,
+        channels: None,
+        note: None,
+    };
+    exceptions::add(&state, &viewer.who, me, new).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/console/me#leave"))
+        .finish())
+}
+
+async fn remove_leave(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    let me = my_contacts::volunteer_of(&viewer.who)?;
+    let exception_id = form
+        .get("exception_id")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| ApiError::field("exception_id", "which leave to cancel"))?;
+    exceptions::remove(&state, &viewer.who, me, exception_id).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/console/me#leave"))
+        .finish())
 }
 
 /// Where a signed-in person starts.

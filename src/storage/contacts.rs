@@ -631,6 +631,25 @@ pub async fn answered_since(
         .await
 }
 
+/// Contacts one volunteer answered since `since` (on any helpline).
+pub async fn answered_by_since(
+    db: &impl ConnectionTrait,
+    volunteer_id: i32,
+    since: DateTime<Utc>,
+) -> Result<Vec<AnsweredRow>, DbErr> {
+    contact::Entity::find()
+        .select_only()
+        .column(contact::Column::AnsweredBy)
+        .column(contact::Column::AnsweredAt)
+        .column(contact::Column::EndedAt)
+        .column(contact::Column::TalkSecs)
+        .filter(contact::Column::AnsweredAt.gte(since))
+        .filter(contact::Column::AnsweredBy.eq(volunteer_id))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
 /// How far back the router looks at volunteers' contacts: beyond a week, everyone counts
 /// as equally long idle, and no shift or rest period reaches that far.
 pub const ACTIVITY_WINDOW: Duration = Duration::days(7);

@@ -831,3 +831,75 @@ async fn reports_show_the_period_with_charts_and_download_as_csv() {
         .unwrap();
     assert_eq!(exports, 3, "each look and the download are audited");
 }
+
+#[tokio::test]
+async fn a_volunteer_books_leave_on_their_own_clock_and_sees_their_week() {
+    let s = console_scene().await;
+    let mut alice = Visitor::new(&s.app);
+    alice.sign_in(ALICE).await;
+    let mine = alice.get("/console/me").await;
+    assert!(
+        mine.html
+            .contains("1 contact(s) since Monday, 5 min of talk."),
+        "{}",
+        mine.html
+    );
+    assert!(mine.html.contains("No leave booked."));
+    let token = mine.form_token();
+    let unreadable = alice
+        .post(
+            "/console/me/leave",
+            &[
+                ("form_token", &token),
+                ("from", "next tuesday"),
+                ("to", "2026-11-25 00:00"),
+            ],
+        )
+        .await;
+    assert_eq!(unreadable.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unreadable.html.contains("from: a date and time"),
+        "{}",
+        unreadable.html
+    );
+    let booked = alice
+        .post(
+            "/console/me/leave",
+            &[
+                ("form_token", &token),
+                ("from", "2026-11-24 00:00"),
+                ("to", "2026-11-25 00:00"),
+            ],
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", booked.html);
+    let after = alice.get("/console/me").await;
+    assert!(
+        after.html.contains("Tue 24 Nov 00:00 – Wed 25 Nov 00:00"),
+        "{}",
+        after.html
+    );
+    assert!(
+        after.html.contains(
+            "<li class=\"leave\">Tue 24 Nov 19:00–22:00 · calls and texts · on leave</li>"
+        ),
+        "{}",
+        after.html
+    );
+    // Her leave is a rota exception like any other: the router sees it.
+    let stored = s
+        .app
+        .get(
+            &format!("/api/v1/volunteers/{}/exceptions", s.alice),
+            &s.app.admin,
+        )
+        .await;
+    let kinds: Vec<&str> = stored
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"leave"), "{kinds:?}");
+}
