@@ -3,6 +3,8 @@
 //! so what a person may see and do is the same in both. Plain forms throughout; the
 //! stylesheet and htmx (which refreshes the live board) are embedded in the binary.
 
+mod admin;
+mod audit_log;
 mod charts;
 mod format;
 mod helplines;
@@ -43,6 +45,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .configure(sign_in::configure)
         .configure(volunteer::configure)
+        .configure(admin::configure)
+        .configure(audit_log::configure)
         .configure(helplines::configure)
         .configure(live::configure)
         .configure(reports::configure)

@@ -277,3 +277,33 @@ pub async fn end_session(db: &impl ConnectionTrait, session_id: i32) -> Result<(
         .await?;
     Ok(())
 }
+
+/// How many live console sessions each user holds.
+pub async fn live_sessions(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<std::collections::HashMap<i32, u64>, DbErr> {
+    let sessions = api_token::Entity::find()
+        .filter(api_token::Column::Kind.eq(TokenKind::Console))
+        .all(db)
+        .await?;
+    let mut counts = std::collections::HashMap::new();
+    for session in sessions
+        .iter()
+        .filter(|s| session_is_live(s.created_at, s.last_used_at, now))
+    {
+        *counts.entry(session.user_id).or_default() += 1;
+    }
+    Ok(counts)
+}
+
+/// Ends every console session of `user_id` (an administrator signing someone out);
+/// their API tokens are untouched. Returns how many were ended.
+pub async fn end_sessions_of(db: &impl ConnectionTrait, user_id: i32) -> Result<u64, DbErr> {
+    let ended = api_token::Entity::delete_many()
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::Kind.eq(TokenKind::Console))
+        .exec(db)
+        .await?;
+    Ok(ended.rows_affected)
+}

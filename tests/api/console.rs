@@ -903,3 +903,74 @@ async fn a_volunteer_books_leave_on_their_own_clock_and_sees_their_week() {
         .collect();
     assert!(kinds.contains(&"leave"), "{kinds:?}");
 }
+
+#[tokio::test]
+async fn the_audit_log_and_ending_someones_sessions() {
+    let s = console_scene().await;
+    let mut sam = Visitor::new(&s.app);
+    sam.sign_in(SAM).await;
+    sam.get(&format!("/console/contacts/{}", s.contact_id))
+        .await;
+    let log = sam.get("/console/audit").await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.html);
+    let entries = log.element("audit");
+    assert!(entries.contains("view contact"), "{entries}");
+    assert!(entries.contains(&format!("href=\"/console/contacts/{}\"", s.contact_id)));
+    let only_reveals = sam.get("/console/audit?action=reveal_caller").await;
+    assert!(!only_reveals.element("audit").contains("view contact"));
+    let mut alice = Visitor::new(&s.app);
+    alice.sign_in(ALICE).await;
+    assert_eq!(
+        alice.get("/console/audit").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        alice.get("/console/admin/users").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        sam.get("/console/admin/users").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // An administrator sees everyone's sessions and ends Alice's.
+    let me = s.app.get("/api/v1/me", &s.app.admin).await;
+    let admin_id = i32::try_from(me.body["user_id"].as_i64().unwrap()).unwrap();
+    let mut admin = Visitor::new(&s.app);
+    admin.follow_link(&login_link(&s.app, admin_id).await).await;
+    let people = admin.get("/console/admin/users").await;
+    assert_eq!(people.status, StatusCode::OK, "{}", people.html);
+    let alice_user = peerline::storage::entities::user::Entity::find()
+        .filter(peerline::storage::entities::user::Column::VolunteerId.eq(s.alice))
+        .one(&s.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let token = people.form_token();
+    let ended = admin
+        .post(
+            "/console/admin/users/end-sessions",
+            &[
+                ("form_token", &token),
+                ("user_id", &alice_user.id.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(ended.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        alice.get("/console/me").await.status,
+        StatusCode::SEE_OTHER,
+        "signed out"
+    );
+    assert_eq!(
+        sam.get("/console/reviews").await.status,
+        StatusCode::OK,
+        "Sam is not"
+    );
+    let everything = admin.get("/console/audit").await.element("audit");
+    assert!(
+        everything.contains("console sessions ended"),
+        "{everything}"
+    );
+    assert!(everything.contains("console sign in"), "{everything}");
+}
