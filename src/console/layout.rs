@@ -91,6 +91,7 @@ fn navigation(viewer: Option<&Viewer>) -> Markup {
                     Role::Supervisor | Role::Admin => {
                         a href="/console/reviews" { "Review queue" }
                         a href="/console/helplines" { "Helplines" }
+                        a href="/console/debriefs" { "Debriefs" }
                         a href="/console/audit" { "Audit log" }
                         @if viewer.who.is_admin() { a href="/console/admin/users" { "People" } }
                     }

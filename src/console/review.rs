@@ -1,10 +1,11 @@
 //! The supervisor's console: the review queue, and a contact's full record with the
 //! routing trace told in words, review actions, and revealing the caller's number with a
-//! reason (audited, shown once).
+//! reason (audited, shown once), blocking a caller, and the debrief queue.
 
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, http::header, web};
+use chrono::Duration;
 use chrono_tz::Tz;
 use maud::{Markup, html};
 
@@ -16,17 +17,21 @@ use crate::domain::supervision::{Flag, ReviewAction};
 use crate::domain::trace_words::{Asked, describe, named_volunteers};
 use crate::error::ApiError;
 use crate::routes::api::contact_views::{ContactDetail, ContactSummary};
-use crate::routes::api::{contacts, reviews};
+use crate::routes::api::contacts::BlockFromContact;
+use crate::routes::api::{contacts, debriefs as debriefs_api, require, reviews};
 use crate::state::AppState;
 use crate::storage::audit::{self, Audited};
 use crate::storage::entities::contact;
-use crate::storage::{self, helplines, volunteers};
+use crate::storage::{self, after_contact, helplines, volunteers};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/reviews", web::get().to(queue))
         .route("/console/contacts/{id}", web::get().to(record))
         .route("/console/contacts/{id}/reveal", web::post().to(reveal))
-        .route("/console/contacts/{id}/review", web::post().to(act));
+        .route("/console/contacts/{id}/review", web::post().to(act))
+        .route("/console/contacts/{id}/block", web::post().to(block))
+        .route("/console/debriefs", web::get().to(debriefs))
+        .route("/console/debriefs/{id}/done", web::post().to(debrief_done));
 }
 
 /// The zone a contact's times are shown in: its helpline's.
@@ -271,6 +276,23 @@ fn actions(viewer: &Viewer, detail: &ContactDetail) -> Markup {
                 button type="submit" name="action" value="complete" { "Complete review" }
             }
         }
+        section aria-labelledby="block" {
+            h2 id="block" { "Block this caller" }
+            p { "For abuse: calls and texts from this number to this helpline are refused until the block ends. The number stays hidden." }
+            form method="post" action={ "/console/contacts/" (id) "/block" } {
+                (form_token(viewer))
+                label for="block-reason" { "Reason, for the other supervisors" }
+                textarea id="block-reason" name="reason" rows="2" required maxlength="500" {}
+                label for="block-days" { "For" }
+                select id="block-days" name="days" {
+                    option value="7" { "a week" }
+                    option value="30" selected { "30 days" }
+                    option value="90" { "90 days" }
+                    option value="365" { "a year" }
+                }
+                button type="submit" { "Block caller" }
+            }
+        }
         section aria-labelledby="reveal" {
             h2 id="reveal" { "Reveal the caller's number" }
             p { "Only for a safeguarding action. Your reason is written to the audit log, and the number is shown once." }
@@ -348,5 +370,88 @@ async fn act(
     reviews::apply(&state, &viewer.who, &row, &action).await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, format!("/console/contacts/{}", row.id)))
+        .finish())
+}
+
+async fn block(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    let row = contacts::reviewable_contact(&state, &viewer.who, *id).await?;
+    let days: i64 = match form.get("days").and_then(|d| d.parse().ok()) {
+        Some(days @ 1..=365) => days,
+        _ => return Err(ApiError::field("days", "between 1 and 365").into()),
+    };
+    let request = BlockFromContact {
+        reason: form.get("reason").unwrap_or_default().to_owned(),
+        expires_at: state.clock.now() + Duration::days(days),
+    };
+    let blocked = contacts::block_caller(&state, &viewer.who, &row, request).await?;
+    let tz = helpline_zone(&state, row.helpline_id).await?;
+    let notice = html! {
+        div class="notice" role="status" {
+            p {
+                "Caller " (blocked.number_hint) " is blocked"
+                @if let Some(until) = blocked.expires_at { " until " (day_and_time(until, tz)) }
+                "."
+            }
+        }
+    };
+    record_page(&state, &viewer, row, Some(notice)).await
+}
+
+async fn debriefs(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+) -> Result<HttpResponse, ConsoleError> {
+    require(
+        viewer.who.reviews_contacts(),
+        "only supervisors and admins hold debriefs",
+    )?;
+    let open = after_contact::debriefs(&state.db, &viewer.who.scope(), false).await?;
+    let names =
+        volunteers::names_of(&state.db, open.iter().map(|d| d.volunteer_id).collect()).await?;
+    let body = html! {
+        p { "Volunteers who asked to talk a contact through, oldest first. Times in UTC." }
+        @if open.is_empty() { p { "No debriefs waiting." } }
+        @for d in &open {
+            article class="panel" {
+                h2 {
+                    (names.get(&d.volunteer_id).cloned().unwrap_or_else(|| format!("volunteer {}", d.volunteer_id)))
+                    " · asked " (day_and_time(d.requested_at, Tz::UTC))
+                }
+                p { a href={ "/console/contacts/" (d.contact_id) } { "Contact #" (d.contact_id) } }
+                form method="post" action={ "/console/debriefs/" (d.id) "/done" } {
+                    (form_token(&viewer))
+                    @let field = format!("debrief-notes-{}", d.id);
+                    label for=(field) { "What was talked through or agreed (optional)" }
+                    textarea id=(field) name="notes" rows="2" maxlength="5000" {}
+                    button type="submit" { "Mark debrief done" }
+                }
+            }
+        }
+    };
+    Ok(layout::page("Debriefs", Some(&viewer), body))
+}
+
+async fn debrief_done(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    debriefs_api::finish(
+        &state,
+        &viewer.who,
+        *id,
+        form.get("notes").map(str::to_owned),
+    )
+    .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/console/debriefs"))
         .finish())
 }

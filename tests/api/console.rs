@@ -974,3 +974,98 @@ async fn the_audit_log_and_ending_someones_sessions() {
     );
     assert!(everything.contains("console sign in"), "{everything}");
 }
+
+#[tokio::test]
+async fn a_supervisor_blocks_a_caller_and_holds_a_debrief() {
+    let s = console_scene().await;
+    let alice_token = s
+        .app
+        .token_for(Role::Volunteer, Some(s.alice), vec![])
+        .await;
+    let filed = s
+        .app
+        .post(
+            &format!("/api/v1/me/contacts/{}/report", s.contact_id),
+            &alice_token,
+            json!({"flags": ["abusive", "needs_debrief"]}),
+        )
+        .await;
+    assert_eq!(filed.status, StatusCode::CREATED, "{:?}", filed.body);
+    let mut sam = Visitor::new(&s.app);
+    sam.sign_in(SAM).await;
+    let record = sam
+        .get(&format!("/console/contacts/{}", s.contact_id))
+        .await;
+    let token = record.form_token();
+    let blocked = sam
+        .post(
+            &format!("/console/contacts/{}/block", s.contact_id),
+            &[
+                ("form_token", &token),
+                ("reason", "Abusive to Alice"),
+                ("days", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(blocked.status, StatusCode::OK, "{}", blocked.html);
+    assert!(
+        blocked
+            .html
+            .contains("Caller ...42 is blocked until Tue 22 Dec"),
+        "{}",
+        blocked.html
+    );
+    assert!(!blocked.html.contains("2025550142"));
+    let list = s
+        .app
+        .get(
+            &format!("/api/v1/helplines/{}/blocked-callers", s.a),
+            &s.app.admin,
+        )
+        .await;
+    assert_eq!(
+        list.body.as_array().map(Vec::len),
+        Some(1),
+        "{:?}",
+        list.body
+    );
+    let forever = sam
+        .post(
+            &format!("/console/contacts/{}/block", s.contact_id),
+            &[
+                ("form_token", &token),
+                ("reason", "again"),
+                ("days", "9999"),
+            ],
+        )
+        .await;
+    assert_eq!(forever.status, StatusCode::BAD_REQUEST);
+
+    let queue = sam.get("/console/debriefs").await;
+    assert!(queue.html.contains("Alice · asked"), "{}", queue.html);
+    let debrief_id = s.app.get("/api/v1/debriefs", &s.app.admin).await.body[0]["id"]
+        .as_i64()
+        .unwrap();
+    let done = sam
+        .post(
+            &format!("/console/debriefs/{debrief_id}/done"),
+            &[
+                ("form_token", &token),
+                ("notes", "Talked it through; Alice is fine."),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    assert!(
+        sam.get("/console/debriefs")
+            .await
+            .html
+            .contains("No debriefs waiting.")
+    );
+    let mut alice = Visitor::new(&s.app);
+    alice.sign_in(ALICE).await;
+    assert_eq!(
+        alice.get("/console/debriefs").await.status,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -310,7 +310,17 @@ pub async fn block(
     body: ValidJson<BlockFromContact>,
 ) -> Result<HttpResponse, ApiError> {
     let row = reviewable_contact(&state, &who, *id).await?;
-    let request = body.0;
+    Ok(HttpResponse::Created().json(block_caller(&state, &who, &row, body.0).await?))
+}
+
+/// Blocks `row`'s caller at its helpline until the request's expiry, without showing
+/// their number. Audited.
+pub async fn block_caller(
+    state: &AppState,
+    who: &Principal,
+    row: &contact::Model,
+    request: BlockFromContact,
+) -> Result<ContactBlock, ApiError> {
     validate::text("reason", &request.reason, 500)?;
     let now = state.clock.now();
     let number_held = row.caller_hint != WITHHELD_HINT && row.erased_at.is_none();
@@ -337,7 +347,7 @@ pub async fn block(
     .await?;
     audit::record(
         &txn,
-        &who,
+        who,
         Audited::new("block_caller")
             .contact(row.helpline_id, row.id)
             .detail(json!({ "reason": request.reason, "expires_at": request.expires_at })),
@@ -345,12 +355,12 @@ pub async fn block(
     )
     .await?;
     txn.commit().await?;
-    Ok(HttpResponse::Created().json(ContactBlock {
+    Ok(ContactBlock {
         block_id: created.id,
         helpline_id: created.helpline_id,
         number_hint: created.number_hint,
         expires_at: created.expires_at,
-    }))
+    })
 }
 
 /// Lifts the block on this contact's caller. Audited.

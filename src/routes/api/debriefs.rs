@@ -84,22 +84,32 @@ pub async fn done(
     id: web::Path<i32>,
     body: ValidJson<DebriefDone>,
 ) -> Result<HttpResponse, ApiError> {
+    let row = finish(&state, &who, *id, body.0.notes).await?;
+    Ok(HttpResponse::Ok().json(view(row)))
+}
+
+/// Marks debrief `id` of the caller's helplines done, with notes. Audited.
+pub async fn finish(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    notes: Option<String>,
+) -> Result<debrief::Model, ApiError> {
     require(
         who.reviews_contacts(),
         "only supervisors and admins hold debriefs",
     )?;
-    if let Some(notes) = &body.0.notes {
+    if let Some(notes) = &notes {
         validate::text("notes", notes, 5000)?;
     }
     let now = state.clock.now();
     let txn = storage::write_transaction(&state.db).await?;
-    let row =
-        after_contact::finish_debrief(&txn, &who.scope(), *id, who.user_id, body.0.notes, now)
-            .await?
-            .ok_or(ApiError::NotFound("open debrief"))?;
+    let row = after_contact::finish_debrief(&txn, &who.scope(), id, who.user_id, notes, now)
+        .await?
+        .ok_or(ApiError::NotFound("open debrief"))?;
     audit::record(
         &txn,
-        &who,
+        who,
         Audited::new("debrief_done")
             .contact(row.helpline_id, row.contact_id)
             .detail(json!({ "debrief_id": row.id, "volunteer_id": row.volunteer_id })),
@@ -107,5 +117,5 @@ pub async fn done(
     )
     .await?;
     txn.commit().await?;
-    Ok(HttpResponse::Ok().json(view(row)))
+    Ok(row)
 }
