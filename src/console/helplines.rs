@@ -1,5 +1,5 @@
 //! The helplines a supervisor or administrator looks after, with the way to each one's
-//! live board, rota and reports.
+//! live board, rota, reports and settings.
 
 use actix_web::{HttpResponse, web};
 use maud::html;
@@ -36,6 +36,8 @@ async fn list(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse
                     a href={ "/console/helplines/" (row.id) "/rota" } { "Rota and gaps" }
                     " · "
                     a href={ "/console/helplines/" (row.id) "/reports" } { "Reports" }
+                    " · "
+                    a href={ "/console/helplines/" (row.id) "/settings" } { "Settings" }
                 }
             }
         }

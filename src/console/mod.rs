@@ -14,6 +14,7 @@ mod reports;
 mod review;
 mod rota;
 mod session;
+mod settings;
 pub mod sign_in;
 mod volunteer;
 
@@ -51,7 +52,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(live::configure)
         .configure(reports::configure)
         .configure(review::configure)
-        .configure(rota::configure);
+        .configure(rota::configure)
+        .configure(settings::configure);
 }
 
 /// Each person's first page: a volunteer's own, a reviewer's queue.

@@ -1069,3 +1069,57 @@ async fn a_supervisor_blocks_a_caller_and_holds_a_debrief() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn a_supervisor_reads_the_settings_and_changes_the_greeting() {
+    let s = console_scene().await;
+    let settings = format!("/console/helplines/{}/settings", s.a);
+    let mut alice = Visitor::new(&s.app);
+    alice.sign_in(ALICE).await;
+    assert_eq!(alice.get(&settings).await.status, StatusCode::FORBIDDEN);
+    let mut sam = Visitor::new(&s.app);
+    sam.sign_in(SAM).await;
+    let page = sam.get(&settings).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(
+        page.html.contains("neonatal care · press 1"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.contains("<dt>max wait secs</dt>"),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains(LINE_A));
+    let token = page.form_token();
+    let bad = sam
+        .post(
+            &settings,
+            &[
+                ("form_token", &token),
+                ("greeting", "Hello"),
+                ("fallback_number", "call Bob"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.html.contains("fallback_number"), "{}", bad.html);
+    let saved = sam
+        .post(
+            &settings,
+            &[
+                ("form_token", &token),
+                ("greeting", "Welcome to Peerline A."),
+                ("fallback_number", "+12025550188"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let stored = s
+        .app
+        .get(&format!("/api/v1/helplines/{}", s.a), &s.app.admin)
+        .await;
+    assert_eq!(stored.body["greeting"], "Welcome to Peerline A.");
+    assert_eq!(stored.body["fallback_number"], "+12025550188");
+}

@@ -105,9 +105,21 @@ pub async fn patch(
     id: web::Path<i32>,
     body: ValidJson<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let existing = managed_helpline(&state, &who, *id).await?;
-    let settings = edits::patched(&helplines::settings_of(&existing)?, body.0)?;
-    save(&state, existing, settings).await
+    let row = change(&state, &who, *id, body.0).await?;
+    Ok(HttpResponse::Ok().json(view(row)?))
+}
+
+/// Applies a JSON merge patch to the settings of helpline `id`, which `who` manages.
+pub async fn change(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    changes: serde_json::Value,
+) -> Result<helpline::Model, ApiError> {
+    let existing = managed_helpline(state, who, id).await?;
+    let settings = edits::patched(&helplines::settings_of(&existing)?, changes)?;
+    settings.validate()?;
+    Ok(helplines::update(&state.db, existing, &settings, state.clock.now()).await?)
 }
 
 async fn save(
