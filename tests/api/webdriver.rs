@@ -13,7 +13,17 @@ pub struct Browser {
     http: reqwest::Client,
     session: String,
     driver_url: String,
-    driver: std::process::Child,
+    driver: Driver,
+}
+
+/// The chromedriver process, stopped when dropped (also when a browser never started).
+struct Driver(std::process::Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Where Chromium and its driver are, from `PEERLINE_CHROMEDRIVER` and
@@ -48,12 +58,14 @@ impl Browser {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let driver = std::process::Command::new(driver_path)
-            .arg(format!("--port={port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
+        let driver = Driver(
+            std::process::Command::new(driver_path)
+                .arg(format!("--port={port}"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("start chromedriver"),
+        );
         let driver_url = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
         for _ in 0..100 {
@@ -247,8 +259,8 @@ impl Browser {
     }
 }
 
-/// Closes the browser, then its driver, even when a test fails half-way: on a thread of
-/// its own, since `Drop` cannot wait on the test's runtime.
+/// Closes the browser, then its driver, even when a test fails half-way: the session is
+/// closed on a thread of its own, since `Drop` cannot wait on the test's runtime.
 impl Drop for Browser {
     fn drop(&mut self) {
         let url = format!("{}/session/{}", self.driver_url, self.session);
@@ -267,7 +279,6 @@ impl Drop for Browser {
             })
         })
         .join();
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        // The driver itself stops when `self.driver` is dropped, right after this.
     }
 }
