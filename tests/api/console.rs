@@ -1123,3 +1123,81 @@ async fn a_supervisor_reads_the_settings_and_changes_the_greeting() {
     assert_eq!(stored.body["greeting"], "Welcome to Peerline A.");
     assert_eq!(stored.body["fallback_number"], "+12025550188");
 }
+
+/// The attribute `name` of an HTML tag's text, if present.
+fn attribute<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    tag[start..].split('"').next()
+}
+
+/// What every console page owes its readers: its language, a title that says where they
+/// are, one main heading, and a label for every field.
+fn assert_accessible(page: &Page, path: &str) {
+    assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.html);
+    let html = &page.html;
+    assert!(
+        html.starts_with("<!DOCTYPE html><html lang=\"en\">"),
+        "{path}"
+    );
+    let title = html
+        .split("<title>")
+        .nth(1)
+        .and_then(|t| t.split("</title>").next());
+    assert!(
+        title.is_some_and(|t| t.ends_with(" · Peerline") && t.len() > " · Peerline".len()),
+        "{path}: title {title:?}"
+    );
+    assert_eq!(html.matches("<h1>").count(), 1, "{path}: one main heading");
+    for kind in ["<input", "<textarea", "<select"] {
+        for tag in html
+            .split(kind)
+            .skip(1)
+            .map(|rest| rest.split('>').next().unwrap_or(""))
+        {
+            if attribute(tag, "type") == Some("hidden") {
+                continue;
+            }
+            let id = attribute(tag, "id")
+                .unwrap_or_else(|| panic!("{path}: a field without an id: {kind}{tag}"));
+            assert!(
+                html.contains(&format!("<label for=\"{id}\"")),
+                "{path}: no label for field {id}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_console_page_has_a_language_a_title_one_heading_and_labelled_fields() {
+    let s = console_scene().await;
+    let mut anonymous = Visitor::new(&s.app);
+    assert_accessible(&anonymous.get("/console/sign-in").await, "sign-in");
+    assert_accessible(&anonymous.ask_code(ALICE).await, "code");
+    let mut alice = Visitor::new(&s.app);
+    alice.sign_in(ALICE).await;
+    for path in [
+        "/console/me".to_owned(),
+        format!("/console/me/contacts/{}", s.contact_id),
+    ] {
+        assert_accessible(&alice.get(&path).await, &path);
+    }
+    let me = s.app.get("/api/v1/me", &s.app.admin).await;
+    let admin_id = i32::try_from(me.body["user_id"].as_i64().unwrap()).unwrap();
+    let mut admin = Visitor::new(&s.app);
+    admin.follow_link(&login_link(&s.app, admin_id).await).await;
+    let a = s.a;
+    for path in [
+        "/console/reviews".to_owned(),
+        format!("/console/contacts/{}", s.contact_id),
+        "/console/helplines".to_owned(),
+        format!("/console/helplines/{a}/rota"),
+        format!("/console/helplines/{a}/live"),
+        format!("/console/helplines/{a}/reports"),
+        format!("/console/helplines/{a}/settings"),
+        "/console/debriefs".to_owned(),
+        "/console/audit".to_owned(),
+        "/console/admin/users".to_owned(),
+    ] {
+        assert_accessible(&admin.get(&path).await, &path);
+    }
+}

@@ -13,7 +13,8 @@ pub struct Browser {
     http: reqwest::Client,
     session: String,
     driver_url: String,
-    driver: Driver,
+    /// Held for its `Drop`, which stops chromedriver after the session is closed.
+    _driver: Driver,
 }
 
 /// The chromedriver process, stopped when dropped (also when a browser never started).
@@ -104,7 +105,7 @@ impl Browser {
             http,
             session,
             driver_url,
-            driver,
+            _driver: driver,
         })
     }
 
@@ -279,6 +280,6 @@ impl Drop for Browser {
             })
         })
         .join();
-        // The driver itself stops when `self.driver` is dropped, right after this.
+        // The driver itself stops when `self._driver` is dropped, right after this.
     }
 }
