@@ -17,6 +17,7 @@ mod session;
 mod settings;
 pub mod sign_in;
 mod volunteer;
+mod volunteer_profile;
 
 use actix_web::{HttpResponse, http::header, web};
 
@@ -53,7 +54,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(reports::configure)
         .configure(review::configure)
         .configure(rota::configure)
-        .configure(settings::configure);
+        .configure(settings::configure)
+        .configure(volunteer_profile::configure);
 }
 
 /// Each person's first page: a volunteer's own, a reviewer's queue.

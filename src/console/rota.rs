@@ -225,7 +225,7 @@ fn volunteer_section(
             @for m in members {
                 @let own = m.profile.time_zone.tz();
                 article class="volunteer" {
-                    h3 { (m.profile.name) }
+                    h3 { a href={ "/console/volunteers/" (m.volunteer_id) } { (m.profile.name) } }
                     p class="hint" {
                         (m.profile.time_zone.name()) ", now " (day_and_time(now, own))
                         " · " (words_of_training(m))

@@ -1201,3 +1201,108 @@ async fn every_console_page_has_a_language_a_title_one_heading_and_labelled_fiel
         assert_accessible(&admin.get(&path).await, &path);
     }
 }
+
+#[tokio::test]
+async fn a_supervisor_updates_a_volunteers_training_limits_and_sign_offs() {
+    let s = console_scene().await;
+    let bob_page = format!("/console/volunteers/{}", s.bob);
+    let mut alice = Visitor::new(&s.app);
+    alice.sign_in(ALICE).await;
+    // Another volunteer's record does not exist for her.
+    assert_eq!(alice.get(&bob_page).await.status, StatusCode::NOT_FOUND);
+    let mut sam = Visitor::new(&s.app);
+    sam.sign_in(SAM).await;
+    assert_eq!(
+        sam.get(&format!("/console/volunteers/{}", s.dan))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let page = sam.get(&bob_page).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(
+        page.html.contains("neonatal care: not signed off"),
+        "{}",
+        page.html
+    );
+    let token = page.form_token();
+    let form = |max: &'static str| {
+        vec![
+            ("form_token", token.clone()),
+            ("training_status", "trained".to_owned()),
+            ("training_completed_on", "2026-01-10".to_owned()),
+            ("refresher_due_on", "2027-01-10".to_owned()),
+            ("trained_voice", "true".to_owned()),
+            ("max_contacts_per_shift", max.to_owned()),
+            ("long_contact_minutes", "30".to_owned()),
+            ("rest_minutes_after_long", "20".to_owned()),
+            ("max_text_conversations", "2".to_owned()),
+        ]
+    };
+    let too_many = form("0");
+    let refs: Vec<(&str, &str)> = too_many.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = sam.post(&bob_page, &refs).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.html);
+    assert!(
+        refused.html.contains("max_contacts_per_shift"),
+        "{}",
+        refused.html
+    );
+    let good = form("4");
+    let refs: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = sam.post(&bob_page, &refs).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let bob = s
+        .app
+        .get(&format!("/api/v1/volunteers/{}", s.bob), &s.app.admin)
+        .await;
+    assert_eq!(
+        bob.body["trained_sms"], false,
+        "the texts box was left unticked"
+    );
+    assert_eq!(bob.body["limits"]["max_contacts_per_shift"], 4);
+    assert_eq!(bob.body["refresher_due_on"], "2027-01-10");
+
+    let topic = s
+        .app
+        .get(&format!("/api/v1/helplines/{}/topics", s.a), &s.app.admin)
+        .await
+        .body[0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let signed = sam
+        .post(
+            &format!("{bob_page}/signoffs"),
+            &[
+                ("form_token", &token),
+                ("topic_id", &topic),
+                ("ready", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.html);
+    assert!(
+        sam.get(&bob_page)
+            .await
+            .html
+            .contains("neonatal care: <strong>signed off</strong>")
+    );
+    let withdrawn = sam
+        .post(
+            &format!("{bob_page}/signoffs"),
+            &[
+                ("form_token", &token),
+                ("topic_id", &topic),
+                ("ready", "false"),
+            ],
+        )
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::SEE_OTHER);
+    assert!(
+        sam.get(&bob_page)
+            .await
+            .html
+            .contains("neonatal care: not signed off")
+    );
+}

@@ -109,11 +109,22 @@ pub async fn sign_off(
     path: web::Path<(i32, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, topic_id) = path.into_inner();
-    let topic = authorised_topic(&state, &who, id, topic_id).await?;
+    let (signoff, topic) = grant(&state, &who, id, topic_id).await?;
+    Ok(HttpResponse::Ok().json(view(signoff, topic)))
+}
+
+/// Signs volunteer `id` off for `topic_id`, if `who` supervises its helpline. Audited.
+pub async fn grant(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    topic_id: i32,
+) -> Result<(topic_signoff::Model, topic::Model), ApiError> {
+    let topic = authorised_topic(state, who, id, topic_id).await?;
     let signoff =
         volunteers::sign_off(&state.db, id, topic_id, who.user_id, state.clock.now()).await?;
-    audit_signoff(&state, &who, "sign_off", id, &topic).await?;
-    Ok(HttpResponse::Ok().json(view(signoff, topic)))
+    audit_signoff(state, who, "sign_off", id, &topic).await?;
+    Ok((signoff, topic))
 }
 
 /// Revokes a sign-off (supervisors of the topic's helpline only).
@@ -126,10 +137,22 @@ pub async fn revoke(
     path: web::Path<(i32, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, topic_id) = path.into_inner();
-    let topic = authorised_topic(&state, &who, id, topic_id).await?;
+    withdraw(&state, &who, id, topic_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Revokes volunteer `id`'s sign-off for `topic_id`, if `who` supervises its helpline.
+/// Audited.
+pub async fn withdraw(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    topic_id: i32,
+) -> Result<(), ApiError> {
+    let topic = authorised_topic(state, who, id, topic_id).await?;
     if !volunteers::revoke_sign_off(&state.db, id, topic_id).await? {
         return Err(ApiError::NotFound("sign-off"));
     }
-    audit_signoff(&state, &who, "revoke_sign_off", id, &topic).await?;
-    Ok(HttpResponse::NoContent().finish())
+    audit_signoff(state, who, "revoke_sign_off", id, &topic).await?;
+    Ok(())
 }
