@@ -1,6 +1,7 @@
 //! The coordinator's rota for one helpline: the coverage gaps of the next 14 days
 //! (overall, per topic and on call) as red bands, the week as a grid on the helpline's
-//! clock, and each volunteer's weekly shifts, leave and extra shifts, changed in place.
+//! clock, each volunteer's weekly shifts, leave and extra shifts, and the supervisors'
+//! on-call rota, changed in place.
 
 use std::collections::HashMap;
 
@@ -21,11 +22,13 @@ use crate::domain::timezone::TimeZone;
 use crate::error::ApiError;
 use crate::routes::api::exceptions::{self, NewException};
 use crate::routes::api::managed_helpline;
+use crate::routes::api::on_call::{self, NewOnCallShift};
 use crate::routes::api::rota::{coverage_of, on_call_gaps};
-use crate::routes::api::shifts::{self, ShiftsInput};
+use crate::routes::api::shifts::{self, ShiftInput, ShiftsInput};
 use crate::state::AppState;
-use crate::storage::helplines;
+use crate::storage::entities::{on_call_shift, user};
 use crate::storage::rota::{self as rota_storage, ExceptionKind, RotaMember};
+use crate::storage::{helplines, users};
 
 /// How far ahead the coverage bands look.
 const GAP_DAYS: i64 = 14;
@@ -44,6 +47,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/console/helplines/{id}/leave/remove",
             web::post().to(remove_exception),
+        )
+        .route(
+            "/console/helplines/{id}/on-call",
+            web::post().to(add_on_call),
+        )
+        .route(
+            "/console/helplines/{id}/on-call/remove",
+            web::post().to(remove_on_call),
         );
 }
 
@@ -116,6 +127,8 @@ async fn rota_page(
     let ids: Vec<i32> = members.iter().map(|m| m.volunteer_id).collect();
     let shift_rows = rota_storage::shifts(&state.db, ids.clone()).await?;
     let exception_rows = rota_storage::exceptions(&state.db, ids).await?;
+    let on_call_rows = rota_storage::on_call_shifts(&state.db, helpline.id).await?;
+    let supervisors = users::supervisors_of(&state.db, helpline.id).await?;
     let body = html! {
         p { "Times are on the helpline's clock (" (zone.name()) ") unless a volunteer's own is given." }
         section aria-labelledby="gaps" {
@@ -143,6 +156,7 @@ async fn rota_page(
             (week_table(first_day, &grid, &members))
         }
         (volunteer_section(&viewer, helpline.id, &members, &shift_rows, &exception_rows, tz, now))
+        (on_call_section(&viewer, helpline.id, &on_call_rows, &supervisors))
     };
     Ok(layout::page(
         &format!("Rota · {}", settings.name),
@@ -260,6 +274,65 @@ fn volunteer_section(
             }
             (add_shift_form(viewer, helpline_id, members))
             (add_leave_form(viewer, helpline_id, members))
+        }
+    }
+}
+
+fn on_call_section(
+    viewer: &Viewer,
+    helpline_id: i32,
+    shifts: &[on_call_shift::Model],
+    supervisors: &[user::Model],
+) -> Markup {
+    let name = |id: i32| {
+        supervisors
+            .iter()
+            .find(|u| u.id == id)
+            .map_or_else(|| format!("user {id}"), |u| u.name.clone())
+    };
+    let reachable: Vec<&user::Model> = supervisors
+        .iter()
+        .filter(|u| u.phone.is_some() && u.time_zone.is_some())
+        .collect();
+    html! {
+        section aria-labelledby="on-call" {
+            h2 id="on-call" { "Supervisors on call" }
+            @if shifts.is_empty() {
+                p class="problem" { "Nobody is on call: a safeguarding alert goes to every supervisor of the helpline and every administrator with a phone." }
+            }
+            ul {
+                @for row in shifts {
+                    li {
+                        (name(row.user_id)) " · " (words(&row.weekday)) " " (row.start_time) "–" (row.end_time) " their time"
+                        form method="post" action={ "/console/helplines/" (helpline_id) "/on-call/remove" } class="inline-action" {
+                            (form_token(viewer))
+                            input type="hidden" name="on_call_id" value=(row.id);
+                            button type="submit" class="link" { "Remove" }
+                        }
+                    }
+                }
+            }
+            @if reachable.is_empty() {
+                p { "No supervisor of this helpline has both a phone and a time zone on record, so nobody can be put on call." }
+            } @else {
+                form method="post" action={ "/console/helplines/" (helpline_id) "/on-call" } class="panel" id="add-on-call" {
+                    h3 { "Put a supervisor on call" }
+                    (form_token(viewer))
+                    label for="on-call-user" { "Supervisor" }
+                    select id="on-call-user" name="user_id" {
+                        @for u in &reachable { option value=(u.id) { (u.name) } }
+                    }
+                    label for="on-call-day" { "Day" }
+                    select id="on-call-day" name="weekday" {
+                        @for day in Weekday::ALL { option value=(day.as_str()) { (words(day.as_str())) } }
+                    }
+                    label for="on-call-start" { "Start, HH:MM on the supervisor's own clock" }
+                    input id="on-call-start" name="start" type="text" inputmode="numeric" placeholder="00:00" pattern="[0-2][0-9]:[0-5][0-9]" required;
+                    label for="on-call-end" { "End, HH:MM" }
+                    input id="on-call-end" name="end" type="text" inputmode="numeric" placeholder="23:59" pattern="[0-2][0-9]:[0-5][0-9]" required;
+                    button type="submit" { "Add on-call shift" }
+                }
+            }
         }
     }
 }
@@ -426,4 +499,42 @@ async fn remove_exception(
     let exception_id = field_id(&form, "exception_id")?;
     exceptions::remove(&state, &viewer.who, volunteer_id, exception_id).await?;
     Ok(back_to_rota(*id, "volunteers"))
+}
+
+async fn add_on_call(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    let time = |name: &'static str| {
+        LocalTime::parse(form.get(name).unwrap_or_default()).map_err(|e| ApiError::field(name, e))
+    };
+    let weekday = Weekday::parse(form.get("weekday").unwrap_or_default())
+        .map_err(|e| ApiError::field("weekday", e))?;
+    let new = NewOnCallShift {
+        user_id: field_id(&form, "user_id")?,
+        shift: ShiftInput {
+            weekday,
+            start: time("start")?,
+            end: time("end")?,
+            channels: ShiftChannels::Both,
+            valid_from: None,
+            valid_until: None,
+        },
+    };
+    on_call::add(&state, &viewer.who, *id, new).await?;
+    Ok(back_to_rota(*id, "gaps"))
+}
+
+async fn remove_on_call(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    on_call::remove(&state, &viewer.who, *id, field_id(&form, "on_call_id")?).await?;
+    Ok(back_to_rota(*id, "on-call"))
 }

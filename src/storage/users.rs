@@ -210,6 +210,23 @@ pub async fn reachable_overseers(
         .await
 }
 
+/// The supervisors scoped to `helpline_id`, by name.
+pub async fn supervisors_of(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+) -> Result<Vec<user::Model>, DbErr> {
+    let scoped = user_helpline::Entity::find()
+        .select_only()
+        .column(user_helpline::Column::UserId)
+        .filter(user_helpline::Column::HelplineId.eq(helpline_id));
+    user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Supervisor))
+        .filter(user::Column::Id.in_subquery(scoped.into_query()))
+        .order_by_asc(user::Column::Name)
+        .all(db)
+        .await
+}
+
 pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<Option<user::Model>, DbErr> {
     user::Entity::find_by_id(id).one(db).await
 }

@@ -1306,3 +1306,82 @@ async fn a_supervisor_updates_a_volunteers_training_limits_and_sign_offs() {
             .contains("neonatal care: not signed off")
     );
 }
+
+#[tokio::test]
+async fn a_coordinator_keeps_the_on_call_rota_and_is_told_when_nobody_is_on_call() {
+    let s = console_scene().await;
+    let rota = format!("/console/helplines/{}/rota", s.a);
+    let mut sam = Visitor::new(&s.app);
+    sam.sign_in(SAM).await;
+    let page = sam.get(&rota).await;
+    assert!(
+        page.html.contains("Sam · sunday 00:00–23:59 their time"),
+        "{}",
+        page.html
+    );
+    assert!(!page.html.contains("Nobody is on call"));
+    let token = page.form_token();
+    let on_call_id = s
+        .app
+        .get(&format!("/api/v1/helplines/{}/on-call", s.a), &s.app.admin)
+        .await
+        .body[0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let removed = sam
+        .post(
+            &format!("/console/helplines/{}/on-call/remove", s.a),
+            &[("form_token", &token), ("on_call_id", &on_call_id)],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.html);
+    let empty = sam.get(&rota).await;
+    assert!(
+        empty
+            .html
+            .contains("Nobody is on call: a safeguarding alert goes to every supervisor")
+    );
+    let added = sam
+        .post(
+            &format!("/console/helplines/{}/on-call", s.a),
+            &[
+                ("form_token", &token),
+                ("user_id", &s.sam.to_string()),
+                ("weekday", "monday"),
+                ("start", "18:00"),
+                ("end", "08:00"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+    let back = sam.get(&rota).await;
+    assert!(
+        back.html.contains("Sam · monday 18:00–08:00 their time"),
+        "{}",
+        back.html
+    );
+    // Only a supervisor of this helpline can be put on call.
+    let me = s.app.get("/api/v1/me", &s.app.admin).await;
+    let admin_id = me.body["user_id"].as_i64().unwrap().to_string();
+    let refused = sam
+        .post(
+            &format!("/console/helplines/{}/on-call", s.a),
+            &[
+                ("form_token", &token),
+                ("user_id", &admin_id),
+                ("weekday", "monday"),
+                ("start", "18:00"),
+                ("end", "08:00"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused
+            .html
+            .contains("is not a supervisor of this helpline"),
+        "{}",
+        refused.html
+    );
+}

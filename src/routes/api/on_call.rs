@@ -73,8 +73,19 @@ pub async fn create(
     id: web::Path<i32>,
     body: ValidJson<NewOnCallShift>,
 ) -> Result<HttpResponse, ApiError> {
-    managed_helpline(&state, &who, *id).await?;
-    let NewOnCallShift { user_id, shift } = body.0;
+    let row = add(&state, &who, *id, body.0).await?;
+    Ok(HttpResponse::Created().json(view(row)?))
+}
+
+/// Puts a supervisor of helpline `id` on call for a weekly shift.
+pub async fn add(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    new: NewOnCallShift,
+) -> Result<on_call_shift::Model, ApiError> {
+    managed_helpline(state, who, id).await?;
+    let NewOnCallShift { user_id, shift } = new;
     let supervisor = users::get(&state.db, user_id).await?;
     let scoped = users::user_helplines(&state.db, user_id)
         .await?
@@ -92,12 +103,9 @@ pub async fn create(
         ));
     }
     let shift = shift.into_shift()?;
-    let row =
-        rota::create_on_call_shift(&state.db, *id, user_id, &shift, state.clock.now()).await?;
-    Ok(HttpResponse::Created().json(view(row)?))
+    Ok(rota::create_on_call_shift(&state.db, id, user_id, &shift, state.clock.now()).await?)
 }
 
-/// What removing an on-call shift left.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct OnCallRemoved {
     /// On-call shifts the helpline still has.
@@ -118,7 +126,17 @@ pub async fn delete(
     path: web::Path<(i32, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, on_call_id) = path.into_inner();
-    managed_helpline(&state, &who, id).await?;
+    Ok(HttpResponse::Ok().json(remove(&state, &who, id, on_call_id).await?))
+}
+
+/// Takes an on-call shift off helpline `id`'s rota; warns when nobody is left on call.
+pub async fn remove(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    on_call_id: i32,
+) -> Result<OnCallRemoved, ApiError> {
+    managed_helpline(state, who, id).await?;
     if !rota::delete_on_call_shift(&state.db, id, on_call_id).await? {
         return Err(ApiError::NotFound("on-call shift"));
     }
@@ -129,8 +147,8 @@ pub async fn delete(
          supervisor of the helpline and every administrator with a phone until someone is."
             .to_owned()
     });
-    Ok(HttpResponse::Ok().json(OnCallRemoved {
+    Ok(OnCallRemoved {
         remaining_shifts,
         warning,
-    }))
+    })
 }
