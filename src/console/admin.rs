@@ -1,6 +1,6 @@
 //! For administrators: everyone who can sign in, with their role, scope and live console
-//! sessions, and the way to end someone's sessions at once (a lost phone, a volunteer who
-//! has left).
+//! sessions; adding a person; a one-time sign-in link for someone without a phone; and
+//! ending someone's sessions at once (a lost phone, a volunteer who has left).
 
 use actix_web::{HttpResponse, http::header, web};
 use maud::html;
@@ -8,18 +8,25 @@ use maud::html;
 use super::format::words;
 use super::layout::{self, form_token};
 use super::session::{ConsoleError, Viewer};
+use super::sign_in::issue_link;
+use crate::domain::access::Role;
+use crate::domain::phone::E164;
+use crate::domain::timezone::TimeZone;
 use crate::error::ApiError;
 use crate::routes::api::require;
+use crate::routes::api::users::{self as users_api, UserInput};
 use crate::state::AppState;
 use crate::storage::audit::{self, Audited};
-use crate::storage::{PageRequest, sign_in, users};
+use crate::storage::{PageRequest, helplines, sign_in, users, volunteers};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/admin/users", web::get().to(people))
+        .route("/console/admin/users", web::post().to(add_person))
         .route(
             "/console/admin/users/end-sessions",
             web::post().to(end_sessions),
-        );
+        )
+        .route("/console/admin/users/link", web::post().to(sign_in_link));
 }
 
 fn admins_only(viewer: &Viewer) -> Result<(), ConsoleError> {
@@ -41,8 +48,10 @@ async fn people(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpRespon
     for row in &rows {
         scopes.push(users::user_helplines(&state.db, row.id).await?);
     }
+    let lines = helplines::list(&state.db, &viewer.who.scope(), page).await?;
+    let everyone = volunteers::list(&state.db, &viewer.who.scope(), None, page).await?;
     let body = html! {
-        p { "Add people and give them roles through the API (" code { "POST /api/v1/users" } "); whoever has a phone on their record signs in with a texted code." }
+        p { "Whoever has a phone on their record (or on their volunteer record) signs in with a texted code; anyone else with a one-time link." }
         div class="scroll" {
             table class="people" id="users" {
                 thead { tr {
@@ -59,6 +68,11 @@ async fn people(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpRespon
                             td { @if row.phone.is_some() || row.volunteer_id.is_some() { "yes" } @else { "no: sign in with a link" } }
                             td { (live) }
                             td {
+                                form method="post" action="/console/admin/users/link" {
+                                    (form_token(&viewer))
+                                    input type="hidden" name="user_id" value=(row.id);
+                                    button type="submit" class="link" { "Sign-in link" }
+                                }
                                 @if live > 0 {
                                     form method="post" action="/console/admin/users/end-sessions" {
                                         (form_token(&viewer))
@@ -71,6 +85,38 @@ async fn people(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpRespon
                     }
                 }
             }
+        }
+        form method="post" action="/console/admin/users" class="panel" id="add-person" {
+            h2 { "Add a person" }
+            (form_token(&viewer))
+            label for="person-name" { "Name" }
+            input id="person-name" name="name" type="text" required maxlength="200";
+            label for="person-role" { "Role" }
+            select id="person-role" name="role" {
+                option value="volunteer" { "volunteer" }
+                option value="supervisor" { "supervisor" }
+                option value="admin" { "administrator" }
+            }
+            label for="person-volunteer" { "Volunteer record (volunteers only)" }
+            select id="person-volunteer" name="volunteer_id" {
+                option value="" { "none" }
+                @for v in &everyone { option value=(v.id) { (v.name) } }
+            }
+            fieldset {
+                legend { "Supervises (supervisors only)" }
+                @for line in &lines {
+                    @let field = format!("person-helpline-{}", line.id);
+                    div class="choice" {
+                        input type="checkbox" id=(field) name="helplines" value=(line.id);
+                        label for=(field) { (line.name) }
+                    }
+                }
+            }
+            label for="person-phone" { "Mobile, with country code (to sign in by text and to be alerted on call)" }
+            input id="person-phone" name="phone" type="tel";
+            label for="person-zone" { "Time zone, e.g. Europe/London (needed to be on call)" }
+            input id="person-zone" name="time_zone" type="text";
+            button type="submit" { "Add person" }
         }
     };
     Ok(layout::page("People", Some(&viewer), body))
@@ -94,4 +140,83 @@ async fn end_sessions(
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/console/admin/users"))
         .finish())
+}
+
+async fn add_person(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    admins_only(&viewer)?;
+    let role = form
+        .get("role")
+        .and_then(Role::parse)
+        .ok_or_else(|| ApiError::field("role", "volunteer, supervisor or admin"))?;
+    let phone = form
+        .get("phone")
+        .map(|p| E164::parse(p).map_err(|e| ApiError::field("phone", e)))
+        .transpose()?;
+    let time_zone = form
+        .get("time_zone")
+        .map(|z| TimeZone::parse(z).map_err(|e| ApiError::field("time_zone", e)))
+        .transpose()?;
+    let volunteer_id = form
+        .get("volunteer_id")
+        .map(|v| {
+            v.parse::<i32>()
+                .map_err(|_| ApiError::field("volunteer_id", "a volunteer"))
+        })
+        .transpose()?;
+    let helplines = form
+        .all("helplines")
+        .into_iter()
+        .map(|h| {
+            h.parse::<i32>()
+                .map_err(|_| ApiError::field("helplines", "a helpline"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let input = UserInput {
+        name: form.get("name").unwrap_or_default().to_owned(),
+        role,
+        volunteer_id,
+        phone,
+        time_zone,
+        helplines,
+    };
+    users_api::add(&state, &viewer.who, input).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/console/admin/users"))
+        .finish())
+}
+
+/// Shows a one-time sign-in link for someone once, as `peerline login-link` prints it.
+async fn sign_in_link(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    admins_only(&viewer)?;
+    let user_id: i32 = form
+        .get("user_id")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| ApiError::field("user_id", "whose link"))?;
+    let person = users::get(&state.db, user_id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    let link = issue_link(
+        &state.db,
+        &state.numbers,
+        &state.settings.public_url,
+        person.id,
+        state.clock.now(),
+    )
+    .await?;
+    let body = html! {
+        p { "Give this link to " (person.name) " in person or by a channel you trust. It signs them in once, within 10 minutes, and is not shown again." }
+        p class="revealed" { code { (link) } }
+        p { a href="/console/admin/users" { "Back to people" } }
+    };
+    Ok(layout::page("Sign-in link", Some(&viewer), body))
 }

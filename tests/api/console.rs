@@ -1385,3 +1385,87 @@ async fn a_coordinator_keeps_the_on_call_rota_and_is_told_when_nobody_is_on_call
         refused.html
     );
 }
+
+#[tokio::test]
+async fn an_administrator_adds_a_person_who_then_signs_in() {
+    let s = console_scene().await;
+    let me = s.app.get("/api/v1/me", &s.app.admin).await;
+    let admin_id = i32::try_from(me.body["user_id"].as_i64().unwrap()).unwrap();
+    let mut admin = Visitor::new(&s.app);
+    admin.follow_link(&login_link(&s.app, admin_id).await).await;
+    let people = admin.get("/console/admin/users").await;
+    let token = people.form_token();
+    let helpline = s.a.to_string();
+    let bad_phone = admin
+        .post(
+            "/console/admin/users",
+            &[
+                ("form_token", &token),
+                ("name", "Priya"),
+                ("role", "supervisor"),
+                ("helplines", &helpline),
+                ("phone", "not a number"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_phone.status, StatusCode::BAD_REQUEST);
+    assert!(bad_phone.html.contains("phone"), "{}", bad_phone.html);
+    let no_scope = admin
+        .post(
+            "/console/admin/users",
+            &[
+                ("form_token", &token),
+                ("name", "Priya"),
+                ("role", "supervisor"),
+            ],
+        )
+        .await;
+    assert_eq!(no_scope.status, StatusCode::BAD_REQUEST);
+    assert!(no_scope.html.contains("helplines"), "{}", no_scope.html);
+    let added = admin
+        .post(
+            "/console/admin/users",
+            &[
+                ("form_token", &token),
+                ("name", "Priya"),
+                ("role", "supervisor"),
+                ("helplines", &helpline),
+                ("phone", "+12025550166"),
+                ("time_zone", "Europe/London"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+    assert!(
+        admin
+            .get("/console/admin/users")
+            .await
+            .html
+            .contains("Priya")
+    );
+    let mut priya = Visitor::new(&s.app);
+    priya.sign_in("+12025550166").await;
+    let queue = priya.get("/console/reviews").await;
+    assert_eq!(queue.status, StatusCode::OK);
+
+    // Someone without a phone gets a one-time link from the page.
+    let shown = admin
+        .post(
+            "/console/admin/users/link",
+            &[("form_token", &token), ("user_id", &admin_id.to_string())],
+        )
+        .await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let start = shown.html.find("/console/sign-in/link?").unwrap();
+    let link = shown.html[start..]
+        .split('<')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    let mut again = Visitor::new(&s.app);
+    assert_eq!(again.follow_link(&link).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        again.get("/console/admin/users").await.status,
+        StatusCode::OK
+    );
+}

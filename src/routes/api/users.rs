@@ -100,8 +100,17 @@ pub async fn create(
     who: Principal,
     body: ValidJson<UserInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let row = add(&state, &who, body.0).await?;
+    Ok(HttpResponse::Created().json(view(&state, row).await?))
+}
+
+/// Creates a user (admins only). Audited.
+pub async fn add(
+    state: &AppState,
+    who: &Principal,
+    input: UserInput,
+) -> Result<user::Model, ApiError> {
     require(who.is_admin(), "only an admin may manage users")?;
-    let input = body.0;
     crate::domain::validate::text("name", &input.name, 200)?;
     check_new_user(input.role, input.volunteer_id, &input.helplines)?;
     if let Some(volunteer_id) = input.volunteer_id
@@ -116,7 +125,7 @@ pub async fn create(
     }
     let helplines = input.helplines;
     for (i, id) in helplines.iter().enumerate() {
-        if visible_helpline(&state, &who, *id).await.is_err() {
+        if visible_helpline(state, who, *id).await.is_err() {
             return Err(ApiError::field(
                 format!("helplines[{i}]"),
                 format!("no helpline {id}"),
@@ -139,12 +148,12 @@ pub async fn create(
     let detail = json!({ "user_id": row.id, "role": row.role, "helplines": helplines });
     audit::record(
         &state.db,
-        &who,
+        who,
         Audited::new("create_user").detail(detail),
         state.clock.now(),
     )
     .await?;
-    Ok(HttpResponse::Created().json(view(&state, row).await?))
+    Ok(row)
 }
 
 /// One user (admins only).
