@@ -2,7 +2,7 @@
 //! sessions; adding a person; a one-time sign-in link for someone without a phone; and
 //! ending someone's sessions at once (a lost phone, a volunteer who has left).
 
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{HttpResponse, web};
 use maud::html;
 
 use super::format::words;
@@ -129,17 +129,12 @@ async fn end_sessions(
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
     admins_only(&viewer)?;
-    let user_id: i32 = form
-        .get("user_id")
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| ApiError::field("user_id", "whose sessions to end"))?;
+    let user_id = form.number("user_id")?;
     let ended = sign_in::end_sessions_of(&state.db, user_id).await?;
     let entry = Audited::new("console_sessions_ended")
         .detail(serde_json::json!({ "user_id": user_id, "sessions": ended }));
     audit::record(&state.db, &viewer.who, entry, state.clock.now()).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/console/admin/users"))
-        .finish())
+    Ok(layout::see_other("/console/admin/users"))
 }
 
 async fn add_person(
@@ -185,9 +180,7 @@ async fn add_person(
         helplines,
     };
     users_api::add(&state, &viewer.who, input).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/console/admin/users"))
-        .finish())
+    Ok(layout::see_other("/console/admin/users"))
 }
 
 /// Shows a one-time sign-in link for someone once, as `peerline login-link` prints it.
@@ -198,10 +191,7 @@ async fn sign_in_link(
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
     admins_only(&viewer)?;
-    let user_id: i32 = form
-        .get("user_id")
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| ApiError::field("user_id", "whose link"))?;
+    let user_id = form.number("user_id")?;
     let person = users::get(&state.db, user_id)
         .await?
         .ok_or(ApiError::NotFound("user"))?;

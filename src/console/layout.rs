@@ -58,6 +58,13 @@ pub fn page_with_status(
         .body(markup.into_string())
 }
 
+/// After a form: on to `location` (a fresh GET, so a reload does not post again).
+pub fn see_other(location: impl Into<String>) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location.into()))
+        .finish()
+}
+
 /// A part of a page, for htmx to swap in.
 pub fn fragment(markup: Markup) -> HttpResponse {
     HttpResponse::Ok()

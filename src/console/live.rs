@@ -14,10 +14,10 @@ use maud::{Markup, html};
 use super::format::{day_and_time, stretch, time_of_day, words_of};
 use super::layout::{self, fragment};
 use super::session::{ConsoleError, Viewer};
-use crate::contact_flow::candidates::activity_now;
+use crate::contact_flow::candidates::{activity_now, as_candidates};
 use crate::domain::live_board::{Availability, availability};
 use crate::domain::rota::{Channel, Interval};
-use crate::domain::routing::{Activity, Candidate};
+use crate::domain::routing::Activity;
 use crate::error::ApiError;
 use crate::routes::api::managed_helpline;
 use crate::routes::api::rota::coverage_of;
@@ -172,17 +172,7 @@ fn states(
     activity: &HashMap<i32, Activity>,
 ) -> Vec<(i32, Availability)> {
     let idle = Activity::default();
-    let candidates: Vec<Candidate<'_>> = members
-        .iter()
-        .map(|m| Candidate {
-            volunteer_id: m.volunteer_id,
-            profile: &m.profile,
-            rota: &m.rota,
-            ready_topics: &m.ready_topics,
-            activity: activity.get(&m.volunteer_id).unwrap_or(&idle),
-        })
-        .collect();
-    availability(now, channel, &candidates)
+    availability(now, channel, &as_candidates(members, activity, &idle))
 }
 
 fn stage_in_words(stage: Stage) -> &'static str {

@@ -19,7 +19,7 @@ pub mod sign_in;
 mod volunteer;
 mod volunteer_profile;
 
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{HttpResponse, web};
 
 use session::Viewer;
 
@@ -60,7 +60,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Each person's first page: a volunteer's own, a reviewer's queue.
 async fn home(viewer: Viewer) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, volunteer::home_of(&viewer)))
-        .finish()
+    layout::see_other(volunteer::home_of(&viewer))
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{HttpResponse, web};
 use chrono::Duration;
 use chrono_tz::Tz;
 use maud::{Markup, html};
@@ -368,9 +368,7 @@ async fn act(
     let row = contacts::reviewable_contact(&state, &viewer.who, *id).await?;
     let action = review_action(&form)?;
     reviews::apply(&state, &viewer.who, &row, &action).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, format!("/console/contacts/{}", row.id)))
-        .finish())
+    Ok(layout::see_other(format!("/console/contacts/{}", row.id)))
 }
 
 async fn block(
@@ -451,7 +449,5 @@ async fn debrief_done(
         form.get("notes").map(str::to_owned),
     )
     .await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/console/debriefs"))
-        .finish())
+    Ok(layout::see_other("/console/debriefs"))
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{HttpResponse, web};
 use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
 use maud::{Markup, html};
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::charts::gap_bands;
 use super::format::{day_and_time, local_instant, stretch, words};
 use super::layout::{self, form_token};
-use super::session::{ConsoleError, FormFields, Viewer};
+use super::session::{ConsoleError, Viewer};
 use crate::domain::calendar::{LocalTime, Weekday};
 use crate::domain::rota::{Interval, ShiftChannels};
 use crate::domain::rota_grid::{week_grid, week_of};
@@ -69,12 +69,7 @@ fn rota_url(helpline_id: i32) -> String {
 }
 
 fn back_to_rota(helpline_id: i32, anchor: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            format!("{}#{anchor}", rota_url(helpline_id)),
-        ))
-        .finish()
+    layout::see_other(format!("{}#{anchor}", rota_url(helpline_id)))
 }
 
 /// Each local day of the next `GAP_DAYS` on the helpline's clock, labelled, with its span.
@@ -406,12 +401,6 @@ fn add_leave_form(viewer: &Viewer, helpline_id: i32, members: &[RotaMember]) -> 
     }
 }
 
-fn field_id(form: &FormFields, name: &'static str) -> Result<i32, ConsoleError> {
-    form.get(name)
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| ApiError::field(name, "choose one").into())
-}
-
 async fn add_shifts(
     state: web::Data<AppState>,
     viewer: Viewer,
@@ -420,7 +409,7 @@ async fn add_shifts(
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
     managed_helpline(&state, &viewer.who, *id).await?;
-    let volunteer_id = field_id(&form, "volunteer_id")?;
+    let volunteer_id = form.number("volunteer_id")?;
     let weekdays = form
         .all("weekdays")
         .into_iter()
@@ -452,14 +441,8 @@ async fn remove_shift(
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
     managed_helpline(&state, &viewer.who, *id).await?;
-    let volunteer_id = field_id(&form, "volunteer_id")?;
-    shifts::remove(
-        &state,
-        &viewer.who,
-        volunteer_id,
-        field_id(&form, "shift_id")?,
-    )
-    .await?;
+    let volunteer_id = form.number("volunteer_id")?;
+    shifts::remove(&state, &viewer.who, volunteer_id, form.number("shift_id")?).await?;
     Ok(back_to_rota(*id, "volunteers"))
 }
 
@@ -483,7 +466,7 @@ async fn add_exception(
         channels: None,
         note: None,
     };
-    exceptions::add(&state, &viewer.who, field_id(&form, "volunteer_id")?, new).await?;
+    exceptions::add(&state, &viewer.who, form.number("volunteer_id")?, new).await?;
     Ok(back_to_rota(*id, "gaps"))
 }
 
@@ -495,8 +478,8 @@ async fn remove_exception(
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
     managed_helpline(&state, &viewer.who, *id).await?;
-    let volunteer_id = field_id(&form, "volunteer_id")?;
-    let exception_id = field_id(&form, "exception_id")?;
+    let volunteer_id = form.number("volunteer_id")?;
+    let exception_id = form.number("exception_id")?;
     exceptions::remove(&state, &viewer.who, volunteer_id, exception_id).await?;
     Ok(back_to_rota(*id, "volunteers"))
 }
@@ -514,7 +497,7 @@ async fn add_on_call(
     let weekday = Weekday::parse(form.get("weekday").unwrap_or_default())
         .map_err(|e| ApiError::field("weekday", e))?;
     let new = NewOnCallShift {
-        user_id: field_id(&form, "user_id")?,
+        user_id: form.number("user_id")?,
         shift: ShiftInput {
             weekday,
             start: time("start")?,
@@ -535,6 +518,6 @@ async fn remove_on_call(
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
-    on_call::remove(&state, &viewer.who, *id, field_id(&form, "on_call_id")?).await?;
+    on_call::remove(&state, &viewer.who, *id, form.number("on_call_id")?).await?;
     Ok(back_to_rota(*id, "on-call"))
 }

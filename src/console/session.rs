@@ -153,6 +153,13 @@ impl FormFields {
             .collect()
     }
 
+    /// The whole number in field `name`, or a 400 naming the field.
+    pub fn number(&self, name: &'static str) -> Result<i32, ConsoleError> {
+        self.get(name)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| ApiError::field(name, "a whole number").into())
+    }
+
     /// Refuses the form unless it carries `expected` as its anti-forgery token.
     pub fn check_token(&self, expected: &str) -> Result<(), ConsoleError> {
         match self.get(FORM_TOKEN_FIELD) {

@@ -3,7 +3,7 @@
 //! and every routing, texting and supervision setting; the greeting and the fallback
 //! number can be changed here (everything else through the API).
 
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 use serde_json::{Value, json};
 
@@ -100,10 +100,7 @@ async fn save(
         "fallback_number": form.get("fallback_number"),
     });
     change(&state, &viewer.who, *id, changes).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            format!("/console/helplines/{id}/settings"),
-        ))
-        .finish())
+    Ok(layout::see_other(format!(
+        "/console/helplines/{id}/settings"
+    )))
 }

@@ -2,7 +2,7 @@
 //! and resuming themself, their recent contacts (callers masked) and the after-contact
 //! report, with what each flag will do written beside it.
 
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{HttpResponse, web};
 use chrono::Duration;
 use chrono_tz::Tz;
 use maud::{Markup, html};
@@ -218,9 +218,7 @@ async fn set_availability(
         ..Default::default()
     };
     volunteer_api::change(&state, &viewer.who, me, changes).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/console/me"))
-        .finish())
+    Ok(layout::see_other("/console/me"))
 }
 
 async fn my_contact(
@@ -370,9 +368,7 @@ async fn add_leave(
         note: None,
     };
     exceptions::add(&state, &viewer.who, me, new).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/console/me#leave"))
-        .finish())
+    Ok(layout::see_other("/console/me#leave"))
 }
 
 async fn remove_leave(
@@ -382,14 +378,9 @@ async fn remove_leave(
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
     let me = my_contacts::volunteer_of(&viewer.who)?;
-    let exception_id = form
-        .get("exception_id")
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| ApiError::field("exception_id", "which leave to cancel"))?;
+    let exception_id = form.number("exception_id")?;
     exceptions::remove(&state, &viewer.who, me, exception_id).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/console/me#leave"))
-        .finish())
+    Ok(layout::see_other("/console/me#leave"))
 }
 
 /// Where a signed-in person starts.

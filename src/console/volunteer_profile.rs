@@ -2,7 +2,7 @@
 //! channels they are trained for, their wellbeing limits and their topic sign-offs,
 //! changed through the same functions (and the same permission checks) as the API.
 
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
 use maud::html;
 
@@ -106,12 +106,6 @@ async fn page(
     Ok(layout::page(&p.name, Some(&viewer), body))
 }
 
-fn number(form: &FormFields, name: &'static str) -> Result<i32, ConsoleError> {
-    form.get(name)
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| ApiError::field(name, "a whole number").into())
-}
-
 fn optional_date(form: &FormFields, name: &'static str) -> Result<Option<NaiveDate>, ConsoleError> {
     form.get(name)
         .map(|raw| {
@@ -139,17 +133,15 @@ async fn save(
         trained_voice: Some(form.get("trained_voice") == Some("true")),
         trained_sms: Some(form.get("trained_sms") == Some("true")),
         limits: Some(WellbeingLimits {
-            max_contacts_per_shift: number(&form, "max_contacts_per_shift")?,
-            long_contact_minutes: number(&form, "long_contact_minutes")?,
-            rest_minutes_after_long: number(&form, "rest_minutes_after_long")?,
-            max_text_conversations: number(&form, "max_text_conversations")?,
+            max_contacts_per_shift: form.number("max_contacts_per_shift")?,
+            long_contact_minutes: form.number("long_contact_minutes")?,
+            rest_minutes_after_long: form.number("rest_minutes_after_long")?,
+            max_text_conversations: form.number("max_text_conversations")?,
         }),
         ..Default::default()
     };
     volunteer_api::change(&state, &viewer.who, *id, changes).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, profile_url(*id)))
-        .finish())
+    Ok(layout::see_other(profile_url(*id)))
 }
 
 async fn sign_off(
@@ -159,7 +151,7 @@ async fn sign_off(
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
-    let topic_id = number(&form, "topic_id")?;
+    let topic_id = form.number("topic_id")?;
     match form.get("ready") {
         Some("true") => {
             signoffs::grant(&state, &viewer.who, *id, topic_id).await?;
@@ -167,7 +159,5 @@ async fn sign_off(
         Some("false") => signoffs::withdraw(&state, &viewer.who, *id, topic_id).await?,
         _ => return Err(ApiError::field("ready", "true or false").into()),
     }
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, format!("{}#signoffs", profile_url(*id))))
-        .finish())
+    Ok(layout::see_other(format!("{}#signoffs", profile_url(*id))))
 }

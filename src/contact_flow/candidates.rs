@@ -75,17 +75,26 @@ impl RoutingInputs {
     }
 
     pub fn candidates(&self) -> Vec<Candidate<'_>> {
-        self.members
-            .iter()
-            .map(|m| Candidate {
-                volunteer_id: m.volunteer_id,
-                profile: &m.profile,
-                rota: &m.rota,
-                ready_topics: &m.ready_topics,
-                activity: self.activity.get(&m.volunteer_id).unwrap_or(&self.idle),
-            })
-            .collect()
+        as_candidates(&self.members, &self.activity, &self.idle)
     }
+}
+
+/// `members` as the router sees them, each with their activity (`idle` when none).
+pub fn as_candidates<'a>(
+    members: &'a [RotaMember],
+    activity: &'a HashMap<i32, Activity>,
+    idle: &'a Activity,
+) -> Vec<Candidate<'a>> {
+    members
+        .iter()
+        .map(|m| Candidate {
+            volunteer_id: m.volunteer_id,
+            profile: &m.profile,
+            rota: &m.rota,
+            ready_topics: &m.ready_topics,
+            activity: activity.get(&m.volunteer_id).unwrap_or(idle),
+        })
+        .collect()
 }
 
 /// What every volunteer is doing on `channel` at `now` and has done lately: contacts

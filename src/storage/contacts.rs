@@ -618,17 +618,7 @@ pub async fn answered_since(
     db: &impl ConnectionTrait,
     since: DateTime<Utc>,
 ) -> Result<Vec<AnsweredRow>, DbErr> {
-    contact::Entity::find()
-        .select_only()
-        .column(contact::Column::AnsweredBy)
-        .column(contact::Column::AnsweredAt)
-        .column(contact::Column::EndedAt)
-        .column(contact::Column::TalkSecs)
-        .filter(contact::Column::AnsweredAt.gte(since))
-        .filter(contact::Column::AnsweredBy.is_not_null())
-        .into_tuple()
-        .all(db)
-        .await
+    answered(since).into_tuple().all(db).await
 }
 
 /// Contacts one volunteer answered since `since` (on any helpline).
@@ -637,6 +627,16 @@ pub async fn answered_by_since(
     volunteer_id: i32,
     since: DateTime<Utc>,
 ) -> Result<Vec<AnsweredRow>, DbErr> {
+    answered(since)
+        .filter(contact::Column::AnsweredBy.eq(volunteer_id))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Who answered, when, when it ended and how long they talked, for contacts answered since
+/// `since`.
+fn answered(since: DateTime<Utc>) -> sea_orm::Select<contact::Entity> {
     contact::Entity::find()
         .select_only()
         .column(contact::Column::AnsweredBy)
@@ -644,10 +644,7 @@ pub async fn answered_by_since(
         .column(contact::Column::EndedAt)
         .column(contact::Column::TalkSecs)
         .filter(contact::Column::AnsweredAt.gte(since))
-        .filter(contact::Column::AnsweredBy.eq(volunteer_id))
-        .into_tuple()
-        .all(db)
-        .await
+        .filter(contact::Column::AnsweredBy.is_not_null())
 }
 
 /// How far back the router looks at volunteers' contacts: beyond a week, everyone counts

@@ -308,6 +308,15 @@ impl<'a> Visitor<'a> {
     }
 }
 
+async fn is_active(app: &TestApp, volunteer_id: i32) -> bool {
+    volunteer::Entity::find_by_id(volunteer_id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the volunteer")
+        .active
+}
+
 async fn audit_actions(app: &TestApp) -> Vec<String> {
     audit_entry::Entity::find()
         .order_by_asc(audit_entry::Column::Id)
@@ -498,12 +507,7 @@ async fn a_form_without_its_token_is_refused_and_changes_nothing() {
         )
         .await;
     assert_eq!(borrowed.status, StatusCode::FORBIDDEN);
-    let still = volunteer::Entity::find_by_id(s.alice)
-        .one(&s.app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(still.active, "nothing changed");
+    assert!(is_active(&s.app, s.alice).await, "nothing changed");
     // With her own token, she pauses.
     let token = alice.get("/console/me").await.form_token();
     let paused = alice
@@ -513,12 +517,7 @@ async fn a_form_without_its_token_is_refused_and_changes_nothing() {
         )
         .await;
     assert_eq!(paused.status, StatusCode::SEE_OTHER);
-    let now = volunteer::Entity::find_by_id(s.alice)
-        .one(&s.app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(!now.active);
+    assert!(!is_active(&s.app, s.alice).await);
     assert!(
         alice
             .get("/console/me")

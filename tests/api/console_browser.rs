@@ -5,8 +5,17 @@
 use peerline::storage::entities::{contact, outbox_message};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::console::{ALICE, console_scene, login_link, texted_code};
+use crate::console::{ALICE, ConsoleScene, console_scene, login_link, texted_code};
 use crate::webdriver::Browser;
+
+/// Signs Sam, the supervisor, in with a one-time link.
+async fn sign_in_as_sam(browser: &Browser, s: &ConsoleScene) {
+    let link = login_link(&s.app, s.sam).await;
+    browser.go(&format!("{}{link}", s.app.base)).await;
+    browser
+        .click("form[action='/console/sign-in/link'] button")
+        .await;
+}
 
 #[tokio::test]
 async fn a_volunteer_on_a_phone_pauses_and_files_a_safeguarding_report() {
@@ -124,12 +133,7 @@ async fn a_supervisor_reviews_a_flagged_contact_from_the_trace_to_complete() {
         filed.body
     );
 
-    browser
-        .go(&format!("{base}{}", login_link(&s.app, s.sam).await))
-        .await;
-    browser
-        .click("form[action='/console/sign-in/link'] button")
-        .await;
+    sign_in_as_sam(&browser, &s).await;
     let queue = browser.text_once_it_shows("Flagged (1)").await;
     assert_eq!(browser.title().await, "Review queue · Peerline");
     assert!(queue.contains("open flags: safeguarding"), "{queue}");
@@ -197,13 +201,7 @@ async fn a_coordinator_adds_a_shift_and_the_gap_it_closes_disappears() {
         return;
     };
     let s = console_scene().await;
-    let base = &s.app.base;
-    browser
-        .go(&format!("{base}{}", login_link(&s.app, s.sam).await))
-        .await;
-    browser
-        .click("form[action='/console/sign-in/link'] button")
-        .await;
+    sign_in_as_sam(&browser, &s).await;
     browser.text_once_it_shows("Review queue").await;
     browser.click("nav a[href='/console/helplines']").await;
     browser.text_once_it_shows("Rota and gaps").await;
@@ -251,12 +249,7 @@ async fn the_live_board_refreshes_itself_when_a_volunteer_pauses() {
     };
     let s = console_scene().await;
     let base = &s.app.base;
-    browser
-        .go(&format!("{base}{}", login_link(&s.app, s.sam).await))
-        .await;
-    browser
-        .click("form[action='/console/sign-in/link'] button")
-        .await;
+    sign_in_as_sam(&browser, &s).await;
     browser.text_once_it_shows("Review queue").await;
     browser
         .go(&format!("{base}/console/helplines/{}/live", s.a))
