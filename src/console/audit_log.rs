@@ -2,11 +2,10 @@
 //! filtered by helpline, person, contact or action, newest first.
 
 use actix_web::{HttpResponse, web};
-use chrono_tz::Tz;
 use maud::html;
 use serde::Deserialize;
 
-use super::format::{day_and_time, words};
+use super::format::{day_and_time, own_clock, words};
 use super::layout;
 use super::session::{ConsoleError, Viewer};
 use crate::routes::api::{page_limit, require, split_page};
@@ -72,7 +71,7 @@ async fn page(
             .find(|u| u.id == id)
             .map_or_else(|| format!("user {id}"), |u| u.name.clone())
     };
-    let tz = Tz::UTC;
+    let tz = own_clock(&state, viewer.who.user_id).await?;
     let body = html! {
         form method="get" class="panel" {
             label for="action" { "Action, e.g. reveal_caller" }
@@ -83,7 +82,7 @@ async fn page(
             input id="user_id" name="user_id" type="text" inputmode="numeric" value=(q.user_id.map(|c| c.to_string()).unwrap_or_default());
             button type="submit" { "Filter" }
         }
-        p class="hint" { "Times in UTC. Entries can never be changed or removed." }
+        p class="hint" { "Times on your clock (" (tz.name()) "). Entries can never be changed or removed." }
         @if rows.is_empty() { p { "No entries." } }
         div class="scroll" {
             table class="people" id="audit" {

@@ -9,6 +9,16 @@ use crate::domain::rota::earliest_instant_at_or_after;
 use crate::domain::timezone::TimeZone;
 use crate::error::ApiError;
 
+/// The clock a supervisor or administrator reads times on where no helpline's applies
+/// (the audit log, the debrief queue): the time zone on their user record, else UTC.
+pub async fn own_clock(state: &crate::state::AppState, user_id: i32) -> Result<Tz, sea_orm::DbErr> {
+    let person = crate::storage::users::get(&state.db, user_id).await?;
+    Ok(person
+        .and_then(|p| p.time_zone)
+        .and_then(|zone| TimeZone::parse(&zone).ok())
+        .map_or(Tz::UTC, TimeZone::tz))
+}
+
 /// "Tue 1 Dec 19:00" on the given clock.
 pub fn day_and_time(at: DateTime<Utc>, zone: Tz) -> String {
     at.with_timezone(&zone)

@@ -9,7 +9,7 @@ use chrono::Duration;
 use chrono_tz::Tz;
 use maud::{Markup, html};
 
-use super::format::{day_and_time, words, words_of};
+use super::format::{day_and_time, own_clock, words, words_of};
 use super::layout::{self, form_token};
 use super::session::{ConsoleError, FormFields, Viewer};
 use crate::domain::contact::EventKind;
@@ -412,14 +412,15 @@ async fn debriefs(
     let open = after_contact::debriefs(&state.db, &viewer.who.scope(), false).await?;
     let names =
         volunteers::names_of(&state.db, open.iter().map(|d| d.volunteer_id).collect()).await?;
+    let tz = own_clock(&state, viewer.who.user_id).await?;
     let body = html! {
-        p { "Volunteers who asked to talk a contact through, oldest first. Times in UTC." }
+        p { "Volunteers who asked to talk a contact through, oldest first. Times on your clock (" (tz.name()) ")." }
         @if open.is_empty() { p { "No debriefs waiting." } }
         @for d in &open {
             article class="panel" {
                 h2 {
                     (names.get(&d.volunteer_id).cloned().unwrap_or_else(|| format!("volunteer {}", d.volunteer_id)))
-                    " · asked " (day_and_time(d.requested_at, Tz::UTC))
+                    " · asked " (day_and_time(d.requested_at, tz))
                 }
                 p { a href={ "/console/contacts/" (d.contact_id) } { "Contact #" (d.contact_id) } }
                 form method="post" action={ "/console/debriefs/" (d.id) "/done" } {
