@@ -1,7 +1,8 @@
 //! A helpline's settings as its supervisors and administrators read them: greeting,
 //! languages, fallback number, topics and their menu digits, the numbers callers dial,
-//! and every routing, texting and supervision setting; the greeting and the fallback
-//! number can be changed here (everything else through the API).
+//! and every routing, texting and supervision setting. The greeting, the fallback number
+//! and the topics are changed here, and administrators add and remove numbers; the
+//! routing, texting and supervision settings through the API.
 
 use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
@@ -10,14 +11,31 @@ use serde_json::{Value, json};
 use super::format::words;
 use super::layout::{self, form_token};
 use super::session::{ConsoleError, Viewer};
+use crate::domain::helpline::TopicSettings;
+use crate::domain::phone::E164;
+use crate::error::ApiError;
 use crate::routes::api::helplines::change;
 use crate::routes::api::managed_helpline;
+use crate::routes::api::{numbers, topics};
 use crate::state::AppState;
 use crate::storage::helplines;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/helplines/{id}/settings", web::get().to(page))
-        .route("/console/helplines/{id}/settings", web::post().to(save));
+        .route("/console/helplines/{id}/settings", web::post().to(save))
+        .route("/console/helplines/{id}/topics", web::post().to(add_topic))
+        .route(
+            "/console/helplines/{id}/topics/remove",
+            web::post().to(remove_topic),
+        )
+        .route(
+            "/console/helplines/{id}/numbers",
+            web::post().to(add_number),
+        )
+        .route(
+            "/console/helplines/{id}/numbers/remove",
+            web::post().to(remove_number),
+        );
 }
 
 /// Every field of a group of settings, as words and values.
@@ -48,12 +66,12 @@ async fn page(
     let settings = helplines::settings_of(&helpline)?;
     let topics = helplines::topics(&state.db, helpline.id).await?;
     let numbers = helplines::numbers(&state.db, helpline.id).await?;
+    let base = format!("/console/helplines/{}", helpline.id);
     let body = html! {
         dl class="facts" {
             dt { "Time zone" } dd { (settings.time_zone.name()) }
             dt { "Spoken language" } dd { (settings.voice_language) }
             dt { "Languages offered" } dd { (settings.languages.join(", ")) }
-            dt { "Numbers callers dial" } dd { (numbers.iter().map(|n| n.number.as_str()).collect::<Vec<_>>().join(", ")) }
         }
         form method="post" action={ "/console/helplines/" (helpline.id) "/settings" } class="panel" {
             (form_token(&viewer))
@@ -63,7 +81,7 @@ async fn page(
             input id="fallback" name="fallback_number" type="tel" value=(settings.fallback_number.as_ref().map(ToString::to_string).unwrap_or_default());
             button type="submit" { "Save" }
         }
-        h2 { "Topics" }
+        h2 id="topics" { "Topics" }
         @if topics.is_empty() { p { "No topics: callers are not asked to choose one." } }
         ul {
             @for t in &topics {
@@ -71,7 +89,51 @@ async fn page(
                     (t.label)
                     @if let Some(digit) = t.digit { " · press " (digit) }
                     @if t.strict { " · only volunteers signed off for it" }
+                    form method="post" action={ (base) "/topics/remove" } class="inline-action" {
+                        (form_token(&viewer))
+                        input type="hidden" name="topic_id" value=(t.id);
+                        button type="submit" class="link" { "Remove" }
+                    }
                 }
+            }
+        }
+        form method="post" action={ (base) "/topics" } class="panel" id="add-topic" {
+            h3 { "Add a topic" }
+            (form_token(&viewer))
+            label for="topic-label" { "What callers and volunteers hear, e.g. neonatal care" }
+            input id="topic-label" name="label" type="text" required maxlength="100";
+            label for="topic-key" { "Short key (lower-case letters, digits, - and _), e.g. neonatal" }
+            input id="topic-key" name="key" type="text" required maxlength="50";
+            label for="topic-digit" { "Menu digit, 1 to 9 (empty: not in the spoken menu)" }
+            input id="topic-digit" name="digit" type="text" inputmode="numeric" maxlength="1";
+            div class="choice" {
+                input type="checkbox" id="topic-strict" name="strict" value="true";
+                label for="topic-strict" { "Only volunteers signed off for it may take it" }
+            }
+            button type="submit" { "Add topic" }
+        }
+        h2 id="numbers" { "Numbers callers dial" }
+        ul {
+            @for n in &numbers {
+                li {
+                    (n.number)
+                    @if viewer.who.is_admin() {
+                        form method="post" action={ (base) "/numbers/remove" } class="inline-action" {
+                            (form_token(&viewer))
+                            input type="hidden" name="number_id" value=(n.id);
+                            button type="submit" class="link" { "Remove" }
+                        }
+                    }
+                }
+            }
+        }
+        @if viewer.who.is_admin() {
+            form method="post" action={ (base) "/numbers" } class="panel" id="add-number" {
+                h3 { "Add a number" }
+                (form_token(&viewer))
+                label for="new-number" { "Number, with country code (point its Twilio webhooks here too)" }
+                input id="new-number" name="number" type="tel" required;
+                button type="submit" { "Add number" }
             }
         }
         h2 { "Routing" }
@@ -103,4 +165,63 @@ async fn save(
     Ok(layout::see_other(format!(
         "/console/helplines/{id}/settings"
     )))
+}
+
+fn back_to_settings(id: i32, anchor: &str) -> HttpResponse {
+    layout::see_other(format!("/console/helplines/{id}/settings#{anchor}"))
+}
+
+async fn add_topic(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    let topic = TopicSettings {
+        key: form.get("key").unwrap_or_default().to_owned(),
+        label: form.get("label").unwrap_or_default().to_owned(),
+        digit: form
+            .get("digit")
+            .map(|_| form.number("digit"))
+            .transpose()?,
+        strict: form.get("strict") == Some("true"),
+    };
+    topics::add(&state, &viewer.who, *id, &topic).await?;
+    Ok(back_to_settings(*id, "topics"))
+}
+
+async fn remove_topic(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    topics::remove(&state, &viewer.who, *id, form.number("topic_id")?).await?;
+    Ok(back_to_settings(*id, "topics"))
+}
+
+async fn add_number(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    let number = E164::parse(form.get("number").unwrap_or_default())
+        .map_err(|e| ApiError::field("number", e))?;
+    numbers::add_number(&state, &viewer.who, *id, &number).await?;
+    Ok(back_to_settings(*id, "numbers"))
+}
+
+async fn remove_number(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    numbers::remove_number(&state, &viewer.who, *id, form.number("number_id")?).await?;
+    Ok(back_to_settings(*id, "numbers"))
 }

@@ -59,13 +59,23 @@ pub async fn add(
     id: web::Path<i32>,
     body: ValidJson<NewNumber>,
 ) -> Result<HttpResponse, ApiError> {
-    visible_helpline(&state, &who, *id).await?;
+    let row = add_number(&state, &who, *id, &body.0.number).await?;
+    Ok(HttpResponse::Created().json(view(row)))
+}
+
+/// Adds a number callers dial to reach helpline `id` (admins only).
+pub async fn add_number(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    number: &E164,
+) -> Result<helpline_number::Model, ApiError> {
+    visible_helpline(state, who, id).await?;
     require(
         who.is_admin(),
         "only an admin may change a helpline's numbers",
     )?;
-    let row = helplines::add_number(&state.db, *id, &body.0.number, state.clock.now()).await?;
-    Ok(HttpResponse::Created().json(view(row)))
+    Ok(helplines::add_number(&state.db, id, number, state.clock.now()).await?)
 }
 
 /// Removes a number (admins only).
@@ -78,7 +88,18 @@ pub async fn remove(
     path: web::Path<(i32, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, number_id) = path.into_inner();
-    visible_helpline(&state, &who, id).await?;
+    remove_number(&state, &who, id, number_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Removes one of helpline `id`'s numbers (admins only).
+pub async fn remove_number(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    number_id: i32,
+) -> Result<(), ApiError> {
+    visible_helpline(state, who, id).await?;
     require(
         who.is_admin(),
         "only an admin may change a helpline's numbers",
@@ -86,5 +107,5 @@ pub async fn remove(
     if !helplines::remove_number(&state.db, id, number_id).await? {
         return Err(ApiError::NotFound("number"));
     }
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }

@@ -60,10 +60,20 @@ pub async fn create(
     id: web::Path<i32>,
     body: ValidJson<TopicSettings>,
 ) -> Result<HttpResponse, ApiError> {
-    managed_helpline(&state, &who, *id).await?;
-    body.0.validate()?;
-    let row = helplines::create_topic(&state.db, *id, &body.0, state.clock.now()).await?;
+    let row = add(&state, &who, *id, &body.0).await?;
     Ok(HttpResponse::Created().json(view(row)))
+}
+
+/// Adds a topic to helpline `id`, which `who` manages.
+pub async fn add(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    settings: &TopicSettings,
+) -> Result<topic::Model, ApiError> {
+    managed_helpline(state, who, id).await?;
+    settings.validate()?;
+    Ok(helplines::create_topic(&state.db, id, settings, state.clock.now()).await?)
 }
 
 /// Replaces a topic.
@@ -97,9 +107,20 @@ pub async fn delete(
     path: web::Path<(i32, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, topic_id) = path.into_inner();
-    managed_helpline(&state, &who, id).await?;
+    remove(&state, &who, id, topic_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Removes a topic of helpline `id`, which `who` manages.
+pub async fn remove(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    topic_id: i32,
+) -> Result<(), ApiError> {
+    managed_helpline(state, who, id).await?;
     if !helplines::delete_topic(&state.db, id, topic_id).await? {
         return Err(ApiError::NotFound("topic"));
     }
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }
