@@ -155,7 +155,19 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
                 NumberHasher::new(resolve_secret_key(&db, &settings, Clock::system().now()).await?);
             let done = jobs::retention::erase_caller(&db, &numbers, &number, Clock::system().now())
                 .await?;
-            println!("erased {} contacts", done.contacts);
+            if done.contacts == 0 && done.still_open == 0 {
+                println!(
+                    "no contact of this number is held: the number is unknown here, or was already erased"
+                );
+            } else {
+                println!("erased {} contacts", done.contacts);
+            }
+            if done.messages_cancelled > 0 {
+                println!(
+                    "cancelled {} messages to this number that had not been sent",
+                    done.messages_cancelled
+                );
+            }
             if done.still_open > 0 {
                 println!(
                     "{} contacts are still in progress; run this again once they have ended",

@@ -33,6 +33,8 @@ pub struct CallerErased {
     pub contacts: u64,
     /// Contacts still in progress: erased by the next purge or request once they end.
     pub still_open: u64,
+    /// Messages to the caller on those open contacts, cancelled before they went.
+    pub messages_cancelled: u64,
 }
 
 /// Erases every ended contact of the caller with `number`, at every helpline, whatever
@@ -46,9 +48,11 @@ pub async fn erase_caller(
     let hash = numbers.hash(number);
     let contacts = retention::erase_where(db, retention::of_caller(&hash), now).await?;
     let still_open = retention::open_contacts_of(db, &hash).await?;
+    let messages_cancelled = retention::cancel_messages_to_caller(db, &hash, now).await?;
     Ok(CallerErased {
         contacts,
         still_open,
+        messages_cancelled,
     })
 }
 

@@ -43,6 +43,9 @@ pub enum OutboxState {
     /// It may have gone: never sent again.
     #[sea_orm(string_value = "uncertain")]
     Uncertain,
+    /// Never to be sent: the contact it belongs to was erased before it went.
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
 }
 
 /// How long a claim lasts: longer than one send can take.

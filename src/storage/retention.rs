@@ -120,16 +120,63 @@ async fn erase_batch(
         .filter(debrief::Column::ContactId.is_in(ids.clone()))
         .exec(&txn)
         .await?;
-    // Messages still to be sent keep their text and address until they are settled.
+    // A message not yet sent never will be: it is cancelled. Every message of the contact,
+    // whatever became of it, loses its text and its address.
+    cancel_unsent(
+        &txn,
+        outbox_message::Column::ContactId.is_in(ids.clone()),
+        now,
+    )
+    .await?;
     outbox_message::Entity::update_many()
         .col_expr(outbox_message::Column::Body, Expr::value(""))
         .col_expr(outbox_message::Column::ToEncrypted, Expr::value(""))
         .filter(outbox_message::Column::ContactId.is_in(ids.clone()))
-        .filter(
-            outbox_message::Column::Status.is_not_in([OutboxState::Pending, OutboxState::Sending]),
-        )
         .exec(&txn)
         .await?;
     txn.commit().await?;
     Ok(ids.len() as u64)
+}
+
+/// Cancels the messages matching `which` that have not gone yet (waiting, or claimed by a
+/// sender: a sender that then finds its claim gone records nothing over the cancellation).
+async fn cancel_unsent(
+    db: &impl ConnectionTrait,
+    which: sea_orm::sea_query::SimpleExpr,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let cancelled = outbox_message::Entity::update_many()
+        .col_expr(
+            outbox_message::Column::Status,
+            Expr::value(OutboxState::Cancelled),
+        )
+        .col_expr(outbox_message::Column::Body, Expr::value(""))
+        .col_expr(outbox_message::Column::ToEncrypted, Expr::value(""))
+        .col_expr(outbox_message::Column::UpdatedAt, Expr::value(now))
+        .filter(which)
+        .filter(outbox_message::Column::Status.is_in([OutboxState::Pending, OutboxState::Sending]))
+        .exec(db)
+        .await?;
+    Ok(cancelled.rows_affected)
+}
+
+/// The purposes of the messages that go to the caller or texter themself.
+const TO_THE_CALLER: [&str; 2] = ["texter_acknowledgement", "texter_relay"];
+
+/// Cancels every message still to be sent to the caller with this number hash, on the
+/// contacts still open (an erased contact's are cancelled as it is erased).
+pub async fn cancel_messages_to_caller(
+    db: &DatabaseConnection,
+    number_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let open = contact::Entity::find()
+        .select_only()
+        .column(contact::Column::Id)
+        .filter(of_caller(number_hash))
+        .filter(contact::Column::EndedAt.is_null());
+    let which = Condition::all()
+        .add(outbox_message::Column::ContactId.in_subquery(sea_orm::QueryTrait::into_query(open)))
+        .add(outbox_message::Column::Purpose.is_in(TO_THE_CALLER));
+    cancel_unsent(db, which.into(), now).await
 }

@@ -8,8 +8,9 @@ use std::process::Command;
 use chrono::Duration;
 use peerline::jobs::retention;
 use peerline::storage::entities::{contact, contact_report, message, outbox_message};
+use peerline::storage::outbox::OutboxState;
 use reqwest::{Method, StatusCode};
-use sea_orm::{ActiveValue::Set, EntityTrait};
+use sea_orm::{ActiveValue::Set, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use crate::helpers::{SECRET_KEY, Seed, TestApp, seed, spawn_app};
@@ -268,7 +269,7 @@ async fn a_caller_is_erased_on_request_from_the_command_line() {
     let again = run(&["erase-caller", "--number", CALLER]);
     assert_eq!(
         String::from_utf8_lossy(&again.stdout).trim(),
-        "erased 0 contacts"
+        "no contact of this number is held: the number is unknown here, or was already erased"
     );
     let bad = run(&["erase-caller", "--number", "12"]);
     assert!(!bad.status.success());
@@ -282,5 +283,92 @@ async fn a_caller_is_erased_on_request_from_the_command_line() {
     assert_eq!(
         String::from_utf8_lossy(&purge.stdout).trim(),
         format!("helpline {line}: erased 0 contacts")
+    );
+}
+
+/// A message to `caller` about contact `id`, queued and not yet sent.
+async fn pending_message(app: &TestApp, id: i32, purpose: &str, caller: &str) -> i32 {
+    outbox_message::Entity::insert(outbox_message::ActiveModel {
+        contact_id: Set(Some(id)),
+        purpose: Set(purpose.into()),
+        to_encrypted: Set(
+            crate::helpers::numbers().seal(&peerline::domain::phone::E164::parse(caller).unwrap())
+        ),
+        to_hint: Set("...42".into()),
+        from_number: Set("+12025550100".into()),
+        body: Set("Are you still there?".into()),
+        status: Set(OutboxState::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(Clock::system().now()),
+        created_at: Set(Clock::system().now()),
+        updated_at: Set(Clock::system().now()),
+        ..Default::default()
+    })
+    .exec(&app.db)
+    .await
+    .unwrap()
+    .last_insert_id
+}
+
+async fn outbox_row(app: &TestApp, id: i32) -> outbox_message::Model {
+    outbox_message::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn erasure_cancels_every_message_not_yet_sent_to_the_erased_person() {
+    let app = spawn_app().await;
+    let line = app.helpline("Peerline", "Europe/London").await;
+    app.volunteer("Alice", "+12025550111", "Europe/London", &[line])
+        .await;
+    // An old contact whose last message to the texter never went: the purge erases the
+    // contact and cancels the message, which is then never sent.
+    let old = contact_days_ago(&app, line, 0, 400, CALLER).await;
+    let waiting = pending_message(&app, old, "texter_relay", CALLER).await;
+    retention::purge(&app.db, Clock::system().now())
+        .await
+        .unwrap();
+    assert!(erased(&app, old).await);
+    let row = outbox_row(&app, waiting).await;
+    assert_eq!(row.status, OutboxState::Cancelled);
+    assert!(row.body.is_empty() && row.to_encrypted.is_empty());
+    let due = peerline::storage::outbox::claim_next(&app.db, Clock::system().now())
+        .await
+        .unwrap();
+    assert!(due.is_none(), "nothing is left to send: {due:?}");
+
+    // A conversation still open when the texter asks to be forgotten: what was about to
+    // be sent to them is cancelled; a message to the volunteer is not theirs to cancel.
+    let open = contact_days_ago(&app, line, 1, 0, CALLER).await;
+    contact::Entity::update_many()
+        .col_expr(
+            contact::Column::EndedAt,
+            sea_orm::sea_query::Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .filter(sea_orm::ColumnTrait::eq(&contact::Column::Id, open))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let to_texter = pending_message(&app, open, "texter_acknowledgement", CALLER).await;
+    let to_volunteer = pending_message(&app, open, "volunteer_relay", "+12025550111").await;
+    let done = retention::erase_caller(
+        &app.db,
+        &crate::helpers::numbers(),
+        &peerline::domain::phone::E164::parse(CALLER).unwrap(),
+        Clock::system().now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((done.still_open, done.messages_cancelled), (1, 1));
+    assert_eq!(
+        outbox_row(&app, to_texter).await.status,
+        OutboxState::Cancelled
+    );
+    assert_eq!(
+        outbox_row(&app, to_volunteer).await.status,
+        OutboxState::Pending
     );
 }
