@@ -93,6 +93,12 @@ impl NumberHasher {
         self.keyed_hash(&format!("sender:{sender}"))
     }
 
+    /// A value that tells this key from any other without revealing it: stored beside the
+    /// data, so that a server started with another key notices before it reads anything.
+    pub fn key_check(&self) -> String {
+        self.keyed_hash("peerline key check")
+    }
+
     /// How a one-time sign-in secret (a texted code or a link's token) is stored: keyed,
     /// so that a copy of the database cannot be searched for the million possible codes,
     /// and bound to its owner, so that one person's code is nobody else's.
@@ -174,6 +180,29 @@ impl std::fmt::Debug for NumberHasher {
     }
 }
 
+/// What to do about the key a server was started with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyVerdict {
+    /// It is the key the stored data was sealed under.
+    Matches,
+    /// Nothing says otherwise (no check value yet, and no sealed data it fails to open):
+    /// record its check value.
+    Record,
+    /// The stored data was sealed under another key: starting would lose every block,
+    /// conflict and revealable number.
+    Refuse,
+}
+
+/// Judges the key from its check value, the stored one if any, and whether it opens a
+/// sample of the sealed data (`None` when nothing is sealed yet).
+pub fn judge_key(current: &str, stored: Option<&str>, opens_sample: Option<bool>) -> KeyVerdict {
+    match (stored, opens_sample) {
+        (Some(stored), _) if constant_time_eq(stored, current) => KeyVerdict::Matches,
+        (Some(_), _) | (None, Some(false)) => KeyVerdict::Refuse,
+        (None, _) => KeyVerdict::Record,
+    }
+}
+
 /// Compares two secrets in time that depends only on their lengths.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
@@ -186,6 +215,25 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_is_refused_when_the_data_says_it_is_another() {
+        let key = NumberHasher::new("k1".to_owned().into()).key_check();
+        let other = NumberHasher::new("k2".to_owned().into()).key_check();
+        assert_ne!(key, other);
+        assert_eq!(
+            judge_key(&key, Some(&key), Some(false)),
+            KeyVerdict::Matches
+        );
+        assert_eq!(
+            judge_key(&key, Some(&other), Some(true)),
+            KeyVerdict::Refuse
+        );
+        // Before check values were kept: the sealed data decides.
+        assert_eq!(judge_key(&key, None, Some(false)), KeyVerdict::Refuse);
+        assert_eq!(judge_key(&key, None, Some(true)), KeyVerdict::Record);
+        assert_eq!(judge_key(&key, None, None), KeyVerdict::Record);
+    }
 
     #[test]
     fn tokens_are_unique_and_hash_stably() {

@@ -141,6 +141,17 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
                     .await?;
             println!("{link}");
         }
+        Command::ExportKey => {
+            let db = existing_database(&settings).await?;
+            let key = crate::storage::secrets::get(&db, crate::storage::secrets::SECRET_KEY)
+                .await?
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "this database has no generated key: it was started with PEERLINE_SECRET_KEY, which is the key to keep"
+                    )
+                })?;
+            println!("{}", key.expose_secret());
+        }
         Command::Openapi => unreachable!("handled before start-up"),
         Command::Purge => {
             let db = existing_database(&settings).await?;

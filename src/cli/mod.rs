@@ -70,6 +70,9 @@ pub(crate) enum Command {
         #[arg(long)]
         user: i32,
     },
+    /// Print the secret key generated on this database's first start, to move it into
+    /// PEERLINE_SECRET_KEY (from a secret store) without losing anything sealed under it.
+    ExportKey,
     /// Print the OpenAPI document.
     Openapi,
     /// Erase callers' identities, message bodies, notes and recordings from contacts older

@@ -7,6 +7,39 @@ use secrecy::SecretString;
 use super::entities::server_secret;
 
 pub const SECRET_KEY: &str = "secret_key";
+/// The check value of the key the data is sealed under (never the key itself).
+pub const KEY_CHECK: &str = "secret_key_check";
+
+/// The stored secret named `name`, if any.
+pub async fn get(db: &DatabaseConnection, name: &str) -> Result<Option<SecretString>, DbErr> {
+    Ok(server_secret::Entity::find_by_id(name.to_owned())
+        .one(db)
+        .await?
+        .map(|found| found.value.into()))
+}
+
+/// One sealed phone number, to test a key against: the latest contact's, else the latest
+/// outbox message's.
+pub async fn sealed_sample(db: &DatabaseConnection) -> Result<Option<String>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+
+    use super::entities::{contact, outbox_message};
+    let from_contact = contact::Entity::find()
+        .filter(contact::Column::CallerEncrypted.is_not_null())
+        .order_by_desc(contact::Column::Id)
+        .one(db)
+        .await?
+        .and_then(|c| c.caller_encrypted);
+    if from_contact.is_some() {
+        return Ok(from_contact);
+    }
+    Ok(outbox_message::Entity::find()
+        .filter(outbox_message::Column::ToEncrypted.ne(""))
+        .order_by_desc(outbox_message::Column::Id)
+        .one(db)
+        .await?
+        .map(|m| m.to_encrypted))
+}
 
 /// Returns the stored secret named `name`, storing `generate()` first if there is none.
 /// Safe when several instances start at once: the first insert wins and all read it.

@@ -372,3 +372,43 @@ fn http_get(address: &str, path: &str) -> String {
     stream.read_to_string(&mut answer).expect("read");
     answer
 }
+
+#[test]
+fn a_server_refuses_a_key_its_data_was_not_sealed_under_and_the_generated_key_can_be_kept() {
+    let server = DemoServer::start();
+    // A call leaves a sealed number in the database.
+    let call = server.simulate(&[
+        "call",
+        "--to",
+        "+12025550100",
+        "--from",
+        "+12025550142",
+        "--digits",
+        "1",
+    ]);
+    assert!(call.contains("caller is connected to"), "{call}");
+    let generated = server.run(&["export-key"]);
+    let generated = generated.trim();
+    assert!(generated.len() >= 32, "{generated}");
+    let with_key = |key: &str| {
+        Command::new(env!("CARGO_BIN_EXE_peerline"))
+            .args(["login-link", "--user", "1"])
+            .envs(DemoServer::env(server.dir.path(), &server.base))
+            .env("PEERLINE_SECRET_KEY", key)
+            .output()
+            .expect("run peerline")
+    };
+    let wrong = with_key("a-brand-new-key-from-the-secret-store-0123456789");
+    assert!(!wrong.status.success());
+    let message = stderr(&wrong);
+    assert!(
+        message.contains(
+            "PEERLINE_SECRET_KEY is not the key this database's phone numbers were sealed under"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("peerline export-key"), "{message}");
+    // The generated key, moved into PEERLINE_SECRET_KEY, is accepted.
+    let kept = with_key(generated);
+    assert!(kept.status.success(), "{}", stderr(&kept));
+}
