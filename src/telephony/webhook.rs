@@ -67,6 +67,34 @@ impl SignedForm {
             .filter(|v| !v.is_empty())
             .ok_or(WebhookError::Missing(name))
     }
+
+    /// A Twilio id parameter: one of `prefixes` and 32 hex digits, nothing else. (Twilio
+    /// signs names and values run together, so a captured request re-cut at another
+    /// boundary, `CallSid=CA...CallStatusringing`, still verifies: its ids must not.)
+    pub fn sid(&self, name: &'static str, prefixes: &[&str]) -> Result<&str, WebhookError> {
+        let value = self.require(name)?;
+        if is_twilio_sid(value, prefixes) {
+            Ok(value)
+        } else {
+            Err(WebhookError::Invalid(name))
+        }
+    }
+}
+
+/// Whether `value` is one of `prefixes` followed by 32 hex digits.
+pub fn is_twilio_sid(value: &str, prefixes: &[&str]) -> bool {
+    prefixes.iter().any(|prefix| {
+        value
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.len() == 32 && rest.bytes().all(|b| b.is_ascii_hexdigit()))
+    })
+}
+
+/// Whether `url` is where Twilio keeps recordings: https on its API host.
+pub fn is_twilio_recording_url(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| {
+        u.scheme() == "https" && u.host_str() == Some("api.twilio.com") && u.username().is_empty()
+    })
 }
 
 /// The URLs Twilio may have requested: the configured public base, as written and as
@@ -135,5 +163,34 @@ impl FromRequest for SignedForm {
             }
             Ok(SignedForm { params })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_twilios_id_formats_and_recording_host_are_accepted() {
+        let call = "CA0123456789abcdef0123456789abcdef";
+        assert!(is_twilio_sid(call, &["CA"]));
+        assert!(!is_twilio_sid(call, &["SM", "MM"]));
+        assert!(!is_twilio_sid(&format!("{call}CallStatusringing"), &["CA"]));
+        assert!(!is_twilio_sid(
+            "CA0123456789abcdef0123456789abcdeg",
+            &["CA"]
+        ));
+        assert!(!is_twilio_sid("CA1", &["CA"]));
+        assert!(is_twilio_recording_url(
+            "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"
+        ));
+        for bad in [
+            "javascript:alert(1)",
+            "http://api.twilio.com/Recordings/RE1",
+            "https://api.twilio.com.evil.example/RE1",
+            "https://user@api.twilio.com/RE1",
+        ] {
+            assert!(!is_twilio_recording_url(bad), "{bad}");
+        }
     }
 }

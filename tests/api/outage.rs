@@ -310,7 +310,7 @@ async fn the_api_asks_to_retry_while_the_database_is_held_and_writes_nothing() {
 async fn a_spooled_record_the_database_will_never_take_is_set_aside_and_the_rest_go_on() {
     let app = spawn_app_at(NOW).await;
     line_with_fallback(&app).await;
-    const POISON: &str = "CA00000000000000000000000000poison";
+    const POISON: &str = "CA5a1d47623a7508a76d53f348f8db1ea3";
     // Any permanent refusal will do: a trigger that refuses this one call.
     let refuse = match app.db.get_database_backend() {
         DatabaseBackend::Postgres => vec![
@@ -341,9 +341,9 @@ async fn a_spooled_record_the_database_will_never_take_is_set_aside_and_the_rest
         reason: "the database did not answer".to_owned(),
     };
     for sid in [
-        "CA000000000000000000000000000good1",
+        "CAdadf4e369f44dd28f7b4eecc53366b55",
         POISON,
-        "CA000000000000000000000000000good2",
+        "CA5e27b3ff8129f557e9e09999ccb6d734",
     ] {
         state.spool.append(&call(sid)).unwrap();
     }

@@ -286,7 +286,7 @@ async fn a_whisper_not_accepted_moves_on_and_repeated_callbacks_change_nothing()
     let alice = on_shift_volunteer(&app, &line, "Alice", ALICE).await;
     let bob = on_shift_volunteer(&app, &line, "Bob", BOB).await;
     let base = app.base.clone();
-    let call_sid = "CA0000000000000000000000000000whisper";
+    let call_sid = "CA91f7e803ffed662e4ab37063e1663a2a";
     let params = inbound_params(call_sid);
 
     // Twilio delivers the inbound webhook twice.
@@ -309,7 +309,7 @@ async fn a_whisper_not_accepted_moves_on_and_repeated_callbacks_change_nothing()
 
     // Alice's voicemail picks up: nobody presses a key.
     let leg = [
-        ("CallSid", "CA00000000000000000000000000000leg1"),
+        ("CallSid", "CA2a41ae611cf80c15651856a3a9752d9e"),
         ("To", ALICE),
         ("CallStatus", "in-progress"),
     ];
@@ -573,7 +573,7 @@ async fn forged_and_tampered_webhooks_are_refused_and_write_nothing() {
     let line = line(&app).await;
     on_shift_volunteer(&app, &line, "Alice", ALICE).await;
     let url = format!("{}/twilio/voice", app.base);
-    let params = inbound_params("CA000000000000000000000000000forged");
+    let params = inbound_params("CA89cad21c039cc313d09529942f104119");
     let form: Vec<(String, String)> = params
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.clone()))
@@ -764,7 +764,7 @@ async fn a_fault_mid_call_still_puts_the_caller_through_to_the_fallback_number()
         .await
         .unwrap();
     let url = format!("{}/twilio/voice", app.base);
-    let params = inbound_params("CA0000000000000000000000000000fault");
+    let params = inbound_params("CAa47870c16acbe849b8e145c979d2d92e");
     let xml = deliver(&app, &url, &borrowed(&params)).await;
 
     let root = simulator::twiml_reader::parse(&xml).unwrap();
@@ -790,12 +790,12 @@ async fn a_reservation_whose_callbacks_were_lost_expires_by_itself() {
     let app = spawn_app_at(NOW).await;
     line_without_menus_with_alice(&app).await;
     let url = format!("{}/twilio/voice", app.base);
-    let lost = inbound_params("CA00000000000000000000000000000lost");
+    let lost = inbound_params("CA7f6e67c61f82b7f3750995aacf699d1f");
     // Twilio rings Alice, then every later callback of that call is lost.
     let first = deliver(&app, &url, &borrowed(&lost)).await;
     assert!(first.contains(ALICE), "{first}");
 
-    let mut next = inbound_params("CA00000000000000000000000000000next");
+    let mut next = inbound_params("CA3e039d7761bb458b3bfd1ead1bf1db9b");
     next[2].1 = "+12025550143".into();
     let while_held = deliver(&app, &url, &borrowed(&next)).await;
     assert!(
@@ -805,7 +805,7 @@ async fn a_reservation_whose_callbacks_were_lost_expires_by_itself() {
 
     // Two minutes later (a server whose clock reads then), the reservation has lapsed.
     let later = app.second_instance_at("2026-11-22T12:02:00Z").await;
-    let mut third = inbound_params("CA0000000000000000000000000000third");
+    let mut third = inbound_params("CA5d698245892d346134306f95b43a0599");
     third[2].1 = "+12025550144".into();
     let after = deliver(&app, &format!("{later}/twilio/voice"), &borrowed(&third)).await;
     assert!(after.contains(ALICE), "{after}");
@@ -842,7 +842,7 @@ async fn a_call_whose_last_callback_never_came_is_closed_once_and_frees_its_volu
     let app = spawn_app_at(NOW).await;
     line_without_menus_with_alice(&app).await;
     let url = format!("{}/twilio/voice", app.base);
-    let sid = "CA0000000000000000000000000000stale";
+    let sid = "CA18fb0cd552abdb067e2d0f5a5dba2a3f";
     let rung = deliver(&app, &url, &borrowed(&inbound_params(sid))).await;
     assert!(rung.contains(ALICE));
 
@@ -894,12 +894,12 @@ async fn a_caller_holds_while_everyone_is_busy_then_reaches_the_fallback_when_th
     let first = deliver(
         &app,
         &url,
-        &borrowed(&inbound_params("CA0000000000000000000000000000busy1")),
+        &borrowed(&inbound_params("CAce5fee06f424cdbf28f348e819de09e8")),
     )
     .await;
     assert!(first.contains(ALICE));
 
-    let mut second = inbound_params("CA0000000000000000000000000000busy2");
+    let mut second = inbound_params("CAc4bcc5c90cfde5ba616dc8b14d20ed3c");
     second[2].1 = "+12025550143".into();
     let held = deliver(&app, &url, &borrowed(&second)).await;
     assert!(held.contains("Please stay on the line"), "{held}");
@@ -976,13 +976,13 @@ async fn a_call_with_odd_or_missing_parameters_still_reaches_a_human() {
     play(&app, &["1"], Answer::First).await;
 
     // A withheld caller, as some carriers send one: no From at all.
-    let mut withheld = inbound_params("CA0000000000000000000000000000w001");
+    let mut withheld = inbound_params("CA2e61d7e9f7d5982592363b6ee5862f65");
     withheld.retain(|(k, _)| *k != "From");
     let xml = deliver(&app, &url, &borrowed(&withheld)).await;
     assert!(xml.contains("<Gather"), "the caller hears the menu: {xml}");
 
     // No CallSid: nothing can be logged, but the caller reaches the fallback number.
-    let mut no_sid = inbound_params("CA0000000000000000000000000000w002");
+    let mut no_sid = inbound_params("CA222c741c1226aa746f3c60e6af4a5ce8");
     no_sid.retain(|(k, _)| *k != "CallSid");
     let xml = deliver(&app, &url, &borrowed(&no_sid)).await;
     assert!(
@@ -992,7 +992,7 @@ async fn a_call_with_odd_or_missing_parameters_still_reaches_a_human() {
 
     // A SIP address instead of a number: no helpline is known, so an apology and where
     // to turn, never Twilio's "application error".
-    let mut sip = inbound_params("CA0000000000000000000000000000w003");
+    let mut sip = inbound_params("CAc7b8caa2fb48796d22b5b51bed798e22");
     for (k, v) in sip.iter_mut() {
         if *k == "To" {
             *v = "sip:helpline@example.org".into();
@@ -1001,12 +1001,26 @@ async fn a_call_with_odd_or_missing_parameters_still_reaches_a_human() {
     let xml = deliver(&app, &url, &borrowed(&sip)).await;
     assert!(xml.contains("local emergency number"), "{xml}");
 
+    // A captured request re-cut at another boundary (Twilio signs names and values run
+    // together): the id it yields is no Twilio id, so no second contact is opened.
+    let recut = inbound_params("CA0123456789abcdef0123456789abcdefCallStatusringing");
+    let before = contact::Entity::find().count(&app.db).await.unwrap();
+    let xml = deliver(&app, &url, &borrowed(&recut)).await;
+    assert!(
+        xml.contains(&format!("<Number>{PARTNER}</Number>")),
+        "{xml}"
+    );
+    assert_eq!(
+        contact::Entity::find().count(&app.db).await.unwrap(),
+        before
+    );
+
     // A menu callback whose query string was mangled.
     let mangled = format!("{}/twilio/voice/menu?contact=x", app.base);
     let xml = deliver(
         &app,
         &mangled,
-        &borrowed(&inbound_params("CA0000000000000000000000000000w004")),
+        &borrowed(&inbound_params("CAb71abfe64cfb98f5d5022b522d0af609")),
     )
     .await;
     assert!(
@@ -1019,7 +1033,7 @@ async fn a_call_with_odd_or_missing_parameters_still_reaches_a_human() {
 async fn a_public_url_with_capitals_in_its_host_checks_signatures_as_twilio_signs_them() {
     let public = "https://Helpline.Example.org";
     let app = spawn_app_with(&[("PEERLINE_PUBLIC_URL", public)]).await;
-    let form: Vec<(String, String)> = inbound_params("CA0000000000000000000000000000case")
+    let form: Vec<(String, String)> = inbound_params("CAfb542be541d812809aa8246299900f71")
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();

@@ -40,7 +40,7 @@ pub async fn incoming(
     state: web::Data<AppState>,
     form: SignedForm,
 ) -> Result<HttpResponse, WebhookError> {
-    let message_sid = form.require("MessageSid")?.to_owned();
+    let message_sid = form.sid("MessageSid", &["SM", "MM"])?.to_owned();
     let to = E164::parse(form.require("To")?).map_err(|_| WebhookError::Invalid("To"))?;
     let sender = form.get("From").unwrap_or_default();
     let Ok(from) = E164::parse(sender) else {
@@ -127,7 +127,7 @@ pub async fn status(
     state: web::Data<AppState>,
     form: SignedForm,
 ) -> Result<HttpResponse, WebhookError> {
-    let sid = form.require("MessageSid")?;
+    let sid = form.sid("MessageSid", &["SM", "MM"])?;
     let delivery = form.require("MessageStatus")?;
     let error_code = form.get("ErrorCode").and_then(|c| c.trim().parse().ok());
     let now = state.clock.now();

@@ -9,7 +9,7 @@ use crate::domain::phone::E164;
 use crate::spool::Spooled;
 use crate::state::AppState;
 use crate::telephony::twiml::{Dial, DialNumber, Verb, VoiceResponse};
-use crate::telephony::webhook::{SignedForm, WebhookError};
+use crate::telephony::webhook::{SignedForm, WebhookError, is_twilio_recording_url};
 use crate::voice::flow::{self, DialResult, InboundCall, Recording};
 use crate::voice::prompts;
 
@@ -193,7 +193,7 @@ async fn inbound(
     state: web::Data<AppState>,
     form: SignedForm,
 ) -> Result<HttpResponse, WebhookError> {
-    let call_sid = match form.require("CallSid") {
+    let call_sid = match form.sid("CallSid", &["CA"]) {
         Ok(sid) => sid,
         Err(problem) => return Ok(unreadable_call(&state, &form, &problem)),
     };
@@ -340,10 +340,23 @@ async fn supervisor_answer(
     Ok(for_leg(&state, flow::supervisor_answer(&state, q.contact, digits)).await)
 }
 
+/// The recording a voicemail callback names: its id and URL are kept only in Twilio's
+/// own forms (an https URL on Twilio's API host), anything else is logged and dropped.
 fn recording_of(form: &SignedForm) -> Recording<'_> {
+    let sid = form.sid("RecordingSid", &["RE"]).ok();
+    let url = form
+        .get("RecordingUrl")
+        .filter(|url| is_twilio_recording_url(url));
+    if form.get("RecordingUrl").is_some() && (sid.is_none() || url.is_none()) {
+        tracing::warn!(
+            sid = form.get("RecordingSid").unwrap_or_default(),
+            "a voicemail callback named a recording in a form Twilio does not use; not kept"
+        );
+    }
+    let (sid, url) = sid.zip(url).unzip();
     Recording {
-        sid: form.get("RecordingSid"),
-        url: form.get("RecordingUrl"),
+        sid,
+        url,
         duration_secs: int_param(form, "RecordingDuration"),
     }
 }
@@ -401,7 +414,7 @@ async fn caller_status(
     state: web::Data<AppState>,
     form: SignedForm,
 ) -> Result<HttpResponse, WebhookError> {
-    let call_sid = form.require("CallSid")?;
+    let call_sid = form.sid("CallSid", &["CA"])?;
     let call_status = form.require("CallStatus")?;
     Ok(acknowledge(flow::call_status(
         &state,
