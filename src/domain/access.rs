@@ -140,6 +140,15 @@ impl Principal {
     }
 
     /// Whether this caller is the volunteer themself.
+    /// Admins, and supervisors of every one of `serves`.
+    pub fn manages_every(&self, serves: &[i32]) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Supervisor => serves.iter().all(|h| self.helplines.contains(h)),
+            Role::Volunteer => false,
+        }
+    }
+
     pub fn is_volunteer(&self, volunteer_id: i32) -> bool {
         self.role == Role::Volunteer && self.volunteer_id == Some(volunteer_id)
     }

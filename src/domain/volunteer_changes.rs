@@ -12,8 +12,12 @@ use super::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
 /// Who is changing a volunteer's profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Editor {
-    /// An admin, or a supervisor of a helpline the volunteer serves.
+    /// An admin, or a supervisor of every helpline the volunteer serves.
     Manager,
+    /// A supervisor of some, not all, of the helplines the volunteer serves: what decides
+    /// where the other helplines' calls go (phone, pause, training, limits) is not theirs
+    /// alone to change.
+    PartManager,
     /// The volunteer themself.
     TheVolunteer,
     /// Anyone else.
@@ -26,6 +30,9 @@ pub enum ChangeRefused {
     NotTheirs,
     /// The named field is for supervisors and admins.
     ManagersOnly(&'static str),
+    /// The named field of a volunteer shared with other helplines is for a supervisor of
+    /// every one of them, or an admin.
+    EveryHelplinesSupervisor(&'static str),
 }
 
 /// Changes to a volunteer; absent fields stay as they are.
@@ -129,6 +136,45 @@ impl VolunteerChanges {
 }
 
 impl VolunteerChanges {
+    /// The first field these changes would change that decides where every helpline's
+    /// calls go: the phone they ring, pause, training and limits.
+    fn shared_field(&self, current: &VolunteerProfile) -> Option<&'static str> {
+        fn differs<T: PartialEq>(new: Option<&T>, old: &T) -> bool {
+            new.is_some_and(|new| new != old)
+        }
+        let limits = &current.limits;
+        [
+            ("phone", differs(self.phone.as_ref(), &current.phone)),
+            ("active", differs(self.active.as_ref(), &current.active)),
+            (
+                "training_status",
+                differs(self.training_status.as_ref(), &current.training_status),
+            ),
+            (
+                "training_completed_on",
+                self.training_completed_on.is_some()
+                    && self.training_completed_on != current.training_completed_on,
+            ),
+            (
+                "refresher_due_on",
+                self.refresher_due_on.is_some()
+                    && self.refresher_due_on != current.refresher_due_on,
+            ),
+            (
+                "trained_voice",
+                differs(self.trained_voice.as_ref(), &current.trained_voice),
+            ),
+            (
+                "trained_sms",
+                differs(self.trained_sms.as_ref(), &current.trained_sms),
+            ),
+            ("limits", differs(self.limits.as_ref(), limits)),
+        ]
+        .into_iter()
+        .find(|(_, changed)| *changed)
+        .map(|(field, _)| field)
+    }
+
     /// Whether `editor` may make these changes to a volunteer who is `current` and
     /// serves `helplines`.
     pub fn check_editor(
@@ -139,6 +185,10 @@ impl VolunteerChanges {
     ) -> Result<(), ChangeRefused> {
         match editor {
             Editor::Manager => Ok(()),
+            Editor::PartManager => match self.shared_field(current) {
+                Some(field) => Err(ChangeRefused::EveryHelplinesSupervisor(field)),
+                None => Ok(()),
+            },
             Editor::Other => Err(ChangeRefused::NotTheirs),
             Editor::TheVolunteer => match self.supervisor_only_field(current, helplines) {
                 Some(field) => Err(ChangeRefused::ManagersOnly(field)),
@@ -189,6 +239,30 @@ mod tests {
             Err(ChangeRefused::ManagersOnly("helplines"))
         );
         assert_eq!(check(own, Editor::Other), Err(ChangeRefused::NotTheirs));
+    }
+
+    #[test]
+    fn a_supervisor_of_one_of_a_shared_volunteers_helplines_cannot_redirect_the_others_calls() {
+        let me = current();
+        let check = |json: &str| changes(json).check_editor(Editor::PartManager, &me, &[1, 2]);
+        assert_eq!(
+            check(r#"{"phone": "+12025550199"}"#),
+            Err(ChangeRefused::EveryHelplinesSupervisor("phone"))
+        );
+        assert_eq!(
+            check(r#"{"active": false}"#),
+            Err(ChangeRefused::EveryHelplinesSupervisor("active"))
+        );
+        assert_eq!(
+            check(r#"{"training_status": "lapsed"}"#),
+            Err(ChangeRefused::EveryHelplinesSupervisor("training_status"))
+        );
+        // Their name, or the phone they already have, are fine.
+        assert_eq!(check(r#"{"name": "Alf", "phone": "+12025550101"}"#), Ok(()));
+        assert_eq!(
+            changes(r#"{"phone": "+12025550199"}"#).check_editor(Editor::Manager, &me, &[1, 2]),
+            Ok(())
+        );
     }
 
     #[test]

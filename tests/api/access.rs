@@ -187,3 +187,62 @@ async fn volunteers_edit_only_their_own_profile_shifts_and_pause() {
         .await;
     assert_eq!(signoff.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_supervisor_of_one_helpline_cannot_redirect_a_shared_volunteers_calls() {
+    let app = spawn_app().await;
+    let a = app.helpline("Peerline A", "Europe/London").await;
+    let b = app.helpline("Peerline B", "Europe/London").await;
+    let shared = app
+        .volunteer("Sam", "+12025550111", "Europe/London", &[a, b])
+        .await;
+    let only_b = app.token_for(Role::Supervisor, None, vec![b]).await;
+    let both = app.token_for(Role::Supervisor, None, vec![a, b]).await;
+    let patch = |token: &str, body: serde_json::Value| {
+        let path = format!("/api/v1/volunteers/{shared}");
+        let token = token.to_owned();
+        let app = &app;
+        async move {
+            app.call(Method::PATCH, &path, Some(&token), Some(body))
+                .await
+        }
+    };
+    // Helpline B's supervisor cannot send helpline A's calls to another phone...
+    let redirect = patch(&only_b, json!({"phone": "+12025550199"})).await;
+    assert_eq!(
+        redirect.status,
+        StatusCode::FORBIDDEN,
+        "{:?}",
+        redirect.body
+    );
+    assert!(
+        redirect.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("a supervisor of every helpline they serve"),
+        "{:?}",
+        redirect.body
+    );
+    for change in [
+        json!({"active": false}),
+        json!({"training_status": "lapsed"}),
+        json!({"limits": {"max_contacts_per_shift": 1, "long_contact_minutes": 40,
+                          "rest_minutes_after_long": 15}}),
+    ] {
+        let refused = patch(&only_b, change.clone()).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "{change}: {:?}",
+            refused.body
+        );
+    }
+    // ...but may correct their name; a supervisor of both helplines may do all of it.
+    assert_eq!(
+        patch(&only_b, json!({"name": "Samira"})).await.status,
+        StatusCode::OK
+    );
+    let moved = patch(&both, json!({"phone": "+12025550199"})).await;
+    assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
+    assert_eq!(moved.body["phone"], "+12025550199");
+}

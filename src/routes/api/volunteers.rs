@@ -248,8 +248,10 @@ pub async fn change(
 ) -> Result<VolunteerView, ApiError> {
     let (existing, serves) = visible_volunteer(state, who, id).await?;
     let mut profile = volunteers::profile_of(&existing)?;
-    let editor = if who.manages_volunteer(&serves) {
+    let editor = if who.manages_every(&serves) {
         Editor::Manager
+    } else if who.manages_volunteer(&serves) {
+        Editor::PartManager
     } else if who.is_volunteer(id) {
         Editor::TheVolunteer
     } else {
@@ -263,6 +265,10 @@ pub async fn change(
             ),
             ChangeRefused::ManagersOnly(field) => ApiError::forbidden(format!(
                 "{field} can only be changed by a supervisor or admin"
+            )),
+            ChangeRefused::EveryHelplinesSupervisor(field) => ApiError::forbidden(format!(
+                "{field} of a volunteer who also serves other helplines can only be changed \
+                 by a supervisor of every helpline they serve, or an admin"
             )),
         })?;
     if let Some(wanted) = &changes.helplines {
