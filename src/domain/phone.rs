@@ -36,6 +36,18 @@ impl E164 {
         &self.0
     }
 
+    /// Whether ringing it reaches a person's own phone: a mobile or landline number, not
+    /// a premium-rate, shared-cost, freephone, satellite, pager or service number.
+    pub fn reaches_a_person(&self) -> bool {
+        use phonenumber::Type;
+        phonenumber::parse(None, &self.0).is_ok_and(|parsed| {
+            matches!(
+                parsed.number_type(&phonenumber::metadata::DATABASE),
+                Type::Mobile | Type::FixedLine | Type::FixedLineOrMobile
+            )
+        })
+    }
+
     /// A label that lets a person tell numbers apart without revealing them: `...47`.
     pub fn masked(&self) -> String {
         let tail: String = self
@@ -80,6 +92,25 @@ impl fmt::Debug for E164 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_mobile_and_landline_numbers_reach_a_person() {
+        for person in [
+            "+12025550111",
+            "+447911123456",
+            "+442079460000",
+            "+61491570156",
+        ] {
+            assert!(E164::parse(person).unwrap().reaches_a_person(), "{person}");
+        }
+        // Premium rate, freephone and shared cost (UK 09, 0800, 0845).
+        for service in ["+449098790000", "+448001111111", "+448452345678"] {
+            assert!(
+                !E164::parse(service).unwrap().reaches_a_person(),
+                "{service}"
+            );
+        }
+    }
 
     #[test]
     fn normalises_spacing_and_punctuation() {

@@ -96,6 +96,13 @@ impl VolunteerProfile {
     pub fn validate(&self) -> Result<(), FieldError> {
         validate::text("name", &self.name, 200)?;
         validate::languages("languages", &self.languages)?;
+        if !self.phone.reaches_a_person() {
+            return Err(FieldError::new(
+                "phone",
+                "must be a mobile or landline number: premium-rate, shared-cost, freephone, \
+                 satellite and service numbers cannot be rung for a volunteer",
+            ));
+        }
         if self.training_status == TrainingStatus::Trained && self.training_completed_on.is_none() {
             return Err(FieldError::new(
                 "training_completed_on",

@@ -295,3 +295,22 @@ pub async fn by_number(
     };
     helpline::Entity::find_by_id(row.helpline_id).one(db).await
 }
+
+/// Whether `number` is one of the helplines' own numbers or fallback numbers (a volunteer
+/// given it would be rung by the helpline itself).
+pub async fn is_helplines_own(db: &impl ConnectionTrait, number: &E164) -> Result<bool, DbErr> {
+    let dialled = helpline_number::Entity::find()
+        .filter(helpline_number::Column::Number.eq(number.as_str()))
+        .one(db)
+        .await?
+        .is_some();
+    if dialled {
+        return Ok(true);
+    }
+    for row in helpline::Entity::find().all(db).await? {
+        if settings_of(&row)?.fallback_number.as_ref() == Some(number) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}

@@ -315,3 +315,64 @@ async fn text_with_a_nul_character_is_refused_by_field_and_never_a_500() {
     let list = app.get("/api/v1/helplines", &app.admin).await;
     assert_eq!(list.body["items"], json!([]));
 }
+
+#[tokio::test]
+async fn a_volunteers_phone_must_be_a_persons_and_never_the_helplines_own() {
+    let app = spawn_app().await;
+    let line = app.helpline("Peerline", "Europe/London").await;
+    app.number(line, "+12025550100").await;
+    let volunteer = |phone: &str| {
+        json!({"name": "Ann", "phone": phone, "time_zone": "Europe/London", "languages": ["en"],
+               "training_status": "in_training", "helplines": [line]})
+    };
+    // A premium-rate number, and the helpline's own number (it would ring itself).
+    for (phone, says) in [
+        ("+449098790000", "mobile or landline"),
+        ("+12025550100", "helplines' own"),
+    ] {
+        let refused = app
+            .post("/api/v1/volunteers", &app.admin, volunteer(phone))
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{phone}: {:?}",
+            refused.body
+        );
+        assert_eq!(refused.body["field"], "phone");
+        assert!(
+            refused.body["message"].as_str().unwrap().contains(says),
+            "{:?}",
+            refused.body
+        );
+    }
+    let listed = app.get("/api/v1/volunteers", &app.admin).await;
+    assert_eq!(
+        listed.body["items"].as_array().map(Vec::len),
+        Some(0),
+        "nothing written"
+    );
+    // Nor may an existing volunteer's phone become the helpline's fallback number.
+    let ann = app
+        .volunteer("Ann", "+12025550111", "Europe/London", &[line])
+        .await;
+    let fallback = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/helplines/{line}"),
+            Some(&app.admin),
+            Some(json!({"fallback_number": "+12025550188"})),
+        )
+        .await;
+    assert_eq!(fallback.status, StatusCode::OK, "{:?}", fallback.body);
+    let moved = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/volunteers/{ann}"),
+            Some(&app.admin),
+            Some(json!({"phone": "+12025550188"})),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::BAD_REQUEST, "{:?}", moved.body);
+    assert_eq!(moved.body["field"], "phone");
+}

@@ -18,7 +18,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
 use crate::storage::entities::volunteer;
-use crate::storage::{Page, PageRequest, users, volunteers};
+use crate::storage::{Page, PageRequest, helplines, users, volunteers};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct VolunteerView {
@@ -204,6 +204,7 @@ pub async fn create(
     };
     profile.validate()?;
     check_helplines(&state, &who, &new.helplines, &[]).await?;
+    refuse_helplines_own_number(&state, &profile.phone).await?;
     let row = volunteers::create(&state.db, &profile, &new.helplines, state.clock.now()).await?;
     let serves = users::served_helplines(&state.db, row.id).await?;
     Ok(HttpResponse::Created().json(view(row, serves, state.clock.now())?))
@@ -275,8 +276,12 @@ pub async fn change(
         check_helplines(state, who, wanted, &serves).await?;
     }
     let helplines = changes.helplines.clone();
+    let new_phone = changes.phone.clone();
     changes.apply(&mut profile);
     profile.validate()?;
+    if let Some(phone) = &new_phone {
+        refuse_helplines_own_number(state, phone).await?;
+    }
     let row = volunteers::update(
         &state.db,
         existing,
@@ -287,6 +292,18 @@ pub async fn change(
     .await?;
     let serves = users::served_helplines(&state.db, row.id).await?;
     view(row, serves, state.clock.now())
+}
+
+/// A volunteer's phone must never be a helpline's own or fallback number: the helpline
+/// would ring itself.
+async fn refuse_helplines_own_number(state: &AppState, phone: &E164) -> Result<(), ApiError> {
+    if helplines::is_helplines_own(&state.db, phone).await? {
+        return Err(ApiError::field(
+            "phone",
+            "is one of the helplines' own or fallback numbers: a call would ring the helpline itself",
+        ));
+    }
+    Ok(())
 }
 
 /// Removes a volunteer with their rota, sign-offs and conflicts; one who appears in the
