@@ -64,7 +64,12 @@ pub struct Spool {
 impl Spool {
     /// The spool in `dir`, created if missing.
     pub fn open(dir: &Path) -> io::Result<Self> {
-        fs::create_dir_all(dir)?;
+        // Only this server's user may read what callers and texters sent.
+        let mut folder = fs::DirBuilder::new();
+        folder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+        folder.create(dir)?;
         Ok(Self {
             dir: dir.to_owned(),
             guard: Mutex::new(()),
@@ -95,11 +100,11 @@ impl Spool {
     fn append_line(&self, name: &str, mut line: String) -> io::Result<()> {
         line.push('\n');
         let _held = self.guard.lock().unwrap_or_else(|e| e.into_inner());
-        let mut file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(self.dir.join(name))?;
+        let mut options = OpenOptions::new();
+        options.create(true).read(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(self.dir.join(name))?;
         // A line cut short by a crash must not swallow this one.
         if file.metadata()?.len() > 0 {
             let mut last = [0u8; 1];
@@ -209,6 +214,19 @@ mod tests {
         spool.finish(&batch).unwrap();
         let next = spool.take_batch().unwrap().unwrap();
         assert_eq!(Spool::read(&next).unwrap(), vec![text("SM3")]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn what_is_spooled_is_readable_by_the_servers_user_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("spool");
+        let spool = Spool::open(&folder).unwrap();
+        spool.append(&text("SM1")).unwrap();
+        let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&folder), 0o700);
+        assert_eq!(mode(&folder.join(CURRENT)), 0o600);
     }
 
     #[test]

@@ -55,6 +55,16 @@ pub fn not_answering(err: &DbErr) -> bool {
 
 /// Connects to `url` (SQLite or PostgreSQL).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    if let Some(file) = crate::config::sqlite_file(url)
+        && url.contains("mode=rwc")
+    {
+        create_private(&file).map_err(|e| {
+            DbErr::Custom(format!(
+                "cannot create the database file {}: {e}",
+                file.display()
+            ))
+        })?;
+    }
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
@@ -100,6 +110,21 @@ pub async fn write_transaction(db: &DatabaseConnection) -> Result<DatabaseTransa
         ..Default::default()
     })
     .await
+}
+
+/// Creates a new SQLite file readable by this server's user alone (SQLite gives its
+/// write-ahead log and shared-memory files the same permissions); an existing file is left
+/// as it is.
+fn create_private(file: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(file) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Applies every pending migration.

@@ -412,3 +412,30 @@ fn a_server_refuses_a_key_its_data_was_not_sealed_under_and_the_generated_key_ca
     let kept = with_key(generated);
     assert!(kept.status.success(), "{}", stderr(&kept));
 }
+
+#[cfg(unix)]
+#[test]
+fn the_database_and_the_spool_are_readable_by_the_servers_user_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = DemoServer::start();
+    server.simulate(&[
+        "call",
+        "--to",
+        "+12025550100",
+        "--from",
+        "+12025550142",
+        "--digits",
+        "1",
+    ]);
+    let mode = |name: &str| {
+        std::fs::metadata(server.dir.path().join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    for file in ["demo.db", "demo.db-wal", "demo.db-shm"] {
+        assert_eq!(mode(file), 0o600, "{file}");
+    }
+    assert_eq!(mode("spool"), 0o700);
+}
