@@ -50,6 +50,13 @@ impl TokenBucket {
         }
     }
 
+    /// Whether a request could take a token now (without taking it).
+    pub fn has_token(&self, rate: Rate, now: Instant) -> bool {
+        let per_second = f64::from(rate.per_minute) / 60.0;
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens + elapsed * per_second >= 1.0
+    }
+
     /// Whether the bucket has refilled completely (and can be forgotten).
     pub fn is_full(&self, rate: Rate, now: Instant) -> bool {
         let per_second = f64::from(rate.per_minute) / 60.0;

@@ -376,3 +376,39 @@ async fn a_volunteers_phone_must_be_a_persons_and_never_the_helplines_own() {
     assert_eq!(moved.status, StatusCode::BAD_REQUEST, "{:?}", moved.body);
     assert_eq!(moved.body["field"], "phone");
 }
+
+#[tokio::test]
+async fn neither_an_escaped_path_nor_made_up_tokens_escape_the_rate_limit() {
+    let app = spawn_app().await;
+    let limited = app
+        .instance_with(&[("PEERLINE_API_RATE_LIMIT", "60")])
+        .await;
+    let client = reqwest::Client::new();
+    // `/api/v%31/` is `/api/v1/` to the router, and counts as such.
+    let escaped = || {
+        client
+            .get(format!("{limited}/api/v%31/me"))
+            .bearer_auth(&app.admin)
+            .send()
+    };
+    for _ in 0..12 {
+        assert_eq!(escaped().await.unwrap().status(), StatusCode::OK);
+    }
+    assert_eq!(
+        escaped().await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // A new made-up token on every request: after ten refusals the address waits.
+    let mut answers = Vec::new();
+    for n in 0..12 {
+        let reply = client
+            .get(format!("{limited}/api/v1/helplines"))
+            .bearer_auth(format!("pl_made-up-{n}"))
+            .send()
+            .await
+            .unwrap();
+        answers.push(reply.status());
+    }
+    assert_eq!(&answers[..10], &[StatusCode::UNAUTHORIZED; 10]);
+    assert_eq!(&answers[10..], &[StatusCode::TOO_MANY_REQUESTS; 2]);
+}
