@@ -87,6 +87,7 @@ impl Application {
                     .app_data(openapi_json.clone())
                     .app_data(limiter.clone())
                     .app_data(web::PayloadConfig::new(MAX_JSON_BODY))
+                    .app_data(web::PathConfig::default().error_handler(unreadable_path))
                     .wrap(middleware::from_fn(limit_api))
                     .wrap(middleware::from_fn(routes::request_log::log_requests))
                     .into_utoipa_app(),
@@ -266,6 +267,19 @@ async fn serve_openapi(json: web::Data<String>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(json.get_ref().clone())
+}
+
+/// A path whose id is no number names nothing: a 404, as JSON for the API (and as a page
+/// in the console).
+fn unreadable_path(
+    _: actix_web::error::PathError,
+    req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    if req.path().starts_with("/console") {
+        crate::console::not_found().into()
+    } else {
+        ApiError::NotFound("route").into()
+    }
 }
 
 async fn no_route() -> Result<HttpResponse, ApiError> {

@@ -58,6 +58,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(volunteer_profile::configure);
 }
 
+/// The console's answer to an address that names nothing.
+pub fn not_found() -> session::ConsoleError {
+    session::ConsoleError::Refused(crate::error::ApiError::NotFound("page"))
+}
+
 /// Each person's first page: a volunteer's own, a reviewer's queue.
 async fn home(viewer: Viewer) -> HttpResponse {
     layout::see_other(volunteer::home_of(&viewer))

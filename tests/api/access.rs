@@ -246,3 +246,24 @@ async fn a_supervisor_of_one_helpline_cannot_redirect_a_shared_volunteers_calls(
     assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
     assert_eq!(moved.body["phone"], "+12025550199");
 }
+
+#[tokio::test]
+async fn a_topic_of_another_helpline_does_not_exist_for_a_supervisor() {
+    let app = spawn_app().await;
+    let a = app.helpline("Peerline A", "Europe/London").await;
+    let b = app.helpline("Peerline B", "Europe/London").await;
+    let topic_of_a = app.topic(a, "neonatal", 1).await;
+    let volunteer = app
+        .volunteer("Sam", "+12025550111", "Europe/London", &[b])
+        .await;
+    let supervisor_b = app.token_for(Role::Supervisor, None, vec![b]).await;
+    let reply = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/volunteers/{volunteer}/signoffs/{topic_of_a}"),
+            Some(&supervisor_b),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{:?}", reply.body);
+}

@@ -412,3 +412,11 @@ async fn neither_an_escaped_path_nor_made_up_tokens_escape_the_rate_limit() {
     assert_eq!(&answers[..10], &[StatusCode::UNAUTHORIZED; 10]);
     assert_eq!(&answers[10..], &[StatusCode::TOO_MANY_REQUESTS; 2]);
 }
+
+#[tokio::test]
+async fn an_id_that_is_no_number_is_a_404_in_the_apis_own_shape() {
+    let app = spawn_app().await;
+    let reply = app.get("/api/v1/contacts/abc", &app.admin).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply.body["error"], "not_found", "{:?}", reply.body);
+}

@@ -70,13 +70,11 @@ async fn authorised_topic(
         who.role == Role::Supervisor,
         "only a supervisor can sign a volunteer off",
     )?;
+    // A topic of a helpline they do not supervise does not exist for them.
     let found = helplines::topic_by_id(&state.db, topic_id)
         .await?
+        .filter(|t| who.manages_helpline(t.helpline_id))
         .ok_or(ApiError::NotFound("topic"))?;
-    require(
-        who.manages_helpline(found.helpline_id),
-        "you do not supervise this topic's helpline",
-    )?;
     if !serves.contains(&found.helpline_id) {
         return Err(ApiError::Conflict(
             "the volunteer does not serve this topic's helpline".into(),
