@@ -2,6 +2,7 @@
 //! given the facts (including the instant) and answers.
 
 pub mod access;
+pub mod audit_diff;
 pub mod calendar;
 pub mod contact;
 pub mod coverage;

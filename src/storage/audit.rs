@@ -81,6 +81,35 @@ pub async fn record_for_user(
     Ok(())
 }
 
+/// Records a change to where calls go: what changed, before and after (numbers masked),
+/// once per helpline it concerns, so each helpline's supervisors see it. Nothing is
+/// written when nothing changed.
+pub async fn record_change(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    action: &str,
+    helplines: &[i32],
+    subject: serde_json::Value,
+    (before, after): (&serde_json::Value, &serde_json::Value),
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut changed = crate::domain::audit_diff::changes(before, after);
+    for bookkeeping in ["id", "created_at", "updated_at"] {
+        changed.remove(bookkeeping);
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let detail = serde_json::json!({ "of": subject, "changes": changed });
+    for helpline_id in helplines {
+        let entry = Audited::new(action)
+            .helpline(*helpline_id)
+            .detail(detail.clone());
+        record(db, who, entry, at).await?;
+    }
+    Ok(())
+}
+
 /// What an audit query narrows to.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {

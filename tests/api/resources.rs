@@ -324,3 +324,81 @@ async fn every_answer_carries_its_request_id() {
     assert_eq!(id.len(), 16, "{id}");
     assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
 }
+
+#[tokio::test]
+async fn every_change_to_where_calls_go_is_in_the_audit_log_with_numbers_masked() {
+    let app = spawn_app().await;
+    let line = app.helpline("Peerline", "Europe/London").await;
+    app.number(line, "+12025550100").await;
+    let ann = app
+        .volunteer("Ann", "+12025550111", "Europe/London", &[line])
+        .await;
+    let patch = |path: String, body: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.call(reqwest::Method::PATCH, &path, Some(&app.admin), Some(body))
+                .await
+        }
+    };
+    let moved = patch(
+        format!("/api/v1/volunteers/{ann}"),
+        json!({"phone": "+12025550199"}),
+    )
+    .await;
+    assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
+    let fallback = patch(
+        format!("/api/v1/helplines/{line}"),
+        json!({"fallback_number": "+12025550188", "routing": {"max_wait_secs": 150}}),
+    )
+    .await;
+    assert_eq!(fallback.status, StatusCode::OK, "{:?}", fallback.body);
+    let topic = app.topic(line, "neonatal", 1).await;
+    let removed = app
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/helplines/{line}/topics/{topic}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+
+    let log = app
+        .get(
+            &format!("/api/v1/audit?helpline_id={line}&limit=200"),
+            &app.admin,
+        )
+        .await;
+    let entries = log.body["items"].as_array().unwrap();
+    let entry = |action: &str| {
+        entries
+            .iter()
+            .find(|e| e["action"] == action)
+            .unwrap_or_else(|| panic!("no {action} in {entries:?}"))
+            .clone()
+    };
+    assert_eq!(
+        entry("change_volunteer")["detail"]["changes"]["phone"],
+        json!({"before": "...11", "after": "...99"})
+    );
+    let helpline = entry("change_helpline")["detail"]["changes"].clone();
+    assert_eq!(
+        helpline["fallback_number"],
+        json!({"before": null, "after": "...88"})
+    );
+    assert_eq!(helpline["routing.max_wait_secs"]["after"], 150);
+    assert_eq!(
+        entry("add_number")["detail"]["changes"]["number"]["after"],
+        "...00"
+    );
+    assert!(entry("create_volunteer")["detail"]["changes"]["phone"].is_object());
+    assert_eq!(entry("add_topic")["detail"]["changes"]["digit"]["after"], 1);
+    assert_eq!(
+        entry("remove_topic")["detail"]["changes"]["key"]["before"],
+        "neonatal"
+    );
+    let text = log.body.to_string();
+    for number in ["2025550111", "2025550199", "2025550188"] {
+        assert!(!text.contains(number), "{number} appears in the audit log");
+    }
+}

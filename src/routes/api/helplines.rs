@@ -11,6 +11,7 @@ use crate::domain::helpline::HelplineSettings;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
+use crate::storage::audit;
 use crate::storage::entities::helpline;
 use crate::storage::{Page, PageRequest, helplines};
 
@@ -91,7 +92,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let existing = managed_helpline(&state, &who, *id).await?;
     let settings: HelplineSettings = edits::typed(edits::without_read_only(body.0, &[]))?;
-    save(&state, existing, settings).await
+    save(&state, &who, existing, settings).await
 }
 
 /// Changes some of a helpline's settings: a JSON merge patch (`{"routing":
@@ -118,18 +119,45 @@ pub async fn change(
 ) -> Result<helpline::Model, ApiError> {
     let existing = managed_helpline(state, who, id).await?;
     let settings = edits::patched(&helplines::settings_of(&existing)?, changes)?;
-    settings.validate()?;
-    Ok(helplines::update(&state.db, existing, &settings, state.clock.now()).await?)
+    store(state, who, existing, settings).await
 }
 
 async fn save(
     state: &AppState,
+    who: &Principal,
     existing: helpline::Model,
     settings: HelplineSettings,
 ) -> Result<HttpResponse, ApiError> {
-    settings.validate()?;
-    let row = helplines::update(&state.db, existing, &settings, state.clock.now()).await?;
+    let row = store(state, who, existing, settings).await?;
     Ok(HttpResponse::Ok().json(view(row)?))
+}
+
+/// Validates and stores a helpline's new settings; audits what changed.
+async fn store(
+    state: &AppState,
+    who: &Principal,
+    existing: helpline::Model,
+    settings: HelplineSettings,
+) -> Result<helpline::Model, ApiError> {
+    settings.validate()?;
+    let as_json =
+        |s: &HelplineSettings| serde_json::to_value(s).map_err(|e| ApiError::Internal(e.into()));
+    let before = as_json(&helplines::settings_of(&existing)?)?;
+    let after = as_json(&settings)?;
+    let id = existing.id;
+    let row = helplines::update(&state.db, existing, &settings, state.clock.now()).await?;
+    let subject = serde_json::json!({ "helpline_id": id });
+    audit::record_change(
+        &state.db,
+        who,
+        "change_helpline",
+        &[id],
+        subject,
+        (&before, &after),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(row)
 }
 
 /// Deletes a helpline with its numbers, topics and on-call rota (admins only); one with

@@ -10,8 +10,10 @@ use crate::domain::phone::E164;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidJson;
 use crate::state::AppState;
+use crate::storage::audit;
 use crate::storage::entities::helpline_number;
 use crate::storage::helplines;
+use serde_json::json;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -75,7 +77,20 @@ pub async fn add_number(
         who.is_admin(),
         "only an admin may change a helpline's numbers",
     )?;
-    Ok(helplines::add_number(&state.db, id, number, state.clock.now()).await?)
+    let row = helplines::add_number(&state.db, id, number, state.clock.now()).await?;
+    let added = json!({ "number": number.as_str() });
+    let subject = json!({ "helpline_id": id });
+    audit::record_change(
+        &state.db,
+        who,
+        "add_number",
+        &[id],
+        subject,
+        (&json!({}), &added),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(row)
 }
 
 /// Removes a number (admins only).
@@ -104,8 +119,25 @@ pub async fn remove_number(
         who.is_admin(),
         "only an admin may change a helpline's numbers",
     )?;
+    let removed = helplines::numbers(&state.db, id)
+        .await?
+        .into_iter()
+        .find(|n| n.id == number_id)
+        .ok_or(ApiError::NotFound("number"))?;
     if !helplines::remove_number(&state.db, id, number_id).await? {
         return Err(ApiError::NotFound("number"));
     }
+    let before = json!({ "number": removed.number });
+    let subject = json!({ "helpline_id": id });
+    audit::record_change(
+        &state.db,
+        who,
+        "remove_number",
+        &[id],
+        subject,
+        (&before, &json!({})),
+        state.clock.now(),
+    )
+    .await?;
     Ok(())
 }

@@ -12,7 +12,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidJson;
 use crate::state::AppState;
 use crate::storage::entities::on_call_shift;
-use crate::storage::{rota, users};
+use crate::storage::{audit, rota, users};
+use serde_json::json;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -103,7 +104,25 @@ pub async fn add(
         ));
     }
     let shift = shift.into_shift()?;
-    Ok(rota::create_on_call_shift(&state.db, id, user_id, &shift, state.clock.now()).await?)
+    let row = rota::create_on_call_shift(&state.db, id, user_id, &shift, state.clock.now()).await?;
+    let added = on_call_json(&row);
+    let subject = json!({ "helpline_id": id });
+    audit::record_change(
+        &state.db,
+        who,
+        "add_on_call",
+        &[id],
+        subject,
+        (&json!({}), &added),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(row)
+}
+
+/// An on-call shift as the audit log keeps it.
+fn on_call_json(row: &on_call_shift::Model) -> serde_json::Value {
+    json!({ "user_id": row.user_id, "weekday": row.weekday, "start": row.start_time, "end": row.end_time })
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -137,9 +156,26 @@ pub async fn remove(
     on_call_id: i32,
 ) -> Result<OnCallRemoved, ApiError> {
     managed_helpline(state, who, id).await?;
+    let removed = rota::on_call_shifts(&state.db, id)
+        .await?
+        .into_iter()
+        .find(|s| s.id == on_call_id)
+        .ok_or(ApiError::NotFound("on-call shift"))?;
     if !rota::delete_on_call_shift(&state.db, id, on_call_id).await? {
         return Err(ApiError::NotFound("on-call shift"));
     }
+    let subject = json!({ "helpline_id": id });
+    let before = on_call_json(&removed);
+    audit::record_change(
+        &state.db,
+        who,
+        "remove_on_call",
+        &[id],
+        subject,
+        (&before, &json!({})),
+        state.clock.now(),
+    )
+    .await?;
     let remaining_shifts = rota::on_call_shifts(&state.db, id).await?.len();
     let warning = (remaining_shifts == 0).then(|| {
         tracing::warn!(helpline = id, "the helpline has nobody on call any more");

@@ -11,7 +11,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidJson;
 use crate::state::AppState;
 use crate::storage::entities::topic;
-use crate::storage::helplines;
+use crate::storage::{audit, helplines};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TopicView {
@@ -73,7 +73,37 @@ pub async fn add(
 ) -> Result<topic::Model, ApiError> {
     managed_helpline(state, who, id).await?;
     settings.validate()?;
-    Ok(helplines::create_topic(&state.db, id, settings, state.clock.now()).await?)
+    let row = helplines::create_topic(&state.db, id, settings, state.clock.now()).await?;
+    audit_topic(state, who, "add_topic", id, None, Some(settings)).await?;
+    Ok(row)
+}
+
+/// Records a topic added, changed or removed (the menu callers hear).
+async fn audit_topic(
+    state: &AppState,
+    who: &Principal,
+    action: &str,
+    helpline_id: i32,
+    before: Option<&TopicSettings>,
+    after: Option<&TopicSettings>,
+) -> Result<(), ApiError> {
+    let as_json = |t: Option<&TopicSettings>| {
+        t.map_or(Ok(serde_json::json!({})), serde_json::to_value)
+            .map_err(|e| ApiError::Internal(e.into()))
+    };
+    let subject = serde_json::json!({ "helpline_id": helpline_id });
+    let change = (&as_json(before)?, &as_json(after)?);
+    audit::record_change(
+        &state.db,
+        who,
+        action,
+        &[helpline_id],
+        subject,
+        change,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Replaces a topic.
@@ -93,7 +123,17 @@ pub async fn update(
     let existing = helplines::topic(&state.db, id, topic_id)
         .await?
         .ok_or(ApiError::NotFound("topic"))?;
+    let before = view(existing.clone()).settings;
     let row = helplines::update_topic(&state.db, existing, &body.0).await?;
+    audit_topic(
+        &state,
+        &who,
+        "change_topic",
+        id,
+        Some(&before),
+        Some(&body.0),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view(row)))
 }
 
@@ -119,8 +159,13 @@ pub async fn remove(
     topic_id: i32,
 ) -> Result<(), ApiError> {
     managed_helpline(state, who, id).await?;
+    let removed = helplines::topic(&state.db, id, topic_id)
+        .await?
+        .ok_or(ApiError::NotFound("topic"))?;
     if !helplines::delete_topic(&state.db, id, topic_id).await? {
         return Err(ApiError::NotFound("topic"));
     }
+    let before = view(removed).settings;
+    audit_topic(state, who, "remove_topic", id, Some(&before), None).await?;
     Ok(())
 }

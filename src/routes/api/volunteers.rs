@@ -17,6 +17,7 @@ use crate::domain::volunteer_changes::{ChangeRefused, Editor, VolunteerChanges};
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
+use crate::storage::audit;
 use crate::storage::entities::volunteer;
 use crate::storage::{Page, PageRequest, helplines, users, volunteers};
 
@@ -207,7 +208,20 @@ pub async fn create(
     refuse_helplines_own_number(&state, &profile.phone).await?;
     let row = volunteers::create(&state.db, &profile, &new.helplines, state.clock.now()).await?;
     let serves = users::served_helplines(&state.db, row.id).await?;
-    Ok(HttpResponse::Created().json(view(row, serves, state.clock.now())?))
+    let created = view(row, serves.clone(), state.clock.now())?;
+    let after = serde_json::to_value(&created).map_err(|e| ApiError::Internal(e.into()))?;
+    let subject = serde_json::json!({ "volunteer_id": created.id });
+    audit::record_change(
+        &state.db,
+        &who,
+        "create_volunteer",
+        &serves,
+        subject,
+        (&serde_json::json!({}), &after),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(created))
 }
 
 /// One volunteer.
@@ -282,16 +296,32 @@ pub async fn change(
     if let Some(phone) = &new_phone {
         refuse_helplines_own_number(state, phone).await?;
     }
-    let row = volunteers::update(
+    let now = state.clock.now();
+    let before = serde_json::to_value(view(existing.clone(), serves.clone(), now)?)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let row = volunteers::update(&state.db, existing, &profile, helplines.as_deref(), now).await?;
+    let now_serves = users::served_helplines(&state.db, row.id).await?;
+    let changed = view(row, now_serves.clone(), now)?;
+    let after = serde_json::to_value(&changed).map_err(|e| ApiError::Internal(e.into()))?;
+    let concerned: Vec<i32> = serves
+        .iter()
+        .chain(&now_serves)
+        .copied()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let subject = serde_json::json!({ "volunteer_id": id });
+    audit::record_change(
         &state.db,
-        existing,
-        &profile,
-        helplines.as_deref(),
-        state.clock.now(),
+        who,
+        "change_volunteer",
+        &concerned,
+        subject,
+        (&before, &after),
+        now,
     )
     .await?;
-    let serves = users::served_helplines(&state.db, row.id).await?;
-    view(row, serves, state.clock.now())
+    Ok(changed)
 }
 
 /// A volunteer's phone must never be a helpline's own or fallback number: the helpline
