@@ -13,6 +13,7 @@ mod m20261122_000007_texting;
 mod m20261122_000008_supervision;
 mod m20261130_000009_roster_triggers;
 mod m20261130_000010_console_sign_in;
+mod m20261130_000011_token_names;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_supervision::Migration),
             Box::new(m20261130_000009_roster_triggers::Migration),
             Box::new(m20261130_000010_console_sign_in::Migration),
+            Box::new(m20261130_000011_token_names::Migration),
         ]
     }
 }

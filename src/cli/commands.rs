@@ -129,6 +129,28 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
             let token = users::issue_token(&db, user.id, Clock::system().now()).await?;
             println!("{}", token.expose_secret());
         }
+        Command::Token {
+            command: TokenCommand::Revoke { id },
+        } => {
+            let db = existing_database(&settings).await?;
+            let token = crate::storage::entities::api_token::Entity::find_by_id(id)
+                .one(&db)
+                .await?
+                .filter(|t| t.kind == crate::domain::sign_in::TokenKind::Api)
+                .ok_or_else(|| anyhow::anyhow!("--id: there is no API token {id}"))?;
+            users::revoke_token(&db, token.user_id, id).await?;
+            let entry = crate::storage::audit::Audited::new("revoke_token")
+                .detail(serde_json::json!({ "token_id": id, "by": "command line" }));
+            crate::storage::audit::record_for_user(
+                &db,
+                token.user_id,
+                None,
+                entry,
+                Clock::system().now(),
+            )
+            .await?;
+            println!("revoked token {id} of user {}", token.user_id);
+        }
         Command::LoginLink { user } => {
             let db = existing_database(&settings).await?;
             let now = Clock::system().now();

@@ -144,6 +144,11 @@ pub(crate) enum TokenCommand {
         #[arg(long)]
         name: String,
     },
+    /// Revoke one API token by its id (`GET /api/v1/users/{id}/tokens` lists them).
+    Revoke {
+        #[arg(long)]
+        id: i32,
+    },
 }
 
 /// Parses the command line and runs the subcommand; the process's exit code.

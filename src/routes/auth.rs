@@ -27,7 +27,7 @@ impl FromRequest for Principal {
             let (Some(state), Some(token)) = (state, token) else {
                 return Err(ApiError::Unauthorized);
             };
-            users::principal_for_token(&state.db, &hash_token(&token))
+            users::principal_for_token(&state.db, &hash_token(&token), state.clock.now())
                 .await?
                 .ok_or(ApiError::Unauthorized)
         })

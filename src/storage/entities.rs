@@ -183,8 +183,12 @@ pub mod api_token {
         pub token_hash: String,
         pub created_at: DateTimeUtc,
         pub kind: TokenKind,
-        /// For a console session: when it was last used (it lapses when idle).
+        /// When it was last used (to the minute); a console session lapses when idle.
         pub last_used_at: Option<DateTimeUtc>,
+        /// What an API token is for, to tell tokens apart.
+        pub name: Option<String>,
+        /// When an API token stops working.
+        pub expires_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,14 +4,14 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    TransactionTrait,
+    TransactionTrait, sea_query::Expr,
 };
 use secrecy::{ExposeSecret, SecretString};
 
 use super::PageRequest;
 use super::entities::{api_token, user, user_helpline, volunteer_helpline};
 use crate::domain::access::{Principal, Role};
-use crate::domain::sign_in::TokenKind;
+use crate::domain::sign_in::{TokenKind, worth_recording_use};
 use crate::secrets;
 
 /// A user to create.
@@ -29,16 +29,24 @@ pub struct NewUser {
 pub async fn principal_for_token(
     db: &DatabaseConnection,
     token_hash: &str,
+    now: DateTime<Utc>,
 ) -> Result<Option<Principal>, DbErr> {
     let token = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(token_hash))
         .filter(api_token::Column::Kind.eq(TokenKind::Api))
         .one(db)
         .await?;
-    match token {
-        Some(token) => principal_holding(db, &token).await,
-        None => Ok(None),
+    let Some(token) = token.filter(|t| t.expires_at.is_none_or(|end| now < end)) else {
+        return Ok(None);
+    };
+    if worth_recording_use(token.last_used_at, now) {
+        api_token::Entity::update_many()
+            .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
+            .filter(api_token::Column::Id.eq(token.id))
+            .exec(db)
+            .await?;
     }
+    principal_holding(db, &token).await
 }
 
 /// The identity and scope of whoever holds `token` (an API token or a console session).
@@ -145,17 +153,60 @@ pub async fn issue_token(
     user_id: i32,
     now: DateTime<Utc>,
 ) -> Result<SecretString, DbErr> {
+    issue_named_token(db, user_id, None, None, now)
+        .await
+        .map(|(secret, _)| secret)
+}
+
+/// Issues a token with a name and an expiry; returns it with its stored row.
+pub async fn issue_named_token(
+    db: &DatabaseConnection,
+    user_id: i32,
+    name: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(SecretString, api_token::Model), DbErr> {
     let token = secrets::generate_token();
-    api_token::ActiveModel {
+    let row = api_token::ActiveModel {
         user_id: Set(user_id),
         token_hash: Set(secrets::hash_token(token.expose_secret())),
         created_at: Set(now),
         kind: Set(TokenKind::Api),
+        name: Set(name),
+        expires_at: Set(expires_at),
         ..Default::default()
     }
     .insert(db)
     .await?;
-    Ok(token)
+    Ok((token, row))
+}
+
+/// A user's API tokens (never their secrets), oldest first.
+pub async fn tokens_of(
+    db: &DatabaseConnection,
+    user_id: i32,
+) -> Result<Vec<api_token::Model>, DbErr> {
+    api_token::Entity::find()
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::Kind.eq(TokenKind::Api))
+        .order_by_asc(api_token::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Revokes one API token of a user; false when there is no such token.
+pub async fn revoke_token(
+    db: &DatabaseConnection,
+    user_id: i32,
+    token_id: i32,
+) -> Result<bool, DbErr> {
+    let gone = api_token::Entity::delete_many()
+        .filter(api_token::Column::Id.eq(token_id))
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::Kind.eq(TokenKind::Api))
+        .exec(db)
+        .await?;
+    Ok(gone.rows_affected == 1)
 }
 
 /// Revokes every token of a user.

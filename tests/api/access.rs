@@ -267,3 +267,79 @@ async fn a_topic_of_another_helpline_does_not_exist_for_a_supervisor() {
         .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{:?}", reply.body);
 }
+
+#[tokio::test]
+async fn tokens_are_named_expire_list_without_secrets_and_are_revoked_one_by_one() {
+    let app = spawn_app().await;
+    let me = app.get("/api/v1/me", &app.admin).await;
+    let admin_id = me.body["user_id"].as_i64().unwrap();
+    let tokens = format!("/api/v1/users/{admin_id}/tokens");
+    let script = app
+        .post(&tokens, &app.admin, json!({"name": "reporting script"}))
+        .await;
+    assert_eq!(script.status, StatusCode::CREATED, "{:?}", script.body);
+    let script_token = script.body["token"].as_str().unwrap().to_owned();
+    let script_id = script.body["id"].as_i64().unwrap();
+    assert_eq!(
+        app.get("/api/v1/me", &script_token).await.status,
+        StatusCode::OK
+    );
+    let past = app
+        .post(
+            &tokens,
+            &app.admin,
+            json!({"expires_at": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(past.status, StatusCode::BAD_REQUEST);
+    assert_eq!(past.body["field"], "expires_at");
+
+    // Listed without secrets, with their last use.
+    let listed = app.get(&tokens, &app.admin).await;
+    let items = listed.body.as_array().unwrap();
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(!listed.body.to_string().contains(&script_token));
+    let entry = items.iter().find(|t| t["id"] == script_id).unwrap();
+    assert_eq!(entry["name"], "reporting script");
+    assert!(entry["last_used_at"].is_string(), "{entry}");
+
+    // Revoking one leaves the other working.
+    let revoked = app
+        .call(
+            Method::DELETE,
+            &format!("{tokens}/{script_id}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get("/api/v1/me", &script_token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/api/v1/me", &app.admin).await.status,
+        StatusCode::OK
+    );
+    let again = app
+        .call(
+            Method::DELETE,
+            &format!("{tokens}/{script_id}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+
+    // A token past its expiry is refused.
+    let soon = (peerline::clock::Clock::system().now() + chrono::Duration::seconds(1)).to_rfc3339();
+    let brief = app
+        .post(&tokens, &app.admin, json!({"expires_at": soon}))
+        .await;
+    assert_eq!(brief.status, StatusCode::CREATED, "{:?}", brief.body);
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let expired = app
+        .get("/api/v1/me", brief.body["token"].as_str().unwrap())
+        .await;
+    assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
+}

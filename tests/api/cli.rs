@@ -42,6 +42,21 @@ fn token_create_prints_only_the_token_and_it_works() {
         "{}",
         stderr(&refused)
     );
+
+    // One token is revoked by its id.
+    let revoked = peerline(&["token", "revoke", "--id", "1"], &url);
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    assert_eq!(
+        String::from_utf8_lossy(&revoked.stdout).trim(),
+        "revoked token 1 of user 1"
+    );
+    let unknown = peerline(&["token", "revoke", "--id", "1"], &url);
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("--id: there is no API token 1"),
+        "{}",
+        stderr(&unknown)
+    );
 }
 
 fn peerline(args: &[&str], database_url: &str) -> std::process::Output {

@@ -81,6 +81,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(users::get)
         .service(users::delete)
         .service(users::issue_token)
+        .service(users::tokens)
+        .service(users::revoke_token)
         .service(my_contacts::list)
         .service(my_contacts::get)
         .service(my_contacts::report)

@@ -15,7 +15,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
 use crate::storage::audit::{self, Audited};
-use crate::storage::entities::user;
+use crate::storage::entities::{api_token, user};
 use crate::storage::users::{self, NewUser};
 use crate::storage::{Page, PageRequest, volunteers};
 
@@ -51,6 +51,8 @@ pub struct UserView {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct IssuedToken {
+    /// The token's id, to list or revoke it.
+    pub id: i32,
     /// The bearer token. It is shown only now: store it safely.
     pub token: String,
 }
@@ -196,11 +198,79 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// What a new token is for and when it stops working (both optional).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// To tell it from the user's other tokens, e.g. `reporting script`.
+    pub name: Option<String>,
+    /// When it stops working (RFC 3339, in the future); absent: it works until revoked.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// An API token as listed: never its secret.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenView {
+    pub id: i32,
+    pub name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was last used (to the minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+fn token_view(row: api_token::Model) -> TokenView {
+    TokenView {
+        id: row.id,
+        name: row.name,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        last_used_at: row.last_used_at,
+    }
+}
+
 /// Issues a new API token for a user (admins only); it is shown only in this response.
-#[utoipa::path(tag = "access", params(("id" = i32, Path)), security(("bearer" = [])),
-    responses((status = 201, body = IssuedToken), (status = 404, body = ErrorBody)))]
+#[utoipa::path(tag = "access", params(("id" = i32, Path)), request_body = NewToken, security(("bearer" = [])),
+    responses((status = 201, body = IssuedToken), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[post("/users/{id}/tokens")]
 pub async fn issue_token(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+    body: ValidJson<NewToken>,
+) -> Result<HttpResponse, ApiError> {
+    require(who.is_admin(), "only an admin may manage users")?;
+    users::get(&state.db, *id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    let NewToken { name, expires_at } = body.0;
+    if let Some(name) = &name {
+        crate::domain::validate::text("name", name, 100)?;
+    }
+    let now = state.clock.now();
+    if expires_at.is_some_and(|end| end <= now) {
+        return Err(ApiError::field("expires_at", "must be in the future"));
+    }
+    let (token, row) = users::issue_named_token(&state.db, *id, name, expires_at, now).await?;
+    let detail = json!({ "user_id": *id, "token_id": row.id });
+    audit::record(
+        &state.db,
+        &who,
+        Audited::new("issue_token").detail(detail),
+        now,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(IssuedToken {
+        id: row.id,
+        token: token.expose_secret().to_owned(),
+    }))
+}
+
+/// A user's API tokens, without their secrets (admins only).
+#[utoipa::path(tag = "access", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<TokenView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[get("/users/{id}/tokens")]
+pub async fn tokens(
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<i32>,
@@ -209,16 +279,31 @@ pub async fn issue_token(
     users::get(&state.db, *id)
         .await?
         .ok_or(ApiError::NotFound("user"))?;
-    let token = users::issue_token(&state.db, *id, state.clock.now()).await?;
-    let detail = json!({ "user_id": *id });
+    let rows = users::tokens_of(&state.db, *id).await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(token_view).collect::<Vec<_>>()))
+}
+
+/// Revokes one of a user's API tokens (admins only). Audited.
+#[utoipa::path(tag = "access", params(("id" = i32, Path), ("token_id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[delete("/users/{id}/tokens/{token_id}")]
+pub async fn revoke_token(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(i32, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    require(who.is_admin(), "only an admin may manage users")?;
+    let (id, token_id) = path.into_inner();
+    if !users::revoke_token(&state.db, id, token_id).await? {
+        return Err(ApiError::NotFound("token"));
+    }
+    let detail = json!({ "user_id": id, "token_id": token_id });
     audit::record(
         &state.db,
         &who,
-        Audited::new("issue_token").detail(detail),
+        Audited::new("revoke_token").detail(detail),
         state.clock.now(),
     )
     .await?;
-    Ok(HttpResponse::Created().json(IssuedToken {
-        token: token.expose_secret().to_owned(),
-    }))
+    Ok(HttpResponse::NoContent().finish())
 }
