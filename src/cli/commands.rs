@@ -177,7 +177,9 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
         Command::Openapi => unreachable!("handled before start-up"),
         Command::Purge => {
             let db = existing_database(&settings).await?;
-            for (helpline, erased) in jobs::retention::purge(&db, Clock::system().now()).await? {
+            for (helpline, erased) in
+                jobs::retention::purge(&db, "command line (purge)", Clock::system().now()).await?
+            {
                 println!("helpline {helpline}: erased {erased} contacts");
             }
         }

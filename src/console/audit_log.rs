@@ -65,11 +65,10 @@ async fn page(
     let rows = audit::list(&state.db, &viewer.who.scope(), &filter, q.before, limit).await?;
     let (rows, next_before) = split_page(rows, limit, |r| r.id);
     let people = users::by_ids(&state.db, rows.iter().map(|r| r.user_id).collect()).await?;
-    let name_of = |id: i32| {
-        people
-            .iter()
-            .find(|u| u.id == id)
-            .map_or_else(|| format!("user {id}"), |u| u.name.clone())
+    let name_of = |id: i32| match people.iter().find(|u| u.id == id) {
+        Some(person) => person.name.clone(),
+        None if id == audit::PEERLINE_ITSELF => "peerline (a command or a job)".to_owned(),
+        None => format!("user {id}"),
     };
     let tz = own_clock(&state, viewer.who.user_id).await?;
     let body = html! {

@@ -13,15 +13,27 @@ use crate::domain::access::Scope;
 use crate::domain::phone::E164;
 use crate::secrets::NumberHasher;
 use crate::state::AppState;
+use crate::storage::audit::{self, Audited};
 use crate::storage::{helplines, retention};
 
-/// How many contacts each helpline had erased by this pass.
-pub async fn purge(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<(i32, u64)>, DbErr> {
+/// How many contacts each helpline had erased by this pass; a pass that erased any is
+/// written to the audit log, saying `by` what (the daily job, the command line).
+pub async fn purge(
+    db: &DatabaseConnection,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<(i32, u64)>, DbErr> {
     let mut erased = Vec::new();
     for (helpline_id, settings) in helplines::all_settings(db, &Scope::All).await? {
         let cutoff = now - Duration::days(settings.supervision.retention_days.into());
         let count =
             retention::erase_where(db, retention::older_than(helpline_id, cutoff), now).await?;
+        if count > 0 {
+            let entry = Audited::new("retention_purge")
+                .helpline(helpline_id)
+                .detail(serde_json::json!({ "contacts": count, "before": cutoff }));
+            audit::record_by_peerline(db, entry, by, now).await?;
+        }
         erased.push((helpline_id, count));
     }
     Ok(erased)
@@ -49,6 +61,13 @@ pub async fn erase_caller(
     let contacts = retention::erase_where(db, retention::of_caller(&hash), now).await?;
     let still_open = retention::open_contacts_of(db, &hash).await?;
     let messages_cancelled = retention::cancel_messages_to_caller(db, &hash, now).await?;
+    let detail = serde_json::json!({
+        "contacts": contacts,
+        "still_open": still_open,
+        "messages_cancelled": messages_cancelled,
+    });
+    let entry = Audited::new("erase_caller").detail(detail);
+    audit::record_by_peerline(db, entry, "command line (erase-caller)", now).await?;
     Ok(CallerErased {
         contacts,
         still_open,
@@ -61,7 +80,7 @@ pub fn start(jobs: &Supervisor, state: Arc<AppState>, every: StdDuration) {
     jobs.every("retention", every, move || {
         let state = state.clone();
         async move {
-            let erased = purge(&state.db, state.clock.now()).await?;
+            let erased = purge(&state.db, "the daily retention job", state.clock.now()).await?;
             let total: u64 = erased.iter().map(|(_, n)| n).sum();
             if total > 0 {
                 tracing::info!(erased = total, "retention purge erased old contacts");

@@ -56,6 +56,27 @@ pub async fn record(
     record_for_user(db, who.user_id, Some(who.token_id), entry, at).await
 }
 
+/// The user id of entries peerline writes itself (a command-line erasure, the daily
+/// retention purge): no person did it.
+pub const PEERLINE_ITSELF: i32 = 0;
+
+/// Appends an entry for something peerline did itself (`by` says which command or job).
+pub async fn record_by_peerline(
+    db: &impl ConnectionTrait,
+    entry: Audited<'_>,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut detail = entry
+        .detail
+        .clone()
+        .unwrap_or_else(|| serde_json::json!({}));
+    if let Some(fields) = detail.as_object_mut() {
+        fields.insert("by".into(), serde_json::Value::String(by.to_owned()));
+    }
+    record_for_user(db, PEERLINE_ITSELF, None, entry.detail(detail), at).await
+}
+
 /// Appends an entry for a user who holds no token yet (a sign-in that failed, or a
 /// sign-in link issued from the command line).
 pub async fn record_for_user(

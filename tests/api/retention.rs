@@ -173,8 +173,8 @@ async fn old_contacts_lose_the_callers_identity_and_keep_their_figures() {
 
     // Two servers purge at once: each old contact is erased exactly once.
     let (a, b) = tokio::join!(
-        retention::purge(&app.db, Clock::system().now()),
-        retention::purge(&app.db, Clock::system().now())
+        retention::purge(&app.db, "a test", Clock::system().now()),
+        retention::purge(&app.db, "a test", Clock::system().now())
     );
     let total: u64 = a
         .unwrap()
@@ -183,6 +183,21 @@ async fn old_contacts_lose_the_callers_identity_and_keep_their_figures() {
         .map(|(_, n)| n)
         .sum();
     assert_eq!(total, 3);
+    // The purge is in the audit log, once, with what it erased and what ran it.
+    let log = app
+        .get(
+            &format!("/api/v1/audit?action=retention_purge&helpline_id={line}"),
+            &app.admin,
+        )
+        .await;
+    let entries = log.body["items"].as_array().unwrap();
+    let erased_in_log: i64 = entries
+        .iter()
+        .map(|e| e["detail"]["contacts"].as_i64().unwrap())
+        .sum();
+    assert_eq!(erased_in_log, 3, "{entries:?}");
+    assert_eq!(entries[0]["detail"]["by"], "a test");
+    assert_eq!(entries[0]["user_id"], 0, "done by peerline itself");
     for id in &old {
         assert!(erased(&app, *id).await, "contact {id} erased");
     }
@@ -207,7 +222,7 @@ async fn old_contacts_lose_the_callers_identity_and_keep_their_figures() {
     );
 
     // A rerun finds nothing more; the figures still count every contact.
-    let again: u64 = retention::purge(&app.db, Clock::system().now())
+    let again: u64 = retention::purge(&app.db, "a test", Clock::system().now())
         .await
         .unwrap()
         .iter()
@@ -265,6 +280,18 @@ async fn a_caller_is_erased_on_request_from_the_command_line() {
     );
     assert!(erased(&app, theirs).await);
     assert!(!erased(&app, someone_else).await);
+    let log = app
+        .get("/api/v1/audit?action=erase_caller", &app.admin)
+        .await;
+    assert_eq!(
+        log.body["items"][0]["detail"]["contacts"], 1,
+        "{:?}",
+        log.body
+    );
+    assert_eq!(
+        log.body["items"][0]["detail"]["by"],
+        "command line (erase-caller)"
+    );
 
     let again = run(&["erase-caller", "--number", CALLER]);
     assert_eq!(
@@ -328,7 +355,7 @@ async fn erasure_cancels_every_message_not_yet_sent_to_the_erased_person() {
     // contact and cancels the message, which is then never sent.
     let old = contact_days_ago(&app, line, 0, 400, CALLER).await;
     let waiting = pending_message(&app, old, "texter_relay", CALLER).await;
-    retention::purge(&app.db, Clock::system().now())
+    retention::purge(&app.db, "a test", Clock::system().now())
         .await
         .unwrap();
     assert!(erased(&app, old).await);
