@@ -1104,3 +1104,47 @@ async fn withheld_numbers_count_together_for_the_repeat_call_limit() {
         ninth.lines
     );
 }
+
+#[tokio::test]
+async fn a_late_or_out_of_place_recording_changes_nothing() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    let answered = play(&app, &["1"], Answer::First).await;
+    let row = contact::Entity::find()
+        .filter(contact::Column::ProviderSid.eq(&answered.call_sid))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let recording = [
+        ("CallSid", answered.call_sid.as_str()),
+        ("RecordingSid", "RE0123456789abcdef0123456789abcdef"),
+        (
+            "RecordingUrl",
+            "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE0123456789abcdef0123456789abcdef",
+        ),
+        ("RecordingDuration", "12"),
+    ];
+    // The <Record> action and the recording status callback, for a call a volunteer took.
+    let xml = deliver(
+        &app,
+        &format!("{}/twilio/voice/voicemail?contact={}", app.base, row.id),
+        &recording,
+    )
+    .await;
+    assert!(xml.contains("<Hangup"), "{xml}");
+    deliver(
+        &app,
+        &format!("{}/twilio/voice/recording?contact={}", app.base, row.id),
+        &recording,
+    )
+    .await;
+    let after = contact::Entity::find_by_id(row.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.outcome, row.outcome, "still answered");
+    assert!(after.recording_url.is_none() && after.recording_sid.is_none());
+}

@@ -173,6 +173,16 @@ pub async fn voicemail_left(
     let Some(call) = Call::load(state, contact_id).await? else {
         return Ok(VoiceResponse::new().push(Verb::Hangup));
     };
+    // Only a caller sent to voicemail leaves one: a late or out-of-place callback (on an
+    // answered call, or one already ended) changes nothing.
+    if call.contact.stage != Stage::Voicemail {
+        tracing::warn!(
+            contact = contact_id,
+            stage = call.contact.stage.as_str(),
+            "a voicemail callback for a contact not at voicemail; ignored"
+        );
+        return Ok(VoiceResponse::new().push(Verb::Hangup));
+    }
     let now = state.clock.now();
     save_recording(state, contact_id, &recording).await?;
     let outcome = if recording.duration_secs.unwrap_or(1) > 0 && recording.url.is_some() {
@@ -187,11 +197,34 @@ pub async fn voicemail_left(
         .push(Verb::Hangup))
 }
 
+/// Whether a recording can belong to `contact`: it went to voicemail (and may have ended
+/// there since), nobody answered it, and it has not been erased.
+fn expects_a_recording(contact: &contact::Model) -> bool {
+    let voicemail_ended = contact.stage == Stage::Ended
+        && matches!(
+            contact.outcome,
+            Some(Outcome::Voicemail | Outcome::Abandoned)
+        );
+    contact.answered_by.is_none()
+        && contact.erased_at.is_none()
+        && (contact.stage == Stage::Voicemail || voicemail_ended)
+}
+
 pub async fn save_recording(
     state: &AppState,
     contact_id: i32,
     recording: &Recording<'_>,
 ) -> Result<(), DbErr> {
+    let Some(contact) = contacts::get(&state.db, contact_id).await? else {
+        return Ok(());
+    };
+    if !expects_a_recording(&contact) {
+        tracing::warn!(
+            contact = contact_id,
+            "a recording for a contact that never went to voicemail; ignored"
+        );
+        return Ok(());
+    }
     if let (Some(sid), Some(url)) = (recording.sid, recording.url) {
         contacts::save_recording(
             &state.db,
