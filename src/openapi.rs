@@ -46,6 +46,56 @@ fn allow_additional_properties(components: &mut utoipa::openapi::Components) {
     }
 }
 
+/// Every `/api/v1` operation may answer 401 (no valid token), 403 (not allowed), 404
+/// (nothing the caller may see), 429 (too many requests) and 503 (the database is not
+/// answering): the document says so for each, with the error body, where its own
+/// annotation did not already.
+fn document_common_errors(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let common = [
+        ("401", "a valid bearer token is required"),
+        ("403", "the caller may not do this"),
+        ("404", "nothing the caller may see is there"),
+        ("429", "too many requests: wait for Retry-After seconds"),
+        (
+            "503",
+            "the database is not answering: retry after Retry-After seconds",
+        ),
+    ];
+    for (path, item) in document.paths.paths.iter_mut() {
+        if !path.starts_with("/api/v1") {
+            continue;
+        }
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for (status, description) in common {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(description)
+                            .content(
+                                "application/json",
+                                ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                    .build(),
+                            )
+                            .build()
+                            .into()
+                    });
+            }
+        }
+    }
+}
+
 /// Registers the documented routes on an app: health probes and `/api/v1`.
 pub fn documented_routes<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
 where
@@ -70,6 +120,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     if let Some(components) = document.components.as_mut() {
         allow_additional_properties(components);
     }
+    document_common_errors(&mut document);
     document
 }
 

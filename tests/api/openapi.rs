@@ -71,3 +71,23 @@ async fn the_landing_page_and_the_api_reference_are_served_from_the_binary() {
     let css = get("/assets/peerline.css").await.unwrap();
     assert_eq!(css.status(), StatusCode::OK);
 }
+
+#[test]
+fn every_api_operation_documents_the_errors_any_of_them_can_answer() {
+    let document: serde_json::Value =
+        serde_json::from_str(&peerline::openapi::document_json()).unwrap();
+    let paths = document["paths"].as_object().unwrap();
+    let mut operations = 0;
+    for (path, item) in paths.iter().filter(|(p, _)| p.starts_with("/api/v1")) {
+        for (method, operation) in item.as_object().unwrap() {
+            operations += 1;
+            for status in ["401", "403", "404", "429", "503"] {
+                assert!(
+                    operation["responses"][status].is_object(),
+                    "{method} {path} does not document {status}"
+                );
+            }
+        }
+    }
+    assert!(operations > 50, "{operations}");
+}
