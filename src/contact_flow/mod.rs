@@ -1,6 +1,7 @@
 //! What the voice and text flows share around a contact: loading who could take it (the
-//! router's inputs) and the SMS alerts to supervisors that a contact's end or content
-//! sets off.
+//! router's inputs), the SMS alerts to supervisors that a contact's end or content sets
+//! off, and what a refused message means.
 
 pub mod alerts;
 pub mod candidates;
+pub mod refusals;

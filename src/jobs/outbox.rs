@@ -5,24 +5,19 @@
 
 use std::time::Duration as StdDuration;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use rand::Rng;
 use sea_orm::{DatabaseConnection, DbErr};
-use serde_json::json;
 
 use super::supervisor::{After, Supervisor};
 use crate::clock::Clock;
-use crate::domain::phone::E164;
+use crate::contact_flow::refusals;
 use crate::secrets::NumberHasher;
-use crate::storage::contacts::{self, Event, EventKind};
-use crate::storage::entities::outbox_message;
-use crate::storage::{opt_outs, outbox};
+use crate::storage::outbox;
 use crate::telephony::rest::{SendError, TwilioClient};
 
 /// Retries a message Twilio did not process at most this many times in all.
 pub const MAX_ATTEMPTS: i32 = 8;
-/// Twilio's error code for a recipient who opted out (STOP).
-const OPTED_OUT: i64 = 21610;
 /// Most messages one pass sends before yielding.
 const BATCH: usize = 50;
 /// Passes each server runs side by side, so that one slow request to Twilio does not hold
@@ -120,7 +115,7 @@ impl OutboxSender {
                 Err(SendError::Permanent { code, message: why }) => {
                     tracing::warn!(outbox_id = message.id, code, "Twilio refused a message");
                     outbox::mark_failed(&self.db, message.id, code, &why, now).await?;
-                    self.record_refusal(&message, &to, code, now).await?;
+                    refusals::record(&self.db, &self.numbers, &message, &to, code, now).await?;
                     pass.failed += 1;
                 }
                 Err(SendError::Uncertain { reason }) => {
@@ -131,33 +126,6 @@ impl OutboxSender {
             }
         }
         Ok(pass)
-    }
-
-    /// Puts Twilio's refusal on the conversation's timeline, where supervisors see it, and
-    /// mirrors an opt-out (21610) so nothing more is queued to that number.
-    async fn record_refusal(
-        &self,
-        message: &outbox_message::Model,
-        to: &E164,
-        code: i64,
-        now: DateTime<Utc>,
-    ) -> Result<(), DbErr> {
-        if code == OPTED_OUT {
-            let hash = self.numbers.hash(to);
-            opt_outs::opt_out(&self.db, &hash, &message.from_number, now).await?;
-        }
-        if let Some(contact_id) = message.contact_id {
-            let event = Event::once(now, EventKind::MessageRefused)
-                .keyed(format!("message_refused:{}", message.id))
-                .detail(json!({
-                    "outbox_id": message.id,
-                    "purpose": message.purpose,
-                    "to": message.to_hint,
-                    "code": code,
-                }));
-            contacts::record_event(&self.db, contact_id, event).await?;
-        }
-        Ok(())
     }
 
     /// Runs `LANES` senders for as long as the server runs. Each looks for due messages

@@ -256,23 +256,23 @@ pub async fn expire_claims(db: &DatabaseConnection, now: DateTime<Utc>) -> Resul
 }
 
 /// Records a delivery status Twilio reported for the message with this SID, if it moves
-/// the message forward; returns whether it did.
+/// the message forward; returns the message (as it was) when it did.
 pub async fn record_delivery(
     db: &DatabaseConnection,
     provider_sid: &str,
     status: &str,
     error_code: Option<i64>,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+) -> Result<Option<outbox_message::Model>, DbErr> {
     let Some(message) = outbox_message::Entity::find()
         .filter(outbox_message::Column::ProviderSid.eq(provider_sid))
         .one(db)
         .await?
     else {
-        return Ok(false);
+        return Ok(None);
     };
     if !crate::domain::delivery::advances(message.delivery_status.as_deref(), status) {
-        return Ok(false);
+        return Ok(None);
     }
     let mut update = outbox_message::Entity::update_many()
         .col_expr(outbox_message::Column::DeliveryStatus, Expr::value(status))
@@ -286,7 +286,7 @@ pub async fn record_delivery(
     if let Some(code) = error_code {
         update = update.col_expr(outbox_message::Column::ErrorCode, Expr::value(code));
     }
-    Ok(update.exec(db).await?.rows_affected == 1)
+    Ok((update.exec(db).await?.rows_affected == 1).then_some(message))
 }
 
 /// The id of the newest queued message (0 when there is none).

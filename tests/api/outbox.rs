@@ -30,8 +30,9 @@ fn sender(app: &TestApp, twilio: &StandIn, clock: Clock) -> OutboxSender {
     }
 }
 
+/// The key the test server seals numbers with: sender and server share it, as in use.
 fn vault() -> NumberHasher {
-    NumberHasher::new("outbox-test-key-0123456789abcdef".to_owned().into())
+    crate::helpers::numbers()
 }
 
 async fn queue(app: &TestApp, body: &str) -> i32 {
@@ -298,4 +299,31 @@ async fn readiness_shows_each_background_job_and_the_messages_waiting_to_go() {
     // No Twilio account is configured, so the message waits and readiness says so.
     assert_eq!(ready.body["outbox"]["due"], 1);
     assert!(ready.body["outbox"]["oldest_queued_at"].is_string());
+}
+
+#[tokio::test]
+async fn an_opt_out_reported_later_is_recorded_as_one_reported_at_once() {
+    let app = spawn_app().await;
+    let twilio = StandIn::start().await;
+    let id = queue(&app, "hello").await;
+    sender(&app, &twilio, Clock::system())
+        .send_due()
+        .await
+        .unwrap();
+    let sid = row(&app, id).await.provider_sid.unwrap();
+    let to = E164::parse("+12025550199").unwrap();
+    let hash = vault().hash(&to);
+    let opted_out = || peerline::storage::opt_outs::is_opted_out(&app.db, &hash, "+12025550100");
+    assert!(!opted_out().await.unwrap());
+    let report = vec![
+        ("MessageSid".to_owned(), sid),
+        ("MessageStatus".to_owned(), "undelivered".to_owned()),
+        ("ErrorCode".to_owned(), "21610".to_owned()),
+        ("AccountSid".to_owned(), ACCOUNT.to_owned()),
+    ];
+    let callback = format!("{}/twilio/sms/status", app.base);
+    let (code, _) = app.twilio().post(&callback, &report).await.unwrap();
+    assert_eq!(code, 200);
+    assert!(opted_out().await.unwrap(), "nothing more is queued to them");
+    assert_eq!(row(&app, id).await.error_code, Some(21610));
 }

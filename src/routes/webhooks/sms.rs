@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, post, web};
 
+use crate::contact_flow::refusals;
 use crate::domain::phone::E164;
 use crate::spool::Spooled;
 use crate::state::AppState;
@@ -131,8 +132,18 @@ pub async fn status(
     let delivery = form.require("MessageStatus")?;
     let error_code = form.get("ErrorCode").and_then(|c| c.trim().parse().ok());
     let now = state.clock.now();
-    let recorded =
-        crate::storage::outbox::record_delivery(&state.db, sid, delivery, error_code, now);
+    let recorded = async {
+        let advanced =
+            crate::storage::outbox::record_delivery(&state.db, sid, delivery, error_code, now)
+                .await?;
+        // A refusal reported later counts as one reported at once (an opt-out above all).
+        if let (Some(message), Some(code)) = (advanced, error_code)
+            && let Some(to) = state.numbers.open(&message.to_encrypted)
+        {
+            refusals::record(&state.db, &state.numbers, &message, &to, code, now).await?;
+        }
+        Ok::<_, sea_orm::DbErr>(())
+    };
     match within(STATUS_DEADLINE, recorded).await {
         Ok(_) => Ok(messaging(MessagingResponse::new())),
         Err(error) => {

@@ -1,0 +1,43 @@
+//! What Twilio refusing a message means, whether it says so when peerline sends it or later
+//! in a delivery report: the refusal goes on the contact's timeline, where supervisors
+//! see it, and an opted-out recipient (error 21610) is recorded as opted out, so nothing
+//! more is queued to them.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, DbErr};
+use serde_json::json;
+
+use crate::domain::phone::E164;
+use crate::secrets::NumberHasher;
+use crate::storage::contacts::{self, Event, EventKind};
+use crate::storage::entities::outbox_message;
+use crate::storage::opt_outs;
+
+/// Twilio's error for a recipient who replied STOP (or END...) to this sender.
+pub const OPTED_OUT: i64 = 21610;
+
+/// Records Twilio's refusal (`code`) of `message` to `to`.
+pub async fn record(
+    db: &DatabaseConnection,
+    numbers: &NumberHasher,
+    message: &outbox_message::Model,
+    to: &E164,
+    code: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if code == OPTED_OUT {
+        opt_outs::opt_out(db, &numbers.hash(to), &message.from_number, now).await?;
+    }
+    if let Some(contact_id) = message.contact_id {
+        let event = Event::once(now, EventKind::MessageRefused)
+            .keyed(format!("message_refused:{}", message.id))
+            .detail(json!({
+                "outbox_id": message.id,
+                "purpose": message.purpose,
+                "to": message.to_hint,
+                "code": code,
+            }));
+        contacts::record_event(db, contact_id, event).await?;
+    }
+    Ok(())
+}
