@@ -1,7 +1,8 @@
 //! What Twilio refusing a message means, whether it says so when peerline sends it or later
 //! in a delivery report: the refusal goes on the contact's timeline, where supervisors
-//! see it, and an opted-out recipient (error 21610) is recorded as opted out, so nothing
-//! more is queued to them.
+//! see it; an opted-out recipient (error 21610) is recorded as opted out, so nothing more
+//! is queued to them; and an offer of a conversation that never reached its volunteer
+//! passes to the next one at the conversations job's next pass.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
@@ -11,10 +12,12 @@ use crate::domain::phone::E164;
 use crate::secrets::NumberHasher;
 use crate::storage::contacts::{self, Event, EventKind};
 use crate::storage::entities::outbox_message;
-use crate::storage::opt_outs;
+use crate::storage::{conversations, opt_outs};
 
 /// Twilio's error for a recipient who replied STOP (or END...) to this sender.
 pub const OPTED_OUT: i64 = 21610;
+/// The purpose of a text offering a conversation to a volunteer.
+const OFFER: &str = "volunteer_offer";
 
 /// Records Twilio's refusal (`code`) of `message` to `to`.
 pub async fn record(
@@ -27,6 +30,10 @@ pub async fn record(
 ) -> Result<(), DbErr> {
     if code == OPTED_OUT {
         opt_outs::opt_out(db, &numbers.hash(to), &message.from_number, now).await?;
+    }
+    // An offer the volunteer can never read passes on now, not when it would have run out.
+    if let (Some(contact_id), OFFER) = (message.contact_id, message.purpose.as_str()) {
+        conversations::offer_due_now(db, contact_id, message.created_at, now).await?;
     }
     if let Some(contact_id) = message.contact_id {
         let event = Event::once(now, EventKind::MessageRefused)

@@ -162,6 +162,31 @@ pub async fn pending_offer(
         .await
 }
 
+/// Makes the pending offer of conversation `contact_id` due now, if it was made at or
+/// before `offered_by` (so a refusal of an earlier offer never cuts a later one short):
+/// the next pass of the conversations job moves it on. True if it did.
+pub async fn offer_due_now(
+    db: &impl ConnectionTrait,
+    contact_id: i32,
+    offered_by: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let Some(pending) = pending_offer(db, contact_id).await? else {
+        return Ok(false);
+    };
+    if pending.offered_at > offered_by {
+        return Ok(false);
+    }
+    let moved = contact::Entity::update_many()
+        .col_expr(contact::Column::RouteDeadline, Expr::value(now))
+        .filter(contact::Column::Id.eq(contact_id))
+        .filter(contact::Column::Stage.eq(Stage::Offered))
+        .filter(contact::Column::RouteDeadline.gt(now))
+        .exec(db)
+        .await?;
+    Ok(moved.rows_affected == 1)
+}
+
 /// The open conversations the volunteer holds a text slot for (offered or taken), oldest
 /// first: one query.
 pub async fn held_by(

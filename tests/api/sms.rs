@@ -9,7 +9,7 @@ use peerline::jobs::outbox::OutboxSender;
 use peerline::secrets::NumberHasher;
 use peerline::simulator::text::Text;
 use peerline::storage::contacts::OfferOutcome;
-use peerline::storage::entities::{contact, contact_event, message, offer};
+use peerline::storage::entities::{contact, contact_event, message, offer, outbox_message};
 use peerline::telephony::rest::TwilioClient;
 use reqwest::StatusCode;
 use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
@@ -285,6 +285,42 @@ async fn a_volunteer_with_two_conversations_replies_by_reference() {
     );
     assert!(help[1].starts_with("peerline: #999 is not one of your open conversations"));
     assert_private(&sent);
+}
+
+#[tokio::test]
+async fn an_offer_that_cannot_reach_its_volunteer_passes_on_at_the_next_pass() {
+    let (mut line, _) = line(&[("Ada", ADA), ("Ben", BEN)]).await;
+    line.send(TEXTER, "Hello?").await;
+    let first = line.deliver().await;
+    assert_eq!(to(&first, ADA).len(), 2);
+    // Ada's phone cannot receive texts: Twilio reports the offer undelivered.
+    let offer = outbox_message::Entity::find()
+        .filter(outbox_message::Column::Purpose.eq("volunteer_offer"))
+        .one(&line.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let report = vec![
+        ("MessageSid".to_owned(), offer.provider_sid.clone().unwrap()),
+        ("MessageStatus".to_owned(), "undelivered".to_owned()),
+        ("ErrorCode".to_owned(), "30003".to_owned()),
+        (
+            "AccountSid".to_owned(),
+            "AC00000000000000000000000000000001".to_owned(),
+        ),
+    ];
+    let callback = format!("{}/twilio/sms/status", line.app.base);
+    let (code, _) = line.app.twilio().post(&callback, &report).await.unwrap();
+    assert_eq!(code, 200);
+    // A minute later, not five, the conversation is Ben's to take.
+    line.jobs_at(now() + Duration::minutes(1)).await;
+    let moved = line.deliver().await;
+    assert!(
+        to(&moved, BEN)
+            .first()
+            .is_some_and(|t| t.contains("New text conversation")),
+        "{moved:?}"
+    );
 }
 
 #[tokio::test]
