@@ -183,7 +183,12 @@ pub async fn resolve_secret_key(
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<SecretString> {
     let key = match &settings.secret_key {
-        Some(key) => key.clone(),
+        Some(key) => {
+            tracing::info!(
+                "PEERLINE_SECRET_KEY is set: callers' numbers are sealed under a key kept outside the database"
+            );
+            key.clone()
+        }
         None => stored_or_generated_key(db, now).await?,
     };
     verify_key(db, &key, settings.secret_key.is_some(), now).await?;
@@ -252,12 +257,13 @@ async fn stored_or_generated_key(
     .context("reading the stored secret key")?;
     if created {
         tracing::warn!(
-            "PEERLINE_SECRET_KEY is not set: generated a new secret key and stored it in the database. \
-             For production, set PEERLINE_SECRET_KEY from a secret store instead."
+            "PEERLINE_SECRET_KEY is not set: generated a new secret key and stored it in the database, \
+             so a copy of the database alone opens every sealed number. For production, set \
+             PEERLINE_SECRET_KEY from a secret store instead (peerline export-key prints this one)."
         );
     } else {
         tracing::info!(
-            "PEERLINE_SECRET_KEY is not set: using the secret key stored in the database"
+            "PEERLINE_SECRET_KEY is not set: using the secret key stored in the database (a copy of the database alone opens every sealed number)"
         );
     }
     Ok(key)
