@@ -10,6 +10,7 @@ pub mod error;
 pub mod jobs;
 pub mod openapi;
 pub mod routes;
+pub mod secret_key;
 pub mod secrets;
 pub mod simulator;
 pub mod spool;

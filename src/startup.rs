@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_web::{App, HttpResponse, dev::Server, middleware, web};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use utoipa_actix_web::AppExt;
 
 use crate::clock::Clock;
@@ -16,7 +16,8 @@ use crate::error::ApiError;
 use crate::jobs::supervisor::{JobBoard, Supervisor};
 use crate::routes::extract::MAX_JSON_BODY;
 use crate::routes::rate_limit::{ApiRateLimiter, limit_api};
-use crate::secrets::{KeyVerdict, NumberHasher, generate_secret_key, judge_key};
+use crate::secret_key::resolve_secret_key;
+use crate::secrets::NumberHasher;
 use crate::spool::Spool;
 use crate::state::AppState;
 use crate::telephony::rest::TwilioClient;
@@ -173,100 +174,6 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<DatabaseCon
         .await
         .context("running database migrations")?;
     Ok(db)
-}
-
-/// `PEERLINE_SECRET_KEY` if set; otherwise the key stored in the database, generated on
-/// first start. Every instance on one database shares it.
-pub async fn resolve_secret_key(
-    db: &DatabaseConnection,
-    settings: &Settings,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<SecretString> {
-    let key = match &settings.secret_key {
-        Some(key) => {
-            tracing::info!(
-                "PEERLINE_SECRET_KEY is set: callers' numbers are sealed under a key kept outside the database"
-            );
-            key.clone()
-        }
-        None => stored_or_generated_key(db, now).await?,
-    };
-    verify_key(db, &key, settings.secret_key.is_some(), now).await?;
-    Ok(key)
-}
-
-/// Refuses a key under which the stored data was not sealed (a `PEERLINE_SECRET_KEY` set,
-/// or changed, on a database started with another key); records the check value of a key
-/// that is fine.
-async fn verify_key(
-    db: &DatabaseConnection,
-    key: &SecretString,
-    from_environment: bool,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<()> {
-    let numbers = NumberHasher::new(key.clone());
-    let check = numbers.key_check();
-    let stored = storage::secrets::get(db, storage::secrets::KEY_CHECK)
-        .await
-        .context("reading the stored key check value")?;
-    let opens_sample = match stored {
-        Some(_) => None,
-        None => storage::secrets::sealed_sample(db)
-            .await
-            .context("reading a sealed number to test the key")?
-            .map(|sealed| numbers.open(&sealed).is_some()),
-    };
-    let stored_check = stored.as_ref().map(|s| s.expose_secret().to_owned());
-    match judge_key(&check, stored_check.as_deref(), opens_sample) {
-        KeyVerdict::Matches => Ok(()),
-        KeyVerdict::Record => {
-            storage::secrets::get_or_create(db, storage::secrets::KEY_CHECK, || check, now)
-                .await
-                .context("storing the key check value")?;
-            Ok(())
-        }
-        KeyVerdict::Refuse => {
-            let which = if from_environment {
-                "PEERLINE_SECRET_KEY is not the key this database's phone numbers were sealed under"
-            } else {
-                "the key stored in the database is not the one its phone numbers were sealed under"
-            };
-            anyhow::bail!(
-                "{which}: starting with it would lose every block, every volunteer's declared \
-                 conflict and every number a supervisor may need to reveal. Set \
-                 PEERLINE_SECRET_KEY to the key the database was started with; if that key was \
-                 generated, `peerline export-key` (run with PEERLINE_SECRET_KEY unset) prints it. \
-                 Moving the data to a new key is not supported yet."
-            )
-        }
-    }
-}
-
-/// The key generated on this database's first start (generated now if there is none).
-async fn stored_or_generated_key(
-    db: &DatabaseConnection,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<SecretString> {
-    let (key, created) = storage::secrets::get_or_create(
-        db,
-        storage::secrets::SECRET_KEY,
-        || generate_secret_key().expose_secret().to_owned(),
-        now,
-    )
-    .await
-    .context("reading the stored secret key")?;
-    if created {
-        tracing::warn!(
-            "PEERLINE_SECRET_KEY is not set: generated a new secret key and stored it in the database, \
-             so a copy of the database alone opens every sealed number. For production, set \
-             PEERLINE_SECRET_KEY from a secret store instead (peerline export-key prints this one)."
-        );
-    } else {
-        tracing::info!(
-            "PEERLINE_SECRET_KEY is not set: using the secret key stored in the database (a copy of the database alone opens every sealed number)"
-        );
-    }
-    Ok(key)
 }
 
 async fn serve_openapi(json: web::Data<String>) -> HttpResponse {

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use sea_orm::EntityTrait;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::{Command, SimulateCommand, TokenCommand, explain};
 use crate::clock::Clock;
@@ -11,10 +11,11 @@ use crate::config::{Settings, check_database_url, sqlite_file};
 use crate::domain::access::{Role, check_new_user};
 use crate::domain::phone::E164;
 use crate::jobs;
+use crate::secret_key::resolve_secret_key;
 use crate::secrets::NumberHasher;
 use crate::simulator::text::Text;
 use crate::simulator::{CallScript, TwilioPeer, play_call};
-use crate::startup::{Application, prepare_database, resolve_secret_key};
+use crate::startup::{Application, prepare_database};
 use crate::storage::entities::{helpline, volunteer};
 use crate::storage::users::{self, NewUser};
 use crate::storage::{contacts, messages, outbox};
@@ -165,9 +166,12 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
         }
         Command::ExportKey => {
             let db = existing_database(&settings).await?;
-            let key = crate::storage::secrets::get(&db, crate::storage::secrets::SECRET_KEY)
-                .await?
-                .ok_or_else(|| {
+            let in_file = crate::secret_key::key_file(&settings)
+                .and_then(|path| std::fs::read_to_string(path).ok())
+                .map(|text| SecretString::from(text.trim().to_owned()));
+            let in_database =
+                crate::storage::secrets::get(&db, crate::storage::secrets::SECRET_KEY).await?;
+            let key = in_file.or(in_database).ok_or_else(|| {
                     anyhow::anyhow!(
                         "this database has no generated key: it was started with PEERLINE_SECRET_KEY, which is the key to keep"
                     )

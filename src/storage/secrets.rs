@@ -18,6 +18,14 @@ pub async fn get(db: &DatabaseConnection, name: &str) -> Result<Option<SecretStr
         .map(|found| found.value.into()))
 }
 
+/// Removes the stored secret named `name`.
+pub async fn delete(db: &DatabaseConnection, name: &str) -> Result<(), DbErr> {
+    server_secret::Entity::delete_by_id(name.to_owned())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// One sealed phone number, to test a key against: the latest contact's, else the latest
 /// outbox message's.
 pub async fn sealed_sample(db: &DatabaseConnection) -> Result<Option<String>, DbErr> {

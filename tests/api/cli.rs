@@ -405,6 +405,26 @@ fn a_server_refuses_a_key_its_data_was_not_sealed_under_and_the_generated_key_ca
     let generated = server.run(&["export-key"]);
     let generated = generated.trim();
     assert!(generated.len() >= 32, "{generated}");
+    // The generated key is kept beside the database, readable by this user alone, and
+    // nowhere in the database: a copy of the database alone opens nothing.
+    let key_file = server.dir.path().join("demo.db.key");
+    assert_eq!(
+        std::fs::read_to_string(&key_file).unwrap().trim(),
+        generated
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    for file in ["demo.db", "demo.db-wal"] {
+        let bytes = std::fs::read(server.dir.path().join(file)).unwrap_or_default();
+        let holds_key = bytes
+            .windows(generated.len())
+            .any(|w| w == generated.as_bytes());
+        assert!(!holds_key, "{file} holds the key");
+    }
     let with_key = |key: &str| {
         Command::new(env!("CARGO_BIN_EXE_peerline"))
             .args(["login-link", "--user", "1"])
@@ -453,4 +473,49 @@ fn the_database_and_the_spool_are_readable_by_the_servers_user_alone() {
         assert_eq!(mode(file), 0o600, "{file}");
     }
     assert_eq!(mode("spool"), 0o700);
+}
+
+#[tokio::test]
+async fn a_key_an_older_set_up_kept_in_the_database_moves_into_its_own_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+    let db = peerline::storage::connect(&url).await.unwrap();
+    peerline::storage::migrate(&db).await.unwrap();
+    let now = peerline::clock::Clock::system().now();
+    let (old_key, _) = peerline::storage::secrets::get_or_create(
+        &db,
+        peerline::storage::secrets::SECRET_KEY,
+        || "an-older-set-up-kept-this-key-in-the-database".to_owned(),
+        now,
+    )
+    .await
+    .unwrap();
+    let vars = std::collections::HashMap::from([
+        ("DATABASE_URL".to_owned(), url.clone()),
+        (
+            "PEERLINE_PUBLIC_URL".to_owned(),
+            "https://helpline.example.org".to_owned(),
+        ),
+    ]);
+    let settings = peerline::config::Settings::from_vars(&vars).unwrap();
+    use secrecy::ExposeSecret;
+    let key = peerline::secret_key::resolve_secret_key(&db, &settings, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        key.expose_secret(),
+        old_key.expose_secret(),
+        "the same key, kept"
+    );
+    let in_file = std::fs::read_to_string(dir.path().join("old.db.key")).unwrap();
+    assert_eq!(in_file.trim(), old_key.expose_secret());
+    let left = peerline::storage::secrets::get(&db, peerline::storage::secrets::SECRET_KEY)
+        .await
+        .unwrap();
+    assert!(left.is_none(), "no longer in the database");
+    // The next start reads it from the file.
+    let again = peerline::secret_key::resolve_secret_key(&db, &settings, now)
+        .await
+        .unwrap();
+    assert_eq!(again.expose_secret(), old_key.expose_secret());
 }
