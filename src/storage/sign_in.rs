@@ -16,8 +16,8 @@ use super::users;
 use crate::domain::access::{Principal, Role};
 use crate::domain::phone::E164;
 use crate::domain::sign_in::{
-    ATTEMPT_WINDOW, Attempt, CODE_LIFETIME, CodeKind, RecentAttempts, TokenKind, session_is_live,
-    worth_recording_use,
+    ATTEMPT_WINDOW, Attempt, CODE_LIFETIME, CodeKind, RecentAttempts, SESSION_MAX_AGE, TokenKind,
+    session_is_live, worth_recording_use,
 };
 use crate::secrets::{self, constant_time_eq};
 
@@ -226,6 +226,13 @@ pub async fn start_session(
     user_id: i32,
     now: DateTime<Utc>,
 ) -> Result<SecretString, DbErr> {
+    // Sessions past their maximum age are useless: forget them (a lapsed one that is
+    // never presented again would otherwise stay).
+    api_token::Entity::delete_many()
+        .filter(api_token::Column::Kind.eq(TokenKind::Console))
+        .filter(api_token::Column::CreatedAt.lt(now - SESSION_MAX_AGE))
+        .exec(db)
+        .await?;
     let secret = secrets::generate_token();
     api_token::ActiveModel {
         user_id: Set(user_id),
