@@ -28,6 +28,31 @@ pub enum Availability {
     NotTaking(Exclusion),
 }
 
+impl Availability {
+    /// Every state's name, as metrics label them.
+    pub const NAMES: [&'static str; 7] = [
+        "free",
+        "on_contact",
+        "resting",
+        "shift_cap_reached",
+        "paused",
+        "off_shift",
+        "not_taking",
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Availability::Free => "free",
+            Availability::OnContact => "on_contact",
+            Availability::Resting { .. } => "resting",
+            Availability::ShiftCapReached => "shift_cap_reached",
+            Availability::Paused => "paused",
+            Availability::OffShift => "off_shift",
+            Availability::NotTaking(_) => "not_taking",
+        }
+    }
+}
+
 /// Each candidate's availability on `channel` at `at`, for a contact about no particular
 /// topic, in the order of `candidates`.
 pub fn availability(
@@ -139,6 +164,9 @@ mod tests {
             candidate(5, &active, &off_shift, &idle),
         ];
         let rest = Duration::minutes(WellbeingLimits::default().rest_minutes_after_long.into());
+        for (_, state) in availability(now, Channel::Voice, &candidates) {
+            assert!(Availability::NAMES.contains(&state.name()));
+        }
         assert_eq!(
             availability(now, Channel::Voice, &candidates),
             vec![

@@ -3,8 +3,13 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::ExposeSecret;
 
+use crate::contact_flow::candidates::{activity_now, as_candidates};
+use crate::domain::access::Scope;
+use crate::domain::live_board::{Availability, availability};
+use crate::domain::rota::Channel;
+use crate::domain::routing::Activity;
 use crate::state::AppState;
-use crate::storage::{live, outbox};
+use crate::storage::{helplines, live, outbox};
 use crate::telemetry;
 
 /// The metrics, with the live figures read now.
@@ -58,4 +63,31 @@ async fn record_live_figures(state: &AppState) {
         }
         Err(error) => tracing::warn!(%error, "metrics: cannot read the live figures"),
     }
+    if let Err(error) = record_volunteer_states(state, now).await {
+        tracing::warn!(%error, "metrics: cannot read the volunteers' states");
+    }
+}
+
+/// How many of each helpline's volunteers are free, on a contact, resting, paused or off
+/// shift for a call arriving now, as the router judges it (the live board's figures).
+async fn record_volunteer_states(
+    state: &AppState,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let activity = activity_now(&state.db, Channel::Voice, now).await?;
+    let idle = Activity::default();
+    for (helpline_id, _) in helplines::all_settings(&state.db, &Scope::All).await? {
+        let members = state.roster.members(&state.db, helpline_id).await?;
+        let states = availability(
+            now,
+            Channel::Voice,
+            &as_candidates(&members, &activity, &idle),
+        );
+        for name in Availability::NAMES {
+            let count = states.iter().filter(|(_, s)| s.name() == name).count();
+            metrics::gauge!("peerline_volunteers", "helpline" => helpline_id.to_string(), "state" => name)
+                .set(count as f64);
+        }
+    }
+    Ok(())
 }

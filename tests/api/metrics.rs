@@ -12,6 +12,19 @@ async fn metrics_are_behind_their_token_and_show_calls_as_they_happen() {
     let app = spawn_app_with(&[("PEERLINE_METRICS_TOKEN", TOKEN)]).await;
     let helpline = app.helpline("Peerline", "Europe/London").await;
     app.number(helpline, "+12025550100").await;
+    // A volunteer who is paused: nobody takes the call, and the metrics say why.
+    let ann = app
+        .volunteer("Ann", "+12025550111", "Europe/London", &[helpline])
+        .await;
+    let paused = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/volunteers/{ann}"),
+            Some(&app.admin),
+            Some(serde_json::json!({"active": false})),
+        )
+        .await;
+    assert_eq!(paused.status, StatusCode::OK, "{:?}", paused.body);
     // Nobody is on shift: the caller is offered voicemail and the call ends.
     let script = CallScript {
         to: "+12025550100".into(),
@@ -38,6 +51,8 @@ async fn metrics_are_behind_their_token_and_show_calls_as_they_happen() {
         "peerline_callers_holding ",
         "peerline_outbox_due ",
         "peerline_spool_records ",
+        &format!("peerline_volunteers{{helpline=\"{helpline}\",state=\"paused\"}} 1"),
+        &format!("peerline_volunteers{{helpline=\"{helpline}\",state=\"free\"}} 0"),
         "peerline_job_passes_total{job=\"sweeper\"}",
     ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
