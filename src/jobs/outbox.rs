@@ -95,7 +95,7 @@ impl OutboxSender {
             let now = self.clock.now();
             match result {
                 Ok(accepted) => {
-                    outbox::mark_sent(&self.db, message.id, &accepted.sid, now).await?;
+                    outbox::mark_sent(&self.db, &message, &accepted.sid, now).await?;
                     pass.sent += 1;
                 }
                 Err(SendError::RetryLater {

@@ -180,21 +180,21 @@ async fn settle(
     Ok(update.exec(db).await?.rows_affected == 1)
 }
 
+/// Purposes whose text is a secret (a sign-in code): forgotten once it has gone.
+const SECRET_TEXTS: [&str; 1] = ["sign_in_code"];
+
 pub async fn mark_sent(
     db: &DatabaseConnection,
-    id: i32,
+    message: &outbox_message::Model,
     provider_sid: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let sid = sea_orm::Value::from(provider_sid.to_owned());
-    settle(
-        db,
-        id,
-        OutboxState::Sent,
-        vec![(outbox_message::Column::ProviderSid, sid)],
-        now,
-    )
-    .await
+    let mut changes = vec![(outbox_message::Column::ProviderSid, sid)];
+    if SECRET_TEXTS.contains(&message.purpose.as_str()) {
+        changes.push((outbox_message::Column::Body, String::new().into()));
+    }
+    settle(db, message.id, OutboxState::Sent, changes, now).await
 }
 
 pub async fn mark_retry(

@@ -327,3 +327,40 @@ async fn an_opt_out_reported_later_is_recorded_as_one_reported_at_once() {
     assert!(opted_out().await.unwrap(), "nothing more is queued to them");
     assert_eq!(row(&app, id).await.error_code, Some(21610));
 }
+
+#[tokio::test]
+async fn a_sign_in_code_is_forgotten_once_it_has_been_sent() {
+    let app = spawn_app().await;
+    let twilio = StandIn::start().await;
+    let to = E164::parse("+12025550199").unwrap();
+    let code = outbox::enqueue(
+        &app.db,
+        NewMessage {
+            contact_id: None,
+            purpose: "sign_in_code",
+            to_sealed: vault().seal(&to),
+            to_hint: to.masked(),
+            from: "+12025550100".into(),
+            body: "Your Peerline sign-in code is 123456.".into(),
+        },
+        Clock::system().now(),
+    )
+    .await
+    .unwrap()
+    .id;
+    let other = queue(&app, "an ordinary text").await;
+    sender(&app, &twilio, Clock::system())
+        .send_due()
+        .await
+        .unwrap();
+    let sent: Vec<String> = twilio
+        .received()
+        .await
+        .iter()
+        .map(|r| r.field("Body").unwrap().to_owned())
+        .collect();
+    assert!(sent.contains(&"Your Peerline sign-in code is 123456.".to_owned()));
+    assert_eq!(row(&app, code).await.status, OutboxState::Sent);
+    assert_eq!(row(&app, code).await.body, "", "the code is not kept");
+    assert_eq!(row(&app, other).await.body, "an ordinary text");
+}
