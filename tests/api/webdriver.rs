@@ -188,12 +188,14 @@ impl Browser {
         .await;
     }
 
-    async fn try_text(&self) -> Result<String, Value> {
+    /// The text of the first element matching `css`, or the browser's error (no such
+    /// element yet, or one a refresh replaced between finding and reading it).
+    async fn try_text_of(&self, css: &str) -> Result<String, Value> {
         let found = self
             .try_command(
                 Method::POST,
                 "/element",
-                Some(json!({"using": "css selector", "value": "body"})),
+                Some(json!({"using": "css selector", "value": css})),
             )
             .await?;
         let id = found
@@ -213,7 +215,7 @@ impl Browser {
     pub async fn text_once_it_shows(&self, expected: &str) -> String {
         let mut last = String::new();
         for _ in 0..100 {
-            if let Ok(text) = self.try_text().await {
+            if let Ok(text) = self.try_text_of("body").await {
                 if text.contains(expected) {
                     return text;
                 }
@@ -224,14 +226,18 @@ impl Browser {
         panic!("the page never showed {expected:?}; it shows:\n{last}");
     }
 
-    /// The text of the first element matching `css`.
+    /// The text of the first element matching `css` (read again if a refresh replaced the
+    /// element between finding and reading it).
     pub async fn text_of(&self, css: &str) -> String {
-        let id = self.element(css).await;
-        self.command(Method::GET, &format!("/element/{id}/text"), None)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        let mut last = Value::Null;
+        for _ in 0..50 {
+            match self.try_text_of(css).await {
+                Ok(text) => return text,
+                Err(error) => last = error,
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("could not read {css}: {last}");
     }
 
     /// Whether the page is wider than the window (a phone would have to scroll sideways).
