@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
 use super::session::{ConsoleError, FormFields};
-use crate::domain::rota::earliest_instant_at_or_after;
+use crate::domain::rota::{ShiftChannels, earliest_instant_at_or_after};
 use crate::domain::timezone::TimeZone;
 use crate::error::ApiError;
 
@@ -56,6 +56,15 @@ pub fn local_instant(
     let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M")
         .map_err(|_| ApiError::field(name, "a date and time, e.g. 2026-12-24 19:00"))?;
     Ok(earliest_instant_at_or_after(zone.tz(), local))
+}
+
+/// What a shift covers, in words.
+pub fn channels_in_words(channels: ShiftChannels) -> &'static str {
+    match channels {
+        ShiftChannels::Voice => "calls",
+        ShiftChannels::Sms => "texts",
+        ShiftChannels::Both => "calls and texts",
+    }
 }
 
 /// A stored snake_case name as words: "needs_debrief" as "needs debrief".

@@ -14,7 +14,7 @@ use maud::{Markup, html};
 use super::format::{day_and_time, stretch, time_of_day, words_of};
 use super::layout::{self, fragment};
 use super::session::{ConsoleError, Viewer};
-use crate::contact_flow::candidates::{activity_now, as_candidates};
+use crate::contact_flow::candidates::{add_engaged, as_candidates, recent_activity};
 use crate::domain::live_board::{Availability, availability};
 use crate::domain::rota::{Channel, Interval};
 use crate::domain::routing::Activity;
@@ -93,8 +93,11 @@ async fn board(state: &AppState, helpline: &helpline::Model) -> Result<Markup, C
     let now = state.clock.now();
     let open = live::open_contacts(&state.db, helpline.id).await?;
     let members = state.roster.members(&state.db, helpline.id).await?;
-    let calls = activity_now(&state.db, Channel::Voice, now).await?;
-    let texts = activity_now(&state.db, Channel::Sms, now).await?;
+    // Recent contacts and flags are read once; what is engaged differs by channel.
+    let recent = recent_activity(&state.db, None, now).await?;
+    let (mut calls, mut texts) = (recent.clone(), recent);
+    add_engaged(&state.db, Channel::Voice, now, &mut calls).await?;
+    add_engaged(&state.db, Channel::Sms, now, &mut texts).await?;
     let for_calls = states(now, Channel::Voice, &members, &calls);
     let for_texts = states(now, Channel::Sms, &members, &texts);
     let topics = helplines::topics(&state.db, helpline.id).await?;

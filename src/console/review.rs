@@ -345,9 +345,9 @@ fn review_action(form: &FormFields) -> Result<ReviewAction, ConsoleError> {
         },
         Some("complete") => ReviewAction::Complete { comment },
         Some("resolve_flag") => {
-            let flag = Flag::ALL
-                .into_iter()
-                .find(|f| Some(f.as_str()) == form.get("flag"))
+            let flag = form
+                .get("flag")
+                .and_then(Flag::parse)
                 .ok_or_else(|| ApiError::field("flag", "which flag to resolve"))?;
             ReviewAction::ResolveFlag {
                 flag,

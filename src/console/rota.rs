@@ -12,7 +12,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::charts::gap_bands;
-use super::format::{day_and_time, local_instant, stretch, words};
+use super::format::{channels_in_words, day_and_time, local_instant, stretch, words};
 use super::layout::{self, form_token};
 use super::session::{ConsoleError, Viewer};
 use crate::domain::calendar::{LocalTime, Weekday};
@@ -202,14 +202,6 @@ fn week_table(
                 }
             }
         }
-    }
-}
-
-fn channels_in_words(channels: ShiftChannels) -> &'static str {
-    match channels {
-        ShiftChannels::Voice => "calls",
-        ShiftChannels::Sms => "texts",
-        ShiftChannels::Both => "calls and texts",
     }
 }
 

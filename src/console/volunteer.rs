@@ -8,11 +8,11 @@ use chrono_tz::Tz;
 use maud::{Markup, html};
 use std::collections::HashMap;
 
-use super::format::{day_and_time, local_instant, stretch, words};
+use super::format::{channels_in_words, day_and_time, local_instant, stretch, words};
 use super::layout::{self, form_token};
 use super::session::{ConsoleError, Viewer};
-use crate::contact_flow::candidates::activity_now;
-use crate::domain::rota::{Channel, Interval, ShiftChannels};
+use crate::contact_flow::candidates::recent_activity;
+use crate::domain::rota::Interval;
 use crate::domain::rota_grid::week_of;
 use crate::domain::routing::rest_ends_at;
 use crate::domain::shift_calendar::shifts_within;
@@ -54,14 +54,6 @@ pub fn flag_consequence(flag: Flag) -> &'static str {
     }
 }
 
-fn channels_in_words(channels: ShiftChannels) -> &'static str {
-    match channels {
-        ShiftChannels::Voice => "calls",
-        ShiftChannels::Sms => "texts",
-        ShiftChannels::Both => "calls and texts",
-    }
-}
-
 async fn my_page(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, ConsoleError> {
     let me = my_contacts::volunteer_of(&viewer.who)?;
     let (row, _) = visible_volunteer(&state, &viewer.who, me).await?;
@@ -86,7 +78,8 @@ async fn my_page(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpRespo
         .map(|(_, _, _, talk)| i64::from(talk.unwrap_or(0)))
         .sum::<i64>()
         / 60;
-    let activity = activity_now(&state.db, Channel::Voice, now).await?;
+    // Rest depends on their own recent contacts and flags alone.
+    let activity = recent_activity(&state.db, Some(me), now).await?;
     let resting_until = activity
         .get(&me)
         .and_then(|a| rest_ends_at(&profile, a))
@@ -321,9 +314,7 @@ async fn file_report(
     let form = viewer.form(&body)?;
     let mut flags = Vec::new();
     for raw in form.all("flags") {
-        let flag = Flag::ALL
-            .into_iter()
-            .find(|f| f.as_str() == raw)
+        let flag = Flag::parse(raw)
             .ok_or_else(|| ApiError::field("flags", format!("'{raw}' is not a flag")))?;
         flags.push(flag);
     }

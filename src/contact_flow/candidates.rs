@@ -104,17 +104,25 @@ pub async fn activity_now(
     channel: Channel,
     now: DateTime<Utc>,
 ) -> Result<HashMap<i32, Activity>, DbErr> {
+    let mut activity = recent_activity(db, None, now).await?;
+    add_engaged(db, channel, now, &mut activity).await?;
+    Ok(activity)
+}
+
+/// Volunteers' recent contacts and latest flags, without what they are engaged in now:
+/// everyone's, or `only` one volunteer's.
+pub async fn recent_activity(
+    db: &impl ConnectionTrait,
+    only: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<HashMap<i32, Activity>, DbErr> {
     let mut activity: HashMap<i32, Activity> = HashMap::new();
-    // Engaged on the routed channel: ringing or on a call, or holding text slots.
-    let engaged = match channel {
-        Channel::Voice => reservations::engaged(db, now).await?,
-        Channel::Sms => text_slots::holders(db).await?,
-    };
-    for volunteer_id in engaged {
-        activity.entry(volunteer_id).or_default().engaged += 1;
-    }
     let since = now - contacts::ACTIVITY_WINDOW;
-    for (volunteer, answered, ended, talk) in contacts::answered_since(db, since).await? {
+    let answered = match only {
+        Some(volunteer) => contacts::answered_by_since(db, volunteer, since).await?,
+        None => contacts::answered_since(db, since).await?,
+    };
+    for (volunteer, answered, ended, talk) in answered {
         let (Some(volunteer), Some(answered)) = (volunteer, answered) else {
             continue;
         };
@@ -130,10 +138,29 @@ pub async fn activity_now(
             }
         }
     }
-    for (volunteer, flagged_at) in after_contact::latest_flags_by_volunteer(db, since).await? {
+    for (volunteer, flagged_at) in after_contact::latest_flags_by_volunteer(db, since, only).await?
+    {
         activity.entry(volunteer).or_default().last_flagged_at = Some(flagged_at);
     }
     Ok(activity)
+}
+
+/// Adds to `activity` the contacts each volunteer is engaged in on `channel` now: ringing
+/// or on a call, or holding text slots.
+pub async fn add_engaged(
+    db: &impl ConnectionTrait,
+    channel: Channel,
+    now: DateTime<Utc>,
+    activity: &mut HashMap<i32, Activity>,
+) -> Result<(), DbErr> {
+    let engaged = match channel {
+        Channel::Voice => reservations::engaged(db, now).await?,
+        Channel::Sms => text_slots::holders(db).await?,
+    };
+    for volunteer_id in engaged {
+        activity.entry(volunteer_id).or_default().engaged += 1;
+    }
+    Ok(())
 }
 
 /// The caller's last volunteer and how many of their latest contacts in a row were with them.

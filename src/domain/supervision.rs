@@ -107,6 +107,10 @@ pub enum Flag {
 impl Flag {
     pub const ALL: [Flag; 3] = [Flag::Safeguarding, Flag::NeedsDebrief, Flag::Abusive];
 
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == raw)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Flag::Safeguarding => "safeguarding",

@@ -122,12 +122,17 @@ pub async fn resolve_flag(
 pub async fn latest_flags_by_volunteer(
     db: &impl ConnectionTrait,
     since: DateTime<Utc>,
+    only: Option<i32>,
 ) -> Result<Vec<(i32, DateTime<Utc>)>, DbErr> {
-    contact_flag::Entity::find()
+    let mut flags = contact_flag::Entity::find()
         .select_only()
         .column(contact_flag::Column::RaisedBy)
         .column_as(contact_flag::Column::RaisedAt.max(), "latest")
-        .filter(contact_flag::Column::RaisedBy.is_not_null())
+        .filter(contact_flag::Column::RaisedBy.is_not_null());
+    if let Some(volunteer) = only {
+        flags = flags.filter(contact_flag::Column::RaisedBy.eq(volunteer));
+    }
+    flags
         .filter(contact_flag::Column::RaisedAt.gte(since))
         .group_by(contact_flag::Column::RaisedBy)
         .into_tuple::<(Option<i32>, DateTime<Utc>)>()
