@@ -9,18 +9,9 @@ use serde_json::Value;
 
 use crate::domain::contact::EventKind;
 use crate::domain::rota::Channel;
+use crate::domain::trace_words::{named_volunteers, volunteer_ids};
 use crate::storage::entities::volunteer;
 use crate::storage::{contact_log, contacts};
-
-/// The volunteer ids in a trace's list.
-fn ids(list: &Value) -> Vec<i32> {
-    list.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_i64)
-        .filter_map(|id| i32::try_from(id).ok())
-        .collect()
-}
 
 /// Lines that tell the contact's story so far.
 pub async fn story(db: &DatabaseConnection, contact_id: i32) -> anyhow::Result<Vec<String>> {
@@ -36,16 +27,7 @@ pub async fn story(db: &DatabaseConnection, contact_id: i32) -> anyhow::Result<V
     let offers = contacts::offers(db, contact_id).await?;
     // Only the volunteers the story names.
     let mut named: Vec<i32> = offers.iter().map(|o| o.volunteer_id).collect();
-    for trace in &traces {
-        let groups = trace["eligible"].as_array().into_iter().flatten();
-        let lists = groups.map(|g| &g["volunteer_ids"]).chain(
-            trace["passed_over"]
-                .as_object()
-                .into_iter()
-                .flat_map(|m| m.values()),
-        );
-        named.extend(lists.flat_map(ids));
-    }
+    named.extend(traces.iter().flat_map(named_volunteers));
     let people: HashMap<i32, volunteer::Model> = volunteer::Entity::find()
         .filter(volunteer::Column::Id.is_in(named))
         .all(db)
@@ -58,13 +40,7 @@ pub async fn story(db: &DatabaseConnection, contact_id: i32) -> anyhow::Result<V
             .get(&id)
             .map_or_else(|| format!("volunteer {id}"), |v| v.name.clone())
     };
-    let names = |list: &Value| {
-        ids(list)
-            .into_iter()
-            .map(name)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let names = |list: &Value| volunteer_ids(list).map(name).collect::<Vec<_>>().join(", ");
 
     let mut lines = vec![format!(
         "contact #{}: {}, now {}{}",

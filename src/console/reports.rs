@@ -13,9 +13,8 @@ use super::session::{ConsoleError, Viewer};
 use crate::domain::report_period::Period;
 use crate::domain::reports::{Count, Spread};
 use crate::routes::api::managed_helpline;
-use crate::routes::api::reports::{Format, contacts_view, export};
+use crate::routes::api::reports::{Format, audit_export, contacts_view, export};
 use crate::state::AppState;
-use crate::storage::audit::{self, Audited};
 use crate::storage::helplines;
 
 /// The period shown unless another is asked for: the last four weeks.
@@ -100,9 +99,7 @@ async fn page(
 ) -> Result<HttpResponse, ConsoleError> {
     let (name, period) = period_of(&state, &viewer, *id, &query).await?;
     let view = contacts_view(&state, *id, &period).await?;
-    let detail = serde_json::json!({"report": "contacts", "from": period.from, "to": period.to, "format": "console"});
-    let entry = Audited::new("export_report").helpline(*id).detail(detail);
-    audit::record(&state.db, &viewer.who, entry, state.clock.now()).await?;
+    audit_export(&state, &viewer.who, *id, "contacts", &period, "console").await?;
     let r = &view.report;
     let by_hour = bars(&r.by_hour, |k| format!("{k:0>2}"));
     // "monday" as "Mon".

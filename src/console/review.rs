@@ -20,7 +20,6 @@ use crate::routes::api::contact_views::{ContactDetail, ContactSummary};
 use crate::routes::api::contacts::BlockFromContact;
 use crate::routes::api::{contacts, debriefs as debriefs_api, require, reviews};
 use crate::state::AppState;
-use crate::storage::audit::{self, Audited};
 use crate::storage::entities::contact;
 use crate::storage::{self, after_contact, helplines, volunteers};
 
@@ -104,8 +103,6 @@ async fn record_page(
     row: contact::Model,
     notice: Option<Markup>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let entry = Audited::new("view_contact").contact(row.helpline_id, row.id);
-    audit::record(&state.db, &viewer.who, entry, state.clock.now()).await?;
     let tz = helpline_zone(state, row.helpline_id).await?;
     let topic = match row.topic_id {
         Some(topic_id) => helplines::topic_by_id(&state.db, topic_id)
@@ -114,7 +111,7 @@ async fn record_page(
         None => None,
     };
     let channel = row.channel;
-    let detail = contacts::detail(state, row).await?;
+    let detail = contacts::viewed(state, &viewer.who, row).await?;
     let traces: Vec<&serde_json::Value> = detail
         .events
         .iter()

@@ -59,7 +59,8 @@ fn tier_in_words(tier: Option<Tier>, asked: Asked<'_>) -> String {
     }
 }
 
-fn ids(list: &Value) -> impl Iterator<Item = i32> + '_ {
+/// The volunteer ids in one of a trace's lists.
+pub fn volunteer_ids(list: &Value) -> impl Iterator<Item = i32> + '_ {
     list.as_array()
         .into_iter()
         .flatten()
@@ -73,12 +74,12 @@ pub fn named_volunteers(trace: &Value) -> Vec<i32> {
         .as_array()
         .into_iter()
         .flatten()
-        .flat_map(|group| ids(&group["volunteer_ids"]));
+        .flat_map(|group| volunteer_ids(&group["volunteer_ids"]));
     let passed = trace["passed_over"]
         .as_object()
         .into_iter()
         .flat_map(|m| m.values())
-        .flat_map(ids);
+        .flat_map(volunteer_ids);
     eligible.chain(passed).collect()
 }
 
@@ -90,7 +91,7 @@ pub fn describe(trace: &Value, asked: Asked<'_>, name: impl Fn(i32) -> String) -
         .flatten()
         .map(|group| {
             let tier = serde_json::from_value::<Tier>(group["tier"].clone()).ok();
-            let people: Vec<String> = ids(&group["volunteer_ids"]).map(&name).collect();
+            let people: Vec<String> = volunteer_ids(&group["volunteer_ids"]).map(&name).collect();
             format!("{} ({})", people.join(", "), tier_in_words(tier, asked))
         })
         .collect();
@@ -102,7 +103,7 @@ pub fn describe(trace: &Value, asked: Asked<'_>, name: impl Fn(i32) -> String) -
             let reason = serde_json::from_value::<Exclusion>(Value::String(why.clone()))
                 .map(|why| exclusion_in_words(why, asked))
                 .unwrap_or_else(|_| why.replace('_', " "));
-            ids(list)
+            volunteer_ids(list)
                 .map(|id| format!("{}: {reason}", name(id)))
                 .collect::<Vec<_>>()
         })

@@ -152,14 +152,18 @@ pub async fn get(
     id: web::Path<i32>,
 ) -> Result<HttpResponse, ApiError> {
     let row = reviewable_contact(&state, &who, *id).await?;
-    audit::record(
-        &state.db,
-        &who,
-        Audited::new("view_contact").contact(row.helpline_id, row.id),
-        state.clock.now(),
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(detail(&state, row).await?))
+    Ok(HttpResponse::Ok().json(viewed(&state, &who, row).await?))
+}
+
+/// The full record of a contact `who` may see, written to the audit log as viewed.
+pub async fn viewed(
+    state: &AppState,
+    who: &Principal,
+    row: contact::Model,
+) -> Result<ContactDetail, ApiError> {
+    let entry = Audited::new("view_contact").contact(row.helpline_id, row.id);
+    audit::record(&state.db, who, entry, state.clock.now()).await?;
+    detail(state, row).await
 }
 
 /// The full record of a contact the caller may see.

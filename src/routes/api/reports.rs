@@ -109,6 +109,23 @@ async fn prepare(
     Ok((period, format))
 }
 
+/// Writes a report's export (or a look at it, `format` "console") to the audit log.
+pub async fn audit_export(
+    state: &AppState,
+    who: &Principal,
+    helpline_id: i32,
+    name: &str,
+    period: &Period,
+    format: &str,
+) -> Result<(), ApiError> {
+    let detail = json!({ "report": name, "from": period.from, "to": period.to, "format": format });
+    let entry = Audited::new("export_report")
+        .helpline(helpline_id)
+        .detail(detail);
+    audit::record(&state.db, who, entry, state.clock.now()).await?;
+    Ok(())
+}
+
 /// Records the export, then answers with JSON or CSV.
 pub async fn export<T: Serialize>(
     state: &AppState,
@@ -119,16 +136,8 @@ pub async fn export<T: Serialize>(
     view: T,
     csv: impl FnOnce(&T) -> Result<String, csv::Error>,
 ) -> Result<HttpResponse, ApiError> {
-    let detail = json!({
-        "report": name,
-        "from": period.from,
-        "to": period.to,
-        "format": if format == Format::Csv { "csv" } else { "json" },
-    });
-    let entry = Audited::new("export_report")
-        .helpline(helpline_id)
-        .detail(detail);
-    audit::record(&state.db, who, entry, state.clock.now()).await?;
+    let format_name = if format == Format::Csv { "csv" } else { "json" };
+    audit_export(state, who, helpline_id, name, &period, format_name).await?;
     Ok(match format {
         Format::Json => HttpResponse::Ok().json(view),
         Format::Csv => HttpResponse::Ok()
