@@ -1468,3 +1468,31 @@ async fn an_administrator_adds_a_person_who_then_signs_in() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn behind_https_the_cookies_are_secure_and_no_page_runs_inline_script() {
+    let app =
+        crate::helpers::spawn_app_with(&[("PEERLINE_PUBLIC_URL", "https://helpline.example.org")])
+            .await;
+    let page = reqwest::get(format!("{}/console/sign-in", app.base))
+        .await
+        .unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/console"] {
+        assert!(
+            cookie.contains(attribute),
+            "{attribute} missing from {cookie}"
+        );
+    }
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"),
+        "{policy}"
+    );
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    let html = page.text().await.unwrap();
+    assert!(!html.contains("<script>"), "no inline script: {html}");
+}
