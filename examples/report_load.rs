@@ -58,6 +58,7 @@ async fn seed(db: &DatabaseConnection, contacts: usize) -> (i32, Vec<i32>) {
             routing: RoutingSettings::default(),
             texting: Default::default(),
             supervision: Default::default(),
+            rota: Default::default(),
         },
         peerline::clock::Clock::system().now(),
     )

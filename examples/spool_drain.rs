@@ -66,6 +66,7 @@ async fn main() {
             routing: RoutingSettings::default(),
             texting: Default::default(),
             supervision: Default::default(),
+            rota: Default::default(),
         },
         Clock::system().now(),
     )

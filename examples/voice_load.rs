@@ -99,6 +99,7 @@ async fn seed(url: &str, n: usize) {
             routing: RoutingSettings::default(),
             texting: Default::default(),
             supervision: Default::default(),
+            rota: Default::default(),
         },
         peerline::clock::Clock::system().now(),
     )

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod jobs;
 pub mod openapi;
+pub mod rota_care;
 pub mod routes;
 pub mod secret_key;
 pub mod secrets;

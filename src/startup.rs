@@ -132,6 +132,7 @@ fn start_jobs(jobs: &Supervisor, state: &web::Data<AppState>) {
     jobs::retention::start(jobs, shared(), Duration::from_secs(24 * 60 * 60));
     jobs::conversations::start(jobs, shared(), Duration::from_secs(10));
     jobs::offline_answers::start(jobs, shared(), Duration::from_secs(60));
+    jobs::rota_care::start(jobs, shared(), Duration::from_secs(60));
     jobs::spool_replay::start(jobs, shared(), Duration::from_secs(2));
     start_outbox(jobs, state);
 }

@@ -14,6 +14,7 @@ mod m20261122_000008_supervision;
 mod m20261130_000009_roster_triggers;
 mod m20261130_000010_console_sign_in;
 mod m20261130_000011_token_names;
+mod m20261130_000012_rota_care;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_roster_triggers::Migration),
             Box::new(m20261130_000010_console_sign_in::Migration),
             Box::new(m20261130_000011_token_names::Migration),
+            Box::new(m20261130_000012_rota_care::Migration),
         ]
     }
 }

@@ -90,6 +90,7 @@ pub async fn seed_if_empty(
             routing: RoutingSettings::default(),
             texting: Default::default(),
             supervision: Default::default(),
+            rota: Default::default(),
         }, now,
     )
     .await?;

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::phone::E164;
+use super::shift_reminders::RotaCareSettings;
 use super::supervision::SupervisionSettings;
 use super::texting::TextingSettings;
 use super::timezone::TimeZone;
@@ -115,6 +116,9 @@ pub struct HelplineSettings {
     pub texting: TextingSettings,
     #[serde(default)]
     pub supervision: SupervisionSettings,
+    /// Shift reminders and cover requests.
+    #[serde(default)]
+    pub rota: RotaCareSettings,
 }
 
 impl HelplineSettings {
@@ -125,7 +129,8 @@ impl HelplineSettings {
         validate::languages("languages", &self.languages)?;
         self.routing.validate()?;
         self.texting.validate()?;
-        self.supervision.validate()
+        self.supervision.validate()?;
+        self.rota.validate()
     }
 }
 
@@ -180,6 +185,7 @@ mod tests {
             routing: RoutingSettings::default(),
             texting: TextingSettings::default(),
             supervision: SupervisionSettings::default(),
+            rota: RotaCareSettings::default(),
         }
     }
 

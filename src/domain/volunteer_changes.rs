@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::phone::E164;
+use super::shift_reminders::QuietHours;
 use super::timezone::TimeZone;
 use super::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
 
@@ -54,6 +55,18 @@ pub struct VolunteerChanges {
     pub trained_sms: Option<bool>,
     pub limits: Option<WellbeingLimits>,
     pub helplines: Option<Vec<i32>>,
+    /// When no rota text is sent to them; `null` clears them.
+    #[serde(default, deserialize_with = "present")]
+    pub quiet_hours: Option<Option<QuietHours>>,
+}
+
+/// A field that may be sent as `null`: `Some(None)`, told apart from one left out.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 impl VolunteerChanges {
@@ -120,6 +133,7 @@ impl VolunteerChanges {
             trained_sms,
             limits,
             helplines: _,
+            quiet_hours: _,
         } = self;
         p.name = name.unwrap_or(std::mem::take(&mut p.name));
         p.phone = phone.unwrap_or(p.phone.clone());

@@ -5,6 +5,7 @@ pub mod conversations;
 pub mod offline_answers;
 pub mod outbox;
 pub mod retention;
+pub mod rota_care;
 pub mod spool_replay;
 pub mod supervisor;
 pub mod sweeper;

@@ -28,6 +28,8 @@ pub mod helpline {
         pub texting: String,
         /// The supervision settings, as JSON.
         pub supervision: String,
+        /// The rota care settings (reminders and cover requests), as JSON.
+        pub rota: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -101,6 +103,9 @@ pub mod volunteer {
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
         pub max_text_conversations: i32,
+        /// Quiet hours on the volunteer's clock, `HH:MM`; both or neither.
+        pub quiet_from: Option<String>,
+        pub quiet_until: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -734,6 +739,95 @@ pub mod audit_entry {
         pub action: String,
         pub contact_id: Option<i32>,
         pub detail: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod shift_reminder {
+    use sea_orm::entity::prelude::*;
+
+    use crate::domain::shift_reminders::ReminderRound;
+    use crate::storage::shift_reminders::ReminderAnswer;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "shift_reminders")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub volunteer_id: i32,
+        pub helpline_id: i32,
+        pub round: ReminderRound,
+        pub shift_starts_at: DateTimeUtc,
+        pub shift_ends_at: DateTimeUtc,
+        pub sent_at: DateTimeUtc,
+        /// When the supervisors are told if no answer has come (asking rounds only).
+        pub answer_by: Option<DateTimeUtc>,
+        pub answer: Option<ReminderAnswer>,
+        pub answered_at: Option<DateTimeUtc>,
+        /// When the supervisors were told that no answer came.
+        pub reported_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod cover_request {
+    use sea_orm::entity::prelude::*;
+
+    use crate::storage::cover_requests::LossReason;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "cover_requests")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub helpline_id: i32,
+        /// The volunteer whose shift was lost.
+        pub lost_by: i32,
+        pub reason: LossReason,
+        pub shift_starts_at: DateTimeUtc,
+        pub shift_ends_at: DateTimeUtc,
+        pub channels: String,
+        /// The topic left without anyone signed off; `None` when nobody at all is left.
+        pub topic_id: Option<i32>,
+        pub created_at: DateTimeUtc,
+        pub last_wave_at: Option<DateTimeUtc>,
+        pub waves: i32,
+        pub filled_by: Option<i32>,
+        pub filled_at: Option<DateTimeUtc>,
+        /// Filled, or expired when the shift began.
+        pub closed_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod cover_ask {
+    use sea_orm::entity::prelude::*;
+
+    use crate::storage::cover_requests::CoverAnswer;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "cover_asks")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub cover_request_id: i32,
+        pub volunteer_id: i32,
+        pub wave: i32,
+        pub sent_at: DateTimeUtc,
+        pub answer: Option<CoverAnswer>,
+        pub answered_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -51,6 +51,7 @@ pub fn settings_of(row: &helpline::Model) -> Result<HelplineSettings, DbErr> {
         texting: serde_json::from_str(&row.texting).map_err(|_| corrupt("helpline", row.id))?,
         supervision: serde_json::from_str(&row.supervision)
             .map_err(|_| corrupt("helpline", row.id))?,
+        rota: serde_json::from_str(&row.rota).map_err(|_| corrupt("helpline", row.id))?,
     })
 }
 
@@ -70,6 +71,7 @@ fn apply(row: &mut helpline::ActiveModel, s: &HelplineSettings, now: DateTime<Ut
     row.texting = Set(serde_json::to_string(&s.texting).unwrap_or_else(|_| "{}".to_owned()));
     row.supervision =
         Set(serde_json::to_string(&s.supervision).unwrap_or_else(|_| "{}".to_owned()));
+    row.rota = Set(serde_json::to_string(&s.rota).unwrap_or_else(|_| "{}".to_owned()));
     row.updated_at = Set(now);
 }
 
@@ -229,7 +231,7 @@ pub async fn topic(
 }
 
 pub async fn topic_by_id(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     topic_id: i32,
 ) -> Result<Option<topic::Model>, DbErr> {
     topic::Entity::find_by_id(topic_id).one(db).await

@@ -183,7 +183,7 @@ pub async fn exceptions(
 }
 
 pub async fn create_exception(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     volunteer_id: i32,
     kind: ExceptionKind,
     span: Interval,
@@ -351,6 +351,7 @@ pub struct RotaMember {
     pub profile: crate::domain::volunteer::VolunteerProfile,
     pub rota: Rota,
     pub ready_topics: Vec<i32>,
+    pub quiet_hours: Option<crate::domain::shift_reminders::QuietHours>,
 }
 
 /// Every volunteer serving `helpline_id`, with their rota and sign-offs, in four queries.
@@ -364,6 +365,10 @@ pub async fn helpline_members(
     for row in &rows {
         profiles.push((row.id, super::volunteers::profile_of(row)?));
     }
+    let quiet: HashMap<i32, _> = rows
+        .iter()
+        .map(|row| (row.id, super::volunteers::quiet_hours_of(row)))
+        .collect();
     let zones: HashMap<i32, TimeZone> = profiles.iter().map(|(id, p)| (*id, p.time_zone)).collect();
     let shift_rows = shifts(db, ids.clone()).await?;
     let exception_rows = exceptions(db, ids.clone()).await?;
@@ -383,9 +388,37 @@ pub async fn helpline_members(
                 profile,
                 rota,
                 ready_topics,
+                quiet_hours: quiet.get(&volunteer_id).copied().flatten(),
             })
         })
         .collect())
+}
+
+/// The members who count towards coverage from `from` on `channel`: those who take
+/// contacts then (someone whose refresher falls due counts until then), each with the
+/// coverage view of their rota.
+pub fn counted_for_coverage(
+    members: &[RotaMember],
+    from: chrono::DateTime<Utc>,
+    channel: Option<crate::domain::rota::Channel>,
+) -> Vec<(&RotaMember, crate::domain::coverage::CoverageMember<'_>)> {
+    members
+        .iter()
+        .filter_map(|m| {
+            let readiness = m.profile.readiness();
+            let trained = ShiftChannels::trained(m.profile.trained_voice, m.profile.trained_sms)?;
+            readiness.check(from, channel).is_ok().then(|| {
+                (
+                    m,
+                    crate::domain::coverage::CoverageMember {
+                        rota: &m.rota,
+                        takes_contacts_until: readiness.refresher_overdue_from(),
+                        trained,
+                    },
+                )
+            })
+        })
+        .collect()
 }
 
 /// The helpline's on-call shifts, each on its person's clock (people without a valid

@@ -11,7 +11,9 @@ use sea_orm::{
 
 use super::entities::{topic, topic_signoff, volunteer, volunteer_helpline};
 use super::{PageRequest, Scope};
+use crate::domain::calendar::LocalTime;
 use crate::domain::phone::E164;
+use crate::domain::shift_reminders::QuietHours;
 use crate::domain::timezone::TimeZone;
 use crate::domain::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
 
@@ -64,6 +66,39 @@ pub fn profile_of(row: &volunteer::Model) -> Result<VolunteerProfile, DbErr> {
             max_text_conversations: row.max_text_conversations,
         },
     })
+}
+
+/// The volunteer's quiet hours, if they set any.
+pub fn quiet_hours_of(row: &volunteer::Model) -> Option<QuietHours> {
+    let time = |raw: &Option<String>| raw.as_deref().and_then(|t| LocalTime::parse(t).ok());
+    Some(QuietHours {
+        from: time(&row.quiet_from)?,
+        until: time(&row.quiet_until)?,
+    })
+}
+
+/// Sets or clears a volunteer's quiet hours; `false` when there is no such volunteer.
+pub async fn set_quiet_hours(
+    db: &impl ConnectionTrait,
+    volunteer_id: i32,
+    quiet: Option<QuietHours>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let text = |t: Option<LocalTime>| t.map(|t| t.to_string());
+    let updated = volunteer::Entity::update_many()
+        .col_expr(
+            volunteer::Column::QuietFrom,
+            text(quiet.map(|q| q.from)).into(),
+        )
+        .col_expr(
+            volunteer::Column::QuietUntil,
+            text(quiet.map(|q| q.until)).into(),
+        )
+        .col_expr(volunteer::Column::UpdatedAt, now.into())
+        .filter(volunteer::Column::Id.eq(volunteer_id))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
 }
 
 fn apply(row: &mut volunteer::ActiveModel, p: &VolunteerProfile, now: DateTime<Utc>) {

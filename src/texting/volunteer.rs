@@ -14,6 +14,7 @@ use super::{
 use crate::domain::contact::Outcome;
 use crate::domain::phone::E164;
 use crate::domain::text_message::{self, Keyword, ReplyAction, VolunteerReply};
+use crate::rota_care::replies::{self, FromVolunteer};
 use crate::state::AppState;
 use crate::storage::contacts::{self, Event, EventKind, OfferOutcome, TalkTime};
 use crate::storage::entities::volunteer;
@@ -36,6 +37,14 @@ pub async fn receive_from_volunteer(
     let txn = storage::write_transaction(&state.db).await?;
     let held = conversations::held_by(&txn, volunteer.id).await?;
     let references: Vec<i32> = held.iter().map(|c| c.id).collect();
+    let rota_answer = FromVolunteer {
+        volunteer: &volunteer,
+        phone: &me.phone,
+        to: inbound.to.as_str(),
+        body: &inbound.body,
+        holds_conversation: !held.is_empty(),
+    };
+    let answered_rota = replies::answer(&txn, &state.numbers, rota_answer, now).await?;
     match text_message::keyword(&inbound.body) {
         // The carrier acts on these for the volunteer's own number; mirror it, relay nothing.
         Some(Keyword::OptOut) => {
@@ -48,6 +57,8 @@ pub async fn receive_from_volunteer(
             opt_outs::opt_in(&txn, &hash, inbound.to.as_str()).await?;
             return txn.commit().await;
         }
+        // A bare YES is the carrier's opt-in word and, here, a rota answer too.
+        _ if answered_rota => return txn.commit().await,
         Some(Keyword::Help) => {
             help(state, &txn, &inbound, &references, None, now).await?;
             return txn.commit().await;

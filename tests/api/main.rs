@@ -16,6 +16,7 @@ mod reports;
 mod resources;
 mod retention;
 mod rota;
+mod rota_care;
 mod sms;
 mod supervision;
 mod twilio_standin;

@@ -8,8 +8,11 @@ use super::{rota_editable_volunteer, visible_volunteer};
 use crate::domain::access::Principal;
 use crate::domain::rota::{Interval, ShiftChannels};
 use crate::error::{ApiError, ErrorBody};
+use crate::rota_care::cover;
 use crate::routes::extract::ValidJson;
 use crate::state::AppState;
+use crate::storage;
+use crate::storage::cover_requests::LossReason;
 use crate::storage::entities::rota_exception;
 use crate::storage::rota::{self, ExceptionKind};
 
@@ -100,16 +103,15 @@ pub async fn add(
     if let Some(note) = &new.note {
         crate::domain::validate::text("note", note, 500)?;
     }
-    Ok(rota::create_exception(
-        &state.db,
-        id,
-        new.kind,
-        span,
-        channels,
-        new.note,
-        state.clock.now(),
-    )
-    .await?)
+    let now = state.clock.now();
+    let txn = storage::write_transaction(&state.db).await?;
+    let row = rota::create_exception(&txn, id, new.kind, span, channels, new.note, now).await?;
+    if new.kind == ExceptionKind::Leave {
+        // Leave close to a shift that leaves a gap asks other volunteers to cover it.
+        cover::after_leave(&txn, id, span, LossReason::Leave, now).await?;
+    }
+    txn.commit().await?;
+    Ok(row)
 }
 
 /// Removes leave or an extra shift.

@@ -18,6 +18,7 @@ pub mod on_call;
 pub mod reports;
 pub mod reviews;
 pub mod rota;
+pub mod rota_care;
 pub mod shifts;
 pub mod signoffs;
 pub mod topics;
@@ -73,6 +74,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(exceptions::list)
         .service(exceptions::create)
         .service(exceptions::delete)
+        .service(rota_care::set_quiet_hours)
+        .service(rota_care::clear_quiet_hours)
+        .service(rota_care::reminders)
+        .service(rota_care::helpline_cover_requests)
         .service(conflicts::list)
         .service(conflicts::create)
         .service(conflicts::delete)

@@ -218,23 +218,7 @@ pub async fn coverage_of(
     let members = rota::helpline_members(&state.db, helpline_id).await?;
     // Someone who never takes contacts in the period (in training, paused, untrained for
     // the channel) does not count; someone whose refresher falls due counts until then.
-    let counted: Vec<(&rota::RotaMember, CoverageMember<'_>)> = members
-        .iter()
-        .filter_map(|m| {
-            let readiness = m.profile.readiness();
-            let trained = ShiftChannels::trained(m.profile.trained_voice, m.profile.trained_sms)?;
-            readiness.check(from, channel).is_ok().then(|| {
-                (
-                    m,
-                    CoverageMember {
-                        rota: &m.rota,
-                        takes_contacts_until: readiness.refresher_overdue_from(),
-                        trained,
-                    },
-                )
-            })
-        })
-        .collect();
+    let counted = rota::counted_for_coverage(&members, from, channel);
     let everyone: Vec<CoverageMember<'_>> = counted.iter().map(|(_, c)| c.clone()).collect();
     let mut topics = Vec::new();
     for topic in helplines::topics(&state.db, helpline_id).await? {

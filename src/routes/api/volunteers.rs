@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{edits, require, visible_helpline, visible_volunteer};
 use crate::domain::access::Principal;
 use crate::domain::phone::E164;
+use crate::domain::shift_reminders::QuietHours;
 use crate::domain::timezone::TimeZone;
 use crate::domain::volunteer::{
     NotTakingContacts, TrainingStatus, VolunteerProfile, WellbeingLimits,
@@ -36,6 +37,8 @@ pub struct VolunteerView {
     /// False while the volunteer has paused themself.
     pub active: bool,
     pub limits: WellbeingLimits,
+    /// When no rota text is sent to them, on their clock (`PUT .../quiet-hours`).
+    pub quiet_hours: Option<QuietHours>,
     /// Helplines this volunteer serves.
     pub helplines: Vec<i32>,
     /// Why this volunteer takes no contacts today on any channel (absent when they do):
@@ -66,6 +69,7 @@ fn view(
         trained_sms: p.trained_sms,
         active: p.active,
         limits: p.limits,
+        quiet_hours: volunteers::quiet_hours_of(&row),
         helplines,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -291,15 +295,25 @@ pub async fn change(
     }
     let helplines = changes.helplines.clone();
     let new_phone = changes.phone.clone();
+    let quiet_hours = changes.quiet_hours;
     changes.apply(&mut profile);
     profile.validate()?;
+    if let Some(Some(quiet)) = &quiet_hours {
+        quiet.validate()?;
+    }
     if let Some(phone) = &new_phone {
         refuse_helplines_own_number(state, phone).await?;
     }
     let now = state.clock.now();
     let before = serde_json::to_value(view(existing.clone(), serves.clone(), now)?)
         .map_err(|e| ApiError::Internal(e.into()))?;
-    let row = volunteers::update(&state.db, existing, &profile, helplines.as_deref(), now).await?;
+    let mut row =
+        volunteers::update(&state.db, existing, &profile, helplines.as_deref(), now).await?;
+    if let Some(quiet) = quiet_hours {
+        volunteers::set_quiet_hours(&state.db, row.id, quiet, now).await?;
+        row.quiet_from = quiet.map(|q| q.from.to_string());
+        row.quiet_until = quiet.map(|q| q.until.to_string());
+    }
     let now_serves = users::served_helplines(&state.db, row.id).await?;
     let changed = view(row, now_serves.clone(), now)?;
     let after = serde_json::to_value(&changed).map_err(|e| ApiError::Internal(e.into()))?;

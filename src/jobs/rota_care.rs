@@ -1,0 +1,30 @@
+//! Reminds volunteers of their shifts, reports unanswered reminders and asks for cover
+//! of lost shifts (see `rota_care`). Several servers may run it at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::supervisor::{After, Supervisor};
+use crate::rota_care::{cover, reminders};
+use crate::state::AppState;
+
+/// Runs a pass every `every` for as long as the server runs.
+pub fn start(jobs: &Supervisor, state: Arc<AppState>, every: Duration) {
+    jobs.every("rota_care", every, move || {
+        let state = state.clone();
+        async move {
+            let reminded = reminders::run_once(&state).await?;
+            let covered = cover::run_once(&state).await?;
+            if reminded != reminders::Pass::default() || covered != cover::Pass::default() {
+                tracing::info!(
+                    reminders_sent = reminded.sent,
+                    unanswered_reported = reminded.reported,
+                    asked_to_cover = covered.asked,
+                    cover_expired = covered.expired,
+                    "rota care pass"
+                );
+            }
+            Ok(After::Wait)
+        }
+    });
+}

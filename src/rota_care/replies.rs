@@ -1,0 +1,96 @@
+//! A volunteer's texted answer to a rota text (see `domain::rota_reply` for the words).
+//! `YES 7` and `NO 7` answer cover request 7 whenever the volunteer was asked it. A bare
+//! `OK`, `YES` or `NO` answers their next unanswered reminder, but only while they hold
+//! no text conversation: then it is meant for the texter and goes on to them.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr};
+
+use super::{ROTA_ANSWER, cover, text, wording};
+use crate::domain::phone::E164;
+use crate::domain::rota::Interval;
+use crate::domain::rota_reply::RotaReply;
+use crate::secrets::NumberHasher;
+use crate::storage::cover_requests::LossReason;
+use crate::storage::entities::volunteer;
+use crate::storage::rota::{self, ExceptionKind};
+use crate::storage::shift_reminders::{self, ReminderAnswer};
+use crate::storage::volunteers;
+
+/// A text from a volunteer's phone to a helpline number.
+pub struct FromVolunteer<'a> {
+    pub volunteer: &'a volunteer::Model,
+    pub phone: &'a E164,
+    /// The helpline number it was sent to, which answers come from.
+    pub to: &'a str,
+    pub body: &'a str,
+    pub holds_conversation: bool,
+}
+
+/// Acts on the text if it is a rota answer, in `txn`; `false` when it is not one.
+pub async fn answer(
+    txn: &impl ConnectionTrait,
+    numbers: &NumberHasher,
+    text_in: FromVolunteer<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let Some(reply) = RotaReply::parse(text_in.body) else {
+        return Ok(false);
+    };
+    let who = (text_in.volunteer, text_in.phone, text_in.to);
+    match reply {
+        RotaReply::TakeCover(id) => cover::answer(txn, numbers, who, id, true, now).await,
+        RotaReply::DeclineCover(id) => cover::answer(txn, numbers, who, id, false, now).await,
+        _ if text_in.holds_conversation => Ok(false),
+        RotaReply::Confirm => answer_reminder(txn, numbers, &text_in, true, now).await,
+        RotaReply::CannotCome => answer_reminder(txn, numbers, &text_in, false, now).await,
+    }
+}
+
+/// Confirms, or turns into leave, the shift of the volunteer's next unanswered reminder.
+async fn answer_reminder(
+    txn: &impl ConnectionTrait,
+    numbers: &NumberHasher,
+    text_in: &FromVolunteer<'_>,
+    coming: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let volunteer = text_in.volunteer;
+    let Some(reminder) = shift_reminders::awaiting_answer(txn, volunteer.id, now).await? else {
+        return Ok(false);
+    };
+    let span = Interval {
+        start: reminder.shift_starts_at,
+        end: reminder.shift_ends_at,
+    };
+    let zone = volunteers::profile_of(volunteer)?.time_zone;
+    let answer = if coming {
+        ReminderAnswer::Confirmed
+    } else {
+        ReminderAnswer::CannotCome
+    };
+    if !shift_reminders::answer(txn, reminder.id, answer, now).await? {
+        return Ok(false);
+    }
+    let reply_to = (text_in.phone, text_in.to);
+    if coming {
+        let body = wording::confirmed(span, zone);
+        text(txn, numbers, reply_to, ROTA_ANSWER, body, now).await?;
+        return Ok(true);
+    }
+    let note = "Cannot come (answered a shift reminder)".to_owned();
+    rota::create_exception(
+        txn,
+        volunteer.id,
+        ExceptionKind::Leave,
+        span,
+        None,
+        Some(note),
+        now,
+    )
+    .await?;
+    cover::after_leave(txn, volunteer.id, span, LossReason::CannotCome, now).await?;
+    let body = wording::cannot_come(span, zone);
+    text(txn, numbers, reply_to, ROTA_ANSWER, body, now).await?;
+    Ok(true)
+}

@@ -1,0 +1,171 @@
+//! Rota care in the API: a volunteer's quiet hours and the reminders they were sent, and
+//! a helpline's cover requests with whom each one asked.
+
+use actix_web::{HttpResponse, delete, get, put, web};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::{managed_helpline, rota_editable_volunteer, visible_volunteer};
+use crate::domain::access::Principal;
+use crate::domain::shift_reminders::{QuietHours, ReminderRound};
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::extract::ValidJson;
+use crate::state::AppState;
+use crate::storage::cover_requests::{self, CoverAnswer, LossReason};
+use crate::storage::shift_reminders::{self, ReminderAnswer};
+use crate::storage::volunteers;
+
+/// How far back the lists reach.
+const RECENT: Duration = Duration::days(7);
+
+/// Sets the hours of the volunteer's day (on their clock) when no rota text is sent to
+/// them; a reminder due then waits for them to end. The volunteer or their supervisor.
+#[utoipa::path(tag = "rota", params(("id" = i32, Path)), request_body = QuietHours, security(("bearer" = [])),
+    responses((status = 200, body = QuietHours), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[put("/volunteers/{id}/quiet-hours")]
+pub async fn set_quiet_hours(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+    body: ValidJson<QuietHours>,
+) -> Result<HttpResponse, ApiError> {
+    rota_editable_volunteer(&state, &who, *id).await?;
+    body.0.validate()?;
+    volunteers::set_quiet_hours(&state.db, *id, Some(body.0), state.clock.now()).await?;
+    Ok(HttpResponse::Ok().json(body.0))
+}
+
+/// Clears the volunteer's quiet hours.
+#[utoipa::path(tag = "rota", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[delete("/volunteers/{id}/quiet-hours")]
+pub async fn clear_quiet_hours(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    rota_editable_volunteer(&state, &who, *id).await?;
+    volunteers::set_quiet_hours(&state.db, *id, None, state.clock.now()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReminderView {
+    pub id: i32,
+    pub helpline_id: i32,
+    pub round: ReminderRound,
+    pub shift_starts_at: DateTime<Utc>,
+    pub shift_ends_at: DateTime<Utc>,
+    pub sent_at: DateTime<Utc>,
+    /// When the supervisors are told if no answer has come.
+    pub answer_by: Option<DateTime<Utc>>,
+    pub answer: Option<ReminderAnswer>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// When the supervisors were told that no answer came.
+    pub reported_at: Option<DateTime<Utc>>,
+}
+
+/// The reminders of the volunteer's shifts from a week ago on, with their answers.
+#[utoipa::path(tag = "rota", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<ReminderView>), (status = 404, body = ErrorBody)))]
+#[get("/volunteers/{id}/reminders")]
+pub async fn reminders(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    visible_volunteer(&state, &who, *id).await?;
+    let since = state.clock.now() - RECENT;
+    let rows = shift_reminders::of_volunteer(&state.db, *id, since).await?;
+    let views: Vec<ReminderView> = rows
+        .into_iter()
+        .map(|r| ReminderView {
+            id: r.id,
+            helpline_id: r.helpline_id,
+            round: r.round,
+            shift_starts_at: r.shift_starts_at,
+            shift_ends_at: r.shift_ends_at,
+            sent_at: r.sent_at,
+            answer_by: r.answer_by,
+            answer: r.answer,
+            answered_at: r.answered_at,
+            reported_at: r.reported_at,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(views))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CoverAskView {
+    pub volunteer_id: i32,
+    pub wave: i32,
+    pub sent_at: DateTime<Utc>,
+    pub answer: Option<CoverAnswer>,
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CoverRequestView {
+    /// The number volunteers answer with: `YES 7`.
+    pub id: i32,
+    pub helpline_id: i32,
+    /// The volunteer whose shift was lost.
+    pub lost_by: i32,
+    pub reason: LossReason,
+    pub shift_starts_at: DateTime<Utc>,
+    pub shift_ends_at: DateTime<Utc>,
+    pub channels: String,
+    /// The topic left without anyone signed off; absent when nobody at all was left.
+    pub topic_id: Option<i32>,
+    pub created_at: DateTime<Utc>,
+    pub waves: i32,
+    pub filled_by: Option<i32>,
+    pub filled_at: Option<DateTime<Utc>>,
+    /// When it was filled, or when the shift began unfilled.
+    pub closed_at: Option<DateTime<Utc>>,
+    pub asked: Vec<CoverAskView>,
+}
+
+/// The helpline's cover requests for shifts that ended a week ago or later, with each
+/// volunteer asked and their answer.
+#[utoipa::path(tag = "rota", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<CoverRequestView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[get("/helplines/{id}/cover-requests")]
+pub async fn helpline_cover_requests(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    managed_helpline(&state, &who, *id).await?;
+    let since = state.clock.now() - RECENT;
+    let rows = cover_requests::of_helpline(&state.db, *id, since).await?;
+    let views: Vec<CoverRequestView> = rows
+        .into_iter()
+        .map(|(r, asks)| CoverRequestView {
+            id: r.id,
+            helpline_id: r.helpline_id,
+            lost_by: r.lost_by,
+            reason: r.reason,
+            shift_starts_at: r.shift_starts_at,
+            shift_ends_at: r.shift_ends_at,
+            channels: r.channels,
+            topic_id: r.topic_id,
+            created_at: r.created_at,
+            waves: r.waves,
+            filled_by: r.filled_by,
+            filled_at: r.filled_at,
+            closed_at: r.closed_at,
+            asked: asks
+                .into_iter()
+                .map(|a| CoverAskView {
+                    volunteer_id: a.volunteer_id,
+                    wave: a.wave,
+                    sent_at: a.sent_at,
+                    answer: a.answer,
+                    answered_at: a.answered_at,
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(views))
+}

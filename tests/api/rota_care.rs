@@ -1,0 +1,371 @@
+//! Rota care end to end: shift reminders planned by the background job at a test clock,
+//! volunteers' answers as signed inbound texts, and the texts peerline queues in its
+//! outbox, read back as Twilio would be asked to send them.
+
+use chrono::{DateTime, Duration, Utc};
+use peerline::domain::access::Role;
+use peerline::rota_care::{cover, reminders};
+use peerline::simulator::text::Text;
+use peerline::storage::entities::outbox_message;
+use peerline::storage::users;
+use reqwest::{Method, StatusCode};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, numbers, spawn_app_at, utc};
+
+const LINE: &str = "+12025550100";
+const SUPERVISOR: &str = "+12025550160";
+const ADA: &str = "+12025550141";
+const BEN: &str = "+12025550142";
+const CAT: &str = "+12025550143";
+const DAN: &str = "+12025550144";
+const EVE: &str = "+12025550145";
+
+/// A London helpline on `LINE` with `rota` settings and a supervisor with a phone.
+async fn helpline(app: &TestApp, rota: Value) -> i32 {
+    let helpline = app.helpline("NICU Line", "Europe/London").await;
+    app.number(helpline, LINE).await;
+    let reply = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/helplines/{helpline}"),
+            Some(&app.admin),
+            Some(json!({ "rota": rota })),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    users::create(
+        &app.db,
+        users::NewUser {
+            name: "Sam".into(),
+            role: Role::Supervisor,
+            volunteer_id: None,
+            phone: Some(SUPERVISOR.into()),
+            time_zone: Some("Europe/London".into()),
+            helplines: vec![helpline],
+        },
+        utc("2026-01-01T00:00:00Z"),
+    )
+    .await
+    .unwrap();
+    helpline
+}
+
+/// A volunteer on the helpline with the given weekly shifts, their refresher not due
+/// before the test's dates.
+async fn volunteer(
+    app: &TestApp,
+    helpline: i32,
+    name: &str,
+    phone: &str,
+    shifts: &[(&str, &str, &str)],
+) -> i32 {
+    let id = app
+        .volunteer(name, phone, "Europe/London", &[helpline])
+        .await;
+    let reply = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/volunteers/{id}"),
+            Some(&app.admin),
+            Some(json!({ "refresher_due_on": "2028-01-10" })),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    for (day, start, end) in shifts {
+        let reply = app.shift(id, day, start, end).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    }
+    id
+}
+
+/// Every text queued so far, in order: (to, from, body).
+async fn texts(app: &TestApp) -> Vec<(String, String, String)> {
+    let hasher = numbers();
+    outbox_message::Entity::find()
+        .filter(outbox_message::Column::ContactId.is_null())
+        .order_by_asc(outbox_message::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| {
+            let to = hasher.open(&m.to_encrypted).unwrap().as_str().to_owned();
+            (to, m.from_number, m.body)
+        })
+        .collect()
+}
+
+/// The bodies of the texts queued to `phone` after the first `seen`.
+fn to(all: &[(String, String, String)], seen: usize, phone: &str) -> Vec<String> {
+    all[seen..]
+        .iter()
+        .filter(|(to, _, _)| to == phone)
+        .map(|(_, _, body)| body.clone())
+        .collect()
+}
+
+async fn remind_at(app: &TestApp, at: DateTime<Utc>) -> reminders::Pass {
+    reminders::run_once(&app.state_at(at)).await.unwrap()
+}
+
+async fn cover_at(app: &TestApp, at: DateTime<Utc>) -> cover::Pass {
+    cover::run_once(&app.state_at(at)).await.unwrap()
+}
+
+async fn text_line(app: &TestApp, from: &str, body: &str) {
+    let (status, twiml) = app
+        .twilio()
+        .text(&Text::new(from, LINE, body))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{twiml}");
+}
+
+#[tokio::test]
+async fn a_reminder_goes_a_day_before_on_the_volunteers_clock_across_a_clock_change_and_once() {
+    // Clocks go forward in London at 01:00 UTC on Sunday 28 March 2027.
+    let app = spawn_app_at("2027-03-27T12:00:00Z").await;
+    let helpline = helpline(&app, json!({ "reminders_enabled": true })).await;
+    let ada = volunteer(&app, helpline, "Ada", ADA, &[("sunday", "19:00", "22:00")]).await;
+
+    // Sunday 19:00 BST is 18:00 UTC; a day before on Ada's clock is Saturday 19:00 GMT.
+    assert_eq!(remind_at(&app, utc("2027-03-27T18:59:00Z")).await.sent, 0);
+    // Two servers plan the same minute: the reminder goes once.
+    let at = utc("2027-03-27T19:00:30Z");
+    let (first, second) = tokio::join!(remind_at(&app, at), remind_at(&app, at));
+    assert_eq!(first.sent + second.sent, 1);
+    assert_eq!(remind_at(&app, at + Duration::minutes(5)).await.sent, 0);
+    let sent = texts(&app).await;
+    assert_eq!(
+        sent,
+        vec![(
+            ADA.to_owned(),
+            LINE.to_owned(),
+            "Reminder: your NICU Line shift Sun 28 Mar 19:00-22:00 (your time). \
+             Reply OK to confirm or NO if you cannot make it."
+                .to_owned()
+        )]
+    );
+
+    // Nobody answers: at 07:00 BST on the day (12 hours before) the supervisor is told, once.
+    let reminders = app
+        .get(&format!("/api/v1/volunteers/{ada}/reminders"), &app.admin)
+        .await;
+    assert_eq!(reminders.body[0]["answer_by"], "2027-03-28T06:00:00Z");
+    assert_eq!(reminders.body[0]["answer"], Value::Null);
+    assert_eq!(
+        remind_at(&app, utc("2027-03-28T05:59:00Z")).await.reported,
+        0
+    );
+    assert_eq!(
+        remind_at(&app, utc("2027-03-28T06:00:30Z")).await.reported,
+        1
+    );
+    assert_eq!(
+        remind_at(&app, utc("2027-03-28T06:05:00Z")).await.reported,
+        0
+    );
+    assert_eq!(
+        to(&texts(&app).await, 1, SUPERVISOR),
+        vec![
+            "Peerline: Ada has not confirmed their shift Sun 28 Mar 19:00-22:00 (Europe/London time)."
+        ]
+    );
+}
+
+#[tokio::test]
+async fn ok_confirms_and_no_hands_the_shift_to_the_second_volunteer_who_answers() {
+    let app = spawn_app_at("2026-12-07T20:00:00Z").await;
+    let rota =
+        json!({ "reminders_enabled": true, "cover_requests_enabled": true, "cover_wave_size": 2 });
+    let helpline = helpline(&app, rota).await;
+    let ada = volunteer(&app, helpline, "Ada", ADA, &[("tuesday", "19:00", "22:00")]).await;
+    volunteer(
+        &app,
+        helpline,
+        "Ben",
+        BEN,
+        &[("wednesday", "19:00", "22:00")],
+    )
+    .await;
+    // Cat already has a long Monday this week, so Dan and Eve are asked first.
+    volunteer(&app, helpline, "Cat", CAT, &[("monday", "09:00", "17:00")]).await;
+    volunteer(&app, helpline, "Dan", DAN, &[]).await;
+    let eve = volunteer(&app, helpline, "Eve", EVE, &[]).await;
+
+    // Monday 20:00: Ada's Tuesday reminder is due; Ben's Wednesday one on Tuesday.
+    assert_eq!(remind_at(&app, utc("2026-12-07T20:00:00Z")).await.sent, 1);
+    assert_eq!(remind_at(&app, utc("2026-12-08T19:00:30Z")).await.sent, 1);
+    let seen = texts(&app).await.len();
+
+    text_line(&app, BEN, "ok").await;
+    text_line(&app, ADA, "No").await;
+    let sent = texts(&app).await;
+    assert_eq!(
+        to(&sent, seen, BEN),
+        vec!["Thank you: your shift Wed 9 Dec 19:00-22:00 (your time) is confirmed."]
+    );
+    assert_eq!(
+        to(&sent, seen, ADA),
+        vec![
+            "Thank you for letting us know. Your shift Tue 8 Dec 19:00-22:00 (your time) is now off. Take care."
+        ]
+    );
+    let tuesday = "from=2026-12-08T19:00:00Z&to=2026-12-08T22:00:00Z";
+    let coverage = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/coverage?{tuesday}"),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(coverage.body["gaps"].as_array().unwrap().len(), 1);
+    let requests = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/cover-requests"),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(requests.body[0]["lost_by"], ada);
+    assert_eq!(requests.body[0]["reason"], "cannot_come");
+    let request = requests.body[0]["id"].as_i64().unwrap();
+
+    // The first wave asks the two with the fewest hours this week.
+    let seen = sent.len();
+    assert_eq!(cover_at(&app, utc("2026-12-07T20:01:00Z")).await.asked, 2);
+    let sent = texts(&app).await;
+    let ask = format!(
+        "Can you cover Tue 8 Dec 19:00-22:00 (your time)? Reply YES {request} to take it, or NO {request}."
+    );
+    assert_eq!(to(&sent, seen, DAN), vec![ask.clone()]);
+    assert_eq!(to(&sent, seen, EVE), vec![ask]);
+    assert!(to(&sent, seen, CAT).is_empty());
+
+    // Dan says no; Eve, second to answer, takes it; Dan's later yes is too late.
+    let seen = sent.len();
+    text_line(&app, DAN, &format!("NO {request}")).await;
+    text_line(&app, EVE, &format!("yes {request}")).await;
+    text_line(&app, DAN, &format!("YES {request}")).await;
+    let sent = texts(&app).await;
+    assert_eq!(
+        to(&sent, seen, DAN),
+        vec![
+            "Thank you for letting us know.",
+            "Thank you for offering. The shift Tue 8 Dec 19:00-22:00 (your time) is already covered."
+        ]
+    );
+    assert_eq!(
+        to(&sent, seen, EVE),
+        vec!["Thank you: the shift Tue 8 Dec 19:00-22:00 (your time) is yours."]
+    );
+    assert_eq!(
+        to(&sent, seen, SUPERVISOR),
+        vec!["Peerline: Eve will cover Ada's shift Tue 8 Dec 19:00-22:00 (Europe/London time)."]
+    );
+
+    // The gap is closed, and no second wave goes out.
+    let coverage = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/coverage?{tuesday}"),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(coverage.body["gaps"], json!([]), "{:?}", coverage.body);
+    assert_eq!(cover_at(&app, utc("2026-12-07T21:00:00Z")).await.asked, 0);
+    let requests = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/cover-requests"),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(requests.body[0]["filled_by"], eve);
+    let answers: Vec<&str> = requests.body[0]["asked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["answer"].as_str().unwrap())
+        .collect();
+    assert_eq!(answers, vec!["too_late", "took"]);
+}
+
+#[tokio::test]
+async fn a_reminder_due_in_quiet_hours_waits_until_they_end() {
+    let app = spawn_app_at("2026-12-07T12:00:00Z").await;
+    let helpline = helpline(&app, json!({ "reminders_enabled": true })).await;
+    let ada = volunteer(
+        &app,
+        helpline,
+        "Ada",
+        ADA,
+        &[("wednesday", "07:00", "10:00")],
+    )
+    .await;
+    let ben = volunteer(&app, helpline, "Ben", BEN, &[]).await;
+    let ada_token = app
+        .token_for(Role::Volunteer, Some(ada), vec![helpline])
+        .await;
+    let ben_token = app
+        .token_for(Role::Volunteer, Some(ben), vec![helpline])
+        .await;
+    let path = format!("/api/v1/volunteers/{ada}/quiet-hours");
+    let put = |token: String, body: Value| {
+        let path = path.clone();
+        let app = &app;
+        async move { app.call(Method::PUT, &path, Some(&token), Some(body)).await }
+    };
+
+    let same = put(
+        ada_token.clone(),
+        json!({"from": "08:00", "until": "08:00"}),
+    )
+    .await;
+    assert_eq!(same.status, StatusCode::BAD_REQUEST);
+    assert_eq!(same.body["field"], "quiet_hours.until", "{:?}", same.body);
+    let not_hers = put(
+        ben_token.clone(),
+        json!({"from": "22:00", "until": "08:00"}),
+    )
+    .await;
+    assert_eq!(not_hers.status, StatusCode::NOT_FOUND);
+    let set = put(
+        ada_token.clone(),
+        json!({"from": "22:00", "until": "08:00"}),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::OK, "{:?}", set.body);
+    let shown = app
+        .get(&format!("/api/v1/volunteers/{ada}"), &ada_token)
+        .await;
+    assert_eq!(
+        shown.body["quiet_hours"],
+        json!({"from": "22:00", "until": "08:00"})
+    );
+
+    // Due Tuesday 07:00, inside her quiet hours: it goes at 08:00.
+    assert_eq!(remind_at(&app, utc("2026-12-08T07:00:30Z")).await.sent, 0);
+    assert_eq!(remind_at(&app, utc("2026-12-08T08:00:30Z")).await.sent, 1);
+
+    let cleared = app
+        .call(Method::DELETE, &path, Some(&ada_token), None)
+        .await;
+    assert_eq!(cleared.status, StatusCode::NO_CONTENT);
+    let shown = app
+        .get(&format!("/api/v1/volunteers/{ada}"), &ada_token)
+        .await;
+    assert_eq!(shown.body["quiet_hours"], Value::Null);
+
+    // They are part of her profile too: set and cleared with the rest of it.
+    let profile = format!("/api/v1/volunteers/{ada}");
+    let patch = |body: Value| app.call(Method::PATCH, &profile, Some(&ada_token), Some(body));
+    let set = patch(json!({"quiet_hours": {"from": "23:00", "until": "07:00"}})).await;
+    assert_eq!(set.status, StatusCode::OK, "{:?}", set.body);
+    assert_eq!(set.body["quiet_hours"]["from"], "23:00");
+    let cleared = patch(json!({"quiet_hours": null})).await;
+    assert_eq!(
+        cleared.body["quiet_hours"],
+        Value::Null,
+        "{:?}",
+        cleared.body
+    );
+}
