@@ -98,6 +98,7 @@ impl Application {
                 .route("/metrics", web::get().to(routes::metrics::scrape))
                 .configure(routes::webhooks::configure)
                 .configure(routes::pages::configure)
+                .configure(routes::calendar::configure)
                 .configure(crate::console::configure)
                 .default_service(web::to(no_route))
         })

@@ -15,6 +15,7 @@ mod m20261130_000009_roster_triggers;
 mod m20261130_000010_console_sign_in;
 mod m20261130_000011_token_names;
 mod m20261130_000012_rota_care;
+mod m20261130_000013_calendar_feeds;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_console_sign_in::Migration),
             Box::new(m20261130_000011_token_names::Migration),
             Box::new(m20261130_000012_rota_care::Migration),
+            Box::new(m20261130_000013_calendar_feeds::Migration),
         ]
     }
 }

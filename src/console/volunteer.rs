@@ -6,7 +6,6 @@ use actix_web::{HttpResponse, web};
 use chrono::Duration;
 use chrono_tz::Tz;
 use maud::{Markup, html};
-use std::collections::HashMap;
 
 use super::format::{channels_in_words, day_and_time, local_instant, stretch, words};
 use super::layout::{self, form_token};
@@ -60,14 +59,10 @@ async fn my_page(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpRespo
     let profile = volunteers::profile_of(&row)?;
     let zone = profile.time_zone;
     let now = state.clock.now();
-    let rotas = rota::assemble(
-        &HashMap::from([(me, zone)]),
-        &rota::shifts(&state.db, vec![me]).await?,
-        &rota::exceptions(&state.db, vec![me]).await?,
-    )?;
-    let upcoming = match (rotas.get(&me), Interval::new(now, now + SHIFTS_AHEAD)) {
-        (Some(rota), Ok(span)) => shifts_within(rota, span),
-        _ => Vec::new(),
+    let rota = rota::rota_of(&state.db, me, zone).await?;
+    let upcoming = match Interval::new(now, now + SHIFTS_AHEAD) {
+        Ok(span) => shifts_within(&rota, span),
+        Err(_) => Vec::new(),
     };
     let contacts = my_contacts::own_contacts(&state, &viewer.who, None, Some(10)).await?;
     let tz = zone.tz();

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod audit_diff;
 pub mod calendar;
+pub mod calendar_feed;
 pub mod contact;
 pub mod cover;
 pub mod coverage;

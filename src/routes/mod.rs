@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod calendar;
 pub mod deadline;
 pub mod extract;
 pub mod health;

@@ -6,6 +6,7 @@
 pub mod after_contact;
 pub mod audit;
 pub mod blocklist;
+pub mod calendar_feeds;
 pub mod contact_log;
 pub mod contacts;
 pub mod conversations;

@@ -220,6 +220,22 @@ pub async fn delete_exception(
     Ok(gone)
 }
 
+/// One volunteer's `Rota`, on their clock `zone`.
+pub async fn rota_of(
+    db: &impl ConnectionTrait,
+    volunteer_id: i32,
+    zone: TimeZone,
+) -> Result<Rota, DbErr> {
+    let mut rotas = assemble(
+        &HashMap::from([(volunteer_id, zone)]),
+        &shifts(db, vec![volunteer_id]).await?,
+        &exceptions(db, vec![volunteer_id]).await?,
+    )?;
+    Ok(rotas
+        .remove(&volunteer_id)
+        .unwrap_or_else(|| Rota::new(zone)))
+}
+
 /// Builds each volunteer's `Rota` from their rows.
 pub fn assemble(
     zones: &HashMap<i32, TimeZone>,

@@ -369,3 +369,137 @@ async fn a_reminder_due_in_quiet_hours_waits_until_they_end() {
         cleared.body
     );
 }
+
+/// Each event of an iCalendar feed, read with the `icalendar` parser: (summary, start, end).
+fn events(feed: &str) -> Vec<(String, DateTime<Utc>, DateTime<Utc>)> {
+    use icalendar::{CalendarComponent, CalendarDateTime, Component, DatePerhapsTime, EventLike};
+    let instant = |at: Option<DatePerhapsTime>| match at {
+        Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(at))) => at,
+        other => panic!("not a UTC instant: {other:?}"),
+    };
+    let calendar: icalendar::Calendar = feed.parse().unwrap();
+    calendar
+        .components
+        .iter()
+        .filter_map(|c| match c {
+            CalendarComponent::Event(e) => Some((
+                e.get_summary().unwrap_or_default().to_owned(),
+                instant(e.get_start()),
+                instant(e.get_end()),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_volunteers_calendar_feed_places_a_shift_across_the_clock_change_and_can_be_revoked() {
+    let app = spawn_app_at("2027-03-20T12:00:00Z").await;
+    let helpline = helpline(&app, json!({})).await;
+    let ada = volunteer(
+        &app,
+        helpline,
+        "Ada",
+        ADA,
+        &[("saturday", "23:00", "03:00")],
+    )
+    .await;
+    let ada_token = app
+        .token_for(Role::Volunteer, Some(ada), vec![helpline])
+        .await;
+    let leave = app
+        .post(
+            &format!("/api/v1/volunteers/{ada}/exceptions"),
+            &ada_token,
+            json!({"kind": "leave", "starts_at": "2027-04-03T00:00:00Z", "ends_at": "2027-04-05T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(leave.status, StatusCode::CREATED, "{:?}", leave.body);
+    let issued = app
+        .post(
+            &format!("/api/v1/volunteers/{ada}/calendar-feed"),
+            &ada_token,
+            json!(null),
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{:?}", issued.body);
+    let url = issued.body["url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with(&format!("{}/calendar/", app.base)), "{url}");
+
+    let client = reqwest::Client::new();
+    let response = client.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/calendar; charset=utf-8"
+    );
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let feed = response.text().await.unwrap();
+    assert!(feed.contains("X-WR-TIMEZONE:Europe/London"), "{feed}");
+    let found = events(&feed);
+    let shift = |start: &str, end: &str| {
+        (
+            "Peerline shift (calls and texts)".to_owned(),
+            utc(start),
+            utc(end),
+        )
+    };
+    // 23:00 GMT to 03:00 BST: three hours on the night the clocks go forward.
+    assert_eq!(
+        found[0],
+        shift("2027-03-20T23:00:00Z", "2027-03-21T03:00:00Z")
+    );
+    assert_eq!(
+        found[1],
+        shift("2027-03-27T23:00:00Z", "2027-03-28T02:00:00Z")
+    );
+    assert_eq!(
+        found[2],
+        shift("2027-04-10T22:00:00Z", "2027-04-11T02:00:00Z")
+    );
+    assert!(found.contains(&(
+        "On leave from Peerline".to_owned(),
+        utc("2027-04-03T00:00:00Z"),
+        utc("2027-04-05T00:00:00Z")
+    )));
+
+    // A calendar app that holds this version is told so.
+    let again = client
+        .get(&url)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+
+    // A new address replaces the old one; revoking ends the new one too.
+    let reissued = app
+        .post(
+            &format!("/api/v1/volunteers/{ada}/calendar-feed"),
+            &app.admin,
+            json!(null),
+        )
+        .await;
+    let new_url = reissued.body["url"].as_str().unwrap().to_owned();
+    assert_eq!(
+        client.get(&url).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        client.get(&new_url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let revoked = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/volunteers/{ada}/calendar-feed"),
+            Some(&ada_token),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        client.get(&new_url).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}

@@ -77,6 +77,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(rota_care::set_quiet_hours)
         .service(rota_care::clear_quiet_hours)
         .service(rota_care::reminders)
+        .service(rota_care::issue_calendar_feed)
+        .service(rota_care::revoke_calendar_feed)
         .service(rota_care::helpline_cover_requests)
         .service(conflicts::list)
         .service(conflicts::create)

@@ -1,8 +1,9 @@
 //! Rota care in the API: a volunteer's quiet hours and the reminders they were sent, and
 //! a helpline's cover requests with whom each one asked.
 
-use actix_web::{HttpResponse, delete, get, put, web};
+use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Duration, Utc};
+use secrecy::ExposeSecret;
 use serde::Serialize;
 
 use super::{managed_helpline, rota_editable_volunteer, visible_volunteer};
@@ -10,10 +11,11 @@ use crate::domain::access::Principal;
 use crate::domain::shift_reminders::{QuietHours, ReminderRound};
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidJson;
+use crate::secrets::{generate_token, hash_token};
 use crate::state::AppState;
 use crate::storage::cover_requests::{self, CoverAnswer, LossReason};
 use crate::storage::shift_reminders::{self, ReminderAnswer};
-use crate::storage::volunteers;
+use crate::storage::{self, calendar_feeds, volunteers};
 
 /// How far back the lists reach.
 const RECENT: Duration = Duration::days(7);
@@ -46,6 +48,51 @@ pub async fn clear_quiet_hours(
 ) -> Result<HttpResponse, ApiError> {
     rota_editable_volunteer(&state, &who, *id).await?;
     volunteers::set_quiet_hours(&state.db, *id, None, state.clock.now()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CalendarFeedView {
+    /// The feed's address, to subscribe to in a calendar app; shown only now. Anyone with
+    /// it can read the volunteer's shifts and leave, so it is kept like a password.
+    pub url: String,
+}
+
+/// Gives the volunteer a new secret iCalendar feed of their shifts, extra shifts and
+/// leave for the next 8 weeks; any earlier feed address stops working. The volunteer or
+/// their supervisor.
+#[utoipa::path(tag = "rota", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 201, body = CalendarFeedView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[post("/volunteers/{id}/calendar-feed")]
+pub async fn issue_calendar_feed(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    rota_editable_volunteer(&state, &who, *id).await?;
+    let token = generate_token();
+    let token = token.expose_secret();
+    let txn = storage::write_transaction(&state.db).await?;
+    calendar_feeds::replace(&txn, *id, hash_token(token), state.clock.now()).await?;
+    txn.commit().await?;
+    let url = format!(
+        "{}/calendar/{token}.ics",
+        state.settings.public_url.as_str().trim_end_matches('/')
+    );
+    Ok(HttpResponse::Created().json(CalendarFeedView { url }))
+}
+
+/// Stops the volunteer's calendar feed address from working.
+#[utoipa::path(tag = "rota", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[delete("/volunteers/{id}/calendar-feed")]
+pub async fn revoke_calendar_feed(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    rota_editable_volunteer(&state, &who, *id).await?;
+    calendar_feeds::revoke(&state.db, *id, state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

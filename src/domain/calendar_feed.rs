@@ -1,0 +1,115 @@
+//! A volunteer's rota as an iCalendar feed: each shift, extra shift and stretch of leave
+//! from now for `FEED_WEEKS` weeks, as exact instants (UTC) so every calendar places it
+//! right across clock changes, with the volunteer's time zone named for display.
+
+use chrono::{DateTime, Duration, Utc};
+use icalendar::{Calendar, Component, Event, EventLike};
+
+use super::rota::{Interval, Rota, ShiftChannels};
+use super::shift_calendar::shifts_within;
+
+/// How far ahead a feed reaches.
+pub const FEED_WEEKS: i64 = 8;
+
+fn channels_in_words(channels: ShiftChannels) -> &'static str {
+    match channels {
+        ShiftChannels::Voice => "calls",
+        ShiftChannels::Sms => "texts",
+        ShiftChannels::Both => "calls and texts",
+    }
+}
+
+/// The feed of `rota` for `volunteer_id` as of `now`. Its stamp is the start of `now`'s
+/// day, so the same rota gives the same feed all day (and the same ETag).
+pub fn volunteer_feed(volunteer_id: i32, rota: &Rota, now: DateTime<Utc>) -> String {
+    let span = Interval {
+        start: now,
+        end: now + Duration::weeks(FEED_WEEKS),
+    };
+    let stamp = now
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map_or(now, |midnight| midnight.and_utc());
+    let event = |uid: String, summary: String, stretch: Interval| {
+        Event::new()
+            .uid(&format!(
+                "{uid}-{volunteer_id}-{}@peerline",
+                stretch.start.timestamp()
+            ))
+            .timestamp(stamp)
+            .summary(&summary)
+            .starts(stretch.start)
+            .ends(stretch.end)
+            .done()
+    };
+    let mut calendar = Calendar::new();
+    calendar
+        .name("Peerline shifts")
+        .timezone(rota.time_zone.name());
+    for shift in shifts_within(rota, span)
+        .into_iter()
+        .filter(|o| !o.on_leave)
+    {
+        let (kind, summary) = if shift.extra {
+            ("extra", "Extra Peerline shift")
+        } else {
+            ("shift", "Peerline shift")
+        };
+        let words = channels_in_words(shift.channels);
+        calendar.push(event(
+            kind.into(),
+            format!("{summary} ({words})"),
+            shift.span,
+        ));
+    }
+    let leave = rota
+        .leave
+        .iter()
+        .filter(|l| l.start < span.end && span.start < l.end);
+    for stretch in leave {
+        calendar.push(event(
+            "leave".into(),
+            "On leave from Peerline".into(),
+            *stretch,
+        ));
+    }
+    calendar.done().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::calendar::{LocalTime, Weekday};
+    use crate::domain::rota::WeeklyShift;
+    use crate::domain::timezone::TimeZone;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn shifts_on_leave_give_way_to_the_leave_and_the_stamp_holds_all_day() {
+        let mut rota = Rota::new(TimeZone::parse("Europe/London").unwrap());
+        let t = |s| LocalTime::parse(s).unwrap();
+        rota.shifts.push(
+            WeeklyShift::new(
+                Weekday::Tuesday,
+                t("19:00"),
+                t("22:00"),
+                ShiftChannels::Voice,
+                None,
+                None,
+            )
+            .unwrap(),
+        );
+        rota.leave
+            .push(Interval::new(utc("2026-12-08T00:00:00Z"), utc("2026-12-09T00:00:00Z")).unwrap());
+        let feed = volunteer_feed(3, &rota, utc("2026-11-30T09:00:00Z"));
+        assert_eq!(feed.matches("SUMMARY:Peerline shift (calls)").count(), 7);
+        assert_eq!(feed.matches("SUMMARY:On leave from Peerline").count(), 1);
+        assert!(feed.contains("DTSTART:20261201T190000Z"), "{feed}");
+        assert!(!feed.contains("DTSTART:20261208T190000Z"), "{feed}");
+        assert!(feed.contains("X-WR-TIMEZONE:Europe/London"));
+        assert_eq!(feed, volunteer_feed(3, &rota, utc("2026-11-30T09:00:00Z")));
+    }
+}
