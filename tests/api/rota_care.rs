@@ -372,7 +372,7 @@ async fn a_reminder_due_in_quiet_hours_waits_until_they_end() {
 
 /// Each event of an iCalendar feed, read with the `icalendar` parser: (summary, start, end).
 fn events(feed: &str) -> Vec<(String, DateTime<Utc>, DateTime<Utc>)> {
-    use icalendar::{CalendarComponent, CalendarDateTime, Component, DatePerhapsTime, EventLike};
+    use icalendar::{CalendarComponent, CalendarDateTime, Component, DatePerhapsTime};
     let instant = |at: Option<DatePerhapsTime>| match at {
         Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(at))) => at,
         other => panic!("not a UTC instant: {other:?}"),
