@@ -4,7 +4,7 @@
 //! the first YES gets it as an extra shift.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 
 use super::{COVER_ASK, ROTA_ANSWER, sending_number, tell_supervisors, text, wording};
 use crate::domain::cover::{Candidate, Uncovered, next_wave, uncovered, wave_due};
@@ -145,7 +145,6 @@ async fn lost_shift(
 }
 
 async fn volunteer_name(db: &impl ConnectionTrait, id: i32) -> Result<String, DbErr> {
-    use sea_orm::EntityTrait;
     Ok(volunteer::Entity::find_by_id(id)
         .one(db)
         .await?
