@@ -148,14 +148,8 @@ async fn add_person(
         .get("role")
         .and_then(Role::parse)
         .ok_or_else(|| ApiError::field("role", "volunteer, supervisor or admin"))?;
-    let phone = form
-        .get("phone")
-        .map(|p| E164::parse(p).map_err(|e| ApiError::field("phone", e)))
-        .transpose()?;
-    let time_zone = form
-        .get("time_zone")
-        .map(|z| TimeZone::parse(z).map_err(|e| ApiError::field("time_zone", e)))
-        .transpose()?;
+    let phone = form.optional("phone", E164::parse)?;
+    let time_zone = form.optional("time_zone", TimeZone::parse)?;
     let volunteer_id = form
         .get("volunteer_id")
         .map(|v| {

@@ -407,13 +407,10 @@ async fn add_shifts(
         .into_iter()
         .map(|d| Weekday::parse(d).map_err(|e| ApiError::field("weekdays", e)))
         .collect::<Result<Vec<_>, _>>()?;
-    let time = |name: &'static str| {
-        LocalTime::parse(form.get(name).unwrap_or_default()).map_err(|e| ApiError::field(name, e))
-    };
     let input = ShiftsInput {
         weekdays,
-        start: time("start")?,
-        end: time("end")?,
+        start: form.parsed("start", LocalTime::parse)?,
+        end: form.parsed("end", LocalTime::parse)?,
         channels: form
             .get("channels")
             .and_then(ShiftChannels::parse)
@@ -483,17 +480,12 @@ async fn add_on_call(
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
-    let time = |name: &'static str| {
-        LocalTime::parse(form.get(name).unwrap_or_default()).map_err(|e| ApiError::field(name, e))
-    };
-    let weekday = Weekday::parse(form.get("weekday").unwrap_or_default())
-        .map_err(|e| ApiError::field("weekday", e))?;
     let new = NewOnCallShift {
         user_id: form.number("user_id")?,
         shift: ShiftInput {
-            weekday,
-            start: time("start")?,
-            end: time("end")?,
+            weekday: form.parsed("weekday", Weekday::parse)?,
+            start: form.parsed("start", LocalTime::parse)?,
+            end: form.parsed("end", LocalTime::parse)?,
             channels: ShiftChannels::Both,
             valid_from: None,
             valid_until: None,

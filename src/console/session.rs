@@ -160,6 +160,25 @@ impl FormFields {
             .ok_or_else(|| ApiError::field(name, "a whole number").into())
     }
 
+    /// Field `name` read by `parse` (an absent field reads as empty), or a 400 naming the
+    /// field with `parse`'s reason.
+    pub fn parsed<T, E: ToString>(
+        &self,
+        name: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<T, ConsoleError> {
+        parse(self.get(name).unwrap_or_default()).map_err(|e| ApiError::field(name, e).into())
+    }
+
+    /// As [`FormFields::parsed`], for a field that may be left blank.
+    pub fn optional<T, E: ToString>(
+        &self,
+        name: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<Option<T>, ConsoleError> {
+        self.get(name).map(|_| self.parsed(name, parse)).transpose()
+    }
+
     /// Refuses the form unless it carries `expected` as its anti-forgery token.
     pub fn check_token(&self, expected: &str) -> Result<(), ConsoleError> {
         match self.get(FORM_TOKEN_FIELD) {

@@ -13,7 +13,6 @@ use super::layout::{self, form_token};
 use super::session::{ConsoleError, Viewer};
 use crate::domain::helpline::TopicSettings;
 use crate::domain::phone::E164;
-use crate::error::ApiError;
 use crate::routes::api::helplines::change;
 use crate::routes::api::managed_helpline;
 use crate::routes::api::{numbers, topics};
@@ -209,8 +208,7 @@ async fn add_number(
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
-    let number = E164::parse(form.get("number").unwrap_or_default())
-        .map_err(|e| ApiError::field("number", e))?;
+    let number = form.parsed("number", E164::parse)?;
     numbers::add_number(&state, &viewer.who, *id, &number).await?;
     Ok(back_to_settings(*id, "numbers"))
 }
