@@ -187,17 +187,11 @@ async fn text_code(
     let txn = storage::write_transaction(&state.db).await?;
     let hash = state.numbers.hash_sign_in_secret(person.id, &code);
     sign_in::issue_secret(&txn, person.id, CodeKind::SmsCode, hash, now).await?;
-    let message = NewMessage {
-        contact_id: None,
-        purpose: "sign_in_code",
-        to_sealed: state.numbers.seal(phone),
-        to_hint: phone.masked(),
-        from,
-        body: format!(
-            "Your Peerline sign-in code is {code}. It works for {} minutes. If you did not ask for it, ignore this text.",
-            CODE_LIFETIME.num_minutes()
-        ),
-    };
+    let body = format!(
+        "Your Peerline sign-in code is {code}. It works for {} minutes. If you did not ask for it, ignore this text.",
+        CODE_LIFETIME.num_minutes()
+    );
+    let message = NewMessage::to_phone(&state.numbers, phone, from, "sign_in_code", body);
     outbox::enqueue(&txn, message, now).await?;
     txn.commit().await?;
     Ok(true)

@@ -107,14 +107,10 @@ async fn queue(
 ) -> Result<usize, DbErr> {
     let mut queued = 0;
     for phone in people.iter().filter_map(phone_of) {
-        let message = NewMessage {
-            contact_id: Some(contact.id),
-            purpose: alert.purpose(),
-            to_sealed: numbers.seal(&phone),
-            to_hint: phone.masked(),
-            from: contact.dialed_number.clone(),
-            body: alert.text(helpline_name, contact.id),
-        };
+        let body = alert.text(helpline_name, contact.id);
+        let from = contact.dialed_number.clone();
+        let message =
+            NewMessage::to_phone(numbers, &phone, from, alert.purpose(), body).about(contact.id);
         outbox::enqueue(txn, message, at).await?;
         queued += 1;
     }

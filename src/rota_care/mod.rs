@@ -46,14 +46,7 @@ async fn text(
     body: String,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let message = NewMessage {
-        contact_id: None,
-        purpose,
-        to_sealed: numbers.seal(phone),
-        to_hint: phone.masked(),
-        from: from.to_owned(),
-        body,
-    };
+    let message = NewMessage::to_phone(numbers, phone, from, purpose, body);
     outbox::enqueue(db, message, now).await?;
     Ok(())
 }

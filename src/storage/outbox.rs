@@ -13,6 +13,8 @@ use sea_orm::{
 };
 
 use super::entities::outbox_message;
+use crate::domain::phone::E164;
+use crate::secrets::NumberHasher;
 
 /// Where a message is on its way out.
 #[derive(
@@ -61,6 +63,35 @@ pub struct NewMessage {
     pub to_hint: String,
     pub from: String,
     pub body: String,
+}
+
+impl NewMessage {
+    /// A message to `phone` from the helpline number `from`, sealed (with its masked
+    /// hint) as every outbox row is; about no contact until [`NewMessage::about`].
+    pub fn to_phone(
+        numbers: &NumberHasher,
+        phone: &E164,
+        from: impl Into<String>,
+        purpose: &'static str,
+        body: String,
+    ) -> Self {
+        Self {
+            contact_id: None,
+            purpose,
+            to_sealed: numbers.seal(phone),
+            to_hint: phone.masked(),
+            from: from.into(),
+            body,
+        }
+    }
+
+    /// The same message, logged with `contact_id`.
+    pub fn about(self, contact_id: i32) -> Self {
+        Self {
+            contact_id: Some(contact_id),
+            ..self
+        }
+    }
 }
 
 /// Queues a message; pass the transaction of the change that causes it.

@@ -205,14 +205,9 @@ impl Conversation {
         body: String,
         now: DateTime<Utc>,
     ) -> Result<i32, DbErr> {
-        let message = NewMessage {
-            contact_id: Some(self.contact.id),
-            purpose,
-            to_sealed: state.numbers.seal(&to.phone),
-            to_hint: to.phone.masked(),
-            from: self.contact.dialed_number.clone(),
-            body,
-        };
+        let from = self.contact.dialed_number.clone();
+        let message = NewMessage::to_phone(&state.numbers, &to.phone, from, purpose, body)
+            .about(self.contact.id);
         enqueue_in_parts(txn, message, now).await
     }
 

@@ -12,7 +12,6 @@ use super::{
     wording,
 };
 use crate::domain::contact::Outcome;
-use crate::domain::phone::E164;
 use crate::domain::text_message::{self, Keyword, ReplyAction, VolunteerReply};
 use crate::rota_care::replies::{self, FromVolunteer};
 use crate::state::AppState;
@@ -183,15 +182,9 @@ async fn help(
     unknown_reference: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let phone: &E164 = &inbound.from;
-    let message = NewMessage {
-        contact_id: None,
-        purpose: VOLUNTEER_HELP,
-        to_sealed: state.numbers.seal(phone),
-        to_hint: phone.masked(),
-        from: inbound.to.as_str().to_owned(),
-        body: wording::volunteer_help(open, unknown_reference),
-    };
+    let body = wording::volunteer_help(open, unknown_reference);
+    let from = inbound.to.as_str();
+    let message = NewMessage::to_phone(&state.numbers, &inbound.from, from, VOLUNTEER_HELP, body);
     outbox::enqueue(txn, message, now).await?;
     Ok(())
 }
