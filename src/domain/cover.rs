@@ -3,10 +3,11 @@
 //! first, then those with the fewest hours on the rota that week; each wave asks the next
 //! few not yet asked.
 
-use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::coverage::{CoverageMember, gaps};
-use super::rota::{Interval, Rota, ShiftChannels};
+use super::rota::{Channel, Interval, Rota, ShiftChannels};
+use super::rota_grid::week_of;
 use super::shift_calendar::shifts_within;
 use super::shift_reminders::QuietHours;
 use super::volunteer::Readiness;
@@ -31,14 +32,12 @@ pub fn may_ask(
     now: DateTime<Utc>,
 ) -> bool {
     let r = &candidate.readiness;
-    let trained = match channels {
-        ShiftChannels::Voice => r.trained_voice,
-        ShiftChannels::Sms => r.trained_sms,
-        ShiftChannels::Both => r.trained_voice && r.trained_sms,
-    };
+    let takes_every_channel = [Channel::Voice, Channel::Sms]
+        .into_iter()
+        .filter(|c| channels.covers(Some(*c)))
+        .all(|c| r.check(span.start, Some(c)).is_ok());
     let overlaps = |other: &Interval| other.start < span.end && span.start < other.end;
-    trained
-        && r.check(span.start, None).is_ok()
+    takes_every_channel
         && !candidate.rota.leave.iter().any(overlaps)
         && shifts_within(candidate.rota, span).is_empty()
         && candidate
@@ -49,8 +48,7 @@ pub fn may_ask(
 /// Minutes on shift (leave deducted) in the Monday-to-Sunday week, on the volunteer's
 /// clock, that holds `at`.
 pub fn minutes_in_week(rota: &Rota, at: DateTime<Utc>) -> i64 {
-    let local = at.with_timezone(&rota.time_zone.tz()).date_naive();
-    let monday = local - Duration::days(local.weekday().num_days_from_monday().into());
+    let monday = week_of(at.with_timezone(&rota.time_zone.tz()).date_naive());
     let week = Interval {
         start: rota.time_zone.start_of_day(monday),
         end: rota.time_zone.start_of_day(monday + Duration::days(7)),

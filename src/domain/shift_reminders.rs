@@ -8,7 +8,8 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::calendar::LocalTime;
-use super::rota::{Interval, earliest_instant_at_or_after};
+use super::rota::{Interval, Rota, earliest_instant_at_or_after};
+use super::shift_calendar::shifts_within;
 use super::timezone::TimeZone;
 use super::validate::{self, FieldError};
 
@@ -97,7 +98,16 @@ impl RotaCareSettings {
 
     /// Whether losing a shift that starts at `starts` is short notice at `now`.
     pub fn is_short_notice(&self, starts: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-        now < starts && starts - now <= Duration::hours(self.short_notice_hours.into())
+        now < starts && starts - now <= self.short_notice()
+    }
+
+    /// Whether leave over `span`, taken at `now`, can reach a shift lost at short notice.
+    pub fn reaches_short_notice(&self, span: Interval, now: DateTime<Utc>) -> bool {
+        now < span.end && span.start <= now + self.short_notice()
+    }
+
+    fn short_notice(&self) -> Duration {
+        Duration::hours(self.short_notice_hours.into())
     }
 }
 
@@ -248,6 +258,49 @@ pub fn due_now(
         Some(stretch) => stretch.start - BEFORE_QUIET,
     };
     now >= send_at
+}
+
+/// How far past the nominal reminder time the planner looks for shifts: quiet hours can
+/// move a reminder up to a day earlier.
+const QUIET_MARGIN: Duration = Duration::hours(26);
+
+/// The stretch in which a shift may start and have a reminder due at `now`.
+pub fn planning_horizon(settings: &RotaCareSettings, now: DateTime<Utc>) -> Interval {
+    Interval {
+        start: now,
+        end: now + Duration::hours(settings.remind_hours_before.into()) + QUIET_MARGIN,
+    }
+}
+
+/// A reminder due now: the shift, and which of its reminders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueReminder {
+    pub shift: Interval,
+    pub plan: ReminderPlan,
+}
+
+/// Every reminder of `rota`'s shifts due at `now`, sent or not: shifts on leave or under
+/// way get none, and none is due in `quiet` hours.
+pub fn due_reminders(
+    settings: &RotaCareSettings,
+    rota: &Rota,
+    quiet: Option<&QuietHours>,
+    now: DateTime<Utc>,
+) -> Vec<DueReminder> {
+    let zone = rota.time_zone;
+    shifts_within(rota, planning_horizon(settings, now))
+        .into_iter()
+        .filter(|o| !o.on_leave && o.span.start > now)
+        .flat_map(|o| {
+            reminders_of(settings, zone, o.span.start)
+                .into_iter()
+                .map(move |plan| DueReminder {
+                    shift: o.span,
+                    plan,
+                })
+        })
+        .filter(|due| due_now(&due.plan, quiet, zone, now))
+        .collect()
 }
 
 #[cfg(test)]

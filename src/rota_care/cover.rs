@@ -37,7 +37,7 @@ pub async fn after_leave(
             continue;
         };
         let settings = helplines::settings_of(&row)?.rota;
-        if !settings.cover_requests_enabled {
+        if !settings.cover_requests_enabled || !settings.reaches_short_notice(leave, now) {
             continue;
         }
         let members = rota::helpline_members(txn, helpline_id).await?;

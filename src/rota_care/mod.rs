@@ -9,14 +9,13 @@ pub mod replies;
 mod wording;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::domain::phone::E164;
 use crate::domain::timezone::TimeZone;
 use crate::secrets::NumberHasher;
-use crate::storage::entities::helpline_number;
 use crate::storage::outbox::{self, NewMessage};
-use crate::storage::users;
+use crate::storage::{helplines, users};
 
 /// Outbox purposes of rota texts.
 pub const SHIFT_REMINDER: &str = "shift_reminder";
@@ -29,12 +28,8 @@ async fn sending_number(
     db: &impl ConnectionTrait,
     helpline_id: i32,
 ) -> Result<Option<String>, DbErr> {
-    Ok(helpline_number::Entity::find()
-        .filter(helpline_number::Column::HelplineId.eq(helpline_id))
-        .order_by_asc(helpline_number::Column::Id)
-        .one(db)
-        .await?
-        .map(|n| n.number))
+    let numbers = helplines::numbers(db, helpline_id).await?;
+    Ok(numbers.into_iter().next().map(|n| n.number))
 }
 
 /// Queues a rota text to `phone`, from `from`.

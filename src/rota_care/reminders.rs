@@ -3,21 +3,17 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 
 use super::{SHIFT_REMINDER, sending_number, tell_supervisors, text, wording};
 use crate::domain::rota::Interval;
-use crate::domain::shift_calendar::shifts_within;
-use crate::domain::shift_reminders::{ReminderRound, due_now, reminders_of};
+use crate::domain::shift_reminders::{ReminderRound, due_reminders, planning_horizon};
 use crate::state::AppState;
 use crate::storage::entities::shift_reminder;
 use crate::storage::shift_reminders::{self, NewReminder};
 use crate::storage::{self, Scope, helplines, volunteers};
 
-/// How far past the nominal reminder time the planner looks for shifts: quiet hours can
-/// move a reminder up to a day earlier.
-const QUIET_MARGIN: Duration = Duration::hours(26);
 const BATCH: u64 = 100;
 
 /// What one pass did.
@@ -38,52 +34,39 @@ pub async fn run_once(state: &AppState) -> Result<Pass, DbErr> {
         let Some(from) = sending_number(&state.db, helpline_id).await? else {
             continue;
         };
-        let ahead = Duration::hours(settings.rota.remind_hours_before.into()) + QUIET_MARGIN;
-        let horizon = Interval {
-            start: now,
-            end: now + ahead,
-        };
-        let sent = sent_keys(state, horizon).await?;
+        let sent = sent_keys(state, planning_horizon(&settings.rota, now)).await?;
         let members = state.roster.members(&state.db, helpline_id).await?;
-        for member in members.iter() {
-            let zone = member.profile.time_zone;
-            if member.profile.readiness().check(now, None).is_err() {
-                continue;
-            }
-            let shifts = shifts_within(&member.rota, horizon)
-                .into_iter()
-                .filter(|o| !o.on_leave && o.span.start > now);
-            for occurrence in shifts {
-                for plan in reminders_of(&settings.rota, zone, occurrence.span.start) {
-                    let key = (member.volunteer_id, occurrence.span.start, plan.round);
-                    if sent.contains(&key)
-                        || !due_now(&plan, member.quiet_hours.as_ref(), zone, now)
-                    {
-                        continue;
-                    }
-                    let reminder = NewReminder {
-                        volunteer_id: member.volunteer_id,
-                        helpline_id,
-                        round: plan.round,
-                        shift: occurrence.span,
-                        answer_by: (plan.round == ReminderRound::Ask).then_some(plan.latest),
-                    };
-                    let body = match plan.round {
-                        ReminderRound::Ask => {
-                            wording::reminder(&settings.name, occurrence.span, zone)
-                        }
-                        ReminderRound::HourBefore => {
-                            wording::hour_before(&settings.name, occurrence.span, zone)
-                        }
-                    };
-                    let txn = storage::write_transaction(&state.db).await?;
-                    if shift_reminders::claim(&txn, reminder, now).await? {
-                        let to = (&member.profile.phone, from.as_str());
-                        text(&txn, &state.numbers, to, SHIFT_REMINDER, body, now).await?;
-                        pass.sent += 1;
-                    }
-                    txn.commit().await?;
+        let ready = members
+            .iter()
+            .filter(|m| m.profile.readiness().check(now, None).is_ok());
+        for member in ready {
+            let quiet = member.quiet_hours.as_ref();
+            for due in due_reminders(&settings.rota, &member.rota, quiet, now) {
+                let key = (member.volunteer_id, due.shift.start, due.plan.round);
+                if sent.contains(&key) {
+                    continue;
                 }
+                let zone = member.profile.time_zone;
+                let body = match due.plan.round {
+                    ReminderRound::Ask => wording::reminder(&settings.name, due.shift, zone),
+                    ReminderRound::HourBefore => {
+                        wording::hour_before(&settings.name, due.shift, zone)
+                    }
+                };
+                let reminder = NewReminder {
+                    volunteer_id: member.volunteer_id,
+                    helpline_id,
+                    round: due.plan.round,
+                    shift: due.shift,
+                    answer_by: (due.plan.round == ReminderRound::Ask).then_some(due.plan.latest),
+                };
+                let txn = storage::write_transaction(&state.db).await?;
+                if shift_reminders::claim(&txn, reminder, now).await? {
+                    let to = (&member.profile.phone, from.as_str());
+                    text(&txn, &state.numbers, to, SHIFT_REMINDER, body, now).await?;
+                    pass.sent += 1;
+                }
+                txn.commit().await?;
             }
         }
     }

@@ -169,7 +169,7 @@ pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
 }
 
 pub async fn numbers(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     helpline_id: i32,
 ) -> Result<Vec<helpline_number::Model>, DbErr> {
     helpline_number::Entity::find()
