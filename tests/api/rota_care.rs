@@ -9,7 +9,7 @@ use peerline::simulator::text::Text;
 use peerline::storage::entities::outbox_message;
 use peerline::storage::users;
 use reqwest::{Method, StatusCode};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, numbers, spawn_app_at, utc};
@@ -21,6 +21,7 @@ const BEN: &str = "+12025550142";
 const CAT: &str = "+12025550143";
 const DAN: &str = "+12025550144";
 const EVE: &str = "+12025550145";
+const TEXTER: &str = "+12025550177";
 
 /// A London helpline on `LINE` with `rota` settings and a supervisor with a phone.
 async fn helpline(app: &TestApp, rota: Value) -> i32 {
@@ -84,7 +85,6 @@ async fn volunteer(
 async fn texts(app: &TestApp) -> Vec<(String, String, String)> {
     let hasher = numbers();
     outbox_message::Entity::find()
-        .filter(outbox_message::Column::ContactId.is_null())
         .order_by_asc(outbox_message::Column::Id)
         .all(&app.db)
         .await
@@ -502,4 +502,131 @@ async fn a_volunteers_calendar_feed_places_a_shift_across_the_clock_change_and_c
         client.get(&new_url).send().await.unwrap().status(),
         StatusCode::NOT_FOUND
     );
+}
+
+#[tokio::test]
+async fn the_hour_before_reminder_asks_for_nothing_and_only_the_asking_one_is_reported() {
+    let app = spawn_app_at("2026-12-07T20:00:00Z").await;
+    let rota = json!({ "reminders_enabled": true, "remind_again_hour_before": true });
+    let helpline = helpline(&app, rota).await;
+    let ada = volunteer(&app, helpline, "Ada", ADA, &[("tuesday", "19:00", "22:00")]).await;
+
+    assert_eq!(remind_at(&app, utc("2026-12-07T20:00:00Z")).await.sent, 1);
+    assert_eq!(
+        remind_at(&app, utc("2026-12-08T07:00:30Z")).await.reported,
+        1
+    );
+    assert_eq!(remind_at(&app, utc("2026-12-08T17:59:00Z")).await.sent, 0);
+    let seen = texts(&app).await.len();
+    let last = remind_at(&app, utc("2026-12-08T18:00:30Z")).await;
+    assert_eq!((last.sent, last.reported), (1, 0));
+    assert_eq!(
+        to(&texts(&app).await, seen, ADA),
+        vec![
+            "Your NICU Line shift starts in an hour: Tue 8 Dec 19:00-22:00 (your time). Thank you."
+        ]
+    );
+    let reminders = app
+        .get(&format!("/api/v1/volunteers/{ada}/reminders"), &app.admin)
+        .await;
+    let rounds: Vec<(&str, &Value)> = reminders
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["round"].as_str().unwrap(), &r["answer_by"]))
+        .collect();
+    assert_eq!(
+        rounds,
+        vec![
+            ("ask", &json!("2026-12-08T07:00:00Z")),
+            ("hour_before", &Value::Null)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn leave_at_short_notice_asks_for_cover_and_a_shift_nobody_takes_is_reported_when_it_begins()
+{
+    let app = spawn_app_at("2026-12-07T12:00:00Z").await;
+    let helpline = helpline(&app, json!({ "cover_requests_enabled": true })).await;
+    let ada = volunteer(&app, helpline, "Ada", ADA, &[("tuesday", "19:00", "22:00")]).await;
+    volunteer(&app, helpline, "Ben", BEN, &[]).await;
+    let leave = |from: &str, until: &str| {
+        let body = json!({"kind": "leave", "starts_at": from, "ends_at": until});
+        let path = format!("/api/v1/volunteers/{ada}/exceptions");
+        let app = &app;
+        async move { app.post(&path, &app.admin, body).await }
+    };
+    let requests = || {
+        let path = format!("/api/v1/helplines/{helpline}/cover-requests");
+        let app = &app;
+        async move { app.get(&path, &app.admin).await.body }
+    };
+
+    // Leave two weeks ahead is not short notice: nobody is asked.
+    let far = leave("2026-12-22T00:00:00Z", "2026-12-23T00:00:00Z").await;
+    assert_eq!(far.status, StatusCode::CREATED, "{:?}", far.body);
+    assert_eq!(requests().await, json!([]));
+
+    // Leave tomorrow takes the only Tuesday evening shift: Ben is asked.
+    let near = leave("2026-12-08T00:00:00Z", "2026-12-09T00:00:00Z").await;
+    assert_eq!(near.status, StatusCode::CREATED, "{:?}", near.body);
+    let opened = requests().await;
+    assert_eq!(opened[0]["reason"], "leave");
+    assert_eq!(opened[0]["shift_starts_at"], "2026-12-08T19:00:00Z");
+    assert_eq!(cover_at(&app, utc("2026-12-07T12:01:00Z")).await.asked, 1);
+
+    // Nobody answers: when the shift begins the request closes and the supervisor hears.
+    let seen = texts(&app).await.len();
+    assert_eq!(cover_at(&app, utc("2026-12-08T18:59:00Z")).await.expired, 0);
+    assert_eq!(cover_at(&app, utc("2026-12-08T19:00:30Z")).await.expired, 1);
+    assert_eq!(cover_at(&app, utc("2026-12-08T19:05:00Z")).await.expired, 0);
+    assert_eq!(
+        to(&texts(&app).await, seen, SUPERVISOR),
+        vec![
+            "Peerline: nobody took Ada's shift Tue 8 Dec 19:00-22:00 (Europe/London time); it began uncovered."
+        ]
+    );
+    let closed = requests().await;
+    assert_eq!(closed[0]["filled_by"], Value::Null);
+    assert!(closed[0]["closed_at"].is_string(), "{closed:?}");
+}
+
+#[tokio::test]
+async fn a_bare_ok_from_a_volunteer_in_a_text_conversation_goes_to_the_texter() {
+    let app = spawn_app_at("2026-12-07T20:00:00Z").await;
+    let helpline = helpline(&app, json!({ "reminders_enabled": true })).await;
+    let ada = volunteer(&app, helpline, "Ada", ADA, &[("tuesday", "19:00", "22:00")]).await;
+    app.on_shift_around(ada, "2026-12-07T20:00:00Z").await;
+    assert_eq!(remind_at(&app, utc("2026-12-07T20:00:00Z")).await.sent, 1);
+
+    text_line(&app, TEXTER, "Is anyone there?").await;
+    text_line(&app, ADA, "Hello, I'm here.").await;
+    let seen = texts(&app).await.len();
+    text_line(&app, ADA, "OK").await;
+
+    assert_eq!(to(&texts(&app).await, seen, TEXTER), vec!["OK"]);
+    let reminders = app
+        .get(&format!("/api/v1/volunteers/{ada}/reminders"), &app.admin)
+        .await;
+    assert_eq!(reminders.body[0]["answer"], Value::Null);
+    // Once the conversation is over, the same word confirms the shift.
+    let reference = texts(&app)
+        .await
+        .iter()
+        .find_map(|(_, _, body)| {
+            body.strip_prefix("[#")?
+                .split(']')
+                .next()?
+                .parse::<i32>()
+                .ok()
+        })
+        .unwrap();
+    text_line(&app, ADA, &format!("#{reference} END")).await;
+    text_line(&app, ADA, "OK").await;
+    let reminders = app
+        .get(&format!("/api/v1/volunteers/{ada}/reminders"), &app.admin)
+        .await;
+    assert_eq!(reminders.body[0]["answer"], "confirmed");
 }
