@@ -18,6 +18,7 @@ use peerline::jobs::spool_replay::drain;
 use peerline::secrets::NumberHasher;
 use peerline::spool::{Spool, Spooled};
 use peerline::state::AppState;
+use peerline::storage::roster::RosterCache;
 use peerline::storage::{self, helplines};
 
 const LINE: &str = "+12025550100";
@@ -88,13 +89,17 @@ async fn main() {
     );
     let state = AppState {
         spool: Spool::open(&settings.spool_dir).expect("spool"),
+        roster: RosterCache::reading(
+            secrecy::ExposeSecret::expose_secret(&settings.database_url),
+            settings.answer_deadline,
+        ),
         db,
         settings,
         numbers,
         fallbacks: Default::default(),
         clock: Clock::system(),
-        roster: Default::default(),
         jobs: Default::default(),
+        outbox_wake: Default::default(),
         write_probe_running: Default::default(),
     };
 

@@ -20,6 +20,7 @@ use crate::secret_key::resolve_secret_key;
 use crate::secrets::NumberHasher;
 use crate::spool::Spool;
 use crate::state::AppState;
+use crate::storage::roster::RosterCache;
 use crate::telephony::rest::TwilioClient;
 use crate::{jobs, openapi, routes, storage, telemetry};
 
@@ -63,6 +64,11 @@ impl Application {
             tracing::warn!("another metrics recorder is installed: /metrics will be unavailable");
         }
         let board = JobBoard::default();
+        // A caller waits for a newer roster for half the answer deadline at most.
+        let roster = RosterCache::reading(
+            settings.database_url.expose_secret(),
+            settings.answer_deadline / 2,
+        );
         let state = web::Data::new(AppState {
             spool,
             db,
@@ -70,7 +76,8 @@ impl Application {
             numbers: NumberHasher::new(key),
             fallbacks: Default::default(),
             clock: clock.clone(),
-            roster: Default::default(),
+            roster,
+            outbox_wake: Default::default(),
             jobs: board.clone(),
             write_probe_running: Default::default(),
         });
@@ -89,6 +96,7 @@ impl Application {
                     .app_data(limiter.clone())
                     .app_data(web::PayloadConfig::new(MAX_JSON_BODY))
                     .app_data(web::PathConfig::default().error_handler(unreadable_path))
+                    .wrap(middleware::from_fn(routes::outbox_wake::wake_outbox_after))
                     .wrap(middleware::from_fn(limit_api))
                     .wrap(middleware::from_fn(routes::request_log::log_requests))
                     .into_utoipa_app(),
@@ -164,7 +172,7 @@ fn start_outbox(jobs: &Supervisor, state: &AppState) {
             settings.public_url.as_str().trim_end_matches('/')
         )),
     }
-    .start(jobs, Duration::from_secs(1));
+    .start(jobs, Duration::from_secs(1), state.outbox_wake.clone());
 }
 
 /// Connects and applies pending migrations.

@@ -17,6 +17,8 @@ pub struct AppState {
     pub fallbacks: FallbackCache,
     pub clock: Clock,
     pub roster: RosterCache,
+    /// Notified when a request has queued an outbound message.
+    pub outbox_wake: std::sync::Arc<tokio::sync::Notify>,
     /// What this server could not write to the database yet.
     pub spool: Spool,
     /// The health of this server's background jobs.

@@ -3,11 +3,13 @@
 //! retried with backoff and jitter, honouring `Retry-After`; a send that may have gone
 //! (timeout, 5xx, a server that stopped mid-send) is marked uncertain and never re-sent.
 
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use rand::Rng;
 use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::Notify;
 
 use super::supervisor::{After, Supervisor};
 use crate::clock::Clock;
@@ -129,12 +131,13 @@ impl OutboxSender {
     }
 
     /// Runs `LANES` senders for as long as the server runs. Each looks for due messages
-    /// every `every`, and after a full pass goes on at once: a backlog drains as fast as
-    /// the database and Twilio allow, not one batch per tick.
-    pub fn start(self, jobs: &Supervisor, every: StdDuration) {
+    /// every `every`, and at once when `wake` says this server queued one; after a full
+    /// pass it goes on at once: a backlog drains as fast as the database and Twilio
+    /// allow, not one batch per tick.
+    pub fn start(self, jobs: &Supervisor, every: StdDuration, wake: Arc<Notify>) {
         for _ in 0..LANES {
             let sender = self.clone();
-            jobs.every("outbox", every, move || {
+            jobs.every_or_woken("outbox", every, wake.clone(), move || {
                 let sender = sender.clone();
                 async move {
                     let pass = sender.send_due().await?;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use tokio::sync::Notify;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -86,8 +87,24 @@ impl Supervisor {
 
     /// Runs `pass` now and then every `period` until shutdown. Several jobs may share a
     /// name (lanes of one job); they share one health record.
-    pub fn every<F, Fut>(&self, job: &'static str, period: Duration, mut pass: F)
+    pub fn every<F, Fut>(&self, job: &'static str, period: Duration, pass: F)
     where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = anyhow::Result<After>> + Send + 'static,
+    {
+        self.every_or_woken(job, period, Arc::default(), pass);
+    }
+
+    /// As `every`, and also as soon as `wake` is notified: work that arrives between
+    /// ticks is taken up at once. A notification while every lane is busy is kept for
+    /// the next lane to wait, so none is lost.
+    pub fn every_or_woken<F, Fut>(
+        &self,
+        job: &'static str,
+        period: Duration,
+        wake: Arc<Notify>,
+        mut pass: F,
+    ) where
         F: FnMut() -> Fut + Send + 'static,
         Fut: Future<Output = anyhow::Result<After>> + Send + 'static,
     {
@@ -103,6 +120,7 @@ impl Supervisor {
                     biased;
                     () = cancel.cancelled() => return,
                     _ = ticks.tick() => {}
+                    () = wake.notified() => {}
                 }
                 // Each pass runs as a task of its own, so that a panic ends only the pass.
                 while let After::GoOn = run_pass(job, tokio::spawn(pass()), &board, &clock).await {
@@ -180,6 +198,36 @@ mod tests {
         assert_eq!(health.failures, 2);
         assert!(health.passes >= 2);
         assert!(health.last_success.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_woken_job_runs_a_pass_without_waiting_for_its_tick() {
+        let jobs = Supervisor::new(JobBoard::default(), Clock::system());
+        let wake = Arc::new(Notify::new());
+        let passes = Arc::new(AtomicU32::new(0));
+        let seen = passes.clone();
+        jobs.every_or_woken(
+            "woken",
+            Duration::from_secs(3600),
+            wake.clone(),
+            move || {
+                seen.fetch_add(1, Ordering::SeqCst);
+                async { Ok(After::Wait) }
+            },
+        );
+        // The first pass runs at start; the next tick is an hour away.
+        while passes.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        wake.notify_one();
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while passes.load(Ordering::SeqCst) < 2 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await
+        .expect("a second pass as soon as the job was woken");
+        jobs.shutdown().await;
     }
 
     #[tokio::test]

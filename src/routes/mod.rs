@@ -8,6 +8,7 @@ pub mod deadline;
 pub mod extract;
 pub mod health;
 pub mod metrics;
+pub mod outbox_wake;
 pub mod pages;
 pub mod rate_limit;
 pub mod request_log;

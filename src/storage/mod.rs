@@ -58,6 +58,15 @@ pub fn not_answering(err: &DbErr) -> bool {
 
 /// Connects to `url` (SQLite or PostgreSQL).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_pooled(url, None).await
+}
+
+/// A connection of its own for work that must never wait for the shared pool.
+pub async fn connect_single(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_pooled(url, Some(1)).await
+}
+
+async fn connect_pooled(url: &str, pool_size: Option<u32>) -> Result<DatabaseConnection, DbErr> {
     if let Some(file) = crate::config::sqlite_file(url)
         && url.contains("mode=rwc")
     {
@@ -78,12 +87,17 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         // write-ahead log lets readers run beside the writer, and with it `NORMAL`
         // synchronisation is durable against a crash of the process (a power cut may lose
         // the last commits, never corrupt the file).
-        options.max_connections(4).map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .busy_timeout(std::time::Duration::from_secs(5))
-        });
+        options
+            .max_connections(pool_size.unwrap_or(4))
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(std::time::Duration::from_secs(5))
+            });
     } else {
+        if let Some(size) = pool_size {
+            options.max_connections(size);
+        }
         // No statement waits for ever (a lock held by a stuck session, a cut network):
         // a webhook gives up on the database long before this and answers from memory,
         // and its abandoned statement must not hold a connection beyond it.

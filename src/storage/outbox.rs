@@ -3,6 +3,9 @@
 //! to `pending` for a retry Twilio allows. Every move is a conditional update, so two
 //! workers on one database never both send a row.
 
+use std::cell::Cell;
+use std::future::Future;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait,
@@ -94,13 +97,35 @@ impl NewMessage {
     }
 }
 
+tokio::task_local! {
+    /// Set when the request or pass running in this task queues a message.
+    static QUEUED: Cell<bool>;
+}
+
+/// Runs `work` and says whether it queued any message, so that the outbox can be woken
+/// once the work (and the transaction that queued the message) is done.
+pub async fn noting_queued<F: Future>(work: F) -> (F::Output, bool) {
+    QUEUED
+        .scope(Cell::new(false), async {
+            let output = work.await;
+            (output, QUEUED.with(Cell::get))
+        })
+        .await
+}
+
+/// Records that this task queued a message. Outside `noting_queued` (a job, a command)
+/// nothing is recorded, and the outbox finds the message at its next tick.
+fn note_queued() {
+    let _ = QUEUED.try_with(|queued| queued.set(true));
+}
+
 /// Queues a message; pass the transaction of the change that causes it.
 pub async fn enqueue(
     db: &impl ConnectionTrait,
     message: NewMessage,
     now: DateTime<Utc>,
 ) -> Result<outbox_message::Model, DbErr> {
-    outbox_message::ActiveModel {
+    let queued = outbox_message::ActiveModel {
         contact_id: Set(message.contact_id),
         purpose: Set(message.purpose.to_owned()),
         to_encrypted: Set(message.to_sealed),
@@ -115,7 +140,9 @@ pub async fn enqueue(
         ..Default::default()
     }
     .insert(db)
-    .await
+    .await?;
+    note_queued();
+    Ok(queued)
 }
 
 /// Every message queued for a contact, oldest first.
@@ -339,4 +366,17 @@ pub async fn queued_after(
         .order_by_asc(outbox_message::Column::Id)
         .all(db)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn work_that_queues_a_message_says_so() {
+        assert_eq!(noting_queued(async { 7 }).await, (7, false));
+        assert_eq!(noting_queued(async { note_queued() }).await, ((), true));
+        // Outside any request, queueing records nothing and does not fail.
+        note_queued();
+    }
 }

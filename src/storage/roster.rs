@@ -1,13 +1,24 @@
 //! The roster version: one counter that every change to volunteers, their helplines,
 //! sign-offs, shifts, leave and extra shifts moves on (database triggers move it in the
-//! transaction of the change). A server keeps each helpline's
-//! roster in memory and re-reads it when the counter has moved, so several servers
-//! sharing a database never route on a stale rota.
+//! transaction of the change). A server keeps each helpline's roster in memory and
+//! re-reads it when the counter has moved, so several servers sharing a database never
+//! route on a stale rota for longer than one read takes.
+//!
+//! Reading a large roster takes a while (about a second at 10,000 volunteers), and a
+//! caller cannot wait that long. So a read runs in its own task, once per helpline and
+//! version whoever asked for it, and no request that gives up waiting cancels it. While
+//! it runs, requests wait for it for at most `fresh_wait` and otherwise go on with the
+//! version they already have; only a server that has none yet (just started) waits for
+//! the read to finish.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, TransactionTrait};
+use tokio::sync::{OnceCell, watch};
 
 use super::rota::{RotaMember, helpline_members};
 
@@ -26,33 +37,234 @@ pub async fn version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
 pub type Members = Arc<Vec<RotaMember>>;
 
 /// Each helpline's members as of a roster version.
-#[derive(Default)]
-pub struct RosterCache {
-    helplines: Mutex<HashMap<i32, (i64, Members)>>,
+pub type RosterCache = VersionedCache<Vec<RotaMember>>;
+
+/// A read of what the cache keeps, with the roster version it was read at.
+type Read<T> = Pin<Box<dyn Future<Output = Result<(i64, T), DbErr>> + Send>>;
+type Reader<T> = Arc<dyn Fn(i32) -> Read<T> + Send + Sync>;
+/// A read in progress: `None` until it finishes, then what it read or its error.
+type Outcome<T> = Option<Result<Arc<T>, String>>;
+
+/// Something read per helpline and kept while the roster version stays the same.
+pub struct VersionedCache<T> {
+    read: Reader<T>,
+    /// How long a request waits for a newer version before using the one it has.
+    fresh_wait: Duration,
+    helplines: Arc<Mutex<HashMap<i32, Slot<T>>>>,
+}
+
+struct Slot<T> {
+    ready: Option<(i64, Arc<T>)>,
+    reading: Option<(i64, watch::Receiver<Outcome<T>>)>,
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Self {
+            ready: None,
+            reading: None,
+        }
+    }
 }
 
 impl RosterCache {
-    /// The helpline's members, read from the database only when the roster has changed
-    /// since they were last read.
+    /// A cache reading rosters from the database at `database_url`, over a connection
+    /// of its own: a request that waits for a read while it holds one of the pool's
+    /// connections must never leave the read waiting for a connection in turn.
+    pub fn reading(database_url: &str, fresh_wait: Duration) -> Self {
+        let url: Arc<str> = database_url.into();
+        let connection: Arc<OnceCell<DatabaseConnection>> = Arc::default();
+        Self::with_reader(
+            Arc::new(move |helpline_id| {
+                let (url, connection) = (url.clone(), connection.clone());
+                Box::pin(async move {
+                    let db = connection
+                        .get_or_try_init(|| super::connect_single(&url))
+                        .await?;
+                    // The version and the members from one snapshot, so that they agree.
+                    let snapshot = db.begin().await?;
+                    let version = version(&snapshot).await?;
+                    let members = helpline_members(&snapshot, helpline_id).await?;
+                    snapshot.commit().await?;
+                    Ok((version, members))
+                })
+            }),
+            fresh_wait,
+        )
+    }
+}
+
+impl<T: Send + Sync + 'static> VersionedCache<T> {
+    fn with_reader(read: Reader<T>, fresh_wait: Duration) -> Self {
+        Self {
+            read,
+            fresh_wait,
+            helplines: Arc::default(),
+        }
+    }
+
+    /// The helpline's members, read again only when the roster has changed since they
+    /// were last read.
     pub async fn members(
         &self,
         db: &impl ConnectionTrait,
         helpline_id: i32,
-    ) -> Result<Members, DbErr> {
+    ) -> Result<Arc<T>, DbErr> {
         let current = version(db).await?;
-        if let Some(members) = self.cached(helpline_id, current) {
-            return Ok(members);
-        }
-        let members = Arc::new(helpline_members(db, helpline_id).await?);
-        if let Ok(mut map) = self.helplines.lock() {
-            map.insert(helpline_id, (current, members.clone()));
-        }
-        Ok(members)
+        self.members_at(helpline_id, current).await
     }
 
-    fn cached(&self, helpline_id: i32, current: i64) -> Option<Members> {
-        let map = self.helplines.lock().ok()?;
-        let (version, members) = map.get(&helpline_id)?;
-        (*version == current).then(|| members.clone())
+    async fn members_at(&self, helpline_id: i32, current: i64) -> Result<Arc<T>, DbErr> {
+        let (held, mut reading) = {
+            let mut helplines = self.helplines.lock().map_err(poisoned)?;
+            let slot = helplines.entry(helpline_id).or_default();
+            if let Some((version, members)) = &slot.ready
+                && *version >= current
+            {
+                return Ok(members.clone());
+            }
+            let held = slot.ready.as_ref().map(|(_, members)| members.clone());
+            (held, self.read_started(slot, helpline_id, current))
+        };
+        let finished = async {
+            let outcome = reading.wait_for(Option::is_some).await;
+            match outcome.as_deref() {
+                Ok(Some(Ok(members))) => Ok(members.clone()),
+                Ok(Some(Err(message))) => Err(DbErr::Custom(message.clone())),
+                _ => Err(DbErr::Custom("the roster read stopped".into())),
+            }
+        };
+        let Some(held) = held else {
+            return finished.await;
+        };
+        match tokio::time::timeout(self.fresh_wait, finished).await {
+            Ok(Ok(members)) => Ok(members),
+            Ok(Err(e)) => {
+                tracing::warn!(helpline_id, error = %e, "roster read failed; routing on the roster already held");
+                Ok(held)
+            }
+            Err(_) => {
+                tracing::info!(
+                    helpline_id,
+                    "roster still being read; routing on the roster already held"
+                );
+                Ok(held)
+            }
+        }
+    }
+
+    /// The read of `version` (or a later one) under way for the helpline, started now if
+    /// none is (or the last one failed). It runs in a task of its own, which puts what
+    /// it read in the cache.
+    fn read_started(
+        &self,
+        slot: &mut Slot<T>,
+        helpline_id: i32,
+        version: i64,
+    ) -> watch::Receiver<Outcome<T>> {
+        if let Some((reading, receiver)) = &slot.reading
+            && *reading >= version
+            && receiver.borrow().as_ref().is_none_or(Result::is_ok)
+        {
+            return receiver.clone();
+        }
+        let (sender, receiver) = watch::channel(None);
+        slot.reading = Some((version, receiver.clone()));
+        let read = (self.read)(helpline_id);
+        let helplines = self.helplines.clone();
+        tokio::spawn(async move {
+            let outcome = read.await.map_err(|e| e.to_string());
+            let outcome = outcome.map(|(read_at, members)| {
+                let members = Arc::new(members);
+                if let Ok(mut helplines) = helplines.lock() {
+                    let slot = helplines.entry(helpline_id).or_default();
+                    if slot.ready.as_ref().is_none_or(|(held, _)| *held < read_at) {
+                        slot.ready = Some((read_at, members.clone()));
+                    }
+                }
+                members
+            });
+            sender.send_replace(Some(outcome));
+        });
+        receiver
+    }
+}
+
+fn poisoned<T>(_: std::sync::PoisonError<T>) -> DbErr {
+    DbErr::Custom("the roster cache lock was poisoned".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// A cache whose reads take `delay` and are counted; each read returns as many
+    /// members as reads so far, so a test can tell which read it got.
+    fn counting(
+        delay: Duration,
+        fresh_wait: Duration,
+    ) -> (VersionedCache<usize>, Arc<AtomicUsize>) {
+        let reads = Arc::new(AtomicUsize::new(0));
+        let counter = reads.clone();
+        let cache = VersionedCache::with_reader(
+            Arc::new(move |_| {
+                let counter = counter.clone();
+                Box::pin(async move {
+                    tokio::time::sleep(delay).await;
+                    let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+                    Ok((i64::try_from(n).unwrap(), n))
+                })
+            }),
+            fresh_wait,
+        );
+        (cache, reads)
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_share_one_read_that_none_of_them_can_cancel() {
+        let (cache, reads) = counting(Duration::from_millis(50), Duration::from_secs(5));
+        let cache = Arc::new(cache);
+        let waiting: Vec<_> = (0..8)
+            .map(|_| {
+                let cache = cache.clone();
+                tokio::spawn(async move { *cache.members_at(7, 1).await.unwrap() })
+            })
+            .collect();
+        // A request that gives up at once: the read goes on without it.
+        let impatient =
+            tokio::time::timeout(Duration::from_millis(1), cache.members_at(7, 1)).await;
+        assert!(impatient.is_err());
+        for request in waiting {
+            assert_eq!(request.await.unwrap(), 1);
+        }
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
+        assert_eq!(*cache.members_at(7, 1).await.unwrap(), 1);
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            1,
+            "a current version is not read again"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_slow_new_version_is_waited_for_briefly_then_the_held_one_serves() {
+        let (cache, reads) = counting(Duration::from_millis(500), Duration::from_millis(10));
+        assert_eq!(*cache.members_at(7, 1).await.unwrap(), 1);
+        // The roster moved on: the new read is slower than the wait, so the held version
+        // answers, and the same read completes in the background.
+        assert_eq!(*cache.members_at(7, 2).await.unwrap(), 1);
+        assert_eq!(*cache.members_at(7, 2).await.unwrap(), 1);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(*cache.members_at(7, 2).await.unwrap(), 2);
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_quick_new_version_is_used_at_once() {
+        let (cache, _) = counting(Duration::from_millis(1), Duration::from_secs(5));
+        assert_eq!(*cache.members_at(7, 1).await.unwrap(), 1);
+        assert_eq!(*cache.members_at(7, 2).await.unwrap(), 2);
     }
 }

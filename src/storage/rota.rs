@@ -389,16 +389,15 @@ pub async fn helpline_members(
     let shift_rows = shifts(db, ids.clone()).await?;
     let exception_rows = exceptions(db, ids.clone()).await?;
     let mut rotas = assemble(&zones, &shift_rows, &exception_rows)?;
-    let signoffs = super::volunteers::signed_off_topics(db, ids).await?;
+    let mut signoffs: HashMap<i32, Vec<i32>> = HashMap::new();
+    for (volunteer_id, topic_id) in super::volunteers::signed_off_topics(db, ids).await? {
+        signoffs.entry(volunteer_id).or_default().push(topic_id);
+    }
     Ok(profiles
         .into_iter()
         .filter_map(|(volunteer_id, profile)| {
             let rota = rotas.remove(&volunteer_id)?;
-            let ready_topics = signoffs
-                .iter()
-                .filter(|(v, _)| *v == volunteer_id)
-                .map(|(_, t)| *t)
-                .collect();
+            let ready_topics = signoffs.remove(&volunteer_id).unwrap_or_default();
             Some(RotaMember {
                 volunteer_id,
                 profile,

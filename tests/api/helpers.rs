@@ -398,14 +398,19 @@ impl TestApp {
     /// What a server of this app holds, with a clock reading `at`: for running its
     /// background jobs as of a later time.
     pub fn state_at(&self, at: chrono::DateTime<chrono::Utc>) -> peerline::state::AppState {
+        let settings = settings_for(&self.database_url, &self.base);
         peerline::state::AppState {
+            roster: peerline::storage::roster::RosterCache::reading(
+                &self.database_url,
+                settings.answer_deadline,
+            ),
             db: self.db.clone(),
-            settings: settings_for(&self.database_url, &self.base),
+            settings,
             numbers: numbers(),
             fallbacks: Default::default(),
             clock: Clock::starting_at(at),
-            roster: Default::default(),
             jobs: Default::default(),
+            outbox_wake: Default::default(),
             write_probe_running: Default::default(),
             spool: peerline::spool::Spool::open(&std::path::PathBuf::from(fresh_spool_dir()))
                 .expect("spool"),
