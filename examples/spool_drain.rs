@@ -100,6 +100,7 @@ async fn main() {
         clock: Clock::system(),
         jobs: Default::default(),
         outbox_wake: Default::default(),
+        activity: Default::default(),
         write_probe_running: Default::default(),
     };
 

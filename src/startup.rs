@@ -78,6 +78,7 @@ impl Application {
             clock: clock.clone(),
             roster,
             outbox_wake: Default::default(),
+            activity: Default::default(),
             jobs: board.clone(),
             write_probe_running: Default::default(),
         });

@@ -4,6 +4,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::contact_flow::activity::ActivityCache;
 use crate::jobs::supervisor::JobBoard;
 use crate::secrets::NumberHasher;
 use crate::spool::Spool;
@@ -17,6 +18,8 @@ pub struct AppState {
     pub fallbacks: FallbackCache,
     pub clock: Clock,
     pub roster: RosterCache,
+    /// Volunteers' recent contacts, kept up to date from the database.
+    pub activity: ActivityCache,
     /// Notified when a request has queued an outbound message.
     pub outbox_wake: std::sync::Arc<tokio::sync::Notify>,
     /// What this server could not write to the database yet.

@@ -16,6 +16,7 @@ mod m20261130_000010_console_sign_in;
 mod m20261130_000011_token_names;
 mod m20261130_000012_rota_care;
 mod m20261130_000013_calendar_feeds;
+mod m20261130_000014_activity_changes;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_token_names::Migration),
             Box::new(m20261130_000012_rota_care::Migration),
             Box::new(m20261130_000013_calendar_feeds::Migration),
+            Box::new(m20261130_000014_activity_changes::Migration),
         ]
     }
 }

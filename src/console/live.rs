@@ -4,8 +4,6 @@
 //! topic; and the next coverage gap. The board refreshes itself every few seconds (htmx
 //! polling); without JavaScript, a link reloads it.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -14,7 +12,7 @@ use maud::{Markup, html};
 use super::format::{day_and_time, stretch, time_of_day, words_of};
 use super::layout::{self, fragment};
 use super::session::{ConsoleError, Viewer};
-use crate::contact_flow::candidates::{add_engaged, as_candidates, recent_activity};
+use crate::contact_flow::candidates::{ActivityNow, as_candidates};
 use crate::domain::live_board::{Availability, availability};
 use crate::domain::rota::{Channel, Interval};
 use crate::domain::routing::Activity;
@@ -94,10 +92,12 @@ async fn board(state: &AppState, helpline: &helpline::Model) -> Result<Markup, C
     let open = live::open_contacts(&state.db, helpline.id).await?;
     let members = state.roster.members(&state.db, helpline.id).await?;
     // Recent contacts and flags are read once; what is engaged differs by channel.
-    let recent = recent_activity(&state.db, None, now).await?;
-    let (mut calls, mut texts) = (recent.clone(), recent);
-    add_engaged(&state.db, Channel::Voice, now, &mut calls).await?;
-    add_engaged(&state.db, Channel::Sms, now, &mut texts).await?;
+    let recent = ActivityNow::read(&state.db, &state.activity, now).await?;
+    let calls = recent
+        .clone()
+        .engaged_on(&state.db, Channel::Voice, now)
+        .await?;
+    let texts = recent.engaged_on(&state.db, Channel::Sms, now).await?;
     let for_calls = states(now, Channel::Voice, &members, &calls);
     let for_texts = states(now, Channel::Sms, &members, &texts);
     let topics = helplines::topics(&state.db, helpline.id).await?;
@@ -172,7 +172,7 @@ fn states(
     now: DateTime<Utc>,
     channel: Channel,
     members: &[RotaMember],
-    activity: &HashMap<i32, Activity>,
+    activity: &ActivityNow,
 ) -> Vec<(i32, Availability)> {
     let idle = Activity::default();
     availability(now, channel, &as_candidates(members, activity, &idle))

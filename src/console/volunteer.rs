@@ -10,7 +10,7 @@ use maud::{Markup, html};
 use super::format::{channels_in_words, day_and_time, local_instant, stretch, words};
 use super::layout::{self, form_token};
 use super::session::{ConsoleError, Viewer};
-use crate::contact_flow::candidates::recent_activity;
+use crate::contact_flow::candidates::recent_activity_of;
 use crate::domain::rota::Interval;
 use crate::domain::rota_grid::week_of;
 use crate::domain::routing::rest_ends_at;
@@ -74,11 +74,8 @@ async fn my_page(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpRespo
         .sum::<i64>()
         / 60;
     // Rest depends on their own recent contacts and flags alone.
-    let activity = recent_activity(&state.db, Some(me), now).await?;
-    let resting_until = activity
-        .get(&me)
-        .and_then(|a| rest_ends_at(&profile, a))
-        .filter(|until| *until > now);
+    let activity = recent_activity_of(&state.db, me, now).await?;
+    let resting_until = rest_ends_at(&profile, &activity).filter(|until| *until > now);
     let leave: Vec<_> = rota::exceptions(&state.db, vec![me])
         .await?
         .into_iter()

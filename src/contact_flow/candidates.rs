@@ -9,18 +9,19 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
+use super::activity::{ActivityCache, History};
 use crate::domain::helpline::RoutingSettings;
 use crate::domain::rota::Channel;
-use crate::domain::routing::{Activity, Candidate, Continuity, PastContact};
+use crate::domain::routing::{Activity, Candidate, Continuity};
+use crate::state::AppState;
 use crate::storage::entities::contact;
-use crate::storage::roster::RosterCache;
 use crate::storage::rota::RotaMember;
 use crate::storage::{after_contact, contacts, reservations, rota, text_slots};
 
 /// Everything routing one round of a contact reads from the database.
 pub struct RoutingInputs {
     pub members: Arc<Vec<RotaMember>>,
-    pub activity: HashMap<i32, Activity>,
+    pub activity: ActivityNow,
     pub conflicted: HashSet<i32>,
     pub already_tried: HashSet<i32>,
     pub continuity: Option<Continuity>,
@@ -31,14 +32,17 @@ pub struct RoutingInputs {
 impl RoutingInputs {
     pub async fn load(
         db: &impl ConnectionTrait,
-        roster: &RosterCache,
+        state: &AppState,
         contact: &contact::Model,
         routing: &RoutingSettings,
         channel: Channel,
         now: DateTime<Utc>,
     ) -> Result<Self, DbErr> {
-        let members = roster.members(db, contact.helpline_id).await?;
-        let activity = activity_now(db, channel, now).await?;
+        let members = state.roster.members(db, contact.helpline_id).await?;
+        let activity = ActivityNow::read(db, &state.activity, now)
+            .await?
+            .engaged_on(db, channel, now)
+            .await?;
         let conflicted = rota::conflicted_volunteers(db, &contact.caller_hash)
             .await?
             .into_iter()
@@ -82,7 +86,7 @@ impl RoutingInputs {
 /// `members` as the router sees them, each with their activity (`idle` when none).
 pub fn as_candidates<'a>(
     members: &'a [RotaMember],
-    activity: &'a HashMap<i32, Activity>,
+    activity: &'a ActivityNow,
     idle: &'a Activity,
 ) -> Vec<Candidate<'a>> {
     members
@@ -92,75 +96,89 @@ pub fn as_candidates<'a>(
             profile: &m.profile,
             rota: &m.rota,
             ready_topics: &m.ready_topics,
-            activity: activity.get(&m.volunteer_id).unwrap_or(idle),
+            activity: activity.of(m.volunteer_id).unwrap_or(idle),
         })
         .collect()
 }
 
-/// What every volunteer is doing on `channel` at `now` and has done lately: contacts
-/// they are engaged in, their recent contacts and their latest flag.
-pub async fn activity_now(
-    db: &impl ConnectionTrait,
-    channel: Channel,
-    now: DateTime<Utc>,
-) -> Result<HashMap<i32, Activity>, DbErr> {
-    let mut activity = recent_activity(db, None, now).await?;
-    add_engaged(db, channel, now, &mut activity).await?;
-    Ok(activity)
+/// What every volunteer has done lately and, once `engaged_on` has been read, is doing
+/// now on a channel: their recent contacts (kept in memory, see `activity`), with their
+/// latest flags and the contacts they are engaged in added for the few concerned.
+#[derive(Clone)]
+pub struct ActivityNow {
+    history: Arc<History>,
+    current: HashMap<i32, Activity>,
 }
 
-/// Volunteers' recent contacts and latest flags, without what they are engaged in now:
-/// everyone's, or `only` one volunteer's.
-pub async fn recent_activity(
-    db: &impl ConnectionTrait,
-    only: Option<i32>,
-    now: DateTime<Utc>,
-) -> Result<HashMap<i32, Activity>, DbErr> {
-    let mut activity: HashMap<i32, Activity> = HashMap::new();
-    let since = now - contacts::ACTIVITY_WINDOW;
-    let answered = match only {
-        Some(volunteer) => contacts::answered_by_since(db, volunteer, since).await?,
-        None => contacts::answered_since(db, since).await?,
-    };
-    for (volunteer, answered, ended, talk) in answered {
-        let (Some(volunteer), Some(answered)) = (volunteer, answered) else {
-            continue;
+impl ActivityNow {
+    /// Recent contacts and flags, without what anyone is engaged in.
+    pub async fn read(
+        db: &impl ConnectionTrait,
+        cache: &ActivityCache,
+        now: DateTime<Utc>,
+    ) -> Result<Self, DbErr> {
+        let mut activity = Self {
+            history: cache.history(db, now).await?,
+            current: HashMap::new(),
         };
-        let entry = activity.entry(volunteer).or_default();
-        entry.recent_contact_starts.push(answered);
-        if let Some(ended) = ended {
-            let duration = Duration::seconds(talk.unwrap_or(0).into());
-            if entry.last_contact.is_none_or(|last| last.ended_at < ended) {
-                entry.last_contact = Some(PastContact {
-                    ended_at: ended,
-                    duration,
-                });
-            }
+        let since = now - contacts::ACTIVITY_WINDOW;
+        for (volunteer, flagged_at) in
+            after_contact::latest_flags_by_volunteer(db, since, None).await?
+        {
+            activity.current_of(volunteer).last_flagged_at = Some(flagged_at);
         }
+        Ok(activity)
     }
-    for (volunteer, flagged_at) in after_contact::latest_flags_by_volunteer(db, since, only).await?
-    {
-        activity.entry(volunteer).or_default().last_flagged_at = Some(flagged_at);
+
+    /// Adds the contacts each volunteer is engaged in on `channel` now: ringing or on a
+    /// call, or holding text slots.
+    pub async fn engaged_on(
+        mut self,
+        db: &impl ConnectionTrait,
+        channel: Channel,
+        now: DateTime<Utc>,
+    ) -> Result<Self, DbErr> {
+        let engaged = match channel {
+            Channel::Voice => reservations::engaged(db, now).await?,
+            Channel::Sms => text_slots::holders(db).await?,
+        };
+        for volunteer_id in engaged {
+            self.current_of(volunteer_id).engaged += 1;
+        }
+        Ok(self)
     }
-    Ok(activity)
+
+    pub fn of(&self, volunteer_id: i32) -> Option<&Activity> {
+        self.current
+            .get(&volunteer_id)
+            .or_else(|| self.history.of(volunteer_id))
+    }
+
+    fn current_of(&mut self, volunteer_id: i32) -> &mut Activity {
+        let history = &self.history;
+        self.current
+            .entry(volunteer_id)
+            .or_insert_with(|| history.of(volunteer_id).cloned().unwrap_or_default())
+    }
 }
 
-/// Adds to `activity` the contacts each volunteer is engaged in on `channel` now: ringing
-/// or on a call, or holding text slots.
-pub async fn add_engaged(
+/// One volunteer's recent contacts and latest flag, read from the database.
+pub async fn recent_activity_of(
     db: &impl ConnectionTrait,
-    channel: Channel,
+    volunteer: i32,
     now: DateTime<Utc>,
-    activity: &mut HashMap<i32, Activity>,
-) -> Result<(), DbErr> {
-    let engaged = match channel {
-        Channel::Voice => reservations::engaged(db, now).await?,
-        Channel::Sms => text_slots::holders(db).await?,
-    };
-    for volunteer_id in engaged {
-        activity.entry(volunteer_id).or_default().engaged += 1;
-    }
-    Ok(())
+) -> Result<Activity, DbErr> {
+    let since = now - contacts::ACTIVITY_WINDOW;
+    let mut history = History::default();
+    let rows = contacts::activity_since(db, since, Some(volunteer)).await?;
+    history.apply(rows, since);
+    let mut activity = history.of(volunteer).cloned().unwrap_or_default();
+    activity.last_flagged_at = after_contact::latest_flags_by_volunteer(db, since, Some(volunteer))
+        .await?
+        .into_iter()
+        .map(|(_, at)| at)
+        .max();
+    Ok(activity)
 }
 
 /// The caller's last volunteer and how many of their latest contacts in a row were with them.

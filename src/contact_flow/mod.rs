@@ -2,6 +2,7 @@
 //! router's inputs), the SMS alerts to supervisors that a contact's end or content sets
 //! off, and what a refused message means.
 
+pub mod activity;
 pub mod alerts;
 pub mod candidates;
 pub mod refusals;

@@ -613,14 +613,6 @@ pub type AnsweredRow = (
     Option<i32>,
 );
 
-/// Contacts answered by volunteers since `since` (on any helpline), for their activity.
-pub async fn answered_since(
-    db: &impl ConnectionTrait,
-    since: DateTime<Utc>,
-) -> Result<Vec<AnsweredRow>, DbErr> {
-    answered(since).into_tuple().all(db).await
-}
-
 /// Contacts one volunteer answered since `since` (on any helpline).
 pub async fn answered_by_since(
     db: &impl ConnectionTrait,
@@ -645,6 +637,76 @@ fn answered(since: DateTime<Utc>) -> sea_orm::Select<contact::Entity> {
         .column(contact::Column::TalkSecs)
         .filter(contact::Column::AnsweredAt.gte(since))
         .filter(contact::Column::AnsweredBy.is_not_null())
+}
+
+/// An answered contact as volunteers' activity sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sea_orm::FromQueryResult)]
+pub struct ActivityRow {
+    pub id: i32,
+    pub answered_by: Option<i32>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub talk_secs: Option<i32>,
+}
+
+fn activity_rows() -> sea_orm::Select<contact::Entity> {
+    contact::Entity::find()
+        .select_only()
+        .column(contact::Column::Id)
+        .column(contact::Column::AnsweredBy)
+        .column(contact::Column::AnsweredAt)
+        .column(contact::Column::EndedAt)
+        .column(contact::Column::TalkSecs)
+        .filter(contact::Column::AnsweredBy.is_not_null())
+}
+
+/// Every contact answered since `since` on any helpline: by anyone, or `only` by one
+/// volunteer.
+pub async fn activity_since(
+    db: &impl ConnectionTrait,
+    since: DateTime<Utc>,
+    only: Option<i32>,
+) -> Result<Vec<ActivityRow>, DbErr> {
+    let mut rows = activity_rows().filter(contact::Column::AnsweredAt.gte(since));
+    if let Some(volunteer_id) = only {
+        rows = rows.filter(contact::Column::AnsweredBy.eq(volunteer_id));
+    }
+    rows.into_model().all(db).await
+}
+
+/// Every answered contact whose answer, end or length changed at or after `since_ms` on
+/// the database's clock (stamped by a trigger: see the `activity_changes` migration).
+pub async fn activity_changed_since(
+    db: &impl ConnectionTrait,
+    since_ms: i64,
+) -> Result<Vec<ActivityRow>, DbErr> {
+    activity_rows()
+        .filter(sea_orm::sea_query::ExprTrait::gte(
+            Expr::col(ACTIVITY_CHANGED_MS),
+            since_ms,
+        ))
+        .into_model()
+        .all(db)
+        .await
+}
+
+const ACTIVITY_CHANGED_MS: &str = "activity_changed_ms";
+
+/// The database's clock, in milliseconds since 1970, as the activity triggers read it.
+pub async fn database_now_ms(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    let sql = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms"
+        }
+        _ => "SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) AS now_ms",
+    };
+    db.query_one_raw(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        sql,
+    ))
+    .await?
+    .ok_or_else(|| DbErr::RecordNotFound("the database clock".into()))?
+    .try_get("", "now_ms")
 }
 
 /// How far back the router looks at volunteers' contacts: beyond a week, everyone counts

@@ -33,7 +33,7 @@ pub(super) async fn offer_next(
     // Read through the transaction: a second pooled connection could be waiting for it.
     let inputs = RoutingInputs::load(
         txn,
-        &state.roster,
+        state,
         contact,
         &conversation.settings.routing,
         Channel::Sms,

@@ -411,6 +411,7 @@ impl TestApp {
             clock: Clock::starting_at(at),
             jobs: Default::default(),
             outbox_wake: Default::default(),
+            activity: Default::default(),
             write_probe_running: Default::default(),
             spool: peerline::spool::Spool::open(&std::path::PathBuf::from(fresh_spool_dir()))
                 .expect("spool"),

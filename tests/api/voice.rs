@@ -1148,3 +1148,56 @@ async fn a_late_or_out_of_place_recording_changes_nothing() {
     assert_eq!(after.outcome, row.outcome, "still answered");
     assert!(after.recording_url.is_none() && after.recording_sid.is_none());
 }
+
+/// A call between the two servers' calls: each server keeps volunteers' recent contacts
+/// in memory, and must learn of a contact the other server connected.
+#[tokio::test]
+async fn a_server_routes_on_the_contacts_another_server_connected_since_it_last_looked() {
+    let app = spawn_app_at(NOW).await;
+    let helpline = app.helpline("Peerline", "Europe/London").await;
+    app.number(helpline, LINE).await;
+    for (name, phone) in [("Alice", ALICE), ("Bob", BOB)] {
+        let id = app
+            .volunteer(name, phone, "Europe/London", &[helpline])
+            .await;
+        app.on_shift_around(id, NOW).await;
+    }
+    let second = app.second_instance_at(NOW).await;
+    let via_second = simulator::TwilioPeer::new(&second, crate::helpers::AUTH_TOKEN);
+    let call = |from: &str, talk_secs: u32| CallScript {
+        to: LINE.into(),
+        from: from.into(),
+        digits: vec![],
+        answer: Answer::First,
+        talk_secs,
+    };
+
+    // The second server routes a call nobody answers, so it holds volunteers' recent
+    // contacts (none yet) from here on.
+    let unanswered = CallScript {
+        answer: Answer::Nobody,
+        ..call("+12025550161", 0)
+    };
+    let first = simulator::play_call(&via_second, &unanswered)
+        .await
+        .unwrap();
+    assert_eq!(first.connected_to, None);
+    // The first server gives the next call to Alice (first by id); it lasts an hour,
+    // so she rests afterwards.
+    let long_call = simulator::play_call(&app.twilio(), &call("+12025550162", 3600))
+        .await
+        .unwrap();
+    assert_eq!(long_call.connected_to.as_deref(), Some(ALICE));
+
+    // Back on the second server, Alice would still come first had it not learnt of that
+    // call.
+    let next = simulator::play_call(&via_second, &call("+12025550163", 60))
+        .await
+        .unwrap();
+    assert_eq!(next.connected_to.as_deref(), Some(BOB));
+    assert!(
+        next.rung.iter().flatten().all(|number| number != ALICE),
+        "Alice is resting after her hour-long call: {:?}",
+        next.rung
+    );
+}

@@ -47,7 +47,7 @@ pub(super) async fn route_loaded(
     }
     let inputs = RoutingInputs::load(
         &state.db,
-        &state.roster,
+        state,
         &call.contact,
         &call.settings.routing,
         Channel::Voice,
