@@ -5,6 +5,9 @@
 #
 #   scripts/voice-load.sh sqlite   [volunteers] [calls] [concurrency] [servers]
 #   scripts/voice-load.sh postgres [volunteers] [calls] [concurrency] [servers]
+#
+# HISTORY_DAYS=365 first fills the database with a year of answered calls (2,740 a day,
+# a million in all), as a helpline's database holds after a year.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +32,8 @@ esac
 
 cargo build --release --quiet --bin peerline --example voice_load
 target=${CARGO_TARGET_DIR:-target}/release
-"$target/examples/voice_load" seed --database-url "$database_url" --volunteers "$volunteers"
+"$target/examples/voice_load" seed --database-url "$database_url" --volunteers "$volunteers" \
+  --history-days "${HISTORY_DAYS:-0}"
 
 bases=()
 for i in $(seq 0 $((servers - 1))); do
