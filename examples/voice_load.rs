@@ -215,7 +215,7 @@ async fn seed_history(
     let span = i64::try_from(days * 24 * 3600).unwrap();
     let mut done = 0;
     while done < count {
-        let n = 2000.min(count - done);
+        let n = 1000.min(count - done);
         let rows = (done..done + n).map(|k| {
             let offset = span * i64::try_from(k).unwrap() / i64::try_from(count).unwrap();
             let received = now - chrono::Duration::seconds(span - offset);

@@ -8,6 +8,8 @@
 #
 # HISTORY_DAYS=365 first fills the database with a year of answered calls (2,740 a day,
 # a million in all), as a helpline's database holds after a year.
+# ROSTER_CHANGES=1 changes the roster (one shift rewritten) every second during the run,
+# as a coordinator editing the rota at a busy hour.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,6 +52,17 @@ for i in $(seq 0 $((servers - 1))); do
   done
 done
 
-echo "backend: $backend, volunteers: $volunteers, servers: $servers"
+if [ "${ROSTER_CHANGES:-0}" = 1 ]; then
+  change="UPDATE shifts SET end_time = end_time WHERE id = 1"
+  while sleep 1; do
+    case "$backend" in
+      sqlite) sqlite3 -cmd ".timeout 5000" "$work/load.db" "$change" ;;
+      postgres) psql -q "$database_url" -c "$change" ;;
+    esac
+  done &
+  pids+=($!)
+fi
+
+echo "backend: $backend, volunteers: $volunteers, servers: $servers, history: ${HISTORY_DAYS:-0} days, roster changes: ${ROSTER_CHANGES:-0}"
 "$target/examples/voice_load" run --base-url "$(IFS=,; echo "${bases[*]}")" --auth-token "$token" \
   --calls "$calls" --concurrency "$concurrency"

@@ -8,6 +8,7 @@
 //! from the same database, so each sees every other's contacts.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -24,12 +25,36 @@ const FULL_READ_EVERY_MS: i64 = 10 * 60 * 1000;
 /// How often contacts that left the window are forgotten.
 const PRUNE_EVERY: Duration = Duration::minutes(1);
 
+/// A map keyed by a database id, hashed cheaply: routing looks up every volunteer of a
+/// helpline in each round, and ids come from the database, not from callers.
+pub type ById<V> = HashMap<i32, V, BuildHasherDefault<IdHasher>>;
+
+/// Fibonacci hashing of an id.
+#[derive(Default)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_i32(&mut self, id: i32) {
+        self.0 = u64::from(id.cast_unsigned()).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// Every volunteer's recent contacts: pure, fed with rows.
 #[derive(Debug, Clone, Default)]
 pub struct History {
-    rows: HashMap<i32, ActivityRow>,
-    by_volunteer: HashMap<i32, Vec<i32>>,
-    activity: HashMap<i32, Activity>,
+    rows: ById<ActivityRow>,
+    by_volunteer: ById<Vec<i32>>,
+    activity: ById<Activity>,
 }
 
 impl History {

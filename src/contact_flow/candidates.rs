@@ -3,13 +3,13 @@
 //! recent contacts, conflicts with this caller, who was already tried and whether
 //! continuity applies. Decides nothing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use super::activity::{ActivityCache, History};
+use super::activity::{ActivityCache, ById, History};
 use crate::domain::helpline::RoutingSettings;
 use crate::domain::rota::Channel;
 use crate::domain::routing::{Activity, Candidate, Continuity};
@@ -107,7 +107,7 @@ pub fn as_candidates<'a>(
 #[derive(Clone)]
 pub struct ActivityNow {
     history: Arc<History>,
-    current: HashMap<i32, Activity>,
+    current: ById<Activity>,
 }
 
 impl ActivityNow {
@@ -119,7 +119,7 @@ impl ActivityNow {
     ) -> Result<Self, DbErr> {
         let mut activity = Self {
             history: cache.history(db, now).await?,
-            current: HashMap::new(),
+            current: ById::default(),
         };
         let since = now - contacts::ACTIVITY_WINDOW;
         for (volunteer, flagged_at) in
@@ -149,6 +149,9 @@ impl ActivityNow {
     }
 
     pub fn of(&self, volunteer_id: i32) -> Option<&Activity> {
+        if self.current.is_empty() {
+            return self.history.of(volunteer_id);
+        }
         self.current
             .get(&volunteer_id)
             .or_else(|| self.history.of(volunteer_id))
