@@ -84,6 +84,7 @@ impl Application {
         });
         let jobs = Supervisor::new(board, clock);
         start_jobs(&jobs, &state);
+        tokio::spawn(warm_caches(state.clone()));
         let openapi_json = web::Data::new(openapi::document_json());
         let limiter = web::Data::new(ApiRateLimiter::new(
             state.settings.api_rate_limit,
@@ -132,6 +133,25 @@ impl Application {
         tracing::info!("stopping background jobs after their current work");
         self.jobs.shutdown().await;
         served
+    }
+}
+
+/// Reads every helpline's roster and volunteers' recent contacts as the server starts,
+/// so that the first callers do not wait for those reads (calls arriving meanwhile
+/// share them).
+async fn warm_caches(state: web::Data<AppState>) {
+    let warmed = async {
+        let now = state.clock.now();
+        state.activity.history(&state.db, now).await?;
+        for (helpline_id, _) in
+            storage::helplines::all_settings(&state.db, &crate::domain::access::Scope::All).await?
+        {
+            state.roster.members(&state.db, helpline_id).await?;
+        }
+        Ok::<_, sea_orm::DbErr>(())
+    };
+    if let Err(e) = warmed.await {
+        tracing::warn!(error = %e, "could not read the rosters ahead of the first calls");
     }
 }
 

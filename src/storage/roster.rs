@@ -7,9 +7,10 @@
 //! Reading a large roster takes a while (about a second at 10,000 volunteers), and a
 //! caller cannot wait that long. So a read runs in its own task, once per helpline and
 //! version whoever asked for it, and no request that gives up waiting cancels it. While
-//! it runs, requests wait for it for at most `fresh_wait` and otherwise go on with the
-//! version they already have; only a server that has none yet (just started) waits for
-//! the read to finish.
+//! it runs, requests wait for it for at most `fresh_wait` (and not at all when the last
+//! read took more than a quarter of that) and otherwise go on with the version they
+//! already have; only a server that has none yet (just started) waits for the read to
+//! finish.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -56,6 +57,8 @@ pub struct VersionedCache<T> {
 struct Slot<T> {
     ready: Option<(i64, Arc<T>)>,
     reading: Option<(i64, watch::Receiver<Outcome<T>>)>,
+    /// How long the last read that finished took.
+    last_read: Duration,
 }
 
 impl<T> Default for Slot<T> {
@@ -63,6 +66,7 @@ impl<T> Default for Slot<T> {
         Self {
             ready: None,
             reading: None,
+            last_read: Duration::ZERO,
         }
     }
 }
@@ -124,7 +128,15 @@ impl<T: Send + Sync + 'static> VersionedCache<T> {
                 return Ok(members.clone());
             }
             let held = slot.ready.as_ref().map(|(_, members)| members.clone());
-            (held, self.read_started(slot, helpline_id, current))
+            let reading = self.read_started(slot, helpline_id, current);
+            // A roster that took long to read last time will again: waiting for it
+            // would only make the caller wait.
+            if let Some(held) = &held
+                && slot.last_read > self.fresh_wait / 4
+            {
+                return Ok(held.clone());
+            }
+            (held, reading)
         };
         let finished = async {
             let outcome = reading.wait_for(Option::is_some).await;
@@ -173,11 +185,13 @@ impl<T: Send + Sync + 'static> VersionedCache<T> {
         let read = (self.read)(helpline_id);
         let helplines = self.helplines.clone();
         tokio::spawn(async move {
+            let started = std::time::Instant::now();
             let outcome = read.await.map_err(|e| e.to_string());
             let outcome = outcome.map(|(read_at, members)| {
                 let members = Arc::new(members);
                 if let Ok(mut helplines) = helplines.lock() {
                     let slot = helplines.entry(helpline_id).or_default();
+                    slot.last_read = started.elapsed();
                     if slot.ready.as_ref().is_none_or(|(held, _)| *held < read_at) {
                         slot.ready = Some((read_at, members.clone()));
                     }
@@ -256,6 +270,22 @@ mod tests {
         // answers, and the same read completes in the background.
         assert_eq!(*cache.members_at(7, 2).await.unwrap(), 1);
         assert_eq!(*cache.members_at(7, 2).await.unwrap(), 1);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(*cache.members_at(7, 2).await.unwrap(), 2);
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn after_a_slow_read_a_request_goes_on_with_what_it_holds_without_waiting() {
+        // Reads take a second, more than a quarter of the two seconds a request may wait.
+        let (cache, reads) = counting(Duration::from_secs(1), Duration::from_secs(2));
+        assert_eq!(*cache.members_at(7, 1).await.unwrap(), 1);
+        let started = std::time::Instant::now();
+        assert_eq!(*cache.members_at(7, 2).await.unwrap(), 1);
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "the request waited for the read"
+        );
         tokio::time::sleep(Duration::from_millis(1500)).await;
         assert_eq!(*cache.members_at(7, 2).await.unwrap(), 2);
         assert_eq!(reads.load(Ordering::SeqCst), 2);
