@@ -30,3 +30,15 @@ pub struct AppState {
     /// a locked database.
     pub write_probe_running: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
+
+impl AppState {
+    /// Runs `work` and, if it queued an outbound message, wakes this server's outbox once
+    /// it is done (and so its transaction committed), so the message goes at once.
+    pub async fn waking_outbox<F: std::future::Future>(&self, work: F) -> F::Output {
+        let (output, queued) = crate::storage::outbox::noting_queued(work).await;
+        if queued {
+            self.outbox_wake.notify_one();
+        }
+        output
+    }
+}

@@ -41,7 +41,7 @@ pub fn start(jobs: &Supervisor, state: Arc<AppState>, every: StdDuration) {
     jobs.every("conversations", every, move || {
         let state = state.clone();
         async move {
-            let pass = run_once(&state).await?;
+            let pass = state.waking_outbox(run_once(&state)).await?;
             if pass != Pass::default() {
                 tracing::info!(
                     stepped = pass.stepped,

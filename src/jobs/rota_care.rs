@@ -13,8 +13,8 @@ pub fn start(jobs: &Supervisor, state: Arc<AppState>, every: Duration) {
     jobs.every("rota_care", every, move || {
         let state = state.clone();
         async move {
-            let reminded = reminders::run_once(&state).await?;
-            let covered = cover::run_once(&state).await?;
+            let reminded = state.waking_outbox(reminders::run_once(&state)).await?;
+            let covered = state.waking_outbox(cover::run_once(&state)).await?;
             if reminded != reminders::Pass::default() || covered != cover::Pass::default() {
                 tracing::info!(
                     reminders_sent = reminded.sent,

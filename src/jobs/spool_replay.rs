@@ -154,7 +154,8 @@ pub fn start(jobs: &Supervisor, state: Arc<AppState>, every: StdDuration) {
     jobs.every("spool", every, move || {
         let state = state.clone();
         async move {
-            let written = drain(&state)
+            let written = state
+                .waking_outbox(drain(&state))
                 .await
                 .map_err(|error| anyhow::anyhow!("the spool waits for the database: {error}"))?;
             if written > 0 {

@@ -65,7 +65,9 @@ pub fn start(jobs: &Supervisor, state: Arc<AppState>, every: StdDuration) {
     jobs.every("sweeper", every, move || {
         let state = state.clone();
         async move {
-            let closed = sweep(&state.db, state.clock.now()).await?;
+            let closed = state
+                .waking_outbox(sweep(&state.db, state.clock.now()))
+                .await?;
             if closed > 0 {
                 tracing::info!(closed, "closed calls whose last callback never came");
             }

@@ -8,16 +8,13 @@ use actix_web::middleware::Next;
 use actix_web::{Error, web};
 
 use crate::state::AppState;
-use crate::storage::outbox;
 
 pub async fn wake_outbox_after(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let (response, queued) = outbox::noting_queued(next.call(req)).await;
-    if queued && let Some(state) = state {
-        state.outbox_wake.notify_one();
+    match req.app_data::<web::Data<AppState>>().cloned() {
+        Some(state) => state.waking_outbox(next.call(req)).await,
+        None => next.call(req).await,
     }
-    response
 }
