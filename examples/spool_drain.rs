@@ -18,7 +18,6 @@ use peerline::jobs::spool_replay::drain;
 use peerline::secrets::NumberHasher;
 use peerline::spool::{Spool, Spooled};
 use peerline::state::AppState;
-use peerline::storage::roster::RosterCache;
 use peerline::storage::{self, helplines};
 
 const LINE: &str = "+12025550100";
@@ -87,22 +86,8 @@ async fn main() {
             .clone()
             .expect("the benchmark sets a key"),
     );
-    let state = AppState {
-        spool: Spool::open(&settings.spool_dir).expect("spool"),
-        roster: RosterCache::reading(
-            secrecy::ExposeSecret::expose_secret(&settings.database_url),
-            settings.answer_deadline,
-        ),
-        db,
-        settings,
-        numbers,
-        fallbacks: Default::default(),
-        clock: Clock::system(),
-        jobs: Default::default(),
-        outbox_wake: Default::default(),
-        activity: Default::default(),
-        write_probe_running: Default::default(),
-    };
+    let spool = Spool::open(&settings.spool_dir).expect("spool");
+    let state = AppState::new(db, settings, numbers, Clock::system(), spool);
 
     for (kind, make) in [
         ("calls", make_call as fn(&AppState, usize) -> Spooled),

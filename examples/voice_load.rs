@@ -288,16 +288,19 @@ async fn timed(
     Some((took, twiml_reader::parse(&body).ok()?))
 }
 
-fn first_attr(root: &Element, tag: &str, attr: &str) -> Option<String> {
+/// The first element named `tag` in the document.
+fn first<'a>(root: &'a Element, tag: &str) -> Option<&'a Element> {
     let mut found = Vec::new();
     root.find_all(tag, &mut found);
-    found.first()?.attr(attr).map(str::to_owned)
+    found.first().copied()
 }
 
-fn first_text(root: &Element, tag: &str) -> Option<String> {
-    let mut found = Vec::new();
-    root.find_all(tag, &mut found);
-    Some(found.first()?.text.trim().to_owned())
+fn first_attr(root: &Element, tag: &str, attr: &str) -> Option<String> {
+    first(root, tag)?.attr(attr).map(str::to_owned)
+}
+
+fn first_text<'a>(root: &'a Element, tag: &str) -> Option<&'a str> {
+    first(root, tag).map(|e| e.text.trim())
 }
 
 /// One complete call: the time each webhook that answered took, and how it ended.
@@ -333,7 +336,7 @@ async fn one_call(peer: &TwilioPeer, i: usize) -> (Vec<(usize, Duration)>, CallE
         return (times, CallEnd::Failed);
     };
     times.push((0, took));
-    if first_text(&doc, "Number").as_deref() == Some(FALLBACK) {
+    if first_text(&doc, "Number") == Some(FALLBACK) {
         return (times, CallEnd::Fallback);
     }
     let (Some(whisper), Some(action)) = (
@@ -374,7 +377,7 @@ async fn one_call(peer: &TwilioPeer, i: usize) -> (Vec<(usize, Duration)>, CallE
             return (times, CallEnd::Failed);
         };
         times.push((k + 2, took));
-        if first_text(&doc, "Number").as_deref() == Some(FALLBACK) {
+        if first_text(&doc, "Number") == Some(FALLBACK) {
             return (times, CallEnd::Fallback);
         }
     }

@@ -13,14 +13,13 @@ use utoipa_actix_web::AppExt;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::ApiError;
-use crate::jobs::supervisor::{JobBoard, Supervisor};
+use crate::jobs::supervisor::Supervisor;
 use crate::routes::extract::MAX_JSON_BODY;
 use crate::routes::rate_limit::{ApiRateLimiter, limit_api};
 use crate::secret_key::resolve_secret_key;
 use crate::secrets::NumberHasher;
 use crate::spool::Spool;
 use crate::state::AppState;
-use crate::storage::roster::RosterCache;
 use crate::telephony::rest::TwilioClient;
 use crate::{jobs, openapi, routes, storage, telemetry};
 
@@ -63,26 +62,14 @@ impl Application {
         if telemetry::recorder().is_none() {
             tracing::warn!("another metrics recorder is installed: /metrics will be unavailable");
         }
-        let board = JobBoard::default();
-        // A caller waits for a newer roster for half the answer deadline at most.
-        let roster = RosterCache::reading(
-            settings.database_url.expose_secret(),
-            settings.answer_deadline / 2,
-        );
-        let state = web::Data::new(AppState {
-            spool,
+        let state = web::Data::new(AppState::new(
             db,
             settings,
-            numbers: NumberHasher::new(key),
-            fallbacks: Default::default(),
-            clock: clock.clone(),
-            roster,
-            outbox_wake: Default::default(),
-            activity: Default::default(),
-            jobs: board.clone(),
-            write_probe_running: Default::default(),
-        });
-        let jobs = Supervisor::new(board, clock);
+            NumberHasher::new(key),
+            clock.clone(),
+            spool,
+        ));
+        let jobs = Supervisor::new(state.jobs.clone(), clock);
         start_jobs(&jobs, &state);
         tokio::spawn(warm_caches(state.clone()));
         let openapi_json = web::Data::new(openapi::document_json());

@@ -32,6 +32,35 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A server's state over `db`: its caches empty, its jobs not yet started. A caller
+    /// waits for a newer roster for half the answer deadline at most.
+    pub fn new(
+        db: DatabaseConnection,
+        settings: Settings,
+        numbers: NumberHasher,
+        clock: Clock,
+        spool: Spool,
+    ) -> Self {
+        use secrecy::ExposeSecret;
+        let roster = RosterCache::reading(
+            settings.database_url.expose_secret(),
+            settings.answer_deadline / 2,
+        );
+        Self {
+            db,
+            settings,
+            numbers,
+            fallbacks: FallbackCache::default(),
+            clock,
+            roster,
+            activity: ActivityCache::default(),
+            outbox_wake: std::sync::Arc::default(),
+            spool,
+            jobs: JobBoard::default(),
+            write_probe_running: std::sync::Arc::default(),
+        }
+    }
+
     /// Runs `work` and, if it queued an outbound message, wakes this server's outbox once
     /// it is done (and so its transaction committed), so the message goes at once.
     pub async fn waking_outbox<F: std::future::Future>(&self, work: F) -> F::Output {

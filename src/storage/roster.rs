@@ -220,14 +220,23 @@ mod tests {
         delay: Duration,
         fresh_wait: Duration,
     ) -> (VersionedCache<usize>, Arc<AtomicUsize>) {
+        counting_each(move |_| delay, fresh_wait)
+    }
+
+    /// As `counting`, the nth read taking `delay_of(n)`.
+    fn counting_each(
+        delay_of: impl Fn(usize) -> Duration + Send + Sync + 'static,
+        fresh_wait: Duration,
+    ) -> (VersionedCache<usize>, Arc<AtomicUsize>) {
         let reads = Arc::new(AtomicUsize::new(0));
         let counter = reads.clone();
+        let delay_of = Arc::new(delay_of);
         let cache = VersionedCache::with_reader(
             Arc::new(move |_| {
-                let counter = counter.clone();
+                let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+                let delay = delay_of(n);
                 Box::pin(async move {
                     tokio::time::sleep(delay).await;
-                    let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
                     Ok((i64::try_from(n).unwrap(), n))
                 })
             }),
@@ -264,11 +273,19 @@ mod tests {
 
     #[tokio::test]
     async fn a_slow_new_version_is_waited_for_briefly_then_the_held_one_serves() {
-        let (cache, reads) = counting(Duration::from_millis(500), Duration::from_millis(10));
+        // The first read is quick, so requests wait for the next; that one is slower than
+        // the wait.
+        let slow_second = |n| Duration::from_millis(if n == 1 { 1 } else { 500 });
+        let (cache, reads) = counting_each(slow_second, Duration::from_millis(100));
         assert_eq!(*cache.members_at(7, 1).await.unwrap(), 1);
-        // The roster moved on: the new read is slower than the wait, so the held version
-        // answers, and the same read completes in the background.
+        // The roster moved on: the held version answers once the wait is over, and the
+        // same read completes in the background.
+        let started = std::time::Instant::now();
         assert_eq!(*cache.members_at(7, 2).await.unwrap(), 1);
+        assert!(
+            started.elapsed() >= Duration::from_millis(100),
+            "it waited first"
+        );
         assert_eq!(*cache.members_at(7, 2).await.unwrap(), 1);
         tokio::time::sleep(Duration::from_millis(1500)).await;
         assert_eq!(*cache.members_at(7, 2).await.unwrap(), 2);

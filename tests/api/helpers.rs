@@ -398,24 +398,14 @@ impl TestApp {
     /// What a server of this app holds, with a clock reading `at`: for running its
     /// background jobs as of a later time.
     pub fn state_at(&self, at: chrono::DateTime<chrono::Utc>) -> peerline::state::AppState {
-        let settings = settings_for(&self.database_url, &self.base);
-        peerline::state::AppState {
-            roster: peerline::storage::roster::RosterCache::reading(
-                &self.database_url,
-                settings.answer_deadline,
-            ),
-            db: self.db.clone(),
-            settings,
-            numbers: numbers(),
-            fallbacks: Default::default(),
-            clock: Clock::starting_at(at),
-            jobs: Default::default(),
-            outbox_wake: Default::default(),
-            activity: Default::default(),
-            write_probe_running: Default::default(),
-            spool: peerline::spool::Spool::open(&std::path::PathBuf::from(fresh_spool_dir()))
+        peerline::state::AppState::new(
+            self.db.clone(),
+            settings_for(&self.database_url, &self.base),
+            numbers(),
+            Clock::starting_at(at),
+            peerline::spool::Spool::open(&std::path::PathBuf::from(fresh_spool_dir()))
                 .expect("spool"),
-        }
+        )
     }
 
     /// Twilio's side of the webhooks, signing with the server's auth token.
