@@ -59,6 +59,7 @@ async fn seed(db: &DatabaseConnection, contacts: usize) -> (i32, Vec<i32>) {
             texting: Default::default(),
             supervision: Default::default(),
             rota: Default::default(),
+            callers: Default::default(),
         },
         peerline::clock::Clock::system().now(),
     )

@@ -67,6 +67,7 @@ async fn main() {
             texting: Default::default(),
             supervision: Default::default(),
             rota: Default::default(),
+            callers: Default::default(),
         },
         Clock::system().now(),
     )

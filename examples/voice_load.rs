@@ -129,6 +129,7 @@ async fn seed(url: &str, n: usize) -> (DatabaseConnection, i32, Vec<i32>) {
             texting: Default::default(),
             supervision: Default::default(),
             rota: Default::default(),
+            callers: Default::default(),
         },
         peerline::clock::Clock::system().now(),
     )

@@ -65,6 +65,20 @@ pub struct TwilioSettings {
     pub api_base: Url,
 }
 
+impl TwilioSettings {
+    /// A client for Twilio's REST API, when the credentials to use it are set.
+    pub fn client(&self) -> Option<crate::telephony::rest::TwilioClient> {
+        let (Some(account_sid), Some(auth_token)) = (&self.account_sid, &self.auth_token) else {
+            return None;
+        };
+        Some(crate::telephony::rest::TwilioClient::new(
+            self.api_base.clone(),
+            account_sid.clone(),
+            auth_token.clone(),
+        ))
+    }
+}
+
 /// One line naming the setting and what is wrong with it.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{variable}: {problem}")]

@@ -20,7 +20,6 @@ use crate::secret_key::resolve_secret_key;
 use crate::secrets::NumberHasher;
 use crate::spool::Spool;
 use crate::state::AppState;
-use crate::telephony::rest::TwilioClient;
 use crate::{jobs, openapi, routes, storage, telemetry};
 
 pub struct Application {
@@ -151,6 +150,7 @@ fn start_jobs(jobs: &Supervisor, state: &web::Data<AppState>) {
     jobs::offline_answers::start(jobs, shared(), Duration::from_secs(60));
     jobs::rota_care::start(jobs, shared(), Duration::from_secs(60));
     jobs::spool_replay::start(jobs, shared(), Duration::from_secs(2));
+    jobs::callbacks::start(jobs, shared(), Duration::from_secs(1));
     start_outbox(jobs, state);
 }
 
@@ -158,18 +158,12 @@ fn start_jobs(jobs: &Supervisor, state: &web::Data<AppState>) {
 /// messages wait in the outbox, and the log says so.
 fn start_outbox(jobs: &Supervisor, state: &AppState) {
     let settings = &state.settings;
-    let twilio = &settings.twilio;
-    let (Some(account_sid), Some(auth_token)) = (&twilio.account_sid, &twilio.auth_token) else {
+    let Some(client) = state.twilio.clone() else {
         tracing::warn!(
-            "TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is not set: outbound SMS stay queued in the outbox"
+            "TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is not set: outbound SMS stay queued in the outbox, and callers are not offered callbacks"
         );
         return;
     };
-    let client = TwilioClient::new(
-        twilio.api_base.clone(),
-        account_sid.clone(),
-        auth_token.clone(),
-    );
     jobs::outbox::OutboxSender {
         db: state.db.clone(),
         client,

@@ -9,6 +9,7 @@ use crate::jobs::supervisor::JobBoard;
 use crate::secrets::NumberHasher;
 use crate::spool::Spool;
 use crate::storage::roster::RosterCache;
+use crate::telephony::rest::TwilioClient;
 use crate::voice::fallbacks::FallbackCache;
 
 pub struct AppState {
@@ -22,6 +23,12 @@ pub struct AppState {
     pub activity: ActivityCache,
     /// Notified when a request has queued an outbound message.
     pub outbox_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// Twilio's REST API, when its credentials are set: without it no message is sent and
+    /// no call placed.
+    pub twilio: Option<TwilioClient>,
+    /// Notified when a callback may have a step to take (one was requested, a volunteer
+    /// declined or hung up).
+    pub callbacks_wake: std::sync::Arc<tokio::sync::Notify>,
     /// What this server could not write to the database yet.
     pub spool: Spool,
     /// The health of this server's background jobs.
@@ -47,6 +54,7 @@ impl AppState {
             settings.answer_deadline / 2,
         );
         Self {
+            twilio: settings.twilio.client(),
             db,
             settings,
             numbers,
@@ -55,6 +63,7 @@ impl AppState {
             roster,
             activity: ActivityCache::default(),
             outbox_wake: std::sync::Arc::default(),
+            callbacks_wake: std::sync::Arc::default(),
             spool,
             jobs: JobBoard::default(),
             write_probe_running: std::sync::Arc::default(),

@@ -17,6 +17,7 @@ mod m20261130_000011_token_names;
 mod m20261130_000012_rota_care;
 mod m20261130_000013_calendar_feeds;
 mod m20261130_000014_activity_changes;
+mod m20261130_000015_callbacks;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_rota_care::Migration),
             Box::new(m20261130_000013_calendar_feeds::Migration),
             Box::new(m20261130_000014_activity_changes::Migration),
+            Box::new(m20261130_000015_callbacks::Migration),
         ]
     }
 }

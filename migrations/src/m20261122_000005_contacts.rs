@@ -11,7 +11,7 @@ use crate::{cascade, drop_tables, index, restrict, unique_index};
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Contacts {
+pub(crate) enum Contacts {
     Table,
     Id,
     HelplineId,

@@ -91,6 +91,7 @@ pub async fn seed_if_empty(
             texting: Default::default(),
             supervision: Default::default(),
             rota: Default::default(),
+            callers: Default::default(),
         }, now,
     )
     .await?;

@@ -188,6 +188,7 @@ fn stage_in_words(stage: Stage) -> &'static str {
         Stage::Connected => "in progress",
         Stage::Fallback => "passed to the fallback number",
         Stage::Voicemail => "leaving a voicemail",
+        Stage::Callback => "waiting for a callback",
         Stage::Ended => "ended",
     }
 }

@@ -41,6 +41,10 @@ pub enum Outcome {
     /// The texter only asked for information (HELP).
     #[sea_orm(string_value = "help_only")]
     HelpOnly,
+    /// The caller asked to be called back and could not be reached, or nobody was free
+    /// before the callback expired.
+    #[sea_orm(string_value = "callback_failed")]
+    CallbackFailed,
 }
 
 impl Outcome {
@@ -56,6 +60,7 @@ impl Outcome {
             Outcome::Unanswered => "unanswered",
             Outcome::OptedOut => "opted_out",
             Outcome::HelpOnly => "help_only",
+            Outcome::CallbackFailed => "callback_failed",
         }
     }
 
@@ -71,6 +76,7 @@ impl Outcome {
             Outcome::Unanswered,
             Outcome::OptedOut,
             Outcome::HelpOnly,
+            Outcome::CallbackFailed,
         ]
         .into_iter()
         .find(|o| o.as_str() == raw)
@@ -103,6 +109,18 @@ pub enum EventKind {
     AnsweredFromMemory,
     #[sea_orm(string_value = "call_status")]
     CallStatus,
+    /// The caller chose to be called back instead of holding.
+    #[sea_orm(string_value = "callback_requested")]
+    CallbackRequested,
+    /// A volunteer accepted a callback and the caller's phone is dialled.
+    #[sea_orm(string_value = "callback_dialling")]
+    CallbackDialling,
+    /// The caller did not answer a callback.
+    #[sea_orm(string_value = "callback_unanswered")]
+    CallbackUnanswered,
+    /// The callback was given up.
+    #[sea_orm(string_value = "callback_failed")]
+    CallbackFailed,
     #[sea_orm(string_value = "closed_unfinished")]
     ClosedUnfinished,
     #[sea_orm(string_value = "declined")]
@@ -194,6 +212,7 @@ impl Alert {
             Outcome::Voicemail => Some(Alert::Voicemail),
             Outcome::Abandoned => Some(Alert::UnansweredCall),
             Outcome::Unanswered => Some(Alert::UnansweredText),
+            Outcome::CallbackFailed => Some(Alert::UnansweredCall),
             Outcome::Answered
             | Outcome::OnCallSupervisor
             | Outcome::FallbackNumber

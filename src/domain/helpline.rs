@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::callback::CallerSettings;
 use super::phone::E164;
 use super::shift_reminders::RotaCareSettings;
 use super::supervision::SupervisionSettings;
@@ -119,6 +120,9 @@ pub struct HelplineSettings {
     /// Shift reminders and cover requests.
     #[serde(default)]
     pub rota: RotaCareSettings,
+    /// Callers who cannot be answered at once: callbacks and the hold message.
+    #[serde(default)]
+    pub callers: CallerSettings,
 }
 
 impl HelplineSettings {
@@ -130,7 +134,8 @@ impl HelplineSettings {
         self.routing.validate()?;
         self.texting.validate()?;
         self.supervision.validate()?;
-        self.rota.validate()
+        self.rota.validate()?;
+        self.callers.validate()
     }
 }
 
@@ -186,6 +191,7 @@ mod tests {
             texting: TextingSettings::default(),
             supervision: SupervisionSettings::default(),
             rota: RotaCareSettings::default(),
+            callers: Default::default(),
         }
     }
 

@@ -5,6 +5,7 @@ pub mod access;
 pub mod audit_diff;
 pub mod calendar;
 pub mod calendar_feed;
+pub mod callback;
 pub mod contact;
 pub mod cover;
 pub mod coverage;

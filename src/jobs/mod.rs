@@ -1,6 +1,7 @@
 //! Background work each server runs beside the HTTP server. Every job is safe to run on
 //! several servers at once: each item is settled by a conditional update only one wins.
 
+pub mod callbacks;
 pub mod conversations;
 pub mod offline_answers;
 pub mod outbox;

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::supervisor::{After, Supervisor};
 use crate::domain::rota::Channel;
 use crate::state::AppState;
-use crate::storage::contacts::{self, Event, EventKind, Outcome, TalkTime};
+use crate::storage::contacts::{self, Event, EventKind, Outcome, Stage, TalkTime};
 use crate::storage::entities::contact;
 use crate::storage::reservations;
 
@@ -31,6 +31,8 @@ pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, D
         .column(contact::Column::Id)
         .filter(contact::Column::Channel.eq(Channel::Voice))
         .filter(contact::Column::EndedAt.is_null())
+        // A callback ends by its own rules (it expires, or the caller cannot be reached).
+        .filter(contact::Column::Stage.ne(Stage::Callback))
         .filter(
             Condition::any()
                 .add(

@@ -40,6 +40,9 @@ pub enum Stage {
     Routing,
     #[sea_orm(string_value = "holding")]
     Holding,
+    /// The caller hung up to be called back; the callback is under way.
+    #[sea_orm(string_value = "callback")]
+    Callback,
     #[sea_orm(string_value = "ringing")]
     Ringing,
     /// A text conversation offered to a volunteer who has not replied yet.
@@ -61,6 +64,7 @@ impl Stage {
             Stage::Menu => "menu",
             Stage::Routing => "routing",
             Stage::Holding => "holding",
+            Stage::Callback => "callback",
             Stage::Ringing => "ringing",
             Stage::Offered => "offered",
             Stage::Connected => "connected",
@@ -451,7 +455,8 @@ fn seconds_between(from: DateTime<Utc>, to: DateTime<Utc>) -> i32 {
     i32::try_from((to - from).num_seconds().max(0)).unwrap_or(i32::MAX)
 }
 
-/// Records an offer; returns it, or the one already recorded for this volunteer.
+/// Records an offer; returns it, or the one already recorded for this volunteer in this
+/// round.
 pub async fn create_offer(
     db: &impl ConnectionTrait,
     contact_id: i32,
@@ -470,15 +475,20 @@ pub async fn create_offer(
     };
     offer::Entity::insert(row)
         .on_conflict(
-            OnConflict::columns([offer::Column::ContactId, offer::Column::VolunteerId])
-                .do_nothing()
-                .to_owned(),
+            OnConflict::columns([
+                offer::Column::ContactId,
+                offer::Column::VolunteerId,
+                offer::Column::Round,
+            ])
+            .do_nothing()
+            .to_owned(),
         )
         .exec_without_returning(db)
         .await?;
     offer::Entity::find()
         .filter(offer::Column::ContactId.eq(contact_id))
         .filter(offer::Column::VolunteerId.eq(volunteer_id))
+        .filter(offer::Column::Round.eq(round))
         .one(db)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("offer just written".into()))

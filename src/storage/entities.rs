@@ -30,6 +30,8 @@ pub mod helpline {
         pub supervision: String,
         /// The rota care settings (reminders and cover requests), as JSON.
         pub rota: String,
+        /// The callers' side settings (callbacks, the hold message), as JSON.
+        pub callers: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -849,6 +851,48 @@ pub mod calendar_feed {
         pub token_hash: String,
         pub created_at: DateTimeUtc,
         pub revoked_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod callback {
+    use sea_orm::entity::prelude::*;
+
+    use crate::domain::callback::{CallbackKind, CallbackState};
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "callbacks")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub contact_id: i32,
+        pub helpline_id: i32,
+        pub topic_id: Option<i32>,
+        pub kind: CallbackKind,
+        pub state: CallbackState,
+        /// The caller said a text is safe if they cannot be reached.
+        pub texts_ok: bool,
+        /// Times the caller's phone was dialled.
+        pub caller_attempts: i32,
+        /// The offer to the volunteer being rung or on the line for it.
+        pub offer_id: Option<i32>,
+        /// Not tried again before this.
+        pub due_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+        /// A step under way (a volunteer rung, the caller dialled) is given up after this.
+        pub claimed_until: Option<DateTimeUtc>,
+        /// The supervisor who returned a missed call.
+        pub requested_by: Option<i32>,
+        pub reason: Option<String>,
+        pub requested_at: DateTimeUtc,
+        /// When the first volunteer was rung for it.
+        pub first_ring_at: Option<DateTimeUtc>,
+        pub updated_at: DateTimeUtc,
+        pub ended_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -52,6 +52,7 @@ pub fn settings_of(row: &helpline::Model) -> Result<HelplineSettings, DbErr> {
         supervision: serde_json::from_str(&row.supervision)
             .map_err(|_| corrupt("helpline", row.id))?,
         rota: serde_json::from_str(&row.rota).map_err(|_| corrupt("helpline", row.id))?,
+        callers: serde_json::from_str(&row.callers).map_err(|_| corrupt("helpline", row.id))?,
     })
 }
 
@@ -72,6 +73,7 @@ fn apply(row: &mut helpline::ActiveModel, s: &HelplineSettings, now: DateTime<Ut
     row.supervision =
         Set(serde_json::to_string(&s.supervision).unwrap_or_else(|_| "{}".to_owned()));
     row.rota = Set(serde_json::to_string(&s.rota).unwrap_or_else(|_| "{}".to_owned()));
+    row.callers = Set(serde_json::to_string(&s.callers).unwrap_or_else(|_| "{}".to_owned()));
     row.updated_at = Set(now);
 }
 

@@ -1,6 +1,6 @@
-//! Twilio's REST API for outbound messages: one form-encoded POST to `Messages.json` with
-//! HTTP Basic auth, and a classification of every way it can end that tells the caller
-//! whether sending again is safe.
+//! Twilio's REST API for outbound messages and calls: one form-encoded POST to
+//! `Messages.json` or `Calls.json` with HTTP Basic auth, and a classification of every way
+//! it can end that tells the caller whether sending again is safe.
 
 use std::time::Duration;
 
@@ -19,11 +19,24 @@ pub struct TwilioClient {
     auth_token: SecretString,
 }
 
-/// A message Twilio accepted.
+/// A message or call Twilio accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Accepted {
     pub sid: String,
     pub status: String,
+}
+
+/// A call to place.
+pub struct OutboundCall<'a> {
+    pub to: &'a str,
+    /// A number on the account: the helpline's.
+    pub from: &'a str,
+    /// Where Twilio fetches the call's TwiML once it is answered.
+    pub url: &'a str,
+    /// Where Twilio reports that the call has ended.
+    pub status_callback: &'a str,
+    /// How long the phone rings before Twilio gives up.
+    pub ring_secs: u32,
 }
 
 /// Why a send did not succeed, and what that allows.
@@ -65,9 +78,9 @@ impl TwilioClient {
         }
     }
 
-    fn messages_url(&self) -> String {
+    fn resource_url(&self, resource: &str) -> String {
         format!(
-            "{}/2010-04-01/Accounts/{}/Messages.json",
+            "{}/2010-04-01/Accounts/{}/{resource}.json",
             self.api_base.as_str().trim_end_matches('/'),
             self.account_sid
         )
@@ -85,11 +98,31 @@ impl TwilioClient {
         if let Some(url) = status_callback {
             form.push(("StatusCallback", url));
         }
+        self.create("Messages", &form).await
+    }
+
+    /// Places a call from a helpline number; Twilio fetches the TwiML for it from `call.url`
+    /// once it is answered.
+    pub async fn place_call(&self, call: &OutboundCall<'_>) -> Result<Accepted, SendError> {
+        let timeout = call.ring_secs.to_string();
+        let form = [
+            ("To", call.to),
+            ("From", call.from),
+            ("Url", call.url),
+            ("StatusCallback", call.status_callback),
+            ("StatusCallbackEvent", "completed"),
+            ("Timeout", timeout.as_str()),
+        ];
+        self.create("Calls", &form).await
+    }
+
+    /// Creates one resource (a message, a call) and classifies the answer.
+    async fn create(&self, resource: &str, form: &[(&str, &str)]) -> Result<Accepted, SendError> {
         let response = self
             .http
-            .post(self.messages_url())
+            .post(self.resource_url(resource))
             .basic_auth(&self.account_sid, Some(self.auth_token.expose_secret()))
-            .form(&form)
+            .form(form)
             .send()
             .await
             .map_err(classify_transport_error)?;

@@ -5,3 +5,4 @@ pub mod fallbacks;
 pub mod flow;
 pub mod prompts;
 pub mod urls;
+pub mod waiting_prompts;

@@ -62,4 +62,37 @@ impl CallbackUrls {
     pub fn recording(&self, contact: i32) -> String {
         self.at(&format!("recording?contact={contact}"))
     }
+
+    /// A holding caller's answer to a callback question (`step`: offer, confirm, texts).
+    pub fn hold(&self, contact: i32, round: i32, step: &str) -> String {
+        self.at(&format!("hold?contact={contact}&round={round}&step={step}"))
+    }
+
+    /// The TwiML for a volunteer's phone rung for a callback, once they pick up.
+    pub fn callback_volunteer(&self, offer: i32) -> String {
+        self.at(&format!("callback/volunteer?offer={offer}"))
+    }
+
+    pub fn callback_accept(&self, offer: i32) -> String {
+        self.at(&format!("callback/accept?offer={offer}"))
+    }
+
+    /// Where Twilio reports the end of a volunteer's callback leg.
+    pub fn callback_status(&self, offer: i32) -> String {
+        self.at(&format!("callback/status?offer={offer}"))
+    }
+
+    /// What the caller hears when they pick up a callback.
+    pub fn callback_caller(&self, offer: i32) -> String {
+        self.at(&format!("callback/caller?offer={offer}"))
+    }
+
+    pub fn callback_caller_answer(&self, offer: i32) -> String {
+        self.at(&format!("callback/caller/answer?offer={offer}"))
+    }
+
+    /// The end of the volunteer's `<Dial>` to the caller.
+    pub fn callback_dialled(&self, offer: i32) -> String {
+        self.at(&format!("callback/dialled?offer={offer}"))
+    }
 }

@@ -2,6 +2,7 @@
 //! extractor before anything else) and answers with TwiML; on the voice path a fault
 //! never reaches the caller as an error.
 
+pub mod callbacks;
 pub mod sms;
 pub mod voice;
 
@@ -9,6 +10,7 @@ use actix_web::web::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     voice::configure(cfg);
+    callbacks::configure(cfg);
     cfg.service(sms::incoming).service(sms::status);
 }
 

@@ -32,7 +32,7 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(caller_status);
 }
 
-fn twiml(response: VoiceResponse) -> HttpResponse {
+pub(super) fn twiml(response: VoiceResponse) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/xml; charset=utf-8")
         .body(response.to_xml())
@@ -42,7 +42,7 @@ fn twiml(response: VoiceResponse) -> HttpResponse {
 /// the database does not answer within the answer deadline (`PEERLINE_ANSWER_DEADLINE_MS`),
 /// the helpline's fallback number (remembered while the database was up), so the caller
 /// still reaches a human.
-async fn for_caller(
+pub(super) async fn for_caller(
     state: &AppState,
     form: &SignedForm,
     flow: impl std::future::Future<Output = Result<Option<VoiceResponse>, DbErr>>,
@@ -97,7 +97,7 @@ fn fault_response(state: &AppState, form: &SignedForm) -> VoiceResponse {
 
 /// Answers a volunteer's or supervisor's leg: on a fault or past the answer deadline, hang
 /// up that leg only; the caller's `<Dial>` then moves on.
-async fn for_leg(
+pub(super) async fn for_leg(
     state: &AppState,
     flow: impl std::future::Future<Output = Result<VoiceResponse, DbErr>>,
 ) -> HttpResponse {
@@ -112,7 +112,9 @@ async fn for_leg(
 
 /// Acknowledges a status callback; a fault, or a database that does not answer within
 /// `STATUS_DEADLINE`, is logged and Twilio is told to retry.
-async fn acknowledge(flow: impl std::future::Future<Output = Result<(), DbErr>>) -> HttpResponse {
+pub(super) async fn acknowledge(
+    flow: impl std::future::Future<Output = Result<(), DbErr>>,
+) -> HttpResponse {
     match within(STATUS_DEADLINE, flow).await {
         Ok(()) => twiml(VoiceResponse::new()),
         Err(error) => {
@@ -122,7 +124,7 @@ async fn acknowledge(flow: impl std::future::Future<Output = Result<(), DbErr>>)
     }
 }
 
-fn int_param(form: &SignedForm, name: &str) -> Option<i32> {
+pub(super) fn int_param(form: &SignedForm, name: &str) -> Option<i32> {
     form.get(name).and_then(|v| v.trim().parse().ok())
 }
 
@@ -138,9 +140,9 @@ struct StepQuery {
 }
 
 #[derive(Deserialize)]
-struct RoundQuery {
-    contact: i32,
-    round: i32,
+pub(super) struct RoundQuery {
+    pub contact: i32,
+    pub round: i32,
 }
 
 #[derive(Deserialize)]
@@ -150,11 +152,13 @@ struct FallbackQuery {
 }
 
 #[derive(Deserialize)]
-struct OfferQuery {
-    offer: i32,
+pub(super) struct OfferQuery {
+    pub offer: i32,
 }
 
-fn query<T: for<'de> Deserialize<'de>>(req: &actix_web::HttpRequest) -> Result<T, WebhookError> {
+pub(super) fn query<T: for<'de> Deserialize<'de>>(
+    req: &actix_web::HttpRequest,
+) -> Result<T, WebhookError> {
     serde_urlencoded::from_str(req.query_string())
         .map_err(|_| WebhookError::Invalid("query string"))
 }
@@ -162,7 +166,11 @@ fn query<T: for<'de> Deserialize<'de>>(req: &actix_web::HttpRequest) -> Result<T
 /// What a caller hears when their webhook cannot be read (a parameter or our own query
 /// string missing or malformed): never Twilio's "application error", but the helpline's
 /// fallback number when the dialled number is known, else an apology and where to turn.
-fn unreadable_call(state: &AppState, form: &SignedForm, what: &WebhookError) -> HttpResponse {
+pub(super) fn unreadable_call(
+    state: &AppState,
+    form: &SignedForm,
+    what: &WebhookError,
+) -> HttpResponse {
     tracing::warn!(
         problem = %what,
         call_sid = form.get("CallSid").unwrap_or_default(),
@@ -174,12 +182,12 @@ fn unreadable_call(state: &AppState, form: &SignedForm, what: &WebhookError) -> 
 
 /// A volunteer's or supervisor's leg whose webhook cannot be read: that leg hangs up, and
 /// the caller's `<Dial>` moves on.
-fn unreadable_leg(what: &WebhookError) -> HttpResponse {
+pub(super) fn unreadable_leg(what: &WebhookError) -> HttpResponse {
     tracing::warn!(problem = %what, "a volunteer's leg webhook could not be read; hanging it up");
     twiml(VoiceResponse::new().push(Verb::Hangup))
 }
 
-fn dial_result(form: &SignedForm) -> DialResult<'_> {
+pub(super) fn dial_result(form: &SignedForm) -> DialResult<'_> {
     DialResult {
         dial_status: form.get("DialCallStatus"),
         dial_duration: int_param(form, "DialCallDuration"),

@@ -3,16 +3,25 @@
 //! to deliver twice: rounds are claimed, offers and events are keyed, state changes are
 //! conditional, and a repeated delivery gets the same TwiML back.
 
+mod callback_dispatch;
+mod callback_legs;
 mod fallback;
+mod holding;
 mod inbound;
 mod rounds;
 mod status;
 mod whisper;
 
+pub use callback_dispatch::{CallbackPass, run_callbacks};
+pub use callback_legs::{
+    callback_accept, callback_caller, callback_caller_answer, callback_dialled, callback_status,
+    callback_volunteer,
+};
 pub use fallback::{
     Recording, fallback_dial_ended, save_recording, supervisor_answer, supervisor_whisper,
     voicemail_left,
 };
+pub use holding::hold_choice;
 pub use inbound::{InboundCall, inbound, menu_choice};
 use rounds::route_loaded;
 pub use rounds::{DialResult, dial_ended, route_round};
@@ -137,20 +146,34 @@ async fn end_call(
     talk_secs: Option<i32>,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let talk = talk_secs.map_or(TalkTime::UntilNow, TalkTime::Reported);
     // The end, its event and any alert it raises are written together or not at all.
     let txn = storage::write_transaction(&state.db).await?;
-    if let Some(ended) = contacts::finish(&txn, call.contact.id, outcome, talk, at).await? {
+    end_call_in(&txn, state, call, outcome, talk_secs, at).await?;
+    txn.commit().await?;
+    reservations::release_contact(&state.db, call.contact.id).await
+}
+
+/// [`end_call`] within the transaction `txn`, which also holds whatever caused the end;
+/// the caller releases the contact's reservations once it commits.
+async fn end_call_in(
+    txn: &sea_orm::DatabaseTransaction,
+    state: &AppState,
+    call: &Call,
+    outcome: Outcome,
+    talk_secs: Option<i32>,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let talk = talk_secs.map_or(TalkTime::UntilNow, TalkTime::Reported);
+    if let Some(ended) = contacts::finish(txn, call.contact.id, outcome, talk, at).await? {
         let event = Event::once(at, EventKind::Ended).detail(json!({
             "outcome": ended.outcome,
             "talk_secs": ended.talk_secs,
         }));
-        contacts::record_event(&txn, call.contact.id, event).await?;
+        contacts::record_event(txn, call.contact.id, event).await?;
         let name = &call.helpline.name;
-        alert_after_end(&txn, &state.numbers, &ended, name, at).await?;
+        alert_after_end(txn, &state.numbers, &ended, name, at).await?;
     }
-    txn.commit().await?;
-    reservations::release_contact(&state.db, call.contact.id).await
+    Ok(())
 }
 
 fn accept_gather(call: &Call, text: String, action: String) -> VoiceResponse {
@@ -167,6 +190,18 @@ fn accept_gather(call: &Call, text: String, action: String) -> VoiceResponse {
             ],
         }))
         .push(Verb::Hangup)
+}
+
+/// How an offer ended, from the final status of the volunteer's own leg.
+fn leg_outcome(status: &str) -> OfferOutcome {
+    match status {
+        "busy" => OfferOutcome::Busy,
+        "failed" => OfferOutcome::Failed,
+        "canceled" => OfferOutcome::Canceled,
+        "no-answer" => OfferOutcome::NoAnswer,
+        // Picked up but never accepted.
+        _ => OfferOutcome::Declined,
+    }
 }
 
 fn is_final(status: &str) -> bool {

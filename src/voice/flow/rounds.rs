@@ -1,6 +1,7 @@
 //! Rounds of offers: plan, reserve, ring; hold while someone may free up; the dial outcome.
 
 use super::fallback::fallback_step;
+use super::holding::hold;
 use super::*;
 
 /// One round of offers: claim the round, plan, reserve volunteers, ring them. When nobody
@@ -24,7 +25,9 @@ pub(super) async fn route_loaded(
     round: i32,
 ) -> Result<VoiceResponse, DbErr> {
     let contact_id = call.contact.id;
-    if call.contact.ended_at.is_some() || call.contact.answered_at.is_some() {
+    let waiting_for_callback = call.contact.stage == Stage::Callback;
+    if call.contact.ended_at.is_some() || call.contact.answered_at.is_some() || waiting_for_callback
+    {
         return Ok(VoiceResponse::new().push(Verb::Hangup));
     }
     let now = state.clock.now();
@@ -45,6 +48,8 @@ pub(super) async fn route_loaded(
         }
         return fallback_step(state, &call, 1).await;
     }
+    // Callers waiting for a callback since before this caller arrived come first.
+    super::callback_dispatch::assign_earlier_callbacks(state, &call).await?;
     let inputs = RoutingInputs::load(
         &state.db,
         state,
@@ -138,18 +143,9 @@ pub(super) async fn route_loaded(
                 .collect();
             Ok(dial_offers(state, &call, round, &phones, ring_secs))
         }
-        Stage::Holding => Ok(hold(state, &call, round + 1)),
+        Stage::Holding => hold(state, &call, round + 1).await,
         _ => fallback_step(state, &call, 1).await,
     }
-}
-
-fn hold(state: &AppState, call: &Call, next_round: i32) -> VoiceResponse {
-    VoiceResponse::new()
-        .push(call.say(prompts::HOLD))
-        .push(Verb::Pause { seconds: HOLD_SECS })
-        .push(Verb::Redirect {
-            url: urls(state).route(call.contact.id, next_round),
-        })
 }
 
 /// The same answer for a repeated delivery of a round that was already decided.
@@ -170,7 +166,7 @@ async fn replay_round(state: &AppState, call: &Call, round: i32) -> Result<Voice
         return Ok(dial_offers(state, call, round, &phones, ring_secs));
     }
     // Nothing to replay (a hold, or a round still being decided): look again shortly.
-    Ok(hold(state, call, call.contact.round + 1))
+    hold(state, call, call.contact.round + 1).await
 }
 
 /// The `<Dial>` that rings the round's volunteers: `(offer id, phone)` each.

@@ -17,7 +17,8 @@ pub async fn call_status(
         .keyed(format!("status:{status}"))
         .detail(json!({"status": status, "duration_secs": duration}));
     contacts::record_event(&state.db, contact.id, event).await?;
-    if !is_final(status) {
+    // A caller who hung up to be called back is not gone: the callback goes on.
+    if !is_final(status) || contact.stage == Stage::Callback {
         return Ok(());
     }
     let Some(call) = Call::load(state, contact.id).await? else {
@@ -49,14 +50,7 @@ pub async fn leg_status(
     if !is_final(status) {
         return Ok(());
     }
-    let outcome = match status {
-        "busy" => OfferOutcome::Busy,
-        "failed" => OfferOutcome::Failed,
-        "canceled" => OfferOutcome::Canceled,
-        "no-answer" => OfferOutcome::NoAnswer,
-        // Picked up but never accepted.
-        _ => OfferOutcome::Declined,
-    };
+    let outcome = leg_outcome(status);
     contacts::settle_offer(&state.db, offer.id, outcome, now).await?;
     contacts::end_offer(&state.db, offer.id, now).await?;
     // The volunteer is free again as soon as their own phone hangs up.

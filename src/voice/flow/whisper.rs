@@ -3,7 +3,7 @@
 use super::*;
 
 /// Fetches an offer with its call, for the volunteer-leg callbacks.
-async fn offer_and_call(
+pub(super) async fn offer_and_call(
     state: &AppState,
     offer_id: i32,
 ) -> Result<Option<(offer::Model, Call)>, DbErr> {
