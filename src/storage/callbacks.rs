@@ -203,26 +203,28 @@ impl Move {
         self
     }
 
-    pub fn set_offer(mut self, offer_id: Option<i32>) -> Self {
+    /// Sets `column` to `value`, in place of any value set before.
+    fn set(mut self, column: callback::Column, value: sea_orm::Value) -> Self {
         self.changes
-            .push((callback::Column::OfferId, offer_id.into()));
+            .retain(|(c, _)| std::mem::discriminant(c) != std::mem::discriminant(&column));
+        self.changes.push((column, value));
         self
     }
 
-    pub fn due_at(mut self, at: DateTime<Utc>) -> Self {
-        self.changes.push((callback::Column::DueAt, at.into()));
-        self
+    pub fn set_offer(self, offer_id: Option<i32>) -> Self {
+        self.set(callback::Column::OfferId, offer_id.into())
     }
 
-    pub fn claimed_until(mut self, until: Option<DateTime<Utc>>) -> Self {
-        self.changes
-            .push((callback::Column::ClaimedUntil, until.into()));
-        self
+    pub fn due_at(self, at: DateTime<Utc>) -> Self {
+        self.set(callback::Column::DueAt, at.into())
     }
 
-    pub fn ended_at(mut self, at: DateTime<Utc>) -> Self {
-        self.changes.push((callback::Column::EndedAt, at.into()));
-        self
+    pub fn claimed_until(self, until: Option<DateTime<Utc>>) -> Self {
+        self.set(callback::Column::ClaimedUntil, until.into())
+    }
+
+    pub fn ended_at(self, at: DateTime<Utc>) -> Self {
+        self.set(callback::Column::EndedAt, at.into())
     }
 
     /// The caller's phone is dialled once more.
@@ -264,11 +266,7 @@ impl Move {
         if self.first_ring {
             update = update.col_expr(
                 callback::Column::FirstRingAt,
-                Func::coalesce([
-                    Expr::col(callback::Column::FirstRingAt),
-                    Expr::value(now),
-                ])
-                .into(),
+                Func::coalesce([Expr::col(callback::Column::FirstRingAt), Expr::value(now)]).into(),
             );
         }
         Ok(update.exec(db).await?.rows_affected == 1)

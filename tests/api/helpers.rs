@@ -192,6 +192,11 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     spawn_app_configured(Clock::system(), extra).await
 }
 
+/// A server whose clock reads `at` now, with `extra` settings on top of the test defaults.
+pub async fn spawn_app_at_with(at: &str, extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_configured(Clock::starting_at(utc(at)), extra).await
+}
+
 async fn spawn_app_with_clock(clock: Clock) -> TestApp {
     spawn_app_configured(clock, &[]).await
 }
@@ -535,4 +540,30 @@ pub fn on_shift_ids(reply: &Reply) -> Vec<i64> {
 /// A state or kind from its stored name, as the seed tables write them (`"answered"`).
 pub fn parsed<T: sea_orm::ActiveEnum<Value = String>>(raw: &str) -> T {
     T::try_from_value(&raw.to_owned()).unwrap_or_else(|_| panic!("unknown value {raw:?}"))
+}
+
+/// Delivers a webhook as Twilio would, signed, returning the TwiML.
+pub async fn deliver(app: &TestApp, url: &str, params: &[(&str, &str)]) -> String {
+    let params: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let (status, body) = app.twilio().post(url, &params).await.unwrap();
+    assert_eq!(status, 200, "{url}: {body}");
+    body
+}
+
+/// The values of `attr` on every `tag` element of a TwiML document.
+pub fn attr_values(xml: &str, tag: &str, attr: &str) -> Vec<String> {
+    let root = peerline::simulator::twiml_reader::parse(xml).unwrap();
+    let mut found = Vec::new();
+    root.find_all(tag, &mut found);
+    found
+        .iter()
+        .filter_map(|e| e.attr(attr).map(str::to_owned))
+        .collect()
+}
+
+pub fn borrowed<'a>(params: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    params.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod callbacks;
 mod cli;
 mod console;
 mod console_browser;

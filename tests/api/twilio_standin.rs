@@ -42,7 +42,109 @@ pub struct Received {
     pub form: Vec<(String, String)>,
 }
 
+/// The parameters Twilio's API description lists for creating a call.
+const CALL_PARAMETERS: [&str; 35] = [
+    "To",
+    "From",
+    "Url",
+    "Twiml",
+    "ApplicationSid",
+    "Method",
+    "FallbackUrl",
+    "FallbackMethod",
+    "StatusCallback",
+    "StatusCallbackEvent",
+    "StatusCallbackMethod",
+    "SendDigits",
+    "Timeout",
+    "Record",
+    "RecordingChannels",
+    "RecordingStatusCallback",
+    "RecordingStatusCallbackMethod",
+    "SipAuthUsername",
+    "SipAuthPassword",
+    "MachineDetection",
+    "MachineDetectionTimeout",
+    "RecordingStatusCallbackEvent",
+    "Trim",
+    "CallerId",
+    "MachineDetectionSpeechThreshold",
+    "MachineDetectionSpeechEndThreshold",
+    "MachineDetectionSilenceTimeout",
+    "AsyncAmd",
+    "AsyncAmdStatusCallback",
+    "AsyncAmdStatusCallbackMethod",
+    "Byoc",
+    "CallReason",
+    "CallToken",
+    "RecordingTrack",
+    "TimeLimit",
+];
+
 impl Received {
+    /// Whether this is a request to place a call.
+    pub fn is_call(&self) -> bool {
+        self.path.ends_with("/Calls.json")
+    }
+
+    /// Checks a request to place a call against the Calls resource of Twilio's API
+    /// description: the account path, Basic auth, `To` and `From`, exactly one of `Url`,
+    /// `Twiml` or `ApplicationSid`, absolute callback URLs, known parameters only.
+    pub fn assert_valid_call(&self) {
+        let account = self
+            .path
+            .strip_prefix("/2010-04-01/Accounts/")
+            .and_then(|rest| rest.strip_suffix("/Calls.json"))
+            .unwrap_or_else(|| panic!("not the Calls resource: {}", self.path));
+        assert!(
+            account.starts_with("AC") && account.len() == 34,
+            "{account}"
+        );
+        assert!(
+            self.authorization
+                .as_deref()
+                .is_some_and(|a| a.starts_with("Basic ")),
+            "no Basic auth"
+        );
+        for (name, _) in &self.form {
+            assert!(
+                CALL_PARAMETERS.contains(&name.as_str()),
+                "unknown parameter {name}"
+            );
+        }
+        for required in ["To", "From"] {
+            assert!(
+                self.field(required).is_some_and(|v| !v.is_empty()),
+                "{required}"
+            );
+        }
+        let sources = ["Url", "Twiml", "ApplicationSid"]
+            .iter()
+            .filter(|name| self.field(name).is_some())
+            .count();
+        assert_eq!(sources, 1, "exactly one of Url, Twiml, ApplicationSid");
+        for url in ["Url", "StatusCallback", "FallbackUrl"] {
+            if let Some(value) = self.field(url) {
+                assert!(
+                    value.starts_with("http://") || value.starts_with("https://"),
+                    "{url}"
+                );
+            }
+        }
+        if let Some(events) = self.field("StatusCallbackEvent") {
+            for event in events.split(' ') {
+                assert!(
+                    ["initiated", "ringing", "answered", "completed"].contains(&event),
+                    "StatusCallbackEvent {event}"
+                );
+            }
+        }
+        if let Some(timeout) = self.field("Timeout") {
+            let secs: u32 = timeout.parse().expect("Timeout is a whole number");
+            assert!((1..=600).contains(&secs), "Timeout {secs}");
+        }
+    }
+
     pub fn field(&self, name: &str) -> Option<&str> {
         self.form
             .iter()
@@ -51,14 +153,19 @@ impl Received {
     }
 }
 
-/// Accepts a message as Twilio does: 201 with a new sid.
+/// Accepts a message or a call as Twilio does: 201 with a new sid.
 struct Accept(AtomicUsize);
 
 impl Respond for Accept {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
         let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+        let prefix = if request.url.path().ends_with("/Calls.json") {
+            "CA"
+        } else {
+            "SM"
+        };
         ResponseTemplate::new(201)
-            .set_body_json(json!({"sid": format!("SM{n:032}"), "status": "queued"}))
+            .set_body_json(json!({"sid": format!("{prefix}{n:032}"), "status": "queued"}))
     }
 }
 

@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 
 use futures::future::join_all;
 
-use crate::helpers::{TestApp, id_of, spawn_app_at, spawn_app_with};
+use crate::helpers::{
+    TestApp, attr_values, borrowed, deliver, id_of, spawn_app_at, spawn_app_with,
+};
 
 const LINE: &str = "+12025550100";
 const CALLER: &str = "+12025550142";
@@ -243,17 +245,6 @@ async fn an_unanswered_offer_hunts_to_the_next_volunteer() {
     assert_eq!(alice_now.body["active"], true);
 }
 
-/// Delivers a webhook as Twilio would, returning the TwiML.
-async fn deliver(app: &TestApp, url: &str, params: &[(&str, &str)]) -> String {
-    let params: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    let (status, body) = app.twilio().post(url, &params).await.unwrap();
-    assert_eq!(status, 200, "{url}: {body}");
-    body
-}
-
 fn inbound_params(call_sid: &str) -> Vec<(&'static str, String)> {
     vec![
         ("CallSid", call_sid.to_owned()),
@@ -263,20 +254,6 @@ fn inbound_params(call_sid: &str) -> Vec<(&'static str, String)> {
         ("CallStatus", "ringing".into()),
         ("Direction", "inbound".into()),
     ]
-}
-
-fn attr_values(xml: &str, tag: &str, attr: &str) -> Vec<String> {
-    let root = simulator::twiml_reader::parse(xml).unwrap();
-    let mut found = Vec::new();
-    root.find_all(tag, &mut found);
-    found
-        .iter()
-        .filter_map(|e| e.attr(attr).map(str::to_owned))
-        .collect()
-}
-
-fn borrowed<'a>(params: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    params.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 #[tokio::test]

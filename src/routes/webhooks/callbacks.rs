@@ -2,7 +2,10 @@
 //! callback questions, and the two phones of a callback (the volunteer's, rung first, and
 //! the caller's, dialled from it).
 
-use actix_web::{HttpResponse, post, web};
+use std::future::Future;
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use sea_orm::DbErr;
 use serde::Deserialize;
 
 use super::voice::{
@@ -10,8 +13,25 @@ use super::voice::{
     unreadable_leg,
 };
 use crate::state::AppState;
+use crate::telephony::twiml::VoiceResponse;
 use crate::telephony::webhook::{SignedForm, WebhookError};
 use crate::voice::flow;
+
+/// A webhook of one of a callback's legs, about the offer its query names; an unreadable
+/// query hangs the leg up.
+async fn about_offer<Fut>(
+    state: &AppState,
+    req: &HttpRequest,
+    flow: impl FnOnce(i32) -> Fut,
+) -> Result<HttpResponse, WebhookError>
+where
+    Fut: Future<Output = Result<VoiceResponse, DbErr>>,
+{
+    Ok(match query::<OfferQuery>(req) {
+        Ok(q) => for_leg(state, flow(q.offer)).await,
+        Err(problem) => unreadable_leg(&problem),
+    })
+}
 
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.service(hold)
@@ -35,7 +55,7 @@ struct HoldQuery {
 async fn hold(
     state: web::Data<AppState>,
     form: SignedForm,
-    req: actix_web::HttpRequest,
+    req: HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
     let q: HoldQuery = match query(&req) {
         Ok(q) => q,
@@ -51,28 +71,26 @@ async fn hold(
 async fn volunteer(
     state: web::Data<AppState>,
     form: SignedForm,
-    req: actix_web::HttpRequest,
+    req: HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
-    let q: OfferQuery = match query(&req) {
-        Ok(q) => q,
-        Err(problem) => return Ok(unreadable_leg(&problem)),
-    };
     let leg = form.get("CallSid");
-    Ok(for_leg(&state, flow::callback_volunteer(&state, q.offer, leg)).await)
+    about_offer(&state, &req, |offer| {
+        flow::callback_volunteer(&state, offer, leg)
+    })
+    .await
 }
 
 #[post("/twilio/voice/callback/accept")]
 async fn accept(
     state: web::Data<AppState>,
     form: SignedForm,
-    req: actix_web::HttpRequest,
+    req: HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
-    let q: OfferQuery = match query(&req) {
-        Ok(q) => q,
-        Err(problem) => return Ok(unreadable_leg(&problem)),
-    };
     let digits = form.get("Digits").unwrap_or_default();
-    Ok(for_leg(&state, flow::callback_accept(&state, q.offer, digits)).await)
+    about_offer(&state, &req, |offer| {
+        flow::callback_accept(&state, offer, digits)
+    })
+    .await
 }
 
 /// The end of the volunteer's phone call for a callback.
@@ -80,7 +98,7 @@ async fn accept(
 async fn status(
     state: web::Data<AppState>,
     form: SignedForm,
-    req: actix_web::HttpRequest,
+    req: HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
     let q: OfferQuery = query(&req)?;
     let call_status = form.require("CallStatus")?;
@@ -98,32 +116,23 @@ async fn status(
 #[post("/twilio/voice/callback/caller")]
 async fn caller(
     state: web::Data<AppState>,
-    req: actix_web::HttpRequest,
+    req: HttpRequest,
     _form: SignedForm,
 ) -> Result<HttpResponse, WebhookError> {
-    let q: OfferQuery = match query(&req) {
-        Ok(q) => q,
-        Err(problem) => return Ok(unreadable_leg(&problem)),
-    };
-    Ok(for_leg(&state, flow::callback_caller(&state, q.offer)).await)
+    about_offer(&state, &req, |offer| flow::callback_caller(&state, offer)).await
 }
 
 #[post("/twilio/voice/callback/caller/answer")]
 async fn caller_answer(
     state: web::Data<AppState>,
     form: SignedForm,
-    req: actix_web::HttpRequest,
+    req: HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
-    let q: OfferQuery = match query(&req) {
-        Ok(q) => q,
-        Err(problem) => return Ok(unreadable_leg(&problem)),
-    };
     let digits = form.get("Digits").unwrap_or_default();
-    Ok(for_leg(
-        &state,
-        flow::callback_caller_answer(&state, q.offer, digits),
-    )
-    .await)
+    about_offer(&state, &req, |offer| {
+        flow::callback_caller_answer(&state, offer, digits)
+    })
+    .await
 }
 
 /// The volunteer's dial to the caller ended.
@@ -131,12 +140,11 @@ async fn caller_answer(
 async fn dialled(
     state: web::Data<AppState>,
     form: SignedForm,
-    req: actix_web::HttpRequest,
+    req: HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
-    let q: OfferQuery = match query(&req) {
-        Ok(q) => q,
-        Err(problem) => return Ok(unreadable_leg(&problem)),
-    };
-    let result = flow::callback_dialled(&state, q.offer, dial_result(&form));
-    Ok(for_leg(&state, result).await)
+    let result = dial_result(&form);
+    about_offer(&state, &req, |offer| {
+        flow::callback_dialled(&state, offer, result)
+    })
+    .await
 }

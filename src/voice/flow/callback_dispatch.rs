@@ -53,8 +53,17 @@ pub async fn run_callbacks(state: &AppState, client: &TwilioClient) -> Result<Ca
             pass.recovered += 1;
         }
     }
+    // First requested, first served: once a callback finds nobody, no later one for the
+    // same topic (or, after one for any topic, no later one at all) takes a volunteer
+    // who came free meanwhile.
+    let mut passed_over: Vec<Option<i32>> = Vec::new();
     for due in callbacks::due(&state.db, now, BATCH).await? {
-        assign(state, &due).await?;
+        let behind = passed_over
+            .iter()
+            .any(|topic| topic.is_none() || *topic == due.topic_id);
+        if !behind && !assign(state, &due).await? {
+            passed_over.push(due.topic_id);
+        }
     }
     for assigned in callbacks::assigned(&state.db, BATCH).await? {
         if ring_volunteer(state, client, &assigned).await? {
@@ -110,20 +119,7 @@ async fn assign(state: &AppState, waiting: &callback::Model) -> Result<bool, DbE
         .filter(|o| o.outcome != Some(OfferOutcome::Accepted))
         .map(|o| o.volunteer_id)
         .collect();
-    let topic = call.topic().map(|t| TopicChoice {
-        topic_id: t.id,
-        strict: t.strict,
-    });
-    let request = RoutingRequest {
-        at: now,
-        channel: Channel::Voice,
-        topic,
-        language: call.contact.language.as_deref(),
-        continuity: inputs.continuity,
-        conflicted: &inputs.conflicted,
-        already_tried: &inputs.already_tried,
-    };
-    let plan = routing::plan(&request, &inputs.candidates());
+    let plan = plan_call(&call, &inputs, now);
     if plan.offers.is_empty() {
         return Ok(false);
     }

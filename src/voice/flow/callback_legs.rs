@@ -12,20 +12,17 @@ use crate::storage::callbacks::{self, Move};
 use crate::storage::entities::callback;
 use crate::voice::waiting_prompts;
 
-/// The callback an offer was made for, while it is still about that offer.
-async fn current(
-    state: &AppState,
-    offer_id: i32,
-) -> Result<Option<(offer::Model, Call, callback::Model)>, DbErr> {
+/// An offer made for a callback, its call, and the callback while it is still about
+/// that offer (`None` once it has moved on to another volunteer or ended).
+type CallbackOffer = (offer::Model, Call, Option<callback::Model>);
+
+async fn current(state: &AppState, offer_id: i32) -> Result<Option<CallbackOffer>, DbErr> {
     let Some((offer, call)) = offer_and_call(state, offer_id).await? else {
         return Ok(None);
     };
-    let Some(callback) = callbacks::of_contact(&state.db, call.contact.id).await? else {
-        return Ok(None);
-    };
-    if callback.offer_id != Some(offer_id) {
-        return Ok(None);
-    }
+    let callback = callbacks::of_contact(&state.db, call.contact.id)
+        .await?
+        .filter(|c| c.offer_id == Some(offer_id));
     Ok(Some((offer, call, callback)))
 }
 
@@ -56,7 +53,8 @@ pub async fn callback_volunteer(
         .keyed(format!("picked_up:{offer_id}"))
         .volunteer(offer.volunteer_id);
     contacts::record_event(&state.db, call.contact.id, event).await?;
-    if callback.state != CallbackState::RingingVolunteer || offer.outcome.is_some() {
+    let ringing = callback.is_some_and(|c| c.state == CallbackState::RingingVolunteer);
+    if !ringing || offer.outcome.is_some() {
         return Ok(taken(&call));
     }
     let topic = call.topic().map(|t| t.label.as_str());
@@ -77,6 +75,9 @@ pub async fn callback_accept(
 ) -> Result<VoiceResponse, DbErr> {
     let Some((offer, call, callback)) = current(state, offer_id).await? else {
         return Ok(hang_up());
+    };
+    let Some(callback) = callback else {
+        return Ok(taken(&call));
     };
     let now = state.clock.now();
     let id = call.contact.id;
@@ -150,7 +151,7 @@ pub async fn callback_accept(
 
 /// The caller picked up: they hear who is calling before they are put through.
 pub async fn callback_caller(state: &AppState, offer_id: i32) -> Result<VoiceResponse, DbErr> {
-    let Some((_, call, callback)) = current(state, offer_id).await? else {
+    let Some((_, call, Some(callback))) = current(state, offer_id).await? else {
         return Ok(hang_up());
     };
     if callback.state != CallbackState::CallingCaller || call.contact.ended_at.is_some() {
@@ -170,7 +171,7 @@ pub async fn callback_caller_answer(
     offer_id: i32,
     digits: &str,
 ) -> Result<VoiceResponse, DbErr> {
-    let Some((offer, call, callback)) = current(state, offer_id).await? else {
+    let Some((offer, call, Some(callback))) = current(state, offer_id).await? else {
         return Ok(hang_up());
     };
     if digits.trim() != "1" {
@@ -217,7 +218,7 @@ pub async fn callback_dialled(
     offer_id: i32,
     result: DialResult<'_>,
 ) -> Result<VoiceResponse, DbErr> {
-    let Some((offer, call, callback)) = current(state, offer_id).await? else {
+    let Some((offer, call, Some(callback))) = current(state, offer_id).await? else {
         return Ok(hang_up());
     };
     let now = state.clock.now();

@@ -135,6 +135,24 @@ fn menus_of(topics: &[topic::Model], settings: &HelplineSettings) -> Menus {
     }
 }
 
+/// The router's plan for a call at `now`, from what was loaded for it.
+fn plan_call(call: &Call, inputs: &RoutingInputs, now: DateTime<Utc>) -> routing::Plan {
+    let topic = call.topic().map(|t| TopicChoice {
+        topic_id: t.id,
+        strict: t.strict,
+    });
+    let request = RoutingRequest {
+        at: now,
+        channel: Channel::Voice,
+        topic,
+        language: call.contact.language.as_deref(),
+        continuity: inputs.continuity,
+        conflicted: &inputs.conflicted,
+        already_tried: &inputs.already_tried,
+    };
+    routing::plan(&request, &inputs.candidates())
+}
+
 fn urls(state: &AppState) -> CallbackUrls {
     CallbackUrls::new(&state.settings.public_url)
 }
@@ -150,7 +168,10 @@ async fn end_call(
     let txn = storage::write_transaction(&state.db).await?;
     end_call_in(&txn, state, call, outcome, talk_secs, at).await?;
     txn.commit().await?;
-    reservations::release_contact(&state.db, call.contact.id).await
+    reservations::release_contact(&state.db, call.contact.id).await?;
+    // A volunteer may have come free for a caller waiting to be called back.
+    state.callbacks_wake.notify_one();
+    Ok(())
 }
 
 /// [`end_call`] within the transaction `txn`, which also holds whatever caused the end;

@@ -59,20 +59,7 @@ pub(super) async fn route_loaded(
         now,
     )
     .await?;
-    let topic = call.topic().map(|t| TopicChoice {
-        topic_id: t.id,
-        strict: t.strict,
-    });
-    let request = RoutingRequest {
-        at: now,
-        channel: Channel::Voice,
-        topic,
-        language: call.contact.language.as_deref(),
-        continuity: inputs.continuity,
-        conflicted: &inputs.conflicted,
-        already_tried: &inputs.already_tried,
-    };
-    let plan = routing::plan(&request, &inputs.candidates());
+    let plan = plan_call(&call, &inputs, now);
     let remaining = (call.contact.route_deadline - now).num_seconds().max(0);
     let ring_secs = i64::from(call.settings.routing.ring_timeout_secs)
         .min(remaining)

@@ -54,5 +54,7 @@ pub async fn leg_status(
     contacts::settle_offer(&state.db, offer.id, outcome, now).await?;
     contacts::end_offer(&state.db, offer.id, now).await?;
     // The volunteer is free again as soon as their own phone hangs up.
-    reservations::release(&state.db, offer.volunteer_id, offer.contact_id).await
+    reservations::release(&state.db, offer.volunteer_id, offer.contact_id).await?;
+    state.callbacks_wake.notify_one();
+    Ok(())
 }

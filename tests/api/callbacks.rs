@@ -1,0 +1,544 @@
+//! Callbacks instead of holding and the queue a holding caller hears, driven as Twilio
+//! drives them: signed webhooks for every leg, and a stand-in for Twilio's REST API that
+//! records each call peerline places.
+
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use peerline::domain::callback::CallbackState;
+use peerline::domain::contact::{EventKind, Outcome};
+use peerline::storage::entities::{callback, contact, contact_event, outbox_message};
+use peerline::telephony::rest::TwilioClient;
+use peerline::voice::flow;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::helpers::{
+    TestApp, attr_values, borrowed, deliver, numbers, spawn_app_at, spawn_app_at_with, utc,
+};
+use crate::twilio_standin::{Received, StandIn};
+
+const LINE: &str = "+12025550100";
+const ALICE: &str = "+12025550111";
+const BOB: &str = "+12025550122";
+const FIRST_CALLER: &str = "+12025550142";
+const SECOND_CALLER: &str = "+12025550143";
+const THIRD_CALLER: &str = "+12025550144";
+const NOW: &str = "2026-11-22T12:00:00Z";
+const ACCOUNT: &str = "AC00000000000000000000000000000001";
+
+struct Line {
+    app: TestApp,
+    rest: StandIn,
+    helpline: i32,
+    volunteers: Vec<i32>,
+}
+
+/// A helpline on `LINE` that can place calls through the stand-in, with these volunteers
+/// on shift around `NOW`.
+async fn line(volunteers: &[(&str, &str)]) -> Line {
+    let rest = StandIn::start().await;
+    let app = spawn_app_at_with(
+        NOW,
+        &[
+            ("TWILIO_ACCOUNT_SID", ACCOUNT),
+            ("TWILIO_API_BASE", rest.base.as_str()),
+        ],
+    )
+    .await;
+    let helpline = app.helpline("Peerline", "Europe/London").await;
+    app.number(helpline, LINE).await;
+    let mut ids = Vec::new();
+    for (name, phone) in volunteers {
+        let id = app
+            .volunteer(name, phone, "Europe/London", &[helpline])
+            .await;
+        app.on_shift_around(id, NOW).await;
+        ids.push(id);
+    }
+    Line {
+        app,
+        rest,
+        helpline,
+        volunteers: ids,
+    }
+}
+
+fn sid(n: u32) -> String {
+    format!("CA{n:032x}")
+}
+
+fn call_params(call_sid: &str, from: &str, to: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("CallSid", call_sid.to_owned()),
+        ("AccountSid", "AC00000000000000000000000000000000".into()),
+        ("From", from.into()),
+        ("To", to.into()),
+        ("CallStatus", "in-progress".into()),
+        ("Direction", "inbound".into()),
+    ]
+}
+
+impl Line {
+    async fn inbound(&self, call_sid: &str, from: &str) -> String {
+        let url = format!("{}/twilio/voice", self.app.base);
+        deliver(
+            &self.app,
+            &url,
+            &borrowed(&call_params(call_sid, from, LINE)),
+        )
+        .await
+    }
+
+    /// Delivers `url` for the call `call_sid`, with `extra` parameters.
+    async fn post(
+        &self,
+        url: &str,
+        call_sid: &str,
+        from: &str,
+        extra: &[(&'static str, &str)],
+    ) -> String {
+        let mut params = call_params(call_sid, from, LINE);
+        params.retain(|(name, _)| extra.iter().all(|(k, _)| k != name));
+        params.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        deliver(&self.app, url, &borrowed(&params)).await
+    }
+
+    /// A caller who holds, asks to be called back, confirms the number and answers the
+    /// question about texts.
+    async fn ask_for_callback(&self, call_sid: &str, from: &str, texts_ok: bool) -> String {
+        let held = self.inbound(call_sid, from).await;
+        assert!(held.contains("press 2"), "{held}");
+        let offer = attr_values(&held, "Gather", "action")[0].clone();
+        assert!(offer.contains("/twilio/voice/hold?"), "{offer}");
+        let confirm = self.post(&offer, call_sid, from, &[("Digits", "2")]).await;
+        assert!(
+            confirm.contains("safe to call you on this number"),
+            "{confirm}"
+        );
+        let action = attr_values(&confirm, "Gather", "action")[0].clone();
+        let texts = self.post(&action, call_sid, from, &[("Digits", "1")]).await;
+        assert!(texts.contains("may we send you a text"), "{texts}");
+        let action = attr_values(&texts, "Gather", "action")[0].clone();
+        let answer = if texts_ok { "1" } else { "2" };
+        let booked = self
+            .post(&action, call_sid, from, &[("Digits", answer)])
+            .await;
+        assert!(booked.contains("We will call you back"), "{booked}");
+        assert!(booked.contains("<Hangup"), "{booked}");
+        // The caller hangs up; the callback goes on.
+        self.hang_up(call_sid, from).await;
+        held
+    }
+
+    /// The caller's call ends (Twilio's status callback).
+    async fn hang_up(&self, call_sid: &str, from: &str) {
+        let url = format!("{}/twilio/voice/status", self.app.base);
+        self.post(&url, call_sid, from, &[("CallStatus", "completed")])
+            .await;
+    }
+
+    /// The calls placed through the REST API so far, each checked against Twilio's
+    /// description of the Calls resource.
+    async fn placed_calls(&self) -> Vec<Received> {
+        let calls: Vec<Received> = self
+            .rest
+            .received()
+            .await
+            .into_iter()
+            .filter(Received::is_call)
+            .collect();
+        for call in &calls {
+            call.assert_valid_call();
+        }
+        calls
+    }
+
+    /// Waits (up to 10 s) until `count` calls have been placed.
+    async fn wait_for_calls(&self, count: usize) -> Vec<Received> {
+        for _ in 0..200 {
+            let calls = self.placed_calls().await;
+            if calls.len() >= count {
+                return calls;
+            }
+            tokio::time::sleep(StdDuration::from_millis(50)).await;
+        }
+        panic!(
+            "{count} calls were not placed; got {:?}",
+            self.placed_calls().await
+        );
+    }
+
+    /// The volunteer answers the phone peerline rang: they hear the whisper, press
+    /// `digits`, and get the TwiML that follows.
+    async fn volunteer_answers(&self, placed: &Received, digits: &str) -> String {
+        let leg = sid(900);
+        let to = placed.field("To").unwrap();
+        let url = placed.field("Url").unwrap();
+        let whisper = self.post(url, &leg, to, &[]).await;
+        assert!(whisper.contains("callback"), "{whisper}");
+        assert!(whisper.contains("Press 1 to call them back"), "{whisper}");
+        let accept = attr_values(&whisper, "Gather", "action")[0].clone();
+        self.post(&accept, &leg, to, &[("Digits", digits)]).await
+    }
+
+    async fn contact(&self, call_sid: &str) -> contact::Model {
+        contact::Entity::find()
+            .filter(contact::Column::ProviderSid.eq(call_sid))
+            .one(&self.app.db)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    async fn callback_of(&self, contact_id: i32) -> callback::Model {
+        callback::Entity::find()
+            .filter(callback::Column::ContactId.eq(contact_id))
+            .one(&self.app.db)
+            .await
+            .unwrap()
+            .expect("a callback")
+    }
+
+    async fn event_kinds(&self, contact_id: i32) -> Vec<EventKind> {
+        contact_event::Entity::find()
+            .filter(contact_event::Column::ContactId.eq(contact_id))
+            .all(&self.app.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect()
+    }
+
+    fn client(&self) -> TwilioClient {
+        TwilioClient::new(
+            self.rest.base.parse().unwrap(),
+            ACCOUNT.into(),
+            "rest-token".to_owned().into(),
+        )
+    }
+}
+
+/// The volunteer's dial to the caller, as the TwiML after they pressed 1 sets it out:
+/// the number rung, the caller id shown and the URL the caller's leg runs on answer.
+fn dial_of(twiml: &str) -> (String, String, String, String) {
+    let root = peerline::simulator::twiml_reader::parse(twiml).unwrap();
+    let mut dials = Vec::new();
+    root.find_all("Dial", &mut dials);
+    let dial = dials.first().unwrap_or_else(|| panic!("no Dial: {twiml}"));
+    let number = &dial.children[0];
+    (
+        number.text.trim().to_owned(),
+        dial.attr("callerId").unwrap().to_owned(),
+        number.attr("url").unwrap().to_owned(),
+        dial.attr("action").unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_caller_asks_for_a_callback_and_a_volunteer_calls_them_back_from_the_helpline_number() {
+    let line = line(&[("Alice", ALICE)]).await;
+    // Alice is ringing for a first caller, so the second holds and asks to be called back.
+    let first = line.inbound(&sid(1), FIRST_CALLER).await;
+    assert!(first.contains(ALICE), "{first}");
+    let held = line.ask_for_callback(&sid(2), SECOND_CALLER, true).await;
+    assert!(held.contains("You are next in the queue."), "{held}");
+    let waiting = line.contact(&sid(2)).await;
+    assert_eq!(waiting.stage, peerline::storage::contacts::Stage::Callback);
+    assert!(line.placed_calls().await.is_empty(), "nobody is free yet");
+
+    // The first caller hangs up, Alice is free: peerline rings her, from the helpline number.
+    line.hang_up(&sid(1), FIRST_CALLER).await;
+    let placed = line.wait_for_calls(1).await;
+    assert_eq!(placed[0].field("To"), Some(ALICE));
+    assert_eq!(placed[0].field("From"), Some(LINE));
+    assert!(
+        placed[0]
+            .field("Url")
+            .unwrap()
+            .contains("/twilio/voice/callback/volunteer")
+    );
+    assert!(
+        placed[0]
+            .field("StatusCallback")
+            .unwrap()
+            .contains("/twilio/voice/callback/status")
+    );
+    assert!(
+        !placed[0]
+            .form
+            .iter()
+            .any(|(_, v)| v.contains(SECOND_CALLER)),
+        "the caller's number never goes to the volunteer's phone"
+    );
+
+    // Alice accepts; only now is the caller dialled, showing the helpline's number.
+    let dialling = line.volunteer_answers(&placed[0], "1").await;
+    let (number, caller_id, caller_url, dialled) = dial_of(&dialling);
+    assert_eq!(number, SECOND_CALLER);
+    assert_eq!(caller_id, LINE);
+    let greeting = line.post(&caller_url, &sid(3), SECOND_CALLER, &[]).await;
+    assert!(greeting.contains("calling you back"), "{greeting}");
+    let answer = attr_values(&greeting, "Gather", "action")[0].clone();
+    let bridged = line
+        .post(&answer, &sid(3), SECOND_CALLER, &[("Digits", "1")])
+        .await;
+    assert!(bridged.ends_with("<Response/>"), "{bridged}");
+    let ended = line
+        .post(
+            &dialled,
+            &sid(4),
+            ALICE,
+            &[("DialCallStatus", "completed"), ("DialCallDuration", "240")],
+        )
+        .await;
+    assert!(ended.contains("<Hangup"), "{ended}");
+
+    let answered = line.contact(&sid(2)).await;
+    assert_eq!(answered.outcome, Some(Outcome::Answered));
+    assert_eq!(answered.answered_by, Some(line.volunteers[0]));
+    assert_eq!(answered.talk_secs, Some(240));
+    assert!(answered.ended_at.is_some());
+    let callback = line.callback_of(answered.id).await;
+    assert_eq!(callback.state, CallbackState::Connected);
+    assert_eq!(callback.caller_attempts, 1);
+    assert!(callback.first_ring_at.is_some());
+    let kinds = line.event_kinds(answered.id).await;
+    for kind in [
+        EventKind::CallbackRequested,
+        EventKind::Offered,
+        EventKind::CallbackDialling,
+        EventKind::Answered,
+    ] {
+        assert!(kinds.contains(&kind), "{kind:?} missing from {kinds:?}");
+    }
+    assert_eq!(line.placed_calls().await.len(), 1, "one call placed in all");
+}
+
+#[tokio::test]
+async fn a_volunteer_who_declines_a_callback_passes_it_to_the_next() {
+    let line = line(&[("Alice", ALICE), ("Bob", BOB)]).await;
+    line.inbound(&sid(1), FIRST_CALLER).await;
+    line.inbound(&sid(2), SECOND_CALLER).await;
+    line.ask_for_callback(&sid(3), THIRD_CALLER, false).await;
+    line.hang_up(&sid(1), FIRST_CALLER).await;
+    line.hang_up(&sid(2), SECOND_CALLER).await;
+
+    let first = line.wait_for_calls(1).await;
+    let declined = line.volunteer_answers(&first[0], "9").await;
+    assert!(declined.contains("<Hangup"), "{declined}");
+    let both = line.wait_for_calls(2).await;
+    let rung: Vec<&str> = both.iter().map(|c| c.field("To").unwrap()).collect();
+    assert_ne!(rung[0], rung[1], "the next volunteer is rung: {rung:?}");
+    let accepted = line.volunteer_answers(&both[1], "1").await;
+    assert_eq!(dial_of(&accepted).0, THIRD_CALLER);
+    // The one who declined cannot take it back.
+    let url = both[0].field("Url").unwrap();
+    let late = line
+        .post(url, &sid(901), both[0].field("To").unwrap(), &[])
+        .await;
+    assert!(late.contains("already been taken"), "{late}");
+}
+
+#[tokio::test]
+async fn a_caller_who_does_not_answer_twice_is_texted_and_the_callback_closes_as_failed() {
+    let line = line(&[("Alice", ALICE)]).await;
+    line.inbound(&sid(1), FIRST_CALLER).await;
+    line.ask_for_callback(&sid(2), SECOND_CALLER, true).await;
+    line.hang_up(&sid(1), FIRST_CALLER).await;
+    let placed = line.wait_for_calls(1).await;
+    let dialling = line.volunteer_answers(&placed[0], "1").await;
+    let no_answer = [("DialCallStatus", "no-answer"), ("DialCallDuration", "0")];
+    let first_try = line
+        .post(&dial_of(&dialling).3, &sid(5), ALICE, &no_answer)
+        .await;
+    let contact = line.contact(&sid(2)).await;
+    assert!(
+        first_try.contains("try them again in a few minutes"),
+        "{first_try} {:?} {contact:?}",
+        line.callback_of(contact.id).await
+    );
+    let callback = line.callback_of(contact.id).await;
+    assert_eq!(callback.state, CallbackState::Waiting);
+    assert!(callback.due_at >= utc(NOW) + Duration::minutes(3));
+
+    // Three minutes later Alice, free again, is rung once more and the caller is dialled.
+    let later = line.app.state_at(utc(NOW) + Duration::minutes(4));
+    let pass = flow::run_callbacks(&later, &line.client()).await.unwrap();
+    assert_eq!(pass.rung, 1);
+    let again = line.wait_for_calls(2).await;
+    assert_eq!(again[1].field("To"), Some(ALICE));
+    let dialling = line.volunteer_answers(&again[1], "1").await;
+    let second_try = line
+        .post(&dial_of(&dialling).3, &sid(6), ALICE, &no_answer)
+        .await;
+    assert!(second_try.contains("stop trying"), "{second_try}");
+
+    let failed = line.contact(&sid(2)).await;
+    assert_eq!(failed.outcome, Some(Outcome::CallbackFailed));
+    assert!(failed.ended_at.is_some());
+    assert_eq!(
+        line.callback_of(failed.id).await.state,
+        CallbackState::Failed
+    );
+    let texts: Vec<outbox_message::Model> = outbox_message::Entity::find()
+        .filter(outbox_message::Column::ContactId.eq(failed.id))
+        .filter(outbox_message::Column::Purpose.eq("callback_missed"))
+        .all(&line.app.db)
+        .await
+        .unwrap();
+    assert_eq!(texts.len(), 1);
+    let to = numbers().open(&texts[0].to_encrypted).unwrap();
+    assert_eq!(to.as_str(), SECOND_CALLER);
+    assert_eq!(texts[0].from_number, LINE);
+    assert!(
+        texts[0].body.contains(&format!("call us again on {LINE}")),
+        "{}",
+        texts[0].body
+    );
+}
+
+#[tokio::test]
+async fn two_servers_never_place_the_same_callback() {
+    let line = line(&[("Alice", ALICE), ("Bob", BOB)]).await;
+    line.inbound(&sid(1), FIRST_CALLER).await;
+    line.inbound(&sid(2), SECOND_CALLER).await;
+    line.ask_for_callback(&sid(3), THIRD_CALLER, false).await;
+    line.ask_for_callback(&sid(4), "+12025550145", false).await;
+    line.ask_for_callback(&sid(5), "+12025550146", false).await;
+    line.hang_up(&sid(1), FIRST_CALLER).await;
+    line.hang_up(&sid(2), SECOND_CALLER).await;
+
+    // Two more servers run their passes side by side with the app's own.
+    let client = line.client();
+    let (a, b) = (line.app.state_at(utc(NOW)), line.app.state_at(utc(NOW)));
+    for _ in 0..5 {
+        let (x, y) = tokio::join!(
+            flow::run_callbacks(&a, &client),
+            flow::run_callbacks(&b, &client)
+        );
+        x.unwrap();
+        y.unwrap();
+    }
+    tokio::time::sleep(StdDuration::from_millis(1500)).await;
+    let placed = line.placed_calls().await;
+    let mut rung: Vec<&str> = placed.iter().map(|c| c.field("To").unwrap()).collect();
+    rung.sort_unstable();
+    assert_eq!(rung, [ALICE, BOB], "two volunteers free, each rung once");
+    let mut urls: Vec<&str> = placed.iter().map(|c| c.field("Url").unwrap()).collect();
+    urls.dedup();
+    assert_eq!(urls.len(), 2, "two callbacks, one call each");
+    // The first two requested are the two rung; the third waits its turn.
+    let third = line.contact(&sid(5)).await;
+    assert_eq!(
+        line.callback_of(third.id).await.state,
+        CallbackState::Waiting
+    );
+}
+
+#[tokio::test]
+async fn holding_callers_hear_their_place_in_the_queue_and_the_likely_wait() {
+    let line = line(&[("Alice", ALICE)]).await;
+    // Recent callers who held waited 1 to 3 minutes.
+    for (n, wait) in [60, 90, 120, 150, 180].into_iter().enumerate() {
+        // Three days ago: before Alice's shift, so none of it tires her now.
+        let at = utc(NOW) - Duration::days(3);
+        contact::ActiveModel {
+            helpline_id: Set(line.helpline),
+            channel: Set(peerline::domain::rota::Channel::Voice),
+            provider_sid: Set(sid(100 + u32::try_from(n).unwrap())),
+            dialed_number: Set(LINE.into()),
+            caller_hash: Set(format!("seed-{n}")),
+            caller_hint: Set("42".into()),
+            stage: Set(peerline::storage::contacts::Stage::Ended),
+            outcome: Set(Some(Outcome::Answered)),
+            answered_by: Set(Some(line.volunteers[0])),
+            received_at: Set(at),
+            route_deadline: Set(at),
+            answered_at: Set(Some(at + Duration::seconds(wait.into()))),
+            ended_at: Set(Some(at + Duration::minutes(20))),
+            wait_secs: Set(Some(wait)),
+            updated_at: Set(at),
+            ..Default::default()
+        }
+        .insert(&line.app.db)
+        .await
+        .unwrap();
+    }
+    line.inbound(&sid(1), FIRST_CALLER).await;
+    let first = line.inbound(&sid(2), SECOND_CALLER).await;
+    let second = line.inbound(&sid(3), THIRD_CALLER).await;
+    let third = line.inbound(&sid(4), "+12025550145").await;
+    // One wait each (the 80th percentile: 150 s) for everyone ahead and for themselves.
+    assert!(
+        first.contains("You are next in the queue. The wait may be around 3 minutes."),
+        "{first}"
+    );
+    assert!(
+        second.contains("There is one caller ahead of you. The wait may be around 5 minutes."),
+        "{second}"
+    );
+    assert!(
+        third.contains("There are 2 callers ahead of you. The wait may be around 8 minutes."),
+        "{third}"
+    );
+
+    // Ten seconds on, nothing has changed: the third caller hears only the hold message.
+    let look_again = {
+        let root = peerline::simulator::twiml_reader::parse(&third).unwrap();
+        let mut redirects = Vec::new();
+        root.find_all("Redirect", &mut redirects);
+        redirects[0].text.trim().to_owned()
+    };
+    let unchanged = line.post(&look_again, &sid(4), "+12025550145", &[]).await;
+    assert!(!unchanged.contains("ahead of you"), "{unchanged}");
+    assert!(!unchanged.contains("The wait may be"), "{unchanged}");
+    assert!(unchanged.contains("stay on the line"), "{unchanged}");
+
+    // The first holding caller gives up: the third moves up and hears it.
+    line.hang_up(&sid(2), SECOND_CALLER).await;
+    let next_round = {
+        let root = peerline::simulator::twiml_reader::parse(&unchanged).unwrap();
+        let mut redirects = Vec::new();
+        root.find_all("Redirect", &mut redirects);
+        redirects[0].text.trim().to_owned()
+    };
+    let moved_up = line.post(&next_round, &sid(4), "+12025550145", &[]).await;
+    assert!(
+        moved_up.contains("There is one caller ahead of you."),
+        "{moved_up}"
+    );
+}
+
+#[tokio::test]
+async fn a_withheld_caller_or_a_server_that_cannot_place_calls_offers_no_callback() {
+    let line = line(&[("Alice", ALICE)]).await;
+    line.inbound(&sid(1), FIRST_CALLER).await;
+    let withheld = line.inbound(&sid(2), "").await;
+    assert!(withheld.contains("stay on the line"), "{withheld}");
+    assert!(!withheld.contains("press 2"), "{withheld}");
+
+    // Without Twilio credentials, no call can be placed: no callback is offered.
+    let app = spawn_app_at(NOW).await;
+    let helpline = app.helpline("Peerline", "Europe/London").await;
+    app.number(helpline, LINE).await;
+    let alice = app
+        .volunteer("Alice", ALICE, "Europe/London", &[helpline])
+        .await;
+    app.on_shift_around(alice, NOW).await;
+    let url = format!("{}/twilio/voice", app.base);
+    deliver(
+        &app,
+        &url,
+        &borrowed(&call_params(&sid(1), FIRST_CALLER, LINE)),
+    )
+    .await;
+    let held = deliver(
+        &app,
+        &url,
+        &borrowed(&call_params(&sid(2), SECOND_CALLER, LINE)),
+    )
+    .await;
+    assert!(held.contains("stay on the line"), "{held}");
+    assert!(!held.contains("press 2"), "{held}");
+}
