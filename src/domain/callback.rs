@@ -212,6 +212,58 @@ pub fn queue_news(
     }
 }
 
+/// One callback as the report counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallbackRow {
+    pub state: CallbackState,
+    /// Seconds from the request to the caller talking with a volunteer, when they did.
+    pub secs_to_talk: Option<i64>,
+}
+
+/// Callbacks in a report period.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CallbackFigures {
+    /// Callers who asked to be called back (and missed calls returned).
+    pub requested: i64,
+    /// Of those, the caller talked with a volunteer.
+    pub connected: i64,
+    /// Given up: the caller was not reached, or nobody was free in time.
+    pub failed: i64,
+    /// Still under way when the report was made.
+    pub open: i64,
+    /// requested / the period's calls.
+    pub callback_rate: Option<f64>,
+    /// Median seconds from the request to the caller talking with a volunteer.
+    pub median_secs_to_callback: Option<i64>,
+    /// The slowest tenth of connected callbacks took at least this long (seconds).
+    pub p90_secs_to_callback: Option<i64>,
+}
+
+/// The period's callback figures, out of `calls` calls.
+pub fn callback_figures(rows: &[CallbackRow], calls: i64) -> CallbackFigures {
+    let count = |state: CallbackState| {
+        i64::try_from(rows.iter().filter(|r| r.state == state).count()).unwrap_or(i64::MAX)
+    };
+    let requested = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    let connected = count(CallbackState::Connected);
+    let failed = count(CallbackState::Failed);
+    let mut times: Vec<i64> = rows.iter().filter_map(|r| r.secs_to_talk).collect();
+    times.sort_unstable();
+    let at = |share: usize| -> Option<i64> {
+        let rank = (times.len() * share).div_ceil(100).checked_sub(1)?;
+        times.get(rank).copied()
+    };
+    CallbackFigures {
+        requested,
+        connected,
+        failed,
+        open: requested - connected - failed,
+        callback_rate: (calls > 0).then(|| requested as f64 / calls as f64),
+        median_secs_to_callback: at(50),
+        p90_secs_to_callback: at(90),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,6 +334,37 @@ mod tests {
         assert_eq!(moved_up.estimate_minutes, None);
         let a_minute = queue_news(1, Some(3), said, now + Duration::seconds(60));
         assert_eq!(a_minute.estimate_minutes, Some(3));
+    }
+
+    #[test]
+    fn callback_figures_count_states_and_time_to_talk() {
+        let row = |state, secs| CallbackRow {
+            state,
+            secs_to_talk: secs,
+        };
+        let rows = [
+            row(CallbackState::Connected, Some(120)),
+            row(CallbackState::Connected, Some(600)),
+            row(CallbackState::Connected, Some(300)),
+            row(CallbackState::Failed, None),
+            row(CallbackState::Waiting, None),
+        ];
+        let figures = callback_figures(&rows, 50);
+        assert_eq!(
+            (
+                figures.requested,
+                figures.connected,
+                figures.failed,
+                figures.open
+            ),
+            (5, 3, 1, 1)
+        );
+        assert_eq!(figures.callback_rate, Some(0.1));
+        assert_eq!(figures.median_secs_to_callback, Some(300));
+        assert_eq!(figures.p90_secs_to_callback, Some(600));
+        let none = callback_figures(&[], 0);
+        assert_eq!(none.callback_rate, None);
+        assert_eq!(none.median_secs_to_callback, None);
     }
 
     #[test]

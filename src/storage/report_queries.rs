@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult, Statement, Value};
 
+use crate::domain::callback::{CallbackRow, CallbackState};
 use crate::domain::report_period::{OffsetStretch, Period};
 use crate::domain::reports::{Breakdown, HourCount, VolunteerWeek};
 
@@ -193,6 +194,42 @@ pub async fn offers_for_answered(
         Some(row) => row.try_get("", "n"),
         None => Ok(0),
     }
+}
+
+/// The period's callbacks (by the time their caller first called), each with the seconds
+/// from the request to the caller talking with a volunteer; and the period's calls.
+pub async fn callbacks(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+    period: &Period,
+) -> Result<(Vec<CallbackRow>, i64), DbErr> {
+    let backend = db.get_database_backend();
+    let secs = format!(
+        "{} - {}",
+        epoch(backend, "c.answered_at"),
+        epoch(backend, "cb.requested_at")
+    );
+    let sql = format!(
+        "SELECT cb.state AS state, CASE WHEN c.answered_by IS NULL THEN NULL ELSE {secs} END \
+         AS secs FROM callbacks cb JOIN contacts c ON c.id = cb.contact_id WHERE {WINDOW}"
+    );
+    let mut callbacks = Vec::new();
+    for row in rows(db, &sql, window(helpline_id, period)).await? {
+        let state: String = row.try_get("", "state")?;
+        let state = <CallbackState as sea_orm::ActiveEnum>::try_from_value(&state)
+            .map_err(|e| DbErr::Custom(format!("callback state {state}: {e}")))?;
+        callbacks.push(CallbackRow {
+            state,
+            secs_to_talk: row.try_get("", "secs")?,
+        });
+    }
+    let sql =
+        format!("SELECT COUNT(*) AS n FROM contacts c WHERE {WINDOW} AND c.channel = 'voice'");
+    let calls = match rows(db, &sql, window(helpline_id, period)).await?.first() {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    Ok((callbacks, calls))
 }
 
 /// A contact that starts this soon after the volunteer's previous one ended is back to back.

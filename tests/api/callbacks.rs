@@ -313,6 +313,28 @@ async fn a_caller_asks_for_a_callback_and_a_volunteer_calls_them_back_from_the_h
         assert!(kinds.contains(&kind), "{kind:?} missing from {kinds:?}");
     }
     assert_eq!(line.placed_calls().await.len(), 1, "one call placed in all");
+
+    // The report counts the callback and how long it took to reach the caller.
+    let report = line
+        .app
+        .get(
+            &format!(
+                "/api/v1/helplines/{}/reports/contacts?from=2026-11-22&to=2026-11-22",
+                line.helpline
+            ),
+            &line.app.admin,
+        )
+        .await;
+    assert_eq!(report.status, 200, "{:?}", report.body);
+    let figures = &report.body["callbacks"];
+    assert_eq!(figures["requested"], 1);
+    assert_eq!(figures["connected"], 1);
+    assert_eq!(figures["failed"], 0);
+    assert_eq!(figures["callback_rate"], 0.5, "one of the two calls");
+    assert!(
+        figures["median_secs_to_callback"].as_i64().is_some(),
+        "{figures}"
+    );
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ use serde_json::json;
 use super::managed_helpline;
 use super::rota::coverage_of;
 use crate::domain::access::Principal;
+use crate::domain::callback::{CallbackFigures, callback_figures};
 use crate::domain::csv_export::{Text, to_csv};
 use crate::domain::report_period::Period;
 use crate::domain::reports::{
@@ -60,6 +61,8 @@ pub struct ContactsReportView {
     pub period: ReportPeriod,
     #[serde(flatten)]
     pub report: ContactsReport,
+    /// Callers called back instead of holding, and missed calls returned.
+    pub callbacks: CallbackFigures,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -201,9 +204,11 @@ pub async fn contacts_view(
         &queries::answered_histogram(db, id, period, DurationColumn::Talk).await?,
         queries::offers_for_answered(db, id, period).await?,
     );
+    let (callbacks, calls) = queries::callbacks(db, id, period).await?;
     Ok(ContactsReportView {
         period: period_view(id, period),
         report,
+        callbacks: callback_figures(&callbacks, calls),
     })
 }
 
