@@ -212,6 +212,46 @@ pub fn queue_news(
     }
 }
 
+/// Why a contact's caller cannot be called back by a supervisor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CannotReturn {
+    #[error("only a phone call can be returned")]
+    NotACall,
+    #[error("the call is still under way")]
+    StillOpen,
+    #[error("a volunteer answered this call")]
+    Answered,
+    #[error("no number is held for this caller: withheld, or erased under the retention policy")]
+    NoNumber,
+}
+
+/// The facts about a past contact that decide whether it can be returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReturnFacts {
+    pub is_call: bool,
+    pub ended: bool,
+    pub answered_by_volunteer: bool,
+    pub number_held: bool,
+}
+
+/// A missed call or a voicemail can be returned: a call that ended without a volunteer,
+/// whose number is held.
+pub fn check_return(facts: ReturnFacts) -> Result<(), CannotReturn> {
+    if !facts.is_call {
+        return Err(CannotReturn::NotACall);
+    }
+    if !facts.ended {
+        return Err(CannotReturn::StillOpen);
+    }
+    if facts.answered_by_volunteer {
+        return Err(CannotReturn::Answered);
+    }
+    if !facts.number_held {
+        return Err(CannotReturn::NoNumber);
+    }
+    Ok(())
+}
+
 /// One callback as the report counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallbackRow {
@@ -365,6 +405,37 @@ mod tests {
         let none = callback_figures(&[], 0);
         assert_eq!(none.callback_rate, None);
         assert_eq!(none.median_secs_to_callback, None);
+    }
+
+    #[test]
+    fn only_an_ended_unanswered_call_with_a_number_can_be_returned() {
+        let missed = ReturnFacts {
+            is_call: true,
+            ended: true,
+            answered_by_volunteer: false,
+            number_held: true,
+        };
+        assert_eq!(check_return(missed), Ok(()));
+        let text = ReturnFacts {
+            is_call: false,
+            ..missed
+        };
+        assert_eq!(check_return(text), Err(CannotReturn::NotACall));
+        let open = ReturnFacts {
+            ended: false,
+            ..missed
+        };
+        assert_eq!(check_return(open), Err(CannotReturn::StillOpen));
+        let answered = ReturnFacts {
+            answered_by_volunteer: true,
+            ..missed
+        };
+        assert_eq!(check_return(answered), Err(CannotReturn::Answered));
+        let withheld = ReturnFacts {
+            number_held: false,
+            ..missed
+        };
+        assert_eq!(check_return(withheld), Err(CannotReturn::NoNumber));
     }
 
     #[test]

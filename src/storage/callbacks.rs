@@ -70,6 +70,32 @@ pub async fn of_contact(
         .await
 }
 
+/// Whether a callback to this caller (by the hash of their number) is under way on the
+/// helpline.
+pub async fn under_way_for_caller(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+    caller_hash: &str,
+) -> Result<bool, DbErr> {
+    use super::entities::contact;
+    use sea_orm::PaginatorTrait;
+    let open_calls: Vec<i32> = contact::Entity::find()
+        .select_only()
+        .column(contact::Column::Id)
+        .filter(contact::Column::HelplineId.eq(helpline_id))
+        .filter(contact::Column::CallerHash.eq(caller_hash))
+        .filter(contact::Column::EndedAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    let open = callback::Entity::find()
+        .filter(callback::Column::ContactId.is_in(open_calls))
+        .filter(callback::Column::EndedAt.is_null())
+        .count(db)
+        .await?;
+    Ok(open > 0)
+}
+
 /// The callback the offer `offer_id` was made for.
 pub async fn of_offer(
     db: &impl ConnectionTrait,

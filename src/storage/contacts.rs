@@ -252,9 +252,9 @@ impl Event {
     }
 }
 
-/// Records the caller's menu choices while the call is still in the menu.
+/// Records the caller's topic and language choices while the call is open.
 pub async fn set_choice(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     contact_id: i32,
     topic_id: Option<i32>,
     language: Option<String>,

@@ -2,7 +2,7 @@
 //! volunteer hears on a callback. Short, calm, and never a promise the helpline may not
 //! keep. Pure functions of their inputs.
 
-use crate::domain::callback::QueueNews;
+use crate::domain::callback::{CallbackKind, QueueNews};
 
 /// The queue news for a holding caller: their position, then the estimate, if either is due.
 pub fn queue_news(news: QueueNews) -> Option<String> {
@@ -53,11 +53,12 @@ pub fn callback_whisper(helpline: &str, topic: Option<&str>) -> String {
 pub const CALLING_THEM: &str = "Thank you. Calling them now.";
 
 /// What the caller hears when they pick up.
-pub fn callback_greeting(helpline: &str) -> String {
-    format!(
-        "Hello, this is {helpline} calling you back, as you asked. To talk with a peer supporter \
-now, press 1."
-    )
+pub fn callback_greeting(helpline: &str, kind: CallbackKind) -> String {
+    let why = match kind {
+        CallbackKind::Requested => "calling you back, as you asked",
+        CallbackKind::Returned => "returning your call",
+    };
+    format!("Hello, this is {helpline} {why}. To talk with a peer supporter now, press 1.")
 }
 
 pub const TRYING_AGAIN_LATER: &str =

@@ -5,12 +5,15 @@
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
+use peerline::domain::access::Role;
 use peerline::domain::callback::CallbackState;
 use peerline::domain::contact::{EventKind, Outcome};
+use peerline::simulator::{Answer, CallScript, play_call};
 use peerline::storage::entities::{callback, contact, contact_event, outbox_message};
 use peerline::telephony::rest::TwilioClient;
 use peerline::voice::flow;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::json;
 
 use crate::helpers::{
     TestApp, attr_values, borrowed, deliver, numbers, spawn_app_at, spawn_app_at_with, utc,
@@ -563,4 +566,90 @@ async fn a_withheld_caller_or_a_server_that_cannot_place_calls_offers_no_callbac
     .await;
     assert!(held.contains("stay on the line"), "{held}");
     assert!(!held.contains("press 2"), "{held}");
+}
+
+#[tokio::test]
+async fn a_supervisor_returns_a_voicemail_and_nobody_sees_the_number() {
+    let line = line(&[]).await;
+    // Nobody is on shift: the caller leaves a voicemail.
+    let script = CallScript {
+        to: LINE.into(),
+        from: SECOND_CALLER.into(),
+        digits: vec![],
+        answer: Answer::Nobody,
+        talk_secs: 0,
+    };
+    let missed = play_call(&line.app.twilio(), &script).await.unwrap();
+    assert!(missed.left_voicemail, "{:#?}", missed.lines);
+    let voicemail = line.contact(&missed.call_sid).await;
+    assert_eq!(voicemail.outcome, Some(Outcome::Voicemail));
+    let path = format!("/api/v1/contacts/{}/return-call", voicemail.id);
+    let reason = json!({"reason": "she asked to talk to someone about her son"});
+
+    // Volunteers cannot return calls; a supervisor of another helpline cannot see it.
+    let alice = line
+        .app
+        .volunteer("Alice", ALICE, "Europe/London", &[line.helpline])
+        .await;
+    let volunteer = line
+        .app
+        .token_for(Role::Volunteer, Some(alice), vec![line.helpline])
+        .await;
+    assert_eq!(
+        line.app
+            .post(&path, &volunteer, reason.clone())
+            .await
+            .status,
+        403
+    );
+    let other_line = line.app.helpline("Other", "Europe/London").await;
+    let outsider = line
+        .app
+        .token_for(Role::Supervisor, None, vec![other_line])
+        .await;
+    assert_eq!(
+        line.app.post(&path, &outsider, reason.clone()).await.status,
+        404
+    );
+    let supervisor = line
+        .app
+        .token_for(Role::Supervisor, None, vec![line.helpline])
+        .await;
+    let blank = line
+        .app
+        .post(&path, &supervisor, json!({"reason": " "}))
+        .await;
+    assert_eq!(blank.status, 400, "{:?}", blank.body);
+
+    let opened = line.app.post(&path, &supervisor, reason.clone()).await;
+    assert_eq!(opened.status, 201, "{:?}", opened.body);
+    assert!(!opened.body.to_string().contains(SECOND_CALLER));
+    let again = line.app.post(&path, &supervisor, reason).await;
+    assert_eq!(again.status, 409, "{:?}", again.body);
+    assert!(
+        again.body.to_string().contains("already under way"),
+        "{:?}",
+        again.body
+    );
+
+    // Once Alice is on shift she is rung, and her call dials the caller.
+    line.app.on_shift_around(alice, NOW).await;
+    let placed = line.wait_for_calls(1).await;
+    assert_eq!(placed[0].field("To"), Some(ALICE));
+    let dialling = line.volunteer_answers(&placed[0], "1").await;
+    let (number, caller_id, caller_url, _) = dial_of(&dialling);
+    assert_eq!((number.as_str(), caller_id.as_str()), (SECOND_CALLER, LINE));
+    let greeting = line.post(&caller_url, &sid(7), SECOND_CALLER, &[]).await;
+    assert!(greeting.contains("returning your call"), "{greeting}");
+
+    // The return is audited with its reason, against the voicemail it returns.
+    let audit = line
+        .app
+        .get("/api/v1/audit?action=return_call", &line.app.admin)
+        .await;
+    assert_eq!(audit.status, 200, "{:?}", audit.body);
+    let entries = audit.body["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{:?}", audit.body);
+    assert_eq!(entries[0]["contact_id"], voicemail.id);
+    assert!(entries[0].to_string().contains("her son"));
 }

@@ -16,6 +16,7 @@ pub mod my_contacts;
 pub mod numbers;
 pub mod on_call;
 pub mod reports;
+pub mod return_calls;
 pub mod reviews;
 pub mod rota;
 pub mod rota_care;
@@ -96,6 +97,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(contacts::list)
         .service(contacts::get)
         .service(contacts::reveal_caller)
+        .service(return_calls::return_call)
         .service(contacts::block)
         .service(contacts::unblock)
         .service(reviews::act)

@@ -157,7 +157,7 @@ pub async fn callback_caller(state: &AppState, offer_id: i32) -> Result<VoiceRes
     if callback.state != CallbackState::CallingCaller || call.contact.ended_at.is_some() {
         return Ok(hang_up());
     }
-    let words = waiting_prompts::callback_greeting(&call.helpline.name);
+    let words = waiting_prompts::callback_greeting(&call.helpline.name, callback.kind);
     Ok(accept_gather(
         &call,
         words,

@@ -8,6 +8,7 @@ mod callback_legs;
 mod fallback;
 mod holding;
 mod inbound;
+mod returns;
 mod rounds;
 mod status;
 mod whisper;
@@ -23,6 +24,7 @@ pub use fallback::{
 };
 pub use holding::hold_choice;
 pub use inbound::{InboundCall, inbound, menu_choice};
+pub use returns::{ReturnOpened, ReturnRefused, return_call};
 use rounds::route_loaded;
 pub use rounds::{DialResult, dial_ended, route_round};
 pub use status::{call_status, leg_status};
