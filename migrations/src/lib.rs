@@ -18,6 +18,7 @@ mod m20261130_000012_rota_care;
 mod m20261130_000013_calendar_feeds;
 mod m20261130_000014_activity_changes;
 mod m20261130_000015_callbacks;
+mod m20261130_000016_survey_answers;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_calendar_feeds::Migration),
             Box::new(m20261130_000014_activity_changes::Migration),
             Box::new(m20261130_000015_callbacks::Migration),
+            Box::new(m20261130_000016_survey_answers::Migration),
         ]
     }
 }

@@ -23,6 +23,15 @@ pub struct CallerSettings {
     /// What a holding caller hears instead of the standard words (at most 300 characters).
     #[serde(default)]
     pub hold_message: Option<String>,
+    /// Ask callers who stay on the line after a volunteer hangs up how it went, by keypad
+    /// (off by default): whether they felt understood by someone who had been through
+    /// something similar, then `survey_questions`.
+    #[serde(default)]
+    pub survey_enabled: bool,
+    /// Up to two more yes / somewhat / no questions in the helpline's own words (each at
+    /// most 200 characters).
+    #[serde(default)]
+    pub survey_questions: Vec<String>,
 }
 
 impl CallerSettings {
@@ -52,6 +61,15 @@ impl CallerSettings {
         if let Some(message) = &self.hold_message {
             validate::text("callers.hold_message", message, 300)?;
         }
+        if self.survey_questions.len() > 2 {
+            return Err(FieldError::new(
+                "callers.survey_questions",
+                "at most 2 questions besides the peer-support question",
+            ));
+        }
+        for question in &self.survey_questions {
+            validate::text("callers.survey_questions", question, 200)?;
+        }
         Ok(())
     }
 }
@@ -63,6 +81,8 @@ impl Default for CallerSettings {
             callback_expires_mins: Self::default_callback_expires_mins(),
             callback_retry_mins: Self::default_callback_retry_mins(),
             hold_message: None,
+            survey_enabled: false,
+            survey_questions: Vec::new(),
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod shift_calendar;
 pub mod shift_reminders;
 pub mod sign_in;
 pub mod supervision;
+pub mod survey;
 pub mod text_message;
 pub mod texting;
 pub mod timezone;

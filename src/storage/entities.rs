@@ -900,3 +900,28 @@ pub mod callback {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod survey_answer {
+    use sea_orm::entity::prelude::*;
+
+    use crate::domain::survey::SurveyAnswer;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "survey_answers")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub contact_id: i32,
+        /// 1 for the peer-support question, then the helpline's own in order.
+        pub question: i32,
+        /// The question as it was asked.
+        pub question_text: String,
+        pub answer: SurveyAnswer,
+        pub answered_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -29,6 +29,7 @@ pub mod rota;
 pub mod secrets;
 pub mod shift_reminders;
 pub mod sign_in;
+pub mod surveys;
 pub mod text_slots;
 pub mod users;
 pub mod volunteers;

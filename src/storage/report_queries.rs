@@ -11,6 +11,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult, Statement, V
 use crate::domain::callback::{CallbackRow, CallbackState};
 use crate::domain::report_period::{OffsetStretch, Period};
 use crate::domain::reports::{Breakdown, HourCount, VolunteerWeek};
+use crate::domain::survey::{SurveyAnswer, UnderstoodAnswer};
 
 /// The contacts a report counts: one helpline, received within the period.
 const WINDOW: &str = "c.helpline_id = ? AND c.received_at >= ? AND c.received_at < ?";
@@ -230,6 +231,32 @@ pub async fn callbacks(
         None => 0,
     };
     Ok((callbacks, calls))
+}
+
+/// Answers to the peer-support question (the first) about the period's calls, each with
+/// the call's topic and the peer-match tier of the volunteer who answered it.
+pub async fn understood_answers(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+    period: &Period,
+) -> Result<Vec<UnderstoodAnswer>, DbErr> {
+    let sql = format!(
+        "SELECT s.answer AS answer, c.topic_id AS topic_id, c.peer_match_tier AS tier \
+         FROM survey_answers s JOIN contacts c ON c.id = s.contact_id \
+         WHERE {WINDOW} AND s.question = 1"
+    );
+    let mut answers = Vec::new();
+    for row in rows(db, &sql, window(helpline_id, period)).await? {
+        let answer: String = row.try_get("", "answer")?;
+        let answer = <SurveyAnswer as sea_orm::ActiveEnum>::try_from_value(&answer)
+            .map_err(|e| DbErr::Custom(format!("survey answer {answer}: {e}")))?;
+        answers.push(UnderstoodAnswer {
+            answer,
+            topic_id: row.try_get("", "topic_id")?,
+            tier: row.try_get("", "tier")?,
+        });
+    }
+    Ok(answers)
 }
 
 /// A contact that starts this soon after the volunteer's previous one ended is back to back.

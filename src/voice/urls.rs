@@ -95,4 +95,9 @@ impl CallbackUrls {
     pub fn callback_dialled(&self, offer: i32) -> String {
         self.at(&format!("callback/dialled?offer={offer}"))
     }
+
+    /// A caller's answer to question `question` of the survey after their call.
+    pub fn survey(&self, contact: i32, question: i32) -> String {
+        self.at(&format!("survey?contact={contact}&question={question}"))
+    }
 }

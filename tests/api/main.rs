@@ -4,6 +4,7 @@
 
 mod access;
 mod callbacks;
+mod caller_survey;
 mod cli;
 mod console;
 mod console_browser;

@@ -10,9 +10,11 @@ use crate::domain::contact::{EventKind, Outcome};
 use crate::domain::rota::Channel;
 use crate::domain::routing::Tier;
 use crate::domain::supervision::{Flag, ReviewState, masked_label};
+use crate::domain::survey::SurveyAnswer;
 use crate::storage::contacts::{OfferOutcome, Stage};
 use crate::storage::entities::{
     contact, contact_event, contact_flag, contact_report, message, offer, outbox_message, review,
+    survey_answer,
 };
 use crate::storage::outbox::OutboxState;
 
@@ -240,6 +242,24 @@ pub struct ContactDetail {
     /// Every text peerline queued for this contact (to the texter, volunteers or
     /// supervisors) and what became of it: a refusal or a failed delivery shows here.
     pub deliveries: Vec<DeliveryView>,
+    /// The caller's answers to the questions after their call (supervisors only: a
+    /// volunteer sees answers only as the helpline's figures).
+    pub survey: Vec<SurveyAnswerView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SurveyAnswerView {
+    pub question: String,
+    pub answer: SurveyAnswer,
+    pub answered_at: DateTime<Utc>,
+}
+
+pub fn survey_answer(row: survey_answer::Model) -> SurveyAnswerView {
+    SurveyAnswerView {
+        question: row.question_text,
+        answer: row.answer,
+        answered_at: row.answered_at,
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

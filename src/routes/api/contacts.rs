@@ -24,7 +24,9 @@ use crate::storage::audit::{self, Audited};
 use crate::storage::blocklist::{self, NewBlock};
 use crate::storage::contact_log::{self, ContactFilter, HelplineWindow};
 use crate::storage::entities::contact;
-use crate::storage::{self, after_contact, contacts, helplines, messages, outbox, reviews};
+use crate::storage::{
+    self, after_contact, contacts, helplines, messages, outbox, reviews, surveys,
+};
 
 const REVIEWERS_ONLY: &str = "only supervisors and admins review contacts";
 
@@ -209,6 +211,11 @@ pub async fn detail(state: &AppState, row: contact::Model) -> Result<ContactDeta
             .await?
             .into_iter()
             .map(contact_views::delivery)
+            .collect(),
+        survey: surveys::of_contact(db, id)
+            .await?
+            .into_iter()
+            .map(contact_views::survey_answer)
             .collect(),
         summary: contact_views::summary(row, flags.get(&id)),
     })

@@ -106,6 +106,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(debriefs::done)
         .service(audit::list)
         .service(reports::contacts)
+        .service(reports::survey)
         .service(reports::volunteers)
         .service(reports::coverage);
 }

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::managed_helpline;
 use super::rota::coverage_of;
+use super::{managed_helpline, visible_helpline};
 use crate::domain::access::Principal;
 use crate::domain::callback::{CallbackFigures, callback_figures};
 use crate::domain::csv_export::{Text, to_csv};
@@ -17,6 +17,7 @@ use crate::domain::reports::{
     ContactsReport, VolunteerLoad, contacts_report, volunteer_load, volunteer_load_csv,
 };
 use crate::domain::rota::{Channel, Interval};
+use crate::domain::survey::{SurveyFigures, understood_figures};
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidQuery;
 use crate::state::AppState;
@@ -210,6 +211,38 @@ pub async fn contacts_view(
         report,
         callbacks: callback_figures(&callbacks, calls),
     })
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SurveyFiguresView {
+    #[serde(flatten)]
+    pub period: ReportPeriod,
+    /// How callers answered "did you feel understood", overall, by topic and by
+    /// peer-match tier.
+    pub understood: SurveyFigures,
+}
+
+/// Callers' answers after their calls, as helpline-wide figures: for the helpline's
+/// volunteers as well as its supervisors (no single contact's answer is shown here).
+#[utoipa::path(tag = "reports", params(("id" = i32, Path), ReportQuery), security(("bearer" = [])),
+    responses((status = 200, body = SurveyFiguresView), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+#[get("/helplines/{id}/reports/survey")]
+pub async fn survey(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+    query: ValidQuery<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = *id;
+    let row = visible_helpline(&state, &who, id).await?;
+    let settings = helplines::settings_of(&row)?;
+    let period = Period::new(settings.time_zone, query.0.from, query.0.to)?;
+    let answers = queries::understood_answers(&state.db, id, &period).await?;
+    Ok(HttpResponse::Ok().json(SurveyFiguresView {
+        period: period_view(id, &period),
+        understood: understood_figures(&answers),
+    }))
 }
 
 /// Each volunteer's contacts and talk time per local week, long, flagged and

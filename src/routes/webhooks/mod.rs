@@ -4,6 +4,7 @@
 
 pub mod callbacks;
 pub mod sms;
+pub mod survey;
 pub mod voice;
 
 use actix_web::web::ServiceConfig;
@@ -11,6 +12,7 @@ use actix_web::web::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig) {
     voice::configure(cfg);
     callbacks::configure(cfg);
+    cfg.service(survey::survey);
     cfg.service(sms::incoming).service(sms::status);
 }
 

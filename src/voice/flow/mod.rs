@@ -11,6 +11,7 @@ mod inbound;
 mod returns;
 mod rounds;
 mod status;
+mod survey;
 mod whisper;
 
 pub use callback_dispatch::{CallbackPass, run_callbacks};
@@ -28,6 +29,7 @@ pub use returns::{ReturnOpened, ReturnRefused, return_call};
 use rounds::route_loaded;
 pub use rounds::{DialResult, dial_ended, route_round};
 pub use status::{call_status, leg_status};
+pub use survey::survey_answer;
 pub use whisper::{whisper, whisper_answer};
 
 use chrono::{DateTime, Duration, Utc};

@@ -244,7 +244,12 @@ pub async fn dial_ended(
     }
     if answered_here {
         end_call(state, &call, Outcome::Answered, result.dial_duration, now).await?;
-        return Ok(Some(call.goodbye()));
+        // The volunteer hung up and the caller is still there: the helpline may ask them
+        // how it went.
+        let survey = (!result.caller_gone())
+            .then(|| super::survey::first_question(state, &call))
+            .flatten();
+        return Ok(Some(survey.unwrap_or_else(|| call.goodbye())));
     }
     if result.caller_gone() {
         end_call(state, &call, Outcome::Abandoned, None, now).await?;
