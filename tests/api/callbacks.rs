@@ -652,4 +652,23 @@ async fn a_supervisor_returns_a_voicemail_and_nobody_sees_the_number() {
     assert_eq!(entries.len(), 1, "{:?}", audit.body);
     assert_eq!(entries[0]["contact_id"], voicemail.id);
     assert!(entries[0].to_string().contains("her son"));
+
+    // The return call's record shows the callback and its reason.
+    let record = line
+        .app
+        .get(
+            &format!("/api/v1/contacts/{}", opened.body["return_contact_id"]),
+            &supervisor,
+        )
+        .await;
+    assert_eq!(record.status, 200, "{:?}", record.body);
+    assert_eq!(record.body["callback"]["kind"], "returned");
+    assert_eq!(record.body["callback"]["state"], "calling_caller");
+    assert_eq!(record.body["callback"]["caller_attempts"], 1);
+    assert!(
+        record.body["callback"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("her son")
+    );
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::domain::callback::{CallbackKind, CallbackState};
 use crate::domain::contact::{EventKind, Outcome};
 use crate::domain::rota::Channel;
 use crate::domain::routing::Tier;
@@ -13,8 +14,8 @@ use crate::domain::supervision::{Flag, ReviewState, masked_label};
 use crate::domain::survey::SurveyAnswer;
 use crate::storage::contacts::{OfferOutcome, Stage};
 use crate::storage::entities::{
-    contact, contact_event, contact_flag, contact_report, message, offer, outbox_message, review,
-    survey_answer,
+    callback, contact, contact_event, contact_flag, contact_report, message, offer, outbox_message,
+    review, survey_answer,
 };
 use crate::storage::outbox::OutboxState;
 
@@ -245,6 +246,40 @@ pub struct ContactDetail {
     /// The caller's answers to the questions after their call (supervisors only: a
     /// volunteer sees answers only as the helpline's figures).
     pub survey: Vec<SurveyAnswerView>,
+    /// The callback, when the caller asked to be called back or a supervisor returned
+    /// their call.
+    pub callback: Option<CallbackView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CallbackView {
+    pub kind: CallbackKind,
+    pub state: CallbackState,
+    pub requested_at: DateTime<Utc>,
+    /// When the first volunteer was rung for it.
+    pub first_ring_at: Option<DateTime<Utc>>,
+    /// Times the caller's phone was dialled.
+    pub caller_attempts: i32,
+    /// The caller said a text is safe if they cannot be reached.
+    pub texts_ok: bool,
+    pub expires_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// For a returned call: why, as the supervisor gave it.
+    pub reason: Option<String>,
+}
+
+pub fn callback(row: callback::Model) -> CallbackView {
+    CallbackView {
+        kind: row.kind,
+        state: row.state,
+        requested_at: row.requested_at,
+        first_ring_at: row.first_ring_at,
+        caller_attempts: row.caller_attempts,
+        texts_ok: row.texts_ok,
+        expires_at: row.expires_at,
+        ended_at: row.ended_at,
+        reason: row.reason,
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -25,7 +25,7 @@ use crate::storage::blocklist::{self, NewBlock};
 use crate::storage::contact_log::{self, ContactFilter, HelplineWindow};
 use crate::storage::entities::contact;
 use crate::storage::{
-    self, after_contact, contacts, helplines, messages, outbox, reviews, surveys,
+    self, after_contact, callbacks, contacts, helplines, messages, outbox, reviews, surveys,
 };
 
 const REVIEWERS_ONLY: &str = "only supervisors and admins review contacts";
@@ -217,6 +217,9 @@ pub async fn detail(state: &AppState, row: contact::Model) -> Result<ContactDeta
             .into_iter()
             .map(contact_views::survey_answer)
             .collect(),
+        callback: callbacks::of_contact(db, id)
+            .await?
+            .map(contact_views::callback),
         summary: contact_views::summary(row, flags.get(&id)),
     })
 }
