@@ -173,6 +173,12 @@ pub enum EventKind {
     SafeguardingFlagged,
     #[sea_orm(string_value = "safeguarding_unreached")]
     SafeguardingUnreached,
+    /// A question asked after the contact (by text).
+    #[sea_orm(string_value = "survey_asked")]
+    SurveyAsked,
+    /// The texter's reply that answered it.
+    #[sea_orm(string_value = "survey_answered")]
+    SurveyAnswered,
     #[sea_orm(string_value = "topic_chosen")]
     TopicChosen,
     #[sea_orm(string_value = "voicemail_offered")]

@@ -52,6 +52,21 @@ pub fn questions(settings: &CallerSettings) -> Vec<String> {
         .collect()
 }
 
+/// A question texted after a conversation; the first says who is asking and that an
+/// answer is optional.
+pub fn sms_question(helpline: &str, question: &str, first: bool) -> String {
+    let keys = "Reply 1 for yes, 2 for somewhat, 3 for no.";
+    if first {
+        format!(
+            "{helpline}: thank you for texting. One question, if you would like to answer: {question} {keys}"
+        )
+    } else {
+        format!("{question} {keys}")
+    }
+}
+
+pub const SMS_THANKS: &str = "Thank you for telling us.";
+
 /// How callers answered one question, in a group (a topic, a peer-match tier).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AnswerCounts {

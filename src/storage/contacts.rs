@@ -214,6 +214,35 @@ pub async fn record_event(
     Ok(inserted == 1)
 }
 
+/// The contact's latest event of `kind`.
+pub async fn latest_event(
+    db: &impl ConnectionTrait,
+    contact_id: i32,
+    kind: EventKind,
+) -> Result<Option<contact_event::Model>, DbErr> {
+    contact_event::Entity::find()
+        .filter(contact_event::Column::ContactId.eq(contact_id))
+        .filter(contact_event::Column::Kind.eq(kind))
+        .order_by_desc(contact_event::Column::Id)
+        .one(db)
+        .await
+}
+
+/// Whether the contact's timeline has the event with this key.
+pub async fn has_event(
+    db: &impl ConnectionTrait,
+    contact_id: i32,
+    dedupe_key: &str,
+) -> Result<bool, DbErr> {
+    use sea_orm::PaginatorTrait;
+    let found = contact_event::Entity::find()
+        .filter(contact_event::Column::ContactId.eq(contact_id))
+        .filter(contact_event::Column::DedupeKey.eq(dedupe_key))
+        .count(db)
+        .await?;
+    Ok(found > 0)
+}
+
 /// One entry of a contact's timeline.
 pub struct Event {
     pub at: DateTime<Utc>,

@@ -79,6 +79,23 @@ pub async fn open_for(
         .await
 }
 
+/// The texter's conversation on the helpline that ended last, if it ended after `since`.
+pub async fn closed_since(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+    texter_hash: &str,
+    since: DateTime<Utc>,
+) -> Result<Option<contact::Model>, DbErr> {
+    contact::Entity::find()
+        .filter(contact::Column::HelplineId.eq(helpline_id))
+        .filter(contact::Column::CallerHash.eq(texter_hash))
+        .filter(contact::Column::Channel.eq(CHANNEL))
+        .filter(contact::Column::EndedAt.gte(since))
+        .order_by_desc(contact::Column::EndedAt)
+        .one(db)
+        .await
+}
+
 /// An update of the conversation while it is still open.
 fn update_open(contact_id: i32, now: DateTime<Utc>) -> UpdateMany<contact::Entity> {
     contact::Entity::update_many()

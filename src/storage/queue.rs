@@ -7,8 +7,8 @@ use sea_orm::{
     QuerySelect,
 };
 
-use super::contacts::Stage;
-use super::entities::{contact, contact_event};
+use super::contacts::{self, Stage};
+use super::entities::contact;
 use crate::domain::callback::QueueSaid;
 use crate::domain::contact::EventKind;
 use crate::domain::rota::Channel;
@@ -63,12 +63,7 @@ pub async fn recent_held_waits(
 
 /// What the caller was last told about the queue, from their last hold.
 pub async fn last_said(db: &impl ConnectionTrait, contact_id: i32) -> Result<QueueSaid, DbErr> {
-    let last = contact_event::Entity::find()
-        .filter(contact_event::Column::ContactId.eq(contact_id))
-        .filter(contact_event::Column::Kind.eq(EventKind::Holding))
-        .order_by_desc(contact_event::Column::Id)
-        .one(db)
-        .await?;
+    let last = contacts::latest_event(db, contact_id, EventKind::Holding).await?;
     Ok(last
         .and_then(|event| event.detail)
         .and_then(|detail| serde_json::from_str(&detail).ok())

@@ -6,6 +6,7 @@
 
 mod offers;
 mod steps;
+mod survey;
 mod texter;
 mod volunteer;
 pub mod wording;

@@ -105,6 +105,9 @@ pub(super) async fn close(
     contacts::record_event(txn, id, event).await?;
     let name = &conversation.helpline.name;
     alert_after_end(txn, &state.numbers, &ended, name, now).await?;
+    if kind != "opted_out" {
+        super::survey::ask_first(txn, conversation, now).await?;
+    }
     Ok(true)
 }
 

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::offers::offer_next;
 use super::steps::{close, notify_holder};
+use super::survey;
 use super::{ACKNOWLEDGEMENT, Conversation, HELP, Inbound, RELAY_TO_VOLUNTEER, menu_of, wording};
 use crate::contact_flow::alerts::alert_on_call;
 use crate::domain::contact::{Alert, Outcome};
@@ -72,6 +73,13 @@ pub async fn receive_from_texter(
         _ => {}
     }
     let existing = conversations::open_for(&txn, helpline.id, &texter_hash).await?;
+    // A bare 1, 2 or 3 soon after a conversation closed answers the question asked then.
+    if keyword.is_none()
+        && existing.is_none()
+        && survey::take_answer(&txn, &helpline, &texter_hash, &inbound, now).await?
+    {
+        return txn.commit().await;
+    }
     let (contact, opened) = match (keyword, existing) {
         (None, _) => conversations::open(&txn, new).await?,
         (Some(_), Some(open)) => (open, false),

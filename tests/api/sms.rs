@@ -799,3 +799,63 @@ async fn a_text_twilio_refused_shows_on_the_contact_record() {
         "no number shown"
     );
 }
+
+#[tokio::test]
+async fn a_texter_is_asked_afterwards_and_a_bare_number_answers_without_opening_a_conversation() {
+    let (mut line, _) = line(&[("Ada", ADA)]).await;
+    let settings = json!({"name": "NICU Line", "time_zone": "Europe/London",
+        "greeting": "Hello.", "voice_language": "en-GB", "languages": ["en"],
+        "fallback_number": null, "callers": {"survey_enabled": true}});
+    let reply = line
+        .app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/helplines/{}", line.helpline),
+            Some(&line.app.admin),
+            Some(settings),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+
+    line.send(TEXTER, "Hi, my daughter is in the NICU.").await;
+    line.deliver().await;
+    let reference = line.conversation().await.id;
+    line.send(ADA, "Hello, I'm here.").await;
+    line.send(ADA, &format!("#{reference} END")).await;
+    let end = line.deliver().await;
+    let texter = to(&end, TEXTER);
+    assert_eq!(
+        texter.len(),
+        3,
+        "the reply, the close and the question: {end:?}"
+    );
+    assert_eq!(
+        texter[2],
+        "NICU Line: thank you for texting. One question, if you would like to answer: Did you \
+         feel understood by someone who had been through something similar? Reply 1 for yes, \
+         2 for somewhat, 3 for no."
+    );
+
+    // "1" answers it: thanked, recorded, and no conversation opened; Twilio delivering
+    // the reply twice changes nothing.
+    let answer = Text::new(TEXTER, LINE, " 1 ");
+    line.text(&answer).await;
+    line.text(&answer).await;
+    let thanks = line.deliver().await;
+    assert_eq!(to(&thanks, TEXTER), ["Thank you for telling us."]);
+    assert!(to(&thanks, ADA).is_empty(), "{thanks:?}");
+    assert_eq!(line.conversation().await.id, reference);
+    let answers = peerline::storage::surveys::of_contact(&line.app.db, reference)
+        .await
+        .unwrap();
+    assert_eq!(answers.len(), 1);
+    assert_eq!(
+        answers[0].answer,
+        peerline::domain::survey::SurveyAnswer::Yes
+    );
+
+    // Once answered, a "2" is a new conversation like any text.
+    line.send(TEXTER, "2").await;
+    line.deliver().await;
+    assert_ne!(line.conversation().await.id, reference);
+}
