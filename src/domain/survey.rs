@@ -67,6 +67,12 @@ pub fn sms_question(helpline: &str, question: &str, first: bool) -> String {
 
 pub const SMS_THANKS: &str = "Thank you for telling us.";
 
+/// Question `number` (1 is the peer-support question), if the helpline asks it.
+pub fn question(settings: &CallerSettings, number: i32) -> Option<String> {
+    let index = usize::try_from(number.checked_sub(1)?).ok()?;
+    questions(settings).into_iter().nth(index)
+}
+
 /// How callers answered one question, in a group (a topic, a peer-match tier).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AnswerCounts {
@@ -169,6 +175,9 @@ mod tests {
             questions(&settings),
             [UNDERSTOOD, "Would you call us again?"]
         );
+        assert_eq!(question(&settings, 1).as_deref(), Some(UNDERSTOOD));
+        assert_eq!(question(&settings, 3), None);
+        assert_eq!(question(&settings, 0), None);
     }
 
     #[test]

@@ -39,14 +39,10 @@ async fn ask(
     number: i32,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let questions = survey::questions(&conversation.settings.callers);
-    let Some(text) = usize::try_from(number - 1)
-        .ok()
-        .and_then(|i| questions.get(i))
-    else {
+    let Some(text) = survey::question(&conversation.settings.callers, number) else {
         return Ok(false);
     };
-    let body = survey::sms_question(&conversation.helpline.name, text, number == 1);
+    let body = survey::sms_question(&conversation.helpline.name, &text, number == 1);
     conversation.write_to_texter(txn, SURVEY, body, now).await?;
     let event = Event::once(now, EventKind::SurveyAsked)
         .keyed(format!("survey_asked:{number}"))
@@ -88,14 +84,10 @@ pub(super) async fn take_answer(
     let Some(conversation) = Conversation::load(txn, last).await? else {
         return Ok(false);
     };
-    let questions = survey::questions(&conversation.settings.callers);
-    let Some(text) = usize::try_from(number - 1)
-        .ok()
-        .and_then(|i| questions.get(i))
-    else {
+    let Some(text) = survey::question(&conversation.settings.callers, number) else {
         return Ok(false);
     };
-    surveys::record(txn, conversation.contact.id, number, text, answer, now).await?;
+    surveys::record(txn, conversation.contact.id, number, &text, answer, now).await?;
     let taken = Event::once(now, EventKind::SurveyAnswered)
         .keyed(reply_key)
         .detail(json!({"question": number}));

@@ -11,9 +11,7 @@ const KEYS: &str = "Press 1 for yes, 2 for somewhat, or 3 for no.";
 
 /// The first question, when the helpline asks callers afterwards.
 pub(super) fn first_question(state: &AppState, call: &Call) -> Option<VoiceResponse> {
-    let first = survey::questions(&call.settings.callers)
-        .into_iter()
-        .next()?;
+    let first = survey::question(&call.settings.callers, 1)?;
     call.settings
         .callers
         .survey_enabled
@@ -49,10 +47,7 @@ pub async fn survey_answer(
     let Some(call) = Call::load(state, contact_id).await? else {
         return Ok(None);
     };
-    let questions = survey::questions(&call.settings.callers);
-    let asked = usize::try_from(number - 1)
-        .ok()
-        .and_then(|i| questions.get(i));
+    let asked = survey::question(&call.settings.callers, number);
     let answered_by_volunteer = call.contact.answered_by.is_some();
     if let (Some(text), Some(answer), true) = (
         asked,
@@ -60,11 +55,11 @@ pub async fn survey_answer(
         answered_by_volunteer,
     ) {
         let now = state.clock.now();
-        surveys::record(&state.db, contact_id, number, text, answer, now).await?;
+        surveys::record(&state.db, contact_id, number, &text, answer, now).await?;
     }
-    let next = usize::try_from(number).ok().and_then(|i| questions.get(i));
+    let next = survey::question(&call.settings.callers, number + 1);
     Ok(Some(match (next, answered_by_volunteer) {
-        (Some(text), true) => question(state, &call, number + 1, text),
+        (Some(text), true) => question(state, &call, number + 1, &text),
         _ => call.goodbye(),
     }))
 }
