@@ -39,7 +39,7 @@ pub async fn callers_ahead(
 }
 
 /// Seconds the helpline's recent callers who held waited before a volunteer answered,
-/// newest first.
+/// newest first (by arrival, along the helpline's arrival index).
 pub async fn recent_held_waits(
     db: &impl ConnectionTrait,
     helpline_id: i32,
@@ -50,10 +50,10 @@ pub async fn recent_held_waits(
         .column(contact::Column::WaitSecs)
         .filter(contact::Column::HelplineId.eq(helpline_id))
         .filter(contact::Column::Channel.eq(Channel::Voice))
+        .filter(contact::Column::ReceivedAt.gte(now - RECENT))
         .filter(contact::Column::AnsweredBy.is_not_null())
-        .filter(contact::Column::AnsweredAt.gte(now - RECENT))
         .filter(contact::Column::WaitSecs.gte(HELD_SECS))
-        .order_by_desc(contact::Column::AnsweredAt)
+        .order_by_desc(contact::Column::ReceivedAt)
         .limit(RECENT_SAMPLES)
         .into_tuple()
         .all(db)

@@ -672,3 +672,27 @@ async fn a_supervisor_returns_a_voicemail_and_nobody_sees_the_number() {
             .contains("her son")
     );
 }
+
+#[tokio::test]
+async fn a_callback_nobody_on_shift_will_take_holds_up_no_later_one() {
+    let line = line(&[("Alice", ALICE)]).await;
+    line.inbound(&sid(1), FIRST_CALLER).await;
+    line.ask_for_callback(&sid(2), SECOND_CALLER, false).await;
+    line.ask_for_callback(&sid(3), THIRD_CALLER, false).await;
+    line.hang_up(&sid(1), FIRST_CALLER).await;
+
+    // Alice turns down the first callback; nobody else is on shift to take it, so the
+    // second caller, who asked later, is called back by her.
+    let first = line.wait_for_calls(1).await;
+    line.volunteer_answers(&first[0], "9").await;
+    let both = line.wait_for_calls(2).await;
+    assert_eq!(both[1].field("To"), Some(ALICE));
+    let dialling = line.volunteer_answers(&both[1], "1").await;
+    assert_eq!(dial_of(&dialling).0, THIRD_CALLER);
+    let passed = line.contact(&sid(2)).await;
+    assert_eq!(
+        line.callback_of(passed.id).await.state,
+        CallbackState::Waiting,
+        "the first keeps waiting for someone who can take it"
+    );
+}

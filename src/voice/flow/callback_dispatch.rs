@@ -53,16 +53,16 @@ pub async fn run_callbacks(state: &AppState, client: &TwilioClient) -> Result<Ca
             pass.recovered += 1;
         }
     }
-    // First requested, first served: once a callback finds nobody, no later one for the
-    // same topic (or, after one for any topic, no later one at all) takes a volunteer
-    // who came free meanwhile.
-    let mut passed_over: Vec<Option<i32>> = Vec::new();
+    // First requested, first served: once a callback waits for someone to free up, no
+    // later one for the same topic (or, behind one for any topic, no later one at all)
+    // takes a volunteer who came free meanwhile.
+    let mut waiting_topics: Vec<Option<i32>> = Vec::new();
     for due in callbacks::due(&state.db, now, BATCH).await? {
-        let behind = passed_over
+        let behind = waiting_topics
             .iter()
             .any(|topic| topic.is_none() || *topic == due.topic_id);
-        if !behind && !assign(state, &due).await? {
-            passed_over.push(due.topic_id);
+        if !behind && assign(state, &due).await? == Assignment::Waits {
+            waiting_topics.push(due.topic_id);
         }
     }
     for assigned in callbacks::assigned(&state.db, BATCH).await? {
@@ -82,7 +82,7 @@ pub(super) async fn assign_earlier_callbacks(state: &AppState, call: &Call) -> R
             .await?;
     let mut assigned_any = false;
     for waiting in earlier.iter().take(3) {
-        assigned_any |= assign(state, waiting).await?;
+        assigned_any |= assign(state, waiting).await? == Assignment::Assigned;
     }
     if assigned_any {
         state.callbacks_wake.notify_one();
@@ -90,14 +90,25 @@ pub(super) async fn assign_earlier_callbacks(state: &AppState, call: &Call) -> R
     Ok(())
 }
 
+/// What became of a waiting callback in one pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Assignment {
+    /// A volunteer is reserved for it.
+    Assigned,
+    /// Nobody is free, but someone who could take it may free up: it keeps its place.
+    Waits,
+    /// Nobody on shift now could take it (or another server is on it): it holds up no one.
+    Skipped,
+}
+
 /// Reserves the volunteer the router puts first for a waiting callback and records the
-/// offer; true when one was assigned. The phone is rung by [`ring_volunteer`].
-async fn assign(state: &AppState, waiting: &callback::Model) -> Result<bool, DbErr> {
+/// offer. The phone is rung by [`ring_volunteer`].
+async fn assign(state: &AppState, waiting: &callback::Model) -> Result<Assignment, DbErr> {
     let Some(call) = Call::load(state, waiting.contact_id).await? else {
-        return Ok(false);
+        return Ok(Assignment::Skipped);
     };
     if call.contact.ended_at.is_some() || call.contact.answered_at.is_some() {
-        return Ok(false);
+        return Ok(Assignment::Skipped);
     }
     let now = state.clock.now();
     let contact_id = call.contact.id;
@@ -121,7 +132,11 @@ async fn assign(state: &AppState, waiting: &callback::Model) -> Result<bool, DbE
         .collect();
     let plan = plan_call(&call, &inputs, now);
     if plan.offers.is_empty() {
-        return Ok(false);
+        return Ok(if plan.worth_waiting() {
+            Assignment::Waits
+        } else {
+            Assignment::Skipped
+        });
     }
     let round = call.contact.round + 1;
     let ring_secs = call.settings.routing.ring_timeout_secs;
@@ -129,7 +144,7 @@ async fn assign(state: &AppState, waiting: &callback::Model) -> Result<bool, DbE
     let txn = storage::write_transaction(&state.db).await?;
     if !contacts::claim_round(&txn, contact_id, round, Stage::Callback, None, now).await? {
         txn.rollback().await?;
-        return Ok(false);
+        return Ok(Assignment::Skipped);
     }
     let mut chosen = None;
     for candidate in &plan.offers {
@@ -139,8 +154,9 @@ async fn assign(state: &AppState, waiting: &callback::Model) -> Result<bool, DbE
         }
     }
     let Some(candidate) = chosen else {
+        // Every volunteer the plan named was taken by another call a moment ago.
         txn.rollback().await?;
-        return Ok(false);
+        return Ok(Assignment::Waits);
     };
     let offer = contacts::create_offer(
         &txn,
@@ -158,7 +174,7 @@ async fn assign(state: &AppState, waiting: &callback::Model) -> Result<bool, DbE
         .await?;
     if !assigned {
         txn.rollback().await?;
-        return Ok(false);
+        return Ok(Assignment::Skipped);
     }
     let trace = Event::once(now, EventKind::Routed)
         .keyed(format!("route:{round}"))
@@ -170,7 +186,7 @@ async fn assign(state: &AppState, waiting: &callback::Model) -> Result<bool, DbE
         .detail(json!({"round": round, "tier": offer.tier, "callback_id": waiting.id}));
     contacts::record_event(&txn, contact_id, offered).await?;
     txn.commit().await?;
-    Ok(true)
+    Ok(Assignment::Assigned)
 }
 
 /// Rings the volunteer assigned to a callback, from the helpline number; true when
