@@ -19,6 +19,7 @@ mod m20261130_000013_calendar_feeds;
 mod m20261130_000014_activity_changes;
 mod m20261130_000015_callbacks;
 mod m20261130_000016_survey_answers;
+mod m20261130_000017_call_returners;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000014_activity_changes::Migration),
             Box::new(m20261130_000015_callbacks::Migration),
             Box::new(m20261130_000016_survey_answers::Migration),
+            Box::new(m20261130_000017_call_returners::Migration),
         ]
     }
 }

@@ -22,6 +22,8 @@ pub struct NewCallback {
     pub expires_at: DateTime<Utc>,
     pub requested_by: Option<i32>,
     pub reason: Option<String>,
+    /// Ring only this volunteer (the one who returned the call).
+    pub for_volunteer: Option<i32>,
 }
 
 /// Opens a callback for the contact; `None` if it already has one.
@@ -42,6 +44,7 @@ pub async fn open(
         expires_at: Set(new.expires_at),
         requested_by: Set(new.requested_by),
         reason: Set(new.reason),
+        for_volunteer: Set(new.for_volunteer),
         requested_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

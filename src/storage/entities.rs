@@ -893,6 +893,8 @@ pub mod callback {
         pub first_ring_at: Option<DateTimeUtc>,
         pub updated_at: DateTimeUtc,
         pub ended_at: Option<DateTimeUtc>,
+        /// The volunteer who returned the call, and so is the one rung for it.
+        pub for_volunteer: Option<i32>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -918,6 +920,26 @@ pub mod survey_answer {
         pub question_text: String,
         pub answer: SurveyAnswer,
         pub answered_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod call_returner {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "call_returners")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub helpline_id: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub volunteer_id: i32,
+        pub granted_by: i32,
+        pub granted_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ pub mod after_contact;
 pub mod audit;
 pub mod blocklist;
 pub mod calendar_feeds;
+pub mod call_returners;
 pub mod callbacks;
 pub mod contact_log;
 pub mod contacts;

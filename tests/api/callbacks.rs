@@ -696,3 +696,86 @@ async fn a_callback_nobody_on_shift_will_take_holds_up_no_later_one() {
         "the first keeps waiting for someone who can take it"
     );
 }
+
+#[tokio::test]
+async fn a_volunteer_the_supervisors_allow_returns_a_missed_call_and_is_the_one_rung() {
+    let line = line(&[]).await;
+    let script = CallScript {
+        to: LINE.into(),
+        from: SECOND_CALLER.into(),
+        digits: vec![],
+        answer: Answer::Nobody,
+        talk_secs: 0,
+    };
+    let missed = play_call(&line.app.twilio(), &script).await.unwrap();
+    let voicemail = line.contact(&missed.call_sid).await;
+    let app = &line.app;
+    // Alice is off shift and Bob on shift: a call Alice returns rings Alice.
+    let alice = app
+        .volunteer("Alice", ALICE, "Europe/London", &[line.helpline])
+        .await;
+    let bob = app
+        .volunteer("Bob", BOB, "Europe/London", &[line.helpline])
+        .await;
+    app.on_shift_around(bob, NOW).await;
+    let alice_token = app
+        .token_for(Role::Volunteer, Some(alice), vec![line.helpline])
+        .await;
+    let mine = "/api/v1/me/missed-calls";
+    let return_path = format!("{mine}/{}/return", voicemail.id);
+    let reason = json!({"reason": "I know this family's unit"});
+
+    // Not allowed yet: no missed calls listed, none to return.
+    let listed = app.get(mine, &alice_token).await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.body, json!([]));
+    let refused = app.post(&return_path, &alice_token, reason.clone()).await;
+    assert_eq!(refused.status, 404, "{:?}", refused.body);
+
+    // Only a supervisor of the helpline allows it.
+    let allow = format!("/api/v1/helplines/{}/call-returners/{alice}", line.helpline);
+    let put = |token: String| {
+        let path = allow.clone();
+        async move {
+            app.call(reqwest::Method::PUT, &path, Some(&token), None)
+                .await
+        }
+    };
+    assert_eq!(put(alice_token.clone()).await.status, 403);
+    let other_line = app.helpline("Other", "Europe/London").await;
+    let outsider = app
+        .token_for(Role::Supervisor, None, vec![other_line])
+        .await;
+    assert_eq!(put(outsider).await.status, 404);
+    let supervisor = app
+        .token_for(Role::Supervisor, None, vec![line.helpline])
+        .await;
+    assert_eq!(put(supervisor.clone()).await.status, 204);
+
+    let listed = app.get(mine, &alice_token).await;
+    let calls = listed.body.as_array().unwrap();
+    assert_eq!(calls.len(), 1, "{:?}", listed.body);
+    assert_eq!(calls[0]["contact_id"], voicemail.id);
+    assert_eq!(calls[0]["voicemail"], true);
+    assert_eq!(calls[0]["caller"], "caller ...43");
+    assert!(!listed.body.to_string().contains(SECOND_CALLER));
+    let opened = app.post(&return_path, &alice_token, reason).await;
+    assert_eq!(opened.status, 201, "{:?}", opened.body);
+    let placed = line.wait_for_calls(1).await;
+    assert_eq!(
+        placed[0].field("To"),
+        Some(ALICE),
+        "the volunteer who returned it"
+    );
+
+    // Withdrawn: the list is empty again.
+    let withdrawn = app
+        .call(reqwest::Method::DELETE, &allow, Some(&supervisor), None)
+        .await;
+    assert_eq!(withdrawn.status, 204);
+    assert_eq!(app.get(mine, &alice_token).await.body, json!([]));
+    let audit = app
+        .get("/api/v1/audit?action=allow_call_returns", &app.admin)
+        .await;
+    assert_eq!(audit.body["items"].as_array().unwrap().len(), 1);
+}

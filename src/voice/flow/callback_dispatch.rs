@@ -6,6 +6,7 @@
 
 use super::*;
 use crate::domain::callback::CallbackState;
+use crate::domain::routing::Tier;
 use crate::storage::callbacks::{self, Move};
 use crate::storage::entities::callback;
 use crate::storage::outbox::{self, NewMessage};
@@ -131,13 +132,33 @@ async fn assign(state: &AppState, waiting: &callback::Model) -> Result<Assignmen
         .map(|o| o.volunteer_id)
         .collect();
     let plan = plan_call(&call, &inputs, now);
-    if plan.offers.is_empty() {
-        return Ok(if plan.worth_waiting() {
-            Assignment::Waits
-        } else {
-            Assignment::Skipped
-        });
-    }
+    // A call a volunteer returned rings them, on shift or not (they asked to make this
+    // call), as soon as no other call holds them; it holds up no other callback.
+    let (candidates, if_none_free) = match waiting.for_volunteer {
+        Some(volunteer_id) => {
+            let tier = plan
+                .offers
+                .iter()
+                .find(|o| o.volunteer_id == volunteer_id)
+                .map_or(Tier::AnyTopic, |o| o.tier);
+            (vec![(volunteer_id, tier)], Assignment::Skipped)
+        }
+        None if plan.offers.is_empty() => {
+            return Ok(if plan.worth_waiting() {
+                Assignment::Waits
+            } else {
+                Assignment::Skipped
+            });
+        }
+        // Every volunteer the plan names may be taken by another call a moment before.
+        None => (
+            plan.offers
+                .iter()
+                .map(|o| (o.volunteer_id, o.tier))
+                .collect(),
+            Assignment::Waits,
+        ),
+    };
     let round = call.contact.round + 1;
     let ring_secs = call.settings.routing.ring_timeout_secs;
     let claim = now + Duration::seconds(ring_secs.into()) + WHISPER_GRACE;
@@ -147,26 +168,17 @@ async fn assign(state: &AppState, waiting: &callback::Model) -> Result<Assignmen
         return Ok(Assignment::Skipped);
     }
     let mut chosen = None;
-    for candidate in &plan.offers {
-        if reservations::reserve(&txn, candidate.volunteer_id, contact_id, claim, now).await? {
-            chosen = Some(candidate);
+    for (volunteer_id, tier) in candidates {
+        if reservations::reserve(&txn, volunteer_id, contact_id, claim, now).await? {
+            chosen = Some((volunteer_id, tier));
             break;
         }
     }
-    let Some(candidate) = chosen else {
-        // Every volunteer the plan named was taken by another call a moment ago.
+    let Some((volunteer_id, tier)) = chosen else {
         txn.rollback().await?;
-        return Ok(Assignment::Waits);
+        return Ok(if_none_free);
     };
-    let offer = contacts::create_offer(
-        &txn,
-        contact_id,
-        candidate.volunteer_id,
-        round,
-        candidate.tier,
-        now,
-    )
-    .await?;
+    let offer = contacts::create_offer(&txn, contact_id, volunteer_id, round, tier, now).await?;
     let assigned = Move::new(&[CallbackState::Waiting], CallbackState::Assigned)
         .set_offer(Some(offer.id))
         .claimed_until(Some(claim))
@@ -182,8 +194,8 @@ async fn assign(state: &AppState, waiting: &callback::Model) -> Result<Assignmen
     contacts::record_event(&txn, contact_id, trace).await?;
     let offered = Event::once(now, EventKind::Offered)
         .keyed(format!("offer:{}", offer.id))
-        .volunteer(offer.volunteer_id)
-        .detail(json!({"round": round, "tier": offer.tier, "callback_id": waiting.id}));
+        .volunteer(volunteer_id)
+        .detail(json!({"round": round, "tier": tier, "callback_id": waiting.id}));
     contacts::record_event(&txn, contact_id, offered).await?;
     txn.commit().await?;
     Ok(Assignment::Assigned)

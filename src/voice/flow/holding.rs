@@ -138,6 +138,7 @@ async fn book(state: &AppState, call: &Call, texts_ok: bool) -> Result<(), DbErr
             expires_at: now + expires_in,
             requested_by: None,
             reason: None,
+            for_volunteer: None,
         },
         now,
     )

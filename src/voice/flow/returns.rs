@@ -30,7 +30,8 @@ pub struct ReturnOpened {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Opens a return call for `missed`, on behalf of `who` with `reason`.
+/// Opens a return call for `missed`, on behalf of `who` with `reason`: rung by the router's
+/// choice of volunteer, or by `who` themselves when they are a volunteer.
 pub async fn return_call(
     state: &AppState,
     who: &Principal,
@@ -89,6 +90,7 @@ pub async fn return_call(
             expires_at,
             requested_by: Some(who.user_id),
             reason: Some(reason.to_owned()),
+            for_volunteer: who.volunteer_id,
         },
         now,
     )
