@@ -228,19 +228,17 @@ pub async fn latest_event(
         .await
 }
 
-/// Whether the contact's timeline has the event with this key.
-pub async fn has_event(
+/// The contact's event with this key, if it is on the timeline.
+pub async fn event_by_key(
     db: &impl ConnectionTrait,
     contact_id: i32,
     dedupe_key: &str,
-) -> Result<bool, DbErr> {
-    use sea_orm::PaginatorTrait;
-    let found = contact_event::Entity::find()
+) -> Result<Option<contact_event::Model>, DbErr> {
+    contact_event::Entity::find()
         .filter(contact_event::Column::ContactId.eq(contact_id))
         .filter(contact_event::Column::DedupeKey.eq(dedupe_key))
-        .count(db)
-        .await?;
-    Ok(found > 0)
+        .one(db)
+        .await
 }
 
 /// One entry of a contact's timeline.

@@ -71,7 +71,10 @@ pub(super) async fn take_answer(
     };
     // A repeated delivery of a reply already taken as an answer changes nothing.
     let reply_key = format!("survey_reply:{}", reply.message_sid);
-    if contacts::has_event(txn, last.id, &reply_key).await? {
+    if contacts::event_by_key(txn, last.id, &reply_key)
+        .await?
+        .is_some()
+    {
         return Ok(true);
     }
     let Some(number) = last_question(txn, &last).await? else {

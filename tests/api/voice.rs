@@ -1178,3 +1178,47 @@ async fn a_server_routes_on_the_contacts_another_server_connected_since_it_last_
         next.rung
     );
 }
+
+#[tokio::test]
+async fn twenty_simultaneous_deliveries_of_a_menu_answer_all_get_the_same_twiml() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    on_shift_volunteer(&app, &line, "Bob", BOB).await;
+    let params = inbound_params("CA5e1d2c3b4a5968778695a4b3c2d1e0f9");
+    let menu = deliver(
+        &app,
+        &format!("{}/twilio/voice", app.base),
+        &borrowed(&params),
+    )
+    .await;
+    let action = attr_values(&menu, "Gather", "action")[0].clone();
+    let mut pressed = params.clone();
+    pressed.push(("Digits", "1".to_owned()));
+    let pressed = borrowed(&pressed);
+    let answers = join_all((0..20).map(|_| deliver(&app, &action, &pressed))).await;
+    assert!(answers[0].contains("<Dial"), "{}", answers[0]);
+    for answer in &answers {
+        assert_eq!(answer, &answers[0]);
+    }
+    // And once the round has moved on, a late repeat still gets the same answer.
+    assert_eq!(deliver(&app, &action, &pressed).await, answers[0]);
+}
+
+#[tokio::test]
+async fn a_repeated_delivery_of_a_hold_hears_the_same_words() {
+    let app = spawn_app_at(NOW).await;
+    line_without_menus_with_alice(&app).await;
+    let url = format!("{}/twilio/voice", app.base);
+    deliver(
+        &app,
+        &url,
+        &borrowed(&inbound_params("CA0f1e2d3c4b5a69788796a5b4c3d2e1f0")),
+    )
+    .await;
+    let mut held = inbound_params("CA1f1e2d3c4b5a69788796a5b4c3d2e1f0");
+    held[2].1 = "+12025550143".into();
+    let first = deliver(&app, &url, &borrowed(&held)).await;
+    assert!(first.contains("You are next in the queue."), "{first}");
+    assert_eq!(deliver(&app, &url, &borrowed(&held)).await, first);
+}

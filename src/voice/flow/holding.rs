@@ -7,44 +7,24 @@ use crate::storage::callbacks::{self, NewCallback};
 use crate::storage::queue;
 use crate::voice::waiting_prompts;
 
-/// What a caller about to hold hears before the router looks again at `next_round`.
+/// What a caller about to hold hears before the router looks again at `next_round`. A
+/// repeated delivery hears the same words as the first.
 pub(super) async fn hold(
     state: &AppState,
     call: &Call,
     next_round: i32,
 ) -> Result<VoiceResponse, DbErr> {
-    let now = state.clock.now();
-    let id = call.contact.id;
-    let ahead = queue::callers_ahead(&state.db, call.helpline.id, call.contact.received_at).await?;
-    let waits = queue::recent_held_waits(&state.db, call.helpline.id, now).await?;
-    let said = queue::last_said(&state.db, id).await?;
-    let estimate = waiting::estimate_wait_minutes(ahead, &waits);
-    let news = waiting::queue_news(ahead, estimate, said, now);
-    let told = QueueSaid {
-        ahead: Some(ahead),
-        estimate_at: news
-            .estimate_minutes
-            .map_or(said.estimate_at, |_| Some(now)),
+    let key = format!("hold:{next_round}");
+    let told = contacts::event_by_key(&state.db, call.contact.id, &key).await?;
+    let words = match told.and_then(|event| event.detail) {
+        Some(detail) => serde_json::from_str::<serde_json::Value>(&detail)
+            .ok()
+            .and_then(|d| d["words"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| hold_message(call)),
+        None => announce(state, call, &key).await?,
     };
-    let event = Event::once(now, EventKind::Holding)
-        .keyed(format!("hold:{next_round}"))
-        .detail(json!({
-            "ahead": told.ahead,
-            "estimate_at": told.estimate_at,
-            "estimate_minutes": estimate,
-        }));
-    contacts::record_event(&state.db, id, event).await?;
-
-    let mut words = call
-        .settings
-        .callers
-        .hold_message
-        .clone()
-        .unwrap_or_else(|| prompts::HOLD.to_owned());
-    if let Some(news) = waiting_prompts::queue_news(news) {
-        words = format!("{news} {words}");
-    }
     let urls = urls(state);
+    let id = call.contact.id;
     let look_again = Verb::Redirect {
         url: urls.route(id, next_round),
     };
@@ -67,6 +47,47 @@ pub(super) async fn hold(
             ],
         }))
         .push(look_again))
+}
+
+fn hold_message(call: &Call) -> String {
+    call.settings
+        .callers
+        .hold_message
+        .clone()
+        .unwrap_or_else(|| prompts::HOLD.to_owned())
+}
+
+/// Works out what the caller hears about the queue this time (their place when it has
+/// changed, the likely wait at most once a minute), records it under `key` and returns
+/// the words.
+async fn announce(state: &AppState, call: &Call, key: &str) -> Result<String, DbErr> {
+    let now = state.clock.now();
+    let id = call.contact.id;
+    let ahead = queue::callers_ahead(&state.db, call.helpline.id, call.contact.received_at).await?;
+    let waits = queue::recent_held_waits(&state.db, call.helpline.id, now).await?;
+    let said = queue::last_said(&state.db, id).await?;
+    let estimate = waiting::estimate_wait_minutes(ahead, &waits);
+    let news = waiting::queue_news(ahead, estimate, said, now);
+    let told = QueueSaid {
+        ahead: Some(ahead),
+        estimate_at: news
+            .estimate_minutes
+            .map_or(said.estimate_at, |_| Some(now)),
+    };
+    let words = match waiting_prompts::queue_news(news) {
+        Some(news) => format!("{news} {}", hold_message(call)),
+        None => hold_message(call),
+    };
+    let event = Event::once(now, EventKind::Holding)
+        .keyed(key)
+        .detail(json!({
+            "ahead": told.ahead,
+            "estimate_at": told.estimate_at,
+            "estimate_minutes": estimate,
+            "words": words,
+        }));
+    contacts::record_event(&state.db, id, event).await?;
+    Ok(words)
 }
 
 /// Whether this caller can be offered a callback: the helpline offers them, this server

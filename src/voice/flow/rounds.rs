@@ -61,9 +61,7 @@ pub(super) async fn route_loaded(
     .await?;
     let plan = plan_call(&call, &inputs, now);
     let remaining = (call.contact.route_deadline - now).num_seconds().max(0);
-    let ring_secs = i64::from(call.settings.routing.ring_timeout_secs)
-        .min(remaining)
-        .max(5);
+    let ring_secs = ring_secs_at(&call, now);
     let expires = now + Duration::seconds(ring_secs) + WHISPER_GRACE;
     let group = usize::try_from(call.settings.routing.ring_group_size).unwrap_or(1);
     // The round's claim, reservations, offers, trace and stage are written together or
@@ -135,25 +133,46 @@ pub(super) async fn route_loaded(
     }
 }
 
-/// The same answer for a repeated delivery of a round that was already decided.
+/// How long a round started at `at` rings: the helpline's ring time, cut to what is left
+/// of the caller's wait, and never under 5 seconds.
+fn ring_secs_at(call: &Call, at: DateTime<Utc>) -> i64 {
+    let remaining = (call.contact.route_deadline - at).num_seconds().max(0);
+    i64::from(call.settings.routing.ring_timeout_secs)
+        .min(remaining)
+        .max(5)
+}
+
+/// The same answer for a repeated delivery of a round that was already decided: the
+/// round is read again (the delivery that decided it may have committed only after this
+/// one loaded the call), and the `<Dial>` or the hold is rebuilt as it was first given.
 async fn replay_round(state: &AppState, call: &Call, round: i32) -> Result<VoiceResponse, DbErr> {
+    let call = Call {
+        contact: contacts::get(&state.db, call.contact.id)
+            .await?
+            .unwrap_or_else(|| call.contact.clone()),
+        helpline: call.helpline.clone(),
+        settings: call.settings.clone(),
+        topics: call.topics.clone(),
+    };
     let rung: Vec<offer::Model> = contacts::offers(&state.db, call.contact.id)
         .await?
         .into_iter()
         .filter(|o| o.round == round)
         .collect();
-    if !rung.is_empty() && call.contact.round == round {
+    if let Some(decided_at) = rung.iter().map(|o| o.offered_at).min()
+        && call.contact.round == round
+    {
         let mut phones = Vec::with_capacity(rung.len());
         for offer in &rung {
             if let Some(v) = volunteers::get(&state.db, &Scope::All, offer.volunteer_id).await? {
                 phones.push((offer.id, v.phone));
             }
         }
-        let ring_secs = call.settings.routing.ring_timeout_secs.into();
-        return Ok(dial_offers(state, call, round, &phones, ring_secs));
+        let ring_secs = ring_secs_at(&call, decided_at);
+        return Ok(dial_offers(state, &call, round, &phones, ring_secs));
     }
-    // Nothing to replay (a hold, or a round still being decided): look again shortly.
-    hold(state, call, call.contact.round + 1).await
+    // A hold (as first given), or a round still being decided: look again shortly.
+    hold(state, &call, call.contact.round + 1).await
 }
 
 /// The `<Dial>` that rings the round's volunteers: `(offer id, phone)` each.
