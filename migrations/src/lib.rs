@@ -20,6 +20,7 @@ mod m20261130_000014_activity_changes;
 mod m20261130_000015_callbacks;
 mod m20261130_000016_survey_answers;
 mod m20261130_000017_call_returners;
+mod m20261130_000018_peer_match_free;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000015_callbacks::Migration),
             Box::new(m20261130_000016_survey_answers::Migration),
             Box::new(m20261130_000017_call_returners::Migration),
+            Box::new(m20261130_000018_peer_match_free::Migration),
         ]
     }
 }

@@ -17,6 +17,8 @@ pub struct Breakdown {
     pub topic_id: Option<i32>,
     pub outcome: Option<String>,
     pub tier: Option<String>,
+    /// A volunteer signed off for the topic was on shift and free when it first routed.
+    pub peer_match_free: bool,
     pub count: i64,
 }
 
@@ -92,6 +94,12 @@ pub struct ContactsReport {
     /// peer_matched / answered_with_a_topic: how often an answered caller who chose a
     /// topic reached someone who shares it, apart from the contacts nobody answered.
     pub answered_peer_match_rate: Option<f64>,
+    /// Contacts that chose a topic and needed a volunteer for which, when they arrived, a
+    /// volunteer signed off for the topic was on shift and free.
+    pub peer_match_free: i64,
+    /// peer_match_free / chose_a_topic: the matches the rota made possible; set against
+    /// peer_match_rate, it tells a shortage of volunteers from matches routing missed.
+    pub peer_match_free_rate: Option<f64>,
     /// Offers made (volunteers rung or texted) per answered contact.
     pub offers_per_answered: Option<f64>,
     pub by_channel: Vec<Count>,
@@ -141,6 +149,7 @@ pub fn contacts_report(
     let mut by_outcome = BTreeMap::new();
     let (mut total, mut answered, mut missed, mut open) = (0, 0, 0, 0);
     let (mut chose_a_topic, mut peer_matched, mut answered_with_a_topic) = (0, 0, 0);
+    let mut peer_match_free = 0;
     let outcome_count = |o: Outcome| -> i64 {
         groups
             .iter()
@@ -168,6 +177,9 @@ pub fn contacts_report(
             }
             if g.topic_id.is_some() {
                 chose_a_topic += g.count;
+                if g.peer_match_free {
+                    peer_match_free += g.count;
+                }
                 if was_answered {
                     answered_with_a_topic += g.count;
                 }
@@ -228,6 +240,8 @@ pub fn contacts_report(
         peer_match_rate: ratio(peer_matched, chose_a_topic),
         answered_with_a_topic,
         answered_peer_match_rate: ratio(peer_matched, answered_with_a_topic),
+        peer_match_free,
+        peer_match_free_rate: ratio(peer_match_free, chose_a_topic),
         offers_per_answered: ratio(offers_for_answered, answered),
         by_channel: by_channel.into_values().collect(),
         by_topic: by_topic.into_values().collect(),
@@ -280,6 +294,8 @@ impl ContactsReport {
                 "answered_peer_match_rate",
                 opt(self.answered_peer_match_rate),
             ),
+            ("peer_match_free", self.peer_match_free.to_string()),
+            ("peer_match_free_rate", opt(self.peer_match_free_rate)),
             ("offers_per_answered", opt(self.offers_per_answered)),
         ]
         .into_iter()
@@ -452,6 +468,8 @@ mod tests {
             topic_id: topic,
             outcome: Some(outcome.into()),
             tier: tier.map(str::to_owned),
+            // A peer match was made only where one was free.
+            peer_match_free: tier == Some("peer_match"),
             count: n,
         }
     }
@@ -460,7 +478,11 @@ mod tests {
     fn the_peer_match_rate_counts_contacts_that_chose_a_topic() {
         let groups = [
             group("voice", Some(1), "answered", Some("peer_match"), 6),
-            group("voice", Some(1), "answered", Some("trained"), 2),
+            // A signed-off volunteer was free, yet someone else took the call.
+            Breakdown {
+                peer_match_free: true,
+                ..group("voice", Some(1), "answered", Some("trained"), 2)
+            },
             group("voice", Some(1), "abandoned", None, 2),
             group("voice", None, "answered", Some("any_topic"), 5),
             group("sms", None, "help_only", None, 3),
@@ -480,6 +502,12 @@ mod tests {
             "the two abandoned calls are not the router's"
         );
         assert_eq!(report.offers_per_answered, Some(2.0));
+        assert_eq!(report.peer_match_free, 8);
+        assert_eq!(
+            report.peer_match_free_rate,
+            Some(0.8),
+            "matches were possible for 8 of the 10, and made for 6"
+        );
         assert_eq!(report.by_channel[0].key, "sms");
         assert_eq!(report.by_channel[1].contacts, 16);
     }

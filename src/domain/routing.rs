@@ -192,6 +192,11 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Whether a volunteer signed off for the contact's topic is eligible now.
+    pub fn peer_match_free(&self) -> bool {
+        self.offers.iter().any(|o| o.tier == Tier::PeerMatch)
+    }
+
     /// Whether waiting could help: nobody is eligible now, but someone is only busy or resting.
     pub fn worth_waiting(&self) -> bool {
         self.offers.is_empty() && self.excluded.iter().any(|(_, why)| why.is_temporary())

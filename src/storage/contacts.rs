@@ -345,6 +345,23 @@ pub async fn set_stage(
     Ok(())
 }
 
+/// Records, the first time a contact that chose a topic is routed, whether a volunteer
+/// signed off for the topic was on shift and free.
+pub async fn note_peer_match_free(
+    db: &impl ConnectionTrait,
+    contact_id: i32,
+    free: bool,
+) -> Result<(), DbErr> {
+    contact::Entity::update_many()
+        .col_expr(contact::Column::PeerMatchFree, Expr::value(free))
+        .filter(contact::Column::Id.eq(contact_id))
+        .filter(contact::Column::TopicId.is_not_null())
+        .filter(contact::Column::PeerMatchFree.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Marks the contact answered by `volunteer_id` unless someone else already answered it
 /// or it has ended; true when this volunteer holds it.
 pub async fn mark_answered(

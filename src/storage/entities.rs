@@ -428,6 +428,9 @@ pub mod contact {
         pub review_state: ReviewState,
         /// When the caller's identity, bodies, notes and recording were erased.
         pub erased_at: Option<DateTimeUtc>,
+        /// For a contact that chose a topic: whether, when it was first routed, a volunteer
+        /// signed off for the topic was on shift and free.
+        pub peer_match_free: Option<bool>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -83,7 +83,7 @@ async fn rows(
 }
 
 /// Channel, topic, outcome and tier: what a `Breakdown` counts by.
-type GroupKey = (String, Option<i32>, Option<String>, Option<String>);
+type GroupKey = (String, Option<i32>, Option<String>, Option<String>, bool);
 
 /// The period's contacts counted, in one pass, by channel, topic, outcome and tier, and
 /// by local hour of day (0-23) and weekday (0 = Monday).
@@ -98,9 +98,9 @@ pub async fn breakdown_and_hours(
         &period.offset_stretches(),
     );
     let sql = format!(
-        "SELECT c.channel, c.topic_id, c.outcome, c.peer_match_tier, \
+        "SELECT c.channel, c.topic_id, c.outcome, c.peer_match_tier, c.peer_match_free, \
          ({local} / 3600) % 24 AS h, (({local} / 86400) + 3) % 7 AS d, COUNT(*) AS n \
-         FROM contacts c WHERE {WINDOW} GROUP BY 1, 2, 3, 4, 5, 6"
+         FROM contacts c WHERE {WINDOW} GROUP BY 1, 2, 3, 4, 5, 6, 7"
     );
     // The rows come split by hour and weekday; the report wants each side summed.
     let mut groups: BTreeMap<GroupKey, i64> = BTreeMap::new();
@@ -123,18 +123,23 @@ pub async fn breakdown_and_hours(
             r.try_get("", "topic_id")?,
             outcome,
             r.try_get("", "peer_match_tier")?,
+            r.try_get::<Option<bool>>("", "peer_match_free")?
+                .unwrap_or(false),
         );
         *groups.entry(key).or_default() += count;
     }
     let groups = groups
         .into_iter()
-        .map(|((channel, topic_id, outcome, tier), count)| Breakdown {
-            channel,
-            topic_id,
-            outcome,
-            tier,
-            count,
-        })
+        .map(
+            |((channel, topic_id, outcome, tier, peer_match_free), count)| Breakdown {
+                channel,
+                topic_id,
+                outcome,
+                tier,
+                peer_match_free,
+                count,
+            },
+        )
         .collect();
     let hours = hours
         .into_iter()

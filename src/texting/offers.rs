@@ -65,6 +65,7 @@ pub(super) async fn offer_next(
         .keyed(format!("route:{round}"))
         .detail(plan.trace(round));
     contacts::record_event(txn, contact.id, event).await?;
+    contacts::note_peer_match_free(txn, contact.id, plan.peer_match_free()).await?;
     for candidate in &plan.offers {
         let Some(member) = inputs
             .members

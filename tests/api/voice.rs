@@ -1222,3 +1222,41 @@ async fn a_repeated_delivery_of_a_hold_hears_the_same_words() {
     assert!(first.contains("You are next in the queue."), "{first}");
     assert_eq!(deliver(&app, &url, &borrowed(&held)).await, first);
 }
+
+#[tokio::test]
+async fn each_call_records_whether_a_volunteer_signed_off_for_its_topic_was_free() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    let alice = on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    sign_off(&app, &line, alice, line.neonatal).await;
+    on_shift_volunteer(&app, &line, "Bob", BOB).await;
+
+    // Neonatal care: Alice, signed off for it, is free.
+    let neonatal = play(&app, &["1"], Answer::First).await;
+    assert_eq!(
+        contact_of(&app, &neonatal).await.peer_match_free,
+        Some(true)
+    );
+    // Bereavement: nobody is signed off for it.
+    let bereavement = play(&app, &["2"], Answer::First).await;
+    assert_eq!(
+        contact_of(&app, &bereavement).await.peer_match_free,
+        Some(false)
+    );
+    // No topic chosen: nothing to match.
+    let any = play(&app, &[""], Answer::First).await;
+    assert_eq!(contact_of(&app, &any).await.peer_match_free, None);
+
+    let report = app
+        .get(
+            &format!(
+                "/api/v1/helplines/{}/reports/contacts?from=2026-11-22&to=2026-11-22",
+                line.helpline
+            ),
+            &line.supervisor,
+        )
+        .await;
+    assert_eq!(report.body["chose_a_topic"], 2, "{:?}", report.body);
+    assert_eq!(report.body["peer_match_free"], 1);
+    assert_eq!(report.body["peer_match_free_rate"], 0.5);
+}

@@ -77,6 +77,7 @@ pub(super) async fn route_loaded(
         .keyed(format!("route:{round}"))
         .detail(plan.trace(round));
     contacts::record_event(&txn, contact_id, event).await?;
+    contacts::note_peer_match_free(&txn, contact_id, plan.peer_match_free()).await?;
     let mut rung = Vec::new();
     let mut lost_race = false;
     for candidate in &plan.offers {
