@@ -1,5 +1,5 @@
 //! Reading an inbound text: the carrier keywords (STOP, START, HELP), a volunteer's
-//! reference prefix and END command, a topic number, and the risk phrases that call for
+//! reference prefix and CLOSE command, a topic number, and the risk phrases that call for
 //! safeguarding.
 
 /// A whole-message keyword the carrier acts on (Twilio confirms STOP and START itself).
@@ -68,6 +68,11 @@ pub fn topic_digit(body: &str) -> Option<i32> {
     (chars.next().is_none() && digit > 0).then(|| i32::try_from(digit).unwrap_or(0))
 }
 
+/// What, after a conversation's reference, closes it (or passes on an offer). CLOSE is
+/// the word volunteers are taught: END is also a carrier opt-out keyword, and texted alone
+/// it would opt the volunteer's phone out of every message from the helpline.
+const CLOSE_WORDS: [&str; 2] = ["CLOSE", "END"];
+
 /// What a volunteer's text says to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VolunteerReply {
@@ -78,7 +83,7 @@ pub struct VolunteerReply {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplyAction {
-    /// Close the conversation: `#12 END`.
+    /// Close the conversation: `#12 CLOSE` (or `#12 END`).
     End,
     /// Relay this text to the texter (empty when the message held only a reference).
     Relay(String),
@@ -91,7 +96,8 @@ impl VolunteerReply {
             Some((reference, rest)) => (Some(reference), rest),
             None => (None, trimmed),
         };
-        let action = if reference.is_some() && rest.eq_ignore_ascii_case("END") {
+        let closes = CLOSE_WORDS.iter().any(|w| rest.eq_ignore_ascii_case(w));
+        let action = if reference.is_some() && closes {
             ReplyAction::End
         } else {
             ReplyAction::Relay(rest.to_owned())
@@ -232,6 +238,12 @@ mod tests {
         );
         assert_eq!(VolunteerReply::parse("#12: end").action, ReplyAction::End);
         assert_eq!(VolunteerReply::parse("#12 END").reference, Some(12));
+        assert_eq!(VolunteerReply::parse("#12 close").action, ReplyAction::End);
+        assert_eq!(
+            VolunteerReply::parse("CLOSE").action,
+            ReplyAction::Relay("CLOSE".into()),
+            "a close word needs its reference"
+        );
         assert_eq!(VolunteerReply::parse("#hashtag").reference, None);
         assert_eq!(
             VolunteerReply::parse("#12").action,

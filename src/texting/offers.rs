@@ -12,7 +12,7 @@ use crate::domain::rota::Channel;
 use crate::domain::routing::{self, RoutingRequest, TopicChoice};
 use crate::state::AppState;
 use crate::storage::contacts::{self, Event, EventKind, Stage};
-use crate::storage::{conversations, messages, text_slots};
+use crate::storage::{conversations, messages, opt_outs, text_slots};
 
 /// How soon a held conversation is looked at again.
 const HOLD_RECHECK: Duration = Duration::seconds(30);
@@ -74,6 +74,12 @@ pub(super) async fn offer_next(
         else {
             continue;
         };
+        // A phone the carrier has opted out of this number's messages cannot be offered
+        // a conversation: every message to it would be refused.
+        let phone_hash = state.numbers.hash(&member.profile.phone);
+        if opt_outs::is_opted_out(txn, &phone_hash, &contact.dialed_number).await? {
+            continue;
+        }
         let capacity = member.profile.limits.capacity(Channel::Sms);
         if !text_slots::take(txn, candidate.volunteer_id, contact.id, capacity, now).await? {
             continue;

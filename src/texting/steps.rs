@@ -1,7 +1,7 @@
 //! The steps a conversation takes on its own: an offer that ran out goes to the next
 //! volunteer, a topic menu nobody answered or a held conversation is offered, and a
 //! conversation with no message for the inactivity timeout closes. Also the close itself,
-//! shared with STOP and a volunteer's END.
+//! shared with STOP and a volunteer's CLOSE.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseTransaction, DbErr};

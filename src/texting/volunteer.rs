@@ -1,6 +1,6 @@
 //! A message from a volunteer's phone: which of their conversations it is for (by its
 //! `#12` reference, or the only one they hold), then accepting an offer, relaying the
-//! reply to the texter, or `#12 END` to pass on an offer or close the conversation.
+//! reply to the texter, or `#12 CLOSE` to pass on an offer or close the conversation.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseTransaction, DbErr};

@@ -57,7 +57,7 @@ pub fn offer(reference: i32, helpline: &str, topic: Option<&str>) -> String {
     let about = topic.map_or_else(String::new, |t| format!(" about {t}"));
     format!(
         "[#{reference}] New text conversation on {helpline}{about}. Reply here to take it \
-         (start with #{reference} if you have others open; #{reference} END to pass or close). \
+         (start with #{reference} if you have others open; #{reference} CLOSE to pass or close). \
          Their messages follow."
     )
 }

@@ -200,7 +200,7 @@ async fn a_conversation_runs_from_the_first_text_through_relays_to_end() {
         [format!("[#{reference}] Thank you. It's so hard.")]
     );
 
-    line.send(ADA, &format!("#{reference} END")).await;
+    line.send(ADA, &format!("#{reference} CLOSE")).await;
     let end = line.deliver().await;
     assert_eq!(
         to(&end, TEXTER),
@@ -242,12 +242,12 @@ async fn a_conversation_runs_from_the_first_text_through_relays_to_end() {
                 "Hello, I'm here. I spent six weeks there with my son."
             ),
             ("texter", "Thank you. It's so hard."),
-            ("volunteer", &*format!("#{reference} END")),
+            ("volunteer", &*format!("#{reference} CLOSE")),
         ]
     );
     assert!(transcript.iter().all(|m| m.direction == "outbound"
         || m.relayed
-        || m.body.as_deref() == Some(&*format!("#{reference} END"))));
+        || m.body.as_deref() == Some(&*format!("#{reference} CLOSE"))));
     let events = line.events(reference).await;
     for kind in ["received", "routed", "offered", "accepted", "ended"] {
         assert!(
@@ -821,7 +821,7 @@ async fn a_texter_is_asked_afterwards_and_a_bare_number_answers_without_opening_
     line.deliver().await;
     let reference = line.conversation().await.id;
     line.send(ADA, "Hello, I'm here.").await;
-    line.send(ADA, &format!("#{reference} END")).await;
+    line.send(ADA, &format!("#{reference} CLOSE")).await;
     let end = line.deliver().await;
     let texter = to(&end, TEXTER);
     assert_eq!(
@@ -858,4 +858,29 @@ async fn a_texter_is_asked_afterwards_and_a_bare_number_answers_without_opening_
     line.send(TEXTER, "2").await;
     line.deliver().await;
     assert_ne!(line.conversation().await.id, reference);
+}
+
+#[tokio::test]
+async fn a_volunteer_whose_phone_opted_out_is_offered_no_texts() {
+    let (mut line, _) = line(&[("Ada", ADA)]).await;
+    // Ada texts END alone: the carrier opts her phone out, and peerline mirrors it.
+    line.send(ADA, "END").await;
+    line.send(TEXTER, "Is anyone there?").await;
+    let sent = line.deliver().await;
+    assert!(to(&sent, ADA).is_empty(), "{sent:?}");
+    let stored = line.conversation().await;
+    assert!(
+        offer::Entity::find()
+            .filter(offer::Column::ContactId.eq(stored.id))
+            .all(&line.app.db)
+            .await
+            .unwrap()
+            .is_empty(),
+        "no offer to a phone every message to would be refused"
+    );
+    // START opts her back in: the next conversation is offered to her.
+    line.send(ADA, "START").await;
+    line.send(OTHER_TEXTER, "Hello?").await;
+    let sent = line.deliver().await;
+    assert_eq!(to(&sent, ADA).len(), 2, "{sent:?}");
 }
