@@ -21,6 +21,7 @@ mod m20261130_000015_callbacks;
 mod m20261130_000016_survey_answers;
 mod m20261130_000017_call_returners;
 mod m20261130_000018_peer_match_free;
+mod m20261130_000019_outbox_recipient;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000016_survey_answers::Migration),
             Box::new(m20261130_000017_call_returners::Migration),
             Box::new(m20261130_000018_peer_match_free::Migration),
+            Box::new(m20261130_000019_outbox_recipient::Migration),
         ]
     }
 }

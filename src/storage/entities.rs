@@ -546,6 +546,8 @@ pub mod outbox_message {
         pub purpose: String,
         pub to_encrypted: String,
         pub to_hint: String,
+        /// The keyed hash of the recipient's number: messages to one person go in order.
+        pub to_hash: Option<String>,
         pub from_number: String,
         pub body: String,
         pub status: OutboxState,

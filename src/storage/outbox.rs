@@ -64,6 +64,9 @@ pub struct NewMessage {
     /// The recipient, sealed by `NumberHasher::seal`.
     pub to_sealed: String,
     pub to_hint: String,
+    /// The recipient's keyed hash (`NumberHasher::hash`): messages to one person are sent
+    /// in the order they were queued.
+    pub to_hash: String,
     pub from: String,
     pub body: String,
 }
@@ -83,6 +86,7 @@ impl NewMessage {
             purpose,
             to_sealed: numbers.seal(phone),
             to_hint: phone.masked(),
+            to_hash: numbers.hash(phone),
             from: from.into(),
             body,
         }
@@ -130,6 +134,7 @@ pub async fn enqueue(
         purpose: Set(message.purpose.to_owned()),
         to_encrypted: Set(message.to_sealed),
         to_hint: Set(message.to_hint),
+        to_hash: Set(Some(message.to_hash)),
         from_number: Set(message.from),
         body: Set(message.body),
         status: Set(OutboxState::Pending),
@@ -185,6 +190,7 @@ pub async fn claim_next(
         let Some(candidate) = outbox_message::Entity::find()
             .filter(outbox_message::Column::Status.eq(OutboxState::Pending))
             .filter(outbox_message::Column::NextAttemptAt.lte(now))
+            .filter(no_earlier_message_to_the_same_person())
             .order_by_asc(outbox_message::Column::Id)
             .limit(1)
             .one(db)
@@ -217,6 +223,17 @@ pub async fn claim_next(
         }
     }
     Ok(None)
+}
+
+/// A message waits while an earlier one to the same recipient is still to go or going,
+/// so that one person's messages arrive in the order they were queued.
+fn no_earlier_message_to_the_same_person() -> sea_orm::sea_query::SimpleExpr {
+    Expr::cust(
+        "NOT EXISTS (SELECT 1 FROM outbox_messages earlier \
+         WHERE earlier.to_hash = outbox_messages.to_hash \
+         AND earlier.id < outbox_messages.id \
+         AND earlier.status IN ('pending', 'sending'))",
+    )
 }
 
 /// Settles a claimed message; `false` if it was no longer claimed.

@@ -174,6 +174,7 @@ impl Conversation {
             purpose,
             to_sealed: sealed,
             to_hint: contact.caller_hint.clone(),
+            to_hash: contact.caller_hash.clone(),
             from: contact.dialed_number.clone(),
             body,
         };
@@ -254,6 +255,7 @@ async fn enqueue_in_parts(
             body,
             to_sealed: message.to_sealed.clone(),
             to_hint: message.to_hint.clone(),
+            to_hash: message.to_hash.clone(),
             from: message.from.clone(),
             ..message
         };

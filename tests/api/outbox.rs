@@ -42,6 +42,7 @@ async fn queue(app: &TestApp, body: &str) -> i32 {
         purpose: "test",
         to_sealed: vault().seal(&to),
         to_hint: to.masked(),
+        to_hash: vault().hash(&to),
         from: "+12025550100".into(),
         body: body.into(),
     };
@@ -340,6 +341,7 @@ async fn a_sign_in_code_is_forgotten_once_it_has_been_sent() {
             purpose: "sign_in_code",
             to_sealed: vault().seal(&to),
             to_hint: to.masked(),
+            to_hash: vault().hash(&to),
             from: "+12025550100".into(),
             body: "Your Peerline sign-in code is 123456.".into(),
         },
@@ -363,4 +365,35 @@ async fn a_sign_in_code_is_forgotten_once_it_has_been_sent() {
     assert_eq!(row(&app, code).await.status, OutboxState::Sent);
     assert_eq!(row(&app, code).await.body, "", "the code is not kept");
     assert_eq!(row(&app, other).await.body, "an ordinary text");
+}
+
+#[tokio::test]
+async fn messages_to_one_person_go_one_after_another_in_the_order_queued() {
+    let app = spawn_app().await;
+    let first = queue(&app, "first to her").await;
+    let second = queue(&app, "second to her").await;
+    let other = E164::parse("+12025550188").unwrap();
+    let elsewhere = outbox::enqueue(
+        &app.db,
+        NewMessage::to_phone(&vault(), &other, "+12025550100", "test", "to him".into()),
+        Clock::system().now(),
+    )
+    .await
+    .unwrap()
+    .id;
+    let now = Clock::system().now();
+
+    // While her first message is being sent, a second sender takes his, not her second.
+    let taken = outbox::claim_next(&app.db, now).await.unwrap().unwrap();
+    assert_eq!(taken.id, first);
+    let next = outbox::claim_next(&app.db, now).await.unwrap().unwrap();
+    assert_eq!(next.id, elsewhere);
+    assert!(outbox::claim_next(&app.db, now).await.unwrap().is_none());
+
+    // Once it has gone, her second is next.
+    outbox::mark_sent(&app.db, &taken, "SM00000000000000000000000000000001", now)
+        .await
+        .unwrap();
+    let then = outbox::claim_next(&app.db, now).await.unwrap().unwrap();
+    assert_eq!(then.id, second);
 }

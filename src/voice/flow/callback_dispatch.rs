@@ -343,6 +343,7 @@ pub(super) async fn give_up(
             purpose: "callback_missed",
             to_sealed: sealed.clone(),
             to_hint: call.contact.caller_hint.clone(),
+            to_hash: call.contact.caller_hash.clone(),
             from: number.clone(),
             body: waiting_prompts::missed_callback_text(&call.helpline.name, number),
         };
