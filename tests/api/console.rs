@@ -128,18 +128,27 @@ async fn take_call(app: &TestApp, line: &str, digits: &[&str]) -> i32 {
         .id
 }
 
-/// The code in the newest sign-in text to `phone`, read from the outbox.
+/// The code in the newest sign-in text to `phone`, read from the outbox. A browser's
+/// click returns before its form reaches the server, so the text is waited for (up to
+/// 10 s).
 pub async fn texted_code(app: &TestApp, phone: &str) -> String {
-    let sent = outbox_message::Entity::find()
-        .filter(outbox_message::Column::Purpose.eq("sign_in_code"))
-        .order_by_desc(outbox_message::Column::Id)
-        .all(&app.db)
-        .await
-        .unwrap();
-    let text = sent
-        .iter()
-        .find(|m| numbers().open(&m.to_encrypted).map(|n| n.to_string()) == Some(phone.into()))
-        .unwrap_or_else(|| panic!("no sign-in code texted to {phone}"));
+    let mut text = None;
+    for _ in 0..100 {
+        let sent = outbox_message::Entity::find()
+            .filter(outbox_message::Column::Purpose.eq("sign_in_code"))
+            .order_by_desc(outbox_message::Column::Id)
+            .all(&app.db)
+            .await
+            .unwrap();
+        text = sent
+            .into_iter()
+            .find(|m| numbers().open(&m.to_encrypted).map(|n| n.to_string()) == Some(phone.into()));
+        if text.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let text = text.unwrap_or_else(|| panic!("no sign-in code texted to {phone}"));
     text.body
         .split_whitespace()
         .find(|w| {
