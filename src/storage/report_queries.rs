@@ -203,12 +203,12 @@ pub async fn offers_for_answered(
 }
 
 /// The period's callbacks (by the time their caller first called), each with the seconds
-/// from the request to the caller talking with a volunteer; and the period's calls.
+/// from the request to the caller talking with a volunteer.
 pub async fn callbacks(
     db: &impl ConnectionTrait,
     helpline_id: i32,
     period: &Period,
-) -> Result<(Vec<CallbackRow>, i64), DbErr> {
+) -> Result<Vec<CallbackRow>, DbErr> {
     let backend = db.get_database_backend();
     let secs = format!(
         "{} - {}",
@@ -229,13 +229,7 @@ pub async fn callbacks(
             secs_to_talk: row.try_get("", "secs")?,
         });
     }
-    let sql =
-        format!("SELECT COUNT(*) AS n FROM contacts c WHERE {WINDOW} AND c.channel = 'voice'");
-    let calls = match rows(db, &sql, window(helpline_id, period)).await?.first() {
-        Some(row) => row.try_get("", "n")?,
-        None => 0,
-    };
-    Ok((callbacks, calls))
+    Ok(callbacks)
 }
 
 /// Answers to the peer-support question (the first) about the period's calls, each with

@@ -9,7 +9,7 @@ use peerline::domain::access::Role;
 use peerline::domain::callback::CallbackState;
 use peerline::domain::contact::{EventKind, Outcome};
 use peerline::simulator::{Answer, CallScript, play_call};
-use peerline::storage::entities::{callback, contact, contact_event, outbox_message};
+use peerline::storage::entities::{callback, contact, contact_event, outbox_message, reservation};
 use peerline::telephony::rest::TwilioClient;
 use peerline::voice::flow;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -431,12 +431,16 @@ async fn two_servers_never_place_the_same_callback() {
     line.ask_for_callback(&sid(3), THIRD_CALLER, false).await;
     line.ask_for_callback(&sid(4), "+12025550145", false).await;
     line.ask_for_callback(&sid(5), "+12025550146", false).await;
-    line.hang_up(&sid(1), FIRST_CALLER).await;
-    line.hang_up(&sid(2), SECOND_CALLER).await;
-
-    // Two more servers run their passes side by side with the app's own.
+    // Alice and Bob come free without a webhook, so no server has been woken for it:
+    // two more servers, whose clocks see every callback due, race for them side by side
+    // (with the app's own, which looks every second).
+    reservation::Entity::delete_many()
+        .exec(&line.app.db)
+        .await
+        .unwrap();
     let client = line.client();
-    let (a, b) = (line.app.state_at(utc(NOW)), line.app.state_at(utc(NOW)));
+    let later = utc(NOW) + Duration::minutes(1);
+    let (a, b) = (line.app.state_at(later), line.app.state_at(later));
     for _ in 0..5 {
         let (x, y) = tokio::join!(
             flow::run_callbacks(&a, &client),
@@ -778,4 +782,82 @@ async fn a_volunteer_the_supervisors_allow_returns_a_missed_call_and_is_the_one_
         .get("/api/v1/audit?action=allow_call_returns", &app.admin)
         .await;
     assert_eq!(audit.body["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_callback_nobody_takes_in_time_expires_with_a_text_and_an_alert() {
+    let line = line(&[("Alice", ALICE)]).await;
+    line.inbound(&sid(1), FIRST_CALLER).await;
+    line.ask_for_callback(&sid(2), SECOND_CALLER, true).await;
+    let waiting = line.contact(&sid(2)).await;
+
+    // Alice is still on the first call two hours on, when the callback expires; a server
+    // started since (any server) gives it up.
+    let later = line.app.state_at(utc(NOW) + Duration::minutes(121));
+    let pass = flow::run_callbacks(&later, &line.client()).await.unwrap();
+    assert_eq!(pass.expired, 1);
+    let expired = line.contact(&sid(2)).await;
+    assert_eq!(expired.outcome, Some(Outcome::CallbackFailed));
+    assert_eq!(
+        line.callback_of(waiting.id).await.state,
+        CallbackState::Failed
+    );
+    assert!(line.placed_calls().await.is_empty(), "nobody was rung");
+    let texts = outbox_message::Entity::find()
+        .filter(outbox_message::Column::ContactId.eq(waiting.id))
+        .filter(outbox_message::Column::Purpose.eq("callback_missed"))
+        .all(&line.app.db)
+        .await
+        .unwrap();
+    assert_eq!(texts.len(), 1, "the caller said texts are safe");
+    assert!(
+        line.event_kinds(waiting.id)
+            .await
+            .contains(&EventKind::CallbackFailed)
+    );
+}
+
+#[tokio::test]
+async fn a_volunteers_phone_that_never_reports_back_is_taken_up_again() {
+    let line = line(&[("Alice", ALICE), ("Bob", BOB)]).await;
+    line.inbound(&sid(1), FIRST_CALLER).await;
+    line.inbound(&sid(2), "+12025550145").await;
+    line.ask_for_callback(&sid(3), SECOND_CALLER, false).await;
+    line.hang_up(&sid(1), FIRST_CALLER).await;
+    let first = line.wait_for_calls(1).await;
+    let contact = line.contact(&sid(3)).await;
+    assert_eq!(
+        line.callback_of(contact.id).await.state,
+        CallbackState::RingingVolunteer
+    );
+
+    // Twilio never reports on that phone. Once the ring's claim has lapsed (and the
+    // second caller has long stopped ringing the other volunteer), a pass counts it as
+    // unanswered and rings the other volunteer.
+    let later = line.app.state_at(utc(NOW) + Duration::minutes(5));
+    let pass = flow::run_callbacks(&later, &line.client()).await.unwrap();
+    assert_eq!(pass.recovered, 1);
+    let next = flow::run_callbacks(&later, &line.client()).await.unwrap();
+    assert_eq!(pass.rung + next.rung, 1, "rung again by the next pass");
+    let both = line.wait_for_calls(2).await;
+    assert_ne!(both[1].field("To"), first[0].field("To"));
+}
+
+#[tokio::test]
+async fn a_caller_waiting_for_a_callback_comes_before_a_new_caller() {
+    let line = line(&[("Alice", ALICE)]).await;
+    line.inbound(&sid(1), FIRST_CALLER).await;
+    line.ask_for_callback(&sid(2), SECOND_CALLER, false).await;
+    // Alice comes free without a webhook, and a new caller rings straight after.
+    reservation::Entity::delete_many()
+        .exec(&line.app.db)
+        .await
+        .unwrap();
+    let newcomer = line.inbound(&sid(3), THIRD_CALLER).await;
+    assert!(!newcomer.contains(ALICE), "{newcomer}");
+    assert!(newcomer.contains("stay on the line"), "{newcomer}");
+    let placed = line.wait_for_calls(1).await;
+    assert_eq!(placed[0].field("To"), Some(ALICE));
+    let dialling = line.volunteer_answers(&placed[0], "1").await;
+    assert_eq!(dial_of(&dialling).0, SECOND_CALLER);
 }

@@ -205,7 +205,13 @@ pub async fn contacts_view(
         &queries::answered_histogram(db, id, period, DurationColumn::Talk).await?,
         queries::offers_for_answered(db, id, period).await?,
     );
-    let (callbacks, calls) = queries::callbacks(db, id, period).await?;
+    // The period's calls are already counted, by channel, in the report.
+    let calls = report
+        .by_channel
+        .iter()
+        .find(|c| c.key == Channel::Voice.as_str())
+        .map_or(0, |c| c.contacts);
+    let callbacks = queries::callbacks(db, id, period).await?;
     Ok(ContactsReportView {
         period: period_view(id, period),
         report,
