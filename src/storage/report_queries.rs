@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult, Statement, Value};
 
-use crate::domain::callback::{CallbackRow, CallbackState};
+use crate::domain::callback::CallbackRow;
 use crate::domain::report_period::{OffsetStretch, Period};
 use crate::domain::reports::{Breakdown, HourCount, VolunteerWeek};
-use crate::domain::survey::{SurveyAnswer, UnderstoodAnswer};
+use crate::domain::survey::UnderstoodAnswer;
 
 /// The contacts a report counts: one helpline, received within the period.
 const WINDOW: &str = "c.helpline_id = ? AND c.received_at >= ? AND c.received_at < ?";
@@ -202,6 +202,15 @@ pub async fn offers_for_answered(
     }
 }
 
+/// A state or kind column of a raw row, as its enum.
+fn stored_enum<T: sea_orm::ActiveEnum<Value = String>>(
+    row: &QueryResult,
+    column: &str,
+) -> Result<T, DbErr> {
+    let raw: String = row.try_get("", column)?;
+    T::try_from_value(&raw).map_err(|e| DbErr::Custom(format!("{column} {raw}: {e}")))
+}
+
 /// The period's callbacks (by the time their caller first called), each with the seconds
 /// from the request to the caller talking with a volunteer.
 pub async fn callbacks(
@@ -221,11 +230,8 @@ pub async fn callbacks(
     );
     let mut callbacks = Vec::new();
     for row in rows(db, &sql, window(helpline_id, period)).await? {
-        let state: String = row.try_get("", "state")?;
-        let state = <CallbackState as sea_orm::ActiveEnum>::try_from_value(&state)
-            .map_err(|e| DbErr::Custom(format!("callback state {state}: {e}")))?;
         callbacks.push(CallbackRow {
-            state,
+            state: stored_enum(&row, "state")?,
             secs_to_talk: row.try_get("", "secs")?,
         });
     }
@@ -246,11 +252,8 @@ pub async fn understood_answers(
     );
     let mut answers = Vec::new();
     for row in rows(db, &sql, window(helpline_id, period)).await? {
-        let answer: String = row.try_get("", "answer")?;
-        let answer = <SurveyAnswer as sea_orm::ActiveEnum>::try_from_value(&answer)
-            .map_err(|e| DbErr::Custom(format!("survey answer {answer}: {e}")))?;
         answers.push(UnderstoodAnswer {
-            answer,
+            answer: stored_enum(&row, "answer")?,
             topic_id: row.try_get("", "topic_id")?,
             tier: row.try_get("", "tier")?,
         });

@@ -184,6 +184,22 @@ impl Line {
         self.post(&accept, &leg, to, &[("Digits", digits)]).await
     }
 
+    /// A call from `from` that nobody answers: the caller leaves a voicemail.
+    async fn voicemail_from(&self, from: &str) -> contact::Model {
+        let script = CallScript {
+            to: LINE.into(),
+            from: from.into(),
+            digits: vec![],
+            answer: Answer::Nobody,
+            talk_secs: 0,
+        };
+        let missed = play_call(&self.app.twilio(), &script).await.unwrap();
+        assert!(missed.left_voicemail, "{:#?}", missed.lines);
+        let voicemail = self.contact(&missed.call_sid).await;
+        assert_eq!(voicemail.outcome, Some(Outcome::Voicemail));
+        voicemail
+    }
+
     async fn contact(&self, call_sid: &str) -> contact::Model {
         contact::Entity::find()
             .filter(contact::Column::ProviderSid.eq(call_sid))
@@ -576,17 +592,7 @@ async fn a_withheld_caller_or_a_server_that_cannot_place_calls_offers_no_callbac
 async fn a_supervisor_returns_a_voicemail_and_nobody_sees_the_number() {
     let line = line(&[]).await;
     // Nobody is on shift: the caller leaves a voicemail.
-    let script = CallScript {
-        to: LINE.into(),
-        from: SECOND_CALLER.into(),
-        digits: vec![],
-        answer: Answer::Nobody,
-        talk_secs: 0,
-    };
-    let missed = play_call(&line.app.twilio(), &script).await.unwrap();
-    assert!(missed.left_voicemail, "{:#?}", missed.lines);
-    let voicemail = line.contact(&missed.call_sid).await;
-    assert_eq!(voicemail.outcome, Some(Outcome::Voicemail));
+    let voicemail = line.voicemail_from(SECOND_CALLER).await;
     let path = format!("/api/v1/contacts/{}/return-call", voicemail.id);
     let reason = json!({"reason": "she asked to talk to someone about her son"});
 
@@ -704,15 +710,7 @@ async fn a_callback_nobody_on_shift_will_take_holds_up_no_later_one() {
 #[tokio::test]
 async fn a_volunteer_the_supervisors_allow_returns_a_missed_call_and_is_the_one_rung() {
     let line = line(&[]).await;
-    let script = CallScript {
-        to: LINE.into(),
-        from: SECOND_CALLER.into(),
-        digits: vec![],
-        answer: Answer::Nobody,
-        talk_secs: 0,
-    };
-    let missed = play_call(&line.app.twilio(), &script).await.unwrap();
-    let voicemail = line.contact(&missed.call_sid).await;
+    let voicemail = line.voicemail_from(SECOND_CALLER).await;
     let app = &line.app;
     // Alice is off shift and Bob on shift: a call Alice returns rings Alice.
     let alice = app
