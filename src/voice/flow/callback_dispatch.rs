@@ -57,8 +57,9 @@ pub async fn run_callbacks(state: &AppState, client: &TwilioClient) -> Result<Ca
     // First requested, first served: once a callback waits for someone to free up, no
     // later one for the same topic (or, behind one for any topic, no later one at all)
     // takes a volunteer who came free meanwhile.
+    // Read the clock again, so that a callback taken up again above is due in this pass.
     let mut waiting_topics: Vec<Option<i32>> = Vec::new();
-    for due in callbacks::due(&state.db, now, BATCH).await? {
+    for due in callbacks::due(&state.db, state.clock.now(), BATCH).await? {
         let behind = waiting_topics
             .iter()
             .any(|topic| topic.is_none() || *topic == due.topic_id);
