@@ -405,8 +405,8 @@ async fn a_caller_who_does_not_answer_twice_is_texted_and_the_callback_closes_as
 
     // Three minutes later Alice, free again, is rung once more and the caller is dialled.
     let later = line.app.state_at(utc(NOW) + Duration::minutes(4));
-    let pass = flow::run_callbacks(&later, &line.client()).await.unwrap();
-    assert_eq!(pass.rung, 1);
+    // The pass assigns her; it or the server's own job rings her phone.
+    flow::run_callbacks(&later, &line.client()).await.unwrap();
     let again = line.wait_for_calls(2).await;
     assert_eq!(again[1].field("To"), Some(ALICE));
     let dialling = line.volunteer_answers(&again[1], "1").await;
