@@ -155,6 +155,44 @@ async fn file_key(db: &DatabaseConnection, path: &Path) -> anyhow::Result<Secret
     Ok(key)
 }
 
+/// The copy of a key kept in the database that a server keeps in its spool folder, so
+/// that it can start, and seal what it spools, while the database is out of reach.
+const OUTAGE_COPY: &str = "secret.key";
+
+/// Keeps a copy of a key kept in the database (neither `PEERLINE_SECRET_KEY` nor a key file)
+/// in `folder`, readable by this user alone. Whoever can read it could read the database
+/// too: this server's user holds `DATABASE_URL`.
+pub fn keep_for_outages(
+    settings: &Settings,
+    folder: &Path,
+    key: &SecretString,
+) -> anyhow::Result<()> {
+    if settings.secret_key.is_some() || key_file(settings).is_some() {
+        return Ok(());
+    }
+    let copy = folder.join(OUTAGE_COPY);
+    if read_key(&copy)?.is_some_and(|kept| kept.expose_secret() == key.expose_secret()) {
+        return Ok(());
+    }
+    let fresh = folder.join(format!("{OUTAGE_COPY}.new"));
+    let _ = std::fs::remove_file(&fresh);
+    write_private(&fresh, key.expose_secret())
+        .and_then(|()| std::fs::rename(&fresh, &copy))
+        .with_context(|| format!("keeping a copy of the secret key in {}", copy.display()))
+}
+
+/// The key, when it can be known without the database: `PEERLINE_SECRET_KEY`, a SQLite
+/// database's key file, or the copy kept by [`keep_for_outages`].
+pub fn key_without_database(
+    settings: &Settings,
+    folder: &Path,
+) -> anyhow::Result<Option<SecretString>> {
+    if let Some(key) = &settings.secret_key {
+        return Ok(Some(key.clone()));
+    }
+    read_key(&key_file(settings).unwrap_or_else(|| folder.join(OUTAGE_COPY)))
+}
+
 fn read_key(path: &Path) -> anyhow::Result<Option<SecretString>> {
     match std::fs::read_to_string(path) {
         Ok(text) if !text.trim().is_empty() => Ok(Some(text.trim().to_owned().into())),

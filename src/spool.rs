@@ -44,6 +44,14 @@ pub enum Spooled {
         to_fallback: bool,
         reason: String,
     },
+    /// A call already under way, handed to the fallback number from memory (or, with
+    /// none known, told to call again) when one of its webhooks could not use the database.
+    Handoff {
+        call_sid: String,
+        at: DateTime<Utc>,
+        to_fallback: bool,
+        reason: String,
+    },
     /// An inbound text not taken in.
     Text {
         message_sid: String,
@@ -74,6 +82,11 @@ impl Spool {
             dir: dir.to_owned(),
             guard: Mutex::new(()),
         })
+    }
+
+    /// The folder the spool is kept in, readable by this server's user alone.
+    pub fn folder(&self) -> &Path {
+        &self.dir
     }
 
     /// Appends `record` and flushes it to disk; when this returns Ok, the record survives

@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_web::{App, HttpResponse, dev::Server, middleware, web};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use utoipa_actix_web::AppExt;
 
 use crate::clock::Clock;
@@ -16,10 +16,11 @@ use crate::error::ApiError;
 use crate::jobs::supervisor::Supervisor;
 use crate::routes::extract::MAX_JSON_BODY;
 use crate::routes::rate_limit::{ApiRateLimiter, limit_api};
-use crate::secret_key::resolve_secret_key;
+use crate::secret_key::{self, resolve_secret_key};
 use crate::secrets::NumberHasher;
 use crate::spool::Spool;
 use crate::state::AppState;
+use crate::voice::fallbacks::FallbackCache;
 use crate::{jobs, openapi, routes, storage, telemetry};
 
 pub struct Application {
@@ -49,8 +50,6 @@ impl Application {
         listener: TcpListener,
         clock: Clock,
     ) -> anyhow::Result<Self> {
-        let db = prepare_database(&settings).await?;
-        let key = resolve_secret_key(&db, &settings, clock.now()).await?;
         let port = listener.local_addr()?.port();
         let spool = Spool::open(&settings.spool_dir).with_context(|| {
             format!(
@@ -58,19 +57,36 @@ impl Application {
                 settings.spool_dir.display()
             )
         })?;
+        let (db, key, reached) = match prepare_database(&settings).await {
+            Ok(db) => {
+                let key = resolve_secret_key(&db, &settings, clock.now()).await?;
+                secret_key::keep_for_outages(&settings, spool.folder(), &key)?;
+                (db, key, true)
+            }
+            Err(error) if out_of_reach(&error) => {
+                let (db, key) = start_without_database(&settings, &spool, error).await?;
+                (db, key, false)
+            }
+            Err(error) => return Err(error),
+        };
         if telemetry::recorder().is_none() {
             tracing::warn!("another metrics recorder is installed: /metrics will be unavailable");
         }
         let state = web::Data::new(AppState::new(
             db,
             settings,
-            NumberHasher::new(key),
+            NumberHasher::new(key.clone()),
             clock.clone(),
             spool,
         ));
         let jobs = Supervisor::new(state.jobs.clone(), clock);
-        start_jobs(&jobs, &state);
-        tokio::spawn(warm_caches(state.clone()));
+        if reached {
+            start_jobs(&jobs, &state);
+            tokio::spawn(warm_caches(state.clone()));
+        } else {
+            state.set_database_reached(false);
+            tokio::spawn(reach_database_later(state.clone(), jobs.clone(), key));
+        }
         let openapi_json = web::Data::new(openapi::document_json());
         let limiter = web::Data::new(ApiRateLimiter::new(
             state.settings.api_rate_limit,
@@ -108,6 +124,11 @@ impl Application {
         Ok(Self { port, server, jobs })
     }
 
+    /// Stops the server from elsewhere (as SIGTERM does).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -120,6 +141,90 @@ impl Application {
         self.jobs.shutdown().await;
         served
     }
+}
+
+/// How often a server started during an outage tries to reach its database.
+const REACH_RETRY: Duration = Duration::from_secs(2);
+
+/// Whether `error` says the database could not be reached (down, unreachable, locked),
+/// rather than that it answered with a fault.
+fn out_of_reach(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<sea_orm::DbErr>())
+        .any(storage::not_answering)
+}
+
+/// The database is out of reach as the server starts. A server that ran before with this
+/// spool folder answers from what it remembered (each helpline number's fallback number
+/// and crisis text) and spools, as during any outage, if it can seal what it spools
+/// without the database; a first start fails, so that a wrong `DATABASE_URL` is noticed.
+async fn start_without_database(
+    settings: &Settings,
+    spool: &Spool,
+    error: anyhow::Error,
+) -> anyhow::Result<(DatabaseConnection, SecretString)> {
+    if FallbackCache::kept_in(spool.folder()).is_empty() {
+        return Err(error.context(
+            "the database is out of reach and this server has no offline answers from an earlier run",
+        ));
+    }
+    let Some(key) = secret_key::key_without_database(settings, spool.folder())? else {
+        return Err(error.context(
+            "the database is out of reach and the secret key is kept in it: set PEERLINE_SECRET_KEY",
+        ));
+    };
+    tracing::error!(
+        error = format!("{error:#}"),
+        "the database is out of reach: answering calls and texts from the offline answers kept by the last run, spooling them, and trying the database every {} s",
+        REACH_RETRY.as_secs()
+    );
+    let db = storage::connect_lazily(settings.database_url.expose_secret())
+        .await
+        .context("DATABASE_URL")?;
+    Ok((db, key))
+}
+
+/// For a server started during an outage: once the database answers, migrates it, checks
+/// the key against it, and starts the background jobs (the spool's among them writes what
+/// was answered meanwhile). A database that answers but refuses (a failed migration, data
+/// sealed under another key) keeps the server answering from memory, and says why.
+async fn reach_database_later(state: web::Data<AppState>, jobs: Supervisor, key: SecretString) {
+    loop {
+        tokio::time::sleep(REACH_RETRY).await;
+        let reached = async {
+            storage::migrate(&state.db)
+                .await
+                .context("running database migrations")?;
+            let stored = resolve_secret_key(&state.db, &state.settings, state.clock.now()).await?;
+            anyhow::ensure!(
+                stored.expose_secret() == key.expose_secret(),
+                "the database's secret key is not the one this server sealed its spool under"
+            );
+            Ok(())
+        };
+        match reached.await {
+            Ok(()) => break,
+            Err(error) if out_of_reach(&error) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "the database is still out of reach"
+                );
+            }
+            Err(error) => {
+                tracing::error!(
+                    error = format!("{error:#}"),
+                    "the database answers, but this server cannot use it: still answering from memory"
+                );
+            }
+        }
+    }
+    tracing::info!(
+        "the database answers again: migrated; writing what was spooled and starting the background jobs"
+    );
+    state.set_database_reached(true);
+    start_jobs(&jobs, &state);
+    warm_caches(state).await;
 }
 
 /// Reads every helpline's roster and volunteers' recent contacts as the server starts,

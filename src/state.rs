@@ -36,6 +36,9 @@ pub struct AppState {
     /// Set while `/readyz` probes whether a write could start, so probes never pile up on
     /// a locked database.
     pub write_probe_running: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// False while a server started during a database outage has not yet reached and
+    /// migrated its database: until then it answers from memory and spools.
+    database_reached: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -58,7 +61,7 @@ impl AppState {
             db,
             settings,
             numbers,
-            fallbacks: FallbackCache::default(),
+            fallbacks: FallbackCache::kept_in(spool.folder()),
             clock,
             roster,
             activity: ActivityCache::default(),
@@ -67,7 +70,21 @@ impl AppState {
             spool,
             jobs: JobBoard::default(),
             write_probe_running: std::sync::Arc::default(),
+            database_reached: std::sync::atomic::AtomicBool::new(true),
         }
+    }
+
+    /// Whether the database was reached and migrated (always, unless this server started
+    /// during an outage and has not reached it since).
+    pub fn database_reached(&self) -> bool {
+        self.database_reached
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Records whether the database was reached and migrated.
+    pub fn set_database_reached(&self, reached: bool) {
+        self.database_reached
+            .store(reached, std::sync::atomic::Ordering::Release);
     }
 
     /// Runs `work` and, if it queued an outbound message, wakes this server's outbox once

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 use serde_json::json;
 
@@ -82,6 +83,12 @@ pub async fn replay(state: &AppState, record: Spooled) -> Result<(), DbErr> {
             }
             Ok(())
         }
+        Spooled::Handoff {
+            call_sid,
+            at,
+            to_fallback,
+            reason,
+        } => replay_handoff(state, &call_sid, at, to_fallback, reason).await,
         Spooled::Text {
             message_sid,
             from_sealed,
@@ -108,6 +115,42 @@ pub async fn replay(state: &AppState, record: Spooled) -> Result<(), DbErr> {
             texting::receive(state, inbound).await
         }
     }
+}
+
+/// A call handed to the fallback number from memory part-way through ends there in the
+/// log, unless a volunteer had answered it: the outcome says so (not `abandoned`, which
+/// the call's end, reported once the database was back, may have written meanwhile).
+async fn replay_handoff(
+    state: &AppState,
+    call_sid: &str,
+    at: DateTime<Utc>,
+    to_fallback: bool,
+    reason: String,
+) -> Result<(), DbErr> {
+    let Some(contact) = contacts::by_sid(&state.db, call_sid).await? else {
+        tracing::warn!(%call_sid, "a spooled hand-off for a call the log does not have");
+        return Ok(());
+    };
+    let outcome = if to_fallback {
+        Outcome::FallbackNumber
+    } else {
+        Outcome::Abandoned
+    };
+    let txn = storage::write_transaction(&state.db).await?;
+    if contact.answered_at.is_none() {
+        if contact.ended_at.is_none() {
+            contacts::finish(&txn, contact.id, outcome, TalkTime::Unknown, at).await?;
+        } else {
+            contacts::correct_outcome(&txn, contact.id, Outcome::Abandoned, outcome, at).await?;
+        }
+    }
+    let event = Event::once(at, EventKind::AnsweredFromMemory).detail(
+        json!({ "reason": reason, "to_fallback_number": to_fallback, "during_the_call": true }),
+    );
+    contacts::record_event(&txn, contact.id, event).await?;
+    txn.commit().await?;
+    reservations::release_contact(&state.db, contact.id).await?;
+    Ok(())
 }
 
 /// Replays the spool's next batch, if the database answers; returns how many records.

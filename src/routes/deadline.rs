@@ -17,6 +17,22 @@ pub async fn within<T>(
         })
 }
 
+/// As [`within`] for work on this server's database: an error at once, before `work`
+/// reads or writes anything, while a server started during an outage has not yet reached
+/// and migrated its database.
+pub async fn on_database<T>(
+    state: &crate::state::AppState,
+    deadline: std::time::Duration,
+    work: impl std::future::Future<Output = Result<T, sea_orm::DbErr>>,
+) -> Result<T, sea_orm::DbErr> {
+    if !state.database_reached() {
+        return Err(sea_orm::DbErr::Custom(
+            "the database has not been reached since this server started".to_owned(),
+        ));
+    }
+    within(deadline, work).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

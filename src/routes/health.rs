@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::jobs::supervisor::JobHealth;
-use crate::routes::deadline::within;
+use crate::routes::deadline::on_database;
 use crate::state::AppState;
 use crate::storage::{self, outbox};
 
@@ -90,7 +90,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let dead_letters = Some(state.spool.dead_letters());
     let jobs = Some(state.jobs.snapshot());
     // Each question gets a second: a database that hangs is as unready as one that is down.
-    let backlog = within(PROBE, outbox::backlog(&state.db, state.clock.now())).await;
+    let backlog = on_database(&state, PROBE, outbox::backlog(&state.db, state.clock.now())).await;
     let writable = write_probe(&state).await;
     match backlog {
         Ok((due, oldest_queued_at)) if writable => HttpResponse::Ok().json(Health {

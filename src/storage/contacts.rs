@@ -476,6 +476,25 @@ pub async fn set_outcome(
     Ok(())
 }
 
+/// Changes the outcome of a contact that ended as `from` to `to`; true if it did.
+pub async fn correct_outcome(
+    db: &impl ConnectionTrait,
+    contact_id: i32,
+    from: Outcome,
+    to: Outcome,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = contact::Entity::update_many()
+        .col_expr(contact::Column::Outcome, Expr::value(to))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(now))
+        .filter(contact::Column::Id.eq(contact_id))
+        .filter(contact::Column::Outcome.eq(from))
+        .filter(contact::Column::EndedAt.is_not_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
 pub async fn save_recording(
     db: &DatabaseConnection,
     contact_id: i32,

@@ -68,15 +68,60 @@ const SQLITE_MMAP_BYTES: u64 = 1 << 30;
 const SQLITE_CACHE_KIB: u32 = 16 * 1024;
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    connect_pooled(url, None).await
+    connect_pooled(url, None, false).await
+}
+
+/// A pool that connects when it is first used: for a server that starts while the
+/// database is out of reach.
+pub async fn connect_lazily(url: &str) -> Result<DatabaseConnection, DbErr> {
+    use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    if !url.starts_with("sqlite:") {
+        return connect_pooled(url, None, true).await;
+    }
+    // sea-orm reads SQLite's version as it connects, even lazily: the pool is built here.
+    let options: SqliteConnectOptions = url
+        .parse()
+        .map_err(|e| DbErr::Custom(format!("DATABASE_URL: {e}")))?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(SQLITE_POOL_SIZE)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect_lazy_with(sea_orm::sqlx::ConnectOptions::disable_statement_logging(
+            tuned_for_sqlite(options),
+        ));
+    Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+}
+
+/// Connections a server keeps open to a SQLite database.
+const SQLITE_POOL_SIZE: u32 = 4;
+
+/// One writer at a time is SQLite's rule; a small pool avoids busy errors. The write-ahead
+/// log lets readers run beside the writer, and with it `NORMAL` synchronisation is durable
+/// against a crash of the process (a power cut may lose the last commits, never corrupt
+/// the file).
+fn tuned_for_sqlite(
+    options: sea_orm::sqlx::sqlite::SqliteConnectOptions,
+) -> sea_orm::sqlx::sqlite::SqliteConnectOptions {
+    options
+        .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+        .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+        .busy_timeout(std::time::Duration::from_secs(5))
+        // A year of contacts is close to a gigabyte: read pages through a memory map
+        // instead of a read call per page, and keep more of the indexes each connection
+        // uses in its own cache.
+        .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
+        .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
 }
 
 /// A connection of its own for work that must never wait for the shared pool.
 pub async fn connect_single(url: &str) -> Result<DatabaseConnection, DbErr> {
-    connect_pooled(url, Some(1)).await
+    connect_pooled(url, Some(1), false).await
 }
 
-async fn connect_pooled(url: &str, pool_size: Option<u32>) -> Result<DatabaseConnection, DbErr> {
+async fn connect_pooled(
+    url: &str,
+    pool_size: Option<u32>,
+    lazy: bool,
+) -> Result<DatabaseConnection, DbErr> {
     if let Some(file) = crate::config::sqlite_file(url)
         && url.contains("mode=rwc")
     {
@@ -90,25 +135,13 @@ async fn connect_pooled(url: &str, pool_size: Option<u32>) -> Result<DatabaseCon
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
+        .connect_lazy(lazy)
         .connect_timeout(std::time::Duration::from_secs(5))
         .acquire_timeout(std::time::Duration::from_secs(5));
     if url.starts_with("sqlite:") {
-        // One writer at a time is SQLite's rule; a small pool avoids busy errors. The
-        // write-ahead log lets readers run beside the writer, and with it `NORMAL`
-        // synchronisation is durable against a crash of the process (a power cut may lose
-        // the last commits, never corrupt the file).
         options
-            .max_connections(pool_size.unwrap_or(4))
-            .map_sqlx_sqlite_opts(|o| {
-                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                    .busy_timeout(std::time::Duration::from_secs(5))
-                    // A year of contacts is close to a gigabyte: read pages through a
-                    // memory map instead of a read call per page, and keep more of
-                    // the indexes each connection uses in its own cache.
-                    .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
-                    .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
-            });
+            .max_connections(pool_size.unwrap_or(SQLITE_POOL_SIZE))
+            .map_sqlx_sqlite_opts(tuned_for_sqlite);
     } else {
         if let Some(size) = pool_size {
             options.max_connections(size);

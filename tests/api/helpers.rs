@@ -27,7 +27,25 @@ pub struct TestApp {
     pub admin: String,
     client: reqwest::Client,
     twilio: peerline::simulator::TwilioPeer,
+    server: RunningServer,
     _dir: tempfile::TempDir,
+}
+
+/// A server started by a test, which the test may stop as an operator would.
+pub struct RunningServer {
+    pub base: String,
+    handle: actix_web::dev::ServerHandle,
+    stopped: tokio::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
+}
+
+impl RunningServer {
+    /// Stops the server as SIGTERM does, and waits until its background jobs have finished.
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+        if let Some(task) = self.stopped.lock().await.take() {
+            task.await.expect("server task").expect("server stopped");
+        }
+    }
 }
 
 pub struct Reply {
@@ -131,11 +149,15 @@ pub const SECRET_KEY: &str = "test-secret-key-0123456789abcdef-0123";
 
 /// Starts a server on `database_url`; returns its base URL.
 async fn start_server(database_url: &str, clock: Clock) -> String {
-    start_server_with(database_url, clock, &[]).await
+    start_server_with(database_url, clock, &[]).await.base
 }
 
 /// Starts a server with `extra` settings on top of the test defaults.
-async fn start_server_with(database_url: &str, clock: Clock, extra: &[(&str, &str)]) -> String {
+pub async fn start_server_with(
+    database_url: &str,
+    clock: Clock,
+    extra: &[(&str, &str)],
+) -> RunningServer {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!(
         "http://127.0.0.1:{}",
@@ -154,8 +176,13 @@ async fn start_server_with(database_url: &str, clock: Clock, extra: &[(&str, &st
     let app = Application::build_with_clock(settings, listener, clock)
         .await
         .expect("build app");
-    tokio::spawn(app.run_until_stopped());
-    base
+    let handle = app.handle();
+    let task = tokio::spawn(app.run_until_stopped());
+    RunningServer {
+        base,
+        handle,
+        stopped: tokio::sync::Mutex::new(Some(task)),
+    }
 }
 
 fn settings_for(database_url: &str, base: &str) -> Settings {
@@ -205,9 +232,11 @@ async fn spawn_app_configured(clock: Clock, extra: &[(&str, &str)]) -> TestApp {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().expect("temp dir");
     let (database_url, own_database) = fresh_database(&dir).await;
-    let base = start_server_with(&database_url, clock, extra).await;
+    let server = start_server_with(&database_url, clock, extra).await;
+    let base = server.base.clone();
     let db = storage::connect(&database_url).await.expect("connect");
     let mut test = TestApp {
+        server,
         base: base.clone(),
         db,
         database_url,
@@ -389,7 +418,9 @@ impl TestApp {
     /// Another server on the same database, as a second instance behind a load balancer,
     /// with `extra` settings; returns its base URL.
     pub async fn instance_with(&self, extra: &[(&str, &str)]) -> String {
-        start_server_with(&self.database_url, Clock::system(), extra).await
+        start_server_with(&self.database_url, Clock::system(), extra)
+            .await
+            .base
     }
 
     /// As `second_instance`, with a clock that reads `at` now.
@@ -398,6 +429,18 @@ impl TestApp {
             .expect("RFC 3339 instant")
             .with_timezone(&chrono::Utc);
         start_server(&self.database_url, Clock::starting_at(start)).await
+    }
+
+    /// Stops this app's server as SIGTERM does, once its jobs have finished.
+    pub async fn stop(&self) {
+        self.server.stop().await;
+    }
+
+    /// A database that does not answer until the test brings it back: the same
+    /// PostgreSQL database behind a proxy that turns connections away until then, or a
+    /// SQLite file that appears then, as a copy of this app's database.
+    pub async fn database_out_of_reach(&self) -> OutOfReach {
+        OutOfReach::start(&self.database_url).await
     }
 
     /// What a server of this app holds, with a clock reading `at`: for running its
@@ -566,4 +609,93 @@ pub fn attr_values(xml: &str, tag: &str, attr: &str) -> Vec<String> {
 
 pub fn borrowed<'a>(params: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     params.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// A database out of reach until [`OutOfReach::bring_back`].
+pub struct OutOfReach {
+    /// The URL a server reaches it by.
+    pub url: String,
+    /// The database it stands for (PostgreSQL), or the copy it becomes (SQLite).
+    source_url: String,
+    reachable: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    _dir: tempfile::TempDir,
+}
+
+impl OutOfReach {
+    async fn start(database_url: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let reachable = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let url = if storage_is_sqlite(database_url) {
+            format!(
+                "sqlite://{}?mode=rw",
+                dir.path().join("restored.db").display()
+            )
+        } else {
+            proxy_turning_away(database_url, reachable.clone()).await
+        };
+        Self {
+            url,
+            source_url: database_url.to_owned(),
+            reachable,
+            _dir: dir,
+        }
+    }
+
+    /// Makes the database answer; returns a connection to what servers on `url` now use.
+    pub async fn bring_back(&self) -> sea_orm::DatabaseConnection {
+        use sea_orm::ConnectionTrait;
+        if storage_is_sqlite(&self.source_url) {
+            let source = storage::connect(&self.source_url).await.expect("connect");
+            let restored = peerline::config::sqlite_file(&self.url).expect("a file");
+            let copying = restored.with_extension("copying");
+            source
+                .execute_unprepared(&format!("VACUUM INTO '{}'", copying.display()))
+                .await
+                .expect("copy the database");
+            source.close().await.expect("close");
+            std::fs::rename(&copying, &restored).expect("put the copy in place");
+        }
+        self.reachable
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        storage::connect(&self.url).await.expect("connect")
+    }
+}
+
+fn storage_is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
+/// A local proxy to the PostgreSQL server of `database_url` that closes every connection
+/// until `reachable`; returns the URL that goes through it.
+async fn proxy_turning_away(
+    database_url: &str,
+    reachable: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> String {
+    let parsed = url::Url::parse(database_url).expect("a database URL");
+    let server = format!(
+        "{}:{}",
+        parsed.host_str().expect("a host"),
+        parsed.port().unwrap_or(5432)
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            if !reachable.load(std::sync::atomic::Ordering::SeqCst) {
+                continue;
+            }
+            let server = server.clone();
+            tokio::spawn(async move {
+                if let Ok(mut upstream) = tokio::net::TcpStream::connect(&server).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                }
+            });
+        }
+    });
+    let mut through = parsed;
+    through.set_host(Some("127.0.0.1")).expect("host");
+    through.set_port(Some(port)).expect("port");
+    through.to_string()
 }

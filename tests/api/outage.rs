@@ -13,11 +13,13 @@ use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait,
     QueryFilter, TransactionTrait,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 use futures::future::join_all;
 
-use crate::helpers::{TestApp, spawn_app_at};
+use crate::helpers::{
+    AUTH_TOKEN, TestApp, spawn_app_at, spawn_app_at_with, start_server_with, utc,
+};
 
 const LINE: &str = "+12025550100";
 const PARTNER: &str = "+12025550188";
@@ -25,6 +27,10 @@ const ALICE: &str = "+12025550111";
 const NOW: &str = "2026-11-22T12:00:00Z";
 
 async fn call(app: &TestApp, from: &str) -> simulator::Transcript {
+    call_via(&app.twilio(), from).await
+}
+
+async fn call_via(twilio: &simulator::TwilioPeer, from: &str) -> simulator::Transcript {
     let script = CallScript {
         to: LINE.into(),
         from: from.into(),
@@ -32,7 +38,7 @@ async fn call(app: &TestApp, from: &str) -> simulator::Transcript {
         answer: Answer::First,
         talk_secs: 60,
     };
-    match simulator::play_call(&app.twilio(), &script).await {
+    match simulator::play_call(twilio, &script).await {
         Ok(t) => t,
         Err(e) => panic!("{e:#}"),
     }
@@ -165,8 +171,8 @@ async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_
     }
     let ready = app.call(Method::GET, "/readyz", None, None).await;
     assert_eq!(
-        ready.body["spooled"], 8,
-        "the calls and the text wait in the spool"
+        ready.body["spooled"], 9,
+        "the calls, the hand-off of the call cut in the middle and the text wait in the spool"
     );
 
     // Back again: what was spooled reaches the log once, and calls reach volunteers.
@@ -239,8 +245,17 @@ async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_
         "the call before, the one cut in the middle and the seven during the outage, each once"
     );
 
-    // The call cut in the middle ends (its final callback arrives once the database is
-    // back), which frees Alice.
+    // The call handed to the fallback number in the middle is logged as such, and Alice,
+    // whom it was ringing, is free again; its final callback, arriving once the database
+    // is back, changes nothing.
+    let handed_over = contact::Entity::find()
+        .filter(contact::Column::ProviderSid.eq(mid_call))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the call cut in the middle is in the log");
+    assert_eq!(handed_over.outcome, Some(Outcome::FallbackNumber));
+    assert!(handed_over.ended_at.is_some());
     let (ended, _) = peer
         .post(
             &peer.url("/twilio/voice/status"),
@@ -249,6 +264,12 @@ async fn while_the_database_is_stuck_callers_reach_the_fallback_and_texters_the_
         .await
         .unwrap();
     assert_eq!(ended, 200);
+    let still = contact::Entity::find_by_id(handed_over.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(still.outcome, Some(Outcome::FallbackNumber));
     let after = call(&app, "+12025550146").await;
     assert_eq!(
         after.connected_to.as_deref(),
@@ -395,4 +416,104 @@ async fn readiness_answers_within_a_second_that_a_held_database_is_not_ready() {
     );
     // Generous for a loaded machine; the server gives each question one second.
     assert!(took < std::time::Duration::from_secs(4), "took {took:?}");
+}
+
+/// Polls `/readyz` on `base` until it answers ready with nothing left in the spool.
+async fn until_ready_with_an_empty_spool(base: &str) -> Value {
+    let client = reqwest::Client::new();
+    let mut last = Value::Null;
+    for _ in 0..150 {
+        let reply = client.get(format!("{base}/readyz")).send().await.unwrap();
+        let ready = reply.status() == 200;
+        last = reply.json().await.unwrap();
+        if ready && last["spooled"] == 0 {
+            return last;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("the restarted server never caught up: {last}");
+}
+
+#[tokio::test]
+async fn a_server_restarted_while_the_database_is_out_of_reach_answers_and_catches_up() {
+    let spool = tempfile::tempdir().unwrap();
+    let spool_dir = spool.path().display().to_string();
+    let app = spawn_app_at_with(NOW, &[("PEERLINE_SPOOL_DIR", &spool_dir)]).await;
+    line_with_fallback(&app).await;
+    // A call while the database answers: nobody is on shift, and the server keeps what
+    // the number answers offline beside its spool.
+    let before = call(&app, "+12025550142").await;
+    assert_eq!(before.connected_to.as_deref(), Some(PARTNER));
+    app.stop().await;
+
+    // The server restarts while its database is out of reach.
+    let away = app.database_out_of_reach().await;
+    let restarted = start_server_with(
+        &away.url,
+        Clock::starting_at(utc(NOW) + chrono::Duration::minutes(5)),
+        &[("PEERLINE_SPOOL_DIR", &spool_dir)],
+    )
+    .await;
+    let twilio = simulator::TwilioPeer::new(&restarted.base, AUTH_TOKEN);
+    let during = call_via(&twilio, "+12025550144").await;
+    assert_eq!(
+        during.connected_to.as_deref(),
+        Some(PARTNER),
+        "{:#?}",
+        during.lines
+    );
+    let text = Text::new("+12025550145", LINE, "is anyone there");
+    let (status, reply) = twilio.text(&text).await.unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        reply.contains("we have your message") && reply.contains("Call 999"),
+        "{reply}"
+    );
+    let client = reqwest::Client::new();
+    let unready = client
+        .get(format!("{}/readyz", restarted.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unready.status(), 503);
+    let unready: Value = unready.json().await.unwrap();
+    assert_eq!(unready["database"], false);
+    assert_eq!(unready["spooled"], 2, "{unready}");
+    // Any other request that needs the database is asked to come back later.
+    let api = client
+        .get(format!("{}/api/v1/helplines", restarted.base))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 503);
+
+    // The database answers again: the server migrates it, starts its jobs and writes
+    // what it answered meanwhile, once.
+    let db = away.bring_back().await;
+    until_ready_with_an_empty_spool(&restarted.base).await;
+    let logged = contact::Entity::find()
+        .filter(contact::Column::ProviderSid.eq(&during.call_sid))
+        .one(&db)
+        .await
+        .unwrap()
+        .expect("the call answered from memory is in the log");
+    assert_eq!(logged.outcome, Some(Outcome::FallbackNumber));
+    let texts = message::Entity::find()
+        .filter(message::Column::ProviderSid.eq(&text.message_sid))
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!(texts, 1, "the text is taken in once");
+    // And it takes calls from the database as usual.
+    let after = call_via(&twilio, "+12025550146").await;
+    assert_eq!(after.connected_to.as_deref(), Some(PARTNER));
+    let after = contact::Entity::find()
+        .filter(contact::Column::ProviderSid.eq(&after.call_sid))
+        .one(&db)
+        .await
+        .unwrap()
+        .expect("a call after the outage is logged as it happens");
+    assert!(after.ended_at.is_some());
+    restarted.stop().await;
 }

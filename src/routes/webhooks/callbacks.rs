@@ -103,12 +103,10 @@ async fn status(
     let q: OfferQuery = query(&req)?;
     let call_status = form.require("CallStatus")?;
     let duration = int_param(&form, "CallDuration");
-    Ok(acknowledge(flow::callback_status(
+    Ok(acknowledge(
         &state,
-        q.offer,
-        call_status,
-        duration,
-    ))
+        flow::callback_status(&state, q.offer, call_status, duration),
+    )
     .await)
 }
 

@@ -14,7 +14,7 @@ use crate::telephony::webhook::{SignedForm, WebhookError};
 use crate::texting::{self, Inbound};
 
 use super::STATUS_DEADLINE;
-use crate::routes::deadline::within;
+use crate::routes::deadline::on_database;
 
 /// Sent straight back in the webhook's answer when a message could not be taken in, so
 /// the texter is never left with silence; followed by the helpline's crisis text when it
@@ -48,7 +48,7 @@ pub async fn incoming(
         // Nobody can text an alphanumeric id, a short code or a withheld sender back: it
         // is logged as a refused contact, and Twilio gets an empty answer.
         let logged = texting::refuse_sender(&state, &message_sid, sender, &to);
-        if let Err(error) = within(state.settings.answer_deadline, logged).await {
+        if let Err(error) = on_database(&state, state.settings.answer_deadline, logged).await {
             tracing::error!(%error, "a text from an unanswerable sender could not be logged");
         }
         return Ok(messaging(MessagingResponse::new()));
@@ -67,7 +67,8 @@ pub async fn incoming(
             .unwrap_or(0),
     };
     let at = state.clock.now();
-    let Err(error) = within(
+    let Err(error) = on_database(
+        &state,
         state.settings.answer_deadline,
         texting::receive(&state, message.clone()),
     )
@@ -117,7 +118,7 @@ async fn note_nul_removed(state: &AppState, message_sid: &str) {
         }
         Ok::<_, sea_orm::DbErr>(())
     };
-    if let Err(error) = within(STATUS_DEADLINE, noted).await {
+    if let Err(error) = on_database(state, STATUS_DEADLINE, noted).await {
         tracing::warn!(%error, "could not note the removed NUL characters on the contact");
     }
 }
@@ -144,7 +145,7 @@ pub async fn status(
         }
         Ok::<_, sea_orm::DbErr>(())
     };
-    match within(STATUS_DEADLINE, recorded).await {
+    match on_database(&state, STATUS_DEADLINE, recorded).await {
         Ok(_) => Ok(messaging(MessagingResponse::new())),
         Err(error) => {
             tracing::error!(%error, "recording a delivery status failed; Twilio will retry");

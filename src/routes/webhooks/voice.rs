@@ -14,7 +14,7 @@ use crate::voice::flow::{self, DialResult, InboundCall, Recording};
 use crate::voice::prompts;
 
 use super::STATUS_DEADLINE;
-use crate::routes::deadline::within;
+use crate::routes::deadline::on_database;
 
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.service(inbound)
@@ -47,11 +47,24 @@ pub(super) async fn for_caller(
     form: &SignedForm,
     flow: impl std::future::Future<Output = Result<Option<VoiceResponse>, DbErr>>,
 ) -> HttpResponse {
-    answer_caller(
-        state,
-        form,
-        within(state.settings.answer_deadline, flow).await,
-    )
+    let result = on_database(state, state.settings.answer_deadline, flow).await;
+    if let (Err(error), Some(call_sid)) = (&result, form.get("CallSid")) {
+        // The caller is handed over from memory; the contact log hears of it once the
+        // database is back.
+        let spooled = Spooled::Handoff {
+            call_sid: call_sid.to_owned(),
+            at: state.clock.now(),
+            to_fallback: state
+                .fallbacks
+                .for_number(form.get("To").unwrap_or_default())
+                .is_some(),
+            reason: error.to_string(),
+        };
+        if let Err(spool_error) = state.spool.append(&spooled) {
+            tracing::error!(%spool_error, "the hand-off could not be spooled either");
+        }
+    }
+    answer_caller(state, form, result)
 }
 
 fn answer_caller(
@@ -101,7 +114,7 @@ pub(super) async fn for_leg(
     state: &AppState,
     flow: impl std::future::Future<Output = Result<VoiceResponse, DbErr>>,
 ) -> HttpResponse {
-    match within(state.settings.answer_deadline, flow).await {
+    match on_database(state, state.settings.answer_deadline, flow).await {
         Ok(response) => twiml(response),
         Err(error) => {
             tracing::error!(%error, "whisper callback failed; hanging up the volunteer's leg");
@@ -113,9 +126,10 @@ pub(super) async fn for_leg(
 /// Acknowledges a status callback; a fault, or a database that does not answer within
 /// `STATUS_DEADLINE`, is logged and Twilio is told to retry.
 pub(super) async fn acknowledge(
+    state: &AppState,
     flow: impl std::future::Future<Output = Result<(), DbErr>>,
 ) -> HttpResponse {
-    match within(STATUS_DEADLINE, flow).await {
+    match on_database(state, STATUS_DEADLINE, flow).await {
         Ok(()) => twiml(VoiceResponse::new()),
         Err(error) => {
             tracing::error!(%error, "status callback failed");
@@ -219,7 +233,12 @@ async fn inbound(
         from,
         to: &to,
     };
-    let result = within(state.settings.answer_deadline, flow::inbound(&state, call)).await;
+    let result = on_database(
+        &state,
+        state.settings.answer_deadline,
+        flow::inbound(&state, call),
+    )
+    .await;
     if let Err(error) = &result {
         // The call is answered from memory; the contact log gets it once the database is back.
         let spooled = Spooled::Call {
@@ -390,11 +409,10 @@ async fn recording(
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, WebhookError> {
     let q: ContactQuery = query(&req)?;
-    Ok(acknowledge(flow::save_recording(
+    Ok(acknowledge(
         &state,
-        q.contact,
-        &recording_of(&form),
-    ))
+        flow::save_recording(&state, q.contact, &recording_of(&form)),
+    )
     .await)
 }
 
@@ -406,12 +424,15 @@ async fn leg(
 ) -> Result<HttpResponse, WebhookError> {
     let q: OfferQuery = query(&req)?;
     let leg_status = form.require("CallStatus")?;
-    Ok(acknowledge(flow::leg_status(
+    Ok(acknowledge(
         &state,
-        q.offer,
-        leg_status,
-        int_param(&form, "CallDuration"),
-    ))
+        flow::leg_status(
+            &state,
+            q.offer,
+            leg_status,
+            int_param(&form, "CallDuration"),
+        ),
+    )
     .await)
 }
 
@@ -424,11 +445,14 @@ async fn caller_status(
 ) -> Result<HttpResponse, WebhookError> {
     let call_sid = form.sid("CallSid", &["CA"])?;
     let call_status = form.require("CallStatus")?;
-    Ok(acknowledge(flow::call_status(
+    Ok(acknowledge(
         &state,
-        call_sid,
-        call_status,
-        int_param(&form, "CallDuration"),
-    ))
+        flow::call_status(
+            &state,
+            call_sid,
+            call_status,
+            int_param(&form, "CallDuration"),
+        ),
+    )
     .await)
 }
