@@ -214,3 +214,63 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     file.write_all(b"\n")?;
     file.sync_all()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Settings {
+        let vars: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_vars(&vars).unwrap()
+    }
+
+    #[test]
+    fn a_key_kept_in_postgresql_is_known_without_it_once_a_server_has_read_it() {
+        let folder = tempfile::tempdir().unwrap();
+        let postgres = settings(&[("DATABASE_URL", "postgres://peerline@db/peerline")]);
+        assert!(
+            key_without_database(&postgres, folder.path())
+                .unwrap()
+                .is_none()
+        );
+        let key: SecretString = "k".repeat(40).into();
+        keep_for_outages(&postgres, folder.path(), &key).unwrap();
+        let known = key_without_database(&postgres, folder.path()).unwrap();
+        assert_eq!(known.unwrap().expose_secret(), key.expose_secret());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(folder.path().join(OUTAGE_COPY))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // A new key read from the database replaces the copy.
+        let rotated: SecretString = "r".repeat(40).into();
+        keep_for_outages(&postgres, folder.path(), &rotated).unwrap();
+        let known = key_without_database(&postgres, folder.path()).unwrap();
+        assert_eq!(known.unwrap().expose_secret(), rotated.expose_secret());
+    }
+
+    #[test]
+    fn a_key_from_the_environment_or_a_key_file_is_never_copied() {
+        let folder = tempfile::tempdir().unwrap();
+        let key: SecretString = "e".repeat(40).into();
+        let from_environment = settings(&[
+            ("DATABASE_URL", "postgres://peerline@db/peerline"),
+            ("PEERLINE_SECRET_KEY", key.expose_secret()),
+        ]);
+        keep_for_outages(&from_environment, folder.path(), &key).unwrap();
+        let beside_sqlite = settings(&[("DATABASE_URL", "sqlite://peerline.db?mode=rwc")]);
+        keep_for_outages(&beside_sqlite, folder.path(), &key).unwrap();
+        assert!(!folder.path().join(OUTAGE_COPY).exists());
+        let known = key_without_database(&from_environment, folder.path()).unwrap();
+        assert_eq!(known.unwrap().expose_secret(), key.expose_secret());
+    }
+}
