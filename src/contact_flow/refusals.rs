@@ -1,7 +1,7 @@
 //! What Twilio refusing a message means, whether it says so when peerline sends it or later
 //! in a delivery report: the refusal goes on the contact's timeline, where supervisors
 //! see it; an opted-out recipient (error 21610) is recorded as opted out, so nothing more
-//! is queued to them; and an offer of a conversation that never reached its volunteer
+//! is queued to them (a volunteer's phone lets go of its conversations); and an offer of a conversation that never reached its volunteer
 //! passes to the next one at the conversations job's next pass.
 
 use chrono::{DateTime, Utc};
@@ -12,7 +12,8 @@ use crate::domain::phone::E164;
 use crate::secrets::NumberHasher;
 use crate::storage::contacts::{self, Event, EventKind};
 use crate::storage::entities::outbox_message;
-use crate::storage::{conversations, opt_outs};
+use crate::storage::{self, conversations, opt_outs, volunteers};
+use crate::texting;
 
 /// Twilio's error for a recipient who replied STOP (or END...) to this sender.
 pub const OPTED_OUT: i64 = 21610;
@@ -29,7 +30,14 @@ pub async fn record(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     if code == OPTED_OUT {
-        opt_outs::opt_out(db, &numbers.hash(to), &message.from_number, now).await?;
+        let txn = storage::write_transaction(db).await?;
+        opt_outs::opt_out(&txn, &numbers.hash(to), &message.from_number, now).await?;
+        // A volunteer's phone lets go of the conversations it held through that number.
+        if let Some(volunteer) = volunteers::by_phone(&txn, to).await? {
+            let number = &message.from_number;
+            texting::hand_back::let_go(&txn, numbers, volunteer.id, number, now).await?;
+        }
+        txn.commit().await?;
     }
     // An offer the volunteer can never read passes on now, not when it would have run out.
     if let (Some(contact_id), OFFER) = (message.contact_id, message.purpose.as_str()) {

@@ -131,6 +131,9 @@ pub enum EventKind {
     FallbackNumber,
     #[sea_orm(string_value = "fallback_on_call")]
     FallbackOnCall,
+    /// A conversation its volunteer could no longer take part in went back to the queue.
+    #[sea_orm(string_value = "handed_back")]
+    HandedBack,
     #[sea_orm(string_value = "holding")]
     Holding,
     #[sea_orm(string_value = "language_chosen")]
@@ -209,6 +212,9 @@ pub enum Alert {
     Safeguarding,
     /// A volunteer's safeguarding flag on their report.
     SafeguardingReport,
+    /// A text conversation went back to the queue: its volunteer's phone no longer takes
+    /// the helpline number's texts.
+    HandedBack,
 }
 
 impl Alert {
@@ -237,6 +243,7 @@ impl Alert {
         match self {
             Alert::Voicemail => "voicemail_alert",
             Alert::UnansweredCall | Alert::UnansweredText => "unanswered_alert",
+            Alert::HandedBack => "handed_back_alert",
             Alert::Safeguarding | Alert::SafeguardingReport => "safeguarding_alert",
         }
     }
@@ -255,6 +262,10 @@ impl Alert {
             }
             Alert::UnansweredText => format!(
                 "{helpline}: text conversation #{contact_id} closed without a volunteer's reply."
+            ),
+            Alert::HandedBack => format!(
+                "{helpline}: text conversation #{contact_id} is back in the queue: its \
+                 volunteer's phone no longer receives texts from this number (opted out)."
             ),
             Alert::Safeguarding => format!(
                 "{helpline}: SAFEGUARDING. Text conversation #{contact_id} may involve risk to \

@@ -204,6 +204,43 @@ pub async fn offer_due_now(
     Ok(moved.rows_affected == 1)
 }
 
+/// Puts a conversation `volunteer_id` had taken back in the queue, due to be offered now,
+/// as if nobody had answered it yet; true if it did.
+pub async fn return_to_queue(
+    db: &impl ConnectionTrait,
+    contact_id: i32,
+    volunteer_id: i32,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = contact::Entity::update_many()
+        .col_expr(
+            contact::Column::AnsweredBy,
+            Expr::value(Option::<i32>::None),
+        )
+        .col_expr(
+            contact::Column::AnsweredAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            contact::Column::Outcome,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            contact::Column::PeerMatchTier,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(contact::Column::WaitSecs, Expr::value(Option::<i32>::None))
+        .col_expr(contact::Column::Stage, Expr::value(Stage::Holding))
+        .col_expr(contact::Column::RouteDeadline, Expr::value(now))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(now))
+        .filter(contact::Column::Id.eq(contact_id))
+        .filter(contact::Column::AnsweredBy.eq(volunteer_id))
+        .filter(contact::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
 /// The open conversations the volunteer holds a text slot for (offered or taken), oldest
 /// first: one query.
 pub async fn held_by(

@@ -204,7 +204,7 @@ pub async fn get(
 
 /// The volunteer whose phone is `phone`, if any (phones are unique).
 pub async fn by_phone(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     phone: &E164,
 ) -> Result<Option<volunteer::Model>, DbErr> {
     volunteer::Entity::find()

@@ -4,6 +4,7 @@
 //! transaction, so a message is queued exactly when its change is committed; inbound
 //! messages are keyed by MessageSid, so a repeated webhook changes nothing.
 
+pub(crate) mod hand_back;
 mod offers;
 mod steps;
 mod survey;
@@ -289,6 +290,7 @@ pub(crate) fn menu_of(topics: &[topic::Model]) -> Vec<wording::TopicChoice> {
 /// Outbox purposes: what each queued message is for.
 const ACKNOWLEDGEMENT: &str = "texter_acknowledgement";
 const HOLDING: &str = "texter_holding";
+const HANDED_BACK: &str = "texter_handed_back";
 const HELP: &str = "texter_help";
 const CLOSING: &str = "texter_closing";
 const RELAY_TO_TEXTER: &str = "texter_relay";

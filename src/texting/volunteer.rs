@@ -49,6 +49,8 @@ pub async fn receive_from_volunteer(
         Some(Keyword::OptOut) => {
             let hash = state.numbers.hash(&me.phone);
             opt_outs::opt_out(&txn, &hash, inbound.to.as_str(), now).await?;
+            let number = inbound.to.as_str();
+            super::hand_back::let_go(&txn, &state.numbers, volunteer.id, number, now).await?;
             return txn.commit().await;
         }
         Some(Keyword::OptIn) => {

@@ -48,6 +48,15 @@ pub fn holding(texting: &TextingSettings) -> String {
     text
 }
 
+/// The texter's volunteer can no longer reply: someone else will carry on.
+pub fn handed_back(texting: &TextingSettings) -> String {
+    format!(
+        "The peer supporter you were texting can no longer reply from their phone. We are \
+         finding someone else to carry on with you; there is no need to start again. {}",
+        texting.crisis_text
+    )
+}
+
 pub fn help(texting: &TextingSettings) -> String {
     format!("{} {}", texting.help_text, texting.crisis_text)
 }

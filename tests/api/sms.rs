@@ -469,28 +469,35 @@ async fn stop_start_and_help_are_keywords_never_relayed() {
     assert_eq!(to(&line.deliver().await, TEXTER).len(), 1, "opted back in");
 }
 
+impl Line {
+    /// Sam, a supervisor with a phone, on call all of `NOW`'s day.
+    async fn sam_on_call(&self) {
+        let sam = self
+            .app
+            .post(
+                "/api/v1/users",
+                &self.app.admin,
+                json!({"name": "Sam", "role": "supervisor", "helplines": [self.helpline],
+                       "phone": SAM, "time_zone": "Europe/London"}),
+            )
+            .await;
+        let sam = id_of(&sam);
+        let on_call = self
+            .app
+            .post(
+                &format!("/api/v1/helplines/{}/on-call", self.helpline),
+                &self.app.admin,
+                json!({"user_id": sam, "weekday": "monday", "start": "00:00", "end": "23:59"}),
+            )
+            .await;
+        assert_eq!(on_call.status, StatusCode::CREATED, "{:?}", on_call.body);
+    }
+}
+
 #[tokio::test]
 async fn a_risk_phrase_alerts_the_supervisor_on_call_without_saying_what_was_written() {
     let (mut line, _) = line(&[("Ada", ADA)]).await;
-    let sam = line
-        .app
-        .post(
-            "/api/v1/users",
-            &line.app.admin,
-            json!({"name": "Sam", "role": "supervisor", "helplines": [line.helpline],
-                   "phone": SAM, "time_zone": "Europe/London"}),
-        )
-        .await;
-    let sam = id_of(&sam);
-    let on_call = line
-        .app
-        .post(
-            &format!("/api/v1/helplines/{}/on-call", line.helpline),
-            &line.app.admin,
-            json!({"user_id": sam, "weekday": "monday", "start": "00:00", "end": "23:59"}),
-        )
-        .await;
-    assert_eq!(on_call.status, StatusCode::CREATED, "{:?}", on_call.body);
+    line.sam_on_call().await;
 
     line.send(TEXTER, "I can't cope. I want to KILL myself.")
         .await;
@@ -883,4 +890,110 @@ async fn a_volunteer_whose_phone_opted_out_is_offered_no_texts() {
     line.send(OTHER_TEXTER, "Hello?").await;
     let sent = line.deliver().await;
     assert_eq!(to(&sent, ADA).len(), 2, "{sent:?}");
+}
+
+/// Ada or Ben, whoever was offered the texter's conversation in `sent`, and the other.
+fn offered_and_other(sent: &[Sent]) -> (&'static str, &'static str) {
+    if to(sent, ADA).is_empty() {
+        (BEN, ADA)
+    } else {
+        (ADA, BEN)
+    }
+}
+
+#[tokio::test]
+async fn a_volunteer_whose_phone_opts_out_mid_conversation_hands_it_to_the_next() {
+    let (mut line, ids) = line(&[("Ada", ADA), ("Ben", BEN)]).await;
+    line.sam_on_call().await;
+    line.send(TEXTER, "Is anyone there?").await;
+    let (first, second) = offered_and_other(&line.deliver().await);
+    line.send(first, "Hello, I'm here.").await;
+    line.deliver().await;
+    let reference = line.conversation().await.id;
+
+    // The volunteer's phone opts out of the helpline number (STOP texted alone).
+    line.send(first, "STOP").await;
+    let sent = line.deliver().await;
+    let told = to(&sent, TEXTER);
+    assert_eq!(told.len(), 1, "{sent:?}");
+    assert!(told[0].contains("someone else to carry on"), "{told:?}");
+    let alert = to(&sent, SAM);
+    assert_eq!(alert.len(), 1, "{sent:?}");
+    assert!(alert[0].contains(&format!("#{reference}")) && alert[0].contains("back in the queue"));
+    assert!(
+        to(&sent, first).is_empty(),
+        "nothing more to the opted-out phone"
+    );
+    assert_private(&sent);
+    let waiting = line.conversation().await;
+    assert_eq!(waiting.answered_by, None);
+    assert_eq!(waiting.ended_at, None);
+    assert!(
+        line.events(reference)
+            .await
+            .contains(&"handed_back".to_owned())
+    );
+
+    // The conversations job offers it to the other volunteer, with what the texter wrote.
+    line.jobs_at(now() + Duration::minutes(1)).await;
+    let offered = line.deliver().await;
+    let to_second = to(&offered, second);
+    assert_eq!(to_second.len(), 2, "{offered:?}");
+    assert!(to_second[0].starts_with(&format!("[#{reference}] New text conversation")));
+    assert_eq!(to_second[1], format!("[#{reference}] Is anyone there?"));
+    line.send(second, "Hi, I'm taking over from my colleague.")
+        .await;
+    let relayed = line.deliver().await;
+    assert_eq!(
+        to(&relayed, TEXTER),
+        ["Hi, I'm taking over from my colleague."]
+    );
+    let second_id = if second == ADA { ids[0] } else { ids[1] };
+    let taken = line.conversation().await;
+    assert_eq!(taken.answered_by, Some(second_id));
+    assert_eq!(taken.outcome, Some(Outcome::Answered));
+}
+
+#[tokio::test]
+async fn an_opt_out_reported_by_twilio_lets_the_volunteers_conversation_go() {
+    let (mut line, _) = line(&[("Ada", ADA), ("Ben", BEN)]).await;
+    line.send(TEXTER, "Is anyone there?").await;
+    let (first, second) = offered_and_other(&line.deliver().await);
+    line.send(first, "Hello, I'm here.").await;
+    line.send(TEXTER, "Thank you").await;
+    line.deliver().await;
+    let reference = line.conversation().await.id;
+
+    // Twilio reports the relay to the volunteer's phone refused: it opted out (21610).
+    let relay = outbox_message::Entity::find()
+        .filter(outbox_message::Column::ContactId.eq(reference))
+        .filter(outbox_message::Column::Purpose.eq("volunteer_relay"))
+        .one(&line.app.db)
+        .await
+        .unwrap()
+        .expect("the relay to the volunteer");
+    let sid = relay.provider_sid.expect("sent");
+    let peer = line.app.twilio();
+    let report = [
+        ("MessageSid", sid.as_str()),
+        ("AccountSid", "AC00000000000000000000000000000000"),
+        ("MessageStatus", "undelivered"),
+        ("ErrorCode", "21610"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()));
+    let (status, _) = peer
+        .post(&peer.url("/twilio/sms/status"), &report)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(line.conversation().await.answered_by, None);
+    let told = line.deliver().await;
+    assert_eq!(to(&told, TEXTER).len(), 1, "{told:?}");
+    line.jobs_at(now() + Duration::minutes(1)).await;
+    let offered = line.deliver().await;
+    assert!(to(&offered, first).is_empty(), "{offered:?}");
+    assert!(
+        to(&offered, second)[0].starts_with(&format!("[#{reference}] New text conversation")),
+        "{offered:?}"
+    );
 }
