@@ -104,6 +104,7 @@ fn bench_routing(c: &mut Criterion) {
                 profile: &v.profile,
                 rota: &v.rota,
                 ready_topics: &v.ready,
+                stepped_back: &[],
                 activity: &v.activity,
             })
             .collect();

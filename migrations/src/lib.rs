@@ -22,6 +22,7 @@ mod m20261130_000016_survey_answers;
 mod m20261130_000017_call_returners;
 mod m20261130_000018_peer_match_free;
 mod m20261130_000019_outbox_recipient;
+mod m20261201_000020_step_backs;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000017_call_returners::Migration),
             Box::new(m20261130_000018_peer_match_free::Migration),
             Box::new(m20261130_000019_outbox_recipient::Migration),
+            Box::new(m20261201_000020_step_backs::Migration),
         ]
     }
 }

@@ -26,68 +26,91 @@ fn trigger_name(table: &str, event: &str) -> String {
     format!("roster_moves_on_{}_{}", table, event.to_lowercase())
 }
 
+/// Makes changes (`events`) to `table` move the roster version.
+pub(crate) async fn watch(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    events: &[&str],
+) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    match manager.get_database_backend() {
+        DbBackend::Postgres => {
+            db.execute_unprepared(&format!(
+                "CREATE TRIGGER {name} AFTER {events} ON {table} \
+                 FOR EACH STATEMENT EXECUTE FUNCTION roster_moves_on()",
+                name = trigger_name(table, "change"),
+                events = events.join(" OR "),
+            ))
+            .await?;
+        }
+        _ => {
+            for event in events {
+                db.execute_unprepared(&format!(
+                    "CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {BUMP}; END",
+                    name = trigger_name(table, event),
+                ))
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Undoes [`watch`].
+pub(crate) async fn unwatch(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    events: &[&str],
+) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    match manager.get_database_backend() {
+        DbBackend::Postgres => {
+            db.execute_unprepared(&format!(
+                "DROP TRIGGER IF EXISTS {} ON {table}",
+                trigger_name(table, "change")
+            ))
+            .await?;
+        }
+        _ => {
+            for event in events {
+                db.execute_unprepared(&format!(
+                    "DROP TRIGGER IF EXISTS {}",
+                    trigger_name(table, event)
+                ))
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Postgres => {
-                db.execute_unprepared(&format!(
+        if manager.get_database_backend() == DbBackend::Postgres {
+            manager
+                .get_connection()
+                .execute_unprepared(&format!(
                     "CREATE OR REPLACE FUNCTION roster_moves_on() RETURNS trigger AS $$ \
                      BEGIN {BUMP}; RETURN NULL; END $$ LANGUAGE plpgsql"
                 ))
                 .await?;
-                for (table, events) in WATCHED {
-                    db.execute_unprepared(&format!(
-                        "CREATE TRIGGER {name} AFTER {events} ON {table} \
-                         FOR EACH STATEMENT EXECUTE FUNCTION roster_moves_on()",
-                        name = trigger_name(table, "change"),
-                        events = events.join(" OR "),
-                    ))
-                    .await?;
-                }
-            }
-            _ => {
-                for (table, events) in WATCHED {
-                    for event in *events {
-                        db.execute_unprepared(&format!(
-                            "CREATE TRIGGER {name} AFTER {event} ON {table} \
-                             BEGIN {BUMP}; END",
-                            name = trigger_name(table, event),
-                        ))
-                        .await?;
-                    }
-                }
-            }
+        }
+        for (table, events) in WATCHED {
+            watch(manager, table, events).await?;
         }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Postgres => {
-                for (table, _) in WATCHED {
-                    db.execute_unprepared(&format!(
-                        "DROP TRIGGER IF EXISTS {} ON {table}",
-                        trigger_name(table, "change")
-                    ))
-                    .await?;
-                }
-                db.execute_unprepared("DROP FUNCTION IF EXISTS roster_moves_on()")
-                    .await?;
-            }
-            _ => {
-                for (table, events) in WATCHED {
-                    for event in *events {
-                        db.execute_unprepared(&format!(
-                            "DROP TRIGGER IF EXISTS {}",
-                            trigger_name(table, event)
-                        ))
-                        .await?;
-                    }
-                }
-            }
+        for (table, events) in WATCHED {
+            unwatch(manager, table, events).await?;
+        }
+        if manager.get_database_backend() == DbBackend::Postgres {
+            manager
+                .get_connection()
+                .execute_unprepared("DROP FUNCTION IF EXISTS roster_moves_on()")
+                .await?;
         }
         Ok(())
     }

@@ -96,6 +96,7 @@ pub fn as_candidates<'a>(
             profile: &m.profile,
             rota: &m.rota,
             ready_topics: &m.ready_topics,
+            stepped_back: &m.stepped_back,
             activity: activity.of(m.volunteer_id).unwrap_or(idle),
         })
         .collect()

@@ -9,6 +9,8 @@ use super::rota::{Channel, Interval, Rota, ShiftChannels};
 #[derive(Debug, Clone)]
 pub struct CoverageMember<'a> {
     pub rota: &'a Rota,
+    /// When they do not count though on shift (stepped back).
+    pub away: Vec<Interval>,
     pub takes_contacts_until: Option<DateTime<Utc>>,
     /// The channels they are trained for: asked about any channel, a shift counts only
     /// for those.
@@ -20,6 +22,7 @@ impl<'a> CoverageMember<'a> {
     pub fn whenever_on_shift(rota: &'a Rota) -> Self {
         Self {
             rota,
+            away: Vec::new(),
             takes_contacts_until: None,
             trained: ShiftChannels::Both,
         }
@@ -27,6 +30,7 @@ impl<'a> CoverageMember<'a> {
 
     fn covers(&self, at: DateTime<Utc>, channel: Option<Channel>) -> bool {
         self.takes_contacts_until.is_none_or(|until| at < until)
+            && !self.away.iter().any(|away| away.contains(at))
             && self.rota.serves(at, channel, self.trained)
     }
 }
@@ -41,6 +45,13 @@ pub fn gaps(
     for member in members {
         edges.extend(member.rota.change_points(span));
         edges.extend(member.takes_contacts_until.filter(|u| span.contains(*u)));
+        for away in &member.away {
+            edges.extend(
+                [away.start, away.end]
+                    .into_iter()
+                    .filter(|at| span.contains(*at)),
+            );
+        }
     }
     edges.sort();
     edges.dedup();
@@ -113,6 +124,7 @@ mod tests {
         let members: Vec<_> = [&sydney, &london, &new_york]
             .into_iter()
             .map(|rota| CoverageMember {
+                away: Vec::new(),
                 rota,
                 takes_contacts_until: None,
                 trained: ShiftChannels::Both,
@@ -149,6 +161,7 @@ mod tests {
         );
         let day = span("2026-11-23T09:00:00Z", "2026-11-23T17:00:00Z");
         let member = CoverageMember {
+            away: Vec::new(),
             rota: &london,
             takes_contacts_until: None,
             trained: ShiftChannels::Both,
@@ -159,6 +172,7 @@ mod tests {
             vec![day]
         );
         let lapsing = CoverageMember {
+            away: Vec::new(),
             rota: &london,
             takes_contacts_until: Some(utc("2026-11-23T12:00:00Z")),
             trained: ShiftChannels::Both,
@@ -180,6 +194,7 @@ mod tests {
             ShiftChannels::Both,
         );
         let member = CoverageMember {
+            away: Vec::new(),
             rota: &london,
             takes_contacts_until: None,
             trained: ShiftChannels::Both,
@@ -203,6 +218,7 @@ mod tests {
         );
         let monday = span("2026-11-23T00:00:00Z", "2026-11-24T00:00:00Z");
         let voice_only = CoverageMember {
+            away: Vec::new(),
             rota: &london,
             takes_contacts_until: None,
             trained: ShiftChannels::Voice,
@@ -213,7 +229,7 @@ mod tests {
         );
         let both = CoverageMember {
             trained: ShiftChannels::Both,
-            ..voice_only
+            ..voice_only.clone()
         };
         assert_eq!(
             gaps(monday, &[both], None).len(),

@@ -154,6 +154,7 @@ mod tests {
             profile,
             rota,
             ready_topics: &[],
+            stepped_back: &[],
             activity,
         };
         let candidates = [

@@ -25,6 +25,7 @@ pub mod routing;
 pub mod shift_calendar;
 pub mod shift_reminders;
 pub mod sign_in;
+pub mod step_back;
 pub mod supervision;
 pub mod survey;
 pub mod text_message;

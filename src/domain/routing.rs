@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::rota::{Channel, Rota, WallClock};
+use super::step_back::StepBack;
 use super::timezone::TimeZone;
 use super::volunteer::{NotTakingContacts, VolunteerProfile};
 
@@ -55,6 +56,8 @@ pub struct Candidate<'a> {
     pub profile: &'a VolunteerProfile,
     pub rota: &'a Rota,
     pub ready_topics: &'a [i32],
+    /// Their step-backs (from a topic or from every contact), whether in force or not.
+    pub stepped_back: &'a [StepBack],
     pub activity: &'a Activity,
 }
 
@@ -134,6 +137,8 @@ pub enum Exclusion {
     ShiftCapReached,
     Language,
     Conflict,
+    /// Stepped back, for a while, from the contact's topic or from every contact.
+    SteppedBack,
     NotSignedOffForTopic,
 }
 
@@ -164,6 +169,7 @@ impl Exclusion {
             Exclusion::ShiftCapReached => "shift_cap_reached",
             Exclusion::Language => "language",
             Exclusion::Conflict => "conflict",
+            Exclusion::SteppedBack => "stepped_back",
             Exclusion::NotSignedOffForTopic => "not_signed_off_for_topic",
         }
     }
@@ -333,6 +339,14 @@ fn assess(
     if !request.conflicted.is_empty() && request.conflicted.contains(&candidate.volunteer_id) {
         return Err(Exclusion::Conflict);
     }
+    let topic_id = request.topic.map(|t| t.topic_id);
+    if candidate
+        .stepped_back
+        .iter()
+        .any(|step_back| step_back.keeps_from(topic_id, at))
+    {
+        return Err(Exclusion::SteppedBack);
+    }
     let tier = match request.topic {
         None => Tier::AnyTopic,
         Some(topic) if candidate.ready_topics.contains(&topic.topic_id) => Tier::PeerMatch,
@@ -371,7 +385,7 @@ mod tests {
     use super::*;
     use crate::domain::calendar::{LocalTime, Weekday};
     use crate::domain::phone::E164;
-    use crate::domain::rota::{ShiftChannels, WeeklyShift};
+    use crate::domain::rota::{Interval, ShiftChannels, WeeklyShift};
     use crate::domain::timezone::TimeZone;
     use crate::domain::volunteer::{TrainingStatus, WellbeingLimits};
 
@@ -413,6 +427,7 @@ mod tests {
         profile: VolunteerProfile,
         rota: Rota,
         ready: Vec<i32>,
+        stepped_back: Vec<StepBack>,
         activity: Activity,
     }
 
@@ -422,6 +437,7 @@ mod tests {
             profile: profile("Europe/London"),
             rota: day_rota("Europe/London"),
             ready: Vec::new(),
+            stepped_back: Vec::new(),
             activity: Activity::default(),
         }
     }
@@ -433,6 +449,7 @@ mod tests {
                 profile: &v.profile,
                 rota: &v.rota,
                 ready_topics: &v.ready,
+                stepped_back: &v.stepped_back,
                 activity: &v.activity,
             })
             .collect()
@@ -493,6 +510,40 @@ mod tests {
         let idle = volunteer(2);
         let plan = route(&[idle, matched], neonatal(false));
         assert_eq!(order(&plan), vec![(1, Tier::PeerMatch), (2, Tier::Trained)]);
+    }
+
+    #[test]
+    fn a_volunteer_who_stepped_back_from_a_topic_takes_other_contacts_meanwhile() {
+        let span = Interval::new(utc("2026-11-21T00:00:00Z"), utc("2026-11-23T00:00:00Z")).unwrap();
+        let mut resting_from_it = volunteer(1);
+        resting_from_it.ready = vec![NEONATAL];
+        resting_from_it.stepped_back = vec![StepBack {
+            topic_id: Some(NEONATAL),
+            span,
+        }];
+        let mut from_everything = volunteer(2);
+        from_everything.stepped_back = vec![StepBack {
+            topic_id: None,
+            span,
+        }];
+        let mut over = volunteer(3);
+        over.stepped_back = vec![StepBack {
+            topic_id: None,
+            span: Interval::new(utc("2026-11-20T00:00:00Z"), utc("2026-11-22T11:00:00Z")).unwrap(),
+        }];
+        let people = [resting_from_it, from_everything, over];
+        let about_it = route(&people, neonatal(false));
+        assert_eq!(order(&about_it), vec![(3, Tier::Trained)]);
+        assert_eq!(
+            about_it.excluded,
+            vec![(1, Exclusion::SteppedBack), (2, Exclusion::SteppedBack)]
+        );
+        assert!(!about_it.worth_waiting());
+        let anything = route(&people, None);
+        assert_eq!(
+            order(&anything),
+            vec![(1, Tier::AnyTopic), (3, Tier::AnyTopic)]
+        );
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub fn exclusion_in_words(why: Exclusion, asked: Asked<'_>) -> String {
         Exclusion::ShiftCapReached => "has taken this shift's limit of contacts".to_owned(),
         Exclusion::Language => "does not speak the caller's language".to_owned(),
         Exclusion::Conflict => "declared a conflict with this caller".to_owned(),
+        Exclusion::SteppedBack => "stepped back".to_owned(),
         Exclusion::NotSignedOffForTopic => {
             format!("not signed off for {}", asked.topic.unwrap_or("this topic"))
         }

@@ -83,14 +83,7 @@ fn gap_left(members: &[RotaMember], lost_by: &RotaMember, span: Interval) -> Unc
     let by_topic: Vec<(i32, Vec<CoverageMember<'_>>)> = lost_by
         .ready_topics
         .iter()
-        .map(|topic| {
-            let ready = counted
-                .iter()
-                .filter(|(m, _)| m.ready_topics.contains(topic))
-                .map(|(_, c)| c.clone())
-                .collect();
-            (*topic, ready)
-        })
+        .map(|topic| (*topic, rota::counted_for_topic(&counted, *topic)))
         .collect();
     uncovered(span, &everyone, &by_topic)
 }

@@ -6,6 +6,7 @@
 pub mod cover;
 pub mod reminders;
 pub mod replies;
+pub mod stepping_back;
 mod wording;
 
 use chrono::{DateTime, Utc};

@@ -1,21 +1,23 @@
 //! A volunteer's texted answer to a rota text (see `domain::rota_reply` for the words).
 //! `YES 7` and `NO 7` answer cover request 7 whenever the volunteer was asked it. A bare
-//! `OK`, `YES` or `NO` answers their next unanswered reminder, but only while they hold
-//! no text conversation: then it is meant for the texter and goes on to them.
+//! `OK`, `YES` or `NO` (or `OK NOT <topic>`) answers their next unanswered reminder, but
+//! only while they hold no text conversation: then it is meant for the texter and goes on
+//! to them.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use super::{ROTA_ANSWER, cover, text, wording};
+use super::{ROTA_ANSWER, cover, stepping_back, text, wording};
 use crate::domain::phone::E164;
 use crate::domain::rota::Interval;
 use crate::domain::rota_reply::RotaReply;
+use crate::domain::step_back::Length;
 use crate::secrets::NumberHasher;
 use crate::storage::cover_requests::LossReason;
 use crate::storage::entities::volunteer;
 use crate::storage::rota::{self, ExceptionKind};
 use crate::storage::shift_reminders::{self, ReminderAnswer};
-use crate::storage::volunteers;
+use crate::storage::{helplines, volunteers};
 
 /// A text from a volunteer's phone to a helpline number.
 pub struct FromVolunteer<'a> {
@@ -42,17 +44,28 @@ pub async fn answer(
         RotaReply::TakeCover(id) => cover::answer(txn, numbers, who, id, true, now).await,
         RotaReply::DeclineCover(id) => cover::answer(txn, numbers, who, id, false, now).await,
         _ if text_in.holds_conversation => Ok(false),
-        RotaReply::Confirm => answer_reminder(txn, numbers, &text_in, true, now).await,
-        RotaReply::CannotCome => answer_reminder(txn, numbers, &text_in, false, now).await,
+        RotaReply::Confirm => answer_reminder(txn, numbers, &text_in, Coming(None), now).await,
+        RotaReply::ConfirmSteppingBack(topic) => {
+            answer_reminder(txn, numbers, &text_in, Coming(Some(topic)), now).await
+        }
+        RotaReply::CannotCome => answer_reminder(txn, numbers, &text_in, NotComing, now).await,
     }
 }
+
+/// An answer to a reminder.
+enum Answer<'a> {
+    /// Coming, stepping back from the topic these words name, if any.
+    Coming(Option<&'a str>),
+    NotComing,
+}
+use Answer::{Coming, NotComing};
 
 /// Confirms, or turns into leave, the shift of the volunteer's next unanswered reminder.
 async fn answer_reminder(
     txn: &impl ConnectionTrait,
     numbers: &NumberHasher,
     text_in: &FromVolunteer<'_>,
-    coming: bool,
+    answer: Answer<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let volunteer = text_in.volunteer;
@@ -64,17 +77,39 @@ async fn answer_reminder(
         end: reminder.shift_ends_at,
     };
     let zone = volunteers::profile_of(volunteer)?.time_zone;
-    let answer = if coming {
-        ReminderAnswer::Confirmed
-    } else {
-        ReminderAnswer::CannotCome
+    let recorded = match answer {
+        Coming(_) => ReminderAnswer::Confirmed,
+        NotComing => ReminderAnswer::CannotCome,
     };
-    if !shift_reminders::answer(txn, reminder.id, answer, now).await? {
+    if !shift_reminders::answer(txn, reminder.id, recorded, now).await? {
         return Ok(false);
     }
     let reply_to = (text_in.phone, text_in.to);
-    if coming {
-        let body = wording::confirmed(span, zone);
+    if let Coming(stepping_back_from) = answer {
+        let mut body = wording::confirmed(span, zone);
+        if let Some(words) = stepping_back_from {
+            let topics = helplines::topics(txn, reminder.helpline_id).await?;
+            let named = topics
+                .iter()
+                .find(|t| t.label.eq_ignore_ascii_case(words) || t.key.eq_ignore_ascii_case(words));
+            match named {
+                Some(topic) => {
+                    let length = Length::Until(span.end);
+                    let kept =
+                        stepping_back::step_back(txn, volunteer, Some(topic.id), length, None, now)
+                            .await?;
+                    body = match kept {
+                        Ok(_) => wording::stepping_back(span, zone, &topic.label),
+                        Err(_) => body,
+                    };
+                }
+                None => {
+                    let labels: Vec<&str> = topics.iter().map(|t| t.label.as_str()).collect();
+                    body.push(' ');
+                    body.push_str(&wording::no_such_topic(words, &labels));
+                }
+            }
+        }
         text(txn, numbers, reply_to, ROTA_ANSWER, body, now).await?;
         return Ok(true);
     }

@@ -35,6 +35,21 @@ pub fn confirmed(span: Interval, zone: TimeZone) -> String {
     )
 }
 
+pub fn stepping_back(span: Interval, zone: TimeZone, topic: &str) -> String {
+    format!(
+        "Thank you: your shift {} (your time) is confirmed, and you will not be offered \
+         contacts about {topic} on it. Take care of yourself.",
+        shift(span, zone)
+    )
+}
+
+pub fn no_such_topic(words: &str, topics: &[&str]) -> String {
+    format!(
+        "No topic is called \"{words}\"; to step back from one, reply OK NOT and one of: {}.",
+        topics.join(", ")
+    )
+}
+
 pub fn cannot_come(span: Interval, zone: TimeZone) -> String {
     format!(
         "Thank you for letting us know. Your shift {} (your time) is now off. Take care.",

@@ -952,3 +952,31 @@ pub mod call_returner {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod step_back {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "step_backs")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub volunteer_id: i32,
+        /// The topic stepped back from; none: every contact.
+        pub topic_id: Option<i32>,
+        pub starts_at: DateTimeUtc,
+        pub until: DateTimeUtc,
+        /// The number of shifts asked for, when it was asked that way.
+        pub shifts: Option<i32>,
+        /// The user who asked (the volunteer's own, or a supervisor); none by text.
+        pub created_by: Option<i32>,
+        pub created_at: DateTimeUtc,
+        /// When it was ended early.
+        pub ended_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

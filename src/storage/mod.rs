@@ -30,6 +30,7 @@ pub mod rota;
 pub mod secrets;
 pub mod shift_reminders;
 pub mod sign_in;
+pub mod step_backs;
 pub mod surveys;
 pub mod text_slots;
 pub mod users;

@@ -367,10 +367,25 @@ pub struct RotaMember {
     pub profile: crate::domain::volunteer::VolunteerProfile,
     pub rota: Rota,
     pub ready_topics: Vec<i32>,
+    /// Their step-backs, in force or not.
+    pub stepped_back: Vec<crate::domain::step_back::StepBack>,
     pub quiet_hours: Option<crate::domain::shift_reminders::QuietHours>,
 }
 
-/// Every volunteer serving `helpline_id`, with their rota and sign-offs, in four queries.
+impl RotaMember {
+    /// When they do not count towards coverage of `topic` (none: overall): their
+    /// step-backs from it or from every contact.
+    pub fn away_from(&self, topic: Option<i32>) -> Vec<Interval> {
+        self.stepped_back
+            .iter()
+            .filter(|step_back| step_back.counts_against(topic))
+            .map(|step_back| step_back.span)
+            .collect()
+    }
+}
+
+/// Every volunteer serving `helpline_id`, with their rota, sign-offs and step-backs, in
+/// five queries.
 pub async fn helpline_members(
     db: &impl ConnectionTrait,
     helpline_id: i32,
@@ -390,6 +405,7 @@ pub async fn helpline_members(
     let exception_rows = exceptions(db, ids.clone()).await?;
     let mut rotas = assemble(&zones, &shift_rows, &exception_rows)?;
     let mut signoffs: HashMap<i32, Vec<i32>> = HashMap::new();
+    let mut stepped_back = super::step_backs::of_volunteers(db, ids.clone()).await?;
     for (volunteer_id, topic_id) in super::volunteers::signed_off_topics(db, ids).await? {
         signoffs.entry(volunteer_id).or_default().push(topic_id);
     }
@@ -403,6 +419,7 @@ pub async fn helpline_members(
                 profile,
                 rota,
                 ready_topics,
+                stepped_back: stepped_back.remove(&volunteer_id).unwrap_or_default(),
                 quiet_hours: quiet.get(&volunteer_id).copied().flatten(),
             })
         })
@@ -427,11 +444,28 @@ pub fn counted_for_coverage(
                     m,
                     crate::domain::coverage::CoverageMember {
                         rota: &m.rota,
+                        away: m.away_from(None),
                         takes_contacts_until: readiness.refresher_overdue_from(),
                         trained,
                     },
                 )
             })
+        })
+        .collect()
+}
+
+/// Of the members `counted` for coverage, those who count for `topic`: signed off for it,
+/// and away while they step back from it.
+pub fn counted_for_topic<'a>(
+    counted: &[(&'a RotaMember, crate::domain::coverage::CoverageMember<'a>)],
+    topic: i32,
+) -> Vec<crate::domain::coverage::CoverageMember<'a>> {
+    counted
+        .iter()
+        .filter(|(m, _)| m.ready_topics.contains(&topic))
+        .map(|(m, c)| crate::domain::coverage::CoverageMember {
+            away: m.away_from(Some(topic)),
+            ..c.clone()
         })
         .collect()
 }

@@ -630,3 +630,43 @@ async fn a_bare_ok_from_a_volunteer_in_a_text_conversation_goes_to_the_texter() 
         .await;
     assert_eq!(reminders.body[0]["answer"], "confirmed");
 }
+
+#[tokio::test]
+async fn ok_not_and_a_topic_confirms_the_shift_and_steps_back_from_that_topic_for_it() {
+    let app = spawn_app_at("2026-12-07T20:00:00Z").await;
+    let helpline = helpline(&app, json!({ "reminders_enabled": true })).await;
+    let bereavement = app.topic(helpline, "bereavement", 1).await;
+    let ada = volunteer(&app, helpline, "Ada", ADA, &[("tuesday", "19:00", "22:00")]).await;
+    let ben = volunteer(&app, helpline, "Ben", BEN, &[("tuesday", "19:00", "22:00")]).await;
+    assert_eq!(remind_at(&app, utc("2026-12-07T20:00:00Z")).await.sent, 2);
+    let seen = texts(&app).await.len();
+
+    // A topic the helpline does not have: the shift is confirmed, and the words explained.
+    text_line(&app, BEN, "ok not grief").await;
+    text_line(&app, ADA, "YES NOT BEREAVEMENT").await;
+    let sent = texts(&app).await;
+    assert_eq!(
+        to(&sent, seen, ADA),
+        vec![
+            "Thank you: your shift Tue 8 Dec 19:00-22:00 (your time) is confirmed, and you will not be offered contacts about bereavement on it. Take care of yourself."
+        ]
+    );
+    let ben_told = to(&sent, seen, BEN);
+    assert!(
+        ben_told[0].starts_with("Thank you: your shift Tue 8 Dec 19:00-22:00 (your time) is confirmed. No topic is called \"grief\""),
+        "{ben_told:?}"
+    );
+    let stepped = app
+        .get(&format!("/api/v1/volunteers/{ada}/step-backs"), &app.admin)
+        .await;
+    assert_eq!(stepped.body[0]["topic_id"], bereavement);
+    assert_eq!(stepped.body[0]["until"], "2026-12-08T22:00:00Z");
+    let none = app
+        .get(&format!("/api/v1/volunteers/{ben}/step-backs"), &app.admin)
+        .await;
+    assert_eq!(none.body, json!([]));
+    let reminders = app
+        .get(&format!("/api/v1/volunteers/{ada}/reminders"), &app.admin)
+        .await;
+    assert_eq!(reminders.body[0]["answer"], "confirmed");
+}

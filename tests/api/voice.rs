@@ -1,6 +1,7 @@
 //! Whole calls driven as Twilio drives them: signed webhooks, each callback, retries.
 
 use peerline::clock::Clock;
+use peerline::domain::access::Role;
 use peerline::domain::contact::Outcome;
 use peerline::domain::routing::Tier;
 use peerline::storage::contacts::OfferOutcome;
@@ -1259,4 +1260,107 @@ async fn each_call_records_whether_a_volunteer_signed_off_for_its_topic_was_free
     assert_eq!(report.body["chose_a_topic"], 2, "{:?}", report.body);
     assert_eq!(report.body["peer_match_free"], 1);
     assert_eq!(report.body["peer_match_free_rate"], 0.5);
+}
+
+#[tokio::test]
+async fn a_volunteer_who_steps_back_from_a_topic_is_not_rung_about_it_until_they_end_it() {
+    let app = spawn_app_at(NOW).await;
+    let line = line(&app).await;
+    let bob = on_shift_volunteer(&app, &line, "Bob", BOB).await;
+    let alice = on_shift_volunteer(&app, &line, "Alice", ALICE).await;
+    sign_off(&app, &line, alice, line.neonatal).await;
+    let alice_token = app
+        .token_for(Role::Volunteer, Some(alice), vec![line.helpline])
+        .await;
+    let step_backs = format!("/api/v1/volunteers/{alice}/step-backs");
+
+    // What cannot be kept is refused, naming the field.
+    let other = app.helpline("Another line", "Europe/London").await;
+    let elsewhere = app.topic(other, "recovery", 1).await;
+    for (body, field) in [
+        (json!({"topic_id": line.neonatal, "shifts": 5}), "shifts"),
+        (
+            json!({"topic_id": line.neonatal, "until": "2026-11-22T11:00:00Z"}),
+            "until",
+        ),
+        (json!({"topic_id": elsewhere, "shifts": 1}), "topic_id"),
+    ] {
+        let refused = app.post(&step_backs, &alice_token, body).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{:?}",
+            refused.body
+        );
+        assert_eq!(refused.body["field"], field, "{:?}", refused.body);
+    }
+    let both = json!({"topic_id": line.neonatal, "shifts": 1, "until": "2026-11-23T00:00:00Z"});
+    let both = app.post(&step_backs, &alice_token, both).await;
+    assert_eq!(both.status, StatusCode::BAD_REQUEST);
+    let bob = app
+        .token_for(Role::Volunteer, Some(bob), vec![line.helpline])
+        .await;
+    let not_hers = json!({"topic_id": line.neonatal, "shifts": 1});
+    let not_hers = app.post(&step_backs, &bob, not_hers).await;
+    assert_eq!(
+        not_hers.status,
+        StatusCode::NOT_FOUND,
+        "another volunteer does not see her"
+    );
+
+    // Alice steps back from neonatal care for her next shift (the one under way).
+    let stepped = json!({"topic_id": line.neonatal, "shifts": 1});
+    let stepped = app.post(&step_backs, &alice_token, stepped).await;
+    assert_eq!(stepped.status, StatusCode::CREATED, "{:?}", stepped.body);
+    assert_eq!(stepped.body["until"], "2026-11-23T12:00:00Z");
+    let seen = app.get(&step_backs, &line.supervisor).await;
+    assert_eq!(seen.body.as_array().unwrap().len(), 1, "{:?}", seen.body);
+    assert_eq!(seen.body[0]["until"], "2026-11-23T12:00:00Z");
+
+    // A neonatal caller reaches Bob; the trace says why not Alice.
+    let about_it = play(&app, &["1"], Answer::First).await;
+    assert_eq!(about_it.rung, vec![vec![BOB.to_owned()]]);
+    let contact = contact_of(&app, &about_it).await;
+    let plan = trace(&events_of(&app, contact.id).await, 1);
+    assert_eq!(plan["passed_over"]["stepped_back"], json!([alice]));
+    // Coverage no longer counts her for neonatal care, while she covers overall.
+    let coverage = app
+        .get(
+            &format!(
+                "/api/v1/helplines/{}/coverage?from=2026-11-22T13:00:00Z&to=2026-11-22T14:00:00Z",
+                line.helpline
+            ),
+            &line.supervisor,
+        )
+        .await;
+    assert_eq!(coverage.body["gaps"], json!([]), "{:?}", coverage.body);
+    let neonatal = coverage.body["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["topic_id"] == line.neonatal)
+        .unwrap();
+    assert_eq!(
+        neonatal["gaps"],
+        json!([{"start": "2026-11-22T13:00:00Z", "end": "2026-11-22T14:00:00Z"}])
+    );
+    // A caller about bereavement reaches her.
+    let other_topic = play(&app, &["2"], Answer::First).await;
+    assert_eq!(other_topic.rung[0], vec![ALICE.to_owned()]);
+
+    // She ends it early: the next neonatal caller reaches her first again.
+    let id = stepped.body["id"].as_i64().unwrap();
+    let ended = app
+        .call(
+            Method::DELETE,
+            &format!("{step_backs}/{id}"),
+            Some(&alice_token),
+            None,
+        )
+        .await;
+    assert_eq!(ended.status, StatusCode::NO_CONTENT);
+    let seen = app.get(&step_backs, &line.supervisor).await;
+    assert_eq!(seen.body, json!([]));
+    let again = play(&app, &["1"], Answer::First).await;
+    assert_eq!(again.rung[0], vec![ALICE.to_owned()]);
 }

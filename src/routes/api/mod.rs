@@ -22,6 +22,7 @@ pub mod rota;
 pub mod rota_care;
 pub mod shifts;
 pub mod signoffs;
+pub mod step_backs;
 pub mod topics;
 pub mod users;
 pub mod volunteers;
@@ -75,6 +76,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(exceptions::list)
         .service(exceptions::create)
         .service(exceptions::delete)
+        .service(step_backs::create)
+        .service(step_backs::list)
+        .service(step_backs::end)
         .service(rota_care::set_quiet_hours)
         .service(rota_care::clear_quiet_hours)
         .service(rota_care::reminders)

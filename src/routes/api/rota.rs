@@ -222,11 +222,7 @@ pub async fn coverage_of(
     let everyone: Vec<CoverageMember<'_>> = counted.iter().map(|(_, c)| c.clone()).collect();
     let mut topics = Vec::new();
     for topic in helplines::topics(&state.db, helpline_id).await? {
-        let ready: Vec<CoverageMember<'_>> = counted
-            .iter()
-            .filter(|(m, _)| m.ready_topics.contains(&topic.id))
-            .map(|(_, c)| c.clone())
-            .collect();
+        let ready = rota::counted_for_topic(&counted, topic.id);
         topics.push(TopicCoverage {
             topic_id: topic.id,
             key: topic.key,
