@@ -23,6 +23,7 @@ mod m20261130_000017_call_returners;
 mod m20261130_000018_peer_match_free;
 mod m20261130_000019_outbox_recipient;
 mod m20261201_000020_step_backs;
+mod m20261201_000021_check_ins;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000018_peer_match_free::Migration),
             Box::new(m20261130_000019_outbox_recipient::Migration),
             Box::new(m20261201_000020_step_backs::Migration),
+            Box::new(m20261201_000021_check_ins::Migration),
         ]
     }
 }

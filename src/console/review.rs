@@ -411,7 +411,7 @@ async fn debriefs(
         volunteers::names_of(&state.db, open.iter().map(|d| d.volunteer_id).collect()).await?;
     let tz = own_clock(&state, viewer.who.user_id).await?;
     let body = html! {
-        p { "Volunteers who asked to talk a contact through, oldest first. Times on your clock (" (tz.name()) ")." }
+        p { "Volunteers who asked to talk a contact through, and check-ins suggested for those who stepped back often, oldest first. Times on your clock (" (tz.name()) ")." }
         @if open.is_empty() { p { "No debriefs waiting." } }
         @for d in &open {
             article class="panel" {
@@ -419,7 +419,11 @@ async fn debriefs(
                     (names.get(&d.volunteer_id).cloned().unwrap_or_else(|| format!("volunteer {}", d.volunteer_id)))
                     " · asked " (day_and_time(d.requested_at, tz))
                 }
-                p { a href={ "/console/contacts/" (d.contact_id) } { "Contact #" (d.contact_id) } }
+                @if let Some(contact_id) = d.contact_id {
+                    p { a href={ "/console/contacts/" (contact_id) } { "Contact #" (contact_id) } }
+                } @else {
+                    p { "Stepped back three times in a month: a check-in is suggested, never a penalty." }
+                }
                 form method="post" action={ "/console/debriefs/" (d.id) "/done" } {
                     (form_token(&viewer))
                     @let field = format!("debrief-notes-{}", d.id);

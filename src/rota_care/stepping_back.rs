@@ -1,5 +1,6 @@
 //! A volunteer stepping back, for a while, from one topic or from every contact: asked
-//! through the API (by them or their supervisor) or by text in answer to a reminder.
+//! through the API (by them or their supervisor) or by text in answer to a reminder. The
+//! third step-back in a month suggests a supervisor's check-in in the debrief queue.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
@@ -7,7 +8,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 use crate::domain::step_back::{self, InvalidLength, Length};
 use crate::storage::entities::{step_back as row, volunteer};
 use crate::storage::step_backs::{self, NewStepBack};
-use crate::storage::{rota, volunteers};
+use crate::storage::{after_contact, rota, users, volunteers};
 
 /// Records that `volunteer` steps back from `topic_id` (none: every contact) from `now`
 /// for `length`; the length's problem if it cannot be kept.
@@ -37,5 +38,13 @@ pub async fn step_back(
         shifts,
         created_by: asked_by,
     };
-    Ok(Ok(step_backs::create(db, new, now).await?))
+    let created = step_backs::create(db, new, now).await?;
+    let recent =
+        step_backs::asked_since(db, volunteer.id, now - step_back::CHECK_IN_WINDOW).await?;
+    if step_back::suggests_check_in(&recent, now) {
+        for helpline_id in users::served_helplines(db, volunteer.id).await? {
+            after_contact::suggest_check_in(db, helpline_id, volunteer.id, now).await?;
+        }
+    }
+    Ok(Ok(created))
 }

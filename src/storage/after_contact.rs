@@ -156,7 +156,7 @@ pub async fn request_debrief(
     let row = debrief::ActiveModel {
         helpline_id: Set(helpline_id),
         volunteer_id: Set(volunteer_id),
-        contact_id: Set(contact_id),
+        contact_id: Set(Some(contact_id)),
         requested_at: Set(at),
         ..Default::default()
     };
@@ -169,6 +169,37 @@ pub async fn request_debrief(
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// Suggests a supervisor's check-in with the volunteer, about no one contact (they stepped
+/// back often), unless one is already waiting on that helpline; true if it did.
+pub async fn suggest_check_in(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+    volunteer_id: i32,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let waiting = debrief::Entity::find()
+        .filter(debrief::Column::HelplineId.eq(helpline_id))
+        .filter(debrief::Column::VolunteerId.eq(volunteer_id))
+        .filter(debrief::Column::ContactId.is_null())
+        .filter(debrief::Column::DoneAt.is_null())
+        .one(db)
+        .await?;
+    if waiting.is_some() {
+        return Ok(false);
+    }
+    let row = debrief::ActiveModel {
+        helpline_id: Set(helpline_id),
+        volunteer_id: Set(volunteer_id),
+        contact_id: Set(None),
+        requested_at: Set(at),
+        ..Default::default()
+    };
+    debrief::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
+    Ok(true)
 }
 
 /// The debriefs of the scope's helplines, open ones only unless `include_done`; oldest

@@ -718,7 +718,8 @@ pub mod debrief {
         pub id: i32,
         pub helpline_id: i32,
         pub volunteer_id: i32,
-        pub contact_id: i32,
+        /// None: a check-in suggested about no one contact (frequent step-backs).
+        pub contact_id: Option<i32>,
         pub requested_at: DateTimeUtc,
         pub done_at: Option<DateTimeUtc>,
         pub done_by: Option<i32>,

@@ -130,7 +130,7 @@ async fn a_supervisor_reads_the_helplines_figures_across_the_clock_change() {
     debrief::Entity::insert(debrief::ActiveModel {
         helpline_id: Set(line),
         volunteer_id: Set(alice),
-        contact_id: Set(ids[3]),
+        contact_id: Set(Some(ids[3])),
         requested_at: Set(utc("2026-03-30T08:30:00Z")),
         ..Default::default()
     })

@@ -5,10 +5,10 @@ use peerline::domain::access::Role;
 use peerline::simulator::{self, Answer, CallScript, Transcript};
 use peerline::storage::entities::{contact, outbox_message};
 use reqwest::{Method, StatusCode};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, id_of, spawn_app_at};
+use crate::helpers::{TestApp, id_of, spawn_app, spawn_app_at};
 
 const LINE_A: &str = "+12025550100";
 const LINE_B: &str = "+12025550101";
@@ -815,4 +815,28 @@ async fn removing_the_last_on_call_shift_says_nobody_is_on_call() {
     assert_eq!(removed.body["remaining_shifts"], 0);
     let warning = removed.body["warning"].as_str().unwrap();
     assert!(warning.contains("Nobody is on call"), "{warning}");
+}
+
+#[tokio::test]
+async fn the_step_back_migrations_undo_and_redo() {
+    use migration::{Migrator, MigratorTrait};
+    use peerline::storage::entities::debrief;
+    let app = spawn_app().await;
+    let line = app.helpline("Peerline", "Europe/London").await;
+    let ada = app
+        .volunteer("Ada", "+12025550141", "Europe/London", &[line])
+        .await;
+    let at = peerline::clock::Clock::system().now();
+    peerline::storage::after_contact::suggest_check_in(&app.db, line, ada, at)
+        .await
+        .unwrap();
+    // Step-backs and check-ins about no contact go; the schema before them comes back.
+    Migrator::down(&app.db, Some(2)).await.unwrap();
+    assert_eq!(debrief::Entity::find().count(&app.db).await.unwrap(), 0);
+    Migrator::up(&app.db, None).await.unwrap();
+    assert!(
+        peerline::storage::after_contact::suggest_check_in(&app.db, line, ada, at)
+            .await
+            .unwrap()
+    );
 }

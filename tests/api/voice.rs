@@ -1363,4 +1363,21 @@ async fn a_volunteer_who_steps_back_from_a_topic_is_not_rung_about_it_until_they
     assert_eq!(seen.body, json!([]));
     let again = play(&app, &["1"], Answer::First).await;
     assert_eq!(again.rung[0], vec![ALICE.to_owned()]);
+
+    // A third step-back within a month suggests a supervisor's check-in, once.
+    assert_eq!(
+        app.get("/api/v1/debriefs", &line.supervisor).await.body,
+        json!([])
+    );
+    for _ in 0..3 {
+        let all = app
+            .post(&step_backs, &alice_token, json!({"shifts": 1}))
+            .await;
+        assert_eq!(all.status, StatusCode::CREATED, "{:?}", all.body);
+    }
+    let queue = app.get("/api/v1/debriefs", &line.supervisor).await;
+    let queue = queue.body.as_array().unwrap();
+    assert_eq!(queue.len(), 1, "{queue:?}");
+    assert_eq!(queue[0]["volunteer_id"], alice);
+    assert_eq!(queue[0]["contact_id"], Value::Null);
 }

@@ -1,5 +1,5 @@
-//! `/debriefs`: volunteers who asked to talk a contact through, for their helplines'
-//! supervisors. Marking one done is audited.
+//! `/debriefs`: volunteers who asked to talk a contact through, and check-ins suggested
+//! for volunteers who stepped back often, for their helplines' supervisors. Marking one done is audited.
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
@@ -21,7 +21,9 @@ pub struct DebriefView {
     pub id: i32,
     pub helpline_id: i32,
     pub volunteer_id: i32,
-    pub contact_id: i32,
+    /// The contact to talk through; none: a check-in suggested because the volunteer
+    /// stepped back three times in a month (never a penalty).
+    pub contact_id: Option<i32>,
     pub requested_at: DateTime<Utc>,
     pub done_at: Option<DateTime<Utc>>,
     pub done_by: Option<i32>,
@@ -110,9 +112,11 @@ pub async fn finish(
     audit::record(
         &txn,
         who,
-        Audited::new("debrief_done")
-            .contact(row.helpline_id, row.contact_id)
-            .detail(json!({ "debrief_id": row.id, "volunteer_id": row.volunteer_id })),
+        match row.contact_id {
+            Some(contact_id) => Audited::new("debrief_done").contact(row.helpline_id, contact_id),
+            None => Audited::new("debrief_done").helpline(row.helpline_id),
+        }
+        .detail(json!({ "debrief_id": row.id, "volunteer_id": row.volunteer_id })),
         now,
     )
     .await?;
