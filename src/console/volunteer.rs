@@ -1,5 +1,5 @@
 //! A volunteer's own console, phone first: their next shifts on their own clock, pausing
-//! and resuming themself, their recent contacts (callers masked) and the after-contact
+//! and resuming themself, stepping back from a topic for a while, their recent contacts (callers masked) and the after-contact
 //! report, with what each flag will do written beside it.
 
 use actix_web::{HttpResponse, web};
@@ -20,10 +20,11 @@ use crate::domain::volunteer_changes::VolunteerChanges;
 use crate::error::ApiError;
 use crate::routes::api::contact_views::MyContact;
 use crate::routes::api::exceptions::{self, NewException};
+use crate::routes::api::step_backs::{self as step_backs_api, NewStepBack};
 use crate::routes::api::{my_contacts, visible_volunteer, volunteers as volunteer_api};
 use crate::state::AppState;
 use crate::storage::rota::ExceptionKind;
-use crate::storage::{self, contacts, helplines, rota, volunteers};
+use crate::storage::{self, contacts, helplines, rota, step_backs, users, volunteers};
 
 /// How far ahead "my next shifts" looks.
 const SHIFTS_AHEAD: Duration = Duration::weeks(4);
@@ -33,6 +34,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/me/availability", web::post().to(set_availability))
         .route("/console/me/leave", web::post().to(add_leave))
         .route("/console/me/leave/remove", web::post().to(remove_leave))
+        .route("/console/me/step-back", web::post().to(step_back))
+        .route("/console/me/step-back/end", web::post().to(end_step_back))
         .route("/console/me/contacts/{id}", web::get().to(my_contact))
         .route(
             "/console/me/contacts/{id}/report",
@@ -76,6 +79,18 @@ async fn my_page(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpRespo
     // Rest depends on their own recent contacts and flags alone.
     let activity = recent_activity_of(&state.db, me, now).await?;
     let resting_until = rest_ends_at(&profile, &activity).filter(|until| *until > now);
+    let stepped_back = step_backs::in_force_or_ahead(&state.db, me, now).await?;
+    let mut topics = Vec::new();
+    for helpline_id in users::served_helplines(&state.db, me).await? {
+        topics.extend(helplines::topics(&state.db, helpline_id).await?);
+    }
+    let topic_label = |id: Option<i32>| match id {
+        None => "every contact".to_owned(),
+        Some(id) => topics
+            .iter()
+            .find(|t| t.id == id)
+            .map_or_else(|| format!("topic {id}"), |t| t.label.clone()),
+    };
     let leave: Vec<_> = rota::exceptions(&state.db, vec![me])
         .await?
         .into_iter()
@@ -153,6 +168,37 @@ async fn my_page(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpRespo
                 label for="leave-to" { "Until" }
                 input id="leave-to" name="to" type="text" placeholder="2026-12-27 00:00" required;
                 button type="submit" { "Book leave" }
+            }
+        }
+        section aria-labelledby="step-back" {
+            h2 id="step-back" { "Stepping back" }
+            p { "Not ready, for a while, to hear about one topic, or to take any contact? Step back without losing your sign-off. Nobody asks why." }
+            ul {
+                @for row in &stepped_back {
+                    li {
+                        "From " (topic_label(row.topic_id)) " until " (day_and_time(row.until, tz))
+                        form method="post" action="/console/me/step-back/end" class="inline-action" {
+                            (form_token(&viewer))
+                            input type="hidden" name="step_back_id" value=(row.id);
+                            button type="submit" class="link" { "End now" }
+                        }
+                    }
+                }
+            }
+            form method="post" action="/console/me/step-back" class="panel" id="add-step-back" {
+                (form_token(&viewer))
+                label for="step-back-topic" { "Step back from" }
+                select id="step-back-topic" name="topic_id" {
+                    option value="" { "Every contact" }
+                    @for topic in &topics {
+                        option value=(topic.id) { (topic.label) }
+                    }
+                }
+                label for="step-back-shifts" { "For my next shifts (1 to 20)" }
+                input id="step-back-shifts" name="shifts" type="number" min="1" max="20";
+                label for="step-back-until" { "Or until, YYYY-MM-DD HH:MM on your clock" }
+                input id="step-back-until" name="until" type="text" placeholder="2026-12-24 00:00";
+                button type="submit" { "Step back" }
             }
         }
         section aria-labelledby="contacts" {
@@ -364,6 +410,48 @@ async fn remove_leave(
     let exception_id = form.number("exception_id")?;
     exceptions::remove(&state, &viewer.who, me, exception_id).await?;
     Ok(layout::see_other("/console/me#leave"))
+}
+
+async fn step_back(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    let me = my_contacts::volunteer_of(&viewer.who)?;
+    let (row, _) = visible_volunteer(&state, &viewer.who, me).await?;
+    let zone = volunteers::profile_of(&row)?.time_zone;
+    let until = match form.get("until") {
+        Some(_) => Some(local_instant(&form, "until", zone)?),
+        None => None,
+    };
+    let shifts = match form.get("shifts") {
+        Some(_) => Some(form.parsed("shifts", str::parse::<u32>)?),
+        None => None,
+    };
+    let topic_id = match form.get("topic_id") {
+        Some(_) => Some(form.number("topic_id")?),
+        None => None,
+    };
+    let new = NewStepBack {
+        topic_id,
+        until,
+        shifts,
+    };
+    step_backs_api::add(&state, &viewer.who, me, new).await?;
+    Ok(layout::see_other("/console/me#step-back"))
+}
+
+async fn end_step_back(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    let me = my_contacts::volunteer_of(&viewer.who)?;
+    let step_back_id = form.number("step_back_id")?;
+    step_backs_api::finish(&state, &viewer.who, me, step_back_id).await?;
+    Ok(layout::see_other("/console/me#step-back"))
 }
 
 /// Where a signed-in person starts.

@@ -1505,3 +1505,68 @@ async fn behind_https_the_cookies_are_secure_and_no_page_runs_inline_script() {
     let html = page.text().await.unwrap();
     assert!(!html.contains("<script>"), "no inline script: {html}");
 }
+
+#[tokio::test]
+async fn a_volunteer_steps_back_from_a_topic_and_ends_it_from_their_page() {
+    let s = console_scene().await;
+    let mut alice = Visitor::new(&s.app);
+    alice.sign_in(ALICE).await;
+    let mine = alice.get("/console/me").await;
+    assert!(mine.html.contains("Nobody asks why."), "{}", mine.html);
+    let token = mine.form_token();
+    let topic = s
+        .app
+        .get(&format!("/api/v1/helplines/{}/topics", s.a), &s.app.admin)
+        .await;
+    let neonatal = topic.body.as_array().expect("topics")[0]["id"].to_string();
+    let neither = alice
+        .post(
+            "/console/me/step-back",
+            &[("form_token", &token), ("topic_id", &neonatal)],
+        )
+        .await;
+    assert_eq!(neither.status, StatusCode::BAD_REQUEST);
+    assert!(neither.html.contains("give either"), "{}", neither.html);
+    let stepped = alice
+        .post(
+            "/console/me/step-back",
+            &[
+                ("form_token", &token),
+                ("topic_id", &neonatal),
+                ("shifts", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(stepped.status, StatusCode::SEE_OTHER, "{}", stepped.html);
+    let after = alice.get("/console/me").await;
+    assert!(
+        after
+            .html
+            .contains("From neonatal care until Mon 23 Nov 12:00"),
+        "{}",
+        after.html
+    );
+    // Her supervisor sees that it is in force and until when.
+    let seen = s
+        .app
+        .get(
+            &format!("/api/v1/volunteers/{}/step-backs", s.alice),
+            &s.app.admin,
+        )
+        .await;
+    assert_eq!(seen.body[0]["until"], "2026-11-23T12:00:00Z");
+    let id = seen.body[0]["id"].to_string();
+    let ended = alice
+        .post(
+            "/console/me/step-back/end",
+            &[("form_token", &token), ("step_back_id", &id)],
+        )
+        .await;
+    assert_eq!(ended.status, StatusCode::SEE_OTHER, "{}", ended.html);
+    let after = alice.get("/console/me").await;
+    assert!(
+        !after.html.contains("From neonatal care until"),
+        "{}",
+        after.html
+    );
+}

@@ -79,10 +79,21 @@ pub async fn create(
     id: web::Path<i32>,
     body: ValidJson<NewStepBack>,
 ) -> Result<HttpResponse, ApiError> {
-    let volunteer = rota_editable_volunteer(&state, &who, *id).await?;
-    let length = length_of(&body.0)?;
-    if let Some(topic_id) = body.0.topic_id {
-        let serves = crate::storage::users::served_helplines(&state.db, *id).await?;
+    let row = add(&state, &who, *id, body.0).await?;
+    Ok(HttpResponse::Created().json(view(row)))
+}
+
+/// Steps volunteer `id` back as `body` asks, for `who` (the volunteer or their supervisor).
+pub async fn add(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    body: NewStepBack,
+) -> Result<step_back::Model, ApiError> {
+    let volunteer = rota_editable_volunteer(state, who, id).await?;
+    let length = length_of(&body)?;
+    if let Some(topic_id) = body.topic_id {
+        let serves = crate::storage::users::served_helplines(&state.db, id).await?;
         let topic = helplines::topic_by_id(&state.db, topic_id).await?;
         if !topic.is_some_and(|t| serves.contains(&t.helpline_id)) {
             return Err(ApiError::InvalidField {
@@ -92,22 +103,14 @@ pub async fn create(
         }
     }
     let now = state.clock.now();
-    let asked = stepping_back::step_back(
-        &state.db,
-        &volunteer,
-        body.0.topic_id,
-        length,
-        Some(who.user_id),
-        now,
-    )
-    .await?;
-    match asked {
-        Ok(row) => Ok(HttpResponse::Created().json(view(row))),
-        Err(problem) => Err(ApiError::InvalidField {
-            field: field_of(&problem).to_owned(),
-            message: problem.to_string(),
-        }),
-    }
+    let asked_by = Some(who.user_id);
+    let asked =
+        stepping_back::step_back(&state.db, &volunteer, body.topic_id, length, asked_by, now)
+            .await?;
+    asked.map_err(|problem| ApiError::InvalidField {
+        field: field_of(&problem).to_owned(),
+        message: problem.to_string(),
+    })
 }
 
 /// The volunteer's step-backs in force or to come, soonest to end first.
@@ -135,9 +138,20 @@ pub async fn end(
     path: web::Path<(i32, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, step_back_id) = path.into_inner();
-    rota_editable_volunteer(&state, &who, id).await?;
+    finish(&state, &who, id, step_back_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ends volunteer `id`'s step-back `step_back_id` now, for `who`.
+pub async fn finish(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    step_back_id: i32,
+) -> Result<(), ApiError> {
+    rota_editable_volunteer(state, who, id).await?;
     if !step_backs::end(&state.db, id, step_back_id, state.clock.now()).await? {
         return Err(ApiError::NotFound("step-back"));
     }
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }
