@@ -19,16 +19,15 @@ use crate::storage::{conversations, text_slots};
 /// Why the conversations were let go, as the contact log says.
 const REASON: &str = "the volunteer's phone no longer receives texts from this number";
 
-/// Lets go of every open conversation `volunteer_id` holds through `helpline_number`;
-/// returns how many went back to the queue or passed on.
+/// Lets go of every open conversation `volunteer_id` holds through `helpline_number`.
 pub(crate) async fn let_go(
     db: &impl ConnectionTrait,
     numbers: &NumberHasher,
     volunteer_id: i32,
     helpline_number: &str,
     now: DateTime<Utc>,
-) -> Result<usize, DbErr> {
-    let mut let_go = 0;
+) -> Result<(), DbErr> {
+    let mut released = 0;
     for contact in conversations::held_by(db, volunteer_id).await? {
         if contact.dialed_number != helpline_number {
             continue;
@@ -44,10 +43,17 @@ pub(crate) async fn let_go(
         };
         if moved {
             text_slots::release(db, volunteer_id, conversation.contact.id).await?;
-            let_go += 1;
+            released += 1;
         }
     }
-    Ok(let_go)
+    if released > 0 {
+        tracing::info!(
+            volunteer = volunteer_id,
+            released,
+            "a phone that opted out let go of its text conversations"
+        );
+    }
+    Ok(())
 }
 
 /// A conversation the volunteer had taken goes back to the queue.
