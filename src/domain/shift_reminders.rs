@@ -106,7 +106,8 @@ impl RotaCareSettings {
         now < span.end && span.start <= now + self.short_notice()
     }
 
-    fn short_notice(&self) -> Duration {
+    /// How close to a shift a loss counts as short notice.
+    pub fn short_notice(&self) -> Duration {
         Duration::hours(self.short_notice_hours.into())
     }
 }

@@ -11,7 +11,8 @@ use crate::domain::cover::{Candidate, Uncovered, next_wave, uncovered, wave_due}
 use crate::domain::coverage::CoverageMember;
 use crate::domain::phone::E164;
 use crate::domain::rota::{Interval, ShiftChannels};
-use crate::domain::shift_calendar::shifts_within;
+use crate::domain::shift_calendar::{Occurrence, shifts_within};
+use crate::domain::shift_reminders::RotaCareSettings;
 use crate::domain::timezone::TimeZone;
 use crate::secrets::NumberHasher;
 use crate::state::AppState;
@@ -20,15 +21,50 @@ use crate::storage::entities::{cover_request, volunteer};
 use crate::storage::rota::{self, ExceptionKind, RotaMember, counted_for_coverage};
 use crate::storage::{self, Scope, helplines, users, volunteers};
 
-/// After leave from `leave` was recorded for `volunteer_id` (in `txn`, not yet
-/// committed): opens a cover request for each shift it takes away at short notice that
-/// leaves a gap, on the first of their helplines that asks for cover. Returns the ids of
-/// the requests opened.
-pub async fn after_leave(
+/// What took a volunteer off their shifts.
+#[derive(Debug, Clone, Copy)]
+pub enum Loss {
+    /// Leave over this stretch: the weekly shifts it covers.
+    Leave(Interval, LossReason),
+    /// A pause: every shift from now on, until they resume.
+    Pause,
+}
+
+impl Loss {
+    /// The stretch it can take shifts from, and the reason recorded.
+    fn span_and_reason(
+        self,
+        settings: &RotaCareSettings,
+        now: DateTime<Utc>,
+    ) -> (Interval, LossReason) {
+        match self {
+            Loss::Leave(leave, reason) => (leave, reason),
+            Loss::Pause => (
+                Interval {
+                    start: now,
+                    end: now + settings.short_notice(),
+                },
+                LossReason::Paused,
+            ),
+        }
+    }
+
+    /// Whether `occurrence` is one it takes away.
+    fn takes(self, occurrence: &Occurrence) -> bool {
+        match self {
+            Loss::Leave(..) => occurrence.on_leave && !occurrence.extra,
+            Loss::Pause => !occurrence.on_leave,
+        }
+    }
+}
+
+/// After `loss` was recorded for `volunteer_id` (in `txn`, not yet committed): opens a
+/// cover request for each shift it takes away at short notice that leaves a gap, on the
+/// first of their helplines that asks for cover. Returns the ids of the requests opened.
+pub async fn after_loss(
     txn: &impl ConnectionTrait,
     volunteer_id: i32,
-    leave: Interval,
-    reason: LossReason,
+    loss: Loss,
     now: DateTime<Utc>,
 ) -> Result<Vec<i32>, DbErr> {
     let mut opened = Vec::new();
@@ -37,20 +73,25 @@ pub async fn after_leave(
             continue;
         };
         let settings = helplines::settings_of(&row)?.rota;
-        if !settings.cover_requests_enabled || !settings.reaches_short_notice(leave, now) {
+        let (lost_span, reason) = loss.span_and_reason(&settings, now);
+        if !settings.cover_requests_enabled || !settings.reaches_short_notice(lost_span, now) {
             continue;
         }
         let members = rota::helpline_members(txn, helpline_id).await?;
         let Some(lost_by) = members.iter().find(|m| m.volunteer_id == volunteer_id) else {
             continue;
         };
-        let lost = shifts_within(&lost_by.rota, leave)
+        let lost = shifts_within(&lost_by.rota, lost_span)
             .into_iter()
-            .filter(|o| o.on_leave && !o.extra && settings.is_short_notice(o.span.start, now));
+            .filter(|o| loss.takes(o) && settings.is_short_notice(o.span.start, now));
         for occurrence in lost {
-            let span = Interval {
-                start: occurrence.span.start.max(leave.start),
-                end: occurrence.span.end.min(leave.end),
+            let span = match loss {
+                // A pause takes the whole shift, however far it runs past the window.
+                Loss::Pause => occurrence.span,
+                Loss::Leave(..) => Interval {
+                    start: occurrence.span.start.max(lost_span.start),
+                    end: occurrence.span.end.min(lost_span.end),
+                },
             };
             let topic = match gap_left(&members, lost_by, span) {
                 Uncovered::Nothing => continue,

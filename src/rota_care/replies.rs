@@ -124,7 +124,8 @@ async fn answer_reminder(
         now,
     )
     .await?;
-    cover::after_leave(txn, volunteer.id, span, LossReason::CannotCome, now).await?;
+    let loss = cover::Loss::Leave(span, LossReason::CannotCome);
+    cover::after_loss(txn, volunteer.id, loss, now).await?;
     let body = wording::cannot_come(span, zone);
     text(txn, numbers, reply_to, ROTA_ANSWER, body, now).await?;
     Ok(true)

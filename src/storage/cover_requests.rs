@@ -33,6 +33,9 @@ pub enum LossReason {
     /// Leave added at short notice.
     #[sea_orm(string_value = "leave")]
     Leave,
+    /// The volunteer paused (took no contacts) with shifts coming up.
+    #[sea_orm(string_value = "paused")]
+    Paused,
 }
 
 /// An asked volunteer's answer.

@@ -670,3 +670,43 @@ async fn ok_not_and_a_topic_confirms_the_shift_and_steps_back_from_that_topic_fo
         .await;
     assert_eq!(reminders.body[0]["answer"], "confirmed");
 }
+
+#[tokio::test]
+async fn a_pause_with_shifts_coming_up_asks_others_to_cover_them() {
+    let app = spawn_app_at("2026-12-07T12:00:00Z").await;
+    let helpline = helpline(&app, json!({ "cover_requests_enabled": true })).await;
+    let ada = volunteer(
+        &app,
+        helpline,
+        "Ada",
+        ADA,
+        &[("tuesday", "19:00", "22:00"), ("friday", "19:00", "22:00")],
+    )
+    .await;
+    volunteer(&app, helpline, "Ben", BEN, &[]).await;
+    let paused = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/volunteers/{ada}"),
+            Some(&app.admin),
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(paused.status, StatusCode::OK, "{:?}", paused.body);
+    // Tuesday's shift is within the 72 hours of short notice; Friday's is not.
+    let opened = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/cover-requests"),
+            &app.admin,
+        )
+        .await
+        .body;
+    let opened = opened.as_array().expect("cover requests");
+    let starts: Vec<&str> = opened
+        .iter()
+        .map(|r| r["shift_starts_at"].as_str().unwrap())
+        .collect();
+    assert_eq!(starts, ["2026-12-08T19:00:00Z"], "{opened:?}");
+    assert_eq!(opened[0]["reason"], "paused");
+    assert_eq!(cover_at(&app, utc("2026-12-07T12:01:00Z")).await.asked, 1);
+}

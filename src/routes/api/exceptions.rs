@@ -108,7 +108,7 @@ pub async fn add(
     let row = rota::create_exception(&txn, id, new.kind, span, channels, new.note, now).await?;
     if new.kind == ExceptionKind::Leave {
         // Leave close to a shift that leaves a gap asks other volunteers to cover it.
-        cover::after_leave(&txn, id, span, LossReason::Leave, now).await?;
+        cover::after_loss(&txn, id, cover::Loss::Leave(span, LossReason::Leave), now).await?;
     }
     txn.commit().await?;
     Ok(row)

@@ -16,6 +16,7 @@ use crate::domain::volunteer::{
 };
 use crate::domain::volunteer_changes::{ChangeRefused, Editor, VolunteerChanges};
 use crate::error::{ApiError, ErrorBody};
+use crate::rota_care::cover;
 use crate::routes::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
 use crate::storage::audit;
@@ -307,8 +308,13 @@ pub async fn change(
     let now = state.clock.now();
     let before = serde_json::to_value(view(existing.clone(), serves.clone(), now)?)
         .map_err(|e| ApiError::Internal(e.into()))?;
+    let pausing = existing.active && !profile.active;
     let mut row =
         volunteers::update(&state.db, existing, &profile, helplines.as_deref(), now).await?;
+    if pausing {
+        // Shifts coming up at short notice are lost: ask others to cover them.
+        cover::after_loss(&state.db, id, cover::Loss::Pause, now).await?;
+    }
     if let Some(quiet) = quiet_hours {
         volunteers::set_quiet_hours(&state.db, row.id, quiet, now).await?;
         row.quiet_from = quiet.map(|q| q.from.to_string());
