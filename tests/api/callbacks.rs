@@ -842,8 +842,10 @@ async fn a_volunteers_phone_that_never_reports_back_is_taken_up_again() {
         line.callback_of(contact.id).await.state,
         CallbackState::RingingVolunteer
     );
-    let again = flow::run_callbacks(&later, &line.client()).await.unwrap();
-    assert_eq!(again, flow::CallbackPass::default(), "rung once, not twice");
+    // Rung once, not twice: the server's own job, passing every second, rings no more.
+    // (A further pass at `later` could not say so: if the server's job rang, it set the
+    // ring's claim by its own clock, minutes behind `later`.)
+    tokio::time::sleep(StdDuration::from_millis(2500)).await;
     assert_eq!(line.placed_calls().await.len(), 2);
 }
 
