@@ -425,18 +425,13 @@ async fn step_back(
         Some(_) => Some(local_instant(&form, "until", zone)?),
         None => None,
     };
-    let shifts = match form.get("shifts") {
-        Some(_) => Some(form.parsed("shifts", str::parse::<u32>)?),
-        None => None,
-    };
-    let topic_id = match form.get("topic_id") {
-        Some(_) => Some(form.number("topic_id")?),
-        None => None,
-    };
     let new = NewStepBack {
-        topic_id,
+        topic_id: form
+            .get("topic_id")
+            .map(|_| form.number("topic_id"))
+            .transpose()?,
         until,
-        shifts,
+        shifts: form.optional("shifts", str::parse::<u32>)?,
     };
     step_backs_api::add(&state, &viewer.who, me, new).await?;
     Ok(layout::see_other("/console/me#step-back"))

@@ -44,11 +44,7 @@ pub async fn replay(state: &AppState, record: Spooled) -> Result<(), DbErr> {
             };
             let caller = caller_sealed.as_deref().and_then(|s| state.numbers.open(s));
             let identity = state.numbers.caller_identity(caller.as_ref(), &call_sid);
-            let outcome = if to_fallback {
-                Outcome::FallbackNumber
-            } else {
-                Outcome::Abandoned
-            };
+            let outcome = handed_over(to_fallback);
             // The contact, its end and the reason are written together.
             let txn = storage::write_transaction(&state.db).await?;
             let (contact, _) = contacts::open_call(
@@ -117,6 +113,16 @@ pub async fn replay(state: &AppState, record: Spooled) -> Result<(), DbErr> {
     }
 }
 
+/// How a call answered from memory ends: at the fallback number, or, with none known,
+/// told to call again.
+fn handed_over(to_fallback: bool) -> Outcome {
+    if to_fallback {
+        Outcome::FallbackNumber
+    } else {
+        Outcome::Abandoned
+    }
+}
+
 /// A call handed to the fallback number from memory part-way through ends there in the
 /// log, unless a volunteer had answered it: the outcome says so (not `abandoned`, which
 /// the call's end, reported once the database was back, may have written meanwhile).
@@ -131,11 +137,7 @@ async fn replay_handoff(
         tracing::warn!(%call_sid, "a spooled hand-off for a call the log does not have");
         return Ok(());
     };
-    let outcome = if to_fallback {
-        Outcome::FallbackNumber
-    } else {
-        Outcome::Abandoned
-    };
+    let outcome = handed_over(to_fallback);
     let txn = storage::write_transaction(&state.db).await?;
     if contact.answered_at.is_none() {
         if contact.ended_at.is_none() {

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
+use crate::domain::rota::Rota;
 use crate::domain::step_back::{self, InvalidLength, Length};
 use crate::storage::entities::{step_back as row, volunteer};
 use crate::storage::step_backs::{self, NewStepBack};
@@ -20,8 +21,12 @@ pub async fn step_back(
     asked_by: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<Result<row::Model, InvalidLength>, DbErr> {
+    // Only a length in shifts needs the rota read.
     let zone = volunteers::profile_of(volunteer)?.time_zone;
-    let their_rota = rota::rota_of(db, volunteer.id, zone).await?;
+    let their_rota = match length {
+        Length::Shifts(_) => rota::rota_of(db, volunteer.id, zone).await?,
+        Length::Until(_) => Rota::new(zone),
+    };
     let until = match step_back::ends_at(length, &their_rota, now) {
         Ok(until) => until,
         Err(problem) => return Ok(Err(problem)),

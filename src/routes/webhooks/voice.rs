@@ -60,11 +60,17 @@ pub(super) async fn for_caller(
                 .is_some(),
             reason: error.to_string(),
         };
-        if let Err(spool_error) = state.spool.append(&spooled) {
-            tracing::error!(%spool_error, "the hand-off could not be spooled either");
-        }
+        spool_call(state, &spooled);
     }
     answer_caller(state, form, result)
+}
+
+/// Spools what a caller's webhook answered from memory, for the contact log to get once
+/// the database is back; a spool that fails too is logged.
+fn spool_call(state: &AppState, record: &Spooled) {
+    if let Err(spool_error) = state.spool.append(record) {
+        tracing::error!(%spool_error, "a call answered from memory could not be spooled either");
+    }
 }
 
 fn answer_caller(
@@ -249,9 +255,7 @@ async fn inbound(
             to_fallback: state.fallbacks.for_number(to.as_str()).is_some(),
             reason: error.to_string(),
         };
-        if let Err(spool_error) = state.spool.append(&spooled) {
-            tracing::error!(%spool_error, "the call could not be spooled either");
-        }
+        spool_call(&state, &spooled);
     }
     Ok(answer_caller(&state, &form, result.map(Some)))
 }
