@@ -24,6 +24,7 @@ mod m20261130_000018_peer_match_free;
 mod m20261130_000019_outbox_recipient;
 mod m20261201_000020_step_backs;
 mod m20261201_000021_check_ins;
+mod m20261201_000022_gap_alerts;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000019_outbox_recipient::Migration),
             Box::new(m20261201_000020_step_backs::Migration),
             Box::new(m20261201_000021_check_ins::Migration),
+            Box::new(m20261201_000022_gap_alerts::Migration),
         ]
     }
 }

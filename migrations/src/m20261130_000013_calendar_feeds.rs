@@ -10,7 +10,7 @@ use crate::{cascade, drop_tables, index, unique_index};
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum CalendarFeeds {
+pub(crate) enum CalendarFeeds {
     Table,
     Id,
     VolunteerId,

@@ -18,11 +18,10 @@ use crate::domain::rota::{Channel, Interval};
 use crate::domain::routing::Activity;
 use crate::error::ApiError;
 use crate::routes::api::managed_helpline;
-use crate::routes::api::rota::coverage_of;
 use crate::state::AppState;
 use crate::storage::contacts::Stage;
 use crate::storage::entities::helpline;
-use crate::storage::rota::RotaMember;
+use crate::storage::rota::{self, RotaMember};
 use crate::storage::{helplines, live};
 
 /// How often the board refreshes itself.
@@ -103,7 +102,7 @@ async fn board(state: &AppState, helpline: &helpline::Model) -> Result<Markup, C
     let topics = helplines::topics(&state.db, helpline.id).await?;
     let span = Interval::new(now, now + GAP_HORIZON)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
-    let (gaps, _) = coverage_of(state, helpline.id, span, None).await?;
+    let (gaps, _) = rota::coverage_of(&state.db, helpline.id, span, None).await?;
     let topic_label = |id: Option<i32>| {
         id.and_then(|id| topics.iter().find(|t| t.id == id))
             .map_or("no topic chosen".to_owned(), |t| t.label.clone())

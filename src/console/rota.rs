@@ -23,7 +23,7 @@ use crate::error::ApiError;
 use crate::routes::api::exceptions::{self, NewException};
 use crate::routes::api::managed_helpline;
 use crate::routes::api::on_call::{self, NewOnCallShift};
-use crate::routes::api::rota::{coverage_of, on_call_gaps};
+use crate::routes::api::rota::on_call_gaps;
 use crate::routes::api::shifts::{self, ShiftInput, ShiftsInput};
 use crate::state::AppState;
 use crate::storage::entities::{on_call_shift, user};
@@ -113,7 +113,7 @@ async fn rota_page(
         _ => None,
     }
     .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no days to show")))?;
-    let (overall, topics) = coverage_of(&state, helpline.id, span, None).await?;
+    let (overall, topics) = rota_storage::coverage_of(&state.db, helpline.id, span, None).await?;
     let on_call = on_call_gaps(&state, helpline.id, span).await?;
     let members = rota_storage::helpline_members(&state.db, helpline.id).await?;
     let first_day = week_of(query.week.unwrap_or(today));

@@ -69,6 +69,8 @@ pub struct LocalTime(NaiveTime);
 pub struct InvalidLocalTime(pub String);
 
 impl LocalTime {
+    pub const MIDNIGHT: Self = Self(NaiveTime::MIN);
+
     pub fn parse(raw: &str) -> Result<Self, InvalidLocalTime> {
         let invalid = || InvalidLocalTime(raw.to_owned());
         let (h, m) = raw.split_once(':').ok_or_else(invalid)?;

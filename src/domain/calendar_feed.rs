@@ -1,10 +1,11 @@
-//! A volunteer's rota as an iCalendar feed: each shift, extra shift and stretch of leave
-//! from now for `FEED_WEEKS` weeks, as exact instants (UTC) so every calendar places it
-//! right across clock changes, with the volunteer's time zone named for display.
+//! Rotas as iCalendar feeds, as exact instants (UTC) so every calendar places them right
+//! across clock changes, with a time zone named for display: a volunteer's shifts, extra
+//! shifts and leave, and a helpline's gaps for its coordinators, each for `FEED_WEEKS`.
 
 use chrono::{DateTime, Duration, Utc};
 use icalendar::{Calendar, Component, Event, EventLike};
 
+use super::gap_alert::GapAlert;
 use super::rota::{Interval, Rota, ShiftChannels};
 use super::shift_calendar::shifts_within;
 
@@ -19,28 +20,34 @@ fn channels_in_words(channels: ShiftChannels) -> &'static str {
     }
 }
 
-/// The feed of `rota` for `volunteer_id` as of `now`. Its stamp is the start of `now`'s
-/// day, so the same rota gives the same feed all day (and the same ETag).
+/// The start of `now`'s day (UTC): every feed's stamp, so the same rota gives the same
+/// feed all day (and the same ETag).
+fn day_stamp(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map_or(now, |midnight| midnight.and_utc())
+}
+
+/// An event over `stretch`, identified by `uid` and its start.
+fn event(uid: &str, summary: &str, stretch: Interval, stamp: DateTime<Utc>) -> Event {
+    Event::new()
+        .uid(&format!("{uid}-{}@peerline", stretch.start.timestamp()))
+        .timestamp(stamp)
+        .summary(summary)
+        .starts(stretch.start)
+        .ends(stretch.end)
+        .done()
+}
+
+/// The feed of `rota` for `volunteer_id` as of `now`.
 pub fn volunteer_feed(volunteer_id: i32, rota: &Rota, now: DateTime<Utc>) -> String {
     let span = Interval {
         start: now,
         end: now + Duration::weeks(FEED_WEEKS),
     };
-    let stamp = now
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .map_or(now, |midnight| midnight.and_utc());
-    let event = |uid: String, summary: String, stretch: Interval| {
-        Event::new()
-            .uid(&format!(
-                "{uid}-{volunteer_id}-{}@peerline",
-                stretch.start.timestamp()
-            ))
-            .timestamp(stamp)
-            .summary(&summary)
-            .starts(stretch.start)
-            .ends(stretch.end)
-            .done()
+    let stamp = day_stamp(now);
+    let event = |uid: &str, summary: String, stretch: Interval| {
+        event(&format!("{uid}-{volunteer_id}"), &summary, stretch, stamp)
     };
     let mut calendar = Calendar::new();
     calendar
@@ -56,22 +63,46 @@ pub fn volunteer_feed(volunteer_id: i32, rota: &Rota, now: DateTime<Utc>) -> Str
             ("shift", "Peerline shift")
         };
         let words = channels_in_words(shift.channels);
-        calendar.push(event(
-            kind.into(),
-            format!("{summary} ({words})"),
-            shift.span,
-        ));
+        calendar.push(event(kind, format!("{summary} ({words})"), shift.span));
     }
     let leave = rota
         .leave
         .iter()
         .filter(|l| l.start < span.end && span.start < l.end);
     for stretch in leave {
-        calendar.push(event(
-            "leave".into(),
-            "On leave from Peerline".into(),
-            *stretch,
-        ));
+        calendar.push(event("leave", "On leave from Peerline".into(), *stretch));
+    }
+    calendar.done().to_string()
+}
+
+/// The span a helpline's gap feed covers as of `now`: from the start of the day, so the
+/// feed stays the same all day while the rota does.
+pub fn gap_feed_span(now: DateTime<Utc>) -> Interval {
+    let start = day_stamp(now);
+    Interval {
+        start,
+        end: start + Duration::weeks(FEED_WEEKS),
+    }
+}
+
+/// A helpline's gaps over `gap_feed_span(now)` as a feed for its coordinators: one event
+/// per stretch with nobody on shift, and per stretch when a topic has nobody signed off
+/// for it though someone is on shift.
+pub fn gap_feed(helpline: (i32, &str), zone: &str, gaps: &GapAlert, now: DateTime<Utc>) -> String {
+    let (helpline_id, name) = helpline;
+    let stamp = day_stamp(now);
+    let mut calendar = Calendar::new();
+    calendar.name(&format!("{name} rota gaps")).timezone(zone);
+    for gap in &gaps.overall {
+        let uid = format!("gap-{helpline_id}");
+        calendar.push(event(&uid, "Nobody on shift", *gap, stamp));
+    }
+    for topic in &gaps.topics {
+        let uid = format!("gap-{helpline_id}-topic-{}", topic.topic_id);
+        let summary = format!("Nobody on shift for {}", topic.label);
+        for gap in &topic.gaps {
+            calendar.push(event(&uid, &summary, *gap, stamp));
+        }
     }
     calendar.done().to_string()
 }

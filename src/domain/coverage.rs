@@ -1,8 +1,19 @@
 //! Rota gaps: the stretches of a period during which nobody is on shift.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::rota::{Channel, Interval, Rota, ShiftChannels};
+
+/// The gaps of one topic: stretches with nobody signed off for it on shift.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TopicCoverage {
+    pub topic_id: i32,
+    pub key: String,
+    pub label: String,
+    /// Stretches with nobody signed off for this topic on shift.
+    pub gaps: Vec<Interval>,
+}
 
 /// Someone who counts towards coverage: their rota, and the instant from which they no
 /// longer take contacts (an overdue refresher), if any.

@@ -11,6 +11,7 @@ pub mod cover;
 pub mod coverage;
 pub mod csv_export;
 pub mod delivery;
+pub mod gap_alert;
 pub mod helpline;
 pub mod live_board;
 pub mod on_call;

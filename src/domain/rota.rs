@@ -95,10 +95,26 @@ impl ShiftChannels {
 }
 
 /// A half-open span of time `[start, end)` with `start < end`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(try_from = "UncheckedInterval")]
 pub struct Interval {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+}
+
+/// An interval as written, checked into an `Interval` when read.
+#[derive(Deserialize)]
+struct UncheckedInterval {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+}
+
+impl TryFrom<UncheckedInterval> for Interval {
+    type Error = InvalidInterval;
+
+    fn try_from(raw: UncheckedInterval) -> Result<Self, Self::Error> {
+        Self::new(raw.start, raw.end)
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

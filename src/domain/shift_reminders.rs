@@ -43,6 +43,14 @@ pub struct RotaCareSettings {
     /// Minutes between waves while nobody has taken the shift (5 to 240).
     #[serde(default = "RotaCareSettings::default_cover_wave_minutes")]
     pub cover_wave_minutes: i32,
+    /// Text the helpline's supervisors, once a day, the gaps of the coming week that
+    /// nobody covers yet.
+    #[serde(default)]
+    pub gap_alerts_enabled: bool,
+    /// When on the helpline's clock the daily gap alert goes (`HH:MM`).
+    #[serde(default = "RotaCareSettings::default_gap_alert_time")]
+    #[schema(value_type = String, example = "08:00")]
+    pub gap_alert_time: LocalTime,
 }
 
 impl RotaCareSettings {
@@ -60,6 +68,9 @@ impl RotaCareSettings {
     }
     fn default_cover_wave_minutes() -> i32 {
         30
+    }
+    fn default_gap_alert_time() -> LocalTime {
+        LocalTime::hm(8, 0).unwrap_or(LocalTime::MIDNIGHT)
     }
 
     pub fn validate(&self) -> Result<(), FieldError> {
@@ -123,6 +134,8 @@ impl Default for RotaCareSettings {
             short_notice_hours: Self::default_short_notice_hours(),
             cover_wave_size: Self::default_cover_wave_size(),
             cover_wave_minutes: Self::default_cover_wave_minutes(),
+            gap_alerts_enabled: false,
+            gap_alert_time: Self::default_gap_alert_time(),
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Rota care: reminding volunteers of their shifts and hearing their answers, telling
-//! supervisors about shifts nobody confirmed, and asking other volunteers to cover a
-//! shift lost at short notice. Every step is claimed in the database, so several servers
+//! supervisors about shifts nobody confirmed and, daily, about the coming week's gaps,
+//! and asking other volunteers to cover a shift lost at short notice. Every step is claimed in the database, so several servers
 //! may run it at once and each text still goes once.
 
 pub mod cover;
+pub mod gap_alerts;
 pub mod reminders;
 pub mod replies;
 pub mod stepping_back;

@@ -1,5 +1,6 @@
 //! What rota texts say. Times are on the reader's own clock and say so.
 
+use crate::domain::gap_alert::{ALERT_DAYS, GapAlert, hours};
 use crate::domain::rota::Interval;
 use crate::domain::timezone::TimeZone;
 
@@ -109,4 +110,48 @@ pub fn cover_nobody_to_ask(lost_by: &str, span: Interval, zone: TimeZone) -> Str
         "Peerline: {lost_by}'s shift {} ({zone} time) is lost and no volunteer can be asked to cover it.",
         shift(span, zone)
     )
+}
+
+/// "Tue 1 Dec 22:00-Wed 2 Dec 06:00" on `zone`'s clock; a stretch within one day reads
+/// as a shift does.
+fn stretch(span: Interval, zone: TimeZone) -> String {
+    let tz = zone.tz();
+    let (start, end) = (span.start.with_timezone(&tz), span.end.with_timezone(&tz));
+    if start.date_naive() == end.date_naive() {
+        return shift(span, zone);
+    }
+    format!(
+        "{}-{}",
+        start.format("%a %-d %b %H:%M"),
+        end.format("%a %-d %b %H:%M")
+    )
+}
+
+/// How many topics a gap alert names before it says how many more there are.
+const TOPICS_NAMED: usize = 3;
+
+/// The daily gap alert: the overall gaps, then each topic's own, each with its first
+/// stretch, and where to see them all.
+pub fn gap_alert(alert: &GapAlert, zone: TimeZone, details: &str) -> String {
+    let part = |gaps: &[Interval]| {
+        let count = gaps.len();
+        let first = gaps.first().map(|g| stretch(*g, zone)).unwrap_or_default();
+        let plural = if count == 1 { "" } else { "s" };
+        format!("{}h in {count} gap{plural}, first {first}", hours(gaps))
+    };
+    let mut parts = vec![format!(
+        "Peerline rota gaps in the next {ALERT_DAYS} days ({zone} time):"
+    )];
+    if !alert.overall.is_empty() {
+        parts.push(format!("nobody on shift {}.", part(&alert.overall)));
+    }
+    for topic in alert.topics.iter().take(TOPICS_NAMED) {
+        parts.push(format!("{}: {}.", topic.label, part(&topic.gaps)));
+    }
+    let more = alert.topics.len().saturating_sub(TOPICS_NAMED);
+    if more > 0 {
+        parts.push(format!("{more} more topics have gaps."));
+    }
+    parts.push(format!("Details: {details}"));
+    parts.join(" ")
 }

@@ -857,6 +857,61 @@ pub mod calendar_feed {
         pub token_hash: String,
         pub created_at: DateTimeUtc,
         pub revoked_at: Option<DateTimeUtc>,
+        /// The hash of the feed as last served, and when it last changed.
+        pub content_hash: Option<String>,
+        pub content_changed_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod gap_feed {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "gap_feeds")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        /// The supervisor (or admin) it was issued to; it works while they manage the helpline.
+        pub user_id: i32,
+        pub helpline_id: i32,
+        /// The hash of the secret in the feed's address.
+        pub token_hash: String,
+        /// The hash of the feed as last served, and when it last changed.
+        pub content_hash: Option<String>,
+        pub content_changed_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+        pub revoked_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod gap_alert {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "gap_alerts")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub helpline_id: i32,
+        /// The helpline's day it was sent for, `YYYY-MM-DD` on its clock.
+        pub local_day: String,
+        pub sent_at: DateTimeUtc,
+        pub covers_from: DateTimeUtc,
+        pub covers_until: DateTimeUtc,
+        /// The gaps told, as JSON (`domain::gap_alert::GapAlert`).
+        pub gaps: String,
+        /// How many supervisors were texted.
+        pub told: i32,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,7 @@ pub mod conversations;
 pub mod cover_requests;
 pub mod entities;
 mod enum_names;
+pub mod gap_alerts;
 pub mod helplines;
 pub mod live;
 pub mod messages;

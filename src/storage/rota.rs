@@ -11,8 +11,9 @@ use sea_orm::{
 
 use super::entities::{conflict, on_call_shift, rota_exception, shift};
 use crate::domain::calendar::{LocalTime, Weekday};
+use crate::domain::coverage::{CoverageMember, TopicCoverage, gaps};
 use crate::domain::on_call::{self, OnCallShift};
-use crate::domain::rota::{Interval, Rota, ShiftChannels, WeeklyShift};
+use crate::domain::rota::{Channel, Interval, Rota, ShiftChannels, WeeklyShift};
 use crate::domain::timezone::TimeZone;
 
 /// A dated exception to the weekly rota.
@@ -432,8 +433,8 @@ pub async fn helpline_members(
 pub fn counted_for_coverage(
     members: &[RotaMember],
     from: chrono::DateTime<Utc>,
-    channel: Option<crate::domain::rota::Channel>,
-) -> Vec<(&RotaMember, crate::domain::coverage::CoverageMember<'_>)> {
+    channel: Option<Channel>,
+) -> Vec<(&RotaMember, CoverageMember<'_>)> {
     members
         .iter()
         .filter_map(|m| {
@@ -442,7 +443,7 @@ pub fn counted_for_coverage(
             readiness.check(from, channel).is_ok().then(|| {
                 (
                     m,
-                    crate::domain::coverage::CoverageMember {
+                    CoverageMember {
                         rota: &m.rota,
                         away: m.away_from(None),
                         takes_contacts_until: readiness.refresher_overdue_from(),
@@ -457,13 +458,13 @@ pub fn counted_for_coverage(
 /// Of the members `counted` for coverage, those who count for `topic`: signed off for it,
 /// and away while they step back from it.
 pub fn counted_for_topic<'a>(
-    counted: &[(&'a RotaMember, crate::domain::coverage::CoverageMember<'a>)],
+    counted: &[(&'a RotaMember, CoverageMember<'a>)],
     topic: i32,
-) -> Vec<crate::domain::coverage::CoverageMember<'a>> {
+) -> Vec<CoverageMember<'a>> {
     counted
         .iter()
         .filter(|(m, _)| m.ready_topics.contains(&topic))
-        .map(|(m, c)| crate::domain::coverage::CoverageMember {
+        .map(|(m, c)| CoverageMember {
             away: m.away_from(Some(topic)),
             ..c.clone()
         })
@@ -525,4 +526,30 @@ pub async fn conflicted_volunteers(
         .into_tuple()
         .all(db)
         .await
+}
+
+/// The gaps in a helpline's rota over `span`: overall, and per topic (nobody signed off
+/// for it on shift).
+pub async fn coverage_of(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+    span: Interval,
+    channel: Option<Channel>,
+) -> Result<(Vec<Interval>, Vec<TopicCoverage>), DbErr> {
+    let members = helpline_members(db, helpline_id).await?;
+    // Someone who never takes contacts in the period (in training, paused, untrained for
+    // the channel) does not count; someone whose refresher falls due counts until then.
+    let counted = counted_for_coverage(&members, span.start, channel);
+    let everyone: Vec<CoverageMember<'_>> = counted.iter().map(|(_, c)| c.clone()).collect();
+    let mut topics = Vec::new();
+    for topic in super::helplines::topics(db, helpline_id).await? {
+        let ready = counted_for_topic(&counted, topic.id);
+        topics.push(TopicCoverage {
+            topic_id: topic.id,
+            key: topic.key,
+            label: topic.label,
+            gaps: gaps(span, &ready, channel),
+        });
+    }
+    Ok((gaps(span, &everyone, channel), topics))
 }

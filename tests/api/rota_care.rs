@@ -4,12 +4,12 @@
 
 use chrono::{DateTime, Duration, Utc};
 use peerline::domain::access::Role;
-use peerline::rota_care::{cover, reminders};
+use peerline::rota_care::{cover, gap_alerts, reminders};
 use peerline::simulator::text::Text;
-use peerline::storage::entities::outbox_message;
+use peerline::storage::entities::{outbox_message, user_helpline};
 use peerline::storage::users;
 use reqwest::{Method, StatusCode};
-use sea_orm::{EntityTrait, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, numbers, spawn_app_at, utc};
@@ -370,6 +370,11 @@ async fn a_reminder_due_in_quiet_hours_waits_until_they_end() {
     );
 }
 
+/// The status a calendar app meets at `url`.
+async fn feed_status(url: &str) -> StatusCode {
+    reqwest::get(url).await.unwrap().status()
+}
+
 /// Each event of an iCalendar feed, read with the `icalendar` parser: (summary, start, end).
 fn events(feed: &str) -> Vec<(String, DateTime<Utc>, DateTime<Utc>)> {
     use icalendar::{CalendarComponent, CalendarDateTime, Component, DatePerhapsTime};
@@ -481,14 +486,8 @@ async fn a_volunteers_calendar_feed_places_a_shift_across_the_clock_change_and_c
         )
         .await;
     let new_url = reissued.body["url"].as_str().unwrap().to_owned();
-    assert_eq!(
-        client.get(&url).send().await.unwrap().status(),
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        client.get(&new_url).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(feed_status(&url).await, StatusCode::NOT_FOUND);
+    assert_eq!(feed_status(&new_url).await, StatusCode::OK);
     let revoked = app
         .call(
             Method::DELETE,
@@ -498,10 +497,7 @@ async fn a_volunteers_calendar_feed_places_a_shift_across_the_clock_change_and_c
         )
         .await;
     assert_eq!(revoked.status, StatusCode::NO_CONTENT);
-    assert_eq!(
-        client.get(&new_url).send().await.unwrap().status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(feed_status(&new_url).await, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -709,4 +705,263 @@ async fn a_pause_with_shifts_coming_up_asks_others_to_cover_them() {
     assert_eq!(starts, ["2026-12-08T19:00:00Z"], "{opened:?}");
     assert_eq!(opened[0]["reason"], "paused");
     assert_eq!(cover_at(&app, utc("2026-12-07T12:01:00Z")).await.asked, 1);
+}
+
+/// Signs `volunteer` off for `topic`, as a supervisor of `helpline` (with no phone).
+async fn sign_off(app: &TestApp, helpline: i32, volunteer: i32, topic: i32) {
+    let supervisor = app.token_for(Role::Supervisor, None, vec![helpline]).await;
+    let signed = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/volunteers/{volunteer}/signoffs/{topic}"),
+            Some(&supervisor),
+            None,
+        )
+        .await;
+    assert_eq!(signed.status, StatusCode::OK, "{:?}", signed.body);
+}
+
+async fn gap_alerts_at(app: &TestApp, at: DateTime<Utc>) -> usize {
+    gap_alerts::run_once(&app.state_at(at)).await.unwrap()
+}
+
+const EVERY_DAY: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+#[tokio::test]
+async fn coordinators_hear_the_weeks_gaps_once_a_day_at_the_helplines_chosen_time() {
+    // Monday 7 June 2027; London is on BST (UTC+1), so 08:00 there is 07:00 UTC.
+    let app = spawn_app_at("2027-06-07T06:00:00Z").await;
+    let helpline = helpline(
+        &app,
+        json!({ "gap_alerts_enabled": true, "gap_alert_time": "08:00" }),
+    )
+    .await;
+    let neonatal = app.topic(helpline, "neonatal", 1).await;
+    let bereavement = app.topic(helpline, "bereavement", 2).await;
+    // Ada, for neonatal, 09:00-17:00 every day; Ben, for bereavement, Monday 17:00-21:00.
+    let days: Vec<_> = EVERY_DAY.iter().map(|d| (*d, "09:00", "17:00")).collect();
+    let ada = volunteer(&app, helpline, "Ada", ADA, &days).await;
+    let ben = volunteer(&app, helpline, "Ben", BEN, &[("monday", "17:00", "21:00")]).await;
+    sign_off(&app, helpline, ada, neonatal).await;
+    sign_off(&app, helpline, ben, bereavement).await;
+
+    assert_eq!(gap_alerts_at(&app, utc("2027-06-07T06:59:00Z")).await, 0);
+    // Two servers reach the alert time together: one alert.
+    let at = utc("2027-06-07T07:00:00Z");
+    let (first, second) = tokio::join!(gap_alerts_at(&app, at), gap_alerts_at(&app, at));
+    assert_eq!(first + second, 1);
+    assert_eq!(gap_alerts_at(&app, utc("2027-06-07T12:00:00Z")).await, 0);
+
+    // Nobody on shift: 07:00-08:00 today, 20:00-08:00 tonight, 16:00-08:00 the next five
+    // nights and from 16:00 on Sunday to the end of the week (UTC): 108 hours.
+    assert_eq!(
+        to(&texts(&app).await, 0, SUPERVISOR),
+        vec![format!(
+            "Peerline rota gaps in the next 7 days (Europe/London time): \
+             nobody on shift 108h in 8 gaps, first Mon 7 Jun 08:00-09:00. \
+             neonatal: 4h in 1 gap, first Mon 7 Jun 17:00-21:00. \
+             bereavement: 56h in 7 gaps, first Mon 7 Jun 09:00-17:00. \
+             Details: {}/console/helplines/{helpline}/rota",
+            app.base
+        )]
+    );
+    let alerts = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/gap-alerts"),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(alerts.status, StatusCode::OK, "{:?}", alerts.body);
+    let alert = &alerts.body[0];
+    assert_eq!(alert["day"], "2027-06-07");
+    assert_eq!(alert["told"], 1);
+    assert_eq!(alert["from"], "2027-06-07T07:00:00Z");
+    assert_eq!(alert["to"], "2027-06-14T07:00:00Z");
+    assert_eq!(alert["gaps"].as_array().unwrap().len(), 8);
+    assert_eq!(
+        alert["topics"][0]["gaps"],
+        json!([{"start": "2027-06-07T16:00:00Z", "end": "2027-06-07T20:00:00Z"}])
+    );
+    assert_eq!(alert["topics"][1]["key"], "bereavement");
+
+    // Cat takes the nights for both topics: the next morning's alert has less to tell.
+    let nights: Vec<_> = EVERY_DAY.iter().map(|d| (*d, "17:00", "23:00")).collect();
+    let cat = volunteer(&app, helpline, "Cat", CAT, &nights).await;
+    sign_off(&app, helpline, cat, neonatal).await;
+    sign_off(&app, helpline, cat, bereavement).await;
+    assert_eq!(gap_alerts_at(&app, utc("2027-06-08T06:59:00Z")).await, 0);
+    assert_eq!(gap_alerts_at(&app, utc("2027-06-08T07:00:00Z")).await, 1);
+    let second_day = to(&texts(&app).await, 1, SUPERVISOR);
+    assert_eq!(second_day.len(), 1, "{second_day:?}");
+    assert!(
+        second_day[0].contains(
+            "nobody on shift 70h in 8 gaps, first Tue 8 Jun 08:00-09:00. bereavement: 56h in 7 gaps"
+        ),
+        "{}",
+        second_day[0]
+    );
+    assert!(!second_day[0].contains("neonatal"), "{}", second_day[0]);
+
+    // Only those who manage the helpline see its alerts.
+    let elsewhere = app.helpline("Elsewhere", "Europe/London").await;
+    let other_supervisor = app.token_for(Role::Supervisor, None, vec![elsewhere]).await;
+    let refused = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/gap-alerts"),
+            &other_supervisor,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{:?}", refused.body);
+    let ada_token = app
+        .token_for(Role::Volunteer, Some(ada), vec![helpline])
+        .await;
+    let refused = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/gap-alerts"),
+            &ada_token,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{:?}", refused.body);
+}
+
+#[tokio::test]
+async fn a_coordinators_gap_feed_shows_the_gaps_across_the_clock_change_until_they_stop_managing() {
+    // Monday 22 March 2027; London's clocks go forward at 01:00 UTC on Sunday 28 March.
+    let app = spawn_app_at("2027-03-22T12:00:00Z").await;
+    let helpline = helpline(&app, json!({})).await;
+    app.topic(helpline, "bereavement", 1).await;
+    let ada = volunteer(
+        &app,
+        helpline,
+        "Ada",
+        ADA,
+        &[("saturday", "23:00", "03:00")],
+    )
+    .await;
+    let coordinator = app.token_for(Role::Supervisor, None, vec![helpline]).await;
+    let issued = app
+        .post(
+            &format!("/api/v1/helplines/{helpline}/gap-feed"),
+            &coordinator,
+            json!(null),
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{:?}", issued.body);
+    let url = issued.body["url"].as_str().unwrap().to_owned();
+
+    let client = reqwest::Client::new();
+    let response = client.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let last_modified = response.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let feed = response.text().await.unwrap();
+    assert!(feed.contains("X-WR-TIMEZONE:Europe/London"), "{feed}");
+    let found = events(&feed);
+    let event = |summary: &str, start: &str, end: &str| (summary.to_owned(), utc(start), utc(end));
+    // Ada's 23:00 GMT to 03:00 BST is three hours; around it, nobody.
+    assert_eq!(
+        found[0],
+        event(
+            "Nobody on shift",
+            "2027-03-22T00:00:00Z",
+            "2027-03-27T23:00:00Z"
+        )
+    );
+    assert_eq!(
+        found[1],
+        event(
+            "Nobody on shift",
+            "2027-03-28T02:00:00Z",
+            "2027-04-03T22:00:00Z"
+        )
+    );
+    // Ada is not signed off for bereavement: her shift is a gap for it.
+    assert!(
+        found.contains(&event(
+            "Nobody on shift for bereavement",
+            "2027-03-27T23:00:00Z",
+            "2027-03-28T02:00:00Z"
+        )),
+        "{found:?}"
+    );
+
+    // A calendar app that holds this version is told so, by tag or by date.
+    let by_tag = client
+        .get(&url)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_tag.status(), StatusCode::NOT_MODIFIED);
+    let by_date = client
+        .get(&url)
+        .header("If-Modified-Since", &last_modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_date.status(), StatusCode::NOT_MODIFIED);
+    // A new shift changes the gaps: the same question now gets the new feed.
+    let reply = app.shift(ada, "sunday", "09:00", "17:00").await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    let changed = client
+        .get(&url)
+        .header("If-Modified-Since", &last_modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_ne!(changed.headers()["last-modified"], last_modified.as_str());
+    assert_eq!(
+        events(&changed.text().await.unwrap())[1].2,
+        utc("2027-03-28T08:00:00Z")
+    );
+
+    // Another helpline's supervisor cannot have one; revoking ends it; and a feed stops
+    // when its coordinator no longer supervises the helpline.
+    let elsewhere = app.helpline("Elsewhere", "Europe/London").await;
+    let other = app.token_for(Role::Supervisor, None, vec![elsewhere]).await;
+    let refused = app
+        .post(
+            &format!("/api/v1/helplines/{helpline}/gap-feed"),
+            &other,
+            json!(null),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{:?}", refused.body);
+    let revoked = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/helplines/{helpline}/gap-feed"),
+            Some(&coordinator),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    assert_eq!(feed_status(&url).await, StatusCode::NOT_FOUND);
+    let reissued = app
+        .post(
+            &format!("/api/v1/helplines/{helpline}/gap-feed"),
+            &coordinator,
+            json!(null),
+        )
+        .await;
+    let new_url = reissued.body["url"].as_str().unwrap().to_owned();
+    assert_eq!(feed_status(&new_url).await, StatusCode::OK);
+    user_helpline::Entity::delete_many()
+        .filter(user_helpline::Column::HelplineId.eq(helpline))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(feed_status(&new_url).await, StatusCode::NOT_FOUND);
 }

@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::rota::coverage_of;
 use super::{managed_helpline, visible_helpline};
 use crate::domain::access::Principal;
 use crate::domain::callback::{CallbackFigures, callback_figures};
@@ -22,8 +21,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidQuery;
 use crate::state::AppState;
 use crate::storage::audit::{self, Audited};
-use crate::storage::helplines;
 use crate::storage::report_queries::{self as queries, DurationColumn};
+use crate::storage::{helplines, rota};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -305,7 +304,7 @@ pub async fn coverage(
     let asked = prepare(&state, &who, id, &query.0, &request).await?;
     let period = &asked.0;
     let span = Interval::new(period.start(), period.end()).map_err(|e| ApiError::field("to", e))?;
-    let (gaps, topics) = coverage_of(&state, id, span, query.0.channel).await?;
+    let (gaps, topics) = rota::coverage_of(&state.db, id, span, query.0.channel).await?;
     let view = CoverageReportView {
         period: period_view(id, period),
         period_hours: hours(&[span]),

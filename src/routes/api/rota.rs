@@ -7,14 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use super::managed_helpline;
 use crate::domain::access::Principal;
-use crate::domain::coverage::{CoverageMember, gaps};
+use crate::domain::coverage::{CoverageMember, TopicCoverage, gaps};
 use crate::domain::on_call;
 use crate::domain::rota::{Channel, Interval, ShiftChannels};
 use crate::domain::volunteer::NotTakingContacts;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidQuery;
 use crate::state::AppState;
-use crate::storage::{helplines, rota};
+use crate::storage::rota;
 
 /// The longest period a coverage question may span.
 pub const MAX_COVERAGE_DAYS: i64 = 62;
@@ -139,15 +139,6 @@ pub struct CoverageQuery {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct TopicCoverage {
-    pub topic_id: i32,
-    pub key: String,
-    pub label: String,
-    /// Stretches with nobody signed off for this topic on shift.
-    pub gaps: Vec<Interval>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
 pub struct CoverageView {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
@@ -180,7 +171,7 @@ pub async fn coverage(
             format!("the period may span at most {MAX_COVERAGE_DAYS} days"),
         ));
     }
-    let (rota_gaps, topics) = coverage_of(&state, *id, span, channel).await?;
+    let (rota_gaps, topics) = rota::coverage_of(&state.db, *id, span, channel).await?;
     Ok(HttpResponse::Ok().json(CoverageView {
         from,
         to,
@@ -204,31 +195,4 @@ pub async fn on_call_gaps(
         .map(CoverageMember::whenever_on_shift)
         .collect();
     Ok(gaps(span, &supervisors, None))
-}
-
-/// The gaps in a helpline's rota over `span`: overall, and per topic (nobody signed off
-/// for it on shift).
-pub async fn coverage_of(
-    state: &AppState,
-    helpline_id: i32,
-    span: Interval,
-    channel: Option<Channel>,
-) -> Result<(Vec<Interval>, Vec<TopicCoverage>), ApiError> {
-    let from = span.start;
-    let members = rota::helpline_members(&state.db, helpline_id).await?;
-    // Someone who never takes contacts in the period (in training, paused, untrained for
-    // the channel) does not count; someone whose refresher falls due counts until then.
-    let counted = rota::counted_for_coverage(&members, from, channel);
-    let everyone: Vec<CoverageMember<'_>> = counted.iter().map(|(_, c)| c.clone()).collect();
-    let mut topics = Vec::new();
-    for topic in helplines::topics(&state.db, helpline_id).await? {
-        let ready = rota::counted_for_topic(&counted, topic.id);
-        topics.push(TopicCoverage {
-            topic_id: topic.id,
-            key: topic.key,
-            label: topic.label,
-            gaps: gaps(span, &ready, channel),
-        });
-    }
-    Ok((gaps(span, &everyone, channel), topics))
 }

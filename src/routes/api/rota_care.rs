@@ -1,5 +1,5 @@
 //! Rota care in the API: a volunteer's quiet hours and the reminders they were sent, and
-//! a helpline's cover requests with whom each one asked.
+//! a helpline's cover requests with whom each one asked and its daily gap alerts.
 
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Duration, Utc};
@@ -8,6 +8,8 @@ use serde::Serialize;
 
 use super::{managed_helpline, rota_editable_volunteer, visible_volunteer};
 use crate::domain::access::Principal;
+use crate::domain::coverage::TopicCoverage;
+use crate::domain::rota::Interval;
 use crate::domain::shift_reminders::{QuietHours, ReminderRound};
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidJson;
@@ -15,7 +17,7 @@ use crate::secrets::{generate_token, hash_token};
 use crate::state::AppState;
 use crate::storage::cover_requests::{self, CoverAnswer, LossReason};
 use crate::storage::shift_reminders::{self, ReminderAnswer};
-use crate::storage::{self, calendar_feeds, volunteers};
+use crate::storage::{self, calendar_feeds, gap_alerts, volunteers};
 
 /// How far back the lists reach.
 const RECENT: Duration = Duration::days(7);
@@ -54,7 +56,8 @@ pub async fn clear_quiet_hours(
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CalendarFeedView {
     /// The feed's address, to subscribe to in a calendar app; shown only now. Anyone with
-    /// it can read the volunteer's shifts and leave, so it is kept like a password.
+    /// it can read what it shows (a volunteer's shifts and leave, or a helpline's gaps),
+    /// so it is kept like a password.
     pub url: String,
 }
 
@@ -75,11 +78,9 @@ pub async fn issue_calendar_feed(
     let txn = storage::write_transaction(&state.db).await?;
     calendar_feeds::replace(&txn, *id, hash_token(token), state.clock.now()).await?;
     txn.commit().await?;
-    let url = format!(
-        "{}/calendar/{token}.ics",
-        state.settings.public_url.as_str().trim_end_matches('/')
-    );
-    Ok(HttpResponse::Created().json(CalendarFeedView { url }))
+    Ok(HttpResponse::Created().json(CalendarFeedView {
+        url: feed_url(&state, token),
+    }))
 }
 
 /// Stops the volunteer's calendar feed address from working.
@@ -94,6 +95,52 @@ pub async fn revoke_calendar_feed(
     rota_editable_volunteer(&state, &who, *id).await?;
     calendar_feeds::revoke(&state.db, *id, state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Gives the caller a secret iCalendar feed of the helpline's gaps for the next 8 weeks:
+/// stretches with nobody on shift, and with nobody on shift for each topic. Any earlier
+/// gap feed of theirs for this helpline stops working, and the feed stops when they no
+/// longer manage the helpline. Admins and the helpline's supervisors.
+#[utoipa::path(tag = "rota", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 201, body = CalendarFeedView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[post("/helplines/{id}/gap-feed")]
+pub async fn issue_gap_feed(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    managed_helpline(&state, &who, *id).await?;
+    let token = generate_token();
+    let token = token.expose_secret();
+    let txn = storage::write_transaction(&state.db).await?;
+    let owner = (who.user_id, *id);
+    calendar_feeds::replace_gap_feed(&txn, owner, hash_token(token), state.clock.now()).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(CalendarFeedView {
+        url: feed_url(&state, token),
+    }))
+}
+
+/// Stops the caller's gap feed address for the helpline from working.
+#[utoipa::path(tag = "rota", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[delete("/helplines/{id}/gap-feed")]
+pub async fn revoke_gap_feed(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    managed_helpline(&state, &who, *id).await?;
+    calendar_feeds::revoke_gap_feed(&state.db, who.user_id, *id, state.clock.now()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The public address of the feed with `token`.
+fn feed_url(state: &AppState, token: &str) -> String {
+    format!(
+        "{}/calendar/{token}.ics",
+        state.settings.public_url.as_str().trim_end_matches('/')
+    )
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -212,6 +259,58 @@ pub async fn helpline_cover_requests(
                     answered_at: a.answered_at,
                 })
                 .collect(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(views))
+}
+
+/// How far back the gap alerts reach.
+const RECENT_ALERTS: Duration = Duration::days(14);
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct GapAlertView {
+    pub id: i32,
+    /// The helpline's day it was sent for, on its clock.
+    #[schema(value_type = String, format = Date)]
+    pub day: String,
+    pub sent_at: DateTime<Utc>,
+    /// The week it looked at.
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Stretches with nobody who takes contacts on shift.
+    pub gaps: Vec<Interval>,
+    /// Topics with gaps of their own: stretches when someone is on shift but nobody signed
+    /// off for the topic (the overall gaps are not repeated). Topics without are left out.
+    pub topics: Vec<TopicCoverage>,
+    /// How many supervisors were texted (none when the week had no gaps).
+    pub told: i32,
+}
+
+/// The helpline's daily gap alerts of the last two weeks, newest first: what each told
+/// its supervisors about the week ahead. Sent only when the helpline turns on
+/// `rota.gap_alerts_enabled`, at `rota.gap_alert_time` on its clock.
+#[utoipa::path(tag = "rota", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<GapAlertView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[get("/helplines/{id}/gap-alerts")]
+pub async fn helpline_gap_alerts(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, ApiError> {
+    managed_helpline(&state, &who, *id).await?;
+    let since = state.clock.now() - RECENT_ALERTS;
+    let rows = gap_alerts::of_helpline(&state.db, *id, since).await?;
+    let views: Vec<GapAlertView> = rows
+        .into_iter()
+        .map(|(row, alert)| GapAlertView {
+            id: row.id,
+            day: row.local_day,
+            sent_at: row.sent_at,
+            from: row.covers_from,
+            to: row.covers_until,
+            gaps: alert.overall,
+            topics: alert.topics,
+            told: row.told,
         })
         .collect();
     Ok(HttpResponse::Ok().json(views))
