@@ -20,6 +20,7 @@ pub mod rate_limit;
 pub mod report_period;
 pub mod reports;
 pub mod rota;
+pub mod rota_csv;
 pub mod rota_grid;
 pub mod rota_reply;
 pub mod routing;

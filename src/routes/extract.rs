@@ -92,6 +92,60 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// The largest CSV body the API accepts (a rota of some tens of thousands of shifts).
+pub const MAX_CSV_BODY: usize = 4 * 1024 * 1024;
+/// How long a client may take to send a CSV body.
+const CSV_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A `text/csv` body as UTF-8 text, without the byte-order mark spreadsheets write.
+pub struct CsvBody(pub String);
+
+impl FromRequest for CsvBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_csv = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/csv"));
+        let body = web::Payload::from_request(req, payload);
+        Box::pin(async move {
+            if !is_csv {
+                return Err(ApiError::InvalidBody(
+                    "the body must be CSV (Content-Type: text/csv)".into(),
+                ));
+            }
+            let read = async {
+                let payload = body
+                    .await
+                    .map_err(|e| ApiError::InvalidBody(e.to_string()))?;
+                payload
+                    .to_bytes_limited(MAX_CSV_BODY)
+                    .await
+                    .map_err(|_| ApiError::PayloadTooLarge(MAX_CSV_BODY))?
+                    .map_err(|e| ApiError::InvalidBody(e.to_string()))
+            };
+            let bytes = tokio::time::timeout(CSV_BODY_TIMEOUT, read)
+                .await
+                .map_err(|_| ApiError::SlowBody(CSV_BODY_TIMEOUT.as_secs()))??;
+            let text = String::from_utf8(bytes.to_vec())
+                .map_err(|_| ApiError::InvalidBody("the CSV must be UTF-8 text".into()))?;
+            if text.contains('\0') {
+                return Err(ApiError::InvalidBody(
+                    "the CSV must not contain NUL characters".into(),
+                ));
+            }
+            Ok(CsvBody(
+                text.strip_prefix('\u{feff}')
+                    .map(str::to_owned)
+                    .unwrap_or(text),
+            ))
+        })
+    }
+}
+
 /// A query string deserialised with the name of the bad parameter in its error.
 pub struct ValidQuery<T>(pub T);
 

@@ -39,9 +39,9 @@ pub mod volunteers;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ColumnTrait, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -236,7 +236,7 @@ pub fn keyset<E: EntityTrait>(
 
 /// Deletes the row `id` only if it belongs to `owner` (its parent); true if one went.
 pub async fn delete_owned<E: EntityTrait>(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     (id_column, id): (E::Column, i32),
     (owner_column, owner): (E::Column, i32),
 ) -> Result<bool, DbErr> {

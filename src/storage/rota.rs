@@ -158,7 +158,7 @@ pub async fn update_shift(
 }
 
 pub async fn delete_shift(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     volunteer_id: i32,
     shift_id: i32,
 ) -> Result<bool, DbErr> {

@@ -433,3 +433,173 @@ async fn someone_on_a_text_shift_trained_only_for_calls_takes_no_contacts_and_co
         json!([{"start": "2026-11-23T00:00:00Z", "end": "2026-11-24T00:00:00Z"}])
     );
 }
+
+/// `PUT`s `csv` as the helpline's rota, with `token`; a dry run unless `apply`.
+async fn import_rota(
+    app: &crate::helpers::TestApp,
+    helpline: i32,
+    token: &str,
+    csv: &str,
+    apply: bool,
+) -> crate::helpers::Reply {
+    let response = reqwest::Client::new()
+        .put(format!(
+            "{}/api/v1/helplines/{helpline}/rota.csv?dry_run={}",
+            app.base, !apply
+        ))
+        .bearer_auth(token)
+        .header("Content-Type", "text/csv")
+        .body(csv.to_owned())
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::Reply {
+        status: response.status(),
+        body: response.json().await.unwrap(),
+    }
+}
+
+async fn export_rota(app: &crate::helpers::TestApp, helpline: i32) -> String {
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/helplines/{helpline}/rota.csv", app.base))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_coordinator_exports_the_rota_edits_it_in_a_spreadsheet_and_imports_it_after_a_dry_run() {
+    use peerline::domain::access::Role;
+    let app = spawn_app().await;
+    let helpline = app.helpline("NICU parents line", "Europe/London").await;
+    let elsewhere = app.helpline("Elsewhere", "Europe/London").await;
+    let ada = app
+        .volunteer("Ada", "+12025550101", "Europe/London", &[helpline])
+        .await;
+    let ben = app
+        .volunteer("=Ben", "+12025550102", "America/New_York", &[helpline])
+        .await;
+    let cat = app
+        .volunteer("Cat", "+12025550103", "Europe/London", &[helpline])
+        .await;
+    app.volunteer("Zed", "+12025550104", "Europe/London", &[elsewhere])
+        .await;
+    for (who, day, start, end) in [
+        (ada, "tuesday", "19:00", "22:00"),
+        (ada, "friday", "19:00", "22:00"),
+        (ben, "saturday", "22:00", "02:00"),
+    ] {
+        assert_eq!(
+            app.shift(who, day, start, end).await.status,
+            StatusCode::CREATED
+        );
+    }
+
+    let exported = export_rota(&app, helpline).await;
+    assert_eq!(
+        exported,
+        format!(
+            "volunteer_id,volunteer,weekday,start,end,channels,valid_from,valid_until\n\
+             {ben},'=Ben,saturday,22:00,02:00,both,,\n\
+             {ada},Ada,tuesday,19:00,22:00,both,,\n\
+             {ada},Ada,friday,19:00,22:00,both,,\n"
+        )
+    );
+
+    // Friday goes, Sunday comes, Cat gets a Monday; two lines are wrong.
+    let edited = format!(
+        "\u{feff}volunteer_id,volunteer,weekday,start,end,channels,valid_from,valid_until\n\
+         {ada},Ada,tuesday,19:00,22:00,both,,\n\
+         {ada},Ada,Sunday,10:00,14:00,voice,,\n\
+         ,Cat,monday,09:00,12:00,,2026-01-05,\n\
+         ,Cat,tusday,13:00,15:00,,,\n\
+         ,Zed,monday,09:00,12:00,,,\n"
+    );
+    let dry = import_rota(&app, helpline, &app.admin, &edited, false).await;
+    assert_eq!(dry.status, StatusCode::OK, "{:?}", dry.body);
+    assert_eq!(dry.body["applied"], false);
+    assert_eq!(
+        dry.body["errors"],
+        json!([
+            {"line": 5, "column": "weekday", "message": "'tusday' is not a weekday (monday to sunday)"},
+            {"line": 6, "column": "volunteer", "message": "no volunteer of this helpline is called Zed"},
+        ])
+    );
+    assert_eq!(dry.body["unchanged"], 1);
+    let added: Vec<(i64, &str, &str)> = dry.body["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["line"].as_i64().unwrap(),
+                a["volunteer"].as_str().unwrap(),
+                a["weekday"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(added, vec![(3, "Ada", "sunday"), (4, "Cat", "monday")]);
+    assert_eq!(dry.body["removed"][0]["weekday"], "friday");
+    assert_eq!(dry.body["removed"][0]["volunteer_id"], ada);
+    assert_eq!(
+        export_rota(&app, helpline).await,
+        exported,
+        "a dry run changes nothing"
+    );
+
+    // Imported with the errors still in it: refused whole, each line named.
+    let refused = import_rota(&app, helpline, &app.admin, &edited, true).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let message = refused.body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "2 lines of the file cannot be used, so nothing was changed: line 5 (weekday)"
+        ),
+        "{message}"
+    );
+    assert_eq!(export_rota(&app, helpline).await, exported);
+
+    // Mended and imported: Ada's and Cat's shifts are the file's; Ben, not named, keeps his.
+    let mended = edited
+        .replace("tusday", "tuesday")
+        .replace(",Zed,monday,09:00,12:00,,,\n", "");
+    let done = import_rota(&app, helpline, &app.admin, &mended, true).await;
+    assert_eq!(done.status, StatusCode::OK, "{:?}", done.body);
+    assert_eq!(done.body["applied"], true);
+    assert_eq!(
+        export_rota(&app, helpline).await,
+        format!(
+            "volunteer_id,volunteer,weekday,start,end,channels,valid_from,valid_until\n\
+             {ben},'=Ben,saturday,22:00,02:00,both,,\n\
+             {ada},Ada,tuesday,19:00,22:00,both,,\n\
+             {ada},Ada,sunday,10:00,14:00,voice,,\n\
+             {cat},Cat,monday,09:00,12:00,both,2026-01-05,\n\
+             {cat},Cat,tuesday,13:00,15:00,both,,\n"
+        )
+    );
+    // Routing sees it at once: Ada is on shift on a Sunday morning in London.
+    let on_sunday = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/on-shift?at=2026-12-06T11:00:00Z"),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(on_shift_ids(&on_sunday), vec![i64::from(ada)]);
+
+    // Only those who manage the helpline may read or write its rota file.
+    let other = app.token_for(Role::Supervisor, None, vec![elsewhere]).await;
+    let hidden = import_rota(&app, helpline, &other, &mended, false).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    let own = app
+        .token_for(Role::Volunteer, Some(ada), vec![helpline])
+        .await;
+    let forbidden = import_rota(&app, helpline, &own, &mended, true).await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+}

@@ -20,6 +20,7 @@ pub mod return_calls;
 pub mod reviews;
 pub mod rota;
 pub mod rota_care;
+pub mod rota_file;
 pub mod shifts;
 pub mod signoffs;
 pub mod step_backs;
@@ -86,6 +87,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(rota_care::revoke_calendar_feed)
         .service(rota_care::helpline_cover_requests)
         .service(rota_care::helpline_gap_alerts)
+        .service(rota_file::export)
+        .service(rota_file::import)
         .service(rota_care::issue_gap_feed)
         .service(rota_care::revoke_gap_feed)
         .service(conflicts::list)

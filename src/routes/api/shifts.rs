@@ -65,20 +65,26 @@ pub struct ShiftView {
     pub crosses_midnight: bool,
 }
 
-fn view(row: shift::Model) -> Result<ShiftView, ApiError> {
-    let s = rota::weekly_shift_of(&row)?;
-    Ok(ShiftView {
-        id: row.id,
-        volunteer_id: row.volunteer_id,
-        crosses_midnight: s.crosses_midnight(),
-        shift: ShiftInput {
+impl From<&WeeklyShift> for ShiftInput {
+    fn from(s: &WeeklyShift) -> Self {
+        Self {
             weekday: s.weekday(),
             start: s.start(),
             end: s.end(),
             channels: s.channels(),
             valid_from: s.valid_from(),
             valid_until: s.valid_until(),
-        },
+        }
+    }
+}
+
+fn view(row: shift::Model) -> Result<ShiftView, ApiError> {
+    let s = rota::weekly_shift_of(&row)?;
+    Ok(ShiftView {
+        id: row.id,
+        volunteer_id: row.volunteer_id,
+        crosses_midnight: s.crosses_midnight(),
+        shift: ShiftInput::from(&s),
     })
 }
 
