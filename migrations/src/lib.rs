@@ -25,6 +25,7 @@ mod m20261130_000019_outbox_recipient;
 mod m20261201_000020_step_backs;
 mod m20261201_000021_check_ins;
 mod m20261201_000022_gap_alerts;
+mod m20261201_000023_rota_history;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000020_step_backs::Migration),
             Box::new(m20261201_000021_check_ins::Migration),
             Box::new(m20261201_000022_gap_alerts::Migration),
+            Box::new(m20261201_000023_rota_history::Migration),
         ]
     }
 }

@@ -22,6 +22,7 @@ pub mod reports;
 pub mod rota;
 pub mod rota_csv;
 pub mod rota_grid;
+pub mod rota_history;
 pub mod rota_reply;
 pub mod routing;
 pub mod shift_calendar;

@@ -141,7 +141,7 @@ impl Interval {
 }
 
 /// A weekly recurring shift on the wall clock of its owner's time zone.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WeeklyShift {
     weekday: Weekday,
     start: LocalTime,
@@ -294,7 +294,7 @@ impl WeeklyShift {
 }
 
 /// One person's rota: weekly shifts, leave and extra shifts, in their time zone.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rota {
     pub time_zone: TimeZone,
     pub shifts: Vec<WeeklyShift>,

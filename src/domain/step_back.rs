@@ -15,7 +15,7 @@ pub const CHECK_IN_AFTER: usize = 3;
 pub const CHECK_IN_WINDOW: Duration = Duration::days(30);
 
 /// A step-back as the router and coverage see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StepBack {
     /// The topic; none: every contact.
     pub topic_id: Option<i32>,

@@ -26,7 +26,7 @@ pub async fn run_once(state: &AppState) -> Result<usize, DbErr> {
             continue;
         }
         let span = alert_span(now);
-        let (overall, topics) = rota::coverage_of(&state.db, helpline_id, span, None).await?;
+        let (overall, topics) = rota::coverage_of(&state.db, helpline_id, span, None, now).await?;
         let alert = GapAlert::new(overall, topics);
         let details = format!(
             "{}/console/helplines/{helpline_id}/rota",

@@ -85,7 +85,8 @@ async fn render(state: &AppState, token: &str) -> Result<Option<(Feed, String)>,
         return Ok(None);
     };
     let settings = helplines::settings_of(&row)?;
-    let (overall, topics) = rota::coverage_of(&state.db, row.id, gap_feed_span(now), None).await?;
+    let (overall, topics) =
+        rota::coverage_of(&state.db, row.id, gap_feed_span(now), None, now).await?;
     let gaps = GapAlert::new(overall, topics);
     let body = gap_feed(
         (row.id, &settings.name),

@@ -894,6 +894,27 @@ pub mod gap_feed {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod rota_record {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "rota_records")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub volunteer_id: i32,
+        /// From when the record stood.
+        pub recorded_at: DateTimeUtc,
+        /// `domain::rota_history::RotaRecord`, as JSON.
+        pub record: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod gap_alert {
     use sea_orm::entity::prelude::*;
 

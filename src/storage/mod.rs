@@ -28,6 +28,7 @@ pub mod retention;
 pub mod reviews;
 pub mod roster;
 pub mod rota;
+pub mod rota_history;
 pub mod secrets;
 pub mod shift_reminders;
 pub mod sign_in;
@@ -196,7 +197,12 @@ fn create_private(file: &std::path::Path) -> std::io::Result<()> {
 
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    Migrator::up(db, None).await?;
+    let recorded = rota_history::record_unrecorded(db).await?;
+    if recorded > 0 {
+        tracing::info!(volunteers = recorded, "first rota records written");
+    }
+    Ok(())
 }
 
 /// Keyset pagination: at most `limit` items with an id greater than `after`.

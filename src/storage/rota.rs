@@ -10,10 +10,12 @@ use sea_orm::{
 };
 
 use super::entities::{conflict, on_call_shift, rota_exception, shift};
+use super::rota_history;
 use crate::domain::calendar::{LocalTime, Weekday};
 use crate::domain::coverage::{CoverageMember, TopicCoverage, gaps};
 use crate::domain::on_call::{self, OnCallShift};
 use crate::domain::rota::{Channel, Interval, Rota, ShiftChannels, WeeklyShift};
+use crate::domain::rota_history::{joined, pieces};
 use crate::domain::timezone::TimeZone;
 
 /// A dated exception to the weekly rota.
@@ -143,17 +145,20 @@ pub async fn create_shift(
     };
     apply_shift(&mut row, s);
     let created = row.insert(db).await?;
+    rota_history::record(db, &[volunteer_id], now).await?;
     Ok(created)
 }
 
 pub async fn update_shift(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     existing: shift::Model,
     s: &WeeklyShift,
+    now: DateTime<Utc>,
 ) -> Result<shift::Model, DbErr> {
     let mut row: shift::ActiveModel = existing.into();
     apply_shift(&mut row, s);
     let updated = row.update(db).await?;
+    rota_history::record(db, &[updated.volunteer_id], now).await?;
     Ok(updated)
 }
 
@@ -161,6 +166,7 @@ pub async fn delete_shift(
     db: &impl ConnectionTrait,
     volunteer_id: i32,
     shift_id: i32,
+    now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let gone = super::delete_owned::<shift::Entity>(
         db,
@@ -168,6 +174,9 @@ pub async fn delete_shift(
         (shift::Column::VolunteerId, volunteer_id),
     )
     .await?;
+    if gone {
+        rota_history::record(db, &[volunteer_id], now).await?;
+    }
     Ok(gone)
 }
 
@@ -204,13 +213,15 @@ pub async fn create_exception(
     }
     .insert(db)
     .await?;
+    rota_history::record(db, &[volunteer_id], now).await?;
     Ok(created)
 }
 
 pub async fn delete_exception(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     volunteer_id: i32,
     exception_id: i32,
+    now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let gone = super::delete_owned::<rota_exception::Entity>(
         db,
@@ -218,6 +229,9 @@ pub async fn delete_exception(
         (rota_exception::Column::VolunteerId, volunteer_id),
     )
     .await?;
+    if gone {
+        rota_history::record(db, &[volunteer_id], now).await?;
+    }
     Ok(gone)
 }
 
@@ -392,9 +406,17 @@ pub async fn helpline_members(
     helpline_id: i32,
 ) -> Result<Vec<RotaMember>, DbErr> {
     let rows = super::volunteers::serving_helpline(db, helpline_id).await?;
+    members_of(db, &rows).await
+}
+
+/// The volunteers of `rows` with their rota, sign-offs and step-backs, in four queries.
+pub async fn members_of(
+    db: &impl ConnectionTrait,
+    rows: &[super::entities::volunteer::Model],
+) -> Result<Vec<RotaMember>, DbErr> {
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
     let mut profiles = Vec::with_capacity(rows.len());
-    for row in &rows {
+    for row in rows {
         profiles.push((row.id, super::volunteers::profile_of(row)?));
     }
     let quiet: HashMap<i32, _> = rows
@@ -529,27 +551,55 @@ pub async fn conflicted_volunteers(
 }
 
 /// The gaps in a helpline's rota over `span`: overall, and per topic (nobody signed off
-/// for it on shift).
+/// for it on shift). The part of `span` before `now` is answered with the rota as it
+/// stood then (see `rota_history`), the rest with the rota as planned now.
 pub async fn coverage_of(
     db: &impl ConnectionTrait,
     helpline_id: i32,
     span: Interval,
     channel: Option<Channel>,
+    now: DateTime<Utc>,
 ) -> Result<(Vec<Interval>, Vec<TopicCoverage>), DbErr> {
-    let members = helpline_members(db, helpline_id).await?;
-    // Someone who never takes contacts in the period (in training, paused, untrained for
-    // the channel) does not count; someone whose refresher falls due counts until then.
-    let counted = counted_for_coverage(&members, span.start, channel);
-    let everyone: Vec<CoverageMember<'_>> = counted.iter().map(|(_, c)| c.clone()).collect();
-    let mut topics = Vec::new();
-    for topic in super::helplines::topics(db, helpline_id).await? {
-        let ready = counted_for_topic(&counted, topic.id);
-        topics.push(TopicCoverage {
+    let topics = super::helplines::topics(db, helpline_id).await?;
+    let mut overall = Vec::new();
+    let mut per_topic: Vec<Vec<Interval>> = vec![Vec::new(); topics.len()];
+    let mut add = |piece: Interval, members: &[RotaMember]| {
+        // Someone who never takes contacts in the piece (in training, paused, untrained
+        // for the channel) does not count; someone whose refresher falls due counts
+        // until then.
+        let counted = counted_for_coverage(members, piece.start, channel);
+        let everyone: Vec<CoverageMember<'_>> = counted.iter().map(|(_, c)| c.clone()).collect();
+        overall.extend(gaps(piece, &everyone, channel));
+        for (topic, found) in topics.iter().zip(per_topic.iter_mut()) {
+            found.extend(gaps(piece, &counted_for_topic(&counted, topic.id), channel));
+        }
+    };
+    if span.start < now {
+        let past = Interval {
+            start: span.start,
+            end: span.end.min(now),
+        };
+        let history = rota_history::History::over(db, past).await?;
+        for piece in pieces(past, &history.changes()) {
+            add(piece, &history.members_at(helpline_id, piece.start));
+        }
+    }
+    if now < span.end {
+        let ahead = Interval {
+            start: span.start.max(now),
+            end: span.end,
+        };
+        add(ahead, &helpline_members(db, helpline_id).await?);
+    }
+    let topics = topics
+        .into_iter()
+        .zip(per_topic)
+        .map(|(topic, found)| TopicCoverage {
             topic_id: topic.id,
             key: topic.key,
             label: topic.label,
-            gaps: gaps(span, &ready, channel),
-        });
-    }
-    Ok((gaps(span, &everyone, channel), topics))
+            gaps: joined(found),
+        })
+        .collect();
+    Ok((joined(overall), topics))
 }

@@ -27,7 +27,7 @@ pub async fn create(
     new: NewStepBack,
     now: DateTime<Utc>,
 ) -> Result<step_back::Model, DbErr> {
-    step_back::ActiveModel {
+    let created = step_back::ActiveModel {
         volunteer_id: Set(new.volunteer_id),
         topic_id: Set(new.topic_id),
         starts_at: Set(new.starts_at),
@@ -38,7 +38,9 @@ pub async fn create(
         ..Default::default()
     }
     .insert(db)
-    .await
+    .await?;
+    super::rota_history::record(db, &[created.volunteer_id], now).await?;
+    Ok(created)
 }
 
 /// The volunteer's step-backs not yet over at `now`, soonest to end first.
@@ -89,7 +91,11 @@ pub async fn end(
         .filter(step_back::Column::Until.gt(now))
         .exec(db)
         .await?;
-    Ok(ended.rows_affected == 1)
+    if ended.rows_affected == 0 {
+        return Ok(false);
+    }
+    super::rota_history::record(db, &[volunteer_id], now).await?;
+    Ok(true)
 }
 
 /// Each of `volunteer_ids`'s step-backs not ended early, as the router reads them.

@@ -153,6 +153,7 @@ pub async fn create(
     apply(&mut row, profile, now);
     let created = row.insert(&txn).await?;
     set_helplines(&txn, created.id, helplines).await?;
+    super::rota_history::record(&txn, &[created.id], now).await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -172,6 +173,7 @@ pub async fn update(
     if let Some(helplines) = helplines {
         set_helplines(&txn, updated.id, helplines).await?;
     }
+    super::rota_history::record(&txn, &[updated.id], now).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -305,6 +307,7 @@ pub async fn sign_off(
         )
         .exec_without_returning(db)
         .await?;
+    super::rota_history::record(db, &[volunteer_id], now).await?;
     topic_signoff::Entity::find()
         .filter(topic_signoff::Column::VolunteerId.eq(volunteer_id))
         .filter(topic_signoff::Column::TopicId.eq(topic_id))
@@ -317,6 +320,7 @@ pub async fn revoke_sign_off(
     db: &DatabaseConnection,
     volunteer_id: i32,
     topic_id: i32,
+    now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let gone = super::delete_owned::<topic_signoff::Entity>(
         db,
@@ -324,6 +328,9 @@ pub async fn revoke_sign_off(
         (topic_signoff::Column::TopicId, topic_id),
     )
     .await?;
+    if gone {
+        super::rota_history::record(db, &[volunteer_id], now).await?;
+    }
     Ok(gone)
 }
 

@@ -4,11 +4,12 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{id_of, on_shift_ids, spawn_app};
+use crate::helpers::{id_of, on_shift_ids, spawn_app, spawn_app_at};
 
 #[tokio::test]
 async fn three_time_zones_on_shift_and_coverage_across_a_dst_change() {
-    let app = spawn_app().await;
+    // The rota is set up before the night it is asked about.
+    let app = spawn_app_at("2026-03-01T00:00:00Z").await;
     let helpline = app.helpline("NICU parents line", "Europe/London").await;
     let neonatal = app.topic(helpline, "neonatal", 1).await;
     let bereavement = app.topic(helpline, "bereavement", 2).await;
@@ -197,7 +198,7 @@ async fn three_time_zones_on_shift_and_coverage_across_a_dst_change() {
 
 #[tokio::test]
 async fn leave_removes_and_extra_shifts_add_cover() {
-    let app = spawn_app().await;
+    let app = spawn_app_at("2026-11-16T00:00:00Z").await;
     let helpline = app.helpline("Bereavement line", "Asia/Kathmandu").await;
     let volunteer = app
         .volunteer("Mira", "+12025550105", "Asia/Kathmandu", &[helpline])
@@ -385,7 +386,7 @@ async fn the_same_hours_on_several_weekdays_in_one_request_all_or_none() {
 
 #[tokio::test]
 async fn someone_on_a_text_shift_trained_only_for_calls_takes_no_contacts_and_covers_nothing() {
-    let app = spawn_app().await;
+    let app = spawn_app_at("2026-11-16T00:00:00Z").await;
     let helpline = app.helpline("Line", "Europe/London").await;
     let vi = app
         .post(
@@ -477,7 +478,7 @@ async fn export_rota(app: &crate::helpers::TestApp, helpline: i32) -> String {
 #[tokio::test]
 async fn a_coordinator_exports_the_rota_edits_it_in_a_spreadsheet_and_imports_it_after_a_dry_run() {
     use peerline::domain::access::Role;
-    let app = spawn_app().await;
+    let app = spawn_app_at("2026-12-01T00:00:00Z").await;
     let helpline = app.helpline("NICU parents line", "Europe/London").await;
     let elsewhere = app.helpline("Elsewhere", "Europe/London").await;
     let ada = app
@@ -602,4 +603,136 @@ async fn a_coordinator_exports_the_rota_edits_it_in_a_spreadsheet_and_imports_it
         .await;
     let forbidden = import_rota(&app, helpline, &own, &mended, true).await;
     assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_past_weeks_coverage_and_who_was_on_shift_stay_as_they_were_after_todays_rota_changes() {
+    use peerline::clock::Clock;
+    use peerline::domain::access::Role;
+    use reqwest::Method;
+
+    // The rota is set up on Sunday 1 November 2026.
+    let app = spawn_app_at("2026-11-01T00:00:00Z").await;
+    let helpline = app.helpline("NICU parents line", "Europe/London").await;
+    let neonatal = app.topic(helpline, "neonatal", 1).await;
+    let ada = app
+        .volunteer("Ada", "+12025550101", "Europe/London", &[helpline])
+        .await;
+    let supervisor = app.token_for(Role::Supervisor, None, vec![helpline]).await;
+    let signed = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/volunteers/{ada}/signoffs/{neonatal}"),
+            Some(&supervisor),
+            None,
+        )
+        .await;
+    assert_eq!(signed.status, StatusCode::OK, "{:?}", signed.body);
+    let tuesday = app.shift(ada, "tuesday", "09:00", "17:00").await;
+    assert_eq!(tuesday.status, StatusCode::CREATED);
+    let tuesday = id_of(&tuesday);
+    assert_eq!(
+        app.shift(ada, "thursday", "09:00", "17:00").await.status,
+        StatusCode::CREATED
+    );
+
+    // Three weeks later, on another server, the coordinator looks back at the week of
+    // 9 November: 16 of its 168 hours were covered.
+    let later = crate::helpers::start_server_with(
+        app.database_url(),
+        Clock::starting_at(crate::helpers::utc("2026-11-20T12:00:00Z")),
+        &[],
+    )
+    .await;
+    let at_later = async |method: Method, path: String, body: Option<serde_json::Value>| {
+        app.call_on(&later.base, method, &path, Some(&app.admin), body)
+            .await
+    };
+    let report_path =
+        format!("/api/v1/helplines/{helpline}/reports/coverage?from=2026-11-09&to=2026-11-15");
+    let before = at_later(Method::GET, report_path.clone(), None).await;
+    assert_eq!(before.status, StatusCode::OK, "{:?}", before.body);
+    assert_eq!(before.body["uncovered_hours"], 152.0);
+    assert_eq!(before.body["topics"][0]["uncovered_hours"], 152.0);
+    let past_tuesday = format!("/api/v1/helplines/{helpline}/on-shift?at=2026-11-10T10:00:00Z");
+    assert_eq!(
+        on_shift_ids(&at_later(Method::GET, past_tuesday.clone(), None).await),
+        vec![i64::from(ada)]
+    );
+
+    // Today Ada gives up Tuesdays, loses her neonatal sign-off, and pauses.
+    let removed = at_later(
+        Method::DELETE,
+        format!("/api/v1/volunteers/{ada}/shifts/{tuesday}"),
+        None,
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let revoked = app
+        .call_on(
+            &later.base,
+            Method::DELETE,
+            &format!("/api/v1/volunteers/{ada}/signoffs/{neonatal}"),
+            Some(&supervisor),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{:?}", revoked.body);
+    let paused = at_later(
+        Method::PATCH,
+        format!("/api/v1/volunteers/{ada}"),
+        Some(json!({"active": false})),
+    )
+    .await;
+    assert_eq!(paused.status, StatusCode::OK, "{:?}", paused.body);
+
+    // The week of 9 November reads as it did; so does who was on shift then.
+    let after = at_later(Method::GET, report_path, None).await;
+    assert_eq!(after.body, before.body);
+    assert_eq!(
+        on_shift_ids(&at_later(Method::GET, past_tuesday, None).await),
+        vec![i64::from(ada)]
+    );
+    // From now on the rota is as planned now: no Tuesday, and Thursday's shift is held
+    // by someone paused, who takes no contacts.
+    let next_tuesday = at_later(
+        Method::GET,
+        format!("/api/v1/helplines/{helpline}/on-shift?at=2026-11-24T10:00:00Z"),
+        None,
+    )
+    .await;
+    assert!(on_shift_ids(&next_tuesday).is_empty());
+    let next_thursday = at_later(
+        Method::GET,
+        format!("/api/v1/helplines/{helpline}/on-shift?at=2026-11-26T10:00:00Z"),
+        None,
+    )
+    .await;
+    assert_eq!(next_thursday.body["volunteers"][0]["takes_contacts"], false);
+    // A week straddling today: covered Tuesday and Thursday before today, nothing after.
+    let straddling = at_later(
+        Method::GET,
+        format!(
+            "/api/v1/helplines/{helpline}/coverage?from=2026-11-16T00:00:00Z&to=2026-11-27T00:00:00Z"
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(
+        straddling.body["gaps"],
+        json!([
+            {"start": "2026-11-16T00:00:00Z", "end": "2026-11-17T09:00:00Z"},
+            {"start": "2026-11-17T17:00:00Z", "end": "2026-11-19T09:00:00Z"},
+            {"start": "2026-11-19T17:00:00Z", "end": "2026-11-27T00:00:00Z"},
+        ])
+    );
+    // Before Ada joined, nobody was on the rota.
+    let before_joining = at_later(
+        Method::GET,
+        format!("/api/v1/helplines/{helpline}/on-shift?at=2026-10-27T10:00:00Z"),
+        None,
+    )
+    .await;
+    assert!(on_shift_ids(&before_joining).is_empty());
+    later.stop().await;
 }

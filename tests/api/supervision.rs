@@ -830,9 +830,9 @@ async fn the_step_back_migrations_undo_and_redo() {
     peerline::storage::after_contact::suggest_check_in(&app.db, line, ada, at)
         .await
         .unwrap();
-    // Gap alerts, step-backs and check-ins about no contact go; the schema before them
-    // comes back.
-    Migrator::down(&app.db, Some(3)).await.unwrap();
+    // The rota records, gap alerts, step-backs and check-ins about no contact go; the
+    // schema before them comes back.
+    Migrator::down(&app.db, Some(4)).await.unwrap();
     assert_eq!(debrief::Entity::find().count(&app.db).await.unwrap(), 0);
     Migrator::up(&app.db, None).await.unwrap();
     assert!(

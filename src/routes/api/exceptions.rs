@@ -136,7 +136,7 @@ pub async fn remove(
     exception_id: i32,
 ) -> Result<(), ApiError> {
     rota_editable_volunteer(state, who, id).await?;
-    if !rota::delete_exception(&state.db, id, exception_id).await? {
+    if !rota::delete_exception(&state.db, id, exception_id, state.clock.now()).await? {
         return Err(ApiError::NotFound("exception"));
     }
     Ok(())

@@ -304,7 +304,8 @@ pub async fn coverage(
     let asked = prepare(&state, &who, id, &query.0, &request).await?;
     let period = &asked.0;
     let span = Interval::new(period.start(), period.end()).map_err(|e| ApiError::field("to", e))?;
-    let (gaps, topics) = rota::coverage_of(&state.db, id, span, query.0.channel).await?;
+    let (gaps, topics) =
+        rota::coverage_of(&state.db, id, span, query.0.channel, state.clock.now()).await?;
     let view = CoverageReportView {
         period: period_view(id, period),
         period_hours: hours(&[span]),

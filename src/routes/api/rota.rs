@@ -14,7 +14,7 @@ use crate::domain::volunteer::NotTakingContacts;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidQuery;
 use crate::state::AppState;
-use crate::storage::rota;
+use crate::storage::{rota, rota_history};
 
 /// The longest period a coverage question may span.
 pub const MAX_COVERAGE_DAYS: i64 = 62;
@@ -59,7 +59,8 @@ pub struct OnShiftView {
     pub on_call: Vec<OnCallSupervisor>,
 }
 
-/// Who is on shift for a helpline at an instant, each with their local time.
+/// Who is on shift for a helpline at an instant, each with their local time: for a past
+/// instant, by the rota as it stood then; otherwise as planned now.
 #[utoipa::path(tag = "rota", params(("id" = i32, Path), OnShiftQuery), security(("bearer" = [])),
     responses((status = 200, body = OnShiftView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/helplines/{id}/on-shift")]
@@ -72,7 +73,7 @@ pub async fn on_shift(
     managed_helpline(&state, &who, *id).await?;
     let at = query.0.at.unwrap_or_else(|| state.clock.now());
     let channel = query.0.channel;
-    let members = rota::helpline_members(&state.db, *id).await?;
+    let members = rota_history::members_at(&state.db, *id, at, state.clock.now()).await?;
     let volunteers = members
         .into_iter()
         .filter(|m| m.rota.is_on_shift(at, channel))
@@ -171,7 +172,8 @@ pub async fn coverage(
             format!("the period may span at most {MAX_COVERAGE_DAYS} days"),
         ));
     }
-    let (rota_gaps, topics) = rota::coverage_of(&state.db, *id, span, channel).await?;
+    let (rota_gaps, topics) =
+        rota::coverage_of(&state.db, *id, span, channel, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(CoverageView {
         from,
         to,

@@ -176,7 +176,7 @@ async fn apply(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), DbErr> {
     for gone in &changes.removed {
-        rota::delete_shift(txn, gone.volunteer_id, gone.shift_id).await?;
+        rota::delete_shift(txn, gone.volunteer_id, gone.shift_id, now).await?;
     }
     for added in &changes.added {
         rota::create_shift(txn, added.volunteer_id, &added.shift, now).await?;

@@ -207,7 +207,7 @@ pub async fn update(
     let existing = rota::shift(&state.db, id, shift_id)
         .await?
         .ok_or(ApiError::NotFound("shift"))?;
-    let row = rota::update_shift(&state.db, existing, &shift).await?;
+    let row = rota::update_shift(&state.db, existing, &shift, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(view(row)?))
 }
 
@@ -233,7 +233,7 @@ pub async fn remove(
     shift_id: i32,
 ) -> Result<(), ApiError> {
     rota_editable_volunteer(state, who, id).await?;
-    if !rota::delete_shift(&state.db, id, shift_id).await? {
+    if !rota::delete_shift(&state.db, id, shift_id, state.clock.now()).await? {
         return Err(ApiError::NotFound("shift"));
     }
     Ok(())

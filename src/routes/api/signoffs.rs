@@ -148,7 +148,7 @@ pub async fn withdraw(
     topic_id: i32,
 ) -> Result<(), ApiError> {
     let topic = authorised_topic(state, who, id, topic_id).await?;
-    if !volunteers::revoke_sign_off(&state.db, id, topic_id).await? {
+    if !volunteers::revoke_sign_off(&state.db, id, topic_id, state.clock.now()).await? {
         return Err(ApiError::NotFound("sign-off"));
     }
     audit_signoff(state, who, "revoke_sign_off", id, &topic).await?;

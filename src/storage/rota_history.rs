@@ -1,0 +1,202 @@
+//! The rota's memory in the database (see `domain::rota_history`): a record of each
+//! volunteer's place on the rota, kept by every storage function that changes it, in the
+//! same transaction; and the rota of a past moment rebuilt from those records.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, Func, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
+
+use super::entities::{rota_record, volunteer};
+use super::rota::{RotaMember, members_of};
+use crate::domain::rota::Interval;
+use crate::domain::rota_history::RotaRecord;
+use crate::domain::shift_reminders::QuietHours;
+use crate::domain::volunteer::VolunteerProfile;
+
+/// How many volunteers a first record is written for at a time.
+const BATCH: usize = 500;
+
+/// Records where `volunteer_ids` stand on the rota now, from `at` on.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    volunteer_ids: &[i32],
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let rows = volunteer::Entity::find()
+        .filter(volunteer::Column::Id.is_in(volunteer_ids.to_vec()))
+        .all(db)
+        .await?;
+    write(db, &rows, |_| at).await
+}
+
+/// Gives every volunteer without a record one of where they stand now, as standing since
+/// they were added (the rota before records were kept is known only as it is today).
+/// Returns how many were recorded.
+pub async fn record_unrecorded(db: &impl ConnectionTrait) -> Result<usize, DbErr> {
+    let recorded = Query::select()
+        .expr(Expr::col(rota_record::Column::VolunteerId))
+        .from(rota_record::Entity)
+        .to_owned();
+    let rows = volunteer::Entity::find()
+        .filter(volunteer::Column::Id.not_in_subquery(recorded))
+        .order_by_asc(volunteer::Column::Id)
+        .all(db)
+        .await?;
+    for batch in rows.chunks(BATCH) {
+        write(db, batch, |row| row.created_at).await?;
+    }
+    Ok(rows.len())
+}
+
+async fn write(
+    db: &impl ConnectionTrait,
+    rows: &[volunteer::Model],
+    at: impl Fn(&volunteer::Model) -> DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let mut served = super::users::served_helplines_of(db, ids).await?;
+    let since: HashMap<i32, DateTime<Utc>> = rows.iter().map(|r| (r.id, at(r))).collect();
+    let mut records = Vec::with_capacity(rows.len());
+    for member in members_of(db, rows).await? {
+        let helplines = served.remove(&member.volunteer_id).unwrap_or_default();
+        let record = RotaRecord::new(
+            &member.profile,
+            member.rota,
+            member.ready_topics,
+            member.stepped_back,
+            helplines,
+        );
+        let record = serde_json::to_string(&record)
+            .map_err(|e| DbErr::Custom(format!("rota record: {e}")))?;
+        records.push(rota_record::ActiveModel {
+            volunteer_id: Set(member.volunteer_id),
+            recorded_at: Set(since.get(&member.volunteer_id).copied().unwrap_or_default()),
+            record: Set(record),
+            ..Default::default()
+        });
+    }
+    rota_record::Entity::insert_many(records)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+fn read(row: &rota_record::Model) -> Result<RotaRecord, DbErr> {
+    serde_json::from_str(&row.record)
+        .map_err(|e| DbErr::Custom(format!("rota record {}: {e}", row.id)))
+}
+
+/// The records that say where everyone stood over a stretch of the past.
+pub struct History {
+    /// Where each volunteer stood at the start.
+    standing: HashMap<i32, RotaRecord>,
+    /// The records made during the stretch, in order.
+    later: Vec<(DateTime<Utc>, i32, RotaRecord)>,
+    /// Each volunteer's name, phone and quiet hours today.
+    today: HashMap<i32, (VolunteerProfile, Option<QuietHours>)>,
+}
+
+impl History {
+    /// The records in force over `span`.
+    pub async fn over(db: &impl ConnectionTrait, span: Interval) -> Result<Self, DbErr> {
+        let latest = Query::select()
+            .expr(Func::max(Expr::col(rota_record::Column::Id)))
+            .from(rota_record::Entity)
+            .and_where(rota_record::Column::RecordedAt.lte(span.start))
+            .group_by_col(rota_record::Column::VolunteerId)
+            .to_owned();
+        let mut standing = HashMap::new();
+        for row in rota_record::Entity::find()
+            .filter(rota_record::Column::Id.in_subquery(latest))
+            .all(db)
+            .await?
+        {
+            standing.insert(row.volunteer_id, read(&row)?);
+        }
+        let mut later = Vec::new();
+        for row in rota_record::Entity::find()
+            .filter(rota_record::Column::RecordedAt.gt(span.start))
+            .filter(rota_record::Column::RecordedAt.lt(span.end))
+            .order_by_asc(rota_record::Column::RecordedAt)
+            .order_by_asc(rota_record::Column::Id)
+            .all(db)
+            .await?
+        {
+            later.push((row.recorded_at, row.volunteer_id, read(&row)?));
+        }
+        let mut ids: Vec<i32> = standing.keys().copied().collect();
+        ids.extend(later.iter().map(|(_, id, _)| *id));
+        ids.sort_unstable();
+        ids.dedup();
+        let mut today = HashMap::new();
+        for row in volunteer::Entity::find()
+            .filter(volunteer::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+        {
+            let profile = super::volunteers::profile_of(&row)?;
+            today.insert(row.id, (profile, super::volunteers::quiet_hours_of(&row)));
+        }
+        Ok(Self {
+            standing,
+            later,
+            today,
+        })
+    }
+
+    /// When records changed during the stretch.
+    pub fn changes(&self) -> Vec<DateTime<Utc>> {
+        self.later.iter().map(|(at, _, _)| *at).collect()
+    }
+
+    /// The helpline's members as they stood at `at`, within the stretch.
+    pub fn members_at(&self, helpline_id: i32, at: DateTime<Utc>) -> Vec<RotaMember> {
+        let mut standing: HashMap<i32, &RotaRecord> =
+            self.standing.iter().map(|(id, r)| (*id, r)).collect();
+        for (_, id, record) in self.later.iter().take_while(|(when, _, _)| *when <= at) {
+            standing.insert(*id, record);
+        }
+        let mut members: Vec<RotaMember> = standing
+            .into_iter()
+            .filter(|(_, record)| record.helplines.contains(&helpline_id))
+            .filter_map(|(id, record)| {
+                let (profile, quiet) = self.today.get(&id)?;
+                Some(RotaMember {
+                    volunteer_id: id,
+                    profile: record.profile_then(profile.clone()),
+                    rota: record.rota.clone(),
+                    ready_topics: record.ready_topics.clone(),
+                    stepped_back: record.stepped_back.clone(),
+                    quiet_hours: *quiet,
+                })
+            })
+            .collect();
+        members.sort_by_key(|m| m.volunteer_id);
+        members
+    }
+}
+
+/// The helpline's members as they stood at `at`: from the records for a past moment, as
+/// planned now for the present and future.
+pub async fn members_at(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<RotaMember>, DbErr> {
+    if at >= now {
+        return super::rota::helpline_members(db, helpline_id).await;
+    }
+    let moment = Interval {
+        start: at,
+        end: at + chrono::Duration::seconds(1),
+    };
+    Ok(History::over(db, moment).await?.members_at(helpline_id, at))
+}
