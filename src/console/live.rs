@@ -102,8 +102,7 @@ async fn board(state: &AppState, helpline: &helpline::Model) -> Result<Markup, C
     let topics = helplines::topics(&state.db, helpline.id).await?;
     let span = Interval::new(now, now + GAP_HORIZON)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
-    let (gaps, _) =
-        rota::coverage_of(&state.db, helpline.id, span, None, state.clock.now()).await?;
+    let (gaps, _) = rota::coverage_of(&state.db, helpline.id, span, None, now).await?;
     let topic_label = |id: Option<i32>| {
         id.and_then(|id| topics.iter().find(|t| t.id == id))
             .map_or("no topic chosen".to_owned(), |t| t.label.clone())

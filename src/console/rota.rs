@@ -114,7 +114,7 @@ async fn rota_page(
     }
     .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no days to show")))?;
     let (overall, topics) =
-        rota_storage::coverage_of(&state.db, helpline.id, span, None, state.clock.now()).await?;
+        rota_storage::coverage_of(&state.db, helpline.id, span, None, now).await?;
     let on_call = on_call_gaps(&state, helpline.id, span).await?;
     let members = rota_storage::helpline_members(&state.db, helpline.id).await?;
     let first_day = week_of(query.week.unwrap_or(today));

@@ -81,6 +81,41 @@ pub fn gaps(
     gaps
 }
 
+/// The stretches within `span` when `member` is on shift for `channel` and counts.
+pub fn covered(
+    span: Interval,
+    member: &CoverageMember<'_>,
+    channel: Option<Channel>,
+) -> Vec<Interval> {
+    uncovered(span, gaps(span, std::slice::from_ref(member), channel))
+}
+
+/// The stretches of `span` outside every one of `taken` (which may overlap, in any order).
+pub fn uncovered(span: Interval, mut taken: Vec<Interval>) -> Vec<Interval> {
+    taken.sort_by_key(|t| t.start);
+    let mut left = Vec::new();
+    let mut from = span.start;
+    for t in taken {
+        if t.end <= from || t.start >= span.end {
+            continue;
+        }
+        if from < t.start {
+            left.push(Interval {
+                start: from,
+                end: t.start,
+            });
+        }
+        from = from.max(t.end);
+    }
+    if from < span.end {
+        left.push(Interval {
+            start: from,
+            end: span.end,
+        });
+    }
+    left
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +187,36 @@ mod tests {
                 span("2026-11-23T05:00:00Z", "2026-11-23T09:00:00Z"),
                 span("2026-11-23T22:00:00Z", "2026-11-24T00:00:00Z"),
             ]
+        );
+    }
+
+    #[test]
+    fn what_nobody_covers_is_what_is_left_of_everyones_cover() {
+        let day = span("2026-11-23T00:00:00Z", "2026-11-24T00:00:00Z");
+        let taken = vec![
+            span("2026-11-23T12:00:00Z", "2026-11-23T14:00:00Z"),
+            span("2026-11-22T20:00:00Z", "2026-11-23T02:00:00Z"),
+            span("2026-11-23T13:00:00Z", "2026-11-23T15:00:00Z"),
+        ];
+        assert_eq!(
+            uncovered(day, taken),
+            vec![
+                span("2026-11-23T02:00:00Z", "2026-11-23T12:00:00Z"),
+                span("2026-11-23T15:00:00Z", "2026-11-24T00:00:00Z"),
+            ]
+        );
+        assert_eq!(uncovered(day, Vec::new()), vec![day]);
+        let london = rota(
+            "Europe/London",
+            Weekday::Monday,
+            "09:00",
+            "17:00",
+            ShiftChannels::Both,
+        );
+        let member = CoverageMember::whenever_on_shift(&london);
+        assert_eq!(
+            covered(day, &member, None),
+            vec![span("2026-11-23T09:00:00Z", "2026-11-23T17:00:00Z")]
         );
     }
 

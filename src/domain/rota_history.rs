@@ -1,14 +1,14 @@
 //! The rota's memory: each time anything about a volunteer's place on the rota changes
 //! (shifts, leave, extra shifts, pause, training, sign-offs, step-backs, limits, the
 //! helplines they serve), a record of all of it as it now stands is kept with the time.
-//! A question about the past is answered with the records in force then: the stretch
-//! asked about is cut where records change, and each piece is answered with the rota of
-//! its own time.
+//! A question about the past is answered with the records in force then: each
+//! volunteer's part of the stretch asked about is cut where their records change, and
+//! each piece is answered with the rota of its own time.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::rota::{Interval, Rota};
+use super::rota::Rota;
 use super::step_back::StepBack;
 use super::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
 
@@ -66,89 +66,5 @@ impl RotaRecord {
             limits: self.limits,
             ..profile
         }
-    }
-}
-
-/// `span` cut at each of `changes` that falls inside it: the pieces, in order, each
-/// answered by one set of records.
-pub fn pieces(span: Interval, changes: &[DateTime<Utc>]) -> Vec<Interval> {
-    let mut cuts: Vec<DateTime<Utc>> = changes
-        .iter()
-        .copied()
-        .filter(|at| span.start < *at && *at < span.end)
-        .collect();
-    cuts.sort();
-    cuts.dedup();
-    let mut pieces = Vec::with_capacity(cuts.len() + 1);
-    let mut start = span.start;
-    for cut in cuts {
-        pieces.push(Interval { start, end: cut });
-        start = cut;
-    }
-    pieces.push(Interval {
-        start,
-        end: span.end,
-    });
-    pieces
-}
-
-/// Sorted gaps from consecutive pieces, with those that meet at a cut joined into one.
-pub fn joined(gaps: impl IntoIterator<Item = Interval>) -> Vec<Interval> {
-    let mut joined: Vec<Interval> = Vec::new();
-    for gap in gaps {
-        match joined.last_mut() {
-            Some(last) if last.end >= gap.start => last.end = last.end.max(gap.end),
-            _ => joined.push(gap),
-        }
-    }
-    joined
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    fn span(from: &str, to: &str) -> Interval {
-        Interval::new(utc(from), utc(to)).unwrap()
-    }
-
-    #[test]
-    fn a_span_is_cut_only_where_records_change_inside_it() {
-        let week = span("2026-11-02T00:00:00Z", "2026-11-09T00:00:00Z");
-        let changes = [
-            utc("2026-11-05T12:00:00Z"),
-            utc("2026-10-01T00:00:00Z"),
-            utc("2026-11-03T08:00:00Z"),
-            utc("2026-11-05T12:00:00Z"),
-            utc("2026-11-09T00:00:00Z"),
-        ];
-        assert_eq!(
-            pieces(week, &changes),
-            vec![
-                span("2026-11-02T00:00:00Z", "2026-11-03T08:00:00Z"),
-                span("2026-11-03T08:00:00Z", "2026-11-05T12:00:00Z"),
-                span("2026-11-05T12:00:00Z", "2026-11-09T00:00:00Z"),
-            ]
-        );
-        assert_eq!(pieces(week, &[]), vec![week]);
-    }
-
-    #[test]
-    fn gaps_that_meet_at_a_cut_are_one_gap() {
-        assert_eq!(
-            joined([
-                span("2026-11-02T00:00:00Z", "2026-11-03T08:00:00Z"),
-                span("2026-11-03T08:00:00Z", "2026-11-03T09:00:00Z"),
-                span("2026-11-04T00:00:00Z", "2026-11-04T01:00:00Z"),
-            ]),
-            vec![
-                span("2026-11-02T00:00:00Z", "2026-11-03T09:00:00Z"),
-                span("2026-11-04T00:00:00Z", "2026-11-04T01:00:00Z"),
-            ]
-        );
     }
 }

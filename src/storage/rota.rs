@@ -12,10 +12,9 @@ use sea_orm::{
 use super::entities::{conflict, on_call_shift, rota_exception, shift};
 use super::rota_history;
 use crate::domain::calendar::{LocalTime, Weekday};
-use crate::domain::coverage::{CoverageMember, TopicCoverage, gaps};
+use crate::domain::coverage::{CoverageMember, TopicCoverage, covered, uncovered};
 use crate::domain::on_call::{self, OnCallShift};
 use crate::domain::rota::{Channel, Interval, Rota, ShiftChannels, WeeklyShift};
-use crate::domain::rota_history::{joined, pieces};
 use crate::domain::timezone::TimeZone;
 
 /// A dated exception to the weekly rota.
@@ -561,17 +560,22 @@ pub async fn coverage_of(
     now: DateTime<Utc>,
 ) -> Result<(Vec<Interval>, Vec<TopicCoverage>), DbErr> {
     let topics = super::helplines::topics(db, helpline_id).await?;
-    let mut overall = Vec::new();
-    let mut per_topic: Vec<Vec<Interval>> = vec![Vec::new(); topics.len()];
-    let mut add = |piece: Interval, members: &[RotaMember]| {
-        // Someone who never takes contacts in the piece (in training, paused, untrained
+    // What each counted volunteer covers, overall and per topic, stretch by stretch.
+    let mut everyone_covered = Vec::new();
+    let mut topic_covered: Vec<Vec<Interval>> = vec![Vec::new(); topics.len()];
+    let mut count = |stretch: Interval, member: &RotaMember| {
+        // Someone who never takes contacts in the stretch (in training, paused, untrained
         // for the channel) does not count; someone whose refresher falls due counts
         // until then.
-        let counted = counted_for_coverage(members, piece.start, channel);
-        let everyone: Vec<CoverageMember<'_>> = counted.iter().map(|(_, c)| c.clone()).collect();
-        overall.extend(gaps(piece, &everyone, channel));
-        for (topic, found) in topics.iter().zip(per_topic.iter_mut()) {
-            found.extend(gaps(piece, &counted_for_topic(&counted, topic.id), channel));
+        let counted = counted_for_coverage(std::slice::from_ref(member), stretch.start, channel);
+        let Some((_, counts)) = counted.first() else {
+            return;
+        };
+        everyone_covered.extend(covered(stretch, counts, channel));
+        for (topic, found) in topics.iter().zip(topic_covered.iter_mut()) {
+            for ready in counted_for_topic(&counted, topic.id) {
+                found.extend(covered(stretch, &ready, channel));
+            }
         }
     };
     if span.start < now {
@@ -580,8 +584,8 @@ pub async fn coverage_of(
             end: span.end.min(now),
         };
         let history = rota_history::History::over(db, past).await?;
-        for piece in pieces(past, &history.changes()) {
-            add(piece, &history.members_at(helpline_id, piece.start));
+        for (stretch, member) in history.stretches(helpline_id, past) {
+            count(stretch, &member);
         }
     }
     if now < span.end {
@@ -589,17 +593,19 @@ pub async fn coverage_of(
             start: span.start.max(now),
             end: span.end,
         };
-        add(ahead, &helpline_members(db, helpline_id).await?);
+        for member in helpline_members(db, helpline_id).await? {
+            count(ahead, &member);
+        }
     }
     let topics = topics
         .into_iter()
-        .zip(per_topic)
-        .map(|(topic, found)| TopicCoverage {
+        .zip(topic_covered)
+        .map(|(topic, cover)| TopicCoverage {
             topic_id: topic.id,
             key: topic.key,
             label: topic.label,
-            gaps: joined(found),
+            gaps: uncovered(span, cover),
         })
         .collect();
-    Ok((joined(overall), topics))
+    Ok((uncovered(span, everyone_covered), topics))
 }

@@ -151,9 +151,42 @@ impl History {
         })
     }
 
-    /// When records changed during the stretch.
-    pub fn changes(&self) -> Vec<DateTime<Utc>> {
-        self.later.iter().map(|(at, _, _)| *at).collect()
+    /// Each volunteer's stretches of `span` (the one the history was read over), each
+    /// with the record that stood then, as members of the helpline: a stretch when they
+    /// did not serve it is left out.
+    pub fn stretches(&self, helpline_id: i32, span: Interval) -> Vec<(Interval, RotaMember)> {
+        let mut timelines: HashMap<i32, Vec<(DateTime<Utc>, &RotaRecord)>> = HashMap::new();
+        for (id, record) in &self.standing {
+            timelines.entry(*id).or_default().push((span.start, record));
+        }
+        for (at, id, record) in &self.later {
+            timelines.entry(*id).or_default().push((*at, record));
+        }
+        let mut stretches = Vec::new();
+        for (id, timeline) in timelines {
+            for (i, (start, record)) in timeline.iter().enumerate() {
+                let end = timeline.get(i + 1).map_or(span.end, |(next, _)| *next);
+                if *start >= end || !record.helplines.contains(&helpline_id) {
+                    continue;
+                }
+                if let Some(member) = self.member(id, record) {
+                    stretches.push((Interval { start: *start, end }, member));
+                }
+            }
+        }
+        stretches
+    }
+
+    fn member(&self, id: i32, record: &RotaRecord) -> Option<RotaMember> {
+        let (profile, quiet) = self.today.get(&id)?;
+        Some(RotaMember {
+            volunteer_id: id,
+            profile: record.profile_then(profile.clone()),
+            rota: record.rota.clone(),
+            ready_topics: record.ready_topics.clone(),
+            stepped_back: record.stepped_back.clone(),
+            quiet_hours: *quiet,
+        })
     }
 
     /// The helpline's members as they stood at `at`, within the stretch.
@@ -166,17 +199,7 @@ impl History {
         let mut members: Vec<RotaMember> = standing
             .into_iter()
             .filter(|(_, record)| record.helplines.contains(&helpline_id))
-            .filter_map(|(id, record)| {
-                let (profile, quiet) = self.today.get(&id)?;
-                Some(RotaMember {
-                    volunteer_id: id,
-                    profile: record.profile_then(profile.clone()),
-                    rota: record.rota.clone(),
-                    ready_topics: record.ready_topics.clone(),
-                    stepped_back: record.stepped_back.clone(),
-                    quiet_hours: *quiet,
-                })
-            })
+            .filter_map(|(id, record)| self.member(id, record))
             .collect();
         members.sort_by_key(|m| m.volunteer_id);
         members
