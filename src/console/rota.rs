@@ -26,7 +26,8 @@ use crate::routes::api::on_call::{self, NewOnCallShift};
 use crate::routes::api::rota::on_call_gaps;
 use crate::routes::api::shifts::{self, ShiftInput, ShiftsInput};
 use crate::state::AppState;
-use crate::storage::entities::{on_call_shift, user};
+use crate::storage::cover_requests::{self, CoverAnswer, LossReason};
+use crate::storage::entities::{cover_ask, cover_request, on_call_shift, user};
 use crate::storage::rota::{self as rota_storage, ExceptionKind, RotaMember};
 use crate::storage::{helplines, users};
 
@@ -125,6 +126,7 @@ async fn rota_page(
     let exception_rows = rota_storage::exceptions(&state.db, ids).await?;
     let on_call_rows = rota_storage::on_call_shifts(&state.db, helpline.id).await?;
     let supervisors = users::supervisors_of(&state.db, helpline.id).await?;
+    let requests = cover_requests::of_helpline(&state.db, helpline.id, now - COVER_SHOWN).await?;
     let body = html! {
         p { "Times are on the helpline's clock (" (zone.name()) ") unless a volunteer's own is given." }
         section aria-labelledby="gaps" {
@@ -142,6 +144,7 @@ async fn rota_page(
             (gap_bands("Gaps: supervisor on call", &days, &on_call))
             (gap_list("gaps-on-call", &on_call, tz))
         }
+        (cover_section(&requests, &members, tz))
         section aria-labelledby="week" {
             h2 id="week" { "The week of " (first_day.format("%-d %B %Y")) }
             p {
@@ -159,6 +162,70 @@ async fn rota_page(
         Some(&viewer),
         body,
     ))
+}
+
+/// How far back the cover requests shown reach (by the end of their shift).
+const COVER_SHOWN: Duration = Duration::days(7);
+
+fn loss_in_words(reason: LossReason) -> &'static str {
+    match reason {
+        LossReason::CannotCome => "answered NO to the reminder",
+        LossReason::Leave => "took leave at short notice",
+        LossReason::Paused => "paused",
+    }
+}
+
+fn answer_in_words(answer: Option<CoverAnswer>) -> &'static str {
+    match answer {
+        Some(CoverAnswer::Took) => "took it",
+        Some(CoverAnswer::Declined) => "cannot",
+        Some(CoverAnswer::TooLate) => "offered too late",
+        None => "no answer yet",
+    }
+}
+
+/// The cover requests of shifts that ended in the last week or are still to come: whose
+/// shift, why it was lost, who was asked and what they said, and how it ended.
+fn cover_section(
+    requests: &[(cover_request::Model, Vec<cover_ask::Model>)],
+    members: &[RotaMember],
+    tz: Tz,
+) -> Markup {
+    let name = |id: i32| {
+        members
+            .iter()
+            .find(|m| m.volunteer_id == id)
+            .map_or("a former volunteer", |m| m.profile.name.as_str())
+    };
+    html! {
+        section aria-labelledby="cover" {
+            h2 id="cover" { "Cover requests" }
+            @if requests.is_empty() {
+                p { "No shift has been lost at short notice in the last week." }
+            }
+            ul id="cover-requests" {
+                @for (request, asks) in requests {
+                    li {
+                        strong { (stretch(request.shift_starts_at, request.shift_ends_at, tz)) }
+                        " · " (name(request.lost_by)) " " (loss_in_words(request.reason))
+                        " · "
+                        @match (request.filled_by, request.closed_at) {
+                            (Some(by), _) => { "covered by " (name(by)) }
+                            (None, Some(_)) => { "began uncovered" }
+                            (None, None) => { "open, " (request.waves) " waves so far" }
+                        }
+                        @if !asks.is_empty() {
+                            ul {
+                                @for ask in asks {
+                                    li { (name(ask.volunteer_id)) ": " (answer_in_words(ask.answer)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn first_name(name: &str) -> &str {

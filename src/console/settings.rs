@@ -1,8 +1,9 @@
 //! A helpline's settings as its supervisors and administrators read them: greeting,
 //! languages, fallback number, topics and their menu digits, the numbers callers dial,
-//! and every routing, texting and supervision setting. The greeting, the fallback number
-//! and the topics are changed here, and administrators add and remove numbers; the
-//! routing, texting and supervision settings through the API.
+//! reminders, cover requests and gap alerts, and every routing, texting and supervision
+//! setting. The greeting, the fallback number, the topics and the rota care settings are
+//! changed here, and administrators add and remove numbers; the routing, texting and
+//! supervision settings through the API.
 
 use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
@@ -13,6 +14,7 @@ use super::layout::{self, form_token};
 use super::session::{ConsoleError, Viewer};
 use crate::domain::helpline::TopicSettings;
 use crate::domain::phone::E164;
+use crate::domain::shift_reminders::RotaCareSettings;
 use crate::routes::api::helplines::change;
 use crate::routes::api::managed_helpline;
 use crate::routes::api::{numbers, topics};
@@ -34,7 +36,53 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/console/helplines/{id}/numbers/remove",
             web::post().to(remove_number),
+        )
+        .route(
+            "/console/helplines/{id}/rota-care",
+            web::post().to(save_rota_care),
         );
+}
+
+/// A checkbox of the rota care form.
+fn tick(id: &str, name: &str, on: bool, words: &str) -> Markup {
+    html! {
+        div class="choice" {
+            input type="checkbox" id=(id) name=(name) value="true" checked[on];
+            label for=(id) { (words) }
+        }
+    }
+}
+
+/// A whole-number field of the rota care form.
+fn count(id: &str, name: &str, value: i32, range: (i32, i32), words: &str) -> Markup {
+    html! {
+        label for=(id) { (words) }
+        input id=(id) name=(name) type="number" min=(range.0) max=(range.1) value=(value) required;
+    }
+}
+
+/// The form for reminders, cover requests and gap alerts.
+fn rota_care_form(viewer: &Viewer, helpline_id: i32, rota: &RotaCareSettings) -> Markup {
+    html! {
+        form method="post" action={ "/console/helplines/" (helpline_id) "/rota-care" } class="panel" id="rota-care-form" {
+            (form_token(viewer))
+            h3 { "Shift reminders" }
+            (tick("reminders-enabled", "reminders_enabled", rota.reminders_enabled, "Text each volunteer before each shift, asking them to reply OK or NO"))
+            (count("remind-hours", "remind_hours_before", rota.remind_hours_before, (1, 168), "Hours before the shift, on the volunteer's clock (1 to 168)"))
+            (tick("remind-again", "remind_again_hour_before", rota.remind_again_hour_before, "Remind again an hour before"))
+            (count("confirm-by", "confirm_by_hours_before", rota.confirm_by_hours_before, (0, 167), "Tell supervisors about a reminder nobody answered this many hours before the shift"))
+            h3 { "Cover requests" }
+            (tick("cover-enabled", "cover_requests_enabled", rota.cover_requests_enabled, "Ask other volunteers to cover a shift lost at short notice"))
+            (count("short-notice", "short_notice_hours", rota.short_notice_hours, (1, 336), "A shift lost less than this many hours ahead is short notice (1 to 336)"))
+            (count("wave-size", "cover_wave_size", rota.cover_wave_size, (1, 20), "Volunteers asked in each wave (1 to 20)"))
+            (count("wave-minutes", "cover_wave_minutes", rota.cover_wave_minutes, (5, 240), "Minutes between waves (5 to 240)"))
+            h3 { "Gap alerts" }
+            (tick("gap-alerts", "gap_alerts_enabled", rota.gap_alerts_enabled, "Text supervisors the coming week's gaps once a day"))
+            label for="gap-alert-time" { "At, HH:MM on the helpline's clock" }
+            input id="gap-alert-time" name="gap_alert_time" type="text" inputmode="numeric" maxlength="5" value=(rota.gap_alert_time) required;
+            button type="submit" { "Save rota care" }
+        }
+    }
 }
 
 /// Every field of a group of settings, as words and values.
@@ -135,6 +183,8 @@ async fn page(
                 button type="submit" { "Add number" }
             }
         }
+        h2 id="rota-care" { "Reminders, cover and gap alerts" }
+        (rota_care_form(&viewer, helpline.id, &settings.rota))
         h2 { "Routing" }
         (setting_list(&json!(settings.routing)))
         h2 { "Texting" }
@@ -164,6 +214,30 @@ async fn save(
     Ok(layout::see_other(format!(
         "/console/helplines/{id}/settings"
     )))
+}
+
+async fn save_rota_care(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    let on = |name| form.get(name) == Some("true");
+    let rota = json!({
+        "reminders_enabled": on("reminders_enabled"),
+        "remind_hours_before": form.number("remind_hours_before")?,
+        "remind_again_hour_before": on("remind_again_hour_before"),
+        "confirm_by_hours_before": form.number("confirm_by_hours_before")?,
+        "cover_requests_enabled": on("cover_requests_enabled"),
+        "short_notice_hours": form.number("short_notice_hours")?,
+        "cover_wave_size": form.number("cover_wave_size")?,
+        "cover_wave_minutes": form.number("cover_wave_minutes")?,
+        "gap_alerts_enabled": on("gap_alerts_enabled"),
+        "gap_alert_time": form.get("gap_alert_time").unwrap_or_default(),
+    });
+    change(&state, &viewer.who, *id, json!({ "rota": rota })).await?;
+    Ok(back_to_settings(*id, "rota-care"))
 }
 
 fn back_to_settings(id: i32, anchor: &str) -> HttpResponse {

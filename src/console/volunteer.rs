@@ -1,6 +1,7 @@
 //! A volunteer's own console, phone first: their next shifts on their own clock, pausing
-//! and resuming themself, stepping back from a topic for a while, their recent contacts (callers masked) and the after-contact
-//! report, with what each flag will do written beside it.
+//! and resuming themself, stepping back from a topic for a while, their quiet hours,
+//! their recent contacts (callers masked) and the after-contact report, with what each
+//! flag will do written beside it.
 
 use actix_web::{HttpResponse, web};
 use chrono::Duration;
@@ -11,15 +12,18 @@ use super::format::{channels_in_words, day_and_time, local_instant, stretch, wor
 use super::layout::{self, form_token};
 use super::session::{ConsoleError, Viewer};
 use crate::contact_flow::candidates::recent_activity_of;
+use crate::domain::calendar::LocalTime;
 use crate::domain::rota::Interval;
 use crate::domain::rota_grid::week_of;
 use crate::domain::routing::rest_ends_at;
 use crate::domain::shift_calendar::shifts_within;
+use crate::domain::shift_reminders::QuietHours;
 use crate::domain::supervision::{Flag, ReportInput};
 use crate::domain::volunteer_changes::VolunteerChanges;
 use crate::error::ApiError;
 use crate::routes::api::contact_views::MyContact;
 use crate::routes::api::exceptions::{self, NewException};
+use crate::routes::api::rota_care;
 use crate::routes::api::step_backs::{self as step_backs_api, NewStepBack};
 use crate::routes::api::{my_contacts, visible_volunteer, volunteers as volunteer_api};
 use crate::state::AppState;
@@ -36,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/me/leave/remove", web::post().to(remove_leave))
         .route("/console/me/step-back", web::post().to(step_back))
         .route("/console/me/step-back/end", web::post().to(end_step_back))
+        .route("/console/me/quiet-hours", web::post().to(set_quiet_hours))
         .route("/console/me/contacts/{id}", web::get().to(my_contact))
         .route(
             "/console/me/contacts/{id}/report",
@@ -199,6 +204,25 @@ async fn my_page(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpRespo
                 label for="step-back-until" { "Or until, YYYY-MM-DD HH:MM on your clock" }
                 input id="step-back-until" name="until" type="text" placeholder="2026-12-24 00:00";
                 button type="submit" { "Step back" }
+            }
+        }
+        section aria-labelledby="quiet-hours" {
+            h2 id="quiet-hours" { "Quiet hours" }
+            p { "No shift reminders or requests to cover reach you in these hours of your day; a reminder due then comes when they end." }
+            p id="quiet-now" {
+                @match volunteers::quiet_hours_of(&row) {
+                    Some(quiet) => { "Quiet from " (quiet.from) " to " (quiet.until) " on your clock." }
+                    None => { "No quiet hours set." }
+                }
+            }
+            form method="post" action="/console/me/quiet-hours" class="panel" id="set-quiet-hours" {
+                (form_token(&viewer))
+                label for="quiet-from" { "Quiet from, HH:MM" }
+                input id="quiet-from" name="from" type="text" inputmode="numeric" placeholder="22:00" maxlength="5";
+                label for="quiet-until" { "Until, HH:MM" }
+                input id="quiet-until" name="until" type="text" inputmode="numeric" placeholder="08:00" maxlength="5";
+                p class="hint" { "Leave both empty to clear them." }
+                button type="submit" { "Save quiet hours" }
             }
         }
         section aria-labelledby="contacts" {
@@ -435,6 +459,30 @@ async fn step_back(
     };
     step_backs_api::add(&state, &viewer.who, me, new).await?;
     Ok(layout::see_other("/console/me#step-back"))
+}
+
+async fn set_quiet_hours(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = viewer.form(&body)?;
+    let me = my_contacts::volunteer_of(&viewer.who)?;
+    let from = form.optional("from", LocalTime::parse)?;
+    let until = form.optional("until", LocalTime::parse)?;
+    let quiet = match (from, until) {
+        (Some(from), Some(until)) => Some(QuietHours { from, until }),
+        (None, None) => None,
+        _ => {
+            return Err(ApiError::field(
+                "until",
+                "give both times to set quiet hours, or neither to clear them",
+            )
+            .into());
+        }
+    };
+    rota_care::set_quiet_hours_of(&state, &viewer.who, me, quiet).await?;
+    Ok(layout::see_other("/console/me#quiet-hours"))
 }
 
 async fn end_step_back(

@@ -1570,3 +1570,84 @@ async fn a_volunteer_steps_back_from_a_topic_and_ends_it_from_their_page() {
         after.html
     );
 }
+
+#[tokio::test]
+async fn rota_care_forms_refuse_what_cannot_work_and_change_nothing() {
+    let s = console_scene().await;
+    let mut sam = Visitor::new(&s.app);
+    sam.sign_in(SAM).await;
+    let settings = sam
+        .get(&format!("/console/helplines/{}/settings", s.a))
+        .await;
+    let token = settings.form_token();
+    // A deadline for answers before the reminder is even sent.
+    let refused = sam
+        .post(
+            &format!("/console/helplines/{}/rota-care", s.a),
+            &[
+                ("form_token", &token),
+                ("reminders_enabled", "true"),
+                ("remind_hours_before", "24"),
+                ("confirm_by_hours_before", "30"),
+                ("short_notice_hours", "72"),
+                ("cover_wave_size", "3"),
+                ("cover_wave_minutes", "30"),
+                ("gap_alert_time", "08:00"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.html.contains("rota.confirm_by_hours_before"),
+        "{}",
+        refused.html
+    );
+    let kept = s
+        .app
+        .get(&format!("/api/v1/helplines/{}", s.a), &s.app.admin)
+        .await;
+    assert_eq!(kept.body["rota"]["reminders_enabled"], false);
+
+    // Quiet hours need both ends; with both, they are kept; with neither, cleared.
+    let mut alice = Visitor::new(&s.app);
+    alice.sign_in(ALICE).await;
+    let token = alice.get("/console/me").await.form_token();
+    let half = alice
+        .post(
+            "/console/me/quiet-hours",
+            &[("form_token", &token), ("from", "22:00")],
+        )
+        .await;
+    assert_eq!(half.status, StatusCode::BAD_REQUEST);
+    assert!(half.html.contains("give both times"), "{}", half.html);
+    let set = alice
+        .post(
+            "/console/me/quiet-hours",
+            &[
+                ("form_token", &token),
+                ("from", "22:00"),
+                ("until", "07:00"),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.html);
+    let profile = s
+        .app
+        .get(&format!("/api/v1/volunteers/{}", s.alice), &s.app.admin)
+        .await;
+    assert_eq!(
+        profile.body["quiet_hours"],
+        json!({"from": "22:00", "until": "07:00"})
+    );
+    let cleared = alice
+        .post("/console/me/quiet-hours", &[("form_token", &token)])
+        .await;
+    assert_eq!(cleared.status, StatusCode::SEE_OTHER, "{}", cleared.html);
+    assert!(
+        alice
+            .get("/console/me")
+            .await
+            .html
+            .contains("No quiet hours set."),
+    );
+}

@@ -55,6 +55,13 @@ async fn a_volunteer_on_a_phone_pauses_and_files_a_safeguarding_report() {
         .click("form[action='/console/me/availability'] button")
         .await;
     browser.text_once_it_shows("You are paused").await;
+    // Quiet hours, set from the phone.
+    browser.type_into("#quiet-from", "22:00").await;
+    browser.type_into("#quiet-until", "07:00").await;
+    browser.click("#set-quiet-hours button").await;
+    browser
+        .text_once_it_shows("Quiet from 22:00 to 07:00 on your clock.")
+        .await;
     browser
         .click("form[action='/console/me/availability'] button")
         .await;
@@ -287,4 +294,60 @@ async fn the_live_board_refreshes_itself_when_a_volunteer_pauses() {
         "the board never showed Bob paused: {}",
         browser.text_of(row).await
     );
+}
+
+#[tokio::test]
+async fn a_coordinator_turns_on_cover_requests_and_sees_who_was_asked_for_a_lost_shift() {
+    let Some(browser) = Browser::start(1280, 900).await else {
+        return;
+    };
+    let s = console_scene().await;
+    let base = &s.app.base;
+    sign_in_as_sam(&browser, &s).await;
+    browser.text_once_it_shows("Review queue").await;
+    browser
+        .go(&format!("{base}/console/helplines/{}/settings", s.a))
+        .await;
+    browser
+        .text_once_it_shows("Reminders, cover and gap alerts")
+        .await;
+    browser.click("#cover-enabled").await;
+    browser.click("#gap-alerts").await;
+    browser.replace_text("#gap-alert-time", "07:30").await;
+    browser.click("#rota-care-form button").await;
+    browser
+        .text_once_it_shows("Reminders, cover and gap alerts")
+        .await;
+    let saved = s
+        .app
+        .get(&format!("/api/v1/helplines/{}", s.a), &s.app.admin)
+        .await;
+    assert_eq!(saved.body["rota"]["cover_requests_enabled"], true);
+    assert_eq!(saved.body["rota"]["gap_alerts_enabled"], true);
+    assert_eq!(saved.body["rota"]["gap_alert_time"], "07:30");
+    assert_eq!(saved.body["rota"]["reminders_enabled"], false);
+
+    // Alice's Tuesday evening goes at short notice; nobody else is on then.
+    browser
+        .go(&format!("{base}/console/helplines/{}/rota", s.a))
+        .await;
+    browser.text_once_it_shows("Cover requests").await;
+    browser
+        .click(&format!("#leave-volunteer option[value='{}']", s.alice))
+        .await;
+    browser.type_into("#leave-from", "2026-11-24 00:00").await;
+    browser.type_into("#leave-to", "2026-11-25 00:00").await;
+    browser.click("#add-leave button").await;
+    let listed = browser
+        .text_once_it_shows("Alice took leave at short notice")
+        .await;
+    assert!(listed.contains("Tue 24 Nov 19:00–22:00"), "{listed}");
+    assert!(
+        browser
+            .text_of("#cover-requests")
+            .await
+            .contains("open, 0 waves so far"),
+        "{listed}"
+    );
+    browser.screenshot("coordinator-cover-requests").await;
 }

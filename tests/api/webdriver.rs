@@ -178,6 +178,18 @@ impl Browser {
         .await;
     }
 
+    /// Empties the field matching `css`, then types `text` into it.
+    pub async fn replace_text(&self, css: &str, text: &str) {
+        let id = self.element(css).await;
+        self.command(
+            Method::POST,
+            &format!("/element/{id}/clear"),
+            Some(json!({})),
+        )
+        .await;
+        self.type_into(css, text).await;
+    }
+
     pub async fn type_into(&self, css: &str, text: &str) {
         let id = self.element(css).await;
         self.command(

@@ -33,10 +33,24 @@ pub async fn set_quiet_hours(
     id: web::Path<i32>,
     body: ValidJson<QuietHours>,
 ) -> Result<HttpResponse, ApiError> {
-    rota_editable_volunteer(&state, &who, *id).await?;
-    body.0.validate()?;
-    volunteers::set_quiet_hours(&state.db, *id, Some(body.0), state.clock.now()).await?;
+    set_quiet_hours_of(&state, &who, *id, Some(body.0)).await?;
     Ok(HttpResponse::Ok().json(body.0))
+}
+
+/// Sets (or, with none, clears) the quiet hours of volunteer `id`, whose rota `who` may
+/// edit.
+pub async fn set_quiet_hours_of(
+    state: &AppState,
+    who: &Principal,
+    id: i32,
+    quiet: Option<QuietHours>,
+) -> Result<(), ApiError> {
+    rota_editable_volunteer(state, who, id).await?;
+    if let Some(quiet) = quiet {
+        quiet.validate()?;
+    }
+    volunteers::set_quiet_hours(&state.db, id, quiet, state.clock.now()).await?;
+    Ok(())
 }
 
 /// Clears the volunteer's quiet hours.
@@ -48,8 +62,7 @@ pub async fn clear_quiet_hours(
     who: Principal,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, ApiError> {
-    rota_editable_volunteer(&state, &who, *id).await?;
-    volunteers::set_quiet_hours(&state.db, *id, None, state.clock.now()).await?;
+    set_quiet_hours_of(&state, &who, *id, None).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
