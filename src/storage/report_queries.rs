@@ -334,25 +334,31 @@ pub async fn volunteer_weeks(
     Ok(weeks)
 }
 
-/// Open debriefs per volunteer at the helpline, and the volunteers' names.
+/// The names of the volunteers `ids`, each with their open debriefs at the helpline.
 pub async fn volunteers_named(
     db: &impl ConnectionTrait,
     helpline_id: i32,
+    ids: &[i32],
 ) -> Result<Vec<(i32, String, i64)>, DbErr> {
-    let sql = "SELECT v.id, v.name, \
-         (SELECT COUNT(*) FROM debriefs d WHERE d.volunteer_id = v.id AND d.helpline_id = ? \
-          AND d.done_at IS NULL) AS open_debriefs \
-         FROM volunteers v JOIN volunteer_helplines vh ON vh.volunteer_id = v.id \
-         WHERE vh.helpline_id = ? ORDER BY v.id";
-    rows(db, sql, vec![helpline_id.into(), helpline_id.into()])
-        .await?
-        .iter()
-        .map(|r| {
-            Ok((
+    let mut named = Vec::with_capacity(ids.len());
+    for batch in ids.chunks(500) {
+        let marks = vec!["?"; batch.len()].join(", ");
+        let sql = format!(
+            "SELECT v.id, v.name, \
+             (SELECT COUNT(*) FROM debriefs d WHERE d.volunteer_id = v.id AND d.helpline_id = ? \
+              AND d.done_at IS NULL) AS open_debriefs \
+             FROM volunteers v WHERE v.id IN ({marks}) ORDER BY v.id"
+        );
+        let mut values: Vec<Value> = vec![helpline_id.into()];
+        values.extend(batch.iter().map(|id| (*id).into()));
+        for r in rows(db, &sql, values).await? {
+            named.push((
                 r.try_get("", "id")?,
                 r.try_get("", "name")?,
                 r.try_get("", "open_debriefs")?,
-            ))
-        })
-        .collect()
+            ));
+        }
+    }
+    named.sort_by_key(|(id, _, _)| *id);
+    Ok(named)
 }

@@ -137,15 +137,26 @@ pub async fn create_shift(
     s: &WeeklyShift,
     now: DateTime<Utc>,
 ) -> Result<shift::Model, DbErr> {
+    let created = insert_shift(db, volunteer_id, s, now).await?;
+    rota_history::record(db, &[volunteer_id], now).await?;
+    Ok(created)
+}
+
+/// Adds a weekly shift without recording the rota: for changes to many volunteers at
+/// once, which record each of them once at the end (`rota_history::record`).
+pub async fn insert_shift(
+    db: &impl ConnectionTrait,
+    volunteer_id: i32,
+    s: &WeeklyShift,
+    now: DateTime<Utc>,
+) -> Result<shift::Model, DbErr> {
     let mut row = shift::ActiveModel {
         volunteer_id: Set(volunteer_id),
         created_at: Set(now),
         ..Default::default()
     };
     apply_shift(&mut row, s);
-    let created = row.insert(db).await?;
-    rota_history::record(db, &[volunteer_id], now).await?;
-    Ok(created)
+    row.insert(db).await
 }
 
 pub async fn update_shift(
@@ -167,16 +178,25 @@ pub async fn delete_shift(
     shift_id: i32,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let gone = super::delete_owned::<shift::Entity>(
-        db,
-        (shift::Column::Id, shift_id),
-        (shift::Column::VolunteerId, volunteer_id),
-    )
-    .await?;
+    let gone = remove_shift(db, volunteer_id, shift_id).await?;
     if gone {
         rota_history::record(db, &[volunteer_id], now).await?;
     }
     Ok(gone)
+}
+
+/// Removes a weekly shift without recording the rota (see `insert_shift`).
+pub async fn remove_shift(
+    db: &impl ConnectionTrait,
+    volunteer_id: i32,
+    shift_id: i32,
+) -> Result<bool, DbErr> {
+    super::delete_owned::<shift::Entity>(
+        db,
+        (shift::Column::Id, shift_id),
+        (shift::Column::VolunteerId, volunteer_id),
+    )
+    .await
 }
 
 pub async fn exceptions(

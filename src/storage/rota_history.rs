@@ -17,7 +17,7 @@ use crate::domain::rota_history::RotaRecord;
 use crate::domain::shift_reminders::QuietHours;
 use crate::domain::volunteer::VolunteerProfile;
 
-/// How many volunteers a first record is written for at a time.
+/// How many volunteers' records are written at a time.
 const BATCH: usize = 500;
 
 /// Records where `volunteer_ids` stand on the rota now, from `at` on.
@@ -26,11 +26,14 @@ pub async fn record(
     volunteer_ids: &[i32],
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let rows = volunteer::Entity::find()
-        .filter(volunteer::Column::Id.is_in(volunteer_ids.to_vec()))
-        .all(db)
-        .await?;
-    write(db, &rows, |_| at).await
+    for batch in volunteer_ids.chunks(BATCH) {
+        let rows = volunteer::Entity::find()
+            .filter(volunteer::Column::Id.is_in(batch.to_vec()))
+            .all(db)
+            .await?;
+        write(db, &rows, |_| at).await?;
+    }
+    Ok(())
 }
 
 /// Gives every volunteer without a record one of where they stand now, as standing since
@@ -222,4 +225,35 @@ pub async fn members_at(
         end: at + chrono::Duration::seconds(1),
     };
     Ok(History::over(db, moment).await?.members_at(helpline_id, at))
+}
+
+/// The volunteers who served the helpline at some time in `span`: by the records for the
+/// part before `now`, and those serving now if it reaches now.
+pub async fn served_during(
+    db: &impl ConnectionTrait,
+    helpline_id: i32,
+    span: Interval,
+    now: DateTime<Utc>,
+) -> Result<Vec<i32>, DbErr> {
+    let mut ids = Vec::new();
+    if span.start < now {
+        let past = Interval {
+            start: span.start,
+            end: span.end.min(now),
+        };
+        let history = History::over(db, past).await?;
+        ids.extend(
+            history
+                .stretches(helpline_id, past)
+                .into_iter()
+                .map(|(_, member)| member.volunteer_id),
+        );
+    }
+    if now < span.end {
+        let serving = super::volunteers::serving_helpline(db, helpline_id).await?;
+        ids.extend(serving.into_iter().map(|v| v.id));
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
 }

@@ -618,6 +618,10 @@ async fn a_past_weeks_coverage_and_who_was_on_shift_stay_as_they_were_after_toda
     let ada = app
         .volunteer("Ada", "+12025550101", "Europe/London", &[helpline])
         .await;
+    let elsewhere = app.helpline("Elsewhere", "Europe/London").await;
+    let ben = app
+        .volunteer("Ben", "+12025550102", "Europe/London", &[helpline])
+        .await;
     let supervisor = app.token_for(Role::Supervisor, None, vec![helpline]).await;
     let signed = app
         .call(
@@ -685,10 +689,36 @@ async fn a_past_weeks_coverage_and_who_was_on_shift_stay_as_they_were_after_toda
     )
     .await;
     assert_eq!(paused.status, StatusCode::OK, "{:?}", paused.body);
+    // And Ben moves to another helpline.
+    let moved = at_later(
+        Method::PATCH,
+        format!("/api/v1/volunteers/{ben}"),
+        Some(json!({"helplines": [elsewhere]})),
+    )
+    .await;
+    assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
 
-    // The week of 9 November reads as it did; so does who was on shift then.
+    // The week of 9 November reads as it did; so does who was on shift then, and who
+    // served the helpline (Ben, though he serves another now).
     let after = at_later(Method::GET, report_path, None).await;
     assert_eq!(after.body, before.body);
+    let load_path =
+        format!("/api/v1/helplines/{helpline}/reports/volunteers?from=2026-11-09&to=2026-11-15");
+    let load = at_later(Method::GET, load_path, None).await;
+    let named: Vec<&str> = load.body["volunteers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(named, ["Ada", "Ben"], "{:?}", load.body);
+    let this_week = at_later(
+        Method::GET,
+        format!("/api/v1/helplines/{helpline}/reports/volunteers?from=2026-11-23&to=2026-11-29"),
+        None,
+    )
+    .await;
+    assert_eq!(this_week.body["volunteers"].as_array().unwrap().len(), 1);
     assert_eq!(
         on_shift_ids(&at_later(Method::GET, past_tuesday, None).await),
         vec![i64::from(ada)]

@@ -22,7 +22,7 @@ use crate::routes::extract::ValidQuery;
 use crate::state::AppState;
 use crate::storage::audit::{self, Audited};
 use crate::storage::report_queries::{self as queries, DurationColumn};
-use crate::storage::{helplines, rota};
+use crate::storage::{helplines, rota, rota_history};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -251,7 +251,8 @@ pub async fn survey(
 }
 
 /// Each volunteer's contacts and talk time per local week, long, flagged and
-/// back-to-back contacts, missed offers, and their open debriefs.
+/// back-to-back contacts, missed offers, and their open debriefs: everyone who served the
+/// helpline in the period (by the rota as it stood then) or took a contact in it.
 #[utoipa::path(tag = "reports", params(("id" = i32, Path), ReportQuery), security(("bearer" = [])),
     responses((status = 200, body = VolunteerLoadView, content_type = "application/json"),
         (status = 200, body = String, content_type = "text/csv"),
@@ -267,9 +268,17 @@ pub async fn volunteers(
     let id = *id;
     let asked = prepare(&state, &who, id, &query.0, &request).await?;
     let period = &asked.0;
+    // Everyone who served the helpline in the period (by the rota as it stood then) or
+    // took a contact in it.
+    let span = Interval::new(period.start(), period.end()).map_err(|e| ApiError::field("to", e))?;
+    let weeks = queries::volunteer_weeks(&state.db, id, period).await?;
+    let mut ids = rota_history::served_during(&state.db, id, span, state.clock.now()).await?;
+    ids.extend(weeks.iter().map(|w| w.volunteer_id));
+    ids.sort_unstable();
+    ids.dedup();
     let load = volunteer_load(
-        &queries::volunteers_named(&state.db, id).await?,
-        &queries::volunteer_weeks(&state.db, id, period).await?,
+        &queries::volunteers_named(&state.db, id, &ids).await?,
+        &weeks,
     );
     let view = VolunteerLoadView {
         period: period_view(id, period),

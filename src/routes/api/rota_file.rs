@@ -17,7 +17,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{CsvBody, ValidQuery};
 use crate::state::AppState;
 use crate::storage::entities::volunteer;
-use crate::storage::{self, rota, volunteers};
+use crate::storage::{self, rota, rota_history, volunteers};
 
 /// The helpline's weekly shifts as CSV, one a line:
 /// `volunteer_id,volunteer,weekday,start,end,channels,valid_from,valid_until`, times on
@@ -175,13 +175,18 @@ async fn apply(
     changes: &RotaChanges,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), DbErr> {
+    let mut touched = Vec::new();
     for gone in &changes.removed {
-        rota::delete_shift(txn, gone.volunteer_id, gone.shift_id, now).await?;
+        rota::remove_shift(txn, gone.volunteer_id, gone.shift_id).await?;
+        touched.push(gone.volunteer_id);
     }
     for added in &changes.added {
-        rota::create_shift(txn, added.volunteer_id, &added.shift, now).await?;
+        rota::insert_shift(txn, added.volunteer_id, &added.shift, now).await?;
+        touched.push(added.volunteer_id);
     }
-    Ok(())
+    touched.sort_unstable();
+    touched.dedup();
+    rota_history::record(txn, &touched, now).await
 }
 
 fn view(changes: RotaChanges, members: &[Member<'_>], applied: bool) -> RotaImportView {
