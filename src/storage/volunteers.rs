@@ -158,23 +158,22 @@ pub async fn create(
     Ok(created)
 }
 
-/// Replaces a volunteer's profile and, when given, the helplines they serve.
+/// Replaces a volunteer's profile and, when given, the helplines they serve, in the
+/// caller's transaction.
 pub async fn update(
-    db: &DatabaseConnection,
+    txn: &impl ConnectionTrait,
     existing: volunteer::Model,
     profile: &VolunteerProfile,
     helplines: Option<&[i32]>,
     now: DateTime<Utc>,
 ) -> Result<volunteer::Model, DbErr> {
-    let txn = db.begin().await?;
     let mut row: volunteer::ActiveModel = existing.into();
     apply(&mut row, profile, now);
-    let updated = row.update(&txn).await?;
+    let updated = row.update(txn).await?;
     if let Some(helplines) = helplines {
-        set_helplines(&txn, updated.id, helplines).await?;
+        set_helplines(txn, updated.id, helplines).await?;
     }
-    super::rota_history::record(&txn, &[updated.id], now).await?;
-    txn.commit().await?;
+    super::rota_history::record(txn, &[updated.id], now).await?;
     Ok(updated)
 }
 

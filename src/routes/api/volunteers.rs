@@ -21,7 +21,7 @@ use crate::routes::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
 use crate::storage::audit;
 use crate::storage::entities::volunteer;
-use crate::storage::{Page, PageRequest, helplines, users, volunteers};
+use crate::storage::{self, Page, PageRequest, helplines, users, volunteers};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct VolunteerView {
@@ -309,18 +309,19 @@ pub async fn change(
     let before = serde_json::to_value(view(existing.clone(), serves.clone(), now)?)
         .map_err(|e| ApiError::Internal(e.into()))?;
     let pausing = existing.active && !profile.active;
-    let mut row =
-        volunteers::update(&state.db, existing, &profile, helplines.as_deref(), now).await?;
+    // The change, the cover it asks for and its audit entry stand or fall together.
+    let txn = storage::write_transaction(&state.db).await?;
+    let mut row = volunteers::update(&txn, existing, &profile, helplines.as_deref(), now).await?;
     if pausing {
         // Shifts coming up at short notice are lost: ask others to cover them.
-        cover::after_loss(&state.db, id, cover::Loss::Pause, now).await?;
+        cover::after_loss(&txn, id, cover::Loss::Pause, now).await?;
     }
     if let Some(quiet) = quiet_hours {
-        volunteers::set_quiet_hours(&state.db, row.id, quiet, now).await?;
+        volunteers::set_quiet_hours(&txn, row.id, quiet, now).await?;
         row.quiet_from = quiet.map(|q| q.from.to_string());
         row.quiet_until = quiet.map(|q| q.until.to_string());
     }
-    let now_serves = users::served_helplines(&state.db, row.id).await?;
+    let now_serves = users::served_helplines(&txn, row.id).await?;
     let changed = view(row, now_serves.clone(), now)?;
     let after = serde_json::to_value(&changed).map_err(|e| ApiError::Internal(e.into()))?;
     let concerned: Vec<i32> = serves
@@ -332,7 +333,7 @@ pub async fn change(
         .collect();
     let subject = serde_json::json!({ "volunteer_id": id });
     audit::record_change(
-        &state.db,
+        &txn,
         who,
         "change_volunteer",
         &concerned,
@@ -341,6 +342,7 @@ pub async fn change(
         now,
     )
     .await?;
+    txn.commit().await?;
     Ok(changed)
 }
 
