@@ -14,6 +14,7 @@ pub mod delivery;
 pub mod gap_alert;
 pub mod helpline;
 pub mod live_board;
+pub mod moment;
 pub mod on_call;
 pub mod phone;
 pub mod rate_limit;

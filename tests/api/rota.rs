@@ -194,6 +194,35 @@ async fn three_time_zones_on_shift_and_coverage_across_a_dst_change() {
         json!([{"start": "2026-03-28T23:59:00Z", "end": "2026-03-29T07:00:00Z"}]),
         "Sam is on call until 23:59 on Saturday, and nobody after"
     );
+
+    // The same night asked as people type it: an offset whose `+` arrived as a space,
+    // and whole days on the helpline's clock (Sunday 29 March is 23 hours long).
+    let typed = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/on-shift?at=2026-03-29T01:30:00+01:00"),
+            &sam_token,
+        )
+        .await;
+    assert_eq!(typed.status, StatusCode::OK, "{:?}", typed.body);
+    assert_eq!(typed.body["at"], "2026-03-29T00:30:00Z");
+    assert_eq!(on_shift_ids(&typed), on_shift_ids(&early));
+    let days = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/coverage?from=2026-03-29&to=2026-03-29"),
+            &sam_token,
+        )
+        .await;
+    assert_eq!(days.status, StatusCode::OK, "{:?}", days.body);
+    assert_eq!(days.body["from"], "2026-03-29T00:00:00Z");
+    assert_eq!(days.body["to"], "2026-03-29T23:00:00Z");
+    let nonsense = app
+        .get(
+            &format!("/api/v1/helplines/{helpline}/coverage?from=yesterday&to=2026-03-29"),
+            &sam_token,
+        )
+        .await;
+    assert_eq!(nonsense.status, StatusCode::BAD_REQUEST);
+    assert_eq!(nonsense.body["field"], "from", "{:?}", nonsense.body);
 }
 
 #[tokio::test]

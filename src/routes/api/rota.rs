@@ -8,13 +8,14 @@ use serde::{Deserialize, Serialize};
 use super::managed_helpline;
 use crate::domain::access::Principal;
 use crate::domain::coverage::{CoverageMember, TopicCoverage, gaps};
+use crate::domain::moment::Moment;
 use crate::domain::on_call;
 use crate::domain::rota::{Channel, Interval, ShiftChannels};
 use crate::domain::volunteer::NotTakingContacts;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidQuery;
 use crate::state::AppState;
-use crate::storage::{rota, rota_history};
+use crate::storage::{helplines, rota, rota_history};
 
 /// The longest period a coverage question may span.
 pub const MAX_COVERAGE_DAYS: i64 = 62;
@@ -23,8 +24,10 @@ pub const MAX_COVERAGE_DAYS: i64 = 62;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OnShiftQuery {
-    /// RFC 3339 instant (default now). Encode `+` as `%2B` in a query string.
-    pub at: Option<DateTime<Utc>>,
+    /// An instant (RFC 3339) or a day (`YYYY-MM-DD`: its first instant on the helpline's
+    /// clock); default now.
+    #[param(value_type = Option<String>, example = "2026-11-23T19:00:00Z")]
+    pub at: Option<Moment>,
     /// Only shifts covering this channel (default any).
     pub channel: Option<Channel>,
 }
@@ -70,8 +73,12 @@ pub async fn on_shift(
     id: web::Path<i32>,
     query: ValidQuery<OnShiftQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    managed_helpline(&state, &who, *id).await?;
-    let at = query.0.at.unwrap_or_else(|| state.clock.now());
+    let helpline = managed_helpline(&state, &who, *id).await?;
+    let zone = helplines::settings_of(&helpline)?.time_zone;
+    let at = query
+        .0
+        .at
+        .map_or_else(|| state.clock.now(), |at| at.start(zone));
     let channel = query.0.channel;
     let members = rota_history::members_at(&state.db, *id, at, state.clock.now()).await?;
     let volunteers = members
@@ -132,10 +139,14 @@ async fn on_call_at(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CoverageQuery {
-    /// Start of the period (RFC 3339).
-    pub from: DateTime<Utc>,
-    /// End of the period (RFC 3339), at most 62 days after `from`.
-    pub to: DateTime<Utc>,
+    /// Start of the period: an instant (RFC 3339) or a day (`YYYY-MM-DD`, from its start
+    /// on the helpline's clock).
+    #[param(value_type = String, example = "2026-11-23")]
+    pub from: Moment,
+    /// End of the period: an instant, or a day (to its end, included); at most 62 days
+    /// after `from`.
+    #[param(value_type = String, example = "2026-11-29")]
+    pub to: Moment,
     pub channel: Option<Channel>,
 }
 
@@ -163,8 +174,10 @@ pub async fn coverage(
     id: web::Path<i32>,
     query: ValidQuery<CoverageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    managed_helpline(&state, &who, *id).await?;
+    let helpline = managed_helpline(&state, &who, *id).await?;
+    let zone = helplines::settings_of(&helpline)?.time_zone;
     let CoverageQuery { from, to, channel } = query.0;
+    let (from, to) = (from.start(zone), to.end(zone));
     let span = Interval::new(from, to).map_err(|e| ApiError::field("to", e))?;
     if span.duration() > Duration::days(MAX_COVERAGE_DAYS) {
         return Err(ApiError::field(
