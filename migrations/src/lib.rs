@@ -26,6 +26,7 @@ mod m20261201_000020_step_backs;
 mod m20261201_000021_check_ins;
 mod m20261201_000022_gap_alerts;
 mod m20261201_000023_rota_history;
+mod m20261201_000024_audit_by_peerline;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000021_check_ins::Migration),
             Box::new(m20261201_000022_gap_alerts::Migration),
             Box::new(m20261201_000023_rota_history::Migration),
+            Box::new(m20261201_000024_audit_by_peerline::Migration),
         ]
     }
 }

@@ -340,7 +340,9 @@ impl MigrationTrait for Migration {
 }
 
 /// Triggers that make `audit_log` append-only in the database itself.
-fn append_only_triggers(backend: sea_orm_migration::sea_orm::DatabaseBackend) -> Vec<&'static str> {
+pub(crate) fn append_only_triggers(
+    backend: sea_orm_migration::sea_orm::DatabaseBackend,
+) -> Vec<&'static str> {
     match backend {
         sea_orm_migration::sea_orm::DatabaseBackend::Postgres => vec![
             "CREATE FUNCTION audit_log_refuse_change() RETURNS trigger AS $$ \

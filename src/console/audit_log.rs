@@ -64,11 +64,13 @@ async fn page(
     let limit = page_limit(Some(100));
     let rows = audit::list(&state.db, &viewer.who.scope(), &filter, q.before, limit).await?;
     let (rows, next_before) = split_page(rows, limit, |r| r.id);
-    let people = users::by_ids(&state.db, rows.iter().map(|r| r.user_id).collect()).await?;
-    let name_of = |id: i32| match people.iter().find(|u| u.id == id) {
-        Some(person) => person.name.clone(),
-        None if id == audit::PEERLINE_ITSELF => "peerline (a command or a job)".to_owned(),
-        None => format!("user {id}"),
+    let people = users::by_ids(&state.db, rows.iter().filter_map(|r| r.user_id).collect()).await?;
+    let name_of = |id: Option<i32>| match id {
+        None => "peerline (a command or a job)".to_owned(),
+        Some(id) => people
+            .iter()
+            .find(|u| u.id == id)
+            .map_or_else(|| format!("user {id}"), |person| person.name.clone()),
     };
     let tz = own_clock(&state, viewer.who.user_id).await?;
     let body = html! {

@@ -56,11 +56,8 @@ pub async fn record(
     record_for_user(db, who.user_id, Some(who.token_id), entry, at).await
 }
 
-/// The user id of entries peerline writes itself (a command-line erasure, the daily
-/// retention purge): no person did it.
-pub const PEERLINE_ITSELF: i32 = 0;
-
-/// Appends an entry for something peerline did itself (`by` says which command or job).
+/// Appends an entry for something peerline did itself, with no user (`by` says which
+/// command or job): a command-line erasure, the daily retention purge.
 pub async fn record_by_peerline(
     db: &impl ConnectionTrait,
     entry: Audited<'_>,
@@ -74,7 +71,7 @@ pub async fn record_by_peerline(
     if let Some(fields) = detail.as_object_mut() {
         fields.insert("by".into(), serde_json::Value::String(by.to_owned()));
     }
-    record_for_user(db, PEERLINE_ITSELF, None, entry.detail(detail), at).await
+    append(db, None, None, entry.detail(detail), at).await
 }
 
 /// Appends an entry for a user who holds no token yet (a sign-in that failed, or a
@@ -82,6 +79,16 @@ pub async fn record_by_peerline(
 pub async fn record_for_user(
     db: &impl ConnectionTrait,
     user_id: i32,
+    token_id: Option<i32>,
+    entry: Audited<'_>,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    append(db, Some(user_id), token_id, entry, at).await
+}
+
+async fn append(
+    db: &impl ConnectionTrait,
+    user_id: Option<i32>,
     token_id: Option<i32>,
     entry: Audited<'_>,
     at: DateTime<Utc>,

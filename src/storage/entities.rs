@@ -741,7 +741,8 @@ pub mod audit_entry {
         #[sea_orm(primary_key)]
         pub id: i32,
         pub at: DateTimeUtc,
-        pub user_id: i32,
+        /// None for what peerline did itself (a command or a job).
+        pub user_id: Option<i32>,
         pub token_id: Option<i32>,
         pub helpline_id: Option<i32>,
         pub action: String,

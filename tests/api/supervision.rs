@@ -830,9 +830,9 @@ async fn the_step_back_migrations_undo_and_redo() {
     peerline::storage::after_contact::suggest_check_in(&app.db, line, ada, at)
         .await
         .unwrap();
-    // The rota records, gap alerts, step-backs and check-ins about no contact go; the
-    // schema before them comes back.
-    Migrator::down(&app.db, Some(4)).await.unwrap();
+    // Every migration since step-backs goes (the audit's own entries, rota records, gap
+    // alerts, check-ins about no contact, step-backs); the schema before them comes back.
+    Migrator::down(&app.db, Some(5)).await.unwrap();
     assert_eq!(debrief::Entity::find().count(&app.db).await.unwrap(), 0);
     Migrator::up(&app.db, None).await.unwrap();
     assert!(
@@ -840,4 +840,40 @@ async fn the_step_back_migrations_undo_and_redo() {
             .await
             .unwrap()
     );
+}
+
+#[tokio::test]
+async fn entries_peerline_wrote_itself_name_no_user_and_the_log_stays_append_only() {
+    use migration::{Migrator, MigratorTrait};
+    use peerline::storage::audit::{self, Audited};
+    use peerline::storage::entities::audit_entry;
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let at = peerline::clock::Clock::system().now();
+    audit::record_by_peerline(&app.db, Audited::new("retention_purge"), "a test", at)
+        .await
+        .unwrap();
+    let users_of = async |app: &crate::helpers::TestApp| {
+        audit_entry::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.user_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(users_of(&app).await, vec![None]);
+    // The schema before: the entry reads as user 0; after, as no user again.
+    Migrator::down(&app.db, Some(1)).await.unwrap();
+    assert_eq!(users_of(&app).await, vec![Some(0)]);
+    Migrator::up(&app.db, None).await.unwrap();
+    assert_eq!(users_of(&app).await, vec![None]);
+    // The guard came back with the rebuilt table.
+    let changed = app
+        .db
+        .execute_unprepared("UPDATE audit_log SET action = 'nothing'")
+        .await;
+    assert!(changed.is_err(), "the audit log took a change");
+    let removed = app.db.execute_unprepared("DELETE FROM audit_log").await;
+    assert!(removed.is_err(), "the audit log lost an entry");
 }

@@ -18,7 +18,9 @@ use crate::storage::entities::audit_entry;
 pub struct AuditEntryView {
     pub id: i32,
     pub at: DateTime<Utc>,
-    pub user_id: i32,
+    /// Who did it; none when peerline did it itself (a command or a job, named in
+    /// `detail.by`).
+    pub user_id: Option<i32>,
     /// The API token used.
     pub token_id: Option<i32>,
     pub helpline_id: Option<i32>,
