@@ -19,6 +19,7 @@ use crate::domain::routing::rest_ends_at;
 use crate::domain::shift_calendar::shifts_within;
 use crate::domain::shift_reminders::QuietHours;
 use crate::domain::supervision::{Flag, ReportInput};
+use crate::domain::timezone::TimeZone;
 use crate::domain::volunteer_changes::VolunteerChanges;
 use crate::error::ApiError;
 use crate::routes::api::contact_views::MyContact;
@@ -410,9 +411,7 @@ async fn add_leave(
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
-    let me = my_contacts::volunteer_of(&viewer.who)?;
-    let (row, _) = visible_volunteer(&state, &viewer.who, me).await?;
-    let zone = volunteers::profile_of(&row)?.time_zone;
+    let (me, zone) = me_and_my_clock(&state, &viewer).await?;
     let new = NewException {
         kind: ExceptionKind::Leave,
         starts_at: local_instant(&form, "from", zone)?,
@@ -422,6 +421,16 @@ async fn add_leave(
     };
     exceptions::add(&state, &viewer.who, me, new).await?;
     Ok(layout::see_other("/console/me#leave"))
+}
+
+/// The signed-in volunteer's record id and their own clock.
+async fn me_and_my_clock(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<(i32, TimeZone), ConsoleError> {
+    let me = my_contacts::volunteer_of(&viewer.who)?;
+    let (row, _) = visible_volunteer(state, &viewer.who, me).await?;
+    Ok((me, volunteers::profile_of(&row)?.time_zone))
 }
 
 async fn remove_leave(
@@ -442,19 +451,16 @@ async fn step_back(
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
-    let me = my_contacts::volunteer_of(&viewer.who)?;
-    let (row, _) = visible_volunteer(&state, &viewer.who, me).await?;
-    let zone = volunteers::profile_of(&row)?.time_zone;
-    let until = match form.get("until") {
-        Some(_) => Some(local_instant(&form, "until", zone)?),
-        None => None,
-    };
+    let (me, zone) = me_and_my_clock(&state, &viewer).await?;
     let new = NewStepBack {
         topic_id: form
             .get("topic_id")
             .map(|_| form.number("topic_id"))
             .transpose()?,
-        until,
+        until: form
+            .get("until")
+            .map(|_| local_instant(&form, "until", zone))
+            .transpose()?,
         shifts: form.optional("shifts", str::parse::<u32>)?,
     };
     step_backs_api::add(&state, &viewer.who, me, new).await?;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::calendar::LocalTime;
-use super::coverage::TopicCoverage;
+use super::coverage::{TopicCoverage, uncovered};
 use super::rota::{Interval, earliest_instant_at_or_after};
 use super::timezone::TimeZone;
 
@@ -34,32 +34,11 @@ pub fn alert_span(now: DateTime<Utc>) -> Interval {
 }
 
 /// The parts of `gaps` outside every one of `overall`: the times a topic is uncovered
-/// although someone is on shift. Both lists are sorted and disjoint, as `coverage::gaps`
-/// gives them.
+/// although someone is on shift.
 pub fn beyond(gaps: &[Interval], overall: &[Interval]) -> Vec<Interval> {
-    let mut left = Vec::new();
-    for gap in gaps {
-        let mut from = gap.start;
-        for taken in overall
-            .iter()
-            .filter(|o| o.start < gap.end && gap.start < o.end)
-        {
-            if from < taken.start {
-                left.push(Interval {
-                    start: from,
-                    end: taken.start,
-                });
-            }
-            from = from.max(taken.end);
-        }
-        if from < gap.end {
-            left.push(Interval {
-                start: from,
-                end: gap.end,
-            });
-        }
-    }
-    left
+    gaps.iter()
+        .flat_map(|gap| uncovered(*gap, overall.to_vec()))
+        .collect()
 }
 
 /// What an alert tells: the overall gaps, and for each topic the gaps it has beyond them.

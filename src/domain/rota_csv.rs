@@ -102,7 +102,7 @@ fn unguarded(name: &str) -> &str {
 }
 
 /// Reads `text` into shift lines and the errors of the lines that could not be read.
-fn read(text: &str) -> (Vec<ShiftLine>, Vec<LineError>) {
+fn read_lines(text: &str) -> (Vec<ShiftLine>, Vec<LineError>) {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -221,87 +221,126 @@ fn read_line<'r>(
     })
 }
 
-/// The member a line names, or why it names none.
-fn resolve(volunteer: &VolunteerRef, members: &[Member<'_>]) -> Result<i32, String> {
-    if let Some(id) = volunteer.id {
-        let member = members
-            .iter()
-            .find(|m| m.id == id)
-            .ok_or_else(|| format!("volunteer {id} does not serve this helpline"))?;
-        return match &volunteer.name {
-            Some(name) if name != member.name => {
-                Err(format!("volunteer {id} is {}, not {name}", member.name))
-            }
-            _ => Ok(id),
-        };
+/// The helpline's members, looked up by id and by name.
+struct Directory<'a> {
+    by_id: HashMap<i32, &'a str>,
+    by_name: HashMap<&'a str, Vec<i32>>,
+}
+
+impl<'a> Directory<'a> {
+    fn new(members: &[Member<'a>]) -> Self {
+        let mut by_name: HashMap<&str, Vec<i32>> = HashMap::new();
+        for m in members {
+            by_name.entry(m.name).or_default().push(m.id);
+        }
+        Self {
+            by_id: members.iter().map(|m| (m.id, m.name)).collect(),
+            by_name,
+        }
     }
-    let name = volunteer.name.as_deref().unwrap_or_default();
-    let named: Vec<i32> = members
-        .iter()
-        .filter(|m| m.name == name)
-        .map(|m| m.id)
-        .collect();
-    match named.as_slice() {
-        [id] => Ok(*id),
-        [] => Err(format!("no volunteer of this helpline is called {name}")),
-        _ => Err(format!(
-            "{} volunteers are called {name}: give the volunteer_id",
-            named.len()
-        )),
+
+    /// The member a line names, or why it names none.
+    fn resolve(&self, volunteer: &VolunteerRef) -> Result<i32, String> {
+        if let Some(id) = volunteer.id {
+            let name = self
+                .by_id
+                .get(&id)
+                .ok_or_else(|| format!("volunteer {id} does not serve this helpline"))?;
+            return match &volunteer.name {
+                Some(written) if written != name => {
+                    Err(format!("volunteer {id} is {name}, not {written}"))
+                }
+                _ => Ok(id),
+            };
+        }
+        let name = volunteer.name.as_deref().unwrap_or_default();
+        match self
+            .by_name
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            [id] => Ok(*id),
+            [] => Err(format!("no volunteer of this helpline is called {name}")),
+            named => Err(format!(
+                "{} volunteers are called {name}: give the volunteer_id",
+                named.len()
+            )),
+        }
     }
 }
 
-/// What importing `text` would change, given the helpline's `members` and the weekly
-/// shifts they `hold`.
-pub fn changes(text: &str, members: &[Member<'_>], hold: &[Held]) -> RotaChanges {
-    let (lines, mut errors) = read(text);
-    let mut wanted: HashMap<i32, Vec<ShiftLine>> = HashMap::new();
-    for line in lines {
-        let id = match resolve(&line.volunteer, members) {
-            Ok(id) => id,
-            Err(message) => {
-                let column = if line.volunteer.id.is_some() {
-                    "volunteer_id"
-                } else {
-                    "volunteer"
-                };
-                errors.push(LineError::new(line.line, Some(column), message));
+/// A file read into shift lines, before it is matched against the rota: reading needs
+/// nothing from the database.
+pub struct RotaFile {
+    lines: Vec<ShiftLine>,
+    errors: Vec<LineError>,
+}
+
+/// Reads `text`, keeping every line's error.
+pub fn read(text: &str) -> RotaFile {
+    let (lines, errors) = read_lines(text);
+    RotaFile { lines, errors }
+}
+
+impl RotaFile {
+    /// What importing the file would change, given the helpline's `members` and the
+    /// weekly shifts they `hold`.
+    pub fn changes(self, members: &[Member<'_>], hold: &[Held]) -> RotaChanges {
+        let RotaFile { lines, mut errors } = self;
+        let directory = Directory::new(members);
+        let mut wanted: HashMap<i32, Vec<ShiftLine>> = HashMap::new();
+        for line in lines {
+            let id = match directory.resolve(&line.volunteer) {
+                Ok(id) => id,
+                Err(message) => {
+                    let column = if line.volunteer.id.is_some() {
+                        "volunteer_id"
+                    } else {
+                        "volunteer"
+                    };
+                    errors.push(LineError::new(line.line, Some(column), message));
+                    continue;
+                }
+            };
+            let theirs = wanted.entry(id).or_default();
+            if let Some(same) = theirs.iter().find(|s| s.shift == line.shift) {
+                let message = format!("the same shift as line {}", same.line);
+                errors.push(LineError::new(line.line, None, message));
                 continue;
             }
+            theirs.push(line);
+        }
+        errors.sort_by_key(|e| e.line);
+        let mut held_by: HashMap<i32, Vec<&Held>> = HashMap::new();
+        for held in hold {
+            held_by.entry(held.volunteer_id).or_default().push(held);
+        }
+        let mut result = RotaChanges {
+            errors,
+            ..RotaChanges::default()
         };
-        let theirs = wanted.entry(id).or_default();
-        if let Some(same) = theirs.iter().find(|s| s.shift == line.shift) {
-            let message = format!("the same shift as line {}", same.line);
-            errors.push(LineError::new(line.line, None, message));
-            continue;
-        }
-        theirs.push(line);
-    }
-    errors.sort_by_key(|e| e.line);
-    let mut result = RotaChanges {
-        errors,
-        ..RotaChanges::default()
-    };
-    let named: BTreeSet<i32> = wanted.keys().copied().collect();
-    for id in named {
-        let mut lines = wanted.remove(&id).unwrap_or_default();
-        for held in hold.iter().filter(|h| h.volunteer_id == id) {
-            match lines.iter().position(|l| l.shift == held.shift) {
-                Some(kept) => {
-                    lines.remove(kept);
-                    result.unchanged += 1;
+        let named: BTreeSet<i32> = wanted.keys().copied().collect();
+        for id in named {
+            let mut lines = wanted.remove(&id).unwrap_or_default();
+            for held in held_by.remove(&id).unwrap_or_default() {
+                match lines.iter().position(|l| l.shift == held.shift) {
+                    Some(kept) => {
+                        lines.remove(kept);
+                        result.unchanged += 1;
+                    }
+                    None => result.removed.push(held.clone()),
                 }
-                None => result.removed.push(held.clone()),
             }
+            result.added.extend(lines.into_iter().map(|l| Added {
+                line: l.line,
+                volunteer_id: id,
+                shift: l.shift,
+            }));
         }
-        result.added.extend(lines.into_iter().map(|l| Added {
-            line: l.line,
-            volunteer_id: id,
-            shift: l.shift,
-        }));
+        result.added.sort_by_key(|a| a.line);
+        result
     }
-    result.added.sort_by_key(|a| a.line);
-    result
 }
 
 /// One line of an export.
@@ -399,7 +438,7 @@ mod tests {
              4,'=Eve,saturday,22:00,02:00,sms,2027-01-01,\n\
              1,Ada,tuesday,19:00,22:00,both,,\n"
         );
-        let read_back = changes(&text, &members(), &hold);
+        let read_back = read(&text).changes(&members(), &hold);
         assert!(read_back.errors.is_empty(), "{:?}", read_back.errors);
         assert_eq!(read_back.unchanged, 2);
         assert!(read_back.added.is_empty() && read_back.removed.is_empty());
@@ -425,7 +464,7 @@ mod tests {
             },
         ];
         let text = "volunteer,weekday,start,end\nAda,Tuesday,19:00,22:00\nAda,sunday,10:00,14:00\n";
-        let found = changes(text, &members(), &hold);
+        let found = read(text).changes(&members(), &hold);
         assert!(found.errors.is_empty(), "{:?}", found.errors);
         assert_eq!(found.unchanged, 1);
         assert_eq!(found.removed.len(), 1);
@@ -451,7 +490,7 @@ mod tests {
                     1,,monday,09:00\n\
                     1,,monday,09:00,12:00,both\n\
                     1,,monday,09:00,12:00,both\n";
-        let found = changes(text, &members(), &[]);
+        let found = read(text).changes(&members(), &[]);
         let said: Vec<(u64, Option<&str>)> = found
             .errors
             .iter()
@@ -483,7 +522,7 @@ mod tests {
 
     #[test]
     fn a_header_without_the_needed_columns_is_refused_at_line_one() {
-        let found = changes("who,weekday,start\nAda,monday,09:00\n", &members(), &[]);
+        let found = read("who,weekday,start\nAda,monday,09:00\n").changes(&members(), &[]);
         let said: Vec<_> = found
             .errors
             .iter()

@@ -795,3 +795,45 @@ async fn a_past_weeks_coverage_and_who_was_on_shift_stay_as_they_were_after_toda
     assert!(on_shift_ids(&before_joining).is_empty());
     later.stop().await;
 }
+
+#[tokio::test]
+async fn volunteers_from_before_the_rota_kept_records_are_recorded_as_they_stand_when_it_first_migrates()
+ {
+    use peerline::clock::Clock;
+    use peerline::storage::entities::rota_record;
+    use sea_orm::EntityTrait;
+
+    let app = spawn_app_at("2026-11-01T00:00:00Z").await;
+    let helpline = app.helpline("NICU parents line", "Europe/London").await;
+    let ada = app
+        .volunteer("Ada", "+12025550101", "Europe/London", &[helpline])
+        .await;
+    assert_eq!(
+        app.shift(ada, "tuesday", "09:00", "17:00").await.status,
+        StatusCode::CREATED
+    );
+    // A database from before records were kept: none, until the next server to start
+    // migrates it and writes them.
+    rota_record::Entity::delete_many()
+        .exec(&app.db)
+        .await
+        .unwrap();
+
+    let later = crate::helpers::start_server_with(
+        app.database_url(),
+        Clock::starting_at(crate::helpers::utc("2026-11-20T12:00:00Z")),
+        &[],
+    )
+    .await;
+    let past_tuesday = app
+        .call_on(
+            &later.base,
+            reqwest::Method::GET,
+            &format!("/api/v1/helplines/{helpline}/on-shift?at=2026-11-10T10:00:00Z"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(on_shift_ids(&past_tuesday), vec![i64::from(ada)]);
+    later.stop().await;
+}

@@ -3,6 +3,8 @@
 //! run says what would change and every line's errors, and changes nothing. Admins and
 //! the helpline's supervisors.
 
+use std::collections::HashMap;
+
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, put, web};
 use sea_orm::{ConnectionTrait, DbErr};
@@ -96,22 +98,26 @@ pub async fn import(
     body: CsvBody,
 ) -> Result<HttpResponse, ApiError> {
     managed_helpline(&state, &who, *id).await?;
-    let dry_run = query.0.dry_run;
+    // Reading the file needs no lock; a dry run takes none at all, so that no webhook
+    // waits on it.
+    let file = rota_csv::read(&body.0);
+    if query.0.dry_run {
+        let (people, held) = rota_of(&state.db, *id).await?;
+        let members = members(&people);
+        let changes = file.changes(&members, &held);
+        return Ok(HttpResponse::Ok().json(view(changes, &members, false)));
+    }
     let txn = storage::write_transaction(&state.db).await?;
     let (people, held) = rota_of(&txn, *id).await?;
     let members = members(&people);
-    let changes = rota_csv::changes(&body.0, &members, &held);
-    if !dry_run && !changes.errors.is_empty() {
+    let changes = file.changes(&members, &held);
+    if !changes.errors.is_empty() {
         txn.rollback().await?;
         return Err(ApiError::InvalidBody(refusal(&changes.errors)));
     }
-    if !dry_run {
-        apply(&txn, &changes, state.clock.now()).await?;
-        txn.commit().await?;
-    } else {
-        txn.rollback().await?;
-    }
-    Ok(HttpResponse::Ok().json(view(changes, &members, !dry_run)))
+    apply(&txn, &changes, state.clock.now()).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(view(changes, &members, true)))
 }
 
 /// How many line errors a refusal names before it says how many more there are.
@@ -190,13 +196,8 @@ async fn apply(
 }
 
 fn view(changes: RotaChanges, members: &[Member<'_>], applied: bool) -> RotaImportView {
-    let name = |id: i32| {
-        members
-            .iter()
-            .find(|m| m.id == id)
-            .map(|m| m.name.to_owned())
-            .unwrap_or_default()
-    };
+    let names: HashMap<i32, &str> = members.iter().map(|m| (m.id, m.name)).collect();
+    let name = |id: i32| names.get(&id).copied().unwrap_or_default().to_owned();
     let change = |line, shift_id, volunteer_id, shift: &WeeklyShift| ShiftChangeView {
         line,
         shift_id,
