@@ -8,7 +8,6 @@ use std::collections::HashSet;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use peerline::domain::calendar::{LocalTime, Weekday};
-use peerline::domain::phone::E164;
 use peerline::domain::rota::{Channel, Rota, ShiftChannels, WeeklyShift};
 use peerline::domain::routing::{
     self, Activity, Candidate, PastContact, RoutingRequest, TopicChoice,
@@ -70,7 +69,6 @@ fn volunteers(n: usize, now: DateTime<Utc>) -> Vec<Volunteer> {
             Volunteer {
                 profile: VolunteerProfile {
                     name: format!("V{i}"),
-                    phone: E164::parse("+12025550111").expect("phone"),
                     time_zone: zone,
                     languages: vec!["en".into()],
                     training_status: TrainingStatus::Trained,

@@ -98,10 +98,7 @@ async fn main() {
         ("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000001"),
         ("TWILIO_AUTH_TOKEN", TOKEN),
         ("TWILIO_API_BASE", rest.uri().as_str()),
-        (
-            "PEERLINE_SECRET_KEY",
-            "callback-latency-secret-key-0123456789",
-        ),
+        ("PEERLINE_SECRET_KEY", SECRET_KEY),
         ("PEERLINE_SPOOL_DIR", spool.to_str().unwrap()),
     ]
     .into_iter()
@@ -250,10 +247,14 @@ async fn one_round(peer: &TwilioPeer, calls: &Calls, round: usize) -> Duration {
     latency
 }
 
+/// The key the server under test runs with, which the seeded phones are sealed under.
+const SECRET_KEY: &str = "callback-latency-secret-key-0123456789";
+
 async fn seed(url: &str, n: usize) {
     let db = storage::connect(url).await.expect("database");
     storage::migrate(&db).await.expect("migrations");
     let now = peerline::clock::Clock::system().now();
+    let vault = peerline::secrets::Vault::new(SECRET_KEY.to_owned().into());
     let line = helplines::create(
         &db,
         &HelplineSettings {
@@ -287,9 +288,9 @@ async fn seed(url: &str, n: usize) {
         };
         let volunteer = volunteers::create(
             &db,
+            &vault,
             &VolunteerProfile {
                 name: format!("Volunteer {i}"),
-                phone: E164::parse(&phone).unwrap(),
                 time_zone: TimeZone::parse("Europe/London").unwrap(),
                 languages: vec!["en".into()],
                 training_status: TrainingStatus::Trained,
@@ -303,6 +304,7 @@ async fn seed(url: &str, n: usize) {
                     ..WellbeingLimits::default()
                 },
             },
+            &E164::parse(&phone).unwrap(),
             &[line.id],
             now,
         )

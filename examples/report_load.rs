@@ -44,6 +44,13 @@ impl Mix {
     }
 }
 
+/// The key the server under test runs with, which the seeded phones are sealed under.
+const SECRET_KEY: &str = "report-load-secret-key-0123456789abcdef";
+
+fn vault() -> peerline::secrets::Vault {
+    peerline::secrets::Vault::new(SECRET_KEY.to_owned().into())
+}
+
 async fn seed(db: &DatabaseConnection, contacts: usize) -> (i32, Vec<i32>) {
     let zone = TimeZone::parse("Europe/London").expect("zone");
     let line = helplines::create(
@@ -86,9 +93,9 @@ async fn seed(db: &DatabaseConnection, contacts: usize) -> (i32, Vec<i32>) {
     for i in 0..VOLUNTEERS {
         let volunteer = volunteers::create(
             db,
+            &vault(),
             &VolunteerProfile {
                 name: format!("Volunteer {i}"),
-                phone: E164::parse(&format!("+1202555{:04}", 2000 + i)).expect("phone"),
                 time_zone: zone,
                 languages: vec!["en".into()],
                 training_status: TrainingStatus::Trained,
@@ -99,6 +106,7 @@ async fn seed(db: &DatabaseConnection, contacts: usize) -> (i32, Vec<i32>) {
                 active: true,
                 limits: WellbeingLimits::default(),
             },
+            &E164::parse(&format!("+1202555{:04}", 2000 + i)).expect("phone"),
             &[line.id],
             peerline::clock::Clock::system().now(),
         )
@@ -279,6 +287,7 @@ async fn main() {
     };
     let admin = users::create(
         &db,
+        &vault(),
         users::NewUser {
             name: "Supervisor".into(),
             role: Role::Supervisor,
@@ -300,10 +309,7 @@ async fn main() {
     let vars = [
         ("DATABASE_URL", url.as_str()),
         ("PEERLINE_PUBLIC_URL", base.as_str()),
-        (
-            "PEERLINE_SECRET_KEY",
-            "report-load-secret-key-0123456789abcdef",
-        ),
+        ("PEERLINE_SECRET_KEY", SECRET_KEY),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

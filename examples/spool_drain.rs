@@ -15,7 +15,7 @@ use peerline::domain::helpline::{HelplineSettings, RoutingSettings};
 use peerline::domain::phone::E164;
 use peerline::domain::timezone::TimeZone;
 use peerline::jobs::spool_replay::drain;
-use peerline::secrets::NumberHasher;
+use peerline::secrets::Vault;
 use peerline::spool::{Spool, Spooled};
 use peerline::state::AppState;
 use peerline::storage::{self, helplines};
@@ -81,7 +81,7 @@ async fn main() {
     )
     .await
     .expect("number");
-    let numbers = NumberHasher::new(
+    let numbers = Vault::new(
         settings
             .secret_key
             .clone()
@@ -120,7 +120,7 @@ fn make_call(state: &AppState, i: usize) -> Spooled {
     Spooled::Call {
         call_sid: format!("CA{i:032}"),
         dialed: LINE.into(),
-        caller_sealed: Some(state.numbers.seal(&caller)),
+        caller_sealed: Some(state.vault.seal(&caller)),
         at: Clock::system().now(),
         to_fallback: true,
         reason: "the database did not answer within 1800 ms".into(),
@@ -131,9 +131,9 @@ fn make_text(state: &AppState, i: usize) -> Spooled {
     let texter = E164::parse(&format!("+1303555{:04}", 3000 + i % 5000)).unwrap();
     Spooled::Text {
         message_sid: format!("SM{i:032}"),
-        from_sealed: state.numbers.seal(&texter),
+        from_sealed: state.vault.seal(&texter),
         to: LINE.into(),
-        body_sealed: state.numbers.seal_text("Is anyone there? I need to talk."),
+        body_sealed: state.vault.seal_text("Is anyone there? I need to talk."),
         media_count: 0,
         at: Clock::system().now(),
     }

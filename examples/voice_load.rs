@@ -116,6 +116,13 @@ async fn main() {
 async fn seed(url: &str, n: usize) -> (DatabaseConnection, i32, Vec<i32>) {
     let db = storage::connect(url).await.expect("database");
     storage::migrate(&db).await.expect("migrations");
+    // The servers started on this database find the key generated here (beside a SQLite
+    // file, or in PostgreSQL) and open the phones sealed under it.
+    let vars = std::collections::HashMap::from([("DATABASE_URL".to_owned(), url.to_owned())]);
+    let settings = peerline::config::Settings::from_vars(&vars).expect("settings");
+    let vault = peerline::secret_key::vault(&db, &settings, peerline::clock::Clock::system().now())
+        .await
+        .expect("secret key");
     let line = helplines::create(
         &db,
         &HelplineSettings {
@@ -146,16 +153,17 @@ async fn seed(url: &str, n: usize) -> (DatabaseConnection, i32, Vec<i32>) {
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
         let zone = TimeZone::parse(ZONES[i % ZONES.len()]).unwrap();
+        let phone = E164::parse(&format!(
+            "+1{}555{:04}",
+            [202, 212, 303, 312, 415, 503][i / 5000 % 6],
+            1000 + i % 5000
+        ))
+        .unwrap();
         let volunteer = volunteers::create(
             &db,
+            &vault,
             &VolunteerProfile {
                 name: format!("Volunteer {i}"),
-                phone: E164::parse(&format!(
-                    "+1{}555{:04}",
-                    [202, 212, 303, 312, 415, 503][i / 5000 % 6],
-                    1000 + i % 5000
-                ))
-                .unwrap(),
                 time_zone: zone,
                 languages: vec!["en".into()],
                 training_status: TrainingStatus::Trained,
@@ -169,6 +177,7 @@ async fn seed(url: &str, n: usize) -> (DatabaseConnection, i32, Vec<i32>) {
                     ..WellbeingLimits::default()
                 },
             },
+            &phone,
             &[line.id],
             peerline::clock::Clock::system().now(),
         )

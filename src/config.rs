@@ -33,6 +33,9 @@ pub struct Settings {
     /// `PEERLINE_SECRET_KEY`: keys the hashes of phone numbers; when unset, `serve`
     /// generates one and keeps it in the database.
     pub secret_key: Option<SecretString>,
+    /// `PEERLINE_PREVIOUS_SECRET_KEY`: while the data moves to a new `PEERLINE_SECRET_KEY`
+    /// (`peerline rotate-key`), the key it was sealed under: read, never written.
+    pub previous_secret_key: Option<SecretString>,
     /// `PEERLINE_API_RATE_LIMIT`: API requests a minute per token (or client address);
     /// 0 turns the limit off.
     pub api_rate_limit: u32,
@@ -107,6 +110,7 @@ struct FileSettings {
     twilio_auth_token: Option<String>,
     twilio_api_base: Option<String>,
     secret_key: Option<String>,
+    previous_secret_key: Option<String>,
     api_rate_limit: Option<Scalar>,
     answer_deadline_ms: Option<Scalar>,
     spool_dir: Option<String>,
@@ -209,6 +213,13 @@ impl Settings {
                 format!("must be at least {MIN_SECRET_KEY_LEN} characters"),
             ));
         }
+        let previous_secret_key = pick("PEERLINE_PREVIOUS_SECRET_KEY", &file.previous_secret_key);
+        if previous_secret_key.is_some() && secret_key.is_none() {
+            return Err(ConfigError::new(
+                "PEERLINE_PREVIOUS_SECRET_KEY",
+                "is the key the data moves away from: set PEERLINE_SECRET_KEY to the new one",
+            ));
+        }
         let api_rate_limit = match pick(
             "PEERLINE_API_RATE_LIMIT",
             &Scalar::text(&file.api_rate_limit),
@@ -269,6 +280,7 @@ impl Settings {
                 api_base,
             },
             secret_key: secret_key.map(Into::into),
+            previous_secret_key: previous_secret_key.map(Into::into),
             metrics_token: pick("PEERLINE_METRICS_TOKEN", &file.metrics_token).map(Into::into),
         })
     }
@@ -319,6 +331,10 @@ impl fmt::Debug for Settings {
             .field(
                 "secret_key",
                 &self.secret_key.as_ref().map(|_| "[redacted]"),
+            )
+            .field(
+                "previous_secret_key",
+                &self.previous_secret_key.as_ref().map(|_| "[redacted]"),
             )
             .field("api_rate_limit", &self.api_rate_limit)
             .field("answer_deadline", &self.answer_deadline)

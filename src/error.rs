@@ -87,6 +87,7 @@ const UNIQUE_KEYS: &[(&str, &str, &str)] = &[
         "number",
     ),
     ("volunteers.phone", "volunteers_phone_key", "phone"),
+    ("volunteers.phone_hash", "volunteers_phone_hash", "phone"),
     (
         "topics.helpline_id, topics.key",
         "topics_helpline_key",

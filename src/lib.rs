@@ -8,6 +8,7 @@ pub mod contact_flow;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+pub mod key_rotation;
 pub mod openapi;
 pub mod rota_care;
 pub mod routes;

@@ -11,20 +11,37 @@ use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{Settings, sqlite_file};
-use crate::secrets::{KeyVerdict, NumberHasher, generate_secret_key, judge_key};
+use crate::secrets::{KeyChecks, KeyVerdict, SampleOpens, Vault, generate_secret_key, judge_key};
 use crate::storage;
 
+/// The keys a server holds: the one it seals under, and while the data moves to it
+/// (`peerline rotate-key`), the one the data was sealed under before.
+#[derive(Clone)]
+pub struct ServerKeys {
+    pub current: SecretString,
+    pub previous: Option<SecretString>,
+}
+
+impl ServerKeys {
+    pub fn vault(&self) -> Vault {
+        match &self.previous {
+            Some(previous) => Vault::rotating(self.current.clone(), previous.clone()),
+            None => Vault::new(self.current.clone()),
+        }
+    }
+}
+
 /// `PEERLINE_SECRET_KEY` if set; otherwise the generated key (see the module's notes),
-/// generated on first start.
+/// generated on first start; with `PEERLINE_PREVIOUS_SECRET_KEY` while a rotation runs.
 pub async fn resolve_secret_key(
     db: &DatabaseConnection,
     settings: &Settings,
     now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<SecretString> {
-    let key = match &settings.secret_key {
+) -> anyhow::Result<ServerKeys> {
+    let current = match &settings.secret_key {
         Some(key) => {
             tracing::info!(
-                "PEERLINE_SECRET_KEY is set: callers' numbers are sealed under a key kept outside the database"
+                "PEERLINE_SECRET_KEY is set: phone numbers and messages are sealed under a key kept outside the database"
             );
             key.clone()
         }
@@ -33,52 +50,100 @@ pub async fn resolve_secret_key(
             None => stored_or_generated_key(db, now).await?,
         },
     };
-    verify_key(db, &key, settings.secret_key.is_some(), now).await?;
-    Ok(key)
+    let keys = ServerKeys {
+        current,
+        previous: settings.previous_secret_key.clone(),
+    };
+    verify_key(db, &keys, settings.secret_key.is_some(), now).await?;
+    Ok(keys)
+}
+
+/// The vault of the server's keys (see [`resolve_secret_key`]).
+pub async fn vault(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Vault> {
+    Ok(resolve_secret_key(db, settings, now).await?.vault())
 }
 
 /// Refuses a key under which the stored data was not sealed (a `PEERLINE_SECRET_KEY` set,
-/// or changed, on a database started with another key); records the check value of a key
-/// that is fine.
+/// or changed, on a database started with another key) unless the data is moving to it
+/// from `PEERLINE_PREVIOUS_SECRET_KEY`; records the check value of a key that is fine.
 async fn verify_key(
     db: &DatabaseConnection,
-    key: &SecretString,
+    keys: &ServerKeys,
     from_environment: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
-    let numbers = NumberHasher::new(key.clone());
-    let check = numbers.key_check();
+    let current = Vault::new(keys.current.clone());
+    let previous = keys.previous.clone().map(Vault::new);
+    let checks = KeyChecks {
+        current: current.key_check(),
+        previous: previous.as_ref().map(Vault::key_check),
+    };
     let stored = storage::secrets::get(db, storage::secrets::KEY_CHECK)
         .await
         .context("reading the stored key check value")?;
-    let opens_sample = match stored {
+    let sample = match stored {
         Some(_) => None,
         None => storage::secrets::sealed_sample(db)
             .await
             .context("reading a sealed number to test the key")?
-            .map(|sealed| numbers.open(&sealed).is_some()),
+            .map(|sealed| SampleOpens {
+                current: current.open(&sealed).is_some(),
+                previous: previous.as_ref().is_some_and(|p| p.open(&sealed).is_some()),
+            }),
     };
     let stored_check = stored.as_ref().map(|s| s.expose_secret().to_owned());
-    match judge_key(&check, stored_check.as_deref(), opens_sample) {
-        KeyVerdict::Matches => Ok(()),
-        KeyVerdict::Record => {
-            storage::secrets::get_or_create(db, storage::secrets::KEY_CHECK, || check, now)
-                .await
-                .context("storing the key check value")?;
+    let record = |check: String| async move {
+        storage::secrets::get_or_create(db, storage::secrets::KEY_CHECK, || check, now)
+            .await
+            .context("storing the key check value")
+            .map(|_| ())
+    };
+    match judge_key(&checks, stored_check.as_deref(), sample) {
+        KeyVerdict::Matches => {
+            if keys.previous.is_some() {
+                tracing::info!(
+                    "the data is sealed under PEERLINE_SECRET_KEY: PEERLINE_PREVIOUS_SECRET_KEY is needed no longer, once every server's spool is empty"
+                );
+            }
+            Ok(())
+        }
+        KeyVerdict::Rotating => {
+            tracing::warn!(
+                "the data is moving from PEERLINE_PREVIOUS_SECRET_KEY to PEERLINE_SECRET_KEY: both are read, new data is sealed under PEERLINE_SECRET_KEY; run `peerline rotate-key` to move the rest"
+            );
+            Ok(())
+        }
+        KeyVerdict::Record => record(checks.current).await,
+        KeyVerdict::RecordPrevious => {
+            record(checks.previous.unwrap_or_default()).await?;
+            tracing::warn!(
+                "the data is sealed under PEERLINE_PREVIOUS_SECRET_KEY: run `peerline rotate-key` to move it to PEERLINE_SECRET_KEY"
+            );
             Ok(())
         }
         KeyVerdict::Refuse => {
-            let which = if from_environment {
-                "PEERLINE_SECRET_KEY is not the key this database's phone numbers were sealed under"
-            } else {
-                "the key stored in the database is not the one its phone numbers were sealed under"
+            let which = match (from_environment, keys.previous.is_some()) {
+                (_, true) => {
+                    "neither PEERLINE_SECRET_KEY nor PEERLINE_PREVIOUS_SECRET_KEY is the key this database's data was sealed under"
+                }
+                (true, false) => {
+                    "PEERLINE_SECRET_KEY is not the key this database's phone numbers were sealed under"
+                }
+                (false, false) => {
+                    "the key stored for this database is not the one its phone numbers were sealed under"
+                }
             };
             anyhow::bail!(
                 "{which}: starting with it would lose every block, every volunteer's declared \
-                 conflict and every number a supervisor may need to reveal. Set \
-                 PEERLINE_SECRET_KEY to the key the database was started with; if that key was \
-                 generated, `peerline export-key` (run with PEERLINE_SECRET_KEY unset) prints it. \
-                 Moving the data to a new key is not supported yet."
+                 conflict and every number and message it keeps. To keep the old key, set \
+                 PEERLINE_SECRET_KEY to it (`peerline export-key`, run with PEERLINE_SECRET_KEY \
+                 unset, prints a generated one). To move the data to the new key, set \
+                 PEERLINE_PREVIOUS_SECRET_KEY to the old key beside the new PEERLINE_SECRET_KEY, \
+                 start the servers, and run `peerline rotate-key`."
             )
         }
     }
@@ -165,11 +230,12 @@ const OUTAGE_COPY: &str = "secret.key";
 pub fn keep_for_outages(
     settings: &Settings,
     folder: &Path,
-    key: &SecretString,
+    key: &ServerKeys,
 ) -> anyhow::Result<()> {
     if settings.secret_key.is_some() || key_file(settings).is_some() {
         return Ok(());
     }
+    let key = &key.current;
     let copy = folder.join(OUTAGE_COPY);
     if read_key(&copy)?.is_some_and(|kept| kept.expose_secret() == key.expose_secret()) {
         return Ok(());
@@ -181,16 +247,21 @@ pub fn keep_for_outages(
         .with_context(|| format!("keeping a copy of the secret key in {}", copy.display()))
 }
 
-/// The key, when it can be known without the database: `PEERLINE_SECRET_KEY`, a SQLite
-/// database's key file, or the copy kept by [`keep_for_outages`].
+/// The keys, when they can be known without the database: `PEERLINE_SECRET_KEY` (and
+/// `PEERLINE_PREVIOUS_SECRET_KEY`), a SQLite database's key file, or the copy kept by
+/// [`keep_for_outages`].
 pub fn key_without_database(
     settings: &Settings,
     folder: &Path,
-) -> anyhow::Result<Option<SecretString>> {
-    if let Some(key) = &settings.secret_key {
-        return Ok(Some(key.clone()));
-    }
-    read_key(&key_file(settings).unwrap_or_else(|| folder.join(OUTAGE_COPY)))
+) -> anyhow::Result<Option<ServerKeys>> {
+    let current = match &settings.secret_key {
+        Some(key) => Some(key.clone()),
+        None => read_key(&key_file(settings).unwrap_or_else(|| folder.join(OUTAGE_COPY)))?,
+    };
+    Ok(current.map(|current| ServerKeys {
+        current,
+        previous: settings.previous_secret_key.clone(),
+    }))
 }
 
 fn read_key(path: &Path) -> anyhow::Result<Option<SecretString>> {
@@ -229,6 +300,13 @@ mod tests {
         Settings::from_vars(&vars).unwrap()
     }
 
+    fn keys(letter: &str) -> ServerKeys {
+        ServerKeys {
+            current: letter.repeat(40).into(),
+            previous: None,
+        }
+    }
+
     #[test]
     fn a_key_kept_in_postgresql_is_known_without_it_once_a_server_has_read_it() {
         let folder = tempfile::tempdir().unwrap();
@@ -238,10 +316,13 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
-        let key: SecretString = "k".repeat(40).into();
+        let key = keys("k");
         keep_for_outages(&postgres, folder.path(), &key).unwrap();
         let known = key_without_database(&postgres, folder.path()).unwrap();
-        assert_eq!(known.unwrap().expose_secret(), key.expose_secret());
+        assert_eq!(
+            known.unwrap().current.expose_secret(),
+            key.current.expose_secret()
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -252,25 +333,31 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         // A new key read from the database replaces the copy.
-        let rotated: SecretString = "r".repeat(40).into();
+        let rotated = keys("r");
         keep_for_outages(&postgres, folder.path(), &rotated).unwrap();
         let known = key_without_database(&postgres, folder.path()).unwrap();
-        assert_eq!(known.unwrap().expose_secret(), rotated.expose_secret());
+        assert_eq!(
+            known.unwrap().current.expose_secret(),
+            rotated.current.expose_secret()
+        );
     }
 
     #[test]
     fn a_key_from_the_environment_or_a_key_file_is_never_copied() {
         let folder = tempfile::tempdir().unwrap();
-        let key: SecretString = "e".repeat(40).into();
+        let key = keys("e");
         let from_environment = settings(&[
             ("DATABASE_URL", "postgres://peerline@db/peerline"),
-            ("PEERLINE_SECRET_KEY", key.expose_secret()),
+            ("PEERLINE_SECRET_KEY", key.current.expose_secret()),
         ]);
         keep_for_outages(&from_environment, folder.path(), &key).unwrap();
         let beside_sqlite = settings(&[("DATABASE_URL", "sqlite://peerline.db?mode=rwc")]);
         keep_for_outages(&beside_sqlite, folder.path(), &key).unwrap();
         assert!(!folder.path().join(OUTAGE_COPY).exists());
         let known = key_without_database(&from_environment, folder.path()).unwrap();
-        assert_eq!(known.unwrap().expose_secret(), key.expose_secret());
+        assert_eq!(
+            known.unwrap().current.expose_secret(),
+            key.current.expose_secret()
+        );
     }
 }

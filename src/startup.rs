@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_web::{App, HttpResponse, dev::Server, middleware, web};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use utoipa_actix_web::AppExt;
 
 use crate::clock::Clock;
@@ -16,8 +16,7 @@ use crate::error::ApiError;
 use crate::jobs::supervisor::Supervisor;
 use crate::routes::extract::MAX_JSON_BODY;
 use crate::routes::rate_limit::{ApiRateLimiter, limit_api};
-use crate::secret_key::{self, resolve_secret_key};
-use crate::secrets::NumberHasher;
+use crate::secret_key::{self, ServerKeys, resolve_secret_key};
 use crate::spool::Spool;
 use crate::state::AppState;
 use crate::voice::fallbacks::FallbackCache;
@@ -61,6 +60,9 @@ impl Application {
             Ok(db) => {
                 let key = resolve_secret_key(&db, &settings, clock.now()).await?;
                 secret_key::keep_for_outages(&settings, spool.folder(), &key)?;
+                storage::sealing::seal_what_was_kept_in_the_clear(&db, &key.vault(), clock.now())
+                    .await
+                    .context("sealing what an earlier version kept in the clear")?;
                 (db, key, true)
             }
             Err(error) if out_of_reach(&error) => {
@@ -75,7 +77,7 @@ impl Application {
         let state = web::Data::new(AppState::new(
             db,
             settings,
-            NumberHasher::new(key.clone()),
+            key.vault(),
             clock.clone(),
             spool,
         ));
@@ -163,7 +165,7 @@ async fn start_without_database(
     settings: &Settings,
     spool: &Spool,
     error: anyhow::Error,
-) -> anyhow::Result<(DatabaseConnection, SecretString)> {
+) -> anyhow::Result<(DatabaseConnection, ServerKeys)> {
     if FallbackCache::kept_in(spool.folder()).is_empty() {
         return Err(error.context(
             "the database is out of reach and this server has no offline answers from an earlier run",
@@ -189,7 +191,7 @@ async fn start_without_database(
 /// the key against it, and starts the background jobs (the spool's among them writes what
 /// was answered meanwhile). A database that answers but refuses (a failed migration, data
 /// sealed under another key) keeps the server answering from memory, and says why.
-async fn reach_database_later(state: web::Data<AppState>, jobs: Supervisor, key: SecretString) {
+async fn reach_database_later(state: web::Data<AppState>, jobs: Supervisor, key: ServerKeys) {
     loop {
         tokio::time::sleep(REACH_RETRY).await;
         let reached = async {
@@ -198,9 +200,13 @@ async fn reach_database_later(state: web::Data<AppState>, jobs: Supervisor, key:
                 .context("running database migrations")?;
             let stored = resolve_secret_key(&state.db, &state.settings, state.clock.now()).await?;
             anyhow::ensure!(
-                stored.expose_secret() == key.expose_secret(),
+                stored.current.expose_secret() == key.current.expose_secret(),
                 "the database's secret key is not the one this server sealed its spool under"
             );
+            let now = state.clock.now();
+            storage::sealing::seal_what_was_kept_in_the_clear(&state.db, &state.vault, now)
+                .await
+                .context("sealing what an earlier version kept in the clear")?;
             Ok(())
         };
         match reached.await {
@@ -272,7 +278,7 @@ fn start_outbox(jobs: &Supervisor, state: &AppState) {
     jobs::outbox::OutboxSender {
         db: state.db.clone(),
         client,
-        numbers: state.numbers.clone(),
+        vault: state.vault.clone(),
         clock: state.clock.clone(),
         status_callback: Some(format!(
             "{}/twilio/sms/status",

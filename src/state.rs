@@ -6,7 +6,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::contact_flow::activity::ActivityCache;
 use crate::jobs::supervisor::JobBoard;
-use crate::secrets::NumberHasher;
+use crate::secrets::Vault;
 use crate::spool::Spool;
 use crate::storage::roster::RosterCache;
 use crate::telephony::rest::TwilioClient;
@@ -15,7 +15,7 @@ use crate::voice::fallbacks::FallbackCache;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Settings,
-    pub numbers: NumberHasher,
+    pub vault: Vault,
     pub fallbacks: FallbackCache,
     pub clock: Clock,
     pub roster: RosterCache,
@@ -47,7 +47,7 @@ impl AppState {
     pub fn new(
         db: DatabaseConnection,
         settings: Settings,
-        numbers: NumberHasher,
+        vault: Vault,
         clock: Clock,
         spool: Spool,
     ) -> Self {
@@ -60,7 +60,7 @@ impl AppState {
             twilio: settings.twilio.client(),
             db,
             settings,
-            numbers,
+            vault,
             fallbacks: FallbackCache::kept_in(spool.folder()),
             clock,
             roster,

@@ -27,6 +27,7 @@ mod m20261201_000021_check_ins;
 mod m20261201_000022_gap_alerts;
 mod m20261201_000023_rota_history;
 mod m20261201_000024_audit_by_peerline;
+mod m20261201_000025_sealed_at_rest;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000022_gap_alerts::Migration),
             Box::new(m20261201_000023_rota_history::Migration),
             Box::new(m20261201_000024_audit_by_peerline::Migration),
+            Box::new(m20261201_000025_sealed_at_rest::Migration),
         ]
     }
 }

@@ -11,8 +11,7 @@ use crate::config::{Settings, check_database_url, sqlite_file};
 use crate::domain::access::{Role, check_new_user};
 use crate::domain::phone::E164;
 use crate::jobs;
-use crate::secret_key::resolve_secret_key;
-use crate::secrets::NumberHasher;
+use crate::secret_key;
 use crate::simulator::text::Text;
 use crate::simulator::{CallScript, TwilioPeer, play_call};
 use crate::startup::{Application, prepare_database};
@@ -65,7 +64,9 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
                 .with_context(|| format!("PEERLINE_LISTEN: cannot listen on {listen}"))?;
             if demo {
                 let db = prepare_database(&settings).await?;
-                let seeded = super::demo::seed_if_empty(&db, Clock::system().now()).await?;
+                let now = Clock::system().now();
+                let vault = secret_key::vault(&db, &settings, now).await?;
+                let seeded = super::demo::seed_if_empty(&db, &vault, now).await?;
                 let console_users = match seeded {
                     Some(people) => {
                         tracing::info!("seeded the demo helpline");
@@ -114,8 +115,10 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
                     anyhow::bail!("--helpline: there is no helpline {id}");
                 }
             }
+            let vault = secret_key::vault(&db, &settings, Clock::system().now()).await?;
             let user = users::create(
                 &db,
+                &vault,
                 NewUser {
                     name,
                     role,
@@ -158,9 +161,9 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
             if users::get(&db, user).await?.is_none() {
                 anyhow::bail!("--user: there is no user {user}");
             }
-            let numbers = NumberHasher::new(resolve_secret_key(&db, &settings, now).await?);
+            let vault = secret_key::vault(&db, &settings, now).await?;
             let link =
-                crate::console::sign_in::issue_link(&db, &numbers, &settings.public_url, user, now)
+                crate::console::sign_in::issue_link(&db, &vault, &settings.public_url, user, now)
                     .await?;
             println!("{link}");
         }
@@ -178,6 +181,17 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
                 })?;
             println!("{}", key.expose_secret());
         }
+        Command::RotateKey { forget_unmovable } => {
+            let db = existing_database(&settings).await?;
+            let rotation = crate::key_rotation::rotate(
+                &db,
+                &settings,
+                forget_unmovable,
+                Clock::system().now(),
+            )
+            .await?;
+            println!("{}", crate::key_rotation::summary(&rotation));
+        }
         Command::Openapi => unreachable!("handled before start-up"),
         Command::Purge => {
             let db = existing_database(&settings).await?;
@@ -190,10 +204,9 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
         Command::EraseCaller { number } => {
             let number = E164::parse(&number).map_err(|e| anyhow::anyhow!("--number: {e}"))?;
             let db = existing_database(&settings).await?;
-            let numbers =
-                NumberHasher::new(resolve_secret_key(&db, &settings, Clock::system().now()).await?);
-            let done = jobs::retention::erase_caller(&db, &numbers, &number, Clock::system().now())
-                .await?;
+            let vault = secret_key::vault(&db, &settings, Clock::system().now()).await?;
+            let done =
+                jobs::retention::erase_caller(&db, &vault, &number, Clock::system().now()).await?;
             if done.contacts == 0 && done.still_open == 0 {
                 println!(
                     "no contact of this number is held: the number is unknown here, or was already erased"
@@ -245,7 +258,8 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
                     .await?
                     .map(|c| c.id)
             {
-                for line in explain::story(&db, id).await? {
+                let vault = secret_key::vault(&db, &settings, Clock::system().now()).await?;
+                for line in explain::story(&db, &vault, id).await? {
                     println!("{line}");
                 }
             }
@@ -275,14 +289,18 @@ pub(crate) async fn run(command: Command, mut settings: Settings) -> anyhow::Res
             if twiml.contains("<Message>") {
                 println!("peerline answered at once: {twiml}");
             }
+            let vault = secret_key::vault(&db, &settings, Clock::system().now()).await?;
             for queued in outbox::queued_after(&db, before).await? {
                 println!(
                     "queued from {} to {} ({}): {}",
-                    queued.from_number, queued.to_hint, queued.purpose, queued.body
+                    queued.from_number,
+                    queued.to_hint,
+                    queued.purpose,
+                    vault.open_text(&queued.body.0).unwrap_or_default()
                 );
             }
             if let Some(id) = messages::contact_of(&db, &text.message_sid).await? {
-                for line in explain::story(&db, id).await? {
+                for line in explain::story(&db, &vault, id).await? {
                     println!("{line}");
                 }
             }

@@ -11,6 +11,7 @@ use crate::domain::phone::E164;
 use crate::domain::rota::{ShiftChannels, WeeklyShift};
 use crate::domain::timezone::TimeZone;
 use crate::domain::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
+use crate::secrets::Vault;
 use crate::storage::entities::helpline;
 use crate::storage::users::{self, NewUser};
 use crate::storage::{helplines, rota, volunteers};
@@ -72,6 +73,7 @@ fn daily_shifts(start_hour: u32) -> anyhow::Result<Vec<WeeklyShift>> {
 /// can sign in to the console (name and user id) if it did.
 pub async fn seed_if_empty(
     db: &DatabaseConnection,
+    vault: &Vault,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Vec<(String, i32)>>> {
     if helpline::Entity::find().count(db).await? > 0 {
@@ -117,11 +119,12 @@ pub async fn seed_if_empty(
     }
     let supervisor = users::create(
         db,
+        vault,
         NewUser {
             name: "Demo supervisor".into(),
             role: Role::Supervisor,
             volunteer_id: None,
-            phone: Some("+12025550199".into()),
+            phone: Some(E164::parse("+12025550199")?),
             time_zone: Some("Europe/London".into()),
             helplines: vec![line.id],
         },
@@ -141,9 +144,9 @@ pub async fn seed_if_empty(
     for (name, phone, zone, start_hour, ready_for) in people {
         let volunteer = volunteers::create(
             db,
+            vault,
             &VolunteerProfile {
                 name: name.into(),
-                phone: E164::parse(phone)?,
                 time_zone: TimeZone::parse(zone)?,
                 languages: vec!["en".into()],
                 training_status: TrainingStatus::Trained,
@@ -154,6 +157,7 @@ pub async fn seed_if_empty(
                 active: true,
                 limits: WellbeingLimits::default(),
             },
+            &E164::parse(phone)?,
             &[line.id],
             now,
         )
@@ -166,6 +170,7 @@ pub async fn seed_if_empty(
         }
         let login = users::create(
             db,
+            vault,
             NewUser {
                 name: name.into(),
                 role: Role::Volunteer,

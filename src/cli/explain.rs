@@ -10,11 +10,16 @@ use serde_json::Value;
 use crate::domain::contact::EventKind;
 use crate::domain::rota::Channel;
 use crate::domain::trace_words::{named_volunteers, volunteer_ids};
+use crate::secrets::Vault;
 use crate::storage::entities::volunteer;
-use crate::storage::{contact_log, contacts};
+use crate::storage::{contact_log, contacts, volunteers};
 
 /// Lines that tell the contact's story so far.
-pub async fn story(db: &DatabaseConnection, contact_id: i32) -> anyhow::Result<Vec<String>> {
+pub async fn story(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    contact_id: i32,
+) -> anyhow::Result<Vec<String>> {
     let Some(contact) = contacts::get(db, contact_id).await? else {
         return Ok(vec![format!("contact #{contact_id} is not in the log")]);
     };
@@ -103,9 +108,10 @@ pub async fn story(db: &DatabaseConnection, contact_id: i32) -> anyhow::Result<V
             } else {
                 "offered to"
             };
+            let phone = volunteers::phone_of(vault, volunteer)?;
             lines.push(format!(
-                "{how} {} ({}); reply as them:\n  peerline simulate sms --to {} --from {} --body \"#{} Hi, I'm here.\"",
-                volunteer.name, volunteer.phone, contact.dialed_number, volunteer.phone, contact.id
+                "{how} {} ({phone}); reply as them:\n  peerline simulate sms --to {} --from {phone} --body \"#{} Hi, I'm here.\"",
+                volunteer.name, contact.dialed_number, contact.id
             ));
         }
     }

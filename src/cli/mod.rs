@@ -20,7 +20,8 @@ Settings (environment variables, or the TOML file named by PEERLINE_CONFIG):
   TWILIO_AUTH_TOKEN            checks webhook signatures; with TWILIO_ACCOUNT_SID, sends SMS
   TWILIO_ACCOUNT_SID           the Twilio account that sends SMS
   TWILIO_API_BASE              Twilio's REST API base URL (default https://api.twilio.com)
-  PEERLINE_SECRET_KEY          key for hashing and sealing phone numbers (32+ characters)
+  PEERLINE_SECRET_KEY          key for hashing and sealing numbers and messages (32+ characters)
+  PEERLINE_PREVIOUS_SECRET_KEY the key the data is moving away from (see rotate-key)
   PEERLINE_API_RATE_LIMIT      API requests a minute per token or address (default 600; 0 = off)
   PEERLINE_ANSWER_DEADLINE_MS  how long a webhook waits for the database (default 1800)
   PEERLINE_SPOOL_DIR           where calls and texts wait during a database outage (default spool)
@@ -73,6 +74,15 @@ pub(crate) enum Command {
     /// Print the secret key generated on this database's first start, to move it into
     /// PEERLINE_SECRET_KEY (from a secret store) without losing anything sealed under it.
     ExportKey,
+    /// Move everything sealed under PEERLINE_PREVIOUS_SECRET_KEY to PEERLINE_SECRET_KEY
+    /// (start the servers with both first). Safe to run while they serve, and to run again
+    /// after an interruption: it carries on where it stopped.
+    RotateKey {
+        /// Remove blocks, conflicts and opt-outs made before numbers were kept sealed whose
+        /// numbers are found nowhere else (otherwise the rotation refuses to start).
+        #[arg(long)]
+        forget_unmovable: bool,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Erase callers' identities, message bodies, notes and recordings from contacts older

@@ -191,7 +191,7 @@ async fn sign_in_link(
         .ok_or(ApiError::NotFound("user"))?;
     let link = issue_link(
         &state.db,
-        &state.numbers,
+        &state.vault,
         &state.settings.public_url,
         person.id,
         state.clock.now(),

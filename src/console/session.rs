@@ -221,7 +221,7 @@ impl FromRequest for Viewer {
                 .ok_or(ConsoleError::SignIn)?;
             Ok(Viewer {
                 who,
-                form_token: state.numbers.form_token(&session_hash),
+                form_token: state.vault.form_token(&session_hash),
             })
         })
     }

@@ -137,7 +137,7 @@ async fn send_code(
     };
     let now = state.clock.now();
     let address = client_of(&req, &state);
-    let person = sign_in::person_with_phone(&state.db, &phone).await?;
+    let person = sign_in::person_with_phone(&state.db, &state.vault, &phone).await?;
     let recent =
         sign_in::recent_attempts(&state.db, &address, person.as_ref().map(|p| p.id), now).await?;
     may_attempt(Attempt::RequestCode, recent).map_err(too_many)?;
@@ -185,14 +185,14 @@ async fn text_code(
     };
     let code = generate_sign_in_code();
     let txn = storage::write_transaction(&state.db).await?;
-    let hash = state.numbers.hash_sign_in_secret(person.id, &code);
+    let hash = state.vault.hash_sign_in_secret(person.id, &code);
     sign_in::issue_secret(&txn, person.id, CodeKind::SmsCode, hash, now).await?;
     let body = format!(
         "Your Peerline sign-in code is {code}. It works for {} minutes. If you did not ask for it, ignore this text.",
         CODE_LIFETIME.num_minutes()
     );
-    let message = NewMessage::to_phone(&state.numbers, phone, from, "sign_in_code", body);
-    outbox::enqueue(&txn, message, now).await?;
+    let message = NewMessage::to_phone(&state.vault, phone, from, "sign_in_code", body);
+    outbox::enqueue(&txn, &state.vault, message, now).await?;
     txn.commit().await?;
     Ok(true)
 }
@@ -208,7 +208,7 @@ async fn enter_code(
     let now = state.clock.now();
     let address = client_of(&req, &state);
     let person = match E164::parse(&phone_text) {
-        Ok(phone) => sign_in::person_with_phone(&state.db, &phone).await?,
+        Ok(phone) => sign_in::person_with_phone(&state.db, &state.vault, &phone).await?,
         Err(_) => None,
     };
     let recent =
@@ -216,7 +216,7 @@ async fn enter_code(
     may_attempt(Attempt::EnterCode, recent).map_err(too_many)?;
     let accepted = match &person {
         Some(person) => {
-            let hash = state.numbers.hash_sign_in_secret(person.id, &code);
+            let hash = state.vault.hash_sign_in_secret(person.id, &code);
             sign_in::redeem(&state.db, person.id, CodeKind::SmsCode, &hash, now).await?
         }
         None => false,
@@ -287,7 +287,7 @@ async fn start_session(
 /// minutes. Audited.
 pub async fn issue_link(
     db: &sea_orm::DatabaseConnection,
-    numbers: &crate::secrets::NumberHasher,
+    numbers: &crate::secrets::Vault,
     public_url: &url::Url,
     user_id: i32,
     now: DateTime<Utc>,
@@ -356,7 +356,7 @@ async fn follow_link(
     may_attempt(Attempt::FollowLink, recent).map_err(too_many)?;
     let accepted = match user_id {
         Some(user_id) => {
-            let hash = state.numbers.hash_sign_in_secret(user_id, token);
+            let hash = state.vault.hash_sign_in_secret(user_id, token);
             sign_in::redeem(&state.db, user_id, CodeKind::Link, &hash, now).await?
         }
         None => false,

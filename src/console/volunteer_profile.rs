@@ -40,6 +40,7 @@ async fn page(
         "only an admin or their supervisor looks after a volunteer",
     )?;
     let p = volunteers::profile_of(&row)?;
+    let phone = volunteers::phone_of(&state.vault, &row)?;
     let signed_off = volunteers::signed_off_topics(&state.db, vec![row.id]).await?;
     let mut topics = Vec::new();
     for helpline_id in &serves {
@@ -48,7 +49,7 @@ async fn page(
     let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     let limits = p.limits;
     let body = html! {
-        p { (p.phone.to_string()) " · " (p.time_zone.name()) " · languages " (p.languages.join(", "))
+        p { (phone.to_string()) " · " (p.time_zone.name()) " · languages " (p.languages.join(", "))
             @if !p.active { " · " strong { "paused" } } }
         form method="post" action=(profile_url(row.id)) class="panel" id="training" {
             h2 { "Training and limits" }

@@ -8,8 +8,7 @@ use serde_json::json;
 
 use crate::domain::contact::Alert;
 use crate::domain::on_call::{SafeguardingRecipients, safeguarding_recipients};
-use crate::domain::phone::E164;
-use crate::secrets::NumberHasher;
+use crate::secrets::Vault;
 use crate::storage::contacts::{self, Event, EventKind};
 use crate::storage::entities::{contact, user};
 use crate::storage::outbox::{self, NewMessage};
@@ -19,14 +18,14 @@ use crate::storage::{rota, users};
 /// conversation nobody took).
 pub async fn alert_after_end(
     txn: &impl ConnectionTrait,
-    numbers: &NumberHasher,
+    vault: &Vault,
     ended: &contact::Model,
     helpline_name: &str,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let alert = ended.outcome.and_then(Alert::after);
     if let Some(alert) = alert {
-        alert_on_call(txn, numbers, ended, helpline_name, alert, at).await?;
+        alert_on_call(txn, vault, ended, helpline_name, alert, at).await?;
     }
     Ok(())
 }
@@ -38,7 +37,7 @@ pub async fn alert_after_end(
 /// contact's log and the server's log say so.
 pub async fn alert_on_call(
     txn: &impl ConnectionTrait,
-    numbers: &NumberHasher,
+    vault: &Vault,
     contact: &contact::Model,
     helpline_name: &str,
     alert: Alert,
@@ -48,10 +47,10 @@ pub async fn alert_on_call(
         .await?
         .into_iter()
         .map(|(user, _)| user)
-        .filter(|user| phone_of(user).is_some())
+        .filter(|user| users::phone_of(vault, user).is_some())
         .collect();
     if !alert.is_safeguarding() {
-        return queue(txn, numbers, contact, helpline_name, alert, &on_call, at).await;
+        return queue(txn, vault, contact, helpline_name, alert, &on_call, at).await;
     }
     // The wider circle is read only when nobody on call can be reached.
     let overseers = if on_call.is_empty() {
@@ -63,7 +62,7 @@ pub async fn alert_on_call(
     let recipients = safeguarding_recipients(&ids(&on_call), &ids(&overseers));
     match &recipients {
         SafeguardingRecipients::OnCall(_) => {
-            queue(txn, numbers, contact, helpline_name, alert, &on_call, at).await
+            queue(txn, vault, contact, helpline_name, alert, &on_call, at).await
         }
         SafeguardingRecipients::Escalated(users) => {
             tracing::warn!(
@@ -74,7 +73,7 @@ pub async fn alert_on_call(
             let event = Event::once(at, EventKind::SafeguardingEscalated)
                 .detail(json!({ "reason": "no supervisor on call with a phone", "users": users }));
             contacts::record_event(txn, contact.id, event).await?;
-            queue(txn, numbers, contact, helpline_name, alert, &overseers, at).await
+            queue(txn, vault, contact, helpline_name, alert, &overseers, at).await
         }
         SafeguardingRecipients::Nobody => {
             tracing::error!(
@@ -91,14 +90,10 @@ pub async fn alert_on_call(
     }
 }
 
-fn phone_of(user: &user::Model) -> Option<E164> {
-    user.phone.as_deref().and_then(|p| E164::parse(p).ok())
-}
-
 /// Queues `alert` for each of `people` who has a phone; returns how many.
 async fn queue(
     txn: &impl ConnectionTrait,
-    numbers: &NumberHasher,
+    vault: &Vault,
     contact: &contact::Model,
     helpline_name: &str,
     alert: Alert,
@@ -106,12 +101,15 @@ async fn queue(
     at: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
     let mut queued = 0;
-    for phone in people.iter().filter_map(phone_of) {
+    for phone in people
+        .iter()
+        .filter_map(|user| users::phone_of(vault, user))
+    {
         let body = alert.text(helpline_name, contact.id);
         let from = contact.dialed_number.clone();
         let message =
-            NewMessage::to_phone(numbers, &phone, from, alert.purpose(), body).about(contact.id);
-        outbox::enqueue(txn, message, at).await?;
+            NewMessage::to_phone(vault, &phone, from, alert.purpose(), body).about(contact.id);
+        outbox::enqueue(txn, vault, message, at).await?;
         queued += 1;
     }
     Ok(queued)

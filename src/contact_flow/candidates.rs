@@ -43,7 +43,10 @@ impl RoutingInputs {
             .await?
             .engaged_on(db, channel, now)
             .await?;
-        let conflicted = rota::conflicted_volunteers(db, &contact.caller_hash)
+        let caller_hashes = state
+            .vault
+            .caller_hashes(contact.caller_encrypted.as_deref(), &contact.caller_hash);
+        let conflicted = rota::conflicted_volunteers(db, &caller_hashes)
             .await?
             .into_iter()
             .collect();
@@ -58,7 +61,7 @@ impl RoutingInputs {
             let latest = contacts::recent_answerers(
                 db,
                 contact.helpline_id,
-                &contact.caller_hash,
+                &caller_hashes,
                 contact.id,
                 since,
                 u64::from(max_repeats) + 1,

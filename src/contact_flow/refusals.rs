@@ -9,7 +9,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use serde_json::json;
 
 use crate::domain::phone::E164;
-use crate::secrets::NumberHasher;
+use crate::secrets::Vault;
 use crate::storage::contacts::{self, Event, EventKind};
 use crate::storage::entities::outbox_message;
 use crate::storage::{self, conversations, opt_outs, volunteers};
@@ -23,7 +23,7 @@ const OFFER: &str = "volunteer_offer";
 /// Records Twilio's refusal (`code`) of `message` to `to`.
 pub async fn record(
     db: &DatabaseConnection,
-    numbers: &NumberHasher,
+    vault: &Vault,
     message: &outbox_message::Model,
     to: &E164,
     code: i64,
@@ -31,11 +31,11 @@ pub async fn record(
 ) -> Result<(), DbErr> {
     if code == OPTED_OUT {
         let txn = storage::write_transaction(db).await?;
-        opt_outs::opt_out(&txn, &numbers.hash(to), &message.from_number, now).await?;
+        opt_outs::opt_out(&txn, vault, to, &message.from_number, now).await?;
         // A volunteer's phone lets go of the conversations it held through that number.
-        if let Some(volunteer) = volunteers::by_phone(&txn, to).await? {
+        if let Some(volunteer) = volunteers::by_phone(&txn, vault, to).await? {
             let number = &message.from_number;
-            texting::hand_back::let_go(&txn, numbers, volunteer.id, number, now).await?;
+            texting::hand_back::let_go(&txn, vault, volunteer.id, number, now).await?;
         }
         txn.commit().await?;
     }

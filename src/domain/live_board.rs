@@ -100,7 +100,6 @@ mod tests {
     use chrono::{Duration, NaiveDate};
 
     use super::*;
-    use crate::domain::phone::E164;
     use crate::domain::rota::{Interval, Rota, ShiftChannels};
     use crate::domain::routing::{Activity, PastContact};
     use crate::domain::timezone::TimeZone;
@@ -113,7 +112,6 @@ mod tests {
     fn profile(active: bool) -> VolunteerProfile {
         VolunteerProfile {
             name: "V".into(),
-            phone: E164::parse("+12025550111").unwrap(),
             time_zone: TimeZone::parse("Europe/London").unwrap(),
             languages: vec!["en".into()],
             training_status: TrainingStatus::Trained,

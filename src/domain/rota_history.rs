@@ -53,7 +53,7 @@ impl RotaRecord {
         }
     }
 
-    /// Today's `profile` (name, phone, languages) with the rota facts of this record.
+    /// Today's `profile` (name, languages) with the rota facts of this record.
     pub fn profile_then(&self, profile: VolunteerProfile) -> VolunteerProfile {
         VolunteerProfile {
             time_zone: self.rota.time_zone,

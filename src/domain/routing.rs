@@ -384,7 +384,6 @@ mod tests {
 
     use super::*;
     use crate::domain::calendar::{LocalTime, Weekday};
-    use crate::domain::phone::E164;
     use crate::domain::rota::{Interval, ShiftChannels, WeeklyShift};
     use crate::domain::timezone::TimeZone;
     use crate::domain::volunteer::{TrainingStatus, WellbeingLimits};
@@ -398,7 +397,6 @@ mod tests {
     fn profile(zone: &str) -> VolunteerProfile {
         VolunteerProfile {
             name: "V".into(),
-            phone: E164::parse("+12025550111").unwrap(),
             time_zone: TimeZone::parse(zone).unwrap(),
             languages: vec!["en".into()],
             training_status: TrainingStatus::Trained,

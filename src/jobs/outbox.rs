@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use super::supervisor::{After, Supervisor};
 use crate::clock::Clock;
 use crate::contact_flow::refusals;
-use crate::secrets::NumberHasher;
+use crate::secrets::Vault;
 use crate::storage::outbox;
 use crate::telephony::rest::{SendError, TwilioClient};
 
@@ -44,7 +44,7 @@ pub fn backoff(attempts: i32, retry_after: Option<StdDuration>, jitter: f64) -> 
 pub struct OutboxSender {
     pub db: DatabaseConnection,
     pub client: TwilioClient,
-    pub numbers: NumberHasher,
+    pub vault: Vault,
     pub clock: Clock,
     /// Where Twilio reports each message's delivery (`/twilio/sms/status`).
     pub status_callback: Option<String>,
@@ -73,15 +73,11 @@ impl OutboxSender {
                 break;
             };
             pass.claimed += 1;
-            let Some(to) = self.numbers.open(&message.to_encrypted) else {
-                outbox::mark_failed(
-                    &self.db,
-                    message.id,
-                    0,
-                    "the recipient's number cannot be read",
-                    now,
-                )
-                .await?;
+            let opened = self.vault.open(&message.to_encrypted);
+            let Some((to, body)) = opened.zip(self.vault.open_text(&message.body.0)) else {
+                let why =
+                    "the recipient's number or the message cannot be read under this server's key";
+                outbox::mark_failed(&self.db, message.id, 0, why, now).await?;
                 pass.failed += 1;
                 continue;
             };
@@ -90,7 +86,7 @@ impl OutboxSender {
                 .send_sms(
                     to.as_str(),
                     &message.from_number,
-                    &message.body,
+                    &body,
                     self.status_callback.as_deref(),
                 )
                 .await;
@@ -117,7 +113,7 @@ impl OutboxSender {
                 Err(SendError::Permanent { code, message: why }) => {
                     tracing::warn!(outbox_id = message.id, code, "Twilio refused a message");
                     outbox::mark_failed(&self.db, message.id, code, &why, now).await?;
-                    refusals::record(&self.db, &self.numbers, &message, &to, code, now).await?;
+                    refusals::record(&self.db, &self.vault, &message, &to, code, now).await?;
                     pass.failed += 1;
                 }
                 Err(SendError::Uncertain { reason }) => {

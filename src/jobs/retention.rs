@@ -11,7 +11,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use super::supervisor::{After, Supervisor};
 use crate::domain::access::Scope;
 use crate::domain::phone::E164;
-use crate::secrets::NumberHasher;
+use crate::secrets::Vault;
 use crate::state::AppState;
 use crate::storage::audit::{self, Audited};
 use crate::storage::{helplines, retention};
@@ -53,14 +53,14 @@ pub struct CallerErased {
 /// its age (a caller's request to be forgotten).
 pub async fn erase_caller(
     db: &DatabaseConnection,
-    numbers: &NumberHasher,
+    vault: &Vault,
     number: &E164,
     now: DateTime<Utc>,
 ) -> Result<CallerErased, DbErr> {
-    let hash = numbers.hash(number);
-    let contacts = retention::erase_where(db, retention::of_caller(&hash), now).await?;
-    let still_open = retention::open_contacts_of(db, &hash).await?;
-    let messages_cancelled = retention::cancel_messages_to_caller(db, &hash, now).await?;
+    let hashes = vault.hashes(number);
+    let contacts = retention::erase_where(db, retention::of_caller(&hashes), now).await?;
+    let still_open = retention::open_contacts_of(db, &hashes).await?;
+    let messages_cancelled = retention::cancel_messages_to_caller(db, &hashes, now).await?;
     let detail = serde_json::json!({
         "contacts": contacts,
         "still_open": still_open,

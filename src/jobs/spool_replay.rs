@@ -42,8 +42,8 @@ pub async fn replay(state: &AppState, record: Spooled) -> Result<(), DbErr> {
                 tracing::warn!(%call_sid, "a spooled call to a number no helpline uses now");
                 return Ok(());
             };
-            let caller = caller_sealed.as_deref().and_then(|s| state.numbers.open(s));
-            let identity = state.numbers.caller_identity(caller.as_ref(), &call_sid);
+            let caller = caller_sealed.as_deref().and_then(|s| state.vault.open(s));
+            let identity = state.vault.caller_identity(caller.as_ref(), &call_sid);
             let outcome = handed_over(to_fallback);
             // The contact, its end and the reason are written together.
             let txn = storage::write_transaction(&state.db).await?;
@@ -94,9 +94,9 @@ pub async fn replay(state: &AppState, record: Spooled) -> Result<(), DbErr> {
             at: _,
         } => {
             let (Some(from), Ok(to), Some(body)) = (
-                state.numbers.open(&from_sealed),
+                state.vault.open(&from_sealed),
                 E164::parse(&to),
-                state.numbers.open_text(&body_sealed),
+                state.vault.open_text(&body_sealed),
             ) else {
                 tracing::error!(%message_sid, "a spooled text cannot be read (another key?); dropped");
                 return Ok(());

@@ -14,7 +14,7 @@ use crate::domain::rota::{Interval, ShiftChannels};
 use crate::domain::shift_calendar::{Occurrence, shifts_within};
 use crate::domain::shift_reminders::RotaCareSettings;
 use crate::domain::timezone::TimeZone;
-use crate::secrets::NumberHasher;
+use crate::secrets::Vault;
 use crate::state::AppState;
 use crate::storage::cover_requests::{self, CoverAnswer, LossReason, NewCoverRequest};
 use crate::storage::entities::{cover_request, volunteer};
@@ -236,7 +236,7 @@ async fn send_wave(
         // Said once, with the first wave that found nobody to ask.
         let body = |zone| wording::cover_nobody_to_ask(&lost.lost_by, lost.span, zone);
         let zone = lost.helpline_zone;
-        tell_supervisors(&txn, &state.numbers, request.helpline_id, zone, body, now).await?;
+        tell_supervisors(&txn, &state.vault, request.helpline_id, zone, body, now).await?;
     }
     let number = request.waves + 1;
     for member in members.iter().filter(|m| wave.contains(&m.volunteer_id)) {
@@ -245,8 +245,16 @@ async fn send_wave(
         }
         let zone = member.profile.time_zone;
         let body = wording::cover_ask(request.id, lost.span, zone, topic.as_deref());
-        let to = (&member.profile.phone, from.as_str());
-        text(&txn, &state.numbers, to, COVER_ASK, body, now).await?;
+        let phone = member.open_phone(&state.vault)?;
+        text(
+            &txn,
+            &state.vault,
+            (&phone, from.as_str()),
+            COVER_ASK,
+            body,
+            now,
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(wave.len())
@@ -264,7 +272,7 @@ async fn expire(state: &AppState, now: DateTime<Utc>) -> Result<usize, DbErr> {
         if cover_requests::close(&txn, request.id, now).await? {
             let body = |zone| wording::cover_unfilled(&lost.lost_by, lost.span, zone);
             let zone = lost.helpline_zone;
-            tell_supervisors(&txn, &state.numbers, request.helpline_id, zone, body, now).await?;
+            tell_supervisors(&txn, &state.vault, request.helpline_id, zone, body, now).await?;
             expired += 1;
         }
         txn.commit().await?;
@@ -278,7 +286,7 @@ async fn expire(state: &AppState, now: DateTime<Utc>) -> Result<usize, DbErr> {
 /// not a rota answer.
 pub async fn answer(
     txn: &impl ConnectionTrait,
-    numbers: &NumberHasher,
+    vault: &Vault,
     (volunteer, phone, to): (&volunteer::Model, &E164, &str),
     request_id: i32,
     take: bool,
@@ -308,7 +316,7 @@ pub async fn answer(
         cover_requests::answer_ask(txn, ask.id, CoverAnswer::Declined, now).await?;
         text(
             txn,
-            numbers,
+            vault,
             reply,
             ROTA_ANSWER,
             wording::cover_declined(),
@@ -320,7 +328,7 @@ pub async fn answer(
     if !cover_requests::fill(txn, request_id, volunteer.id, now).await? {
         cover_requests::answer_ask(txn, ask.id, CoverAnswer::TooLate, now).await?;
         let body = wording::cover_already_filled(lost.span, zone);
-        text(txn, numbers, reply, ROTA_ANSWER, body, now).await?;
+        text(txn, vault, reply, ROTA_ANSWER, body, now).await?;
         return Ok(true);
     }
     cover_requests::answer_ask(txn, ask.id, CoverAnswer::Took, now).await?;
@@ -340,7 +348,7 @@ pub async fn answer(
     .await?;
     text(
         txn,
-        numbers,
+        vault,
         reply,
         ROTA_ANSWER,
         wording::cover_taken(lost.span, zone),
@@ -350,7 +358,7 @@ pub async fn answer(
     let body = |zone| wording::cover_filled(&volunteer.name, &lost.lost_by, lost.span, zone);
     tell_supervisors(
         txn,
-        numbers,
+        vault,
         request.helpline_id,
         lost.helpline_zone,
         body,

@@ -37,7 +37,7 @@ pub async fn run_once(state: &AppState) -> Result<usize, DbErr> {
             0
         } else {
             let body = |zone| wording::gap_alert(&alert, zone, &details);
-            tell_supervisors(&txn, &state.numbers, helpline_id, zone, body, now).await?
+            tell_supervisors(&txn, &state.vault, helpline_id, zone, body, now).await?
         };
         let record = NewGapAlert {
             helpline_id,

@@ -15,7 +15,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::domain::phone::E164;
 use crate::domain::timezone::TimeZone;
-use crate::secrets::NumberHasher;
+use crate::secrets::Vault;
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::{helplines, users};
 
@@ -37,14 +37,14 @@ async fn sending_number(
 /// Queues a rota text to `phone`, from `from`.
 async fn text(
     db: &impl ConnectionTrait,
-    numbers: &NumberHasher,
+    vault: &Vault,
     (phone, from): (&E164, &str),
     purpose: &'static str,
     body: String,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let message = NewMessage::to_phone(numbers, phone, from, purpose, body);
-    outbox::enqueue(db, message, now).await?;
+    let message = NewMessage::to_phone(vault, phone, from, purpose, body);
+    outbox::enqueue(db, vault, message, now).await?;
     Ok(())
 }
 
@@ -52,7 +52,7 @@ async fn text(
 /// time zone (theirs, else the helpline's). Returns how many were told.
 async fn tell_supervisors(
     db: &impl ConnectionTrait,
-    numbers: &NumberHasher,
+    vault: &Vault,
     helpline_id: i32,
     helpline_zone: TimeZone,
     body: impl Fn(TimeZone) -> String,
@@ -63,7 +63,7 @@ async fn tell_supervisors(
     };
     let mut told = 0;
     for person in users::supervisors_of(db, helpline_id).await? {
-        let Some(phone) = person.phone.as_deref().and_then(|p| E164::parse(p).ok()) else {
+        let Some(phone) = users::phone_of(vault, &person) else {
             continue;
         };
         let zone = person
@@ -71,7 +71,7 @@ async fn tell_supervisors(
             .as_deref()
             .and_then(|z| TimeZone::parse(z).ok())
             .unwrap_or(helpline_zone);
-        text(db, numbers, (&phone, &from), ROTA_NOTICE, body(zone), now).await?;
+        text(db, vault, (&phone, &from), ROTA_NOTICE, body(zone), now).await?;
         told += 1;
     }
     Ok(told)

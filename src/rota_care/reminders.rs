@@ -62,8 +62,9 @@ pub async fn run_once(state: &AppState) -> Result<Pass, DbErr> {
                 };
                 let txn = storage::write_transaction(&state.db).await?;
                 if shift_reminders::claim(&txn, reminder, now).await? {
-                    let to = (&member.profile.phone, from.as_str());
-                    text(&txn, &state.numbers, to, SHIFT_REMINDER, body, now).await?;
+                    let phone = member.open_phone(&state.vault)?;
+                    let to = (&phone, from.as_str());
+                    text(&txn, &state.vault, to, SHIFT_REMINDER, body, now).await?;
                     pass.sent += 1;
                 }
                 txn.commit().await?;
@@ -121,7 +122,7 @@ async fn report(
         return Ok(false);
     }
     let body = |zone| wording::not_confirmed(&name, span, zone);
-    tell_supervisors(&txn, &state.numbers, helpline.id, helpline_zone, body, now).await?;
+    tell_supervisors(&txn, &state.vault, helpline.id, helpline_zone, body, now).await?;
     txn.commit().await?;
     Ok(true)
 }

@@ -12,7 +12,7 @@ use crate::domain::phone::E164;
 use crate::domain::rota::Interval;
 use crate::domain::rota_reply::RotaReply;
 use crate::domain::step_back::Length;
-use crate::secrets::NumberHasher;
+use crate::secrets::Vault;
 use crate::storage::cover_requests::LossReason;
 use crate::storage::entities::volunteer;
 use crate::storage::rota::{self, ExceptionKind};
@@ -32,7 +32,7 @@ pub struct FromVolunteer<'a> {
 /// Acts on the text if it is a rota answer, in `txn`; `false` when it is not one.
 pub async fn answer(
     txn: &impl ConnectionTrait,
-    numbers: &NumberHasher,
+    vault: &Vault,
     text_in: FromVolunteer<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
@@ -41,14 +41,14 @@ pub async fn answer(
     };
     let who = (text_in.volunteer, text_in.phone, text_in.to);
     match reply {
-        RotaReply::TakeCover(id) => cover::answer(txn, numbers, who, id, true, now).await,
-        RotaReply::DeclineCover(id) => cover::answer(txn, numbers, who, id, false, now).await,
+        RotaReply::TakeCover(id) => cover::answer(txn, vault, who, id, true, now).await,
+        RotaReply::DeclineCover(id) => cover::answer(txn, vault, who, id, false, now).await,
         _ if text_in.holds_conversation => Ok(false),
-        RotaReply::Confirm => answer_reminder(txn, numbers, &text_in, Coming(None), now).await,
+        RotaReply::Confirm => answer_reminder(txn, vault, &text_in, Coming(None), now).await,
         RotaReply::ConfirmSteppingBack(topic) => {
-            answer_reminder(txn, numbers, &text_in, Coming(Some(topic)), now).await
+            answer_reminder(txn, vault, &text_in, Coming(Some(topic)), now).await
         }
-        RotaReply::CannotCome => answer_reminder(txn, numbers, &text_in, NotComing, now).await,
+        RotaReply::CannotCome => answer_reminder(txn, vault, &text_in, NotComing, now).await,
     }
 }
 
@@ -63,7 +63,7 @@ use Answer::{Coming, NotComing};
 /// Confirms, or turns into leave, the shift of the volunteer's next unanswered reminder.
 async fn answer_reminder(
     txn: &impl ConnectionTrait,
-    numbers: &NumberHasher,
+    vault: &Vault,
     text_in: &FromVolunteer<'_>,
     answer: Answer<'_>,
     now: DateTime<Utc>,
@@ -110,7 +110,7 @@ async fn answer_reminder(
                 }
             }
         }
-        text(txn, numbers, reply_to, ROTA_ANSWER, body, now).await?;
+        text(txn, vault, reply_to, ROTA_ANSWER, body, now).await?;
         return Ok(true);
     }
     let note = "Cannot come (answered a shift reminder)".to_owned();
@@ -127,6 +127,6 @@ async fn answer_reminder(
     let loss = cover::Loss::Leave(span, LossReason::CannotCome);
     cover::after_loss(txn, volunteer.id, loss, now).await?;
     let body = wording::cannot_come(span, zone);
-    text(txn, numbers, reply_to, ROTA_ANSWER, body, now).await?;
+    text(txn, vault, reply_to, ROTA_ANSWER, body, now).await?;
     Ok(true)
 }

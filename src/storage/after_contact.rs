@@ -9,12 +9,14 @@ use sea_orm::{
 };
 
 use super::Scope;
-use super::entities::{contact_flag, contact_report, debrief};
+use super::entities::{Sealed, contact_flag, contact_report, debrief};
 use crate::domain::supervision::{Flag, ReportInput};
+use crate::secrets::Vault;
 
 /// Stores `report` as the contact's next version.
 pub async fn add_report_version(
     db: &impl ConnectionTrait,
+    vault: &Vault,
     contact_id: i32,
     volunteer_id: i32,
     report: &ReportInput,
@@ -32,7 +34,7 @@ pub async fn add_report_version(
         contact_id: Set(contact_id),
         volunteer_id: Set(volunteer_id),
         version: Set(latest.unwrap_or(0) + 1),
-        notes: Set(report.notes.clone()),
+        notes: Set(Sealed::seal_some(vault, report.notes.as_deref())),
         outcome_tags: Set(serde_json::Value::from(report.outcome_tags.clone()).to_string()),
         flags: Set(serde_json::Value::from(
             report.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
@@ -102,13 +104,13 @@ pub async fn resolve_flag(
     contact_id: i32,
     flag: Flag,
     user_id: i32,
-    action: &str,
+    action: &Sealed,
     at: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let result = contact_flag::Entity::update_many()
         .col_expr(contact_flag::Column::ResolvedAt, Expr::value(at))
         .col_expr(contact_flag::Column::ResolvedBy, Expr::value(user_id))
-        .col_expr(contact_flag::Column::Action, Expr::value(action))
+        .col_expr(contact_flag::Column::Action, Expr::value(action.clone()))
         .filter(contact_flag::Column::ContactId.eq(contact_id))
         .filter(contact_flag::Column::Flag.eq(flag))
         .filter(contact_flag::Column::ResolvedAt.is_null())
@@ -237,7 +239,7 @@ pub async fn finish_debrief(
     scope: &Scope,
     id: i32,
     user_id: i32,
-    notes: Option<String>,
+    notes: Option<Sealed>,
     at: DateTime<Utc>,
 ) -> Result<Option<debrief::Model>, DbErr> {
     let mut update = debrief::Entity::update_many()

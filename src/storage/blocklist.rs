@@ -6,18 +6,18 @@ use sea_orm::{
     DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 
-use super::entities::blocked_caller;
+use super::entities::{Sealed, blocked_caller};
 
 /// Whether the number with this hash is blocked at `helpline_id` at `at`.
 pub async fn is_blocked(
     db: &impl ConnectionTrait,
     helpline_id: i32,
-    number_hash: &str,
+    number_hashes: &[String],
     at: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let found = blocked_caller::Entity::find()
         .filter(blocked_caller::Column::HelplineId.eq(helpline_id))
-        .filter(blocked_caller::Column::NumberHash.eq(number_hash))
+        .filter(blocked_caller::Column::NumberHash.is_in(number_hashes.to_vec()))
         .filter(
             Condition::any()
                 .add(blocked_caller::Column::ExpiresAt.is_null())
@@ -43,7 +43,9 @@ pub struct NewBlock {
     pub helpline_id: i32,
     pub number_hash: String,
     pub number_hint: String,
-    pub reason: Option<String>,
+    /// The number, sealed, when it is known (a move to a new key hashes it again).
+    pub number_sealed: Option<Sealed>,
+    pub reason: Option<Sealed>,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -57,6 +59,7 @@ pub async fn create(
         number_hash: Set(block.number_hash),
         number_hint: Set(block.number_hint),
         reason: Set(block.reason),
+        number_sealed: Set(block.number_sealed),
         expires_at: Set(block.expires_at),
         created_at: Set(now),
         ..Default::default()
@@ -69,11 +72,11 @@ pub async fn create(
 pub async fn delete_number(
     db: &impl ConnectionTrait,
     helpline_id: i32,
-    number_hash: &str,
+    number_hashes: &[String],
 ) -> Result<bool, DbErr> {
     let result = blocked_caller::Entity::delete_many()
         .filter(blocked_caller::Column::HelplineId.eq(helpline_id))
-        .filter(blocked_caller::Column::NumberHash.eq(number_hash))
+        .filter(blocked_caller::Column::NumberHash.is_in(number_hashes.to_vec()))
         .exec(db)
         .await?;
     Ok(result.rows_affected > 0)

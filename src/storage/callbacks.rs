@@ -78,7 +78,7 @@ pub async fn of_contact(
 pub async fn under_way_for_caller(
     db: &impl ConnectionTrait,
     helpline_id: i32,
-    caller_hash: &str,
+    caller_hashes: &[String],
 ) -> Result<bool, DbErr> {
     use super::entities::contact;
     use sea_orm::PaginatorTrait;
@@ -86,7 +86,7 @@ pub async fn under_way_for_caller(
         .select_only()
         .column(contact::Column::Id)
         .filter(contact::Column::HelplineId.eq(helpline_id))
-        .filter(contact::Column::CallerHash.eq(caller_hash))
+        .filter(contact::Column::CallerHash.is_in(caller_hashes.to_vec()))
         .filter(contact::Column::EndedAt.is_null())
         .into_tuple()
         .all(db)

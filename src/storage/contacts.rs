@@ -623,13 +623,13 @@ pub async fn end_offer(
 pub async fn calls_from_since(
     db: &impl ConnectionTrait,
     helpline_id: i32,
-    caller_hash: &str,
+    caller_hashes: &[String],
     since: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
     contact::Entity::find()
         .filter(contact::Column::HelplineId.eq(helpline_id))
-        .filter(contact::Column::CallerHash.eq(caller_hash))
+        .filter(contact::Column::CallerHash.is_in(caller_hashes.to_vec()))
         .filter(contact::Column::Channel.eq(Channel::Voice))
         .filter(contact::Column::ReceivedAt.gte(since))
         .count(db)
@@ -657,7 +657,7 @@ pub async fn withheld_calls_since(
 pub async fn recent_answerers(
     db: &impl ConnectionTrait,
     helpline_id: i32,
-    caller_hash: &str,
+    caller_hashes: &[String],
     except_contact: i32,
     since: DateTime<Utc>,
     limit: u64,
@@ -666,7 +666,7 @@ pub async fn recent_answerers(
         .select_only()
         .column(contact::Column::AnsweredBy)
         .filter(contact::Column::HelplineId.eq(helpline_id))
-        .filter(contact::Column::CallerHash.eq(caller_hash))
+        .filter(contact::Column::CallerHash.is_in(caller_hashes.to_vec()))
         .filter(contact::Column::Id.ne(except_contact))
         .filter(contact::Column::ReceivedAt.gte(since))
         .filter(contact::Column::AnsweredBy.is_not_null())

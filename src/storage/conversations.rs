@@ -58,7 +58,7 @@ pub async fn open(
         .on_conflict(OnConflict::new().do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
-    let stored = open_for(db, new.helpline_id, &new.texter_hash)
+    let stored = open_for(db, new.helpline_id, std::slice::from_ref(&new.texter_hash))
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("the texter's open conversation".into()))?;
     Ok((stored, inserted == 1))
@@ -68,11 +68,11 @@ pub async fn open(
 pub async fn open_for(
     db: &impl ConnectionTrait,
     helpline_id: i32,
-    texter_hash: &str,
+    texter_hashes: &[String],
 ) -> Result<Option<contact::Model>, DbErr> {
     contact::Entity::find()
         .filter(contact::Column::HelplineId.eq(helpline_id))
-        .filter(contact::Column::CallerHash.eq(texter_hash))
+        .filter(contact::Column::CallerHash.is_in(texter_hashes.to_vec()))
         .filter(contact::Column::Channel.eq(CHANNEL))
         .filter(contact::Column::EndedAt.is_null())
         .one(db)
@@ -83,12 +83,12 @@ pub async fn open_for(
 pub async fn closed_since(
     db: &impl ConnectionTrait,
     helpline_id: i32,
-    texter_hash: &str,
+    texter_hashes: &[String],
     since: DateTime<Utc>,
 ) -> Result<Option<contact::Model>, DbErr> {
     contact::Entity::find()
         .filter(contact::Column::HelplineId.eq(helpline_id))
-        .filter(contact::Column::CallerHash.eq(texter_hash))
+        .filter(contact::Column::CallerHash.is_in(texter_hashes.to_vec()))
         .filter(contact::Column::Channel.eq(CHANNEL))
         .filter(contact::Column::EndedAt.gte(since))
         .order_by_desc(contact::Column::EndedAt)

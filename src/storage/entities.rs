@@ -2,6 +2,33 @@
 //! kind columns are the domain's enums (stored as their snake_case names); other
 //! conversion into domain types happens in the storage modules.
 
+/// A value sealed by the server's vault (`Vault::seal_text`): phones, message bodies and
+/// people's notes are stored this way and read only through `Vault::open_text`.
+#[derive(Clone, Debug, PartialEq, Eq, sea_orm::DeriveValueType)]
+pub struct Sealed(pub String);
+
+impl Sealed {
+    /// `text` sealed under the vault's current key.
+    pub fn seal(vault: &crate::secrets::Vault, text: &str) -> Self {
+        Self(vault.seal_text(text))
+    }
+
+    /// `text`, if any, sealed.
+    pub fn seal_some(vault: &crate::secrets::Vault, text: Option<&str>) -> Option<Self> {
+        text.map(|text| Self::seal(vault, text))
+    }
+
+    /// The text, or `None` when it does not open under the vault's keys.
+    pub fn open(&self, vault: &crate::secrets::Vault) -> Option<String> {
+        vault.open_text(&self.0)
+    }
+
+    /// The text of `sealed`, if any and if it opens.
+    pub fn open_some(vault: &crate::secrets::Vault, sealed: Option<&Self>) -> Option<String> {
+        sealed.and_then(|sealed| sealed.open(vault))
+    }
+}
+
 pub mod helpline {
     use sea_orm::entity::prelude::*;
 
@@ -90,7 +117,9 @@ pub mod volunteer {
         #[sea_orm(primary_key)]
         pub id: i32,
         pub name: String,
-        pub phone: String,
+        pub phone: super::Sealed,
+        /// The keyed hash of the phone, to find a volunteer by it.
+        pub phone_hash: Option<String>,
         pub time_zone: String,
         pub languages: String,
         pub training_status: String,
@@ -147,7 +176,8 @@ pub mod user {
         pub name: String,
         pub role: Role,
         pub volunteer_id: Option<i32>,
-        pub phone: Option<String>,
+        pub phone: Option<super::Sealed>,
+        pub phone_hash: Option<String>,
         pub time_zone: Option<String>,
         pub created_at: DateTimeUtc,
     }
@@ -350,7 +380,9 @@ pub mod conflict {
         pub volunteer_id: i32,
         pub number_hash: String,
         pub number_hint: String,
-        pub note: Option<String>,
+        pub note: Option<super::Sealed>,
+        /// The number, sealed: a move to a new key hashes it again.
+        pub number_sealed: Option<super::Sealed>,
         pub created_at: DateTimeUtc,
     }
 
@@ -521,7 +553,9 @@ pub mod blocked_caller {
         pub helpline_id: i32,
         pub number_hash: String,
         pub number_hint: String,
-        pub reason: Option<String>,
+        pub reason: Option<super::Sealed>,
+        /// The number, sealed: a move to a new key hashes it again.
+        pub number_sealed: Option<super::Sealed>,
         pub expires_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
     }
@@ -549,7 +583,7 @@ pub mod outbox_message {
         /// The keyed hash of the recipient's number: messages to one person go in order.
         pub to_hash: Option<String>,
         pub from_number: String,
-        pub body: String,
+        pub body: super::Sealed,
         pub status: OutboxState,
         pub attempts: i32,
         pub next_attempt_at: DateTimeUtc,
@@ -583,7 +617,7 @@ pub mod message {
         pub recipient_role: String,
         pub volunteer_id: Option<i32>,
         pub provider_sid: Option<String>,
-        pub body: Option<String>,
+        pub body: Option<super::Sealed>,
         pub media_count: i32,
         pub relayed: bool,
         pub outbox_id: Option<i32>,
@@ -606,6 +640,8 @@ pub mod text_opt_out {
         #[sea_orm(primary_key, auto_increment = false)]
         pub helpline_number: String,
         pub opted_out_at: DateTimeUtc,
+        /// The number, sealed: a move to a new key hashes it again.
+        pub number_sealed: Option<super::Sealed>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -645,7 +681,7 @@ pub mod contact_report {
         pub contact_id: i32,
         pub volunteer_id: i32,
         pub version: i32,
-        pub notes: Option<String>,
+        pub notes: Option<super::Sealed>,
         /// JSON list of outcome tags.
         pub outcome_tags: String,
         /// JSON list of flags.
@@ -677,7 +713,7 @@ pub mod contact_flag {
         pub resolved_at: Option<DateTimeUtc>,
         /// The user who resolved it.
         pub resolved_by: Option<i32>,
-        pub action: Option<String>,
+        pub action: Option<super::Sealed>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -699,7 +735,7 @@ pub mod review {
         pub at: DateTimeUtc,
         pub action: String,
         pub flag: Option<String>,
-        pub comment: Option<String>,
+        pub comment: Option<super::Sealed>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -723,7 +759,7 @@ pub mod debrief {
         pub requested_at: DateTimeUtc,
         pub done_at: Option<DateTimeUtc>,
         pub done_by: Option<i32>,
-        pub notes: Option<String>,
+        pub notes: Option<super::Sealed>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

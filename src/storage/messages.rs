@@ -9,7 +9,8 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr, sea_query::OnConflict,
 };
 
-use super::entities::message;
+use super::entities::{Sealed, message};
+use crate::secrets::Vault;
 
 /// Who wrote a message, or who it is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +60,7 @@ pub async fn contact_of(db: &impl ConnectionTrait, sid: &str) -> Result<Option<i
 
 pub async fn record_received(
     db: &impl ConnectionTrait,
+    vault: &Vault,
     received: Received<'_>,
 ) -> Result<Option<message::Model>, DbErr> {
     let recipient = received.recipient;
@@ -70,7 +72,7 @@ pub async fn record_received(
         recipient_role: Set(recipient.as_str().to_owned()),
         volunteer_id: Set(received.volunteer_id),
         provider_sid: Set(Some(received.message_sid.to_owned())),
-        body: Set(Some(received.body.to_owned())),
+        body: Set(Some(Sealed(vault.seal_text(received.body)))),
         media_count: Set(received.media_count),
         relayed: Set(false),
         ..Default::default()
@@ -107,32 +109,47 @@ pub async fn mark_relayed(
     Ok(())
 }
 
-/// Logs a message peerline wrote (acknowledgement, offer, notice) sent as `outbox_id`.
+/// A message peerline wrote (acknowledgement, offer, notice), sent as `outbox_id`.
+pub struct Written<'a> {
+    pub contact_id: i32,
+    pub recipient: Role,
+    pub volunteer_id: Option<i32>,
+    pub body: &'a str,
+    pub outbox_id: i32,
+    pub at: DateTime<Utc>,
+}
+
+/// Logs a message peerline wrote.
 pub async fn record_written(
     db: &impl ConnectionTrait,
-    contact_id: i32,
-    recipient: Role,
-    volunteer_id: Option<i32>,
-    body: &str,
-    outbox_id: i32,
-    at: DateTime<Utc>,
+    vault: &Vault,
+    written: Written<'_>,
 ) -> Result<(), DbErr> {
     message::ActiveModel {
-        contact_id: Set(contact_id),
-        at: Set(at),
+        contact_id: Set(written.contact_id),
+        at: Set(written.at),
         direction: Set(OUTBOUND.to_owned()),
         sender_role: Set(Role::System.as_str().to_owned()),
-        recipient_role: Set(recipient.as_str().to_owned()),
-        volunteer_id: Set(volunteer_id),
-        body: Set(Some(body.to_owned())),
+        recipient_role: Set(written.recipient.as_str().to_owned()),
+        volunteer_id: Set(written.volunteer_id),
+        body: Set(Some(Sealed(vault.seal_text(written.body)))),
         media_count: Set(0),
         relayed: Set(true),
-        outbox_id: Set(Some(outbox_id)),
+        outbox_id: Set(Some(written.outbox_id)),
         ..Default::default()
     }
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// A message's body as written; empty once erased (or if it cannot be opened).
+pub fn body_of(vault: &Vault, message: &message::Model) -> String {
+    message
+        .body
+        .as_ref()
+        .and_then(|sealed| vault.open_text(&sealed.0))
+        .unwrap_or_default()
 }
 
 /// The texter's messages in a conversation since `since`.

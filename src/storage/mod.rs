@@ -29,6 +29,7 @@ pub mod reviews;
 pub mod roster;
 pub mod rota;
 pub mod rota_history;
+pub mod sealing;
 pub mod secrets;
 pub mod shift_reminders;
 pub mod sign_in;

@@ -15,9 +15,9 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
 };
 
-use super::entities::outbox_message;
+use super::entities::{Sealed, outbox_message};
 use crate::domain::phone::E164;
-use crate::secrets::NumberHasher;
+use crate::secrets::Vault;
 
 /// Where a message is on its way out.
 #[derive(
@@ -61,10 +61,10 @@ pub struct NewMessage {
     pub contact_id: Option<i32>,
     /// What it is for, e.g. `voicemail_alert`.
     pub purpose: &'static str,
-    /// The recipient, sealed by `NumberHasher::seal`.
+    /// The recipient, sealed by `Vault::seal`.
     pub to_sealed: String,
     pub to_hint: String,
-    /// The recipient's keyed hash (`NumberHasher::hash`): messages to one person are sent
+    /// The recipient's keyed hash (`Vault::hash`): messages to one person are sent
     /// in the order they were queued.
     pub to_hash: String,
     pub from: String,
@@ -75,7 +75,7 @@ impl NewMessage {
     /// A message to `phone` from the helpline number `from`, sealed (with its masked
     /// hint) as every outbox row is; about no contact until [`NewMessage::about`].
     pub fn to_phone(
-        numbers: &NumberHasher,
+        vault: &Vault,
         phone: &E164,
         from: impl Into<String>,
         purpose: &'static str,
@@ -84,9 +84,9 @@ impl NewMessage {
         Self {
             contact_id: None,
             purpose,
-            to_sealed: numbers.seal(phone),
+            to_sealed: vault.seal(phone),
             to_hint: phone.masked(),
-            to_hash: numbers.hash(phone),
+            to_hash: vault.hash(phone),
             from: from.into(),
             body,
         }
@@ -126,6 +126,7 @@ fn note_queued() {
 /// Queues a message; pass the transaction of the change that causes it.
 pub async fn enqueue(
     db: &impl ConnectionTrait,
+    vault: &Vault,
     message: NewMessage,
     now: DateTime<Utc>,
 ) -> Result<outbox_message::Model, DbErr> {
@@ -136,7 +137,7 @@ pub async fn enqueue(
         to_hint: Set(message.to_hint),
         to_hash: Set(Some(message.to_hash)),
         from_number: Set(message.from),
-        body: Set(message.body),
+        body: Set(Sealed(vault.seal_text(&message.body))),
         status: Set(OutboxState::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),

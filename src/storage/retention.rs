@@ -47,15 +47,18 @@ pub fn older_than(helpline_id: i32, cutoff: DateTime<Utc>) -> Condition {
 }
 
 /// Every contact of the caller with this number hash, at any helpline.
-pub fn of_caller(number_hash: &str) -> Condition {
-    Condition::all().add(contact::Column::CallerHash.eq(number_hash))
+pub fn of_caller(number_hashes: &[String]) -> Condition {
+    Condition::all().add(contact::Column::CallerHash.is_in(number_hashes.to_vec()))
 }
 
 /// How many of the caller's contacts are still open (not erased until they end).
-pub async fn open_contacts_of(db: &impl ConnectionTrait, number_hash: &str) -> Result<u64, DbErr> {
+pub async fn open_contacts_of(
+    db: &impl ConnectionTrait,
+    number_hashes: &[String],
+) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
     contact::Entity::find()
-        .filter(of_caller(number_hash))
+        .filter(of_caller(number_hashes))
         .filter(contact::Column::EndedAt.is_null())
         .count(db)
         .await
@@ -167,13 +170,13 @@ const TO_THE_CALLER: [&str; 2] = ["texter_acknowledgement", "texter_relay"];
 /// contacts still open (an erased contact's are cancelled as it is erased).
 pub async fn cancel_messages_to_caller(
     db: &DatabaseConnection,
-    number_hash: &str,
+    number_hashes: &[String],
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     let open = contact::Entity::find()
         .select_only()
         .column(contact::Column::Id)
-        .filter(of_caller(number_hash))
+        .filter(of_caller(number_hashes))
         .filter(contact::Column::EndedAt.is_null());
     let which = Condition::all()
         .add(outbox_message::Column::ContactId.in_subquery(sea_orm::QueryTrait::into_query(open)))

@@ -9,8 +9,9 @@ use sea_orm::{
 
 use super::Scope;
 use super::contact_log;
-use super::entities::{contact, contact_flag, review};
+use super::entities::{Sealed, contact, contact_flag, review};
 use crate::domain::supervision::{PoolContact, ReviewAction, ReviewState};
+use crate::secrets::Vault;
 
 /// Moves the contact from `from` to `to`; false if another review changed it first.
 pub async fn set_state(
@@ -31,6 +32,7 @@ pub async fn set_state(
 /// Appends a review action to the contact's history.
 pub async fn record(
     db: &impl ConnectionTrait,
+    vault: &Vault,
     contact_id: i32,
     user_id: i32,
     action: &ReviewAction,
@@ -46,7 +48,7 @@ pub async fn record(
         at: Set(at),
         action: Set(action.name().to_owned()),
         flag: Set(flag),
-        comment: Set(action.comment().map(str::to_owned)),
+        comment: Set(Sealed::seal_some(vault, action.comment())),
         ..Default::default()
     };
     review::Entity::insert(row).exec_with_returning(db).await

@@ -9,11 +9,12 @@ use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::entities::{conflict, on_call_shift, rota_exception, shift};
+use super::entities::{Sealed, conflict, on_call_shift, rota_exception, shift};
 use super::rota_history;
 use crate::domain::calendar::{LocalTime, Weekday};
 use crate::domain::coverage::{CoverageMember, TopicCoverage, covered, uncovered};
 use crate::domain::on_call::{self, OnCallShift};
+use crate::domain::phone::E164;
 use crate::domain::rota::{Channel, Interval, Rota, ShiftChannels, WeeklyShift};
 use crate::domain::timezone::TimeZone;
 
@@ -318,17 +319,18 @@ pub async fn conflicts(
 
 pub async fn create_conflict(
     db: &DatabaseConnection,
+    vault: &crate::secrets::Vault,
     volunteer_id: i32,
-    number_hash: String,
-    number_hint: String,
-    note: Option<String>,
+    number: &E164,
+    note: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<conflict::Model, DbErr> {
     conflict::ActiveModel {
         volunteer_id: Set(volunteer_id),
-        number_hash: Set(number_hash),
-        number_hint: Set(number_hint),
-        note: Set(note),
+        number_hash: Set(vault.hash(number)),
+        number_hint: Set(number.masked()),
+        number_sealed: Set(Some(Sealed::seal(vault, number.as_str()))),
+        note: Set(Sealed::seal_some(vault, note)),
         created_at: Set(now),
         ..Default::default()
     }
@@ -399,6 +401,8 @@ pub async fn delete_on_call_shift(
 pub struct RotaMember {
     pub volunteer_id: i32,
     pub profile: crate::domain::volunteer::VolunteerProfile,
+    /// Their phone, sealed: opened (`volunteers::open_phone`) only to reach them.
+    pub phone: super::entities::Sealed,
     pub rota: Rota,
     pub ready_topics: Vec<i32>,
     /// Their step-backs, in force or not.
@@ -407,6 +411,11 @@ pub struct RotaMember {
 }
 
 impl RotaMember {
+    /// Their phone, opened to reach them.
+    pub fn open_phone(&self, vault: &crate::secrets::Vault) -> Result<E164, DbErr> {
+        super::volunteers::open_phone(vault, self.volunteer_id, &self.phone)
+    }
+
     /// When they do not count towards coverage of `topic` (none: overall): their
     /// step-backs from it or from every contact.
     pub fn away_from(&self, topic: Option<i32>) -> Vec<Interval> {
@@ -435,8 +444,10 @@ pub async fn members_of(
 ) -> Result<Vec<RotaMember>, DbErr> {
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
     let mut profiles = Vec::with_capacity(rows.len());
+    let mut phones = HashMap::with_capacity(rows.len());
     for row in rows {
         profiles.push((row.id, super::volunteers::profile_of(row)?));
+        phones.insert(row.id, row.phone.clone());
     }
     let quiet: HashMap<i32, _> = rows
         .iter()
@@ -459,6 +470,7 @@ pub async fn members_of(
             Some(RotaMember {
                 volunteer_id,
                 profile,
+                phone: phones.remove(&volunteer_id)?,
                 rota,
                 ready_topics,
                 stepped_back: stepped_back.remove(&volunteer_id).unwrap_or_default(),
@@ -558,12 +570,12 @@ pub async fn on_call_at(
 /// Volunteers who declared a conflict with the number that has this hash.
 pub async fn conflicted_volunteers(
     db: &impl ConnectionTrait,
-    number_hash: &str,
+    number_hashes: &[String],
 ) -> Result<Vec<i32>, DbErr> {
     conflict::Entity::find()
         .select_only()
         .column(conflict::Column::VolunteerId)
-        .filter(conflict::Column::NumberHash.eq(number_hash))
+        .filter(conflict::Column::NumberHash.is_in(number_hashes.to_vec()))
         .into_tuple()
         .all(db)
         .await

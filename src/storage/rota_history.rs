@@ -10,7 +10,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 
-use super::entities::{rota_record, volunteer};
+use super::entities::{Sealed, rota_record, volunteer};
 use super::rota::{RotaMember, members_of};
 use crate::domain::rota::Interval;
 use crate::domain::rota_history::RotaRecord;
@@ -102,8 +102,8 @@ pub struct History {
     standing: HashMap<i32, RotaRecord>,
     /// The records made during the stretch, in order.
     later: Vec<(DateTime<Utc>, i32, RotaRecord)>,
-    /// Each volunteer's name, phone and quiet hours today.
-    today: HashMap<i32, (VolunteerProfile, Option<QuietHours>)>,
+    /// Each volunteer's profile, sealed phone and quiet hours today.
+    today: HashMap<i32, (VolunteerProfile, Sealed, Option<QuietHours>)>,
 }
 
 impl History {
@@ -145,7 +145,8 @@ impl History {
             .await?
         {
             let profile = super::volunteers::profile_of(&row)?;
-            today.insert(row.id, (profile, super::volunteers::quiet_hours_of(&row)));
+            let quiet = super::volunteers::quiet_hours_of(&row);
+            today.insert(row.id, (profile, row.phone, quiet));
         }
         Ok(Self {
             standing,
@@ -181,10 +182,11 @@ impl History {
     }
 
     fn member(&self, id: i32, record: &RotaRecord) -> Option<RotaMember> {
-        let (profile, quiet) = self.today.get(&id)?;
+        let (profile, phone, quiet) = self.today.get(&id)?;
         Some(RotaMember {
             volunteer_id: id,
             profile: record.profile_then(profile.clone()),
+            phone: phone.clone(),
             rota: record.rota.clone(),
             ready_topics: record.ready_topics.clone(),
             stepped_back: record.stepped_back.clone(),

@@ -9,6 +9,8 @@ use super::entities::server_secret;
 pub const SECRET_KEY: &str = "secret_key";
 /// The check value of the key the data is sealed under (never the key itself).
 pub const KEY_CHECK: &str = "secret_key_check";
+/// Set once what earlier versions kept in the clear has been sealed.
+pub const SEALED_AT_REST: &str = "sealed_at_rest";
 
 /// The stored secret named `name`, if any.
 pub async fn get(db: &DatabaseConnection, name: &str) -> Result<Option<SecretString>, DbErr> {
@@ -16,6 +18,32 @@ pub async fn get(db: &DatabaseConnection, name: &str) -> Result<Option<SecretStr
         .one(db)
         .await?
         .map(|found| found.value.into()))
+}
+
+/// Stores `value` as the secret named `name`, replacing any.
+pub async fn set(
+    db: &DatabaseConnection,
+    name: &str,
+    value: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let row = server_secret::ActiveModel {
+        name: Set(name.to_owned()),
+        value: Set(value.to_owned()),
+        created_at: Set(now),
+    };
+    server_secret::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(server_secret::Column::Name)
+                .update_columns([
+                    server_secret::Column::Value,
+                    server_secret::Column::CreatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
 }
 
 /// Removes the stored secret named `name`.

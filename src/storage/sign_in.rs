@@ -19,7 +19,7 @@ use crate::domain::sign_in::{
     ATTEMPT_WINDOW, Attempt, CODE_LIFETIME, CodeKind, RecentAttempts, SESSION_MAX_AGE, TokenKind,
     session_is_live, worth_recording_use,
 };
-use crate::secrets::{self, constant_time_eq};
+use crate::secrets::{self, Vault, constant_time_eq};
 
 /// A code is spent after this many wrong tries, whatever the person-wide limit says.
 const WRONG_TRIES_PER_CODE: i32 = 5;
@@ -28,17 +28,19 @@ const WRONG_TRIES_PER_CODE: i32 = 5;
 /// volunteer user whose volunteer record has it.
 pub async fn person_with_phone(
     db: &impl ConnectionTrait,
+    vault: &Vault,
     phone: &E164,
 ) -> Result<Option<user::Model>, DbErr> {
+    let hashes = vault.hashes(phone);
     let volunteers_with_phone = Query::select()
         .column(volunteer::Column::Id)
         .from(volunteer::Entity)
-        .and_where(volunteer::Column::Phone.eq(phone.as_str()))
+        .and_where(volunteer::Column::PhoneHash.is_in(hashes.clone()))
         .to_owned();
     user::Entity::find()
         .filter(
             Condition::any()
-                .add(user::Column::Phone.eq(phone.as_str()))
+                .add(user::Column::PhoneHash.is_in(hashes))
                 .add(
                     Condition::all()
                         .add(user::Column::Role.eq(Role::Volunteer))

@@ -9,10 +9,11 @@ use sea_orm::{
 use secrecy::{ExposeSecret, SecretString};
 
 use super::PageRequest;
-use super::entities::{api_token, user, user_helpline, volunteer_helpline};
+use super::entities::{Sealed, api_token, user, user_helpline, volunteer_helpline};
 use crate::domain::access::{Principal, Role};
+use crate::domain::phone::E164;
 use crate::domain::sign_in::{TokenKind, worth_recording_use};
-use crate::secrets;
+use crate::secrets::{self, Vault};
 
 /// A user to create.
 #[derive(Debug, Clone)]
@@ -20,7 +21,7 @@ pub struct NewUser {
     pub name: String,
     pub role: Role,
     pub volunteer_id: Option<i32>,
-    pub phone: Option<String>,
+    pub phone: Option<E164>,
     pub time_zone: Option<String>,
     pub helplines: Vec<i32>,
 }
@@ -120,6 +121,7 @@ pub async fn user_helplines(db: &impl ConnectionTrait, user_id: i32) -> Result<V
 /// Creates a user with their helpline scope, in one transaction.
 pub async fn create(
     db: &DatabaseConnection,
+    vault: &Vault,
     new: NewUser,
     now: DateTime<Utc>,
 ) -> Result<user::Model, DbErr> {
@@ -128,7 +130,8 @@ pub async fn create(
         name: Set(new.name),
         role: Set(new.role),
         volunteer_id: Set(new.volunteer_id),
-        phone: Set(new.phone),
+        phone: Set(new.phone.as_ref().map(|p| Sealed(vault.seal(p)))),
+        phone_hash: Set(new.phone.as_ref().map(|p| vault.hash(p))),
         time_zone: Set(new.time_zone),
         created_at: Set(now),
         ..Default::default()
@@ -145,6 +148,11 @@ pub async fn create(
     }
     txn.commit().await?;
     Ok(created)
+}
+
+/// A user's phone, if they have one on record and it opens under this server's key.
+pub fn phone_of(vault: &Vault, user: &user::Model) -> Option<E164> {
+    vault.open(&user.phone.as_ref()?.0)
 }
 
 /// Issues a new token for a user; only its hash is stored.

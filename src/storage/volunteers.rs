@@ -9,13 +9,14 @@ use sea_orm::{
     sea_query::{OnConflict, Query},
 };
 
-use super::entities::{topic, topic_signoff, volunteer, volunteer_helpline};
+use super::entities::{Sealed, topic, topic_signoff, volunteer, volunteer_helpline};
 use super::{PageRequest, Scope};
 use crate::domain::calendar::LocalTime;
 use crate::domain::phone::E164;
 use crate::domain::shift_reminders::QuietHours;
 use crate::domain::timezone::TimeZone;
 use crate::domain::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
+use crate::secrets::Vault;
 
 /// Volunteers serving any of `helplines`, as a condition on `volunteers.id`.
 fn serving(helplines: Vec<i32>) -> Condition {
@@ -50,7 +51,6 @@ pub fn profile_of(row: &volunteer::Model) -> Result<VolunteerProfile, DbErr> {
     };
     Ok(VolunteerProfile {
         name: row.name.clone(),
-        phone: E164::parse(&row.phone).map_err(|_| corrupt())?,
         time_zone: TimeZone::parse(&row.time_zone).map_err(|_| corrupt())?,
         languages: serde_json::from_str(&row.languages).map_err(|_| corrupt())?,
         training_status: TrainingStatus::parse(&row.training_status).ok_or_else(corrupt)?,
@@ -65,6 +65,21 @@ pub fn profile_of(row: &volunteer::Model) -> Result<VolunteerProfile, DbErr> {
             rest_minutes_after_long: row.rest_minutes_after_long,
             max_text_conversations: row.max_text_conversations,
         },
+    })
+}
+
+/// The volunteer's phone, opened from its sealed form.
+pub fn phone_of(vault: &Vault, row: &volunteer::Model) -> Result<E164, DbErr> {
+    open_phone(vault, row.id, &row.phone)
+}
+
+/// Volunteer `volunteer_id`'s phone, sealed as `sealed`; an error when it does not open
+/// (sealed under a key this server does not hold, or tampered with).
+pub fn open_phone(vault: &Vault, volunteer_id: i32, sealed: &Sealed) -> Result<E164, DbErr> {
+    vault.open(&sealed.0).ok_or_else(|| {
+        DbErr::Custom(format!(
+            "volunteer {volunteer_id}'s phone does not open under this server's key"
+        ))
     })
 }
 
@@ -101,9 +116,14 @@ pub async fn set_quiet_hours(
     Ok(updated.rows_affected == 1)
 }
 
+/// Stores `phone` sealed, with the hash it is found by.
+fn set_phone(row: &mut volunteer::ActiveModel, vault: &Vault, phone: &E164) {
+    row.phone = Set(Sealed(vault.seal(phone)));
+    row.phone_hash = Set(Some(vault.hash(phone)));
+}
+
 fn apply(row: &mut volunteer::ActiveModel, p: &VolunteerProfile, now: DateTime<Utc>) {
     row.name = Set(p.name.trim().to_owned());
-    row.phone = Set(p.phone.as_str().to_owned());
     row.time_zone = Set(p.time_zone.name().to_owned());
     row.languages = Set(serde_json::Value::from(p.languages.clone()).to_string());
     row.training_status = Set(p.training_status.as_str().to_owned());
@@ -141,7 +161,9 @@ async fn set_helplines(
 
 pub async fn create(
     db: &DatabaseConnection,
+    vault: &Vault,
     profile: &VolunteerProfile,
+    phone: &E164,
     helplines: &[i32],
     now: DateTime<Utc>,
 ) -> Result<volunteer::Model, DbErr> {
@@ -151,6 +173,7 @@ pub async fn create(
         ..Default::default()
     };
     apply(&mut row, profile, now);
+    set_phone(&mut row, vault, phone);
     let created = row.insert(&txn).await?;
     set_helplines(&txn, created.id, helplines).await?;
     super::rota_history::record(&txn, &[created.id], now).await?;
@@ -158,17 +181,22 @@ pub async fn create(
     Ok(created)
 }
 
-/// Replaces a volunteer's profile and, when given, the helplines they serve, in the
-/// caller's transaction.
+/// Replaces a volunteer's profile and, when given, their phone and the helplines they
+/// serve, in the caller's transaction.
 pub async fn update(
     txn: &impl ConnectionTrait,
+    vault: &Vault,
     existing: volunteer::Model,
     profile: &VolunteerProfile,
+    phone: Option<&E164>,
     helplines: Option<&[i32]>,
     now: DateTime<Utc>,
 ) -> Result<volunteer::Model, DbErr> {
     let mut row: volunteer::ActiveModel = existing.into();
     apply(&mut row, profile, now);
+    if let Some(phone) = phone {
+        set_phone(&mut row, vault, phone);
+    }
     let updated = row.update(txn).await?;
     if let Some(helplines) = helplines {
         set_helplines(txn, updated.id, helplines).await?;
@@ -206,10 +234,11 @@ pub async fn get(
 /// The volunteer whose phone is `phone`, if any (phones are unique).
 pub async fn by_phone(
     db: &impl ConnectionTrait,
+    vault: &Vault,
     phone: &E164,
 ) -> Result<Option<volunteer::Model>, DbErr> {
     volunteer::Entity::find()
-        .filter(volunteer::Column::Phone.eq(phone.as_str()))
+        .filter(volunteer::Column::PhoneHash.is_in(vault.hashes(phone)))
         .one(db)
         .await
 }

@@ -33,8 +33,15 @@ pub async fn submit(
     now: DateTime<Utc>,
 ) -> Result<Submitted, DbErr> {
     let txn = storage::write_transaction(&state.db).await?;
-    let stored =
-        after_contact::add_report_version(&txn, contact.id, volunteer_id, report, now).await?;
+    let stored = after_contact::add_report_version(
+        &txn,
+        &state.vault,
+        contact.id,
+        volunteer_id,
+        report,
+        now,
+    )
+    .await?;
     let mut newly_raised = Vec::new();
     let mut supervisors_alerted = 0;
     for &flag in &report.flags {
@@ -46,7 +53,7 @@ pub async fn submit(
             Flag::Safeguarding => {
                 supervisors_alerted += alerts::alert_on_call(
                     &txn,
-                    &state.numbers,
+                    &state.vault,
                     contact,
                     helpline_name,
                     Alert::SafeguardingReport,

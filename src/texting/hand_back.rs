@@ -12,7 +12,7 @@ use serde_json::json;
 use super::{Conversation, HANDED_BACK, wording};
 use crate::contact_flow::alerts::alert_on_call;
 use crate::domain::contact::Alert;
-use crate::secrets::NumberHasher;
+use crate::secrets::Vault;
 use crate::storage::contacts::{self, Event, EventKind, OfferOutcome, Stage};
 use crate::storage::{conversations, text_slots};
 
@@ -22,7 +22,7 @@ const REASON: &str = "the volunteer's phone no longer receives texts from this n
 /// Lets go of every open conversation `volunteer_id` holds through `helpline_number`.
 pub(crate) async fn let_go(
     db: &impl ConnectionTrait,
-    numbers: &NumberHasher,
+    vault: &Vault,
     volunteer_id: i32,
     helpline_number: &str,
     now: DateTime<Utc>,
@@ -37,7 +37,7 @@ pub(crate) async fn let_go(
         };
         let taken = conversation.contact.answered_by == Some(volunteer_id);
         let moved = if taken {
-            hand_back(db, numbers, &conversation, volunteer_id, now).await?
+            hand_back(db, vault, &conversation, volunteer_id, now).await?
         } else {
             pass_on(db, &conversation, volunteer_id, now).await?
         };
@@ -59,7 +59,7 @@ pub(crate) async fn let_go(
 /// A conversation the volunteer had taken goes back to the queue.
 async fn hand_back(
     db: &impl ConnectionTrait,
-    numbers: &NumberHasher,
+    vault: &Vault,
     conversation: &Conversation,
     volunteer_id: i32,
     now: DateTime<Utc>,
@@ -75,10 +75,10 @@ async fn hand_back(
     contacts::record_event(db, contact.id, event).await?;
     let text = wording::handed_back(&conversation.settings.texting);
     conversation
-        .write_to_texter(db, HANDED_BACK, text, now)
+        .write_to_texter(vault, db, HANDED_BACK, text, now)
         .await?;
     let helpline = &conversation.helpline.name;
-    alert_on_call(db, numbers, contact, helpline, Alert::HandedBack, now).await?;
+    alert_on_call(db, vault, contact, helpline, Alert::HandedBack, now).await?;
     Ok(true)
 }
 

@@ -24,10 +24,11 @@ use crate::domain::helpline::HelplineSettings;
 use crate::domain::phone::E164;
 use crate::domain::rota::Channel;
 use crate::domain::text_message::sms_parts;
+use crate::secrets::Vault;
 use crate::state::AppState;
 use crate::storage::contacts::{self, Event, Stage};
 use crate::storage::entities::{contact, helpline, topic};
-use crate::storage::messages::{self, Role};
+use crate::storage::messages::{self, Role, Written};
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::{self, Scope, helplines, opt_outs};
 
@@ -44,7 +45,8 @@ pub struct Inbound {
 /// Takes in a text: from a volunteer's phone, a reply in their conversations; otherwise a
 /// texter's message to the helpline that owns the number.
 pub async fn receive(state: &AppState, message: Inbound) -> Result<(), DbErr> {
-    if let Some(volunteer) = crate::storage::volunteers::by_phone(&state.db, &message.from).await? {
+    let volunteer = crate::storage::volunteers::by_phone(&state.db, &state.vault, &message.from);
+    if let Some(volunteer) = volunteer.await? {
         return receive_from_volunteer(state, volunteer, message).await;
     }
     let Some(helpline) = helplines::by_number(&state.db, &message.to).await? else {
@@ -89,7 +91,7 @@ pub async fn refuse_sender(
             call_sid: message_sid.to_owned(),
             dialed_number: to.as_str().to_owned(),
             // One identity per sender id, keyed like every number, so repeats group.
-            caller_hash: state.numbers.hash_sender(sender),
+            caller_hash: state.vault.hash_sender(sender),
             caller_encrypted: None,
             caller_hint: crate::secrets::WITHHELD_HINT.to_owned(),
             stage: Stage::Ended,
@@ -158,6 +160,7 @@ impl Conversation {
     /// (the carrier would refuse it); the outbox row's id.
     async fn tell_texter(
         &self,
+        vault: &Vault,
         txn: &impl ConnectionTrait,
         purpose: &'static str,
         body: String,
@@ -167,7 +170,8 @@ impl Conversation {
         let Some(sealed) = contact.caller_encrypted.clone() else {
             return Ok(None);
         };
-        if opt_outs::is_opted_out(txn, &contact.caller_hash, &contact.dialed_number).await? {
+        let hashes = vault.caller_hashes(Some(&sealed), &contact.caller_hash);
+        if opt_outs::is_opted_out(txn, &hashes, &contact.dialed_number).await? {
             return Ok(None);
         }
         let message = NewMessage {
@@ -179,21 +183,29 @@ impl Conversation {
             from: contact.dialed_number.clone(),
             body,
         };
-        Ok(Some(enqueue_in_parts(txn, message, now).await?))
+        Ok(Some(enqueue_in_parts(txn, vault, message, now).await?))
     }
 
     /// Queues a message peerline wrote to the texter and logs it in the transcript.
     async fn write_to_texter(
         &self,
+        vault: &Vault,
         txn: &impl ConnectionTrait,
         purpose: &'static str,
         body: String,
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
         let logged = body.clone();
-        if let Some(id) = self.tell_texter(txn, purpose, body, now).await? {
-            messages::record_written(txn, self.contact.id, Role::Texter, None, &logged, id, now)
-                .await?;
+        if let Some(id) = self.tell_texter(vault, txn, purpose, body, now).await? {
+            let written = Written {
+                contact_id: self.contact.id,
+                recipient: Role::Texter,
+                volunteer_id: None,
+                body: &logged,
+                outbox_id: id,
+                at: now,
+            };
+            messages::record_written(txn, vault, written).await?;
         }
         Ok(())
     }
@@ -209,9 +221,9 @@ impl Conversation {
         now: DateTime<Utc>,
     ) -> Result<i32, DbErr> {
         let from = self.contact.dialed_number.clone();
-        let message = NewMessage::to_phone(&state.numbers, &to.phone, from, purpose, body)
+        let message = NewMessage::to_phone(&state.vault, &to.phone, from, purpose, body)
             .about(self.contact.id);
-        enqueue_in_parts(txn, message, now).await
+        enqueue_in_parts(txn, &state.vault, message, now).await
     }
 
     /// Queues a message peerline wrote to a volunteer and logs it in the transcript.
@@ -228,17 +240,15 @@ impl Conversation {
         let id = self
             .tell_volunteer(state, txn, to, purpose, body, now)
             .await?;
-        let volunteer = Some(to.volunteer_id);
-        messages::record_written(
-            txn,
-            self.contact.id,
-            Role::Volunteer,
-            volunteer,
-            &logged,
-            id,
-            now,
-        )
-        .await
+        let written = Written {
+            contact_id: self.contact.id,
+            recipient: Role::Volunteer,
+            volunteer_id: Some(to.volunteer_id),
+            body: &logged,
+            outbox_id: id,
+            at: now,
+        };
+        messages::record_written(txn, &state.vault, written).await
     }
 }
 
@@ -247,6 +257,7 @@ impl Conversation {
 /// outbox id.
 async fn enqueue_in_parts(
     txn: &impl ConnectionTrait,
+    vault: &Vault,
     message: NewMessage,
     now: DateTime<Utc>,
 ) -> Result<i32, DbErr> {
@@ -260,7 +271,7 @@ async fn enqueue_in_parts(
             from: message.from.clone(),
             ..message
         };
-        let id = outbox::enqueue(txn, part, now).await?.id;
+        let id = outbox::enqueue(txn, vault, part, now).await?.id;
         first.get_or_insert(id);
     }
     first.ok_or_else(|| DbErr::Custom("an empty message has no part to send".into()))

@@ -76,8 +76,8 @@ pub(super) async fn offer_next(
         };
         // A phone the carrier has opted out of this number's messages cannot be offered
         // a conversation: every message to it would be refused.
-        let phone_hash = state.numbers.hash(&member.profile.phone);
-        if opt_outs::is_opted_out(txn, &phone_hash, &contact.dialed_number).await? {
+        let phone = member.open_phone(&state.vault)?;
+        if opt_outs::is_opted_out(txn, &state.vault.hashes(&phone), &contact.dialed_number).await? {
             continue;
         }
         let capacity = member.profile.limits.capacity(Channel::Sms);
@@ -102,7 +102,7 @@ pub(super) async fn offer_next(
         conversations::set_step(txn, contact.id, Stage::Offered, now + timeout, now).await?;
         let to = VolunteerPhone {
             volunteer_id: offer.volunteer_id,
-            phone: member.profile.phone.clone(),
+            phone,
         };
         let reference = conversation.reference();
         let notice = wording::offer(
@@ -114,8 +114,8 @@ pub(super) async fn offer_next(
             .write_to_volunteer(state, txn, &to, OFFER, notice, now)
             .await?;
         for earlier in messages::texter_conversation(txn, contact.id, BACKLOG).await? {
-            let body = earlier.body.as_deref().unwrap_or_default();
-            let text = wording::relayed_to_volunteer(reference, body, earlier.media_count);
+            let body = messages::body_of(&state.vault, &earlier);
+            let text = wording::relayed_to_volunteer(reference, &body, earlier.media_count);
             let relay = RELAY_TO_VOLUNTEER;
             let queued = conversation
                 .tell_volunteer(state, txn, &to, relay, text, now)
@@ -129,7 +129,7 @@ pub(super) async fn offer_next(
     if contacts::record_event(txn, contact.id, Event::once(now, EventKind::Holding)).await? {
         let text = wording::holding(&conversation.settings.texting);
         conversation
-            .write_to_texter(txn, HOLDING, text, now)
+            .write_to_texter(&state.vault, txn, HOLDING, text, now)
             .await?;
     }
     Ok(true)

@@ -104,9 +104,9 @@ pub(super) async fn close(
     }));
     contacts::record_event(txn, id, event).await?;
     let name = &conversation.helpline.name;
-    alert_after_end(txn, &state.numbers, &ended, name, now).await?;
+    alert_after_end(txn, &state.vault, &ended, name, now).await?;
     if kind != "opted_out" {
-        super::survey::ask_first(txn, conversation, now).await?;
+        super::survey::ask_first(&state.vault, txn, conversation, now).await?;
     }
     Ok(true)
 }
@@ -157,11 +157,14 @@ async fn phone_of(
         .roster
         .members(txn, conversation.contact.helpline_id)
         .await?;
-    Ok(members
+    members
         .iter()
         .find(|m| m.volunteer_id == volunteer_id)
-        .map(|m| VolunteerPhone {
-            volunteer_id,
-            phone: m.profile.phone.clone(),
-        }))
+        .map(|m| {
+            Ok(VolunteerPhone {
+                volunteer_id,
+                phone: m.open_phone(&state.vault)?,
+            })
+        })
+        .transpose()
 }

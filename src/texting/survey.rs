@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::{Conversation, Inbound};
 use crate::domain::survey::{self, SurveyAnswer};
+use crate::secrets::Vault;
 use crate::storage::contacts::{self, Event, EventKind};
 use crate::storage::entities::{contact, helpline};
 use crate::storage::{conversations, surveys};
@@ -21,19 +22,21 @@ const ANSWER_WINDOW: Duration = Duration::hours(2);
 /// After `conversation` closed: the first question, if the helpline asks and a volunteer
 /// took the conversation.
 pub(super) async fn ask_first(
+    vault: &Vault,
     txn: &DatabaseTransaction,
     conversation: &Conversation,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let asks = conversation.settings.callers.survey_enabled;
     if asks && conversation.contact.answered_by.is_some() {
-        ask(txn, conversation, 1, now).await?;
+        ask(vault, txn, conversation, 1, now).await?;
     }
     Ok(())
 }
 
 /// Texts question `number`; false when there is no such question.
 async fn ask(
+    vault: &Vault,
     txn: &DatabaseTransaction,
     conversation: &Conversation,
     number: i32,
@@ -43,7 +46,9 @@ async fn ask(
         return Ok(false);
     };
     let body = survey::sms_question(&conversation.helpline.name, &text, number == 1);
-    conversation.write_to_texter(txn, SURVEY, body, now).await?;
+    conversation
+        .write_to_texter(vault, txn, SURVEY, body, now)
+        .await?;
     let event = Event::once(now, EventKind::SurveyAsked)
         .keyed(format!("survey_asked:{number}"))
         .detail(json!({"question": number}));
@@ -55,9 +60,10 @@ async fn ask(
 /// last conversation's latest question, asked within the answer window, is unanswered,
 /// it is that answer (recorded, then the next question or thanks). True when it was.
 pub(super) async fn take_answer(
+    vault: &Vault,
     txn: &DatabaseTransaction,
     helpline: &helpline::Model,
-    texter_hash: &str,
+    texter_hashes: &[String],
     reply: &Inbound,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
@@ -65,7 +71,7 @@ pub(super) async fn take_answer(
         return Ok(false);
     };
     let since = now - ANSWER_WINDOW;
-    let Some(last) = conversations::closed_since(txn, helpline.id, texter_hash, since).await?
+    let Some(last) = conversations::closed_since(txn, helpline.id, texter_hashes, since).await?
     else {
         return Ok(false);
     };
@@ -95,10 +101,10 @@ pub(super) async fn take_answer(
         .keyed(reply_key)
         .detail(json!({"question": number}));
     contacts::record_event(txn, conversation.contact.id, taken).await?;
-    if !ask(txn, &conversation, number + 1, now).await? {
+    if !ask(vault, txn, &conversation, number + 1, now).await? {
         let thanks = survey::SMS_THANKS.to_owned();
         conversation
-            .write_to_texter(txn, SURVEY, thanks, now)
+            .write_to_texter(vault, txn, SURVEY, thanks, now)
             .await?;
     }
     Ok(true)

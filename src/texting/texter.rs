@@ -40,14 +40,14 @@ pub async fn receive_from_texter(
         &settings.texting.crisis_text,
     );
     let topics = helplines::topics(&state.db, helpline.id).await?;
-    let texter_hash = state.numbers.hash(&inbound.from);
+    let texter_hash = state.vault.hash(&inbound.from);
     let menu = menu_of(&topics);
     let new = NewConversation {
         helpline_id: helpline.id,
         message_sid: inbound.message_sid.clone(),
         dialed_number: inbound.to.as_str().to_owned(),
         texter_hash: texter_hash.clone(),
-        texter_sealed: state.numbers.seal(&inbound.from),
+        texter_sealed: state.vault.seal(&inbound.from),
         texter_hint: inbound.from.masked(),
         stage: if menu.len() > 1 {
             Stage::Menu
@@ -59,7 +59,8 @@ pub async fn receive_from_texter(
         closes_at: now + settings.texting.inactivity_timeout(),
     };
     // A read: done before the write lock is taken.
-    let blocked = blocklist::is_blocked(&state.db, helpline.id, &texter_hash, now).await?;
+    let texter_hashes = state.vault.hashes(&inbound.from);
+    let blocked = blocklist::is_blocked(&state.db, helpline.id, &texter_hashes, now).await?;
     let txn = storage::write_transaction(&state.db).await?;
     if blocked {
         conversations::record_closed(&txn, new, Outcome::RejectedBlocked).await?;
@@ -68,21 +69,24 @@ pub async fn receive_from_texter(
     let keyword = text_message::keyword(&inbound.body);
     let number = inbound.to.as_str();
     match keyword {
-        Some(Keyword::OptOut) => opt_outs::opt_out(&txn, &texter_hash, number, now).await?,
-        Some(Keyword::OptIn) => opt_outs::opt_in(&txn, &texter_hash, number).await?,
+        Some(Keyword::OptOut) => {
+            opt_outs::opt_out(&txn, &state.vault, &inbound.from, number, now).await?;
+        }
+        Some(Keyword::OptIn) => opt_outs::opt_in(&txn, &state.vault, &inbound.from, number).await?,
         _ => {}
     }
-    let existing = conversations::open_for(&txn, helpline.id, &texter_hash).await?;
+    let existing = conversations::open_for(&txn, helpline.id, &texter_hashes).await?;
     // A bare 1, 2 or 3 soon after a conversation closed answers the question asked then.
     if keyword.is_none()
         && existing.is_none()
-        && survey::take_answer(&txn, &helpline, &texter_hash, &inbound, now).await?
+        && survey::take_answer(&state.vault, &txn, &helpline, &texter_hashes, &inbound, now).await?
     {
         return txn.commit().await;
     }
     let (contact, opened) = match (keyword, existing) {
-        (None, _) => conversations::open(&txn, new).await?,
-        (Some(_), Some(open)) => (open, false),
+        // Found under either key while the secret key changes.
+        (_, Some(open)) => (open, false),
+        (None, None) => conversations::open(&txn, new).await?,
         // HELP with no conversation open is answered and logged as a contact of its own
         // (keyed by the MessageSid, so answered once); STOP and START only change the
         // opt-out state.
@@ -98,7 +102,9 @@ pub async fn receive_from_texter(
                     topics,
                 };
                 let help = wording::help(&conversation.settings.texting);
-                conversation.write_to_texter(&txn, HELP, help, now).await?;
+                conversation
+                    .write_to_texter(&state.vault, &txn, HELP, help, now)
+                    .await?;
             }
             return txn.commit().await;
         }
@@ -110,7 +116,7 @@ pub async fn receive_from_texter(
         topics,
     };
     if let Some(keyword) = keyword {
-        if !log_control(&txn, &conversation, &inbound, now).await? {
+        if !log_control(&state.vault, &txn, &conversation, &inbound, now).await? {
             return txn.rollback().await;
         }
         match keyword {
@@ -125,7 +131,9 @@ pub async fn receive_from_texter(
             }
             Keyword::Help => {
                 let help = wording::help(&conversation.settings.texting);
-                conversation.write_to_texter(&txn, HELP, help, now).await?;
+                conversation
+                    .write_to_texter(&state.vault, &txn, HELP, help, now)
+                    .await?;
             }
             Keyword::OptIn => {}
         }
@@ -152,7 +160,7 @@ pub async fn receive_from_texter(
         body: &inbound.body,
         media_count: inbound.media_count,
     };
-    let Some(message) = messages::record_received(&txn, received).await? else {
+    let Some(message) = messages::record_received(&txn, &state.vault, received).await? else {
         // A repeated delivery: everything it caused is already committed.
         return txn.rollback().await;
     };
@@ -179,7 +187,7 @@ pub async fn receive_from_texter(
             &conversation.settings.texting,
         );
         conversation
-            .write_to_texter(&txn, ACKNOWLEDGEMENT, ack, now)
+            .write_to_texter(&state.vault, &txn, ACKNOWLEDGEMENT, ack, now)
             .await?;
         if conversation.contact.stage != Stage::Menu {
             offer_next(state, &txn, &conversation, now).await?;
@@ -201,6 +209,7 @@ pub async fn receive_from_texter(
 /// Logs a keyword or other control message on the conversation, for the transcript only;
 /// false for a repeated delivery.
 async fn log_control(
+    vault: &crate::secrets::Vault,
     txn: &sea_orm::DatabaseTransaction,
     conversation: &Conversation,
     inbound: &Inbound,
@@ -216,7 +225,9 @@ async fn log_control(
         body: &inbound.body,
         media_count: inbound.media_count,
     };
-    Ok(messages::record_received(txn, received).await?.is_some())
+    Ok(messages::record_received(txn, vault, received)
+        .await?
+        .is_some())
 }
 
 /// Flags the conversation and alerts the supervisors on call the first time a message
@@ -240,7 +251,7 @@ async fn check_safeguarding(
     let name = &conversation.helpline.name;
     let alerted = alert_on_call(
         txn,
-        &state.numbers,
+        &state.vault,
         &conversation.contact,
         name,
         Alert::Safeguarding,
@@ -283,8 +294,8 @@ async fn relay_to_holder(
         storage::contacts::record_event(txn, conversation.contact.id, event).await?;
         return Ok(());
     }
-    let body = message.body.as_deref().unwrap_or_default();
-    let text = wording::relayed_to_volunteer(conversation.reference(), body, message.media_count);
+    let body = messages::body_of(&state.vault, message);
+    let text = wording::relayed_to_volunteer(conversation.reference(), &body, message.media_count);
     let queued = conversation
         .tell_volunteer(state, txn, &holder, RELAY_TO_VOLUNTEER, text, now)
         .await?;

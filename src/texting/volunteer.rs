@@ -43,19 +43,18 @@ pub async fn receive_from_volunteer(
         body: &inbound.body,
         holds_conversation: !held.is_empty(),
     };
-    let answered_rota = replies::answer(&txn, &state.numbers, rota_answer, now).await?;
+    let answered_rota = replies::answer(&txn, &state.vault, rota_answer, now).await?;
     match text_message::keyword(&inbound.body) {
         // The carrier acts on these for the volunteer's own number; mirror it, relay nothing.
         Some(Keyword::OptOut) => {
-            let hash = state.numbers.hash(&me.phone);
-            opt_outs::opt_out(&txn, &hash, inbound.to.as_str(), now).await?;
+            let to = inbound.to.as_str();
+            opt_outs::opt_out(&txn, &state.vault, &me.phone, to, now).await?;
             let number = inbound.to.as_str();
-            super::hand_back::let_go(&txn, &state.numbers, volunteer.id, number, now).await?;
+            super::hand_back::let_go(&txn, &state.vault, volunteer.id, number, now).await?;
             return txn.commit().await;
         }
         Some(Keyword::OptIn) => {
-            let hash = state.numbers.hash(&me.phone);
-            opt_outs::opt_in(&txn, &hash, inbound.to.as_str()).await?;
+            opt_outs::opt_in(&txn, &state.vault, &me.phone, inbound.to.as_str()).await?;
             return txn.commit().await;
         }
         // A bare YES is the carrier's opt-in word and, here, a rota answer too.
@@ -89,7 +88,7 @@ pub async fn receive_from_volunteer(
         body: &inbound.body,
         media_count: inbound.media_count,
     };
-    let Some(message) = messages::record_received(&txn, received).await? else {
+    let Some(message) = messages::record_received(&txn, &state.vault, received).await? else {
         return txn.rollback().await;
     };
     let reference = conversation.reference();
@@ -140,7 +139,7 @@ pub async fn receive_from_volunteer(
         ReplyAction::End => {
             let closing = conversation.settings.texting.closing_text.clone();
             conversation
-                .write_to_texter(&txn, CLOSING, closing, now)
+                .write_to_texter(&state.vault, &txn, CLOSING, closing, now)
                 .await?;
             let kind = "ended_by_volunteer";
             close(
@@ -163,7 +162,7 @@ pub async fn receive_from_volunteer(
         }
         ReplyAction::Relay(text) => {
             if let Some(queued) = conversation
-                .tell_texter(&txn, RELAY_TO_TEXTER, text, now)
+                .tell_texter(&state.vault, &txn, RELAY_TO_TEXTER, text, now)
                 .await?
             {
                 messages::mark_relayed(&txn, message.id, queued).await?;
@@ -186,7 +185,7 @@ async fn help(
 ) -> Result<(), DbErr> {
     let body = wording::volunteer_help(open, unknown_reference);
     let from = inbound.to.as_str();
-    let message = NewMessage::to_phone(&state.numbers, &inbound.from, from, VOLUNTEER_HELP, body);
-    outbox::enqueue(txn, message, now).await?;
+    let message = NewMessage::to_phone(&state.vault, &inbound.from, from, VOLUNTEER_HELP, body);
+    outbox::enqueue(txn, &state.vault, message, now).await?;
     Ok(())
 }

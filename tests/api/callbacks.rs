@@ -16,7 +16,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 use serde_json::json;
 
 use crate::helpers::{
-    TestApp, attr_values, borrowed, deliver, numbers, spawn_app_at, spawn_app_at_with, utc,
+    TestApp, attr_values, borrowed, deliver, opened, spawn_app_at, spawn_app_at_with, utc, vault,
 };
 use crate::twilio_standin::{Received, StandIn};
 
@@ -429,14 +429,11 @@ async fn a_caller_who_does_not_answer_twice_is_texted_and_the_callback_closes_as
         .await
         .unwrap();
     assert_eq!(texts.len(), 1);
-    let to = numbers().open(&texts[0].to_encrypted).unwrap();
+    let to = vault().open(&texts[0].to_encrypted).unwrap();
     assert_eq!(to.as_str(), SECOND_CALLER);
     assert_eq!(texts[0].from_number, LINE);
-    assert!(
-        texts[0].body.contains(&format!("call us again on {LINE}")),
-        "{}",
-        texts[0].body
-    );
+    let body = opened(&texts[0].body);
+    assert!(body.contains(&format!("call us again on {LINE}")), "{body}");
 }
 
 #[tokio::test]

@@ -503,7 +503,7 @@ async fn a_key_an_older_set_up_kept_in_the_database_moves_into_its_own_file() {
         .await
         .unwrap();
     assert_eq!(
-        key.expose_secret(),
+        key.current.expose_secret(),
         old_key.expose_secret(),
         "the same key, kept"
     );
@@ -517,5 +517,5 @@ async fn a_key_an_older_set_up_kept_in_the_database_moves_into_its_own_file() {
     let again = peerline::secret_key::resolve_secret_key(&db, &settings, now)
         .await
         .unwrap();
-    assert_eq!(again.expose_secret(), old_key.expose_secret());
+    assert_eq!(again.current.expose_secret(), old_key.expose_secret());
 }

@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
-use crate::helpers::{self, Seed, TestApp, id_of, numbers, spawn_app_at, utc};
+use crate::helpers::{self, Seed, TestApp, id_of, opened, spawn_app_at, utc, vault};
 use peerline::storage::contacts::Stage;
 use sea_orm::sea_query::Expr;
 
@@ -142,14 +142,14 @@ pub async fn texted_code(app: &TestApp, phone: &str) -> String {
             .unwrap();
         text = sent
             .into_iter()
-            .find(|m| numbers().open(&m.to_encrypted).map(|n| n.to_string()) == Some(phone.into()));
+            .find(|m| vault().open(&m.to_encrypted).map(|n| n.to_string()) == Some(phone.into()));
         if text.is_some() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let text = text.unwrap_or_else(|| panic!("no sign-in code texted to {phone}"));
-    text.body
+    opened(&text.body)
         .split_whitespace()
         .find(|w| {
             w.trim_end_matches('.').len() == 6 && w.chars().take(6).all(|c| c.is_ascii_digit())
@@ -162,7 +162,7 @@ pub async fn texted_code(app: &TestApp, phone: &str) -> String {
 pub async fn login_link(app: &TestApp, user: i32) -> String {
     let link = peerline::console::sign_in::issue_link(
         &app.db,
-        &numbers(),
+        &vault(),
         &url::Url::parse(&app.base).unwrap(),
         user,
         utc(NOW),

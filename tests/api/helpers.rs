@@ -147,11 +147,6 @@ pub async fn spawn_app_at(at: &str) -> TestApp {
 /// The secret key test servers seal numbers with.
 pub const SECRET_KEY: &str = "test-secret-key-0123456789abcdef-0123";
 
-/// Starts a server on `database_url`; returns its base URL.
-async fn start_server(database_url: &str, clock: Clock) -> String {
-    start_server_with(database_url, clock, &[]).await.base
-}
-
 /// Starts a server with `extra` settings on top of the test defaults.
 pub async fn start_server_with(
     database_url: &str,
@@ -260,6 +255,7 @@ impl TestApp {
     ) -> String {
         let user = users::create(
             &self.db,
+            &vault(),
             users::NewUser {
                 name: format!("{} user", role.as_str()),
                 role,
@@ -435,10 +431,15 @@ impl TestApp {
 
     /// As `second_instance`, with a clock that reads `at` now.
     pub async fn second_instance_at(&self, at: &str) -> String {
-        let start = chrono::DateTime::parse_from_rfc3339(at)
-            .expect("RFC 3339 instant")
-            .with_timezone(&chrono::Utc);
-        start_server(&self.database_url, Clock::starting_at(start)).await
+        self.instance_at_with(at, &[]).await
+    }
+
+    /// Another server on the same database whose clock reads `at` now, with `extra`
+    /// settings; returns its base URL.
+    pub async fn instance_at_with(&self, at: &str, extra: &[(&str, &str)]) -> String {
+        start_server_with(&self.database_url, Clock::starting_at(utc(at)), extra)
+            .await
+            .base
     }
 
     /// Stops this app's server as SIGTERM does, once its jobs have finished.
@@ -459,7 +460,7 @@ impl TestApp {
         peerline::state::AppState::new(
             self.db.clone(),
             settings_for(&self.database_url, &self.base),
-            numbers(),
+            vault(),
             Clock::starting_at(at),
             peerline::spool::Spool::open(&std::path::PathBuf::from(fresh_spool_dir()))
                 .expect("spool"),
@@ -537,9 +538,9 @@ pub async fn seed(app: &TestApp, helpline: i32, n: usize, s: Seed<'_>) -> i32 {
         dialed_number: Set("+12025550100".into()),
         caller_encrypted: Set(s
             .caller
-            .map(|number| numbers().seal(&peerline::domain::phone::E164::parse(number).unwrap()))),
+            .map(|number| vault().seal(&peerline::domain::phone::E164::parse(number).unwrap()))),
         caller_hash: Set(s.caller.map_or(format!("withheld-{n}"), |number| {
-            numbers().hash(&peerline::domain::phone::E164::parse(number).unwrap())
+            vault().hash(&peerline::domain::phone::E164::parse(number).unwrap())
         })),
         caller_hint: Set("...42".into()),
         recording_sid: Set(s.recording.map(str::to_owned)),
@@ -569,9 +570,16 @@ pub async fn seed(app: &TestApp, helpline: i32, n: usize, s: Seed<'_>) -> i32 {
         .last_insert_id
 }
 
-/// The sealing and hashing of numbers test servers use.
-pub fn numbers() -> peerline::secrets::NumberHasher {
-    peerline::secrets::NumberHasher::new(SECRET_KEY.to_owned().into())
+/// The sealing and hashing test servers use.
+pub fn vault() -> peerline::secrets::Vault {
+    peerline::secrets::Vault::new(SECRET_KEY.to_owned().into())
+}
+
+/// What a test server sealed, opened.
+pub fn opened(sealed: &peerline::storage::entities::Sealed) -> String {
+    sealed
+        .open(&vault())
+        .unwrap_or_else(|| panic!("{sealed:?} does not open under the test key"))
 }
 
 pub fn id_of(reply: &Reply) -> i32 {
@@ -708,4 +716,29 @@ async fn proxy_turning_away(
     through.set_host(Some("127.0.0.1")).expect("host");
     through.set_port(Some(port)).expect("port");
     through.to_string()
+}
+
+/// What a test server sealed, if anything: empty for nothing.
+pub fn opened_some(sealed: Option<&peerline::storage::entities::Sealed>) -> String {
+    sealed.map(opened).unwrap_or_default()
+}
+
+/// `text` sealed as a test server seals it.
+pub fn sealed(text: &str) -> peerline::storage::entities::Sealed {
+    peerline::storage::entities::Sealed::seal(&vault(), text)
+}
+
+/// Takes the test database's schema back to before migration `name` (and every later one).
+pub async fn down_to_before(app: &TestApp, name: &str) {
+    use migration::{Migrator, MigratorTrait};
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let at = names
+        .iter()
+        .position(|n| n == name)
+        .unwrap_or_else(|| panic!("no migration {name}"));
+    let steps = u32::try_from(names.len() - at).unwrap();
+    Migrator::down(&app.db, Some(steps)).await.unwrap();
 }

@@ -10,6 +10,7 @@ mod console;
 mod console_browser;
 mod crash;
 mod helpers;
+mod key_rotation;
 mod metrics;
 mod openapi;
 mod outage;

@@ -134,7 +134,7 @@ async fn helpline_topic_and_volunteer_updates_persist() {
 }
 
 #[tokio::test]
-async fn conflicts_keep_no_number_and_refuse_duplicates() {
+async fn conflicts_never_show_their_number_and_refuse_duplicates() {
     let app = spawn_app().await;
     let helpline = app.helpline("Line", "Europe/London").await;
     let volunteer = app

@@ -7,13 +7,13 @@ use std::process::Command;
 
 use chrono::Duration;
 use peerline::jobs::retention;
-use peerline::storage::entities::{contact, contact_report, message, outbox_message};
+use peerline::storage::entities::{Sealed, contact, contact_report, message, outbox_message};
 use peerline::storage::outbox::OutboxState;
 use reqwest::{Method, StatusCode};
 use sea_orm::{ActiveValue::Set, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use crate::helpers::{SECRET_KEY, Seed, TestApp, seed, spawn_app};
+use crate::helpers::{SECRET_KEY, Seed, TestApp, sealed, seed, spawn_app};
 
 const CALLER: &str = "+12025550142";
 const OTHER: &str = "+12025550143";
@@ -51,7 +51,7 @@ async fn contact_days_ago(
         sender_role: Set("texter".into()),
         recipient_role: Set("volunteer".into()),
         provider_sid: Set(Some(format!("SM{n:032}"))),
-        body: Set(Some("My baby is in the NICU at St Mary's".into())),
+        body: Set(Some(sealed("My baby is in the NICU at St Mary's"))),
         media_count: Set(0),
         relayed: Set(true),
         ..Default::default()
@@ -63,7 +63,7 @@ async fn contact_days_ago(
         contact_id: Set(id),
         volunteer_id: Set(app_volunteer(app).await),
         version: Set(1),
-        notes: Set(Some("Mother of twins, lives near the hospital".into())),
+        notes: Set(Some(sealed("Mother of twins, lives near the hospital"))),
         outcome_tags: Set("[\"listened\"]".into()),
         flags: Set("[]".into()),
         created_at: Set(Clock::system().now()),
@@ -76,11 +76,11 @@ async fn contact_days_ago(
         contact_id: Set(Some(id)),
         purpose: Set("relay_to_texter".into()),
         to_encrypted: Set(
-            crate::helpers::numbers().seal(&peerline::domain::phone::E164::parse(caller).unwrap())
+            crate::helpers::vault().seal(&peerline::domain::phone::E164::parse(caller).unwrap())
         ),
         to_hint: Set("...42".into()),
         from_number: Set("+12025550100".into()),
-        body: Set("We're here for you.".into()),
+        body: Set(sealed("We're here for you.")),
         status: Set(peerline::storage::outbox::OutboxState::Sent),
         attempts: Set(1),
         next_attempt_at: Set(Clock::system().now()),
@@ -209,7 +209,7 @@ async fn old_contacts_lose_the_callers_identity_and_keep_their_figures() {
         !erased(&app, recent).await,
         "a recent contact is kept whole"
     );
-    let notes: Vec<Option<String>> = contact_report::Entity::find()
+    let notes: Vec<Option<Sealed>> = contact_report::Entity::find()
         .all(&app.db)
         .await
         .unwrap()
@@ -220,7 +220,7 @@ async fn old_contacts_lose_the_callers_identity_and_keep_their_figures() {
     let sent = outbox_message::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(
         sent.iter()
-            .filter(|m| m.body.is_empty() && m.to_encrypted.is_empty())
+            .filter(|m| m.body.0.is_empty() && m.to_encrypted.is_empty())
             .count(),
         3
     );
@@ -323,11 +323,11 @@ async fn pending_message(app: &TestApp, id: i32, purpose: &str, caller: &str) ->
         contact_id: Set(Some(id)),
         purpose: Set(purpose.into()),
         to_encrypted: Set(
-            crate::helpers::numbers().seal(&peerline::domain::phone::E164::parse(caller).unwrap())
+            crate::helpers::vault().seal(&peerline::domain::phone::E164::parse(caller).unwrap())
         ),
         to_hint: Set("...42".into()),
         from_number: Set("+12025550100".into()),
-        body: Set("Are you still there?".into()),
+        body: Set(sealed("Are you still there?")),
         status: Set(OutboxState::Pending),
         attempts: Set(0),
         next_attempt_at: Set(Clock::system().now()),
@@ -365,7 +365,7 @@ async fn erasure_cancels_every_message_not_yet_sent_to_the_erased_person() {
     assert!(erased(&app, old).await);
     let row = outbox_row(&app, waiting).await;
     assert_eq!(row.status, OutboxState::Cancelled);
-    assert!(row.body.is_empty() && row.to_encrypted.is_empty());
+    assert!(row.body.0.is_empty() && row.to_encrypted.is_empty());
     let due = peerline::storage::outbox::claim_next(&app.db, Clock::system().now())
         .await
         .unwrap();
@@ -387,7 +387,7 @@ async fn erasure_cancels_every_message_not_yet_sent_to_the_erased_person() {
     let to_volunteer = pending_message(&app, open, "volunteer_relay", "+12025550111").await;
     let done = retention::erase_caller(
         &app.db,
-        &crate::helpers::numbers(),
+        &crate::helpers::vault(),
         &peerline::domain::phone::E164::parse(CALLER).unwrap(),
         Clock::system().now(),
     )

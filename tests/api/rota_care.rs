@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use peerline::domain::access::Role;
+use peerline::domain::phone::E164;
 use peerline::rota_care::{cover, gap_alerts, reminders};
 use peerline::simulator::text::Text;
 use peerline::storage::entities::{outbox_message, user_helpline};
@@ -12,7 +13,7 @@ use reqwest::{Method, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, numbers, spawn_app_at, utc};
+use crate::helpers::{TestApp, opened, spawn_app_at, utc, vault};
 
 const LINE: &str = "+12025550100";
 const SUPERVISOR: &str = "+12025550160";
@@ -38,11 +39,12 @@ async fn helpline(app: &TestApp, rota: Value) -> i32 {
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     users::create(
         &app.db,
+        &vault(),
         users::NewUser {
             name: "Sam".into(),
             role: Role::Supervisor,
             volunteer_id: None,
-            phone: Some(SUPERVISOR.into()),
+            phone: Some(E164::parse(SUPERVISOR).unwrap()),
             time_zone: Some("Europe/London".into()),
             helplines: vec![helpline],
         },
@@ -83,7 +85,7 @@ async fn volunteer(
 
 /// Every text queued so far, in order: (to, from, body).
 async fn texts(app: &TestApp) -> Vec<(String, String, String)> {
-    let hasher = numbers();
+    let vault = vault();
     outbox_message::Entity::find()
         .order_by_asc(outbox_message::Column::Id)
         .all(&app.db)
@@ -91,8 +93,8 @@ async fn texts(app: &TestApp) -> Vec<(String, String, String)> {
         .unwrap()
         .into_iter()
         .map(|m| {
-            let to = hasher.open(&m.to_encrypted).unwrap().as_str().to_owned();
-            (to, m.from_number, m.body)
+            let to = vault.open(&m.to_encrypted).unwrap().as_str().to_owned();
+            (to, m.from_number, opened(&m.body))
         })
         .collect()
 }

@@ -3,10 +3,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 use peerline::clock::Clock;
+use peerline::domain::access::Role;
 use peerline::domain::contact::Outcome;
 use peerline::domain::routing::Tier;
 use peerline::jobs::outbox::OutboxSender;
-use peerline::secrets::NumberHasher;
+use peerline::secrets::Vault;
 use peerline::simulator::text::Text;
 use peerline::storage::contacts::OfferOutcome;
 use peerline::storage::entities::{contact, contact_event, message, offer, outbox_message};
@@ -17,7 +18,7 @@ use serde_json::json;
 
 use futures::future::join_all;
 
-use crate::helpers::{SECRET_KEY, TestApp, id_of, spawn_app_at};
+use crate::helpers::{SECRET_KEY, TestApp, id_of, opened_some, spawn_app_at};
 use crate::twilio_standin::StandIn;
 
 const NOW: &str = "2026-11-23T20:00:00Z";
@@ -91,7 +92,7 @@ impl Line {
                 "AC00000000000000000000000000000001".into(),
                 "rest-token".to_owned().into(),
             ),
-            numbers: NumberHasher::new(SECRET_KEY.to_owned().into()),
+            vault: Vault::new(SECRET_KEY.to_owned().into()),
             clock: Clock::starting_at(now() + Duration::days(30)),
             status_callback: Some(format!("{}/twilio/sms/status", self.app.base)),
         };
@@ -228,10 +229,14 @@ async fn a_conversation_runs_from_the_first_text_through_relays_to_end() {
         .all(&line.app.db)
         .await
         .unwrap();
-    let from_people: Vec<(&str, &str)> = transcript
+    let from_people: Vec<(&str, String)> = transcript
         .iter()
         .filter(|m| m.direction == "inbound")
-        .map(|m| (m.sender_role.as_str(), m.body.as_deref().unwrap_or("")))
+        .map(|m| (m.sender_role.as_str(), opened_some(m.body.as_ref())))
+        .collect();
+    let from_people: Vec<(&str, &str)> = from_people
+        .iter()
+        .map(|(who, body)| (*who, body.as_str()))
         .collect();
     assert_eq!(
         from_people,
@@ -247,7 +252,7 @@ async fn a_conversation_runs_from_the_first_text_through_relays_to_end() {
     );
     assert!(transcript.iter().all(|m| m.direction == "outbound"
         || m.relayed
-        || m.body.as_deref() == Some(&*format!("#{reference} CLOSE"))));
+        || opened_some(m.body.as_ref()) == format!("#{reference} CLOSE")));
     let events = line.events(reference).await;
     for kind in ["received", "routed", "offered", "accepted", "ended"] {
         assert!(
@@ -996,4 +1001,124 @@ async fn an_opt_out_reported_by_twilio_lets_the_volunteers_conversation_go() {
         to(&offered, second)[0].starts_with(&format!("[#{reference}] New text conversation")),
         "{offered:?}"
     );
+}
+
+#[tokio::test]
+async fn a_copy_of_the_database_holds_no_phone_number_and_no_message() {
+    let (mut line, ids) = line(&[("Ada", ADA)]).await;
+    let ada = ids[0];
+    let app = &line.app;
+    let supervisor = app
+        .post(
+            "/api/v1/users",
+            &app.admin,
+            json!({"name": "Sam", "role": "supervisor", "phone": SAM,
+                   "time_zone": "Europe/London", "helplines": [line.helpline]}),
+        )
+        .await;
+    assert_eq!(
+        supervisor.status,
+        StatusCode::CREATED,
+        "{:?}",
+        supervisor.body
+    );
+    let conflict = app
+        .post(
+            &format!("/api/v1/volunteers/{ada}/conflicts"),
+            &app.admin,
+            json!({"number": OTHER_TEXTER, "note": "my sister-in-law"}),
+        )
+        .await;
+    assert_eq!(conflict.status, StatusCode::CREATED, "{:?}", conflict.body);
+
+    line.send(TEXTER, "Hi, my daughter is in the NICU.").await;
+    line.deliver().await;
+    let reference = line.conversation().await.id;
+    line.send(ADA, "Hello, I'm here. I spent six weeks there with my son.")
+        .await;
+    line.send(ADA, &format!("#{reference} CLOSE")).await;
+    line.deliver().await;
+    let ada_token = line.app.token_for(Role::Volunteer, Some(ada), vec![]).await;
+    let report = line
+        .app
+        .post(
+            &format!("/api/v1/me/contacts/{reference}/report"),
+            &ada_token,
+            json!({"notes": "Her twins were born at twenty-six weeks.", "outcome_tags": [], "flags": []}),
+        )
+        .await;
+    assert_eq!(report.status, StatusCode::CREATED, "{:?}", report.body);
+
+    // Supervisors still read it all through peerline.
+    let detail = line
+        .app
+        .get(&format!("/api/v1/contacts/{reference}"), &line.app.admin)
+        .await;
+    let shown = detail.body.to_string();
+    for words in [
+        "Hi, my daughter is in the NICU.",
+        "I spent six weeks there with my son.",
+        "Her twins were born at twenty-six weeks.",
+    ] {
+        assert!(shown.contains(words), "{words} is not shown: {shown}");
+    }
+    let volunteer = line
+        .app
+        .get(&format!("/api/v1/volunteers/{ada}"), &line.app.admin)
+        .await;
+    assert_eq!(volunteer.body["phone"], ADA);
+
+    // A copy of the database alone does not have them.
+    let stored = everything_stored(&line.app).await;
+    assert!(stored.contains("NICU Line"), "the copy is readable");
+    for secret in [
+        &ADA[2..],
+        &SAM[2..],
+        &TEXTER[2..],
+        &OTHER_TEXTER[2..],
+        "my daughter is in the NICU",
+        "six weeks there with my son",
+        "twenty-six weeks",
+        "sister-in-law",
+    ] {
+        assert!(!stored.contains(secret), "the database holds {secret:?}");
+    }
+}
+
+/// Every byte of the test's database as text: the SQLite file and its write-ahead log,
+/// or every row of every PostgreSQL table.
+async fn everything_stored(app: &TestApp) -> String {
+    use sea_orm::ConnectionTrait;
+    let url = app.database_url();
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let file = path.split('?').next().unwrap();
+        let mut bytes = std::fs::read(file).unwrap();
+        bytes.extend(std::fs::read(format!("{file}-wal")).unwrap_or_default());
+        return String::from_utf8_lossy(&bytes).into_owned();
+    }
+    let tables = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()",
+        ))
+        .await
+        .unwrap();
+    let mut all = String::new();
+    for table in tables {
+        let name: String = table.try_get("", "table_name").unwrap();
+        let rows = app
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(
+                app.db.get_database_backend(),
+                format!("SELECT t::text AS row FROM \"{name}\" t"),
+            ))
+            .await
+            .unwrap();
+        for row in rows {
+            all.push_str(&row.try_get::<String>("", "row").unwrap());
+            all.push('\n');
+        }
+    }
+    all
 }

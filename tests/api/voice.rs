@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use futures::future::join_all;
 
 use crate::helpers::{
-    TestApp, attr_values, borrowed, deliver, id_of, spawn_app_at, spawn_app_with,
+    TestApp, attr_values, borrowed, deliver, id_of, opened, spawn_app_at, spawn_app_with,
 };
 
 const LINE: &str = "+12025550100";
@@ -416,8 +416,9 @@ async fn nobody_answering_falls_back_to_the_on_call_supervisor_the_partner_line_
     assert_eq!(alert.contact_id, Some(contact.id));
     assert_eq!(alert.to_hint, "...99");
     assert_eq!(alert.from_number, LINE);
-    assert!(alert.body.contains(&format!("#{}", contact.id)));
-    assert!(!alert.body.contains("0142"));
+    let body = opened(&alert.body);
+    assert!(body.contains(&format!("#{}", contact.id)));
+    assert!(!body.contains("0142"));
 }
 
 #[tokio::test]

@@ -12,10 +12,11 @@ use crate::domain::access::Principal;
 use crate::domain::phone::E164;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidJson;
+use crate::secrets::Vault;
 use crate::state::AppState;
 use crate::storage::audit::{self, Audited};
 use crate::storage::blocklist::{self, NewBlock};
-use crate::storage::entities::blocked_caller;
+use crate::storage::entities::{Sealed, blocked_caller};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,19 +33,20 @@ pub struct NewBlockedCaller {
 pub struct BlockedCallerView {
     pub id: i32,
     pub helpline_id: i32,
-    /// The number's last two digits, e.g. `...47`; the number itself is not kept.
+    /// The number's last two digits, e.g. `...47`; the number itself is kept sealed and
+    /// never shown.
     pub number_hint: String,
     pub reason: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
-fn view(row: blocked_caller::Model) -> BlockedCallerView {
+fn view(vault: &Vault, row: blocked_caller::Model) -> BlockedCallerView {
     BlockedCallerView {
         id: row.id,
         helpline_id: row.helpline_id,
         number_hint: row.number_hint,
-        reason: row.reason,
+        reason: Sealed::open_some(vault, row.reason.as_ref()),
         expires_at: row.expires_at,
         created_at: row.created_at,
     }
@@ -61,7 +63,11 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     managed_helpline(&state, &who, *id).await?;
     let rows = blocklist::list(&state.db, *id).await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(view).collect::<Vec<_>>()))
+    let views: Vec<_> = rows
+        .into_iter()
+        .map(|row| view(&state.vault, row))
+        .collect();
+    Ok(HttpResponse::Ok().json(views))
 }
 
 /// Blocks a caller's number at this helpline.
@@ -83,9 +89,10 @@ pub async fn create(
         &state.db,
         NewBlock {
             helpline_id: *id,
-            number_hash: state.numbers.hash(&new.number),
+            number_hash: state.vault.hash(&new.number),
             number_hint: new.number.masked(),
-            reason: new.reason,
+            number_sealed: Some(Sealed::seal(&state.vault, new.number.as_str())),
+            reason: Sealed::seal_some(&state.vault, new.reason.as_deref()),
             expires_at: new.expires_at,
         },
         state.clock.now(),
@@ -95,7 +102,7 @@ pub async fn create(
         .helpline(*id)
         .detail(json!({ "block_id": row.id, "number_hint": row.number_hint }));
     audit::record(&state.db, &who, entry, state.clock.now()).await?;
-    Ok(HttpResponse::Created().json(view(row)))
+    Ok(HttpResponse::Created().json(view(&state.vault, row)))
 }
 
 /// Unblocks a caller.

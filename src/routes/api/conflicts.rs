@@ -10,8 +10,9 @@ use crate::domain::access::Principal;
 use crate::domain::phone::E164;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidJson;
+use crate::secrets::Vault;
 use crate::state::AppState;
-use crate::storage::entities::conflict;
+use crate::storage::entities::{Sealed, conflict};
 use crate::storage::rota;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -27,18 +28,19 @@ pub struct NewConflict {
 pub struct ConflictView {
     pub id: i32,
     pub volunteer_id: i32,
-    /// The number's last two digits, e.g. `...47`; the number itself is not kept.
+    /// The number's last two digits, e.g. `...47`; the number itself is kept sealed and
+    /// never shown.
     pub number_hint: String,
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
-fn view(row: conflict::Model) -> ConflictView {
+fn view(vault: &Vault, row: conflict::Model) -> ConflictView {
     ConflictView {
         id: row.id,
         volunteer_id: row.volunteer_id,
         number_hint: row.number_hint,
-        note: row.note,
+        note: Sealed::open_some(vault, row.note.as_ref()),
         created_at: row.created_at,
     }
 }
@@ -54,7 +56,11 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     rota_editable_volunteer(&state, &who, *id).await?;
     let rows = rota::conflicts(&state.db, *id).await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(view).collect::<Vec<_>>()))
+    let views: Vec<_> = rows
+        .into_iter()
+        .map(|row| view(&state.vault, row))
+        .collect();
+    Ok(HttpResponse::Ok().json(views))
 }
 
 /// Declares a number this volunteer must never be connected to.
@@ -72,17 +78,16 @@ pub async fn create(
     if let Some(note) = &new.note {
         crate::domain::validate::text("note", note, 200)?;
     }
-    let hash = state.numbers.hash(&new.number);
     let row = rota::create_conflict(
         &state.db,
+        &state.vault,
         *id,
-        hash,
-        new.number.masked(),
-        new.note,
+        &new.number,
+        new.note.as_deref(),
         state.clock.now(),
     )
     .await?;
-    Ok(HttpResponse::Created().json(view(row)))
+    Ok(HttpResponse::Created().json(view(&state.vault, row)))
 }
 
 /// Withdraws a conflict.

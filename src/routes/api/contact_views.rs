@@ -12,10 +12,11 @@ use crate::domain::rota::Channel;
 use crate::domain::routing::Tier;
 use crate::domain::supervision::{Flag, ReviewState, masked_label};
 use crate::domain::survey::SurveyAnswer;
+use crate::secrets::Vault;
 use crate::storage::contacts::{OfferOutcome, Stage};
 use crate::storage::entities::{
-    callback, contact, contact_event, contact_flag, contact_report, message, offer, outbox_message,
-    review, survey_answer,
+    Sealed, callback, contact, contact_event, contact_flag, contact_report, message, offer,
+    outbox_message, review, survey_answer,
 };
 use crate::storage::outbox::OutboxState;
 
@@ -140,14 +141,14 @@ pub struct MessageView {
     pub relayed: bool,
 }
 
-pub fn message(row: message::Model) -> MessageView {
+pub fn message(vault: &Vault, row: message::Model) -> MessageView {
     MessageView {
+        body: Sealed::open_some(vault, row.body.as_ref()),
         at: row.at,
         direction: row.direction,
         sender: row.sender_role,
         recipient: row.recipient_role,
         volunteer_id: row.volunteer_id,
-        body: row.body,
         media_count: row.media_count,
         relayed: row.relayed,
     }
@@ -163,11 +164,11 @@ pub struct ReportVersionView {
     pub created_at: DateTime<Utc>,
 }
 
-pub fn report_version(row: contact_report::Model) -> ReportVersionView {
+pub fn report_version(vault: &Vault, row: contact_report::Model) -> ReportVersionView {
     ReportVersionView {
         version: row.version,
         volunteer_id: row.volunteer_id,
-        notes: row.notes,
+        notes: Sealed::open_some(vault, row.notes.as_ref()),
         outcome_tags: serde_json::from_str(&row.outcome_tags).unwrap_or_default(),
         flags: serde_json::from_str(&row.flags).unwrap_or_default(),
         created_at: row.created_at,
@@ -186,14 +187,14 @@ pub struct FlagView {
     pub action: Option<String>,
 }
 
-pub fn flag(row: contact_flag::Model) -> Option<FlagView> {
+pub fn flag(vault: &Vault, row: contact_flag::Model) -> Option<FlagView> {
     Some(FlagView {
+        action: Sealed::open_some(vault, row.action.as_ref()),
         flag: row.flag,
         raised_at: row.raised_at,
         raised_by: row.raised_by,
         resolved_at: row.resolved_at,
         resolved_by: row.resolved_by,
-        action: row.action,
     })
 }
 
@@ -206,13 +207,13 @@ pub struct ReviewView {
     pub comment: Option<String>,
 }
 
-pub fn review(row: review::Model) -> ReviewView {
+pub fn review(vault: &Vault, row: review::Model) -> ReviewView {
     ReviewView {
+        comment: Sealed::open_some(vault, row.comment.as_ref()),
         at: row.at,
         user_id: row.user_id,
         action: row.action,
         flag: row.flag,
-        comment: row.comment,
     }
 }
 

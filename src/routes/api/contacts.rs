@@ -23,7 +23,7 @@ use crate::state::AppState;
 use crate::storage::audit::{self, Audited};
 use crate::storage::blocklist::{self, NewBlock};
 use crate::storage::contact_log::{self, ContactFilter, HelplineWindow};
-use crate::storage::entities::contact;
+use crate::storage::entities::{Sealed, contact};
 use crate::storage::{
     self, after_contact, callbacks, contacts, helplines, messages, outbox, reviews, surveys,
 };
@@ -170,7 +170,7 @@ pub async fn viewed(
 
 /// The full record of a contact the caller may see.
 pub async fn detail(state: &AppState, row: contact::Model) -> Result<ContactDetail, ApiError> {
-    let db = &state.db;
+    let (db, vault) = (&state.db, &state.vault);
     let id = row.id;
     let flag_rows = contact_log::flags_of(db, vec![id]).await?;
     let flags = contact_views::flags_by_contact(&flag_rows);
@@ -191,21 +191,21 @@ pub async fn detail(state: &AppState, row: contact::Model) -> Result<ContactDeta
         transcript: messages::transcript(db, id)
             .await?
             .into_iter()
-            .map(contact_views::message)
+            .map(|m| contact_views::message(vault, m))
             .collect(),
         reports: after_contact::report_versions(db, id)
             .await?
             .into_iter()
-            .map(contact_views::report_version)
+            .map(|r| contact_views::report_version(vault, r))
             .collect(),
         flag_history: flag_rows
             .into_iter()
-            .filter_map(contact_views::flag)
+            .filter_map(|f| contact_views::flag(vault, f))
             .collect(),
         reviews: reviews::history(db, id)
             .await?
             .into_iter()
-            .map(contact_views::review)
+            .map(|r| contact_views::review(vault, r))
             .collect(),
         deliveries: outbox::of_contact(db, id)
             .await?
@@ -267,7 +267,7 @@ pub async fn reveal(
     let number = row
         .caller_encrypted
         .as_deref()
-        .and_then(|sealed| state.numbers.open(sealed))
+        .and_then(|sealed| state.vault.open(sealed))
         .ok_or_else(|| {
             ApiError::Conflict(
                 "no number is held for this contact: withheld, or erased under the retention policy"
@@ -353,7 +353,8 @@ pub async fn block_caller(
             helpline_id: row.helpline_id,
             number_hash: row.caller_hash.clone(),
             number_hint: row.caller_hint.clone(),
-            reason: Some(request.reason.clone()),
+            number_sealed: row.caller_encrypted.clone().map(Sealed),
+            reason: Some(Sealed::seal(&state.vault, &request.reason)),
             expires_at: Some(request.expires_at),
         },
         now,
@@ -388,7 +389,10 @@ pub async fn unblock(
 ) -> Result<HttpResponse, ApiError> {
     let row = reviewable_contact(&state, &who, *id).await?;
     let txn = storage::write_transaction(&state.db).await?;
-    if !blocklist::delete_number(&txn, row.helpline_id, &row.caller_hash).await? {
+    let hashes = state
+        .vault
+        .caller_hashes(row.caller_encrypted.as_deref(), &row.caller_hash);
+    if !blocklist::delete_number(&txn, row.helpline_id, &hashes).await? {
         return Err(ApiError::NotFound("block on this caller"));
     }
     audit::record(

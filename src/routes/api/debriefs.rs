@@ -11,9 +11,10 @@ use crate::domain::access::Principal;
 use crate::domain::validate;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{ValidJson, ValidQuery};
+use crate::secrets::Vault;
 use crate::state::AppState;
 use crate::storage::audit::{self, Audited};
-use crate::storage::entities::debrief;
+use crate::storage::entities::{Sealed, debrief};
 use crate::storage::{self, after_contact};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -30,8 +31,9 @@ pub struct DebriefView {
     pub notes: Option<String>,
 }
 
-fn view(row: debrief::Model) -> DebriefView {
+fn view(vault: &Vault, row: debrief::Model) -> DebriefView {
     DebriefView {
+        notes: Sealed::open_some(vault, row.notes.as_ref()),
         id: row.id,
         helpline_id: row.helpline_id,
         volunteer_id: row.volunteer_id,
@@ -39,7 +41,6 @@ fn view(row: debrief::Model) -> DebriefView {
         requested_at: row.requested_at,
         done_at: row.done_at,
         done_by: row.done_by,
-        notes: row.notes,
     }
 }
 
@@ -66,7 +67,11 @@ pub async fn list(
         "only supervisors and admins hold debriefs",
     )?;
     let rows = after_contact::debriefs(&state.db, &who.scope(), query.0.include_done).await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(view).collect::<Vec<_>>()))
+    let views: Vec<_> = rows
+        .into_iter()
+        .map(|row| view(&state.vault, row))
+        .collect();
+    Ok(HttpResponse::Ok().json(views))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -87,7 +92,7 @@ pub async fn done(
     body: ValidJson<DebriefDone>,
 ) -> Result<HttpResponse, ApiError> {
     let row = finish(&state, &who, *id, body.0.notes).await?;
-    Ok(HttpResponse::Ok().json(view(row)))
+    Ok(HttpResponse::Ok().json(view(&state.vault, row)))
 }
 
 /// Marks debrief `id` of the caller's helplines done, with notes. Audited.
@@ -106,7 +111,8 @@ pub async fn finish(
     }
     let now = state.clock.now();
     let txn = storage::write_transaction(&state.db).await?;
-    let row = after_contact::finish_debrief(&txn, &who.scope(), id, who.user_id, notes, now)
+    let sealed = Sealed::seal_some(&state.vault, notes.as_deref());
+    let row = after_contact::finish_debrief(&txn, &who.scope(), id, who.user_id, sealed, now)
         .await?
         .ok_or(ApiError::NotFound("open debrief"))?;
     audit::record(

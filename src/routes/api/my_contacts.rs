@@ -130,7 +130,7 @@ pub async fn own_contact(
         reports::report_versions(&state.db, row.id)
             .await?
             .into_iter()
-            .map(contact_views::report_version)
+            .map(|r| contact_views::report_version(&state.vault, r))
             .collect()
     } else {
         Vec::new()
@@ -194,7 +194,7 @@ pub async fn submit_report(
         supervision::report::submit(state, &row, me, &settings.name, &input, state.clock.now())
             .await?;
     Ok(SubmittedReport {
-        report: contact_views::report_version(submitted.report),
+        report: contact_views::report_version(&state.vault, submitted.report),
         newly_raised: submitted.newly_raised,
         supervisors_alerted: submitted.supervisors_alerted,
     })

@@ -18,7 +18,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
 use crate::storage::audit::{self, Audited};
-use crate::storage::entities::{contact, review};
+use crate::storage::entities::{Sealed, contact, review};
 use crate::storage::{self, after_contact, contact_log, helplines, reviews};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -46,7 +46,7 @@ pub async fn act(
     Ok(HttpResponse::Created().json(ReviewResult {
         contact_id: row.id,
         review_state,
-        review: contact_views::review(stored),
+        review: contact_views::review(&state.vault, stored),
     }))
 }
 
@@ -67,14 +67,15 @@ pub async fn apply(
     let open_flags = after_contact::open_flags(&txn, row.id).await?;
     let next = action.next_state(current, &open_flags)?;
     if let ReviewAction::ResolveFlag { flag, action_taken } = action {
-        after_contact::resolve_flag(&txn, row.id, *flag, who.user_id, action_taken, now).await?;
+        let action_taken = Sealed::seal(&state.vault, action_taken);
+        after_contact::resolve_flag(&txn, row.id, *flag, who.user_id, &action_taken, now).await?;
     }
     if next != current && !reviews::set_state(&txn, row.id, current, next).await? {
         return Err(ApiError::Conflict(
             "another review changed this contact; look again and retry".into(),
         ));
     }
-    let stored = reviews::record(&txn, row.id, who.user_id, action, now).await?;
+    let stored = reviews::record(&txn, &state.vault, row.id, who.user_id, action, now).await?;
     audit::record(
         &txn,
         who,

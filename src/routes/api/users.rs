@@ -59,12 +59,13 @@ pub struct IssuedToken {
 
 async fn view(state: &AppState, row: user::Model) -> Result<UserView, ApiError> {
     let helplines = users::user_helplines(&state.db, row.id).await?;
+    let phone = users::phone_of(&state.vault, &row).map(|p| p.to_string());
     Ok(UserView {
         id: row.id,
         name: row.name,
         role: row.role,
         volunteer_id: row.volunteer_id,
-        phone: row.phone,
+        phone,
         time_zone: row.time_zone,
         helplines,
         created_at: row.created_at,
@@ -136,11 +137,12 @@ pub async fn add(
     }
     let row = users::create(
         &state.db,
+        &state.vault,
         NewUser {
             name: input.name.trim().to_owned(),
             role: input.role,
             volunteer_id: input.volunteer_id,
-            phone: input.phone.map(String::from),
+            phone: input.phone,
             time_zone: input.time_zone.map(String::from),
             helplines: helplines.clone(),
         },

@@ -12,12 +12,13 @@ use crate::domain::phone::E164;
 use crate::domain::shift_reminders::QuietHours;
 use crate::domain::timezone::TimeZone;
 use crate::domain::volunteer::{
-    NotTakingContacts, TrainingStatus, VolunteerProfile, WellbeingLimits,
+    NotTakingContacts, TrainingStatus, VolunteerProfile, WellbeingLimits, validate_phone,
 };
 use crate::domain::volunteer_changes::{ChangeRefused, Editor, VolunteerChanges};
 use crate::error::{ApiError, ErrorBody};
 use crate::rota_care::cover;
 use crate::routes::extract::{ValidJson, ValidQuery};
+use crate::secrets::Vault;
 use crate::state::AppState;
 use crate::storage::audit;
 use crate::storage::entities::volunteer;
@@ -51,6 +52,7 @@ pub struct VolunteerView {
 }
 
 fn view(
+    vault: &Vault,
     row: volunteer::Model,
     helplines: Vec<i32>,
     now: DateTime<Utc>,
@@ -60,7 +62,7 @@ fn view(
         not_taking_contacts: p.readiness().check(now, None).err(),
         id: row.id,
         name: p.name,
-        phone: p.phone.to_string(),
+        phone: volunteers::phone_of(vault, &row)?.to_string(),
         time_zone: p.time_zone.to_string(),
         languages: p.languages,
         training_status: p.training_status,
@@ -172,7 +174,7 @@ pub async fn list(
         .into_iter()
         .map(|row| {
             let serves = served.remove(&row.id).unwrap_or_default();
-            view(row, serves, state.clock.now())
+            view(&state.vault, row, serves, state.clock.now())
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(Page {
@@ -197,7 +199,6 @@ pub async fn create(
     let new = body.0;
     let profile = VolunteerProfile {
         name: new.name,
-        phone: new.phone,
         time_zone: new.time_zone,
         languages: new.languages,
         training_status: new.training_status,
@@ -209,11 +210,21 @@ pub async fn create(
         limits: new.limits.unwrap_or_default(),
     };
     profile.validate()?;
+    validate_phone(&new.phone)?;
     check_helplines(&state, &who, &new.helplines, &[]).await?;
-    refuse_helplines_own_number(&state, &profile.phone).await?;
-    let row = volunteers::create(&state.db, &profile, &new.helplines, state.clock.now()).await?;
+    refuse_helplines_own_number(&state, &new.phone).await?;
+    let now = state.clock.now();
+    let row = volunteers::create(
+        &state.db,
+        &state.vault,
+        &profile,
+        &new.phone,
+        &new.helplines,
+        now,
+    )
+    .await?;
     let serves = users::served_helplines(&state.db, row.id).await?;
-    let created = view(row, serves.clone(), state.clock.now())?;
+    let created = view(&state.vault, row, serves.clone(), now)?;
     let after = serde_json::to_value(&created).map_err(|e| ApiError::Internal(e.into()))?;
     let subject = serde_json::json!({ "volunteer_id": created.id });
     audit::record_change(
@@ -239,7 +250,7 @@ pub async fn get(
     id: web::Path<i32>,
 ) -> Result<HttpResponse, ApiError> {
     let (row, serves) = visible_volunteer(&state, &who, *id).await?;
-    Ok(HttpResponse::Ok().json(view(row, serves, state.clock.now())?))
+    Ok(HttpResponse::Ok().json(view(&state.vault, row, serves, state.clock.now())?))
 }
 
 /// Changes a volunteer. A volunteer may change only their own name, phone, time zone,
@@ -268,6 +279,7 @@ pub async fn change(
 ) -> Result<VolunteerView, ApiError> {
     let (existing, serves) = visible_volunteer(state, who, id).await?;
     let mut profile = volunteers::profile_of(&existing)?;
+    let phone = volunteers::phone_of(&state.vault, &existing)?;
     let editor = if who.manages_every(&serves) {
         Editor::Manager
     } else if who.manages_volunteer(&serves) {
@@ -278,7 +290,7 @@ pub async fn change(
         Editor::Other
     };
     changes
-        .check_editor(editor, &profile, &serves)
+        .check_editor(editor, (&profile, &phone), &serves)
         .map_err(|refused| match refused {
             ChangeRefused::NotTheirs => ApiError::forbidden(
                 "only the volunteer or their supervisor may change this profile".to_owned(),
@@ -303,15 +315,25 @@ pub async fn change(
         quiet.validate()?;
     }
     if let Some(phone) = &new_phone {
+        validate_phone(phone)?;
         refuse_helplines_own_number(state, phone).await?;
     }
     let now = state.clock.now();
-    let before = serde_json::to_value(view(existing.clone(), serves.clone(), now)?)
+    let before = serde_json::to_value(view(&state.vault, existing.clone(), serves.clone(), now)?)
         .map_err(|e| ApiError::Internal(e.into()))?;
     let pausing = existing.active && !profile.active;
     // The change, the cover it asks for and its audit entry stand or fall together.
     let txn = storage::write_transaction(&state.db).await?;
-    let mut row = volunteers::update(&txn, existing, &profile, helplines.as_deref(), now).await?;
+    let mut row = volunteers::update(
+        &txn,
+        &state.vault,
+        existing,
+        &profile,
+        new_phone.as_ref(),
+        helplines.as_deref(),
+        now,
+    )
+    .await?;
     if pausing {
         // Shifts coming up at short notice are lost: ask others to cover them.
         cover::after_loss(&txn, id, cover::Loss::Pause, now).await?;
@@ -322,7 +344,7 @@ pub async fn change(
         row.quiet_until = quiet.map(|q| q.until.to_string());
     }
     let now_serves = users::served_helplines(&txn, row.id).await?;
-    let changed = view(row, now_serves.clone(), now)?;
+    let changed = view(&state.vault, row, now_serves.clone(), now)?;
     let after = serde_json::to_value(&changed).map_err(|e| ApiError::Internal(e.into()))?;
     let concerned: Vec<i32> = serves
         .iter()

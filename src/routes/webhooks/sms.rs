@@ -86,9 +86,9 @@ pub async fn incoming(
         .unwrap_or_else(|| GENERAL_CRISIS_TEXT.to_owned());
     let spooled = Spooled::Text {
         message_sid: message.message_sid,
-        from_sealed: state.numbers.seal(&message.from),
+        from_sealed: state.vault.seal(&message.from),
         to: message.to.as_str().to_owned(),
-        body_sealed: state.numbers.seal_text(&message.body),
+        body_sealed: state.vault.seal_text(&message.body),
         media_count: message.media_count,
         at,
     };
@@ -139,9 +139,9 @@ pub async fn status(
                 .await?;
         // A refusal reported later counts as one reported at once (an opt-out above all).
         if let (Some(message), Some(code)) = (advanced, error_code)
-            && let Some(to) = state.numbers.open(&message.to_encrypted)
+            && let Some(to) = state.vault.open(&message.to_encrypted)
         {
-            refusals::record(&state.db, &state.numbers, &message, &to, code, now).await?;
+            refusals::record(&state.db, &state.vault, &message, &to, code, now).await?;
         }
         Ok::<_, sea_orm::DbErr>(())
     };

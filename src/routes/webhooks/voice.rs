@@ -250,7 +250,7 @@ async fn inbound(
         let spooled = Spooled::Call {
             call_sid: call_sid.to_owned(),
             dialed: to.as_str().to_owned(),
-            caller_sealed: E164::parse(from).ok().map(|n| state.numbers.seal(&n)),
+            caller_sealed: E164::parse(from).ok().map(|n| state.vault.seal(&n)),
             at,
             to_fallback: state.fallbacks.for_number(to.as_str()).is_some(),
             reason: error.to_string(),

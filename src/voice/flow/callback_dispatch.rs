@@ -230,7 +230,8 @@ async fn ring_volunteer(
     }
     let phone = volunteers::get(&state.db, &Scope::All, offer.volunteer_id)
         .await?
-        .map(|v| v.phone);
+        .map(|v| volunteers::phone_of(&state.vault, &v).map(|p| p.to_string()))
+        .transpose()?;
     let urls = urls(state);
     let result = match &phone {
         Some(phone) => client
@@ -348,7 +349,7 @@ pub(super) async fn give_up(
             from: number.clone(),
             body: waiting_prompts::missed_callback_text(&call.helpline.name, number),
         };
-        outbox::enqueue(&txn, message, now).await?;
+        outbox::enqueue(&txn, &state.vault, message, now).await?;
     }
     end_call_in(&txn, state, &call, Outcome::CallbackFailed, None, now).await?;
     txn.commit().await?;

@@ -119,7 +119,7 @@ pub async fn callback_accept(
         .contact
         .caller_encrypted
         .as_deref()
-        .and_then(|sealed| state.numbers.open(sealed))
+        .and_then(|sealed| state.vault.open(sealed))
     else {
         give_up(state, &callback, "the caller's number cannot be read").await?;
         return Ok(taken(&call));

@@ -15,10 +15,9 @@ pub(super) async fn fallback_step(
     let ring_secs = u32::try_from(call.settings.routing.ring_timeout_secs).unwrap_or(20);
     if step <= 1 {
         let on_call = rota::on_call_at(&state.db, call.helpline.id, now).await?;
-        if let Some((supervisor, phone)) = on_call
-            .into_iter()
-            .find_map(|(user, _)| user.phone.clone().map(|phone| (user, phone)))
-        {
+        if let Some((supervisor, phone)) = on_call.into_iter().find_map(|(user, _)| {
+            crate::storage::users::phone_of(&state.vault, &user).map(|phone| (user, phone))
+        }) {
             contacts::set_stage(&state.db, id, Stage::Fallback, now).await?;
             let event = Event::once(now, EventKind::FallbackOnCall)
                 .detail(json!({"user_id": supervisor.id, "name": supervisor.name}));
@@ -30,7 +29,7 @@ pub(super) async fn fallback_step(
                     timeout_secs: ring_secs,
                     caller_id: call.contact.dialed_number.clone(),
                     numbers: vec![DialNumber {
-                        number: phone,
+                        number: phone.to_string(),
                         whisper_url: Some(urls.supervisor_whisper(id)),
                         status_callback: None,
                     }],

@@ -28,12 +28,14 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
         &settings.texting.crisis_text,
     );
     let caller = E164::parse(call.from).ok();
-    let identity = state
-        .numbers
-        .caller_identity(caller.as_ref(), call.call_sid);
+    let identity = state.vault.caller_identity(caller.as_ref(), call.call_sid);
     let caller_hash = identity.hash;
-    let blocked = caller.is_some()
-        && blocklist::is_blocked(&state.db, helpline.id, &caller_hash, now).await?;
+    let hashes = match &caller {
+        Some(number) => state.vault.hashes(number),
+        None => vec![caller_hash.clone()],
+    };
+    let blocked =
+        caller.is_some() && blocklist::is_blocked(&state.db, helpline.id, &hashes, now).await?;
     let (contact, _) = contacts::open_call(
         &state.db,
         NewCall {
@@ -65,9 +67,7 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
     // withholds its number could flood the volunteers.
     let since = now - Duration::minutes(REPEAT_WINDOW_MINUTES);
     let calls = match &caller {
-        Some(_) => {
-            contacts::calls_from_since(&state.db, helpline.id, &contact.caller_hash, since).await?
-        }
+        Some(_) => contacts::calls_from_since(&state.db, helpline.id, &hashes, since).await?,
         None => contacts::withheld_calls_since(&state.db, helpline.id, since).await?,
     };
     let flooding = skips_volunteers(calls).then_some(calls);

@@ -196,7 +196,7 @@ async fn end_call_in(
         }));
         contacts::record_event(txn, call.contact.id, event).await?;
         let name = &call.helpline.name;
-        alert_after_end(txn, &state.numbers, &ended, name, at).await?;
+        alert_after_end(txn, &state.vault, &ended, name, at).await?;
     }
     Ok(())
 }

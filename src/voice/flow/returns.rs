@@ -49,10 +49,13 @@ pub async fn return_call(
     })?;
     let now = state.clock.now();
     let helpline = missed.helpline_id;
-    if blocklist::is_blocked(&state.db, helpline, &missed.caller_hash, now).await? {
+    let hashes = state
+        .vault
+        .caller_hashes(missed.caller_encrypted.as_deref(), &missed.caller_hash);
+    if blocklist::is_blocked(&state.db, helpline, &hashes, now).await? {
         return Err(ReturnRefused::Blocked);
     }
-    if callbacks::under_way_for_caller(&state.db, helpline, &missed.caller_hash).await? {
+    if callbacks::under_way_for_caller(&state.db, helpline, &hashes).await? {
         return Err(ReturnRefused::AlreadyUnderWay);
     }
     let Some(line) = helplines::get(&state.db, &Scope::All, helpline).await? else {

@@ -99,7 +99,9 @@ pub(super) async fn route_loaded(
                 .members
                 .iter()
                 .find(|m| m.volunteer_id == offer.volunteer_id)
-                .map(|m| m.profile.phone.as_str().to_owned());
+                .map(|m| m.open_phone(&state.vault))
+                .transpose()?
+                .map(|phone| phone.to_string());
             rung.push((offer, phone));
         } else {
             lost_race = true;
@@ -166,7 +168,10 @@ async fn replay_round(state: &AppState, call: &Call, round: i32) -> Result<Voice
         let mut phones = Vec::with_capacity(rung.len());
         for offer in &rung {
             if let Some(v) = volunteers::get(&state.db, &Scope::All, offer.volunteer_id).await? {
-                phones.push((offer.id, v.phone));
+                phones.push((
+                    offer.id,
+                    volunteers::phone_of(&state.vault, &v)?.to_string(),
+                ));
             }
         }
         let ring_secs = ring_secs_at(&call, decided_at);
