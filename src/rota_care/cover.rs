@@ -17,7 +17,7 @@ use crate::domain::timezone::TimeZone;
 use crate::secrets::Vault;
 use crate::state::AppState;
 use crate::storage::cover_requests::{self, CoverAnswer, LossReason, NewCoverRequest};
-use crate::storage::entities::{cover_request, volunteer};
+use crate::storage::entities::{Sealed, cover_request, volunteer};
 use crate::storage::rota::{self, ExceptionKind, RotaMember, counted_for_coverage};
 use crate::storage::{self, Scope, helplines, users, volunteers};
 
@@ -342,7 +342,7 @@ pub async fn answer(
         ExceptionKind::ExtraShift,
         lost.span,
         Some(lost.channels),
-        Some(note),
+        Some(Sealed::seal(vault, &note)),
         now,
     )
     .await?;

@@ -14,7 +14,7 @@ use crate::domain::rota_reply::RotaReply;
 use crate::domain::step_back::Length;
 use crate::secrets::Vault;
 use crate::storage::cover_requests::LossReason;
-use crate::storage::entities::volunteer;
+use crate::storage::entities::{Sealed, volunteer};
 use crate::storage::rota::{self, ExceptionKind};
 use crate::storage::shift_reminders::{self, ReminderAnswer};
 use crate::storage::{helplines, volunteers};
@@ -113,14 +113,14 @@ async fn answer_reminder(
         text(txn, vault, reply_to, ROTA_ANSWER, body, now).await?;
         return Ok(true);
     }
-    let note = "Cannot come (answered a shift reminder)".to_owned();
+    let note = "Cannot come (answered a shift reminder)";
     rota::create_exception(
         txn,
         volunteer.id,
         ExceptionKind::Leave,
         span,
         None,
-        Some(note),
+        Some(Sealed::seal(vault, note)),
         now,
     )
     .await?;

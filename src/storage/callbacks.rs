@@ -21,7 +21,7 @@ pub struct NewCallback {
     pub texts_ok: bool,
     pub expires_at: DateTime<Utc>,
     pub requested_by: Option<i32>,
-    pub reason: Option<String>,
+    pub reason: Option<super::entities::Sealed>,
     /// Ring only this volunteer (the one who returned the call).
     pub for_volunteer: Option<i32>,
 }

@@ -359,7 +359,7 @@ pub mod rota_exception {
         pub starts_at: DateTimeUtc,
         pub ends_at: DateTimeUtc,
         pub channels: Option<String>,
-        pub note: Option<String>,
+        pub note: Option<super::Sealed>,
         pub created_at: DateTimeUtc,
     }
 
@@ -1006,7 +1006,7 @@ pub mod callback {
         pub claimed_until: Option<DateTimeUtc>,
         /// The supervisor who returned a missed call.
         pub requested_by: Option<i32>,
-        pub reason: Option<String>,
+        pub reason: Option<super::Sealed>,
         pub requested_at: DateTimeUtc,
         /// When the first volunteer was rung for it.
         pub first_ring_at: Option<DateTimeUtc>,

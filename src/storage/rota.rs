@@ -218,7 +218,7 @@ pub async fn create_exception(
     kind: ExceptionKind,
     span: Interval,
     channels: Option<ShiftChannels>,
-    note: Option<String>,
+    note: Option<Sealed>,
     now: DateTime<Utc>,
 ) -> Result<rota_exception::Model, DbErr> {
     let created = rota_exception::ActiveModel {

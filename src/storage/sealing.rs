@@ -15,7 +15,7 @@ const BATCH: u64 = 500;
 
 /// People's words kept sealed: message bodies, the volunteers' notes, supervisors' and
 /// volunteers' free text.
-pub const SEALED_TEXT: [(&str, &str); 8] = [
+pub const SEALED_TEXT: [(&str, &str); 10] = [
     ("messages", "body"),
     ("outbox_messages", "body"),
     ("contact_reports", "notes"),
@@ -24,6 +24,8 @@ pub const SEALED_TEXT: [(&str, &str); 8] = [
     ("contact_flags", "action"),
     ("blocked_callers", "reason"),
     ("conflicts", "note"),
+    ("rota_exceptions", "note"),
+    ("callbacks", "reason"),
 ];
 
 /// Phone numbers kept sealed beside the keyed hash they are found by: (table, sealed

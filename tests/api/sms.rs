@@ -1030,6 +1030,16 @@ async fn a_copy_of_the_database_holds_no_phone_number_and_no_message() {
         )
         .await;
     assert_eq!(conflict.status, StatusCode::CREATED, "{:?}", conflict.body);
+    let leave = app
+        .post(
+            &format!("/api/v1/volunteers/{ada}/exceptions"),
+            &app.admin,
+            json!({"kind": "leave", "starts_at": "2026-12-24T00:00:00Z",
+                   "ends_at": "2026-12-27T00:00:00Z", "note": "my father's chemotherapy"}),
+        )
+        .await;
+    assert_eq!(leave.status, StatusCode::CREATED, "{:?}", leave.body);
+    assert_eq!(leave.body["note"], "my father's chemotherapy");
 
     line.send(TEXTER, "Hi, my daughter is in the NICU.").await;
     line.deliver().await;
@@ -1080,6 +1090,7 @@ async fn a_copy_of_the_database_holds_no_phone_number_and_no_message() {
         "six weeks there with my son",
         "twenty-six weeks",
         "sister-in-law",
+        "chemotherapy",
     ] {
         assert!(!stored.contains(secret), "the database holds {secret:?}");
     }

@@ -269,8 +269,9 @@ pub struct CallbackView {
     pub reason: Option<String>,
 }
 
-pub fn callback(row: callback::Model) -> CallbackView {
+pub fn callback(vault: &Vault, row: callback::Model) -> CallbackView {
     CallbackView {
+        reason: Sealed::open_some(vault, row.reason.as_ref()),
         kind: row.kind,
         state: row.state,
         requested_at: row.requested_at,
@@ -279,7 +280,6 @@ pub fn callback(row: callback::Model) -> CallbackView {
         texts_ok: row.texts_ok,
         expires_at: row.expires_at,
         ended_at: row.ended_at,
-        reason: row.reason,
     }
 }
 

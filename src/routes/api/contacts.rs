@@ -219,7 +219,7 @@ pub async fn detail(state: &AppState, row: contact::Model) -> Result<ContactDeta
             .collect(),
         callback: callbacks::of_contact(db, id)
             .await?
-            .map(contact_views::callback),
+            .map(|c| contact_views::callback(vault, c)),
         summary: contact_views::summary(row, flags.get(&id)),
     })
 }

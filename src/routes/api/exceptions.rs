@@ -10,10 +10,11 @@ use crate::domain::rota::{Interval, ShiftChannels};
 use crate::error::{ApiError, ErrorBody};
 use crate::rota_care::cover;
 use crate::routes::extract::ValidJson;
+use crate::secrets::Vault;
 use crate::state::AppState;
 use crate::storage;
 use crate::storage::cover_requests::LossReason;
-use crate::storage::entities::rota_exception;
+use crate::storage::entities::{Sealed, rota_exception};
 use crate::storage::rota::{self, ExceptionKind};
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -40,7 +41,7 @@ pub struct ExceptionView {
     pub note: Option<String>,
 }
 
-fn view(row: rota_exception::Model) -> ExceptionView {
+fn view(vault: &Vault, row: rota_exception::Model) -> ExceptionView {
     ExceptionView {
         id: row.id,
         volunteer_id: row.volunteer_id,
@@ -48,7 +49,7 @@ fn view(row: rota_exception::Model) -> ExceptionView {
         starts_at: row.starts_at,
         ends_at: row.ends_at,
         channels: row.channels,
-        note: row.note,
+        note: Sealed::open_some(vault, row.note.as_ref()),
     }
 }
 
@@ -63,7 +64,11 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     visible_volunteer(&state, &who, *id).await?;
     let rows = rota::exceptions(&state.db, vec![*id]).await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(view).collect::<Vec<_>>()))
+    let views: Vec<_> = rows
+        .into_iter()
+        .map(|row| view(&state.vault, row))
+        .collect();
+    Ok(HttpResponse::Ok().json(views))
 }
 
 /// Records leave or an extra shift.
@@ -77,7 +82,7 @@ pub async fn create(
     body: ValidJson<NewException>,
 ) -> Result<HttpResponse, ApiError> {
     let row = add(&state, &who, *id, body.0).await?;
-    Ok(HttpResponse::Created().json(view(row)))
+    Ok(HttpResponse::Created().json(view(&state.vault, row)))
 }
 
 /// Records leave or an extra shift for volunteer `id`, whose rota `who` may edit.
@@ -105,7 +110,8 @@ pub async fn add(
     }
     let now = state.clock.now();
     let txn = storage::write_transaction(&state.db).await?;
-    let row = rota::create_exception(&txn, id, new.kind, span, channels, new.note, now).await?;
+    let note = Sealed::seal_some(&state.vault, new.note.as_deref());
+    let row = rota::create_exception(&txn, id, new.kind, span, channels, note, now).await?;
     if new.kind == ExceptionKind::Leave {
         // Leave close to a shift that leaves a gap asks other volunteers to cover it.
         cover::after_loss(&txn, id, cover::Loss::Leave(span, LossReason::Leave), now).await?;

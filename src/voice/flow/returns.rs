@@ -92,7 +92,7 @@ pub async fn return_call(
             texts_ok: false,
             expires_at,
             requested_by: Some(who.user_id),
-            reason: Some(reason.to_owned()),
+            reason: Some(crate::storage::entities::Sealed::seal(&state.vault, reason)),
             for_volunteer: who.volunteer_id,
         },
         now,
