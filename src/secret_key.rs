@@ -165,12 +165,12 @@ async fn stored_or_generated_key(
     if created {
         tracing::warn!(
             "PEERLINE_SECRET_KEY is not set: generated a new secret key and stored it in the database, \
-             so a copy of the database alone opens every sealed number. For production, set \
+             so a copy of the database alone opens every sealed number and message. For production, set \
              PEERLINE_SECRET_KEY from a secret store instead (peerline export-key prints this one)."
         );
     } else {
         tracing::info!(
-            "PEERLINE_SECRET_KEY is not set: using the secret key stored in the database (a copy of the database alone opens every sealed number)"
+            "PEERLINE_SECRET_KEY is not set: using the secret key stored in the database (a copy of the database alone opens every sealed number and message)"
         );
     }
     Ok(key)

@@ -12,7 +12,7 @@ use peerline::secrets::Vault;
 use peerline::simulator::text::Text;
 use peerline::simulator::{Answer, CallScript, Transcript, TwilioPeer, play_call};
 use peerline::storage::entities::{
-    Sealed, conflict, contact, contact_event, message, server_secret, volunteer,
+    Sealed, conflict, contact, contact_event, message, outbox_message, server_secret, volunteer,
 };
 use reqwest::StatusCode;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -363,4 +363,35 @@ async fn what_an_earlier_version_kept_in_the_clear_is_sealed_when_a_server_start
             .flatten()
             .any(|p| p == ADA)
     );
+}
+
+#[tokio::test]
+async fn two_rotations_at_once_move_each_value_once() {
+    let (app, _) = helpline_with_history().await;
+    let both = [
+        ("PEERLINE_SECRET_KEY", NEW_KEY),
+        ("PEERLINE_PREVIOUS_SECRET_KEY", SECRET_KEY),
+    ];
+    let (one, two) = (settings(&app, &both), settings(&app, &both));
+    let (a, b) = futures::join!(
+        key_rotation::rotate(&app.db, &one, false, utc(NOW)),
+        key_rotation::rotate(&app.db, &two, false, utc(NOW)),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    // Each sealed text moved by one of them, never twice (a second seal would still open,
+    // but would mean a row was written over without being read): the messages' and texts'
+    // bodies, the block's reason and the conflict's note.
+    let messages = message::Entity::find().all(&app.db).await.unwrap().len();
+    let texts = outbox_message::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .len();
+    let sealed = u64::try_from(messages + texts + 2).unwrap();
+    assert_eq!(a.text.changed + b.text.changed, sealed, "{a:?} {b:?}");
+    let new = Vault::new(NEW_KEY.to_owned().into());
+    for m in message::Entity::find().all(&app.db).await.unwrap() {
+        let body = m.body.unwrap();
+        assert!(new.is_current(&body.0), "{body:?}");
+    }
 }
