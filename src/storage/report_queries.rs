@@ -46,7 +46,7 @@ fn local_epoch(backend: DatabaseBackend, column: &str, stretches: &[OffsetStretc
 }
 
 /// A statement with `?` placeholders, numbered for PostgreSQL.
-fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
+pub(super) fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
     let sql = match backend {
         DatabaseBackend::Postgres => {
             let mut numbered = String::with_capacity(sql.len() + 8);

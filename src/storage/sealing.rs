@@ -145,14 +145,22 @@ async fn reseal_column(
     column: &'static str,
     verdict: impl Fn(&str) -> Verdict,
 ) -> Result<Resealed, DbErr> {
-    walk(db, table, &[column], has_value(column), |row| {
+    let columns = [column];
+    let walking = Walk {
+        table,
+        condition: has_value(column),
+        read: &columns,
+        set: &columns,
+        guard: column,
+    };
+    walk(db, walking, |row| {
         let value: String = row.try_get("", column)?;
         Ok(match verdict(&value) {
             Verdict::Keep => Step::Keep,
             Verdict::Unreadable => Step::Unreadable,
             Verdict::Replace(new) => Step::Set {
-                values: vec![(column, new)],
-                unless_changed: (column, value),
+                values: vec![new],
+                was: value,
             },
         })
     })
@@ -170,21 +178,30 @@ fn has_value(column: &'static str) -> Condition {
 enum Step {
     Keep,
     Unreadable,
-    /// Sets `values`, unless the row's `unless_changed.0` no longer holds
-    /// `unless_changed.1` (another pass or a server changed it meanwhile).
+    /// Sets the walk's columns to these values (in order), unless the row's guard column
+    /// no longer holds `was` (another pass or a server changed it meanwhile).
     Set {
-        values: Vec<(&'static str, String)>,
-        unless_changed: (&'static str, String),
+        values: Vec<String>,
+        was: String,
     },
 }
 
-/// Walks the rows of `table` where `condition` holds, by id in batches (each batch one
-/// transaction), reading `columns` and taking the `step` each row asks for.
+/// What a walk reads and writes: the rows of `table` where `condition` holds; `read`
+/// columns read for each; `set` columns written, each row only if `guard` still holds
+/// what was read.
+struct Walk<'a> {
+    table: &'a str,
+    condition: Condition,
+    read: &'a [&'a str],
+    set: &'a [&'a str],
+    guard: &'a str,
+}
+
+/// Walks the rows by id in batches, taking the `step` each row asks for: one read and one
+/// update statement a batch, in its own transaction, so servers write in between.
 async fn walk(
     db: &DatabaseConnection,
-    table: &'static str,
-    columns: &[&'static str],
-    condition: Condition,
+    walk: Walk<'_>,
     step: impl Fn(&sea_orm::QueryResult) -> Result<Step, DbErr>,
 ) -> Result<Resealed, DbErr> {
     let mut done = Resealed::default();
@@ -192,10 +209,10 @@ async fn walk(
     loop {
         let select = Query::select()
             .column(Alias::new("id"))
-            .columns(columns.iter().map(|c| Alias::new(*c)))
-            .from(Alias::new(table))
+            .columns(walk.read.iter().map(|c| Alias::new(*c)))
+            .from(Alias::new(walk.table))
             .and_where(Expr::col(Alias::new("id")).gt(after))
-            .cond_where(condition.clone())
+            .cond_where(walk.condition.clone())
             .order_by(Alias::new("id"), sea_orm::Order::Asc)
             .limit(BATCH)
             .to_owned();
@@ -204,28 +221,61 @@ async fn walk(
             return Ok(done);
         };
         after = last.try_get::<i32>("", "id")?;
-        let txn = db.begin().await?;
+        let mut changes = Vec::new();
         for row in &rows {
             match step(row)? {
                 Step::Keep => {}
                 Step::Unreadable => done.unreadable += 1,
-                Step::Set {
-                    values,
-                    unless_changed: (guard, was),
-                } => {
-                    let id: i32 = row.try_get("", "id")?;
-                    let update = Query::update()
-                        .table(Alias::new(table))
-                        .values(values.into_iter().map(|(c, v)| (Alias::new(c), v.into())))
-                        .and_where(Expr::col(Alias::new("id")).eq(id))
-                        .and_where(Expr::col(Alias::new(guard)).eq(was))
-                        .to_owned();
-                    done.changed += txn.execute(&update).await?.rows_affected();
+                Step::Set { values, was } => {
+                    changes.push((row.try_get::<i32>("", "id")?, was, values))
                 }
             }
         }
-        txn.commit().await?;
+        if !changes.is_empty() {
+            done.changed += db
+                .execute_raw(batch_update(db, &walk, changes))
+                .await?
+                .rows_affected();
+        }
     }
+}
+
+/// One statement that applies `changes` (id, the guard's value as read, the new values):
+/// `UPDATE t SET c = v.c ... FROM (SELECT ... UNION ALL ...) v WHERE t.id = v.id AND
+/// t.guard = v.was`, which both SQLite and PostgreSQL run.
+fn batch_update(
+    db: &DatabaseConnection,
+    walk: &Walk<'_>,
+    changes: Vec<(i32, String, Vec<String>)>,
+) -> sea_orm::Statement {
+    let columns: Vec<String> = (0..walk.set.len()).map(|i| format!("c{i}")).collect();
+    let first = std::iter::once("CAST(? AS INTEGER) AS id, ? AS was".to_owned())
+        .chain(columns.iter().map(|c| format!("? AS {c}")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = vec!["?"; walk.set.len() + 2].join(", ");
+    let rows: Vec<String> = (0..changes.len())
+        .map(|i| format!("SELECT {}", if i == 0 { &first } else { &more }))
+        .collect();
+    let sets: Vec<String> = walk
+        .set
+        .iter()
+        .zip(&columns)
+        .map(|(column, c)| format!("{column} = v.{c}"))
+        .collect();
+    let (table, guard) = (walk.table, walk.guard);
+    let sql = format!(
+        "UPDATE {table} SET {} FROM ({}) v WHERE {table}.id = v.id AND {table}.{guard} = v.was",
+        sets.join(", "),
+        rows.join(" UNION ALL ")
+    );
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    for (id, was, new) in changes {
+        values.push(id.into());
+        values.push(was.into());
+        values.extend(new.into_iter().map(Into::into));
+    }
+    super::report_queries::statement(db.get_database_backend(), &sql, values)
 }
 
 /// Phones and callers' numbers: each sealed under the current key and hashed under it.
@@ -275,15 +325,23 @@ async fn reseal_number_column(
     vault: &Vault,
     (table, sealed, hash): (&'static str, &'static str, &'static str),
 ) -> Result<Resealed, DbErr> {
-    walk(db, table, &[sealed, hash], has_value(sealed), |row| {
+    let columns = [sealed, hash];
+    let walking = Walk {
+        table,
+        condition: has_value(sealed),
+        read: &columns,
+        set: &columns,
+        guard: sealed,
+    };
+    walk(db, walking, |row| {
         let value: String = row.try_get("", sealed)?;
         let old_hash: Option<String> = row.try_get("", hash)?;
         Ok(match number_verdict(vault, &value, old_hash.as_deref()) {
             Ok(None) => Step::Keep,
             Err(()) => Step::Unreadable,
             Ok(Some((new_sealed, new_hash))) => Step::Set {
-                values: vec![(sealed, new_sealed), (hash, new_hash)],
-                unless_changed: (sealed, value),
+                values: vec![new_sealed, new_hash],
+                was: value,
             },
         })
     })
@@ -299,25 +357,26 @@ async fn rehash_withheld_callers(
     let withheld = Condition::all()
         .add(Expr::col(Alias::new("caller_hint")).eq(WITHHELD_HINT))
         .add(Expr::col(Alias::new("erased_at")).is_null());
-    walk(
-        db,
-        "contacts",
-        &["provider_sid", "caller_hash"],
-        withheld,
-        |row| {
-            let sid: String = row.try_get("", "provider_sid")?;
-            let old: String = row.try_get("", "caller_hash")?;
-            let new = vault.hash_withheld(&sid);
-            Ok(if new == old {
-                Step::Keep
-            } else {
-                Step::Set {
-                    values: vec![("caller_hash", new)],
-                    unless_changed: ("caller_hash", old),
-                }
-            })
-        },
-    )
+    let walking = Walk {
+        table: "contacts",
+        condition: withheld,
+        read: &["provider_sid", "caller_hash"],
+        set: &["caller_hash"],
+        guard: "caller_hash",
+    };
+    walk(db, walking, |row| {
+        let sid: String = row.try_get("", "provider_sid")?;
+        let old: String = row.try_get("", "caller_hash")?;
+        let new = vault.hash_withheld(&sid);
+        Ok(if new == old {
+            Step::Keep
+        } else {
+            Step::Set {
+                values: vec![new],
+                was: old,
+            }
+        })
+    })
     .await
 }
 
