@@ -61,7 +61,7 @@ pub async fn rotate(
         anyhow::bail!(
             "some blocks, conflicts or opt-outs were made before numbers were kept sealed and \
              their numbers are found nowhere else ({}): under the new key they would match \
-             nobody. Nothing was changed. Run again with --forget-unmovable to remove them \
+             nobody. Nothing has moved to the new key. Run again with --forget-unmovable to remove them \
              (volunteers declare those conflicts again, supervisors block again), or keep the \
              old key.",
             list.join(", ")

@@ -15,7 +15,7 @@ const BATCH: u64 = 500;
 
 /// People's words kept sealed: message bodies, the volunteers' notes, supervisors' and
 /// volunteers' free text.
-pub const SEALED_TEXT: [(&str, &str); 10] = [
+const SEALED_TEXT: [(&str, &str); 10] = [
     ("messages", "body"),
     ("outbox_messages", "body"),
     ("contact_reports", "notes"),
@@ -28,11 +28,15 @@ pub const SEALED_TEXT: [(&str, &str); 10] = [
     ("callbacks", "reason"),
 ];
 
-/// Phone numbers kept sealed beside the keyed hash they are found by: (table, sealed
-/// column, hash column).
-pub const SEALED_NUMBERS: [(&str, &str, &str); 6] = [
+/// Volunteers' and staff's phones, kept sealed beside the keyed hash they are found by:
+/// (table, sealed column, hash column).
+const PHONES: [(&str, &str, &str); 2] = [
     ("volunteers", "phone", "phone_hash"),
     ("users", "phone", "phone_hash"),
+];
+
+/// The other numbers kept sealed beside their keyed hash.
+const OTHER_NUMBERS: [(&str, &str, &str); 4] = [
     ("contacts", "caller_encrypted", "caller_hash"),
     ("outbox_messages", "to_encrypted", "to_hash"),
     ("conflicts", "number_sealed", "number_hash"),
@@ -77,8 +81,8 @@ pub async fn seal_what_was_kept_in_the_clear(
         return Ok(());
     }
     let mut done = seal_plain_text(db, vault).await?;
-    for phones in &SEALED_NUMBERS[..2] {
-        done += reseal_number_column(db, vault, *phones).await?;
+    for phones in PHONES {
+        done += reseal_number_column(db, vault, phones).await?;
     }
     let unmovable = recover_hashed_numbers(db, vault).await?;
     super::secrets::get_or_create(db, super::secrets::SEALED_AT_REST, || now.to_rfc3339(), now)
@@ -102,7 +106,7 @@ pub async fn seal_what_was_kept_in_the_clear(
 
 /// Seals the free text an older version stored in the clear. A value that opens under
 /// the vault is sealed already.
-pub async fn seal_plain_text(db: &DatabaseConnection, vault: &Vault) -> Result<Resealed, DbErr> {
+async fn seal_plain_text(db: &DatabaseConnection, vault: &Vault) -> Result<Resealed, DbErr> {
     let mut done = Resealed::default();
     for (table, column) in SEALED_TEXT {
         done += reseal_column(db, table, column, |value| {
@@ -283,8 +287,8 @@ fn batch_update(
 /// caller's hash is made again from its call; an erased contact holds nothing.
 pub async fn reseal_numbers(db: &DatabaseConnection, vault: &Vault) -> Result<Resealed, DbErr> {
     let mut done = Resealed::default();
-    for (table, sealed, hash) in SEALED_NUMBERS {
-        done += reseal_number_column(db, vault, (table, sealed, hash)).await?;
+    for numbers in PHONES.into_iter().chain(OTHER_NUMBERS) {
+        done += reseal_number_column(db, vault, numbers).await?;
     }
     done += rehash_withheld_callers(db, vault).await?;
     done += reseal_opt_outs(db, vault).await?;
