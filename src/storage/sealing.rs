@@ -202,7 +202,7 @@ struct Walk<'a> {
 }
 
 /// Walks the rows by id in batches, taking the `step` each row asks for: one read and one
-/// update statement a batch, in its own transaction, so servers write in between.
+/// update statement a batch, so servers write in between.
 async fn walk(
     db: &DatabaseConnection,
     walk: Walk<'_>,
@@ -245,33 +245,34 @@ async fn walk(
 }
 
 /// One statement that applies `changes` (id, the guard's value as read, the new values):
-/// `UPDATE t SET c = v.c ... FROM (SELECT ... UNION ALL ...) v WHERE t.id = v.id AND
-/// t.guard = v.was`, which both SQLite and PostgreSQL run.
+/// `UPDATE t SET c = v.column3 ... FROM (VALUES (id, was, new...), ...) v WHERE t.id =
+/// v.column1 AND t.guard = v.column2`, which SQLite and PostgreSQL both run (each names a
+/// `VALUES` list's columns `column1`, `column2`, ...).
 fn batch_update(
     db: &DatabaseConnection,
     walk: &Walk<'_>,
     changes: Vec<(i32, String, Vec<String>)>,
 ) -> sea_orm::Statement {
-    let columns: Vec<String> = (0..walk.set.len()).map(|i| format!("c{i}")).collect();
-    let first = std::iter::once("CAST(? AS INTEGER) AS id, ? AS was".to_owned())
-        .chain(columns.iter().map(|c| format!("? AS {c}")))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let more = vec!["?"; walk.set.len() + 2].join(", ");
+    let width = walk.set.len() + 2;
     let rows: Vec<String> = (0..changes.len())
-        .map(|i| format!("SELECT {}", if i == 0 { &first } else { &more }))
+        .map(|i| {
+            // The first row types the columns: the id an integer, the rest text.
+            let id = if i == 0 { "CAST(? AS INTEGER)" } else { "?" };
+            format!("({id}{})", ", ?".repeat(width - 1))
+        })
         .collect();
     let sets: Vec<String> = walk
         .set
         .iter()
-        .zip(&columns)
-        .map(|(column, c)| format!("{column} = v.{c}"))
+        .enumerate()
+        .map(|(i, column)| format!("{column} = v.column{}", i + 3))
         .collect();
     let (table, guard) = (walk.table, walk.guard);
     let sql = format!(
-        "UPDATE {table} SET {} FROM ({}) v WHERE {table}.id = v.id AND {table}.{guard} = v.was",
+        "UPDATE {table} SET {} FROM (VALUES {}) AS v \
+         WHERE {table}.id = v.column1 AND {table}.{guard} = v.column2",
         sets.join(", "),
-        rows.join(" UNION ALL ")
+        rows.join(", ")
     );
     let mut values: Vec<sea_orm::Value> = Vec::new();
     for (id, was, new) in changes {
