@@ -165,8 +165,14 @@ impl Vault {
 
     /// Every hash a caller stored with `hash` (and, unless withheld or erased, their number
     /// sealed as `sealed`) may be found under while a rotation runs.
+    /// Without a rotation the stored hash is the only one, and nothing is opened.
     pub fn caller_hashes(&self, sealed: Option<&str>, hash: &str) -> Vec<String> {
-        match sealed.and_then(|sealed| self.open(sealed)) {
+        let number = self
+            .previous
+            .as_ref()
+            .and(sealed)
+            .and_then(|sealed| self.open(sealed));
+        match number {
             Some(number) => self.hashes(&number),
             None => vec![hash.to_owned()],
         }
@@ -425,6 +431,16 @@ mod tests {
         );
         // A number stored under either hash is found.
         assert_eq!(moving.hashes(&n), vec![moving.hash(&n), old.hash(&n)]);
+        // A caller's stored hash is matched under both, and only then is their number opened.
+        let sealed = moving.seal(&n);
+        assert_eq!(
+            moving.caller_hashes(Some(&sealed), "stored"),
+            moving.hashes(&n)
+        );
+        assert_eq!(
+            old.caller_hashes(Some(&old.seal(&n)), "stored"),
+            vec!["stored"]
+        );
         assert_eq!(
             moving.previous().map(|p| p.key_check()),
             Some(old.key_check())

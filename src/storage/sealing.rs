@@ -150,14 +150,7 @@ async fn reseal_column(
     verdict: impl Fn(&str) -> Verdict,
 ) -> Result<Resealed, DbErr> {
     let columns = [column];
-    let walking = Walk {
-        table,
-        condition: has_value(column),
-        read: &columns,
-        set: &columns,
-        guard: column,
-    };
-    walk(db, walking, |row| {
+    walk(db, Walk::over_sealed(table, &columns), |row| {
         let value: String = row.try_get("", column)?;
         Ok(match verdict(&value) {
             Verdict::Keep => Step::Keep,
@@ -172,7 +165,7 @@ async fn reseal_column(
 }
 
 /// Rows where `column` holds a value.
-fn has_value(column: &'static str) -> Condition {
+fn has_value(column: &str) -> Condition {
     Condition::all()
         .add(Expr::col(Alias::new(column)).is_not_null())
         .add(Expr::col(Alias::new(column)).ne(""))
@@ -199,6 +192,21 @@ struct Walk<'a> {
     read: &'a [&'a str],
     set: &'a [&'a str],
     guard: &'a str,
+}
+
+impl<'a> Walk<'a> {
+    /// The rows of `table` whose first of `columns` holds a value, read and written whole,
+    /// guarded by that first column.
+    fn over_sealed(table: &'a str, columns: &'a [&'a str]) -> Self {
+        let guard = columns.first().copied().unwrap_or("id");
+        Self {
+            table,
+            condition: has_value(guard),
+            read: columns,
+            set: columns,
+            guard,
+        }
+    }
 }
 
 /// Walks the rows by id in batches, taking the `step` each row asks for: one read and one
@@ -331,14 +339,7 @@ async fn reseal_number_column(
     (table, sealed, hash): (&'static str, &'static str, &'static str),
 ) -> Result<Resealed, DbErr> {
     let columns = [sealed, hash];
-    let walking = Walk {
-        table,
-        condition: has_value(sealed),
-        read: &columns,
-        set: &columns,
-        guard: sealed,
-    };
-    walk(db, walking, |row| {
+    walk(db, Walk::over_sealed(table, &columns), |row| {
         let value: String = row.try_get("", sealed)?;
         let old_hash: Option<String> = row.try_get("", hash)?;
         Ok(match number_verdict(vault, &value, old_hash.as_deref()) {

@@ -395,3 +395,43 @@ async fn two_rotations_at_once_move_each_value_once() {
         assert!(new.is_current(&body.0), "{body:?}");
     }
 }
+
+#[tokio::test]
+async fn a_rotation_cut_short_leaves_the_old_key_in_charge_and_a_second_run_finishes_it() {
+    let (app, ada) = helpline_with_history().await;
+    let both = [
+        ("PEERLINE_SECRET_KEY", NEW_KEY),
+        ("PEERLINE_PREVIOUS_SECRET_KEY", SECRET_KEY),
+    ];
+    // As if the command stopped once the texts had moved, before the numbers.
+    let moving = Vault::rotating(NEW_KEY.to_owned().into(), SECRET_KEY.to_owned().into());
+    let texts = peerline::storage::sealing::reseal_text(&app.db, &moving)
+        .await
+        .unwrap();
+    assert!(texts.changed > 0);
+    // The database is not yet the new key's: it alone is refused, both keys still serve.
+    assert!(
+        start_with(&app, &[("PEERLINE_SECRET_KEY", NEW_KEY)])
+            .await
+            .is_err()
+    );
+    let serving = app.instance_at_with(NOW, &both).await;
+    assert!(call(&serving, BLOCKED).await.rejected);
+
+    let finished = key_rotation::rotate(&app.db, &settings(&app, &both), false, utc(NOW))
+        .await
+        .unwrap();
+    assert_eq!(finished.text.changed, 0, "the texts had moved already");
+    assert!(finished.numbers.changed > 0, "{finished:?}");
+    let phone = volunteer::Entity::find_by_id(ada)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .phone;
+    assert!(Vault::new(NEW_KEY.to_owned().into()).is_current(&phone.0));
+    assert_eq!(
+        start_with(&app, &[("PEERLINE_SECRET_KEY", NEW_KEY)]).await,
+        Ok(())
+    );
+}
