@@ -27,6 +27,11 @@ const BLOCKED: &str = "+12025550166";
 const CONFLICTED: &str = "+12025550167";
 const TEXTER: &str = "+12025550177";
 const NEW_KEY: &str = "the-new-secret-key-0123456789abcdefghij";
+/// The settings of servers (and the command) while the data moves to `NEW_KEY`.
+const BOTH_KEYS: [(&str, &str); 2] = [
+    ("PEERLINE_SECRET_KEY", NEW_KEY),
+    ("PEERLINE_PREVIOUS_SECRET_KEY", SECRET_KEY),
+];
 
 /// The settings of a server, or of the command line, on the test's database.
 fn settings(app: &TestApp, keys: &[(&str, &str)]) -> Settings {
@@ -142,11 +147,7 @@ async fn a_database_moves_to_a_new_key_without_losing_a_block_a_conflict_or_a_wo
 
     // With both keys a server works while the data moves: it still knows the block
     // and Ada's conflict, and the texter's next message joins their conversation.
-    let both = [
-        ("PEERLINE_SECRET_KEY", NEW_KEY),
-        ("PEERLINE_PREVIOUS_SECRET_KEY", SECRET_KEY),
-    ];
-    let moving = app.instance_at_with(NOW, &both).await;
+    let moving = app.instance_at_with(NOW, &BOTH_KEYS).await;
     assert!(call(&moving, BLOCKED).await.rejected);
     assert!(
         call(&moving, CONFLICTED)
@@ -174,14 +175,14 @@ async fn a_database_moves_to_a_new_key_without_losing_a_block_a_conflict_or_a_wo
         "one conversation: {conversations:?}"
     );
 
-    let rotated = key_rotation::rotate(&app.db, &settings(&app, &both), false, utc(NOW))
+    let rotated = key_rotation::rotate(&app.db, &settings(&app, &BOTH_KEYS), false, utc(NOW))
         .await
         .unwrap();
     assert!(rotated.text.changed >= 3, "{rotated:?}");
     assert!(rotated.numbers.changed >= 4, "{rotated:?}");
     assert_eq!(rotated.text.unreadable + rotated.numbers.unreadable, 0);
     // Run again (as after an interruption), it finds nothing left to move.
-    let again = key_rotation::rotate(&app.db, &settings(&app, &both), false, utc(NOW))
+    let again = key_rotation::rotate(&app.db, &settings(&app, &BOTH_KEYS), false, utc(NOW))
         .await
         .unwrap();
     assert_eq!((again.text.changed, again.numbers.changed), (0, 0));
@@ -274,11 +275,7 @@ async fn a_conflict_whose_number_was_never_kept_stops_the_rotation_until_it_is_l
     .exec(&app.db)
     .await
     .unwrap();
-    let both = [
-        ("PEERLINE_SECRET_KEY", NEW_KEY),
-        ("PEERLINE_PREVIOUS_SECRET_KEY", SECRET_KEY),
-    ];
-    let stopped = key_rotation::rotate(&app.db, &settings(&app, &both), false, utc(NOW))
+    let stopped = key_rotation::rotate(&app.db, &settings(&app, &BOTH_KEYS), false, utc(NOW))
         .await
         .unwrap_err()
         .to_string();
@@ -290,7 +287,7 @@ async fn a_conflict_whose_number_was_never_kept_stops_the_rotation_until_it_is_l
         Ok(())
     );
 
-    let rotated = key_rotation::rotate(&app.db, &settings(&app, &both), true, utc(NOW))
+    let rotated = key_rotation::rotate(&app.db, &settings(&app, &BOTH_KEYS), true, utc(NOW))
         .await
         .unwrap();
     assert_eq!(rotated.forgotten, 1);
@@ -368,11 +365,7 @@ async fn what_an_earlier_version_kept_in_the_clear_is_sealed_when_a_server_start
 #[tokio::test]
 async fn two_rotations_at_once_move_each_value_once() {
     let (app, _) = helpline_with_history().await;
-    let both = [
-        ("PEERLINE_SECRET_KEY", NEW_KEY),
-        ("PEERLINE_PREVIOUS_SECRET_KEY", SECRET_KEY),
-    ];
-    let (one, two) = (settings(&app, &both), settings(&app, &both));
+    let (one, two) = (settings(&app, &BOTH_KEYS), settings(&app, &BOTH_KEYS));
     let (a, b) = futures::join!(
         key_rotation::rotate(&app.db, &one, false, utc(NOW)),
         key_rotation::rotate(&app.db, &two, false, utc(NOW)),
@@ -399,10 +392,6 @@ async fn two_rotations_at_once_move_each_value_once() {
 #[tokio::test]
 async fn a_rotation_cut_short_leaves_the_old_key_in_charge_and_a_second_run_finishes_it() {
     let (app, ada) = helpline_with_history().await;
-    let both = [
-        ("PEERLINE_SECRET_KEY", NEW_KEY),
-        ("PEERLINE_PREVIOUS_SECRET_KEY", SECRET_KEY),
-    ];
     // As if the command stopped once the texts had moved, before the numbers.
     let moving = Vault::rotating(NEW_KEY.to_owned().into(), SECRET_KEY.to_owned().into());
     let texts = peerline::storage::sealing::reseal_text(&app.db, &moving)
@@ -415,10 +404,10 @@ async fn a_rotation_cut_short_leaves_the_old_key_in_charge_and_a_second_run_fini
             .await
             .is_err()
     );
-    let serving = app.instance_at_with(NOW, &both).await;
+    let serving = app.instance_at_with(NOW, &BOTH_KEYS).await;
     assert!(call(&serving, BLOCKED).await.rejected);
 
-    let finished = key_rotation::rotate(&app.db, &settings(&app, &both), false, utc(NOW))
+    let finished = key_rotation::rotate(&app.db, &settings(&app, &BOTH_KEYS), false, utc(NOW))
         .await
         .unwrap();
     assert_eq!(finished.text.changed, 0, "the texts had moved already");
