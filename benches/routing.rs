@@ -1,13 +1,14 @@
 //! The routing decision at 100, 1,000 and 10,000 volunteers, each with three weekly shifts
-//! in one of many time zones, a few sign-offs and some recent activity.
+//! in one of many time zones, a few sign-offs and some recent activity: asking every
+//! volunteer's rota, and asking only those the roster's index names.
 
 #![allow(clippy::expect_used)]
-
-use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use peerline::domain::calendar::{LocalTime, Weekday};
+use peerline::domain::ids::IdSet;
+use peerline::domain::roster_index::RosterIndex;
 use peerline::domain::rota::{Channel, Rota, ShiftChannels, WeeklyShift};
 use peerline::domain::routing::{
     self, Activity, Candidate, PastContact, RoutingRequest, TopicChoice,
@@ -106,8 +107,8 @@ fn bench_routing(c: &mut Criterion) {
                 activity: &v.activity,
             })
             .collect();
-        let conflicted: HashSet<i32> = HashSet::from([3, 30]);
-        let tried: HashSet<i32> = HashSet::from([5]);
+        let conflicted = IdSet::from_iter([3, 30]);
+        let tried = IdSet::from_iter([5]);
         let request = RoutingRequest {
             at: now,
             channel: Channel::Voice,
@@ -121,9 +122,22 @@ fn bench_routing(c: &mut Criterion) {
             already_tried: &tried,
         };
         group.bench_with_input(
-            BenchmarkId::from_parameter(n),
+            BenchmarkId::new("every_rota", n),
             &candidates,
             |b, candidates| b.iter(|| routing::plan(&request, candidates)),
+        );
+        let index = RosterIndex::build(
+            people
+                .iter()
+                .zip(0..)
+                .map(|(v, id)| (id, &v.profile, &v.rota)),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("roster_index", n),
+            &candidates,
+            |b, candidates| {
+                b.iter(|| routing::plan_indexed(&request, &index, |position| candidates[position]))
+            },
         );
     }
     group.finish();

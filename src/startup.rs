@@ -243,7 +243,7 @@ async fn warm_caches(state: web::Data<AppState>) {
         for (helpline_id, _) in
             storage::helplines::all_settings(&state.db, &crate::domain::access::Scope::All).await?
         {
-            state.roster.members(&state.db, helpline_id).await?;
+            state.roster.helpline(&state.db, helpline_id).await?;
         }
         Ok::<_, sea_orm::DbErr>(())
     };

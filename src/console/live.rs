@@ -89,7 +89,8 @@ async fn board(state: &AppState, helpline: &helpline::Model) -> Result<Markup, C
     let tz = settings.time_zone.tz();
     let now = state.clock.now();
     let open = live::open_contacts(&state.db, helpline.id).await?;
-    let members = state.roster.members(&state.db, helpline.id).await?;
+    let roster = state.roster.helpline(&state.db, helpline.id).await?;
+    let members = &roster.members;
     // Recent contacts and flags are read once; what is engaged differs by channel.
     let recent = ActivityNow::read(&state.db, &state.activity, now).await?;
     let calls = recent
@@ -97,8 +98,8 @@ async fn board(state: &AppState, helpline: &helpline::Model) -> Result<Markup, C
         .engaged_on(&state.db, Channel::Voice, now)
         .await?;
     let texts = recent.engaged_on(&state.db, Channel::Sms, now).await?;
-    let for_calls = states(now, Channel::Voice, &members, &calls);
-    let for_texts = states(now, Channel::Sms, &members, &texts);
+    let for_calls = states(now, Channel::Voice, members, &calls);
+    let for_texts = states(now, Channel::Sms, members, &texts);
     let topics = helplines::topics(&state.db, helpline.id).await?;
     let span = Interval::new(now, now + GAP_HORIZON)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;

@@ -7,13 +7,13 @@
 //! reads everything again every ten minutes. Several servers each keep their own picture
 //! from the same database, so each sees every other's contacts.
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
+pub use crate::domain::ids::ById;
 use crate::domain::routing::{Activity, PastContact};
 use crate::storage::contacts::{self, ACTIVITY_WINDOW, ActivityRow};
 
@@ -24,30 +24,6 @@ const LOOKBACK_MS: i64 = 5_000;
 const FULL_READ_EVERY_MS: i64 = 10 * 60 * 1000;
 /// How often contacts that left the window are forgotten.
 const PRUNE_EVERY: Duration = Duration::minutes(1);
-
-/// A map keyed by a database id, hashed cheaply: routing looks up every volunteer of a
-/// helpline in each round, and ids come from the database, not from callers.
-pub type ById<V> = HashMap<i32, V, BuildHasherDefault<IdHasher>>;
-
-/// Fibonacci hashing of an id.
-#[derive(Default)]
-pub struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(*byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_i32(&mut self, id: i32) {
-        self.0 = u64::from(id.cast_unsigned()).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
 
 /// Every volunteer's recent contacts: pure, fed with rows.
 #[derive(Debug, Clone, Default)]

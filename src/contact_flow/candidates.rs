@@ -3,7 +3,6 @@
 //! recent contacts, conflicts with this caller, who was already tried and whether
 //! continuity applies. Decides nothing.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -11,19 +10,21 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 use super::activity::{ActivityCache, ById, History};
 use crate::domain::helpline::RoutingSettings;
+use crate::domain::ids::IdSet;
 use crate::domain::rota::Channel;
-use crate::domain::routing::{Activity, Candidate, Continuity};
+use crate::domain::routing::{self, Activity, Candidate, Continuity, Plan, RoutingRequest};
 use crate::state::AppState;
 use crate::storage::entities::contact;
+use crate::storage::roster::Roster;
 use crate::storage::rota::RotaMember;
 use crate::storage::{after_contact, contacts, reservations, rota, text_slots};
 
 /// Everything routing one round of a contact reads from the database.
 pub struct RoutingInputs {
-    pub members: Arc<Vec<RotaMember>>,
+    pub roster: Arc<Roster>,
     pub activity: ActivityNow,
-    pub conflicted: HashSet<i32>,
-    pub already_tried: HashSet<i32>,
+    pub conflicted: IdSet,
+    pub already_tried: IdSet,
     pub continuity: Option<Continuity>,
     /// The activity of a volunteer with none recorded.
     idle: Activity,
@@ -38,7 +39,7 @@ impl RoutingInputs {
         channel: Channel,
         now: DateTime<Utc>,
     ) -> Result<Self, DbErr> {
-        let members = state.roster.members(db, contact.helpline_id).await?;
+        let roster = state.roster.helpline(db, contact.helpline_id).await?;
         let activity = ActivityNow::read(db, &state.activity, now)
             .await?
             .engaged_on(db, channel, now)
@@ -72,7 +73,7 @@ impl RoutingInputs {
             None
         };
         Ok(Self {
-            members,
+            roster,
             activity,
             conflicted,
             already_tried,
@@ -81,8 +82,20 @@ impl RoutingInputs {
         })
     }
 
-    pub fn candidates(&self) -> Vec<Candidate<'_>> {
-        as_candidates(&self.members, &self.activity, &self.idle)
+    /// The member at the head of an offer.
+    pub fn member(&self, volunteer_id: i32) -> Option<&RotaMember> {
+        self.roster
+            .members
+            .iter()
+            .find(|m| m.volunteer_id == volunteer_id)
+    }
+
+    /// The router's plan for `request` over the helpline's volunteers.
+    pub fn plan(&self, request: &RoutingRequest<'_>) -> Plan {
+        let members = &self.roster.members;
+        routing::plan_indexed(request, &self.roster.index, |position| {
+            as_candidate(&members[position], &self.activity, &self.idle)
+        })
     }
 }
 
@@ -94,15 +107,24 @@ pub fn as_candidates<'a>(
 ) -> Vec<Candidate<'a>> {
     members
         .iter()
-        .map(|m| Candidate {
-            volunteer_id: m.volunteer_id,
-            profile: &m.profile,
-            rota: &m.rota,
-            ready_topics: &m.ready_topics,
-            stepped_back: &m.stepped_back,
-            activity: activity.of(m.volunteer_id).unwrap_or(idle),
-        })
+        .map(|m| as_candidate(m, activity, idle))
         .collect()
+}
+
+/// A member as the router sees them, with their activity (`idle` when none).
+fn as_candidate<'a>(
+    member: &'a RotaMember,
+    activity: &'a ActivityNow,
+    idle: &'a Activity,
+) -> Candidate<'a> {
+    Candidate {
+        volunteer_id: member.volunteer_id,
+        profile: &member.profile,
+        rota: &member.rota,
+        ready_topics: &member.ready_topics,
+        stepped_back: &member.stepped_back,
+        activity: activity.of(member.volunteer_id).unwrap_or(idle),
+    }
 }
 
 /// What every volunteer has done lately and, once `engaged_on` has been read, is doing

@@ -2,7 +2,7 @@
 //! asks the same question a new contact would ask, so "free" on the board means a call
 //! or text arriving now could be offered to them.
 
-use std::collections::HashSet;
+use super::ids::{ById, IdSet};
 
 use chrono::{DateTime, Utc};
 
@@ -60,7 +60,7 @@ pub fn availability(
     channel: Channel,
     candidates: &[Candidate<'_>],
 ) -> Vec<(i32, Availability)> {
-    let nobody = HashSet::new();
+    let nobody = IdSet::default();
     let request = RoutingRequest {
         at,
         channel,
@@ -71,14 +71,11 @@ pub fn availability(
         already_tried: &nobody,
     };
     let decided = plan(&request, candidates);
+    let passed_over: ById<Exclusion> = decided.excluded.into_iter().collect();
     candidates
         .iter()
         .map(|c| {
-            let why = decided
-                .excluded
-                .iter()
-                .find(|(id, _)| *id == c.volunteer_id)
-                .map(|(_, why)| *why);
+            let why = passed_over.get(&c.volunteer_id).copied();
             let state = match why {
                 None => Availability::Free,
                 Some(Exclusion::Busy) => Availability::OnContact,

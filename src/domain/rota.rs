@@ -209,10 +209,14 @@ impl WeeklyShift {
         self.end <= self.start
     }
 
-    /// Whether a shift starting on `date` is within the validity dates.
+    /// Whether a shift starts on `date`: its weekday, within the validity dates.
     fn runs_on(&self, date: NaiveDate) -> bool {
-        Weekday::from(date.weekday()) == self.weekday
-            && self.valid_from.is_none_or(|from| date >= from)
+        Weekday::from(date.weekday()) == self.weekday && self.valid_on(date)
+    }
+
+    /// Whether `date` is within the validity dates.
+    fn valid_on(&self, date: NaiveDate) -> bool {
+        self.valid_from.is_none_or(|from| date >= from)
             && self.valid_until.is_none_or(|until| date <= until)
     }
 
@@ -253,15 +257,28 @@ impl WeeklyShift {
 pub struct WallClock {
     pub local: NaiveDateTime,
     steady: bool,
+    /// The weekdays of `local` and of the day before, worked out once for every shift.
+    weekday: Weekday,
+    weekday_before: Weekday,
 }
 
 impl WallClock {
+    /// Whether the zone kept one offset over the last 26 hours, so that shifts can be read
+    /// on the wall clock alone.
+    pub fn is_steady(&self) -> bool {
+        self.steady
+    }
+
     pub fn of(at: DateTime<Utc>, zone: TimeZone) -> Self {
         let tz = zone.tz();
         let offset = |t: DateTime<Utc>| tz.offset_from_utc_datetime(&t.naive_utc()).fix();
+        let local = at.with_timezone(&tz).naive_local();
+        let weekday = Weekday::from(local.weekday());
         Self {
-            local: at.with_timezone(&tz).naive_local(),
+            local,
             steady: offset(at) == offset(at - Duration::hours(26)),
+            weekday,
+            weekday_before: Weekday::from(local.weekday().pred()),
         }
     }
 }
@@ -369,7 +386,7 @@ impl Rota {
         let weekly = if on_leave {
             None
         } else if clock.steady {
-            self.weekly_start_on_the_wall_clock(clock.local, channel)
+            self.weekly_start_on_the_wall_clock(at, clock, channel)
         } else {
             self.weekly_start_across_a_clock_change(at, clock.local, channel)
         };
@@ -405,49 +422,45 @@ impl Rota {
             .min()
     }
 
-    /// The earliest start of the weekly shift occurrences covering `local` on the wall
-    /// clock (when the zone kept one offset all along).
+    /// The earliest start of the weekly shift occurrences covering `local` (`at` on the
+    /// wall clock) when the zone kept one offset all along: the last 26 hours, which hold
+    /// any start of a shift still running, so the start is as long before `at` as it is
+    /// before `local`.
     fn weekly_start_on_the_wall_clock(
         &self,
-        local: NaiveDateTime,
+        at: DateTime<Utc>,
+        clock: WallClock,
         channel: Option<Channel>,
     ) -> Option<DateTime<Utc>> {
-        // The router asks this of every volunteer: compare weekdays and times of day first,
-        // and build instants only for the shifts that cover `local`.
-        let (today, time) = (local.date(), local.time());
-        let yesterday = today.pred_opt();
-        let (weekday_today, weekday_yesterday) = (
-            Weekday::from(today.weekday()),
-            yesterday.map(|d| Weekday::from(d.weekday())),
-        );
-        let mut earliest_wall: Option<NaiveDateTime> = None;
+        // The router asks this of every volunteer on shift: compare weekdays and times of
+        // day first, and build instants only for the shifts that cover `local`.
+        let (today, time) = (clock.local.date(), clock.local.time());
+        let mut longest_running: Option<Duration> = None;
         for shift in &self.shifts {
             if !shift.channels.covers(channel) {
                 continue;
             }
             let (start, end) = (shift.start.time(), shift.end.time());
-            let started_on = if shift.weekday == weekday_today
+            let (started_on, running) = if shift.weekday == clock.weekday
                 && time >= start
                 && (shift.crosses_midnight() || time < end)
             {
-                Some(today)
+                (Some(today), time - start)
             } else if shift.crosses_midnight()
-                && Some(shift.weekday) == weekday_yesterday
+                && shift.weekday == clock.weekday_before
                 && time < end
             {
-                yesterday
+                (today.pred_opt(), time - start + Duration::days(1))
             } else {
-                None
-            };
-            let Some(day) = started_on.filter(|d| shift.runs_on(*d)) else {
                 continue;
             };
-            let wall = day.and_time(start);
-            if earliest_wall.is_none_or(|e| wall < e) {
-                earliest_wall = Some(wall);
+            if started_on.is_some_and(|day| shift.valid_on(day))
+                && longest_running.is_none_or(|longest| running > longest)
+            {
+                longest_running = Some(running);
             }
         }
-        earliest_wall.map(|wall| earliest_instant_at_or_after(self.time_zone.tz(), wall))
+        longest_running.map(|running| at - running)
     }
 
     /// Every instant strictly inside `(from, to)` at which `is_on_shift` may change value.

@@ -5,16 +5,18 @@
 //! Pure: no database, clock or randomness. The caller reserves the first volunteers of
 //! the plan it can, in order, and records the trace.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::ids::IdSet;
+use super::roster_index::RosterIndex;
 use super::rota::{Channel, Rota, WallClock};
 use super::step_back::StepBack;
 use super::timezone::TimeZone;
-use super::volunteer::{NotTakingContacts, VolunteerProfile};
+use super::volunteer::{NotTakingContacts, Readiness, VolunteerProfile};
 
 /// What the router needs to know about the contact being routed.
 #[derive(Debug, Clone)]
@@ -28,9 +30,9 @@ pub struct RoutingRequest<'a> {
     /// The volunteer a returning caller last spoke to, if continuity applies.
     pub continuity: Option<Continuity>,
     /// Volunteers who declared they know this caller.
-    pub conflicted: &'a HashSet<i32>,
+    pub conflicted: &'a IdSet,
     /// Volunteers already offered this contact.
-    pub already_tried: &'a HashSet<i32>,
+    pub already_tried: &'a IdSet,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,41 +241,98 @@ impl Plan {
 
 /// Decides who to offer the contact to.
 pub fn plan(request: &RoutingRequest<'_>, candidates: &[Candidate<'_>]) -> Plan {
-    struct Ranked {
-        offer: Offer,
-        idle_since: Option<DateTime<Utc>>,
-        shift_contacts: usize,
-    }
+    let mut clocks = LocalClocks::default();
     let mut ranked = Vec::new();
     let mut excluded = Vec::new();
-    let mut clocks = LocalClocks::default();
     for candidate in candidates {
-        let local = clocks.local(request.at, candidate.rota.time_zone);
-        match assess(request, candidate, local) {
-            Ok((tier, shift_contacts)) => ranked.push(Ranked {
-                offer: Offer {
-                    volunteer_id: candidate.volunteer_id,
-                    tier,
-                    continuity: false,
-                },
-                idle_since: candidate.activity.last_contact.map(|c| c.ended_at),
-                shift_contacts,
-            }),
+        let clock = clocks.local(request.at, candidate.rota.time_zone);
+        match assess(request, candidate, clock) {
+            Ok((tier, shift_contacts)) => ranked.push(Ranked::new(candidate, tier, shift_contacts)),
             Err(why) => excluded.push((candidate.volunteer_id, why)),
         }
     }
+    in_order(request, ranked, excluded)
+}
+
+/// The same plan as [`plan`] over the volunteers of `index`, asking the rota only about
+/// those the index names as possibly on shift; `candidate_at` gives the volunteer at a
+/// position of the index, with their activity, and is asked only about those.
+pub fn plan_indexed<'a>(
+    request: &RoutingRequest<'_>,
+    index: &RosterIndex,
+    candidate_at: impl Fn(usize) -> Candidate<'a>,
+) -> Plan {
+    let clocks: Vec<WallClock> = index
+        .zones()
+        .iter()
+        .map(|zone| WallClock::of(request.at, *zone))
+        .collect();
+    let possibly = index.possibly_on_shift(&clocks);
+    let mut ranked = Vec::new();
+    let mut excluded = Vec::with_capacity(index.len());
+    for position in 0..index.len() {
+        let clock = clocks[index.zone_of(position)];
+        if !possibly.contains(position) {
+            let volunteer_id = index.volunteer_id(position);
+            let readiness = index.readiness(position);
+            let why = before_the_rota(request, volunteer_id, readiness, clock)
+                .err()
+                .unwrap_or(Exclusion::OffShift);
+            excluded.push((volunteer_id, why));
+            continue;
+        }
+        let candidate = candidate_at(position);
+        match assess(request, &candidate, clock) {
+            Ok((tier, shift_contacts)) => {
+                ranked.push(Ranked::new(&candidate, tier, shift_contacts))
+            }
+            Err(why) => excluded.push((candidate.volunteer_id, why)),
+        }
+    }
+    in_order(request, ranked, excluded)
+}
+
+/// An eligible volunteer with what orders them among the others: their tier, then the
+/// longest idle first (never having had a contact is the longest idle of all), then the
+/// fewest contacts this shift, then their id.
+struct Ranked {
+    order: (Tier, i64, usize, i32),
+}
+
+impl Ranked {
+    fn new(candidate: &Candidate<'_>, tier: Tier, shift_contacts: usize) -> Self {
+        let idle_since = candidate
+            .activity
+            .last_contact
+            .map_or(i64::MIN, |c| c.ended_at.timestamp_micros());
+        Self {
+            order: (tier, idle_since, shift_contacts, candidate.volunteer_id),
+        }
+    }
+}
+
+/// The plan: the eligible in the order to offer them, and the others with their reasons.
+fn in_order(
+    request: &RoutingRequest<'_>,
+    mut ranked: Vec<Ranked>,
+    excluded: Vec<(i32, Exclusion)>,
+) -> Plan {
     // A non-strict topic falls back to trained volunteers only when no peer match is
-    // eligible; the tier order below makes that hold for every position in the plan.
-    ranked.sort_by(|a, b| {
-        a.offer
-            .tier
-            .cmp(&b.offer.tier)
-            // Longest idle first: never having had a contact is the longest idle of all.
-            .then(a.idle_since.cmp(&b.idle_since))
-            .then(a.shift_contacts.cmp(&b.shift_contacts))
-            .then(a.offer.volunteer_id.cmp(&b.offer.volunteer_id))
-    });
-    let mut offers: Vec<Offer> = ranked.into_iter().map(|r| r.offer).collect();
+    // eligible; the tier order makes that hold for every position in the plan. Ids are
+    // unique, so an unstable sort gives the one order.
+    ranked.sort_unstable_by_key(|r| r.order);
+    let mut offers: Vec<Offer> = ranked
+        .into_iter()
+        .map(
+            |Ranked {
+                 order: (tier, _, _, volunteer_id),
+             }| Offer {
+                volunteer_id,
+                tier,
+                continuity: false,
+            },
+        )
+        .collect();
     if let Some(c) = request.continuity
         && c.consecutive < c.max_repeats
         && let Some(pos) = offers.iter().position(|o| o.volunteer_id == c.volunteer_id)
@@ -311,14 +370,7 @@ fn assess(
     let at = request.at;
     let profile = candidate.profile;
     let activity = candidate.activity;
-    if !request.already_tried.is_empty() && request.already_tried.contains(&candidate.volunteer_id)
-    {
-        return Err(Exclusion::AlreadyTried);
-    }
-    // The volunteer's own zone is the rota's zone: one conversion serves both checks.
-    profile
-        .readiness()
-        .check_on(clock.local.date(), Some(request.channel))?;
+    before_the_rota(request, candidate.volunteer_id, &profile.readiness(), clock)?;
     let shift_start = candidate
         .rota
         .current_shift_start_on(at, clock, Some(request.channel))
@@ -363,6 +415,22 @@ fn assess(
         return Err(Exclusion::Resting);
     }
     Ok((tier, shift_contacts))
+}
+
+/// What keeps a volunteer from the contact whatever their rota says: having been offered
+/// it already, or not taking contacts on its channel.
+fn before_the_rota(
+    request: &RoutingRequest<'_>,
+    volunteer_id: i32,
+    readiness: &Readiness,
+    clock: WallClock,
+) -> Result<(), Exclusion> {
+    if !request.already_tried.is_empty() && request.already_tried.contains(&volunteer_id) {
+        return Err(Exclusion::AlreadyTried);
+    }
+    // The volunteer's own zone is the rota's zone: one conversion serves both checks.
+    readiness.check_on(clock.local.date(), Some(request.channel))?;
+    Ok(())
 }
 
 /// When the rest after a volunteer's latest long or flagged contact ends, if they had one.
@@ -457,14 +525,14 @@ mod tests {
     const NOON: &str = "2026-11-22T12:00:00Z";
 
     fn route(vs: &[Volunteer], topic: Option<TopicChoice>) -> Plan {
-        route_with(vs, topic, &HashSet::new(), &HashSet::new(), None)
+        route_with(vs, topic, &IdSet::default(), &IdSet::default(), None)
     }
 
     fn route_with(
         vs: &[Volunteer],
         topic: Option<TopicChoice>,
-        conflicted: &HashSet<i32>,
-        tried: &HashSet<i32>,
+        conflicted: &IdSet,
+        tried: &IdSet,
         continuity: Option<Continuity>,
     ) -> Plan {
         let request = RoutingRequest {
@@ -476,7 +544,23 @@ mod tests {
             conflicted,
             already_tried: tried,
         };
-        plan(&request, &candidates(vs))
+        let candidates = candidates(vs);
+        let decided = plan(&request, &candidates);
+        assert_eq!(indexed(&request, vs, &candidates), decided);
+        decided
+    }
+
+    /// The plan through the roster index, which must be the same.
+    fn indexed(
+        request: &RoutingRequest<'_>,
+        vs: &[Volunteer],
+        candidates: &[Candidate<'_>],
+    ) -> Plan {
+        plan_indexed(request, &index_of(vs), |position| candidates[position])
+    }
+
+    fn index_of(vs: &[Volunteer]) -> RosterIndex {
+        RosterIndex::build(vs.iter().map(|v| (v.id, &v.profile, &v.rota)))
     }
 
     fn order(plan: &Plan) -> Vec<(i32, Tier)> {
@@ -599,8 +683,8 @@ mod tests {
                 paused, off_shift, busy, resting, capped, welsh, conflicted, tried, learner, ok,
             ],
             None,
-            &HashSet::from([7]),
-            &HashSet::from([8]),
+            &IdSet::from_iter([7]),
+            &IdSet::from_iter([8]),
             None,
         );
         assert_eq!(order(&plan), vec![(10, Tier::AnyTopic)]);
@@ -684,7 +768,7 @@ mod tests {
         let mut last = volunteer(2);
         last.activity.last_contact = ended("2026-11-22T11:00:00Z", 10);
         let vs = [idle, last];
-        let none = HashSet::new();
+        let none = IdSet::default();
         let repeat = |consecutive| {
             route_with(
                 &vs,
@@ -719,5 +803,109 @@ mod tests {
             .collect();
         let plan = route(&vs, None);
         assert_eq!(order(&plan), vec![(2, Tier::AnyTopic)]);
+    }
+
+    #[test]
+    fn the_index_changes_no_plan_across_clock_changes_leave_extra_shifts_and_readiness() {
+        let zones = [
+            "Europe/London",
+            "America/New_York",
+            "Australia/Lord_Howe",
+            "America/Santiago",
+            "America/St_Johns",
+            "Asia/Kathmandu",
+        ];
+        let at = |s: &str| utc(s);
+        let vs: Vec<Volunteer> = (0..300u32)
+            .map(|i| {
+                let zone = zones[i as usize % zones.len()];
+                let mut rota = Rota::new(TimeZone::parse(zone).unwrap());
+                for k in 0..3 {
+                    let channels = [
+                        ShiftChannels::Both,
+                        ShiftChannels::Voice,
+                        ShiftChannels::Sms,
+                    ][((i + k) % 3) as usize];
+                    let valid_from =
+                        (i % 7 == 0).then(|| NaiveDate::from_ymd_opt(2026, 10, 28).unwrap());
+                    let valid_until =
+                        (i % 11 == 0).then(|| NaiveDate::from_ymd_opt(2026, 11, 2).unwrap());
+                    let shift = WeeklyShift::new(
+                        Weekday::ALL[((i + k * 3) % 7) as usize],
+                        LocalTime::hm((i * 7 + k * 5) % 24, (i * 13) % 60).unwrap(),
+                        LocalTime::hm((i * 11 + k) % 24, (i * 17 + k) % 60).unwrap(),
+                        channels,
+                        valid_from,
+                        valid_until,
+                    );
+                    rota.shifts.extend(shift.ok());
+                }
+                if i % 13 == 0 {
+                    rota.leave.push(
+                        Interval::new(at("2026-10-27T00:00:00Z"), at("2026-10-30T00:00:00Z"))
+                            .unwrap(),
+                    );
+                }
+                if i % 17 == 0 {
+                    let start = at("2026-10-25T00:00:00Z") + Duration::hours(i64::from(i % 200));
+                    rota.extra_shifts.push((
+                        Interval::new(start, start + Duration::hours(5)).unwrap(),
+                        ShiftChannels::Both,
+                    ));
+                }
+                let mut profile = profile(zone);
+                match i % 10 {
+                    0 => profile.training_status = TrainingStatus::InTraining,
+                    1 => profile.refresher_due_on = NaiveDate::from_ymd_opt(2026, 10, 30),
+                    2 => profile.trained_voice = false,
+                    3 => profile.active = false,
+                    4 => profile.languages = vec!["cy".into()],
+                    _ => {}
+                }
+                Volunteer {
+                    id: i32::try_from(i).unwrap() + 1,
+                    profile,
+                    rota,
+                    ready: if i % 2 == 0 {
+                        vec![NEONATAL]
+                    } else {
+                        Vec::new()
+                    },
+                    stepped_back: Vec::new(),
+                    activity: Activity {
+                        engaged: u32::from(i % 8 == 0),
+                        ..Activity::default()
+                    },
+                }
+            })
+            .collect();
+        let candidates = candidates(&vs);
+        let index = index_of(&vs);
+        let (conflicted, tried) = (IdSet::from_iter([5, 50]), IdSet::from_iter([6, 60]));
+        // Three weeks over London's, New York's, Santiago's and Lord Howe's clock changes.
+        let (mut now, mut on_shift_somewhere) = (at("2026-10-20T00:00:00Z"), 0);
+        while now < at("2026-11-10T00:00:00Z") {
+            for channel in [Channel::Voice, Channel::Sms] {
+                let request = RoutingRequest {
+                    at: now,
+                    channel,
+                    topic: neonatal(false),
+                    language: Some("en"),
+                    continuity: None,
+                    conflicted: &conflicted,
+                    already_tried: &tried,
+                };
+                let decided = plan(&request, &candidates);
+                let through_the_index =
+                    plan_indexed(&request, &index, |position| candidates[position]);
+                assert_eq!(through_the_index, decided, "at {now}");
+                on_shift_somewhere += decided.offers.len();
+            }
+            now += Duration::minutes(13);
+        }
+        assert!(
+            on_shift_somewhere > 10_000,
+            "{on_shift_somewhere} offers in three weeks"
+        );
     }
 }

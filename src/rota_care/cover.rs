@@ -201,7 +201,11 @@ async fn send_wave(
     let Some(from) = sending_number(&state.db, request.helpline_id).await? else {
         return Ok(0);
     };
-    let members = state.roster.members(&state.db, request.helpline_id).await?;
+    let roster = state
+        .roster
+        .helpline(&state.db, request.helpline_id)
+        .await?;
+    let members = &roster.members;
     let candidates: Vec<Candidate<'_>> = members
         .iter()
         .filter(|m| m.volunteer_id != request.lost_by)

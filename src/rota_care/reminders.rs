@@ -35,7 +35,8 @@ pub async fn run_once(state: &AppState) -> Result<Pass, DbErr> {
             continue;
         };
         let sent = sent_keys(state, planning_horizon(&settings.rota, now)).await?;
-        let members = state.roster.members(&state.db, helpline_id).await?;
+        let roster = state.roster.helpline(&state.db, helpline_id).await?;
+        let members = &roster.members;
         let ready = members
             .iter()
             .filter(|m| m.profile.readiness().check(now, None).is_ok());

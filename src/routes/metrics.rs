@@ -80,11 +80,12 @@ async fn record_volunteer_states(
         .await?;
     let idle = Activity::default();
     for (helpline_id, _) in helplines::all_settings(&state.db, &Scope::All).await? {
-        let members = state.roster.members(&state.db, helpline_id).await?;
+        let roster = state.roster.helpline(&state.db, helpline_id).await?;
+        let members = &roster.members;
         let states = availability(
             now,
             Channel::Voice,
-            &as_candidates(&members, &activity, &idle),
+            &as_candidates(members, &activity, &idle),
         );
         for name in Availability::NAMES {
             let count = states.iter().filter(|(_, s)| s.name() == name).count();

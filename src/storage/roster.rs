@@ -22,6 +22,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, Transaction
 use tokio::sync::{OnceCell, watch};
 
 use super::rota::{RotaMember, helpline_members};
+use crate::domain::roster_index::RosterIndex;
 
 pub async fn version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     let row = db
@@ -34,11 +35,27 @@ pub async fn version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     row.try_get("", "version")
 }
 
-/// A helpline's members, shared between the requests routing on them.
-pub type Members = Arc<Vec<RotaMember>>;
+/// A helpline's members as of one roster version, with the index routing reads them
+/// through; built once per version, by the read, which no request cancels.
+pub struct Roster {
+    pub members: Vec<RotaMember>,
+    /// The members' readiness and who could be on shift when, by position in `members`.
+    pub index: RosterIndex,
+}
 
-/// Each helpline's members as of a roster version.
-pub type RosterCache = VersionedCache<Vec<RotaMember>>;
+impl Roster {
+    pub fn new(members: Vec<RotaMember>) -> Self {
+        let index = RosterIndex::build(
+            members
+                .iter()
+                .map(|m| (m.volunteer_id, &m.profile, &m.rota)),
+        );
+        Self { members, index }
+    }
+}
+
+/// Each helpline's roster as of a roster version.
+pub type RosterCache = VersionedCache<Roster>;
 
 /// A read of what the cache keeps, with the roster version it was read at.
 type Read<T> = Pin<Box<dyn Future<Output = Result<(i64, T), DbErr>> + Send>>;
@@ -90,7 +107,7 @@ impl RosterCache {
                     let version = version(&snapshot).await?;
                     let members = helpline_members(&snapshot, helpline_id).await?;
                     snapshot.commit().await?;
-                    Ok((version, members))
+                    Ok((version, Roster::new(members)))
                 })
             }),
             fresh_wait,
@@ -107,9 +124,9 @@ impl<T: Send + Sync + 'static> VersionedCache<T> {
         }
     }
 
-    /// The helpline's members, read again only when the roster has changed since they
-    /// were last read.
-    pub async fn members(
+    /// What is kept for the helpline, read again only when the roster has changed since
+    /// it was last read.
+    pub async fn helpline(
         &self,
         db: &impl ConnectionTrait,
         helpline_id: i32,

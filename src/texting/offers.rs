@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{Conversation, HOLDING, OFFER, RELAY_TO_VOLUNTEER, VolunteerPhone, wording};
 use crate::contact_flow::candidates::RoutingInputs;
 use crate::domain::rota::Channel;
-use crate::domain::routing::{self, RoutingRequest, TopicChoice};
+use crate::domain::routing::{RoutingRequest, TopicChoice};
 use crate::state::AppState;
 use crate::storage::contacts::{self, Event, EventKind, Stage};
 use crate::storage::{conversations, messages, opt_outs, text_slots};
@@ -56,7 +56,7 @@ pub(super) async fn offer_next(
         conflicted: &inputs.conflicted,
         already_tried: &inputs.already_tried,
     };
-    let plan = routing::plan(&request, &inputs.candidates());
+    let plan = inputs.plan(&request);
     let round = contact.round + 1;
     if !contacts::claim_round(txn, contact.id, round, Stage::Routing, None, now).await? {
         return Ok(false);
@@ -67,11 +67,7 @@ pub(super) async fn offer_next(
     contacts::record_event(txn, contact.id, event).await?;
     contacts::note_peer_match_free(txn, contact.id, plan.peer_match_free()).await?;
     for candidate in &plan.offers {
-        let Some(member) = inputs
-            .members
-            .iter()
-            .find(|m| m.volunteer_id == candidate.volunteer_id)
-        else {
+        let Some(member) = inputs.member(candidate.volunteer_id) else {
             continue;
         };
         // A phone the carrier has opted out of this number's messages cannot be offered

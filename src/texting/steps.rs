@@ -155,9 +155,10 @@ async fn phone_of(
 ) -> Result<Option<VolunteerPhone>, DbErr> {
     let members = state
         .roster
-        .members(txn, conversation.contact.helpline_id)
+        .helpline(txn, conversation.contact.helpline_id)
         .await?;
     members
+        .members
         .iter()
         .find(|m| m.volunteer_id == volunteer_id)
         .map(|m| {

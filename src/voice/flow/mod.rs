@@ -154,7 +154,7 @@ fn plan_call(call: &Call, inputs: &RoutingInputs, now: DateTime<Utc>) -> routing
         conflicted: &inputs.conflicted,
         already_tried: &inputs.already_tried,
     };
-    routing::plan(&request, &inputs.candidates())
+    inputs.plan(&request)
 }
 
 fn urls(state: &AppState) -> CallbackUrls {

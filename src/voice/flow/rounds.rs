@@ -96,9 +96,7 @@ pub(super) async fn route_loaded(
             .await?;
             // The phone comes from the cached roster: no query on the way to ringing.
             let phone = inputs
-                .members
-                .iter()
-                .find(|m| m.volunteer_id == offer.volunteer_id)
+                .member(offer.volunteer_id)
                 .map(|m| m.open_phone(&state.vault))
                 .transpose()?
                 .map(|phone| phone.to_string());
