@@ -422,10 +422,10 @@ impl Rota {
             .min()
     }
 
-    /// The earliest start of the weekly shift occurrences covering `local` (`at` on the
+    /// The earliest start of the weekly shift occurrences covering `clock` (`at` on the
     /// wall clock) when the zone kept one offset all along: the last 26 hours, which hold
     /// any start of a shift still running, so the start is as long before `at` as it is
-    /// before `local`.
+    /// before the wall-clock time.
     fn weekly_start_on_the_wall_clock(
         &self,
         at: DateTime<Utc>,
@@ -433,7 +433,7 @@ impl Rota {
         channel: Option<Channel>,
     ) -> Option<DateTime<Utc>> {
         // The router asks this of every volunteer on shift: compare weekdays and times of
-        // day first, and build instants only for the shifts that cover `local`.
+        // day first, and build an instant only for the shift that started earliest.
         let (today, time) = (clock.local.date(), clock.local.time());
         let mut longest_running: Option<Duration> = None;
         for shift in &self.shifts {

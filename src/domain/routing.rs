@@ -323,15 +323,14 @@ fn in_order(
     ranked.sort_unstable_by_key(|r| r.order);
     let mut offers: Vec<Offer> = ranked
         .into_iter()
-        .map(
-            |Ranked {
-                 order: (tier, _, _, volunteer_id),
-             }| Offer {
+        .map(|ranked| {
+            let (tier, _, _, volunteer_id) = ranked.order;
+            Offer {
                 volunteer_id,
                 tier,
                 continuity: false,
-            },
-        )
+            }
+        })
         .collect();
     if let Some(c) = request.continuity
         && c.consecutive < c.max_repeats
