@@ -592,7 +592,7 @@ pub async fn settle_offer(
 }
 
 pub async fn set_offer_leg(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     offer_id: i32,
     leg_sid: &str,
 ) -> Result<(), DbErr> {
@@ -606,7 +606,7 @@ pub async fn set_offer_leg(
 }
 
 pub async fn end_offer(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     offer_id: i32,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {

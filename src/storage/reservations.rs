@@ -61,7 +61,7 @@ pub async fn reserve(
 
 /// Turns the volunteer's reservation for this contact into a connected call.
 pub async fn connect(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     volunteer_id: i32,
     contact_id: i32,
     expires_at: DateTime<Utc>,
@@ -82,7 +82,7 @@ pub async fn connect(
 
 /// Frees the volunteer if their reservation is for this contact.
 pub async fn release(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     volunteer_id: i32,
     contact_id: i32,
 ) -> Result<(), DbErr> {

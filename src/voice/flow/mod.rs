@@ -172,8 +172,13 @@ async fn end_call(
     let txn = storage::write_transaction(&state.db).await?;
     end_call_in(&txn, state, call, outcome, talk_secs, at).await?;
     txn.commit().await?;
+    after_call_ended(state, call).await
+}
+
+/// Once a call's end has committed: its volunteers are free, maybe for a caller waiting to
+/// be called back.
+async fn after_call_ended(state: &AppState, call: &Call) -> Result<(), DbErr> {
     reservations::release_contact(&state.db, call.contact.id).await?;
-    // A volunteer may have come free for a caller waiting to be called back.
     state.callbacks_wake.notify_one();
     Ok(())
 }

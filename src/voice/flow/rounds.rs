@@ -253,20 +253,35 @@ pub async fn dial_ended(
         .contact
         .answered_by
         .is_some_and(|v| round_offers.iter().any(|o| o.volunteer_id == v));
+    // The round's offers settle, and the call ends if it does, in one commit.
+    let txn = storage::write_transaction(&state.db).await?;
     for offer in &round_offers {
         if Some(offer.volunteer_id) == call.contact.answered_by {
-            contacts::end_offer(&state.db, offer.id, now).await?;
-        } else if contacts::settle_offer(&state.db, offer.id, result.offer_outcome(), now).await? {
+            contacts::end_offer(&txn, offer.id, now).await?;
+        } else if contacts::settle_offer(&txn, offer.id, result.offer_outcome(), now).await? {
             let event = Event::once(now, EventKind::OfferMissed)
                 .keyed(format!("offer_outcome:{}", offer.id))
                 .volunteer(offer.volunteer_id)
                 .detail(json!({"outcome": result.offer_outcome().as_str()}));
-            contacts::record_event(&state.db, contact_id, event).await?;
+            contacts::record_event(&txn, contact_id, event).await?;
         }
-        reservations::release(&state.db, offer.volunteer_id, contact_id).await?;
+        reservations::release(&txn, offer.volunteer_id, contact_id).await?;
+    }
+    let ends = if answered_here {
+        Some((Outcome::Answered, result.dial_duration))
+    } else if result.caller_gone() {
+        Some((Outcome::Abandoned, None))
+    } else {
+        None
+    };
+    if let Some((outcome, talk_secs)) = ends {
+        end_call_in(&txn, state, &call, outcome, talk_secs, now).await?;
+    }
+    txn.commit().await?;
+    if ends.is_some() {
+        after_call_ended(state, &call).await?;
     }
     if answered_here {
-        end_call(state, &call, Outcome::Answered, result.dial_duration, now).await?;
         // The volunteer hung up and the caller is still there: the helpline may ask them
         // how it went.
         let survey = (!result.caller_gone())
@@ -275,7 +290,6 @@ pub async fn dial_ended(
         return Ok(Some(survey.unwrap_or_else(|| call.goodbye())));
     }
     if result.caller_gone() {
-        end_call(state, &call, Outcome::Abandoned, None, now).await?;
         return Ok(Some(VoiceResponse::new()));
     }
     Ok(Some(route_loaded(state, call, round + 1).await?))

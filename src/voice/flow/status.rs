@@ -16,19 +16,26 @@ pub async fn call_status(
     let event = Event::once(now, EventKind::CallStatus)
         .keyed(format!("status:{status}"))
         .detail(json!({"status": status, "duration_secs": duration}));
-    contacts::record_event(&state.db, contact.id, event).await?;
     // A caller who hung up to be called back is not gone: the callback goes on.
     if !is_final(status) || contact.stage == Stage::Callback {
+        contacts::record_event(&state.db, contact.id, event).await?;
         return Ok(());
     }
     let Some(call) = Call::load(state, contact.id).await? else {
+        contacts::record_event(&state.db, contact.id, event).await?;
         return Ok(());
     };
-    for offer in contacts::offers(&state.db, contact.id).await? {
-        contacts::settle_offer(&state.db, offer.id, OfferOutcome::Canceled, now).await?;
-        contacts::end_offer(&state.db, offer.id, now).await?;
+    let offers = contacts::offers(&state.db, contact.id).await?;
+    // The status, the offers' ends and the call's end commit together.
+    let txn = storage::write_transaction(&state.db).await?;
+    contacts::record_event(&txn, contact.id, event).await?;
+    for offer in offers {
+        contacts::settle_offer(&txn, offer.id, OfferOutcome::Canceled, now).await?;
+        contacts::end_offer(&txn, offer.id, now).await?;
     }
-    end_call(state, &call, Outcome::Abandoned, None, now).await
+    end_call_in(&txn, state, &call, Outcome::Abandoned, None, now).await?;
+    txn.commit().await?;
+    after_call_ended(state, &call).await
 }
 
 /// A status callback for a volunteer's leg.
@@ -46,15 +53,18 @@ pub async fn leg_status(
         .keyed(format!("leg:{}:{status}", offer.id))
         .volunteer(offer.volunteer_id)
         .detail(json!({"status": status, "duration_secs": duration}));
-    contacts::record_event(&state.db, offer.contact_id, event).await?;
     if !is_final(status) {
+        contacts::record_event(&state.db, offer.contact_id, event).await?;
         return Ok(());
     }
-    let outcome = leg_outcome(status);
-    contacts::settle_offer(&state.db, offer.id, outcome, now).await?;
-    contacts::end_offer(&state.db, offer.id, now).await?;
+    // The status, the offer's end and the volunteer's release commit together.
+    let txn = storage::write_transaction(&state.db).await?;
+    contacts::record_event(&txn, offer.contact_id, event).await?;
+    contacts::settle_offer(&txn, offer.id, leg_outcome(status), now).await?;
+    contacts::end_offer(&txn, offer.id, now).await?;
     // The volunteer is free again as soon as their own phone hangs up.
-    reservations::release(&state.db, offer.volunteer_id, offer.contact_id).await?;
+    reservations::release(&txn, offer.volunteer_id, offer.contact_id).await?;
+    txn.commit().await?;
     state.callbacks_wake.notify_one();
     Ok(())
 }

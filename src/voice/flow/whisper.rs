@@ -26,14 +26,16 @@ pub async fn whisper(
     let Some((offer, call)) = offer_and_call(state, offer_id).await? else {
         return Ok(VoiceResponse::new().push(Verb::Hangup));
     };
-    if let Some(leg) = leg_sid {
-        contacts::set_offer_leg(&state.db, offer.id, leg).await?;
-    }
     let now = state.clock.now();
+    let txn = storage::write_transaction(&state.db).await?;
+    if let Some(leg) = leg_sid {
+        contacts::set_offer_leg(&txn, offer.id, leg).await?;
+    }
     let event = Event::once(now, EventKind::PickedUp)
         .keyed(format!("picked_up:{}", offer.id))
         .volunteer(offer.volunteer_id);
-    contacts::record_event(&state.db, call.contact.id, event).await?;
+    contacts::record_event(&txn, call.contact.id, event).await?;
+    txn.commit().await?;
     let still_waiting = call.contact.ended_at.is_none() && call.contact.answered_at.is_none();
     if !still_waiting || offer.outcome.is_some() {
         return Ok(VoiceResponse::new()
@@ -60,10 +62,12 @@ pub async fn whisper_answer(
     };
     let now = state.clock.now();
     let id = call.contact.id;
+    // Each answer's writes commit together.
+    let txn = storage::write_transaction(&state.db).await?;
     if digits.trim() == "1" {
         let tier = Some(offer.tier);
         if contacts::mark_answered(
-            &state.db,
+            &txn,
             &call.contact,
             Some(offer.volunteer_id),
             Outcome::Answered,
@@ -72,33 +76,31 @@ pub async fn whisper_answer(
         )
         .await?
         {
-            contacts::settle_offer(&state.db, offer.id, OfferOutcome::Accepted, now).await?;
-            reservations::connect(
-                &state.db,
-                offer.volunteer_id,
-                id,
-                now + CONNECTED_RESERVATION,
-            )
-            .await?;
+            contacts::settle_offer(&txn, offer.id, OfferOutcome::Accepted, now).await?;
+            reservations::connect(&txn, offer.volunteer_id, id, now + CONNECTED_RESERVATION)
+                .await?;
             let event = Event::once(now, EventKind::Answered)
                 .volunteer(offer.volunteer_id)
                 .detail(json!({"tier": offer.tier, "offer_id": offer.id}));
-            contacts::record_event(&state.db, id, event).await?;
+            contacts::record_event(&txn, id, event).await?;
+            txn.commit().await?;
             return Ok(VoiceResponse::new());
         }
-        contacts::settle_offer(&state.db, offer.id, OfferOutcome::Canceled, now).await?;
-        reservations::release(&state.db, offer.volunteer_id, id).await?;
+        contacts::settle_offer(&txn, offer.id, OfferOutcome::Canceled, now).await?;
+        reservations::release(&txn, offer.volunteer_id, id).await?;
+        txn.commit().await?;
         return Ok(VoiceResponse::new()
             .push(call.say(prompts::ANSWERED_ELSEWHERE))
             .push(Verb::Hangup));
     }
-    if contacts::settle_offer(&state.db, offer.id, OfferOutcome::Declined, now).await? {
+    if contacts::settle_offer(&txn, offer.id, OfferOutcome::Declined, now).await? {
         let event = Event::once(now, EventKind::OfferDeclined)
             .keyed(format!("offer_outcome:{}", offer.id))
             .volunteer(offer.volunteer_id)
             .detail(json!({"digits": digits}));
-        contacts::record_event(&state.db, id, event).await?;
+        contacts::record_event(&txn, id, event).await?;
     }
-    reservations::release(&state.db, offer.volunteer_id, id).await?;
+    reservations::release(&txn, offer.volunteer_id, id).await?;
+    txn.commit().await?;
     Ok(VoiceResponse::new().push(Verb::Hangup))
 }
