@@ -92,4 +92,4 @@ awk -v s="$statements" -v c="$commits" -v is="$idle_statements" -v ic="$idle_com
   }'
 echo "statements by kind during the calls:"
 awk '{ print toupper($2) }' "$work/lines" | sort | uniq -c | sort -rn
-psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $database" 2>/dev/null || true
+psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $database WITH (FORCE)"
