@@ -13,7 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
-pub use crate::domain::ids::ById;
+use crate::domain::ids::ById;
 use crate::domain::routing::{Activity, PastContact};
 use crate::storage::contacts::{self, ACTIVITY_WINDOW, ActivityRow};
 

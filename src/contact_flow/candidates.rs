@@ -8,9 +8,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use super::activity::{ActivityCache, ById, History};
+use super::activity::{ActivityCache, History};
 use crate::domain::helpline::RoutingSettings;
-use crate::domain::ids::IdSet;
+use crate::domain::ids::{ById, IdSet};
 use crate::domain::rota::Channel;
 use crate::domain::routing::{self, Activity, Candidate, Continuity, Plan, RoutingRequest};
 use crate::state::AppState;
@@ -84,10 +84,7 @@ impl RoutingInputs {
 
     /// The member at the head of an offer.
     pub fn member(&self, volunteer_id: i32) -> Option<&RotaMember> {
-        self.roster
-            .members
-            .iter()
-            .find(|m| m.volunteer_id == volunteer_id)
+        self.roster.member(volunteer_id)
     }
 
     /// The router's plan for `request` over the helpline's volunteers.

@@ -94,13 +94,13 @@ pub fn availability(
 
 #[cfg(test)]
 mod tests {
-    use chrono::{Duration, NaiveDate};
+    use chrono::Duration;
 
     use super::*;
     use crate::domain::rota::{Interval, Rota, ShiftChannels};
     use crate::domain::routing::{Activity, PastContact};
     use crate::domain::timezone::TimeZone;
-    use crate::domain::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
+    use crate::domain::volunteer::{VolunteerProfile, WellbeingLimits};
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -108,16 +108,8 @@ mod tests {
 
     fn profile(active: bool) -> VolunteerProfile {
         VolunteerProfile {
-            name: "V".into(),
-            time_zone: TimeZone::parse("Europe/London").unwrap(),
-            languages: vec!["en".into()],
-            training_status: TrainingStatus::Trained,
-            training_completed_on: NaiveDate::from_ymd_opt(2026, 1, 1),
-            refresher_due_on: None,
-            trained_voice: true,
-            trained_sms: true,
             active,
-            limits: WellbeingLimits::default(),
+            ..VolunteerProfile::trained_in(TimeZone::parse("Europe/London").unwrap())
         }
     }
 

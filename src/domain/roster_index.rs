@@ -11,7 +11,7 @@
 //! (where a wall-clock hour is not one hour of time) and anyone with extra shifts are
 //! always named.
 
-use chrono::{Datelike, Timelike};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use super::calendar::Weekday;
 use super::rota::{Rota, WallClock, WeeklyShift};
@@ -91,9 +91,13 @@ impl RosterIndex {
         self.zone_of.is_empty()
     }
 
-    /// The time zones of the rotas, each once, in the order `WallClocks` are given.
-    pub fn zones(&self) -> &[TimeZone] {
-        &self.zones
+    /// Each zone's wall clock at `at`, in the order [`RosterIndex::possibly_on_shift`]
+    /// and [`RosterIndex::zone_of`] use.
+    pub fn wall_clocks(&self, at: DateTime<Utc>) -> Vec<WallClock> {
+        self.zones
+            .iter()
+            .map(|zone| WallClock::of(at, *zone))
+            .collect()
     }
 
     pub fn volunteer_id(&self, position: usize) -> i32 {
@@ -181,12 +185,11 @@ fn hours_touched(shift: &WeeklyShift) -> impl Iterator<Item = u32> {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, Duration, Utc};
+    use chrono::Duration;
 
     use super::*;
     use crate::domain::calendar::LocalTime;
     use crate::domain::rota::{Interval, ShiftChannels};
-    use crate::domain::volunteer::{TrainingStatus, WellbeingLimits};
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -214,18 +217,7 @@ mod tests {
     fn index_of(rotas: &[Rota]) -> RosterIndex {
         let profiles: Vec<VolunteerProfile> = rotas
             .iter()
-            .map(|r| VolunteerProfile {
-                name: "V".into(),
-                time_zone: r.time_zone,
-                languages: vec!["en".into()],
-                training_status: TrainingStatus::Trained,
-                training_completed_on: None,
-                refresher_due_on: None,
-                trained_voice: true,
-                trained_sms: true,
-                active: true,
-                limits: WellbeingLimits::default(),
-            })
+            .map(|r| VolunteerProfile::trained_in(r.time_zone))
             .collect();
         RosterIndex::build(
             (1..)
@@ -236,12 +228,7 @@ mod tests {
     }
 
     fn named_at(index: &RosterIndex, at: DateTime<Utc>) -> Vec<usize> {
-        let clocks: Vec<WallClock> = index
-            .zones()
-            .iter()
-            .map(|z| WallClock::of(at, *z))
-            .collect();
-        let possibly = index.possibly_on_shift(&clocks);
+        let possibly = index.possibly_on_shift(&index.wall_clocks(at));
         (0..index.len()).filter(|p| possibly.contains(*p)).collect()
     }
 

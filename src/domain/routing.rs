@@ -262,11 +262,7 @@ pub fn plan_indexed<'a>(
     index: &RosterIndex,
     candidate_at: impl Fn(usize) -> Candidate<'a>,
 ) -> Plan {
-    let clocks: Vec<WallClock> = index
-        .zones()
-        .iter()
-        .map(|zone| WallClock::of(request.at, *zone))
-        .collect();
+    let clocks = index.wall_clocks(request.at);
     let possibly = index.possibly_on_shift(&clocks);
     let mut ranked = Vec::new();
     let mut excluded = Vec::with_capacity(index.len());
@@ -453,7 +449,7 @@ mod tests {
     use crate::domain::calendar::{LocalTime, Weekday};
     use crate::domain::rota::{Interval, ShiftChannels, WeeklyShift};
     use crate::domain::timezone::TimeZone;
-    use crate::domain::volunteer::{TrainingStatus, WellbeingLimits};
+    use crate::domain::volunteer::TrainingStatus;
 
     const NEONATAL: i32 = 7;
 
@@ -462,18 +458,7 @@ mod tests {
     }
 
     fn profile(zone: &str) -> VolunteerProfile {
-        VolunteerProfile {
-            name: "V".into(),
-            time_zone: TimeZone::parse(zone).unwrap(),
-            languages: vec!["en".into()],
-            training_status: TrainingStatus::Trained,
-            training_completed_on: NaiveDate::from_ymd_opt(2026, 1, 1),
-            refresher_due_on: None,
-            trained_voice: true,
-            trained_sms: true,
-            active: true,
-            limits: WellbeingLimits::default(),
-        }
+        VolunteerProfile::trained_in(TimeZone::parse(zone).unwrap())
     }
 
     /// On shift every day, 08:00 to 20:00 local.

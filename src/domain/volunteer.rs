@@ -125,6 +125,26 @@ impl VolunteerProfile {
     }
 }
 
+#[cfg(test)]
+impl VolunteerProfile {
+    /// "V", trained for both channels since 1 January 2026, speaking English, with the
+    /// default limits: a volunteer nothing keeps from contacts.
+    pub(crate) fn trained_in(time_zone: TimeZone) -> Self {
+        Self {
+            name: "V".into(),
+            time_zone,
+            languages: vec!["en".into()],
+            training_status: TrainingStatus::Trained,
+            training_completed_on: NaiveDate::from_ymd_opt(2026, 1, 1),
+            refresher_due_on: None,
+            trained_voice: true,
+            trained_sms: true,
+            active: true,
+            limits: WellbeingLimits::default(),
+        }
+    }
+}
+
 /// Refuses a phone that cannot be rung for a volunteer.
 pub fn validate_phone(phone: &E164) -> Result<(), FieldError> {
     if phone.reaches_a_person() {

@@ -22,6 +22,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, Transaction
 use tokio::sync::{OnceCell, watch};
 
 use super::rota::{RotaMember, helpline_members};
+use crate::domain::ids::ById;
 use crate::domain::roster_index::RosterIndex;
 
 pub async fn version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
@@ -41,6 +42,8 @@ pub struct Roster {
     pub members: Vec<RotaMember>,
     /// The members' readiness and who could be on shift when, by position in `members`.
     pub index: RosterIndex,
+    /// Each member's position in `members`, by volunteer id.
+    positions: ById<usize>,
 }
 
 impl Roster {
@@ -50,7 +53,22 @@ impl Roster {
                 .iter()
                 .map(|m| (m.volunteer_id, &m.profile, &m.rota)),
         );
-        Self { members, index }
+        let positions = members
+            .iter()
+            .enumerate()
+            .map(|(position, m)| (m.volunteer_id, position))
+            .collect();
+        Self {
+            members,
+            index,
+            positions,
+        }
+    }
+
+    /// The member who is this volunteer, if they serve the helpline.
+    pub fn member(&self, volunteer_id: i32) -> Option<&RotaMember> {
+        let position = *self.positions.get(&volunteer_id)?;
+        self.members.get(position)
     }
 }
 

@@ -153,14 +153,12 @@ async fn phone_of(
     conversation: &Conversation,
     volunteer_id: i32,
 ) -> Result<Option<VolunteerPhone>, DbErr> {
-    let members = state
+    let roster = state
         .roster
         .helpline(txn, conversation.contact.helpline_id)
         .await?;
-    members
-        .members
-        .iter()
-        .find(|m| m.volunteer_id == volunteer_id)
+    roster
+        .member(volunteer_id)
         .map(|m| {
             Ok(VolunteerPhone {
                 volunteer_id,

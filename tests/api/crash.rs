@@ -6,6 +6,7 @@ use peerline::clock::Clock;
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use peerline::jobs::{conversations, sweeper};
@@ -117,14 +118,25 @@ async fn killing_the_server_at_random_moments_loses_nothing_and_repeats_nothing(
                 )
             })
             .collect();
+        let answered = AtomicUsize::new(0);
         let sends = texts.iter().map(|text| {
-            let peer = &peer;
-            async move { (text.message_sid.clone(), peer.text(text).await) }
+            let (peer, answered) = (&peer, &answered);
+            async move {
+                let result = peer.text(text).await;
+                answered.fetch_add(1, Ordering::SeqCst);
+                (text.message_sid.clone(), result)
+            }
         });
         let mut server = server;
         let kill_after = Duration::from_millis(rng.random_range(50..2000));
         let (_, sent, _) = tokio::join!(join_all(calls), join_all(sends), async {
             tokio::time::sleep(kill_after).await;
+            // The first server dies only once its texts have been answered, so that some
+            // are accepted between kills however busy the machine; later ones die at any
+            // moment.
+            while round == 0 && answered.load(Ordering::SeqCst) < texts.len() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
             server.child.kill().expect("kill -9");
             server.child.wait().expect("reap");
         });

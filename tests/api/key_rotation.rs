@@ -67,6 +67,16 @@ async fn start_with(app: &TestApp, keys: &[(&str, &str)]) -> Result<(), String> 
     }
 }
 
+/// A volunteer's phone as the database keeps it.
+async fn stored_phone(app: &TestApp, volunteer_id: i32) -> Sealed {
+    volunteer::Entity::find_by_id(volunteer_id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .phone
+}
+
 async fn call(base: &str, from: &str) -> Transcript {
     let peer = TwilioPeer::new(base, AUTH_TOKEN);
     let script = CallScript {
@@ -192,12 +202,7 @@ async fn a_database_moves_to_a_new_key_without_losing_a_block_a_conflict_or_a_wo
     for m in message::Entity::find().all(&app.db).await.unwrap() {
         assert_eq!(Sealed::open_some(&old, m.body.as_ref()), None);
     }
-    let phone = volunteer::Entity::find_by_id(ada)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .phone;
+    let phone = stored_phone(&app, ada).await;
     assert_eq!(old.open(&phone.0), None);
 
     // The new key alone now serves everything: the block, the conflict, the words.
@@ -329,14 +334,10 @@ async fn what_an_earlier_version_kept_in_the_clear_is_sealed_when_a_server_start
     let upgraded = app.instance_at_with(NOW, &[]).await;
 
     let vault = Vault::new(SECRET_KEY.to_owned().into());
-    let row = volunteer::Entity::find_by_id(ada)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_ne!(row.phone.0, ADA);
+    let phone = stored_phone(&app, ada).await;
+    assert_ne!(phone.0, ADA);
     assert_eq!(
-        vault.open(&row.phone.0).map(|p| p.to_string()),
+        vault.open(&phone.0).map(|p| p.to_string()),
         Some(ADA.into())
     );
     let body = message::Entity::find_by_id(first.id)
@@ -412,12 +413,7 @@ async fn a_rotation_cut_short_leaves_the_old_key_in_charge_and_a_second_run_fini
         .unwrap();
     assert_eq!(finished.text.changed, 0, "the texts had moved already");
     assert!(finished.numbers.changed > 0, "{finished:?}");
-    let phone = volunteer::Entity::find_by_id(ada)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .phone;
+    let phone = stored_phone(&app, ada).await;
     assert!(Vault::new(NEW_KEY.to_owned().into()).is_current(&phone.0));
     assert_eq!(
         start_with(&app, &[("PEERLINE_SECRET_KEY", NEW_KEY)]).await,

@@ -278,19 +278,17 @@ pub async fn dial_ended(
         end_call_in(&txn, state, &call, outcome, talk_secs, now).await?;
     }
     txn.commit().await?;
-    if ends.is_some() {
-        after_call_ended(state, &call).await?;
+    if ends.is_none() {
+        return Ok(Some(route_loaded(state, call, round + 1).await?));
     }
-    if answered_here {
-        // The volunteer hung up and the caller is still there: the helpline may ask them
-        // how it went.
-        let survey = (!result.caller_gone())
-            .then(|| super::survey::first_question(state, &call))
-            .flatten();
-        return Ok(Some(survey.unwrap_or_else(|| call.goodbye())));
-    }
-    if result.caller_gone() {
+    after_call_ended(state, &call).await?;
+    if !answered_here {
         return Ok(Some(VoiceResponse::new()));
     }
-    Ok(Some(route_loaded(state, call, round + 1).await?))
+    // The volunteer hung up and the caller is still there: the helpline may ask them how
+    // it went.
+    let survey = (!result.caller_gone())
+        .then(|| super::survey::first_question(state, &call))
+        .flatten();
+    Ok(Some(survey.unwrap_or_else(|| call.goodbye())))
 }

@@ -17,11 +17,13 @@ pub async fn call_status(
         .keyed(format!("status:{status}"))
         .detail(json!({"status": status, "duration_secs": duration}));
     // A caller who hung up to be called back is not gone: the callback goes on.
-    if !is_final(status) || contact.stage == Stage::Callback {
-        contacts::record_event(&state.db, contact.id, event).await?;
-        return Ok(());
-    }
-    let Some(call) = Call::load(state, contact.id).await? else {
+    let ends_the_call = is_final(status) && contact.stage != Stage::Callback;
+    let ending = if ends_the_call {
+        Call::load(state, contact.id).await?
+    } else {
+        None
+    };
+    let Some(call) = ending else {
         contacts::record_event(&state.db, contact.id, event).await?;
         return Ok(());
     };
