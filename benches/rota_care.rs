@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use peerline::domain::calendar::{LocalTime, Weekday};
 use peerline::domain::cover::{Candidate, next_wave};
+use peerline::domain::ids::VolunteerId;
 use peerline::domain::rota::{Interval, Rota, ShiftChannels, WeeklyShift};
 use peerline::domain::shift_reminders::{QuietHours, RotaCareSettings, due_reminders};
 use peerline::domain::timezone::TimeZone;
@@ -88,7 +89,7 @@ fn bench_rota_care(c: &mut Criterion) {
         .iter()
         .enumerate()
         .map(|(i, v)| Candidate {
-            volunteer_id: i32::try_from(i).expect("id"),
+            volunteer_id: VolunteerId(i32::try_from(i).expect("id")),
             readiness: Readiness {
                 status: TrainingStatus::Trained,
                 refresher_due_on: None,

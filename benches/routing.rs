@@ -7,7 +7,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use peerline::domain::calendar::{LocalTime, Weekday};
-use peerline::domain::ids::IdSet;
+use peerline::domain::ids::{IdSet, TopicId, VolunteerId};
 use peerline::domain::roster_index::RosterIndex;
 use peerline::domain::rota::{Channel, Rota, ShiftChannels, WeeklyShift};
 use peerline::domain::routing::{
@@ -35,7 +35,7 @@ const DAYS: [Weekday; 7] = Weekday::ALL;
 struct Volunteer {
     profile: VolunteerProfile,
     rota: Rota,
-    ready: Vec<i32>,
+    ready: Vec<TopicId>,
     activity: Activity,
 }
 
@@ -81,7 +81,7 @@ fn volunteers(n: usize, now: DateTime<Utc>) -> Vec<Volunteer> {
                     limits: WellbeingLimits::default(),
                 },
                 rota,
-                ready: if i % 4 == 0 { vec![1] } else { vec![2] },
+                ready: vec![TopicId(if i % 4 == 0 { 1 } else { 2 })],
                 activity,
             }
         })
@@ -97,7 +97,7 @@ fn bench_routing(c: &mut Criterion) {
         let people = volunteers(n, now);
         let candidates: Vec<Candidate<'_>> = people
             .iter()
-            .zip(0..)
+            .zip((0..).map(VolunteerId))
             .map(|(v, id)| Candidate {
                 volunteer_id: id,
                 profile: &v.profile,
@@ -107,13 +107,13 @@ fn bench_routing(c: &mut Criterion) {
                 activity: &v.activity,
             })
             .collect();
-        let conflicted = IdSet::from_iter([3, 30]);
-        let tried = IdSet::from_iter([5]);
+        let conflicted = IdSet::from_iter([3, 30].map(VolunteerId));
+        let tried = IdSet::from_iter([VolunteerId(5)]);
         let request = RoutingRequest {
             at: now,
             channel: Channel::Voice,
             topic: Some(TopicChoice {
-                topic_id: 1,
+                topic_id: TopicId(1),
                 strict: false,
             }),
             language: Some("en"),
@@ -129,7 +129,7 @@ fn bench_routing(c: &mut Criterion) {
         let index = RosterIndex::build(
             people
                 .iter()
-                .zip(0..)
+                .zip((0..).map(VolunteerId))
                 .map(|(v, id)| (id, &v.profile, &v.rota)),
         );
         group.bench_with_input(

@@ -13,6 +13,7 @@ use std::time::Instant;
 use clap::Parser;
 use peerline::domain::contact::Outcome;
 use peerline::domain::helpline::HelplineSettings;
+use peerline::domain::ids::ContactId;
 use peerline::domain::phone::E164;
 use peerline::domain::rota::Channel;
 use peerline::domain::supervision::ReviewState;
@@ -123,7 +124,7 @@ async fn seed(
         let rows = chunk.iter().map(|&i| {
             let texter = E164::parse(&format!("+1202{:07}", 5_000_000 + i)).unwrap();
             contact::ActiveModel {
-                id: Set(i32::try_from(i + 1).unwrap()),
+                id: Set(ContactId(i32::try_from(i + 1).unwrap())),
                 helpline_id: Set(line),
                 channel: Set(Channel::Sms),
                 provider_sid: Set(format!("SM{i:032}")),
@@ -149,7 +150,7 @@ async fn seed(
     }
     for chunk in (0..messages).collect::<Vec<_>>().chunks(1000) {
         let rows = chunk.iter().map(|&i| message::ActiveModel {
-            contact_id: Set(i32::try_from(i / PER_CONVERSATION + 1).unwrap()),
+            contact_id: Set(ContactId(i32::try_from(i / PER_CONVERSATION + 1).unwrap())),
             at: Set(now),
             direction: Set("inbound".into()),
             sender_role: Set("texter".into()),

@@ -15,6 +15,7 @@ use peerline::config::Settings;
 use peerline::domain::access::Role;
 use peerline::domain::contact::Outcome;
 use peerline::domain::helpline::{HelplineSettings, RoutingSettings, TopicSettings};
+use peerline::domain::ids::{ContactId, HelplineId, TopicId, VolunteerId};
 use peerline::domain::phone::E164;
 use peerline::domain::rota::Channel;
 use peerline::domain::routing::Tier;
@@ -51,7 +52,7 @@ fn vault() -> peerline::secrets::Vault {
     peerline::secrets::Vault::new(SECRET_KEY.to_owned().into())
 }
 
-async fn seed(db: &DatabaseConnection, contacts: usize) -> (i32, Vec<i32>) {
+async fn seed(db: &DatabaseConnection, contacts: usize) -> (HelplineId, Vec<TopicId>) {
     let zone = TimeZone::parse("Europe/London").expect("zone");
     let line = helplines::create(
         db,
@@ -126,7 +127,7 @@ async fn seed(db: &DatabaseConnection, contacts: usize) -> (i32, Vec<i32>) {
         let mut offers = Vec::new();
         let mut flags = Vec::new();
         for k in 0..n {
-            let id = next_id + k as i32;
+            let id = ContactId(next_id + k as i32);
             // Contacts arrive evenly over the year, in order.
             let offset = year * (done + k) as i64 / contacts as i64;
             let received: DateTime<Utc> = end - Duration::seconds(year) + Duration::seconds(offset);
@@ -232,8 +233,8 @@ async fn seed(db: &DatabaseConnection, contacts: usize) -> (i32, Vec<i32>) {
 }
 
 fn offer_row(
-    contact_id: i32,
-    volunteer_id: i32,
+    contact_id: ContactId,
+    volunteer_id: VolunteerId,
     at: DateTime<Utc>,
     outcome: OfferOutcome,
 ) -> offer::ActiveModel {

@@ -14,6 +14,7 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
 use peerline::domain::calendar::{LocalTime, Weekday};
 use peerline::domain::helpline::{HelplineSettings, TopicSettings};
+use peerline::domain::ids::HelplineId;
 use peerline::domain::phone::E164;
 use peerline::domain::rota::{Interval, ShiftChannels, WeeklyShift};
 use peerline::domain::timezone::TimeZone;
@@ -68,7 +69,7 @@ fn weekly(day: usize, start_hour: u32) -> WeeklyShift {
     .unwrap()
 }
 
-async fn seed(db: &DatabaseConnection, count: usize, changes: usize) -> i32 {
+async fn seed(db: &DatabaseConnection, count: usize, changes: usize) -> HelplineId {
     let seeded_at = at("2026-11-02T00:00:00Z");
     // Nothing here is read back by a server: any key seals the phones.
     let vault = peerline::secrets::Vault::new("rota-memory-example-key".to_owned().into());
@@ -133,7 +134,7 @@ async fn seed(db: &DatabaseConnection, count: usize, changes: usize) -> i32 {
         let mut shifts = Vec::new();
         let mut signoffs = Vec::new();
         for id in chunk {
-            let n = *id as usize;
+            let n = id.0 as usize;
             for k in 0..3 {
                 let s = weekly(n + 2 * k, 6 + (n % 12) as u32);
                 shifts.push(shift::ActiveModel {

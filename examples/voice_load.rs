@@ -18,6 +18,7 @@ use chrono::NaiveDate;
 use peerline::domain::calendar::{LocalTime, Weekday};
 use peerline::domain::contact::Outcome;
 use peerline::domain::helpline::{HelplineSettings, RoutingSettings};
+use peerline::domain::ids::{HelplineId, VolunteerId};
 use peerline::domain::phone::E164;
 use peerline::domain::rota::Channel;
 use peerline::domain::rota::{ShiftChannels, WeeklyShift};
@@ -113,7 +114,7 @@ async fn main() {
     }
 }
 
-async fn seed(url: &str, n: usize) -> (DatabaseConnection, i32, Vec<i32>) {
+async fn seed(url: &str, n: usize) -> (DatabaseConnection, HelplineId, Vec<VolunteerId>) {
     let db = storage::connect(url).await.expect("database");
     storage::migrate(&db).await.expect("migrations");
     // The servers started on this database find the key generated here (beside a SQLite
@@ -213,8 +214,8 @@ async fn seed(url: &str, n: usize) -> (DatabaseConnection, i32, Vec<i32>) {
 /// volunteer taken in turn, lasting 1 to 50 minutes.
 async fn seed_history(
     db: &DatabaseConnection,
-    line: i32,
-    volunteers: &[i32],
+    line: HelplineId,
+    volunteers: &[VolunteerId],
     count: usize,
     days: usize,
 ) {

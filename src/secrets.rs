@@ -13,6 +13,7 @@ use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
+use crate::domain::ids::UserId;
 use crate::domain::phone::E164;
 
 const TOKEN_PREFIX: &str = "pl_";
@@ -199,7 +200,7 @@ impl Vault {
     /// How a one-time sign-in secret (a texted code or a link's token) is stored: keyed,
     /// so that a copy of the database cannot be searched for the million possible codes,
     /// and bound to its owner, so that one person's code is nobody else's.
-    pub fn hash_sign_in_secret(&self, user_id: i32, secret: &str) -> String {
+    pub fn hash_sign_in_secret(&self, user_id: UserId, secret: &str) -> String {
         self.current
             .keyed_hash(&format!("sign-in:{user_id}:{secret}"))
     }

@@ -7,6 +7,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use crate::domain::access::Role;
 use crate::domain::calendar::{LocalTime, Weekday};
 use crate::domain::helpline::{HelplineSettings, RoutingSettings, TopicSettings};
+use crate::domain::ids::UserId;
 use crate::domain::phone::E164;
 use crate::domain::rota::{ShiftChannels, WeeklyShift};
 use crate::domain::timezone::TimeZone;
@@ -75,7 +76,7 @@ pub async fn seed_if_empty(
     db: &DatabaseConnection,
     vault: &Vault,
     now: DateTime<Utc>,
-) -> anyhow::Result<Option<Vec<(String, i32)>>> {
+) -> anyhow::Result<Option<Vec<(String, UserId)>>> {
     if helpline::Entity::find().count(db).await? > 0 {
         return Ok(None);
     }
@@ -199,7 +200,7 @@ pub async fn seed_if_empty(
 }
 
 /// How to sign in to the console as each of `people` (name, user id).
-pub fn console_hint(settings: &crate::config::Settings, people: &[(String, i32)]) -> String {
+pub fn console_hint(settings: &crate::config::Settings, people: &[(String, UserId)]) -> String {
     let console = format!(
         "{}/console",
         settings.public_url.as_str().trim_end_matches('/')

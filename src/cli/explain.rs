@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::Value;
 
 use crate::domain::contact::EventKind;
+use crate::domain::ids::{ContactId, VolunteerId};
 use crate::domain::rota::Channel;
 use crate::domain::trace_words::{named_volunteers, volunteer_ids};
 use crate::secrets::Vault;
@@ -18,7 +19,7 @@ use crate::storage::{contact_log, contacts, volunteers};
 pub async fn story(
     db: &DatabaseConnection,
     vault: &Vault,
-    contact_id: i32,
+    contact_id: ContactId,
 ) -> anyhow::Result<Vec<String>> {
     let Some(contact) = contacts::get(db, contact_id).await? else {
         return Ok(vec![format!("contact #{contact_id} is not in the log")]);
@@ -31,16 +32,16 @@ pub async fn story(
         .collect();
     let offers = contacts::offers(db, contact_id).await?;
     // Only the volunteers the story names.
-    let mut named: Vec<i32> = offers.iter().map(|o| o.volunteer_id).collect();
+    let mut named: Vec<VolunteerId> = offers.iter().map(|o| o.volunteer_id).collect();
     named.extend(traces.iter().flat_map(named_volunteers));
-    let people: HashMap<i32, volunteer::Model> = volunteer::Entity::find()
+    let people: HashMap<VolunteerId, volunteer::Model> = volunteer::Entity::find()
         .filter(volunteer::Column::Id.is_in(named))
         .all(db)
         .await?
         .into_iter()
         .map(|v| (v.id, v))
         .collect();
-    let name = |id: i32| {
+    let name = |id: VolunteerId| {
         people
             .get(&id)
             .map_or_else(|| format!("volunteer {id}"), |v| v.name.clone())

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
+use crate::domain::ids::{HelplineId, UserId, VolunteerId};
 use crate::simulator::Answer;
 
 const ENVIRONMENT_HELP: &str = "\
@@ -69,7 +70,7 @@ pub(crate) enum Command {
     LoginLink {
         /// The user's id (see `GET /api/v1/users`; the first user created is 1).
         #[arg(long)]
-        user: i32,
+        user: UserId,
     },
     /// Print the secret key generated on this database's first start, to move it into
     /// PEERLINE_SECRET_KEY (from a secret store) without losing anything sealed under it.
@@ -147,10 +148,10 @@ pub(crate) enum TokenCommand {
         role: String,
         /// A helpline the supervisor is scoped to (repeat for several).
         #[arg(long = "helpline")]
-        helplines: Vec<i32>,
+        helplines: Vec<HelplineId>,
         /// The volunteer record a volunteer user is linked to.
         #[arg(long)]
-        volunteer: Option<i32>,
+        volunteer: Option<VolunteerId>,
         #[arg(long)]
         name: String,
     },

@@ -10,6 +10,7 @@ use super::layout::{self, form_token};
 use super::session::{ConsoleError, Viewer};
 use super::sign_in::issue_link;
 use crate::domain::access::Role;
+use crate::domain::ids::{HelplineId, VolunteerId};
 use crate::domain::phone::E164;
 use crate::domain::timezone::TimeZone;
 use crate::error::ApiError;
@@ -153,7 +154,7 @@ async fn add_person(
     let volunteer_id = form
         .get("volunteer_id")
         .map(|v| {
-            v.parse::<i32>()
+            v.parse::<VolunteerId>()
                 .map_err(|_| ApiError::field("volunteer_id", "a volunteer"))
         })
         .transpose()?;
@@ -161,7 +162,7 @@ async fn add_person(
         .all("helplines")
         .into_iter()
         .map(|h| {
-            h.parse::<i32>()
+            h.parse::<HelplineId>()
                 .map_err(|_| ApiError::field("helplines", "a helpline"))
         })
         .collect::<Result<Vec<_>, _>>()?;

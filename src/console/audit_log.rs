@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::format::{day_and_time, own_clock, words};
 use super::layout;
 use super::session::{ConsoleError, Viewer};
+use crate::domain::ids::{ContactId, HelplineId, UserId};
 use crate::routes::api::{page_limit, require, split_page};
 use crate::state::AppState;
 use crate::storage::audit::{self, AuditFilter};
@@ -19,9 +20,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Deserialize)]
 struct AuditQuery {
-    helpline_id: Option<i32>,
-    user_id: Option<i32>,
-    contact_id: Option<i32>,
+    helpline_id: Option<HelplineId>,
+    user_id: Option<UserId>,
+    contact_id: Option<ContactId>,
     action: Option<String>,
     before: Option<i32>,
 }
@@ -65,7 +66,7 @@ async fn page(
     let rows = audit::list(&state.db, &viewer.who.scope(), &filter, q.before, limit).await?;
     let (rows, next_before) = split_page(rows, limit, |r| r.id);
     let people = users::by_ids(&state.db, rows.iter().filter_map(|r| r.user_id).collect()).await?;
-    let name_of = |id: Option<i32>| match id {
+    let name_of = |id: Option<UserId>| match id {
         None => "peerline (a command or a job)".to_owned(),
         Some(id) => people
             .iter()

@@ -5,13 +5,17 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
 use super::session::{ConsoleError, FormFields};
+use crate::domain::ids::UserId;
 use crate::domain::rota::{ShiftChannels, earliest_instant_at_or_after};
 use crate::domain::timezone::TimeZone;
 use crate::error::ApiError;
 
 /// The clock a supervisor or administrator reads times on where no helpline's applies
 /// (the audit log, the debrief queue): the time zone on their user record, else UTC.
-pub async fn own_clock(state: &crate::state::AppState, user_id: i32) -> Result<Tz, sea_orm::DbErr> {
+pub async fn own_clock(
+    state: &crate::state::AppState,
+    user_id: UserId,
+) -> Result<Tz, sea_orm::DbErr> {
     let person = crate::storage::users::get(&state.db, user_id).await?;
     Ok(person
         .and_then(|p| p.time_zone)

@@ -13,6 +13,7 @@ use super::format::{day_and_time, stretch, time_of_day, words_of};
 use super::layout::{self, fragment};
 use super::session::{ConsoleError, Viewer};
 use crate::contact_flow::candidates::{ActivityNow, as_candidates};
+use crate::domain::ids::{HelplineId, TopicId, VolunteerId};
 use crate::domain::live_board::{Availability, availability};
 use crate::domain::rota::{Channel, Interval};
 use crate::domain::routing::Activity;
@@ -37,14 +38,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-fn board_url(helpline_id: i32) -> String {
+fn board_url(helpline_id: HelplineId) -> String {
     format!("/console/helplines/{helpline_id}/live/board")
 }
 
 async fn page(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
 ) -> Result<HttpResponse, ConsoleError> {
     let helpline = managed_helpline(&state, &viewer.who, *id).await?;
     let board = board(&state, &helpline).await?;
@@ -59,7 +60,7 @@ async fn page(
 async fn board_only(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
 ) -> Result<HttpResponse, ConsoleError> {
     let helpline = managed_helpline(&state, &viewer.who, *id).await?;
     Ok(fragment(board(&state, &helpline).await?))
@@ -104,7 +105,7 @@ async fn board(state: &AppState, helpline: &helpline::Model) -> Result<Markup, C
     let span = Interval::new(now, now + GAP_HORIZON)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
     let (gaps, _) = rota::coverage_of(&state.db, helpline.id, span, None, now).await?;
-    let topic_label = |id: Option<i32>| {
+    let topic_label = |id: Option<TopicId>| {
         id.and_then(|id| topics.iter().find(|t| t.id == id))
             .map_or("no topic chosen".to_owned(), |t| t.label.clone())
     };
@@ -173,7 +174,7 @@ fn states(
     channel: Channel,
     members: &[RotaMember],
     activity: &ActivityNow,
-) -> Vec<(i32, Availability)> {
+) -> Vec<(VolunteerId, Availability)> {
     let idle = Activity::default();
     availability(now, channel, &as_candidates(members, activity, &idle))
 }

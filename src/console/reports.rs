@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::charts::{Bar, bar_chart};
 use super::layout;
 use super::session::{ConsoleError, Viewer};
+use crate::domain::ids::HelplineId;
 use crate::domain::report_period::Period;
 use crate::domain::reports::{Count, Spread};
 use crate::routes::api::managed_helpline;
@@ -38,7 +39,7 @@ struct PeriodQuery {
 async fn period_of(
     state: &AppState,
     viewer: &Viewer,
-    id: i32,
+    id: HelplineId,
     query: &PeriodQuery,
 ) -> Result<(String, Period), ConsoleError> {
     let helpline = managed_helpline(state, &viewer.who, id).await?;
@@ -94,7 +95,7 @@ fn figures_table(caption: &str, bars: &[Bar]) -> Markup {
 async fn page(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     query: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     let (name, period) = period_of(&state, &viewer, *id, &query).await?;
@@ -154,7 +155,7 @@ async fn page(
 async fn contacts_csv(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     query: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     let (_, period) = period_of(&state, &viewer, *id, &query).await?;

@@ -13,6 +13,7 @@ use super::format::{day_and_time, own_clock, words, words_of};
 use super::layout::{self, form_token};
 use super::session::{ConsoleError, FormFields, Viewer};
 use crate::domain::contact::EventKind;
+use crate::domain::ids::{ContactId, HelplineId, VolunteerId};
 use crate::domain::supervision::{Flag, ReviewAction};
 use crate::domain::trace_words::{Asked, describe, named_volunteers};
 use crate::error::ApiError;
@@ -34,14 +35,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The zone a contact's times are shown in: its helpline's.
-async fn helpline_zone(state: &AppState, helpline_id: i32) -> Result<Tz, ConsoleError> {
+async fn helpline_zone(state: &AppState, helpline_id: HelplineId) -> Result<Tz, ConsoleError> {
     let helpline = helplines::get(&state.db, &storage::Scope::All, helpline_id)
         .await?
         .ok_or(ApiError::NotFound("helpline"))?;
     Ok(helplines::settings_of(&helpline)?.time_zone.tz())
 }
 
-fn contact_rows(items: &[ContactSummary], zones: &HashMap<i32, Tz>) -> Markup {
+fn contact_rows(items: &[ContactSummary], zones: &HashMap<HelplineId, Tz>) -> Markup {
     html! {
         @if items.is_empty() { p { "Nothing here." } } @else {
             ul class="contacts" {
@@ -68,7 +69,7 @@ fn contact_rows(items: &[ContactSummary], zones: &HashMap<i32, Tz>) -> Markup {
 
 async fn queue(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, ConsoleError> {
     let queue = reviews::review_queue(&state, &viewer.who, None).await?;
-    let zones: HashMap<i32, Tz> = helplines::zones(&state.db, &viewer.who.scope())
+    let zones: HashMap<HelplineId, Tz> = helplines::zones(&state.db, &viewer.who.scope())
         .await?
         .into_iter()
         .map(|(id, zone)| (id, zone.tz()))
@@ -90,7 +91,7 @@ async fn queue(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpRespons
 async fn record(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<ContactId>,
 ) -> Result<HttpResponse, ConsoleError> {
     let row = contacts::reviewable_contact(&state, &viewer.who, *id).await?;
     record_page(&state, &viewer, row, None).await
@@ -118,11 +119,11 @@ async fn record_page(
         .filter(|e| e.kind == EventKind::Routed)
         .filter_map(|e| e.detail.as_ref())
         .collect();
-    let mut named: Vec<i32> = traces.iter().flat_map(|t| named_volunteers(t)).collect();
+    let mut named: Vec<VolunteerId> = traces.iter().flat_map(|t| named_volunteers(t)).collect();
     named.extend(detail.offers.iter().map(|o| o.volunteer_id));
     named.extend(detail.summary.answered_by);
     let names = volunteers::names_of(&state.db, named).await?;
-    let name = |id: i32| {
+    let name = |id: VolunteerId| {
         names
             .get(&id)
             .cloned()
@@ -182,7 +183,11 @@ async fn record_page(
     ))
 }
 
-fn flags_and_reports(detail: &ContactDetail, tz: Tz, name: &dyn Fn(i32) -> String) -> Markup {
+fn flags_and_reports(
+    detail: &ContactDetail,
+    tz: Tz,
+    name: &dyn Fn(VolunteerId) -> String,
+) -> Markup {
     html! {
         section aria-labelledby="report" {
             h2 id="report" { "The volunteer's report" }
@@ -306,7 +311,7 @@ fn actions(viewer: &Viewer, detail: &ContactDetail) -> Markup {
 async fn reveal(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<ContactId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
@@ -358,7 +363,7 @@ fn review_action(form: &FormFields) -> Result<ReviewAction, ConsoleError> {
 async fn act(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<ContactId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
@@ -371,7 +376,7 @@ async fn act(
 async fn block(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<ContactId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;

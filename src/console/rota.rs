@@ -16,6 +16,7 @@ use super::format::{channels_in_words, day_and_time, local_instant, stretch, wor
 use super::layout::{self, form_token};
 use super::session::{ConsoleError, Viewer};
 use crate::domain::calendar::{LocalTime, Weekday};
+use crate::domain::ids::{HelplineId, UserId, VolunteerId};
 use crate::domain::rota::{Interval, ShiftChannels};
 use crate::domain::rota_grid::{week_grid, week_of};
 use crate::domain::timezone::TimeZone;
@@ -65,11 +66,11 @@ struct WeekQuery {
     week: Option<NaiveDate>,
 }
 
-fn rota_url(helpline_id: i32) -> String {
+fn rota_url(helpline_id: HelplineId) -> String {
     format!("/console/helplines/{helpline_id}/rota")
 }
 
-fn back_to_rota(helpline_id: i32, anchor: &str) -> HttpResponse {
+fn back_to_rota(helpline_id: HelplineId, anchor: &str) -> HttpResponse {
     layout::see_other(format!("{}#{anchor}", rota_url(helpline_id)))
 }
 
@@ -99,7 +100,7 @@ fn gap_list(id: &str, gaps: &[Interval], tz: Tz) -> Markup {
 async fn rota_page(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     query: web::Query<WeekQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     let helpline = managed_helpline(&state, &viewer.who, *id).await?;
@@ -121,7 +122,7 @@ async fn rota_page(
     let first_day = week_of(query.week.unwrap_or(today));
     let rotas: Vec<_> = members.iter().map(|m| &m.rota).collect();
     let grid = week_grid(zone, first_day, &rotas);
-    let ids: Vec<i32> = members.iter().map(|m| m.volunteer_id).collect();
+    let ids: Vec<VolunteerId> = members.iter().map(|m| m.volunteer_id).collect();
     let shift_rows = rota_storage::shifts(&state.db, ids.clone()).await?;
     let exception_rows = rota_storage::exceptions(&state.db, ids).await?;
     let on_call_rows = rota_storage::on_call_shifts(&state.db, helpline.id).await?;
@@ -191,7 +192,7 @@ fn cover_section(
     members: &[RotaMember],
     tz: Tz,
 ) -> Markup {
-    let name = |id: i32| {
+    let name = |id: VolunteerId| {
         members
             .iter()
             .find(|m| m.volunteer_id == id)
@@ -275,14 +276,15 @@ fn week_table(
 
 fn volunteer_section(
     viewer: &Viewer,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     members: &[RotaMember],
     shift_rows: &[crate::storage::entities::shift::Model],
     exception_rows: &[crate::storage::entities::rota_exception::Model],
     tz: Tz,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Markup {
-    let mut shifts_of: HashMap<i32, Vec<&crate::storage::entities::shift::Model>> = HashMap::new();
+    let mut shifts_of: HashMap<VolunteerId, Vec<&crate::storage::entities::shift::Model>> =
+        HashMap::new();
     for row in shift_rows {
         shifts_of.entry(row.volunteer_id).or_default().push(row);
     }
@@ -335,11 +337,11 @@ fn volunteer_section(
 
 fn on_call_section(
     viewer: &Viewer,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     shifts: &[on_call_shift::Model],
     supervisors: &[user::Model],
 ) -> Markup {
-    let name = |id: i32| {
+    let name = |id: UserId| {
         supervisors
             .iter()
             .find(|u| u.id == id)
@@ -410,7 +412,7 @@ fn volunteer_select(id: &str, members: &[RotaMember]) -> Markup {
     }
 }
 
-fn add_shift_form(viewer: &Viewer, helpline_id: i32, members: &[RotaMember]) -> Markup {
+fn add_shift_form(viewer: &Viewer, helpline_id: HelplineId, members: &[RotaMember]) -> Markup {
     html! {
         form method="post" action={ "/console/helplines/" (helpline_id) "/shifts" } class="panel" id="add-shift" {
             h3 { "Add a weekly shift" }
@@ -441,7 +443,7 @@ fn add_shift_form(viewer: &Viewer, helpline_id: i32, members: &[RotaMember]) -> 
     }
 }
 
-fn add_leave_form(viewer: &Viewer, helpline_id: i32, members: &[RotaMember]) -> Markup {
+fn add_leave_form(viewer: &Viewer, helpline_id: HelplineId, members: &[RotaMember]) -> Markup {
     html! {
         form method="post" action={ "/console/helplines/" (helpline_id) "/leave" } class="panel" id="add-leave" {
             h3 { "Add leave or an extra shift" }
@@ -464,7 +466,7 @@ fn add_leave_form(viewer: &Viewer, helpline_id: i32, members: &[RotaMember]) -> 
 async fn add_shifts(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
@@ -493,7 +495,7 @@ async fn add_shifts(
 async fn remove_shift(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
@@ -506,7 +508,7 @@ async fn remove_shift(
 async fn add_exception(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
@@ -530,7 +532,7 @@ async fn add_exception(
 async fn remove_exception(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
@@ -544,7 +546,7 @@ async fn remove_exception(
 async fn add_on_call(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
@@ -566,7 +568,7 @@ async fn add_on_call(
 async fn remove_on_call(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;

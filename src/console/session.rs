@@ -154,7 +154,7 @@ impl FormFields {
     }
 
     /// The whole number in field `name`, or a 400 naming the field.
-    pub fn number(&self, name: &'static str) -> Result<i32, ConsoleError> {
+    pub fn number<T: std::str::FromStr>(&self, name: &'static str) -> Result<T, ConsoleError> {
         self.get(name)
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| ApiError::field(name, "a whole number").into())

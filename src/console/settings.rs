@@ -13,6 +13,7 @@ use super::format::words;
 use super::layout::{self, form_token};
 use super::session::{ConsoleError, Viewer};
 use crate::domain::helpline::TopicSettings;
+use crate::domain::ids::HelplineId;
 use crate::domain::phone::E164;
 use crate::domain::shift_reminders::RotaCareSettings;
 use crate::routes::api::helplines::change;
@@ -62,7 +63,7 @@ fn count(id: &str, name: &str, value: i32, range: (i32, i32), words: &str) -> Ma
 }
 
 /// The form for reminders, cover requests and gap alerts.
-fn rota_care_form(viewer: &Viewer, helpline_id: i32, rota: &RotaCareSettings) -> Markup {
+fn rota_care_form(viewer: &Viewer, helpline_id: HelplineId, rota: &RotaCareSettings) -> Markup {
     html! {
         form method="post" action={ "/console/helplines/" (helpline_id) "/rota-care" } class="panel" id="rota-care-form" {
             (form_token(viewer))
@@ -107,7 +108,7 @@ fn setting_list(group: &Value) -> Markup {
 async fn page(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
 ) -> Result<HttpResponse, ConsoleError> {
     let helpline = managed_helpline(&state, &viewer.who, *id).await?;
     let settings = helplines::settings_of(&helpline)?;
@@ -202,7 +203,7 @@ async fn page(
 async fn save(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
@@ -219,20 +220,20 @@ async fn save(
 async fn save_rota_care(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
     let on = |name| form.get(name) == Some("true");
     let rota = json!({
         "reminders_enabled": on("reminders_enabled"),
-        "remind_hours_before": form.number("remind_hours_before")?,
+        "remind_hours_before": form.number::<i32>("remind_hours_before")?,
         "remind_again_hour_before": on("remind_again_hour_before"),
-        "confirm_by_hours_before": form.number("confirm_by_hours_before")?,
+        "confirm_by_hours_before": form.number::<i32>("confirm_by_hours_before")?,
         "cover_requests_enabled": on("cover_requests_enabled"),
-        "short_notice_hours": form.number("short_notice_hours")?,
-        "cover_wave_size": form.number("cover_wave_size")?,
-        "cover_wave_minutes": form.number("cover_wave_minutes")?,
+        "short_notice_hours": form.number::<i32>("short_notice_hours")?,
+        "cover_wave_size": form.number::<i32>("cover_wave_size")?,
+        "cover_wave_minutes": form.number::<i32>("cover_wave_minutes")?,
         "gap_alerts_enabled": on("gap_alerts_enabled"),
         "gap_alert_time": form.get("gap_alert_time").unwrap_or_default(),
     });
@@ -240,14 +241,14 @@ async fn save_rota_care(
     Ok(back_to_settings(*id, "rota-care"))
 }
 
-fn back_to_settings(id: i32, anchor: &str) -> HttpResponse {
+fn back_to_settings(id: HelplineId, anchor: &str) -> HttpResponse {
     layout::see_other(format!("/console/helplines/{id}/settings#{anchor}"))
 }
 
 async fn add_topic(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
@@ -267,7 +268,7 @@ async fn add_topic(
 async fn remove_topic(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
@@ -278,7 +279,7 @@ async fn remove_topic(
 async fn add_number(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
@@ -290,7 +291,7 @@ async fn add_number(
 async fn remove_number(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;

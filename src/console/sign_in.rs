@@ -15,6 +15,7 @@ use super::session::{
     ConsoleError, FORM_TOKEN_FIELD, FormFields, SESSION_COOKIE, SIGN_IN_COOKIE, Viewer, client_of,
     cookie, set_cookie,
 };
+use crate::domain::ids::UserId;
 use crate::domain::phone::E164;
 use crate::domain::sign_in::{Attempt, CODE_LIFETIME, CodeKind, TooMany, may_attempt};
 use crate::error::ApiError;
@@ -178,7 +179,7 @@ async fn text_code(
 ) -> Result<bool, ConsoleError> {
     let Some(from) = sign_in::sending_number_for(&state.db, person).await? else {
         tracing::warn!(
-            user = person.id,
+            user = %person.id,
             "no helpline number to text a sign-in code from"
         );
         return Ok(false);
@@ -259,7 +260,7 @@ async fn enter_code(
 async fn start_session(
     req: &HttpRequest,
     state: &AppState,
-    user_id: i32,
+    user_id: UserId,
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<HttpResponse, ConsoleError> {
@@ -289,7 +290,7 @@ pub async fn issue_link(
     db: &sea_orm::DatabaseConnection,
     numbers: &crate::secrets::Vault,
     public_url: &url::Url,
-    user_id: i32,
+    user_id: UserId,
     now: DateTime<Utc>,
 ) -> Result<String, sea_orm::DbErr> {
     let token = generate_token();
@@ -348,7 +349,7 @@ async fn follow_link(
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = sign_in_form(&req, &body)?;
-    let user_id = form.get("user").and_then(|u| u.parse::<i32>().ok());
+    let user_id = form.get("user").and_then(|u| u.parse::<UserId>().ok());
     let token = form.get("token").unwrap_or_default();
     let now = state.clock.now();
     let address = client_of(&req, &state);

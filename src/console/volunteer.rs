@@ -13,6 +13,7 @@ use super::layout::{self, form_token};
 use super::session::{ConsoleError, Viewer};
 use crate::contact_flow::candidates::recent_activity_of;
 use crate::domain::calendar::LocalTime;
+use crate::domain::ids::{ContactId, TopicId, VolunteerId};
 use crate::domain::rota::Interval;
 use crate::domain::rota_grid::week_of;
 use crate::domain::routing::rest_ends_at;
@@ -90,7 +91,7 @@ async fn my_page(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpRespo
     for helpline_id in users::served_helplines(&state.db, me).await? {
         topics.extend(helplines::topics(&state.db, helpline_id).await?);
     }
-    let topic_label = |id: Option<i32>| match id {
+    let topic_label = |id: Option<TopicId>| match id {
         None => "every contact".to_owned(),
         Some(id) => topics
             .iter()
@@ -280,7 +281,7 @@ async fn set_availability(
 async fn my_contact(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<ContactId>,
 ) -> Result<HttpResponse, ConsoleError> {
     contact_page(&state, &viewer, *id, None).await
 }
@@ -288,7 +289,7 @@ async fn my_contact(
 async fn contact_page(
     state: &AppState,
     viewer: &Viewer,
-    id: i32,
+    id: ContactId,
     notice: Option<Markup>,
 ) -> Result<HttpResponse, ConsoleError> {
     let me = my_contacts::volunteer_of(&viewer.who)?;
@@ -371,7 +372,7 @@ async fn contact_page(
 async fn file_report(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<ContactId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
@@ -427,7 +428,7 @@ async fn add_leave(
 async fn me_and_my_clock(
     state: &AppState,
     viewer: &Viewer,
-) -> Result<(i32, TimeZone), ConsoleError> {
+) -> Result<(VolunteerId, TimeZone), ConsoleError> {
     let me = my_contacts::volunteer_of(&viewer.who)?;
     let (row, _) = visible_volunteer(state, &viewer.who, me).await?;
     Ok((me, volunteers::profile_of(&row)?.time_zone))

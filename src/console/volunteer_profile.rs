@@ -9,6 +9,7 @@ use maud::html;
 use super::format::words;
 use super::layout::{self, form_token};
 use super::session::{ConsoleError, FormFields, Viewer};
+use crate::domain::ids::VolunteerId;
 use crate::domain::volunteer::{TrainingStatus, WellbeingLimits};
 use crate::domain::volunteer_changes::VolunteerChanges;
 use crate::error::ApiError;
@@ -25,14 +26,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-fn profile_url(id: i32) -> String {
+fn profile_url(id: VolunteerId) -> String {
     format!("/console/volunteers/{id}")
 }
 
 async fn page(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
 ) -> Result<HttpResponse, ConsoleError> {
     let (row, serves) = visible_volunteer(&state, &viewer.who, *id).await?;
     require(
@@ -119,7 +120,7 @@ fn optional_date(form: &FormFields, name: &'static str) -> Result<Option<NaiveDa
 async fn save(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;
@@ -148,7 +149,7 @@ async fn save(
 async fn sign_off(
     state: web::Data<AppState>,
     viewer: Viewer,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = viewer.form(&body)?;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use crate::domain::ids::ById;
+use crate::domain::ids::{ById, ContactId, VolunteerId};
 use crate::domain::routing::{Activity, PastContact};
 use crate::storage::contacts::{self, ACTIVITY_WINDOW, ActivityRow};
 
@@ -28,9 +28,9 @@ const PRUNE_EVERY: Duration = Duration::minutes(1);
 /// Every volunteer's recent contacts: pure, fed with rows.
 #[derive(Debug, Clone, Default)]
 pub struct History {
-    rows: ById<ActivityRow>,
-    by_volunteer: ById<Vec<i32>>,
-    activity: ById<Activity>,
+    rows: ById<ContactId, ActivityRow>,
+    by_volunteer: ById<VolunteerId, Vec<ContactId>>,
+    activity: ById<VolunteerId, Activity>,
 }
 
 impl History {
@@ -65,7 +65,7 @@ impl History {
 
     /// Forgets contacts answered before `window_start`.
     pub fn prune(&mut self, window_start: DateTime<Utc>) {
-        let old: Vec<(i32, i32)> = self
+        let old: Vec<(ContactId, VolunteerId)> = self
             .rows
             .values()
             .filter(|row| row.answered_at.is_none_or(|at| at < window_start))
@@ -84,17 +84,17 @@ impl History {
 
     /// The volunteer's recent contacts, as the router reads them (never engaged: what
     /// they are on now is read per round).
-    pub fn of(&self, volunteer_id: i32) -> Option<&Activity> {
+    pub fn of(&self, volunteer_id: VolunteerId) -> Option<&Activity> {
         self.activity.get(&volunteer_id)
     }
 
-    fn forget(&mut self, volunteer: i32, contact: i32) {
+    fn forget(&mut self, volunteer: VolunteerId, contact: ContactId) {
         if let Some(ids) = self.by_volunteer.get_mut(&volunteer) {
             ids.retain(|id| *id != contact);
         }
     }
 
-    fn work_out(&mut self, volunteer: i32, window_start: DateTime<Utc>) {
+    fn work_out(&mut self, volunteer: VolunteerId, window_start: DateTime<Utc>) {
         let mut activity = Activity::default();
         let rows = self
             .by_volunteer
@@ -193,13 +193,22 @@ impl ActivityCache {
 mod tests {
     use super::*;
 
+    const SEVEN: VolunteerId = VolunteerId(7);
+    const EIGHT: VolunteerId = VolunteerId(8);
+
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
-    fn row(id: i32, volunteer: i32, answered: &str, ended: Option<&str>, talk: i32) -> ActivityRow {
+    fn row(
+        id: i32,
+        volunteer: VolunteerId,
+        answered: &str,
+        ended: Option<&str>,
+        talk: i32,
+    ) -> ActivityRow {
         ActivityRow {
-            id,
+            id: ContactId(id),
             answered_by: Some(volunteer),
             answered_at: Some(utc(answered)),
             ended_at: ended.map(utc),
@@ -211,22 +220,22 @@ mod tests {
     fn a_contact_seen_again_as_it_ends_counts_once() {
         let window = utc("2026-11-15T00:00:00Z");
         let mut history = History::default();
-        history.apply([row(1, 7, "2026-11-22T10:00:00Z", None, 0)], window);
-        assert_eq!(history.of(7).unwrap().recent_contact_starts.len(), 1);
-        assert_eq!(history.of(7).unwrap().last_contact, None);
+        history.apply([row(1, SEVEN, "2026-11-22T10:00:00Z", None, 0)], window);
+        assert_eq!(history.of(SEVEN).unwrap().recent_contact_starts.len(), 1);
+        assert_eq!(history.of(SEVEN).unwrap().last_contact, None);
         // The same contact read again (a look-back) and then ended: one start, one end.
-        history.apply([row(1, 7, "2026-11-22T10:00:00Z", None, 0)], window);
+        history.apply([row(1, SEVEN, "2026-11-22T10:00:00Z", None, 0)], window);
         history.apply(
             [row(
                 1,
-                7,
+                SEVEN,
                 "2026-11-22T10:00:00Z",
                 Some("2026-11-22T10:50:00Z"),
                 3000,
             )],
             window,
         );
-        let seven = history.of(7).unwrap();
+        let seven = history.of(SEVEN).unwrap();
         assert_eq!(
             seven.recent_contact_starts,
             vec![utc("2026-11-22T10:00:00Z")]
@@ -248,32 +257,32 @@ mod tests {
             [
                 row(
                     1,
-                    7,
+                    SEVEN,
                     "2026-11-15T09:00:00Z",
                     Some("2026-11-15T09:10:00Z"),
                     600,
                 ),
                 row(
                     2,
-                    7,
+                    SEVEN,
                     "2026-11-22T09:00:00Z",
                     Some("2026-11-22T09:05:00Z"),
                     300,
                 ),
-                row(3, 8, "2026-11-22T09:00:00Z", None, 0),
+                row(3, EIGHT, "2026-11-22T09:00:00Z", None, 0),
             ],
             window,
         );
         assert_eq!(
-            history.of(7).unwrap().last_contact.unwrap().ended_at,
+            history.of(SEVEN).unwrap().last_contact.unwrap().ended_at,
             utc("2026-11-22T09:05:00Z")
         );
-        assert_eq!(history.of(7).unwrap().recent_contact_starts.len(), 2);
+        assert_eq!(history.of(SEVEN).unwrap().recent_contact_starts.len(), 2);
         history.prune(utc("2026-11-16T00:00:00Z"));
-        assert_eq!(history.of(7).unwrap().recent_contact_starts.len(), 1);
+        assert_eq!(history.of(SEVEN).unwrap().recent_contact_starts.len(), 1);
         history.prune(utc("2026-11-23T00:00:00Z"));
-        assert_eq!(history.of(7), None);
-        assert_eq!(history.of(8), None);
+        assert_eq!(history.of(SEVEN), None);
+        assert_eq!(history.of(EIGHT), None);
         assert!(history.rows.is_empty() && history.by_volunteer.is_empty());
     }
 }

@@ -66,8 +66,8 @@ pub async fn alert_on_call(
         }
         SafeguardingRecipients::Escalated(users) => {
             tracing::warn!(
-                contact = contact.id,
-                helpline = contact.helpline_id,
+                contact = %contact.id,
+                helpline = %contact.helpline_id,
                 "no supervisor on call can receive a safeguarding alert: sent to every supervisor and administrator with a phone"
             );
             let event = Event::once(at, EventKind::SafeguardingEscalated)
@@ -77,8 +77,8 @@ pub async fn alert_on_call(
         }
         SafeguardingRecipients::Nobody => {
             tracing::error!(
-                contact = contact.id,
-                helpline = contact.helpline_id,
+                contact = %contact.id,
+                helpline = %contact.helpline_id,
                 "a safeguarding concern reached nobody by text: no supervisor or administrator has a phone; it waits in the review queue"
             );
             let event = Event::once(at, EventKind::SafeguardingUnreached).detail(json!({

@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 use super::activity::{ActivityCache, History};
 use crate::domain::helpline::RoutingSettings;
-use crate::domain::ids::{ById, IdSet};
+use crate::domain::ids::{ById, IdSet, VolunteerId};
 use crate::domain::rota::Channel;
 use crate::domain::routing::{self, Activity, Candidate, Continuity, Plan, RoutingRequest};
 use crate::state::AppState;
@@ -23,8 +23,8 @@ use crate::storage::{after_contact, contacts, reservations, rota, text_slots};
 pub struct RoutingInputs {
     pub roster: Arc<Roster>,
     pub activity: ActivityNow,
-    pub conflicted: IdSet,
-    pub already_tried: IdSet,
+    pub conflicted: IdSet<VolunteerId>,
+    pub already_tried: IdSet<VolunteerId>,
     pub continuity: Option<Continuity>,
     /// The activity of a volunteer with none recorded.
     idle: Activity,
@@ -83,7 +83,7 @@ impl RoutingInputs {
     }
 
     /// The member at the head of an offer.
-    pub fn member(&self, volunteer_id: i32) -> Option<&RotaMember> {
+    pub fn member(&self, volunteer_id: VolunteerId) -> Option<&RotaMember> {
         self.roster.member(volunteer_id)
     }
 
@@ -130,7 +130,7 @@ fn as_candidate<'a>(
 #[derive(Clone)]
 pub struct ActivityNow {
     history: Arc<History>,
-    current: ById<Activity>,
+    current: ById<VolunteerId, Activity>,
 }
 
 impl ActivityNow {
@@ -171,7 +171,7 @@ impl ActivityNow {
         Ok(self)
     }
 
-    pub fn of(&self, volunteer_id: i32) -> Option<&Activity> {
+    pub fn of(&self, volunteer_id: VolunteerId) -> Option<&Activity> {
         if self.current.is_empty() {
             return self.history.of(volunteer_id);
         }
@@ -180,7 +180,7 @@ impl ActivityNow {
             .or_else(|| self.history.of(volunteer_id))
     }
 
-    fn current_of(&mut self, volunteer_id: i32) -> &mut Activity {
+    fn current_of(&mut self, volunteer_id: VolunteerId) -> &mut Activity {
         let history = &self.history;
         self.current
             .entry(volunteer_id)
@@ -191,7 +191,7 @@ impl ActivityNow {
 /// One volunteer's recent contacts and latest flag, read from the database.
 pub async fn recent_activity_of(
     db: &impl ConnectionTrait,
-    volunteer: i32,
+    volunteer: VolunteerId,
     now: DateTime<Utc>,
 ) -> Result<Activity, DbErr> {
     let since = now - contacts::ACTIVITY_WINDOW;
@@ -208,7 +208,7 @@ pub async fn recent_activity_of(
 }
 
 /// The caller's last volunteer and how many of their latest contacts in a row were with them.
-fn continuity_of(latest_first: &[i32], max_repeats: u32) -> Option<Continuity> {
+fn continuity_of(latest_first: &[VolunteerId], max_repeats: u32) -> Option<Continuity> {
     let last = *latest_first.first()?;
     let consecutive = latest_first.iter().take_while(|v| **v == last).count();
     Some(Continuity {
@@ -224,8 +224,8 @@ mod tests {
 
     #[test]
     fn continuity_counts_the_latest_run_only() {
-        let c = continuity_of(&[4, 4, 2, 4], 3).unwrap();
-        assert_eq!((c.volunteer_id, c.consecutive), (4, 2));
+        let c = continuity_of(&[4, 4, 2, 4].map(VolunteerId), 3).unwrap();
+        assert_eq!((c.volunteer_id, c.consecutive), (VolunteerId(4), 2));
         assert_eq!(continuity_of(&[], 3), None);
     }
 }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::{HelplineId, UserId, VolunteerId};
 use super::validate::FieldError;
 
 #[derive(
@@ -48,8 +49,8 @@ impl Role {
 /// volunteer record, a supervisor is scoped to at least one helpline, an admin to none.
 pub fn check_new_user(
     role: Role,
-    volunteer_id: Option<i32>,
-    helplines: &[i32],
+    volunteer_id: Option<VolunteerId>,
+    helplines: &[HelplineId],
 ) -> Result<(), FieldError> {
     match role {
         Role::Volunteer if volunteer_id.is_none() => Err(FieldError::new(
@@ -77,24 +78,24 @@ pub fn check_new_user(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     All,
-    Helplines(Vec<i32>),
+    Helplines(Vec<HelplineId>),
     Volunteer {
-        volunteer_id: i32,
-        helplines: Vec<i32>,
+        volunteer_id: VolunteerId,
+        helplines: Vec<HelplineId>,
     },
 }
 
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    pub user_id: i32,
+    pub user_id: UserId,
     /// The token this request came with (recorded in the audit log).
     pub token_id: i32,
     pub role: Role,
     /// For a volunteer: their volunteer record.
-    pub volunteer_id: Option<i32>,
+    pub volunteer_id: Option<VolunteerId>,
     /// For a supervisor: the helplines they are scoped to; for a volunteer: those they serve.
-    pub helplines: Vec<i32>,
+    pub helplines: Vec<HelplineId>,
 }
 
 impl Principal {
@@ -121,7 +122,7 @@ impl Principal {
     }
 
     /// Admins, and supervisors scoped to the helpline, manage its settings, topics and rota.
-    pub fn manages_helpline(&self, helpline_id: i32) -> bool {
+    pub fn manages_helpline(&self, helpline_id: HelplineId) -> bool {
         match self.role {
             Role::Admin => true,
             Role::Supervisor => self.helplines.contains(&helpline_id),
@@ -131,7 +132,7 @@ impl Principal {
 
     /// Admins, and supervisors of any helpline the volunteer serves, manage a volunteer's
     /// training, sign-offs and limits.
-    pub fn manages_volunteer(&self, serves: &[i32]) -> bool {
+    pub fn manages_volunteer(&self, serves: &[HelplineId]) -> bool {
         match self.role {
             Role::Admin => true,
             Role::Supervisor => serves.iter().any(|h| self.helplines.contains(h)),
@@ -141,7 +142,7 @@ impl Principal {
 
     /// Whether this caller is the volunteer themself.
     /// Admins, and supervisors of every one of `serves`.
-    pub fn manages_every(&self, serves: &[i32]) -> bool {
+    pub fn manages_every(&self, serves: &[HelplineId]) -> bool {
         match self.role {
             Role::Admin => true,
             Role::Supervisor => serves.iter().all(|h| self.helplines.contains(h)),
@@ -149,13 +150,13 @@ impl Principal {
         }
     }
 
-    pub fn is_volunteer(&self, volunteer_id: i32) -> bool {
+    pub fn is_volunteer(&self, volunteer_id: VolunteerId) -> bool {
         self.role == Role::Volunteer && self.volunteer_id == Some(volunteer_id)
     }
 
     /// Shifts, leave, extra shifts, conflicts and pause state: the volunteer themself or
     /// whoever manages them.
-    pub fn edits_rota_of(&self, volunteer_id: i32, serves: &[i32]) -> bool {
+    pub fn edits_rota_of(&self, volunteer_id: VolunteerId, serves: &[HelplineId]) -> bool {
         self.is_volunteer(volunteer_id) || self.manages_volunteer(serves)
     }
 }
@@ -164,9 +165,13 @@ impl Principal {
 mod tests {
     use super::*;
 
-    fn principal(role: Role, volunteer_id: Option<i32>, helplines: &[i32]) -> Principal {
+    fn principal(
+        role: Role,
+        volunteer_id: Option<VolunteerId>,
+        helplines: &[HelplineId],
+    ) -> Principal {
         Principal {
-            user_id: 1,
+            user_id: UserId(1),
             token_id: 1,
             role,
             volunteer_id,
@@ -176,26 +181,26 @@ mod tests {
 
     #[test]
     fn supervisors_manage_only_their_helplines_and_volunteers() {
-        let sup = principal(Role::Supervisor, None, &[1]);
-        assert!(sup.manages_helpline(1));
-        assert!(!sup.manages_helpline(2));
-        assert!(sup.manages_volunteer(&[2, 1]));
-        assert!(!sup.manages_volunteer(&[2]));
-        assert_eq!(sup.scope(), Scope::Helplines(vec![1]));
+        let sup = principal(Role::Supervisor, None, &[HelplineId(1)]);
+        assert!(sup.manages_helpline(HelplineId(1)));
+        assert!(!sup.manages_helpline(HelplineId(2)));
+        assert!(sup.manages_volunteer(&[HelplineId(2), HelplineId(1)]));
+        assert!(!sup.manages_volunteer(&[HelplineId(2)]));
+        assert_eq!(sup.scope(), Scope::Helplines(vec![HelplineId(1)]));
     }
 
     #[test]
     fn volunteers_edit_only_their_own_rota() {
-        let vol = principal(Role::Volunteer, Some(7), &[1]);
-        assert!(vol.edits_rota_of(7, &[1]));
-        assert!(!vol.edits_rota_of(8, &[1]));
-        assert!(!vol.manages_volunteer(&[1]));
-        assert!(!vol.manages_helpline(1));
+        let vol = principal(Role::Volunteer, Some(VolunteerId(7)), &[HelplineId(1)]);
+        assert!(vol.edits_rota_of(VolunteerId(7), &[HelplineId(1)]));
+        assert!(!vol.edits_rota_of(VolunteerId(8), &[HelplineId(1)]));
+        assert!(!vol.manages_volunteer(&[HelplineId(1)]));
+        assert!(!vol.manages_helpline(HelplineId(1)));
     }
 
     #[test]
     fn new_users_links_must_fit_their_role() {
-        assert!(check_new_user(Role::Volunteer, Some(3), &[]).is_ok());
+        assert!(check_new_user(Role::Volunteer, Some(VolunteerId(3)), &[]).is_ok());
         assert_eq!(
             check_new_user(Role::Volunteer, None, &[])
                 .unwrap_err()
@@ -209,16 +214,22 @@ mod tests {
             "helplines"
         );
         assert_eq!(
-            check_new_user(Role::Admin, None, &[1]).unwrap_err().field,
+            check_new_user(Role::Admin, None, &[HelplineId(1)])
+                .unwrap_err()
+                .field,
             "helplines"
         );
-        assert!(check_new_user(Role::Supervisor, None, &[1]).is_ok());
+        assert!(check_new_user(Role::Supervisor, None, &[HelplineId(1)]).is_ok());
     }
 
     #[test]
     fn admins_manage_everything() {
         let admin = principal(Role::Admin, None, &[]);
-        assert!(admin.manages_helpline(99) && admin.manages_volunteer(&[]) && admin.is_admin());
+        assert!(
+            admin.manages_helpline(HelplineId(99))
+                && admin.manages_volunteer(&[])
+                && admin.is_admin()
+        );
         assert_eq!(admin.scope(), Scope::All);
     }
 }

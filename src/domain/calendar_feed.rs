@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use icalendar::{Calendar, Component, Event, EventLike};
 
 use super::gap_alert::GapAlert;
+use super::ids::{HelplineId, VolunteerId};
 use super::rota::{Interval, Rota, ShiftChannels};
 use super::shift_calendar::shifts_within;
 
@@ -40,7 +41,7 @@ fn event(uid: &str, summary: &str, stretch: Interval, stamp: DateTime<Utc>) -> E
 }
 
 /// The feed of `rota` for `volunteer_id` as of `now`.
-pub fn volunteer_feed(volunteer_id: i32, rota: &Rota, now: DateTime<Utc>) -> String {
+pub fn volunteer_feed(volunteer_id: VolunteerId, rota: &Rota, now: DateTime<Utc>) -> String {
     let span = Interval {
         start: now,
         end: now + Duration::weeks(FEED_WEEKS),
@@ -88,7 +89,12 @@ pub fn gap_feed_span(now: DateTime<Utc>) -> Interval {
 /// A helpline's gaps over `gap_feed_span(now)` as a feed for its coordinators: one event
 /// per stretch with nobody on shift, and per stretch when a topic has nobody signed off
 /// for it though someone is on shift.
-pub fn gap_feed(helpline: (i32, &str), zone: &str, gaps: &GapAlert, now: DateTime<Utc>) -> String {
+pub fn gap_feed(
+    helpline: (HelplineId, &str),
+    zone: &str,
+    gaps: &GapAlert,
+    now: DateTime<Utc>,
+) -> String {
     let (helpline_id, name) = helpline;
     let stamp = day_stamp(now);
     let mut calendar = Calendar::new();
@@ -135,12 +141,15 @@ mod tests {
         );
         rota.leave
             .push(Interval::new(utc("2026-12-08T00:00:00Z"), utc("2026-12-09T00:00:00Z")).unwrap());
-        let feed = volunteer_feed(3, &rota, utc("2026-11-30T09:00:00Z"));
+        let feed = volunteer_feed(VolunteerId(3), &rota, utc("2026-11-30T09:00:00Z"));
         assert_eq!(feed.matches("SUMMARY:Peerline shift (calls)").count(), 7);
         assert_eq!(feed.matches("SUMMARY:On leave from Peerline").count(), 1);
         assert!(feed.contains("DTSTART:20261201T190000Z"), "{feed}");
         assert!(!feed.contains("DTSTART:20261208T190000Z"), "{feed}");
         assert!(feed.contains("X-WR-TIMEZONE:Europe/London"));
-        assert_eq!(feed, volunteer_feed(3, &rota, utc("2026-11-30T09:00:00Z")));
+        assert_eq!(
+            feed,
+            volunteer_feed(VolunteerId(3), &rota, utc("2026-11-30T09:00:00Z"))
+        );
     }
 }

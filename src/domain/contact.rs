@@ -1,5 +1,7 @@
 //! How a contact ended, and who must hear about it at once.
 
+use super::ids::ContactId;
+
 /// How a contact ended.
 #[derive(
     Debug,
@@ -250,7 +252,7 @@ impl Alert {
 
     /// The message: the helpline and the contact's reference, never the caller's number
     /// or anything they said.
-    pub fn text(self, helpline: &str, contact_id: i32) -> String {
+    pub fn text(self, helpline: &str, contact_id: ContactId) -> String {
         match self {
             Alert::Voicemail => {
                 format!(
@@ -300,7 +302,7 @@ mod tests {
         assert_eq!(Alert::after(Outcome::Answered), None);
         assert_eq!(Alert::after(Outcome::RejectedBlocked), None);
         assert_eq!(
-            Alert::Voicemail.text("Peerline", 12),
+            Alert::Voicemail.text("Peerline", ContactId(12)),
             "Peerline: a caller left a voicemail (contact #12). Please review it."
         );
     }

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::coverage::{CoverageMember, gaps};
+use super::ids::{TopicId, VolunteerId};
 use super::rota::{Channel, Interval, Rota, ShiftChannels};
 use super::rota_grid::week_of;
 use super::shift_calendar::shifts_within;
@@ -14,7 +15,7 @@ use super::volunteer::Readiness;
 
 /// A volunteer who might cover a shift, with what decides whether and when they are asked.
 pub struct Candidate<'a> {
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     pub readiness: Readiness,
     pub rota: &'a Rota,
     pub quiet_hours: Option<QuietHours>,
@@ -64,13 +65,13 @@ pub fn minutes_in_week(rota: &Rota, at: DateTime<Utc>) -> i64 {
 /// signed-off first, then fewest minutes that week, then by id.
 pub fn next_wave(
     candidates: &[Candidate<'_>],
-    already_asked: &[i32],
+    already_asked: &[VolunteerId],
     span: Interval,
     channels: ShiftChannels,
     now: DateTime<Utc>,
     size: usize,
-) -> Vec<i32> {
-    let mut chosen: Vec<(bool, i64, i32)> = candidates
+) -> Vec<VolunteerId> {
+    let mut chosen: Vec<(bool, i64, VolunteerId)> = candidates
         .iter()
         .filter(|c| !already_asked.contains(&c.volunteer_id))
         .filter(|c| may_ask(c, span, channels, now))
@@ -92,7 +93,7 @@ pub fn next_wave(
 pub enum Uncovered {
     Nothing,
     Everything,
-    Topic(i32),
+    Topic(TopicId),
 }
 
 /// Whether `span` has a gap once the shift is lost, given everyone who still counts
@@ -101,7 +102,7 @@ pub enum Uncovered {
 pub fn uncovered(
     span: Interval,
     everyone: &[CoverageMember<'_>],
-    by_topic: &[(i32, Vec<CoverageMember<'_>>)],
+    by_topic: &[(TopicId, Vec<CoverageMember<'_>>)],
 ) -> Uncovered {
     if !gaps(span, everyone, None).is_empty() {
         return Uncovered::Everything;
@@ -185,25 +186,25 @@ mod tests {
             signed_off,
         };
         let people = [
-            candidate(1, &busy, true),
-            candidate(2, &light, false),
-            candidate(3, &on_shift_then, true),
-            candidate(4, &on_leave, true),
-            candidate(5, &idle, false),
-            candidate(6, &light, true),
+            candidate(VolunteerId(1), &busy, true),
+            candidate(VolunteerId(2), &light, false),
+            candidate(VolunteerId(3), &on_shift_then, true),
+            candidate(VolunteerId(4), &on_leave, true),
+            candidate(VolunteerId(5), &idle, false),
+            candidate(VolunteerId(6), &light, true),
         ];
         let now = utc("2026-12-01T12:00:00Z");
         let first = next_wave(&people, &[], lost(), ShiftChannels::Both, now, 3);
-        assert_eq!(first, vec![6, 1, 5]);
+        assert_eq!(first, [6, 1, 5].map(VolunteerId));
         let second = next_wave(&people, &first, lost(), ShiftChannels::Both, now, 3);
-        assert_eq!(second, vec![2]);
+        assert_eq!(second, [VolunteerId(2)]);
     }
 
     #[test]
     fn nobody_is_asked_in_their_quiet_hours_or_for_a_channel_they_do_not_take() {
         let idle = rota_with(&[]);
         let mut sleeping = Candidate {
-            volunteer_id: 1,
+            volunteer_id: VolunteerId(1),
             readiness: readiness(),
             rota: &idle,
             quiet_hours: Some(QuietHours {
@@ -252,12 +253,16 @@ mod tests {
             uncovered(
                 lost(),
                 &[member(&evening)],
-                &[(7, vec![member(&evening)]), (8, vec![])]
+                &[(TopicId(7), vec![member(&evening)]), (TopicId(8), vec![])]
             ),
-            Uncovered::Topic(8)
+            Uncovered::Topic(TopicId(8))
         );
         assert_eq!(
-            uncovered(lost(), &[member(&evening)], &[(7, vec![member(&evening)])]),
+            uncovered(
+                lost(),
+                &[member(&evening)],
+                &[(TopicId(7), vec![member(&evening)])]
+            ),
             Uncovered::Nothing
         );
     }

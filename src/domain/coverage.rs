@@ -3,12 +3,13 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::ids::TopicId;
 use super::rota::{Channel, Interval, Rota, ShiftChannels};
 
 /// The gaps of one topic: stretches with nobody signed off for it on shift.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TopicCoverage {
-    pub topic_id: i32,
+    pub topic_id: TopicId,
     pub key: String,
     pub label: String,
     /// Stretches with nobody signed off for this topic on shift.

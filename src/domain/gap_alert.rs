@@ -76,6 +76,7 @@ pub fn hours(gaps: &[Interval]) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::TopicId;
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -87,7 +88,7 @@ mod tests {
 
     fn topic(id: i32, gaps: Vec<Interval>) -> TopicCoverage {
         TopicCoverage {
-            topic_id: id,
+            topic_id: TopicId(id),
             key: format!("t{id}"),
             label: format!("Topic {id}"),
             gaps,
@@ -139,7 +140,7 @@ mod tests {
             vec![topic(1, overall.clone()), topic(2, topic_gaps)],
         );
         assert_eq!(alert.topics.len(), 1, "topic 1 has no gap of its own");
-        assert_eq!(alert.topics[0].topic_id, 2);
+        assert_eq!(alert.topics[0].topic_id, TopicId(2));
     }
 
     #[test]

@@ -2,10 +2,9 @@
 //! asks the same question a new contact would ask, so "free" on the board means a call
 //! or text arriving now could be offered to them.
 
-use super::ids::{ById, IdSet};
-
 use chrono::{DateTime, Utc};
 
+use super::ids::{ById, IdSet, VolunteerId};
 use super::rota::Channel;
 use super::routing::{Candidate, Exclusion, RoutingRequest, plan, rest_ends_at};
 
@@ -59,8 +58,8 @@ pub fn availability(
     at: DateTime<Utc>,
     channel: Channel,
     candidates: &[Candidate<'_>],
-) -> Vec<(i32, Availability)> {
-    let nobody = IdSet::default();
+) -> Vec<(VolunteerId, Availability)> {
+    let nobody = IdSet::<VolunteerId>::default();
     let request = RoutingRequest {
         at,
         channel,
@@ -71,7 +70,7 @@ pub fn availability(
         already_tried: &nobody,
     };
     let decided = plan(&request, candidates);
-    let passed_over: ById<Exclusion> = decided.excluded.into_iter().collect();
+    let passed_over: ById<VolunteerId, Exclusion> = decided.excluded.into_iter().collect();
     candidates
         .iter()
         .map(|c| {
@@ -145,18 +144,22 @@ mod tests {
             activity,
         };
         let candidates = [
-            candidate(1, &active, &on_shift, &idle),
-            candidate(2, &active, &on_shift, &on_a_call),
-            candidate(3, &active, &on_shift, &after_a_long_call),
-            candidate(4, &paused, &on_shift, &idle),
-            candidate(5, &active, &off_shift, &idle),
+            candidate(VolunteerId(1), &active, &on_shift, &idle),
+            candidate(VolunteerId(2), &active, &on_shift, &on_a_call),
+            candidate(VolunteerId(3), &active, &on_shift, &after_a_long_call),
+            candidate(VolunteerId(4), &paused, &on_shift, &idle),
+            candidate(VolunteerId(5), &active, &off_shift, &idle),
         ];
         let rest = Duration::minutes(WellbeingLimits::default().rest_minutes_after_long.into());
         for (_, state) in availability(now, Channel::Voice, &candidates) {
             assert!(Availability::NAMES.contains(&state.name()));
         }
+        let by_id: Vec<(i32, Availability)> = availability(now, Channel::Voice, &candidates)
+            .into_iter()
+            .map(|(id, state)| (id.0, state))
+            .collect();
         assert_eq!(
-            availability(now, Channel::Voice, &candidates),
+            by_id,
             vec![
                 (1, Availability::Free),
                 (2, Availability::OnContact),

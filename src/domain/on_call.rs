@@ -4,19 +4,20 @@
 
 use chrono::{DateTime, Utc};
 
+use super::ids::UserId;
 use super::rota::{Rota, WeeklyShift};
 use super::timezone::TimeZone;
 
 /// One weekly on-call shift of one person, on their own clock.
 #[derive(Debug, Clone)]
 pub struct OnCallShift {
-    pub user_id: i32,
+    pub user_id: UserId,
     pub time_zone: TimeZone,
     pub shift: WeeklyShift,
 }
 
 /// The people on call at `at`, each once, in the order of their shifts.
-pub fn on_call_at(shifts: &[OnCallShift], at: DateTime<Utc>) -> Vec<i32> {
+pub fn on_call_at(shifts: &[OnCallShift], at: DateTime<Utc>) -> Vec<UserId> {
     let mut found = Vec::new();
     for slot in shifts {
         if found.contains(&slot.user_id) {
@@ -33,7 +34,7 @@ pub fn on_call_at(shifts: &[OnCallShift], at: DateTime<Utc>) -> Vec<i32> {
 
 /// Each person's on-call rota, built from their shifts (in the order people first appear).
 pub fn rotas(shifts: &[OnCallShift]) -> Vec<Rota> {
-    let mut people: Vec<(i32, Rota)> = Vec::new();
+    let mut people: Vec<(UserId, Rota)> = Vec::new();
     for slot in shifts {
         match people.iter_mut().find(|(id, _)| *id == slot.user_id) {
             Some((_, rota)) => rota.shifts.push(slot.shift.clone()),
@@ -51,17 +52,17 @@ pub fn rotas(shifts: &[OnCallShift]) -> Vec<Rota> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SafeguardingRecipients {
     /// The supervisors on call who have a phone.
-    OnCall(Vec<i32>),
+    OnCall(Vec<UserId>),
     /// Nobody on call could be reached: every supervisor of the helpline and every
     /// administrator who has a phone.
-    Escalated(Vec<i32>),
+    Escalated(Vec<UserId>),
     /// Nobody at all can be reached by text; the concern waits in the review queue and
     /// the log must say so.
     Nobody,
 }
 
 impl SafeguardingRecipients {
-    pub fn users(&self) -> &[i32] {
+    pub fn users(&self) -> &[UserId] {
         match self {
             Self::OnCall(users) | Self::Escalated(users) => users,
             Self::Nobody => &[],
@@ -72,8 +73,8 @@ impl SafeguardingRecipients {
 /// Chooses who hears about a safeguarding concern, from the people on call who have a
 /// phone and the helpline's other reachable supervisors and administrators.
 pub fn safeguarding_recipients(
-    on_call_reachable: &[i32],
-    everyone_reachable: &[i32],
+    on_call_reachable: &[UserId],
+    everyone_reachable: &[UserId],
 ) -> SafeguardingRecipients {
     if !on_call_reachable.is_empty() {
         SafeguardingRecipients::OnCall(on_call_reachable.to_vec())
@@ -92,7 +93,7 @@ mod tests {
 
     fn slot(user_id: i32, zone: &str, weekday: Weekday, from: &str, to: &str) -> OnCallShift {
         OnCallShift {
-            user_id,
+            user_id: UserId(user_id),
             time_zone: TimeZone::parse(zone).unwrap(),
             shift: WeeklyShift::new(
                 weekday,
@@ -120,11 +121,17 @@ mod tests {
             slot(3, "Europe/London", Weekday::Tuesday, "09:00", "17:00"),
         ];
         // Monday 2026-11-30 13:00 London (UTC): 1 twice over, 2 not yet started.
-        assert_eq!(on_call_at(&shifts, at("2026-11-30T13:00:00Z")), vec![1]);
-        assert_eq!(on_call_at(&shifts, at("2026-11-30T15:00:00Z")), vec![1, 2]);
+        assert_eq!(
+            on_call_at(&shifts, at("2026-11-30T13:00:00Z")),
+            vec![UserId(1)]
+        );
+        assert_eq!(
+            on_call_at(&shifts, at("2026-11-30T15:00:00Z")),
+            vec![UserId(1), UserId(2)]
+        );
         assert_eq!(
             on_call_at(&shifts, at("2026-11-29T13:00:00Z")),
-            Vec::<i32>::new()
+            Vec::<UserId>::new()
         );
     }
 
@@ -157,12 +164,12 @@ mod tests {
     #[test]
     fn a_concern_goes_to_the_people_on_call_then_to_everyone_then_is_reported_unreached() {
         assert_eq!(
-            safeguarding_recipients(&[4], &[4, 5]),
-            SafeguardingRecipients::OnCall(vec![4])
+            safeguarding_recipients(&[UserId(4)], &[UserId(4), UserId(5)]),
+            SafeguardingRecipients::OnCall(vec![UserId(4)])
         );
         assert_eq!(
-            safeguarding_recipients(&[], &[4, 5]),
-            SafeguardingRecipients::Escalated(vec![4, 5])
+            safeguarding_recipients(&[], &[UserId(4), UserId(5)]),
+            SafeguardingRecipients::Escalated(vec![UserId(4), UserId(5)])
         );
         assert_eq!(
             safeguarding_recipients(&[], &[]),

@@ -8,13 +8,14 @@ use serde::Serialize;
 
 use super::contact::Outcome;
 use super::csv_export::{Text, to_csv};
+use super::ids::{TopicId, VolunteerId};
 use super::report_period::{WEEKDAYS, percentile, ratio, week_start};
 
 /// Contacts counted by channel, topic, outcome and peer-match tier (one database group).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Breakdown {
     pub channel: String,
-    pub topic_id: Option<i32>,
+    pub topic_id: Option<TopicId>,
     pub outcome: Option<String>,
     pub tier: Option<String>,
     /// A volunteer signed off for the topic was on shift and free when it first routed.
@@ -324,9 +325,9 @@ impl ContactsReport {
 }
 
 /// One volunteer's contacts in one local week (one database group).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VolunteerWeek {
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     /// Weeks since Monday 1969-12-29, local time.
     pub week: i64,
     pub contacts: i64,
@@ -335,6 +336,22 @@ pub struct VolunteerWeek {
     pub flagged_contacts: i64,
     pub back_to_back: i64,
     pub missed_offers: i64,
+}
+
+impl VolunteerWeek {
+    /// A week with nothing counted yet.
+    pub fn new(volunteer_id: VolunteerId, week: i64) -> Self {
+        Self {
+            volunteer_id,
+            week,
+            contacts: 0,
+            talk_secs: 0,
+            long_contacts: 0,
+            flagged_contacts: 0,
+            back_to_back: 0,
+            missed_offers: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -354,7 +371,7 @@ pub struct WeekLoad {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct VolunteerLoad {
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     pub name: String,
     /// Debriefs they asked for that no supervisor has held yet.
     pub open_debriefs: i64,
@@ -363,7 +380,7 @@ pub struct VolunteerLoad {
 
 /// Volunteer load and wellbeing: each volunteer of the helpline with their weeks.
 pub fn volunteer_load(
-    volunteers: &[(i32, String, i64)],
+    volunteers: &[(VolunteerId, String, i64)],
     weeks: &[VolunteerWeek],
 ) -> Vec<VolunteerLoad> {
     volunteers
@@ -440,7 +457,7 @@ pub fn volunteer_load_csv(load: &[VolunteerLoad]) -> Result<String, csv::Error> 
 /// One line of the volunteer load export.
 #[derive(Serialize)]
 struct WeekRow<'a> {
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     name: Text<'a>,
     week_starting: Option<NaiveDate>,
     contacts: i64,
@@ -458,7 +475,7 @@ mod tests {
 
     fn group(
         channel: &str,
-        topic: Option<i32>,
+        topic: Option<TopicId>,
         outcome: &str,
         tier: Option<&str>,
         n: i64,
@@ -477,13 +494,13 @@ mod tests {
     #[test]
     fn the_peer_match_rate_counts_contacts_that_chose_a_topic() {
         let groups = [
-            group("voice", Some(1), "answered", Some("peer_match"), 6),
+            group("voice", Some(TopicId(1)), "answered", Some("peer_match"), 6),
             // A signed-off volunteer was free, yet someone else took the call.
             Breakdown {
                 peer_match_free: true,
-                ..group("voice", Some(1), "answered", Some("trained"), 2)
+                ..group("voice", Some(TopicId(1)), "answered", Some("trained"), 2)
             },
-            group("voice", Some(1), "abandoned", None, 2),
+            group("voice", Some(TopicId(1)), "abandoned", None, 2),
             group("voice", None, "answered", Some("any_topic"), 5),
             group("sms", None, "help_only", None, 3),
             group("voice", None, "rejected_blocked", None, 1),
@@ -549,12 +566,13 @@ mod tests {
     #[test]
     fn volunteer_load_as_csv_has_a_row_per_week_and_one_for_a_quiet_volunteer() {
         let load = volunteer_load(
-            &[(1, "=Ann".into(), 0), (2, "Bo".into(), 1)],
+            &[
+                (VolunteerId(1), "=Ann".into(), 0),
+                (VolunteerId(2), "Bo".into(), 1),
+            ],
             &[VolunteerWeek {
-                volunteer_id: 1,
-                week: 0,
                 contacts: 3,
-                ..Default::default()
+                ..VolunteerWeek::new(VolunteerId(1), 0)
             }],
         );
         let csv = volunteer_load_csv(&load).unwrap();

@@ -14,6 +14,7 @@
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use super::calendar::Weekday;
+use super::ids::VolunteerId;
 use super::rota::{Rota, WallClock, WeeklyShift};
 use super::timezone::TimeZone;
 use super::volunteer::{Readiness, VolunteerProfile};
@@ -25,7 +26,7 @@ const MINUTES_A_DAY: usize = 24 * 60;
 /// touch, by time zone.
 #[derive(Debug, Clone, Default)]
 pub struct RosterIndex {
-    volunteer_ids: Vec<i32>,
+    volunteer_ids: Vec<VolunteerId>,
     readiness: Vec<Readiness>,
     /// The time zones of the rotas, each once.
     zones: Vec<TimeZone>,
@@ -44,7 +45,7 @@ impl RosterIndex {
     /// The index of the volunteers, each with their profile and rota, in the roster's
     /// order: positions in the answers are positions in this sequence.
     pub fn build<'a>(
-        volunteers: impl IntoIterator<Item = (i32, &'a VolunteerProfile, &'a Rota)>,
+        volunteers: impl IntoIterator<Item = (VolunteerId, &'a VolunteerProfile, &'a Rota)>,
     ) -> Self {
         let mut index = Self::default();
         let mut entries: Vec<(u32, u32)> = Vec::new();
@@ -100,7 +101,7 @@ impl RosterIndex {
             .collect()
     }
 
-    pub fn volunteer_id(&self, position: usize) -> i32 {
+    pub fn volunteer_id(&self, position: usize) -> VolunteerId {
         self.volunteer_ids[position]
     }
 
@@ -223,7 +224,7 @@ mod tests {
             (1..)
                 .zip(&profiles)
                 .zip(rotas)
-                .map(|((id, p), r)| (id, p, r)),
+                .map(|((id, p), r)| (VolunteerId(id), p, r)),
         )
     }
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::calendar::{LocalTime, Weekday};
 use super::csv_export::Text;
+use super::ids::VolunteerId;
 use super::rota::{ShiftChannels, WeeklyShift};
 
 /// The columns, in the order an export writes them.
@@ -49,7 +50,7 @@ impl LineError {
 /// Who a line is about, as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct VolunteerRef {
-    id: Option<i32>,
+    id: Option<VolunteerId>,
     name: Option<String>,
 }
 
@@ -64,7 +65,7 @@ struct ShiftLine {
 /// A volunteer of the helpline, as the file may name them.
 #[derive(Debug, Clone)]
 pub struct Member<'a> {
-    pub id: i32,
+    pub id: VolunteerId,
     pub name: &'a str,
 }
 
@@ -72,7 +73,7 @@ pub struct Member<'a> {
 #[derive(Debug, Clone)]
 pub struct Held {
     pub shift_id: i32,
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     pub shift: WeeklyShift,
 }
 
@@ -80,7 +81,7 @@ pub struct Held {
 #[derive(Debug, Clone)]
 pub struct Added {
     pub line: u64,
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     pub shift: WeeklyShift,
 }
 
@@ -177,7 +178,7 @@ fn read_line<'r>(
     let fail = |column: &str, message: String| LineError::new(line, Some(column), message);
     let id = field("volunteer_id")
         .map(|raw| {
-            raw.parse::<i32>()
+            raw.parse::<VolunteerId>()
                 .map_err(|_| fail("volunteer_id", format!("'{raw}' is not a volunteer id")))
         })
         .transpose()?;
@@ -223,13 +224,13 @@ fn read_line<'r>(
 
 /// The helpline's members, looked up by id and by name.
 struct Directory<'a> {
-    by_id: HashMap<i32, &'a str>,
-    by_name: HashMap<&'a str, Vec<i32>>,
+    by_id: HashMap<VolunteerId, &'a str>,
+    by_name: HashMap<&'a str, Vec<VolunteerId>>,
 }
 
 impl<'a> Directory<'a> {
     fn new(members: &[Member<'a>]) -> Self {
-        let mut by_name: HashMap<&str, Vec<i32>> = HashMap::new();
+        let mut by_name: HashMap<&str, Vec<VolunteerId>> = HashMap::new();
         for m in members {
             by_name.entry(m.name).or_default().push(m.id);
         }
@@ -240,7 +241,7 @@ impl<'a> Directory<'a> {
     }
 
     /// The member a line names, or why it names none.
-    fn resolve(&self, volunteer: &VolunteerRef) -> Result<i32, String> {
+    fn resolve(&self, volunteer: &VolunteerRef) -> Result<VolunteerId, String> {
         if let Some(id) = volunteer.id {
             let name = self
                 .by_id
@@ -289,7 +290,7 @@ impl RotaFile {
     pub fn changes(self, members: &[Member<'_>], hold: &[Held]) -> RotaChanges {
         let RotaFile { lines, mut errors } = self;
         let directory = Directory::new(members);
-        let mut wanted: HashMap<i32, Vec<ShiftLine>> = HashMap::new();
+        let mut wanted: HashMap<VolunteerId, Vec<ShiftLine>> = HashMap::new();
         for line in lines {
             let id = match directory.resolve(&line.volunteer) {
                 Ok(id) => id,
@@ -312,7 +313,7 @@ impl RotaFile {
             theirs.push(line);
         }
         errors.sort_by_key(|e| e.line);
-        let mut held_by: HashMap<i32, Vec<&Held>> = HashMap::new();
+        let mut held_by: HashMap<VolunteerId, Vec<&Held>> = HashMap::new();
         for held in hold {
             held_by.entry(held.volunteer_id).or_default().push(held);
         }
@@ -320,7 +321,7 @@ impl RotaFile {
             errors,
             ..RotaChanges::default()
         };
-        let named: BTreeSet<i32> = wanted.keys().copied().collect();
+        let named: BTreeSet<VolunteerId> = wanted.keys().copied().collect();
         for id in named {
             let mut lines = wanted.remove(&id).unwrap_or_default();
             for held in held_by.remove(&id).unwrap_or_default() {
@@ -346,7 +347,7 @@ impl RotaFile {
 /// One line of an export.
 #[derive(Serialize)]
 pub struct ExportLine<'a> {
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     volunteer: Text<'a>,
     weekday: &'static str,
     start: String,
@@ -358,7 +359,7 @@ pub struct ExportLine<'a> {
 
 /// The rota as CSV: each member's shifts, by name, weekday and start.
 pub fn export(members: &[Member<'_>], hold: &[Held]) -> Result<String, csv::Error> {
-    let names: HashMap<i32, &str> = members.iter().map(|m| (m.id, m.name)).collect();
+    let names: HashMap<VolunteerId, &str> = members.iter().map(|m| (m.id, m.name)).collect();
     let mut lines: Vec<ExportLine<'_>> = Vec::new();
     let mut ordered: Vec<&Held> = hold
         .iter()
@@ -399,11 +400,20 @@ mod tests {
 
     fn members() -> Vec<Member<'static>> {
         vec![
-            Member { id: 1, name: "Ada" },
-            Member { id: 2, name: "Ben" },
-            Member { id: 3, name: "Ben" },
             Member {
-                id: 4,
+                id: VolunteerId(1),
+                name: "Ada",
+            },
+            Member {
+                id: VolunteerId(2),
+                name: "Ben",
+            },
+            Member {
+                id: VolunteerId(3),
+                name: "Ben",
+            },
+            Member {
+                id: VolunteerId(4),
                 name: "=Eve",
             },
         ]
@@ -414,12 +424,12 @@ mod tests {
         let hold = vec![
             Held {
                 shift_id: 10,
-                volunteer_id: 1,
+                volunteer_id: VolunteerId(1),
                 shift: shift(Weekday::Tuesday, "19:00", "22:00"),
             },
             Held {
                 shift_id: 11,
-                volunteer_id: 4,
+                volunteer_id: VolunteerId(4),
                 shift: WeeklyShift::new(
                     Weekday::Saturday,
                     LocalTime::parse("22:00").unwrap(),
@@ -449,17 +459,17 @@ mod tests {
         let hold = vec![
             Held {
                 shift_id: 10,
-                volunteer_id: 1,
+                volunteer_id: VolunteerId(1),
                 shift: shift(Weekday::Tuesday, "19:00", "22:00"),
             },
             Held {
                 shift_id: 11,
-                volunteer_id: 1,
+                volunteer_id: VolunteerId(1),
                 shift: shift(Weekday::Friday, "19:00", "22:00"),
             },
             Held {
                 shift_id: 12,
-                volunteer_id: 2,
+                volunteer_id: VolunteerId(2),
                 shift: shift(Weekday::Monday, "09:00", "12:00"),
             },
         ];

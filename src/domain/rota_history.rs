@@ -8,6 +8,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::ids::{HelplineId, TopicId};
 use super::rota::Rota;
 use super::step_back::StepBack;
 use super::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
@@ -16,7 +17,7 @@ use super::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
 /// name and phone are not kept: a past rota is shown with today's.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RotaRecord {
-    pub helplines: Vec<i32>,
+    pub helplines: Vec<HelplineId>,
     pub training_status: TrainingStatus,
     pub training_completed_on: Option<NaiveDate>,
     pub refresher_due_on: Option<NaiveDate>,
@@ -26,7 +27,7 @@ pub struct RotaRecord {
     pub limits: WellbeingLimits,
     /// With the time zone the volunteer lived by then.
     pub rota: Rota,
-    pub ready_topics: Vec<i32>,
+    pub ready_topics: Vec<TopicId>,
     pub stepped_back: Vec<StepBack>,
 }
 
@@ -34,9 +35,9 @@ impl RotaRecord {
     pub fn new(
         profile: &VolunteerProfile,
         rota: Rota,
-        ready_topics: Vec<i32>,
+        ready_topics: Vec<TopicId>,
         stepped_back: Vec<StepBack>,
-        helplines: Vec<i32>,
+        helplines: Vec<HelplineId>,
     ) -> Self {
         Self {
             helplines,

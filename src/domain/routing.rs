@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::ids::IdSet;
+use super::ids::{IdSet, TopicId, VolunteerId};
 use super::roster_index::RosterIndex;
 use super::rota::{Channel, Rota, WallClock};
 use super::step_back::StepBack;
@@ -30,14 +30,14 @@ pub struct RoutingRequest<'a> {
     /// The volunteer a returning caller last spoke to, if continuity applies.
     pub continuity: Option<Continuity>,
     /// Volunteers who declared they know this caller.
-    pub conflicted: &'a IdSet,
+    pub conflicted: &'a IdSet<VolunteerId>,
     /// Volunteers already offered this contact.
-    pub already_tried: &'a IdSet,
+    pub already_tried: &'a IdSet<VolunteerId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TopicChoice {
-    pub topic_id: i32,
+    pub topic_id: TopicId,
     /// Only volunteers signed off for the topic may take it.
     pub strict: bool,
 }
@@ -46,7 +46,7 @@ pub struct TopicChoice {
 /// row went to them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Continuity {
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     pub consecutive: u32,
     pub max_repeats: u32,
 }
@@ -54,10 +54,10 @@ pub struct Continuity {
 /// A volunteer as the router sees them.
 #[derive(Debug, Clone, Copy)]
 pub struct Candidate<'a> {
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     pub profile: &'a VolunteerProfile,
     pub rota: &'a Rota,
-    pub ready_topics: &'a [i32],
+    pub ready_topics: &'a [TopicId],
     /// Their step-backs (from a topic or from every contact), whether in force or not.
     pub stepped_back: &'a [StepBack],
     pub activity: &'a Activity,
@@ -185,7 +185,7 @@ impl Exclusion {
 /// One volunteer the plan offers the contact to, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Offer {
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     pub tier: Tier,
     /// Ranked first as the returning caller's last volunteer.
     pub continuity: bool,
@@ -196,7 +196,7 @@ pub struct Offer {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     pub offers: Vec<Offer>,
-    pub excluded: Vec<(i32, Exclusion)>,
+    pub excluded: Vec<(VolunteerId, Exclusion)>,
 }
 
 impl Plan {
@@ -215,14 +215,14 @@ impl Plan {
     /// reason); who was then rung is in the `offered` events. Ids only, so a helpline of
     /// thousands keeps a compact trace.
     pub fn trace(&self, round: i32) -> serde_json::Value {
-        let mut eligible: Vec<(&'static str, Vec<i32>)> = Vec::new();
+        let mut eligible: Vec<(&'static str, Vec<VolunteerId>)> = Vec::new();
         for offer in &self.offers {
             match eligible.last_mut() {
                 Some((tier, ids)) if *tier == offer.tier.as_str() => ids.push(offer.volunteer_id),
                 _ => eligible.push((offer.tier.as_str(), vec![offer.volunteer_id])),
             }
         }
-        let mut passed_over: HashMap<Exclusion, Vec<i32>> = HashMap::new();
+        let mut passed_over: HashMap<Exclusion, Vec<VolunteerId>> = HashMap::new();
         for (volunteer_id, why) in &self.excluded {
             passed_over.entry(*why).or_default().push(*volunteer_id);
         }
@@ -292,7 +292,7 @@ pub fn plan_indexed<'a>(
 /// longest idle first (never having had a contact is the longest idle of all), then the
 /// fewest contacts this shift, then their id.
 struct Ranked {
-    order: (Tier, i64, usize, i32),
+    order: (Tier, i64, usize, VolunteerId),
 }
 
 impl Ranked {
@@ -311,7 +311,7 @@ impl Ranked {
 fn in_order(
     request: &RoutingRequest<'_>,
     mut ranked: Vec<Ranked>,
-    excluded: Vec<(i32, Exclusion)>,
+    excluded: Vec<(VolunteerId, Exclusion)>,
 ) -> Plan {
     // A non-strict topic falls back to trained volunteers only when no peer match is
     // eligible; the tier order makes that hold for every position in the plan. Ids are
@@ -416,7 +416,7 @@ fn assess(
 /// it already, or not taking contacts on its channel.
 fn before_the_rota(
     request: &RoutingRequest<'_>,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     readiness: &Readiness,
     clock: WallClock,
 ) -> Result<(), Exclusion> {
@@ -451,7 +451,7 @@ mod tests {
     use crate::domain::timezone::TimeZone;
     use crate::domain::volunteer::TrainingStatus;
 
-    const NEONATAL: i32 = 7;
+    const NEONATAL: TopicId = TopicId(7);
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -473,17 +473,17 @@ mod tests {
     }
 
     struct Volunteer {
-        id: i32,
+        id: VolunteerId,
         profile: VolunteerProfile,
         rota: Rota,
-        ready: Vec<i32>,
+        ready: Vec<TopicId>,
         stepped_back: Vec<StepBack>,
         activity: Activity,
     }
 
     fn volunteer(id: i32) -> Volunteer {
         Volunteer {
-            id,
+            id: VolunteerId(id),
             profile: profile("Europe/London"),
             rota: day_rota("Europe/London"),
             ready: Vec::new(),
@@ -515,8 +515,8 @@ mod tests {
     fn route_with(
         vs: &[Volunteer],
         topic: Option<TopicChoice>,
-        conflicted: &IdSet,
-        tried: &IdSet,
+        conflicted: &IdSet<VolunteerId>,
+        tried: &IdSet<VolunteerId>,
         continuity: Option<Continuity>,
     ) -> Plan {
         let request = RoutingRequest {
@@ -550,8 +550,12 @@ mod tests {
     fn order(plan: &Plan) -> Vec<(i32, Tier)> {
         plan.offers
             .iter()
-            .map(|o| (o.volunteer_id, o.tier))
+            .map(|o| (o.volunteer_id.0, o.tier))
             .collect()
+    }
+
+    fn excluded(plan: &Plan) -> Vec<(i32, Exclusion)> {
+        plan.excluded.iter().map(|(id, why)| (id.0, *why)).collect()
     }
 
     fn neonatal(strict: bool) -> Option<TopicChoice> {
@@ -601,7 +605,7 @@ mod tests {
         let about_it = route(&people, neonatal(false));
         assert_eq!(order(&about_it), vec![(3, Tier::Trained)]);
         assert_eq!(
-            about_it.excluded,
+            excluded(&about_it),
             vec![(1, Exclusion::SteppedBack), (2, Exclusion::SteppedBack)]
         );
         assert!(!about_it.worth_waiting());
@@ -617,7 +621,7 @@ mod tests {
         let plan = route(&[volunteer(1), volunteer(2)], neonatal(true));
         assert!(plan.offers.is_empty());
         assert_eq!(
-            plan.excluded,
+            excluded(&plan),
             vec![
                 (1, Exclusion::NotSignedOffForTopic),
                 (2, Exclusion::NotSignedOffForTopic)
@@ -638,7 +642,7 @@ mod tests {
         busier.activity.recent_contact_starts =
             vec![utc("2026-11-22T08:30:00Z"), utc("2026-11-22T08:50:00Z")];
         let plan = route(&[recent, earlier, never, busier], None);
-        let ids: Vec<i32> = plan.offers.iter().map(|o| o.volunteer_id).collect();
+        let ids: Vec<i32> = plan.offers.iter().map(|o| o.volunteer_id.0).collect();
         assert_eq!(ids, vec![3, 2, 4, 1]);
         assert!(plan.offers.iter().all(|o| o.tier == Tier::AnyTopic));
     }
@@ -667,13 +671,13 @@ mod tests {
                 paused, off_shift, busy, resting, capped, welsh, conflicted, tried, learner, ok,
             ],
             None,
-            &IdSet::from_iter([7]),
-            &IdSet::from_iter([8]),
+            &IdSet::from_iter([VolunteerId(7)]),
+            &IdSet::from_iter([VolunteerId(8)]),
             None,
         );
         assert_eq!(order(&plan), vec![(10, Tier::AnyTopic)]);
         assert_eq!(
-            plan.excluded,
+            excluded(&plan),
             vec![
                 (1, Exclusion::Paused),
                 (2, Exclusion::OffShift),
@@ -707,7 +711,7 @@ mod tests {
         flagged_earlier.activity.last_flagged_at = Some(utc("2026-11-22T11:40:00Z"));
         let plan = route(&[just_flagged, flagged_earlier], None);
         assert_eq!(order(&plan), vec![(2, Tier::AnyTopic)]);
-        assert_eq!(plan.excluded, vec![(1, Exclusion::Resting)]);
+        assert_eq!(excluded(&plan), vec![(1, Exclusion::Resting)]);
     }
 
     #[test]
@@ -731,7 +735,7 @@ mod tests {
         at_cap.activity.recent_contact_starts =
             vec![utc("2026-11-22T09:00:00Z"), utc("2026-11-22T11:50:00Z")];
         let plan = route(&[at_cap], None);
-        assert_eq!(plan.excluded, vec![(1, Exclusion::ShiftCapReached)]);
+        assert_eq!(excluded(&plan), vec![(1, Exclusion::ShiftCapReached)]);
         assert!(!plan.worth_waiting());
 
         // Busy, and not signed off for the strict topic the caller chose.
@@ -742,7 +746,7 @@ mod tests {
             strict: true,
         };
         let plan = route(&[unready], Some(strict));
-        assert_eq!(plan.excluded, vec![(2, Exclusion::NotSignedOffForTopic)]);
+        assert_eq!(excluded(&plan), vec![(2, Exclusion::NotSignedOffForTopic)]);
         assert!(!plan.worth_waiting());
     }
 
@@ -760,16 +764,16 @@ mod tests {
                 &none,
                 &none,
                 Some(Continuity {
-                    volunteer_id: 2,
+                    volunteer_id: VolunteerId(2),
                     consecutive,
                     max_repeats: 3,
                 }),
             )
         };
         let first = repeat(2);
-        assert_eq!(first.offers[0].volunteer_id, 2);
+        assert_eq!(first.offers[0].volunteer_id, VolunteerId(2));
         assert!(first.offers[0].continuity);
-        assert_eq!(repeat(3).offers[0].volunteer_id, 1);
+        assert_eq!(repeat(3).offers[0].volunteer_id, VolunteerId(1));
     }
 
     #[test]
@@ -847,7 +851,7 @@ mod tests {
                     _ => {}
                 }
                 Volunteer {
-                    id: i32::try_from(i).unwrap() + 1,
+                    id: VolunteerId(i32::try_from(i).unwrap() + 1),
                     profile,
                     rota,
                     ready: if i % 2 == 0 {
@@ -865,7 +869,10 @@ mod tests {
             .collect();
         let candidates = candidates(&vs);
         let index = index_of(&vs);
-        let (conflicted, tried) = (IdSet::from_iter([5, 50]), IdSet::from_iter([6, 60]));
+        let (conflicted, tried) = (
+            IdSet::from_iter([5, 50].map(VolunteerId)),
+            IdSet::from_iter([6, 60].map(VolunteerId)),
+        );
         // Three weeks over London's, New York's, Santiago's and Lord Howe's clock changes.
         let (mut now, mut on_shift_somewhere) = (at("2026-10-20T00:00:00Z"), 0);
         while now < at("2026-11-10T00:00:00Z") {

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::ids::TopicId;
 use super::rota::{Interval, Rota};
 use super::shift_calendar::shifts_within;
 
@@ -18,19 +19,19 @@ pub const CHECK_IN_WINDOW: Duration = Duration::days(30);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StepBack {
     /// The topic; none: every contact.
-    pub topic_id: Option<i32>,
+    pub topic_id: Option<TopicId>,
     pub span: Interval,
 }
 
 impl StepBack {
     /// Whether it keeps its volunteer from a contact about `topic` (none: no topic chosen)
     /// at `at`.
-    pub fn keeps_from(&self, topic: Option<i32>, at: DateTime<Utc>) -> bool {
+    pub fn keeps_from(&self, topic: Option<TopicId>, at: DateTime<Utc>) -> bool {
         self.span.contains(at) && (self.topic_id.is_none() || self.topic_id == topic)
     }
 
     /// Whether it counts against coverage of `topic` (none: coverage overall).
-    pub fn counts_against(&self, topic: Option<i32>) -> bool {
+    pub fn counts_against(&self, topic: Option<TopicId>) -> bool {
         self.topic_id.is_none() || (topic.is_some() && self.topic_id == topic)
     }
 }
@@ -159,7 +160,7 @@ mod tests {
     fn a_step_back_keeps_from_its_topic_or_from_everything_while_it_lasts() {
         let span = Interval::new(utc("2026-12-01T00:00:00Z"), utc("2026-12-08T00:00:00Z")).unwrap();
         let bereavement = StepBack {
-            topic_id: Some(7),
+            topic_id: Some(TopicId(7)),
             span,
         };
         let all = StepBack {
@@ -167,13 +168,13 @@ mod tests {
             span,
         };
         let during = utc("2026-12-03T12:00:00Z");
-        assert!(bereavement.keeps_from(Some(7), during));
-        assert!(!bereavement.keeps_from(Some(8), during));
+        assert!(bereavement.keeps_from(Some(TopicId(7)), during));
+        assert!(!bereavement.keeps_from(Some(TopicId(8)), during));
         assert!(!bereavement.keeps_from(None, during));
         assert!(all.keeps_from(None, during));
-        assert!(!all.keeps_from(Some(7), utc("2026-12-08T00:00:00Z")));
-        assert!(bereavement.counts_against(Some(7)) && !bereavement.counts_against(None));
-        assert!(all.counts_against(None) && all.counts_against(Some(8)));
+        assert!(!all.keeps_from(Some(TopicId(7)), utc("2026-12-08T00:00:00Z")));
+        assert!(bereavement.counts_against(Some(TopicId(7))) && !bereavement.counts_against(None));
+        assert!(all.counts_against(None) && all.counts_against(Some(TopicId(8))));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::ids::{ContactId, HelplineId, VolunteerId};
 use super::rota::Channel;
 use super::timezone::TimeZone;
 use super::validate::{self, FieldError};
@@ -281,23 +282,27 @@ impl ReviewAction {
 /// An unflagged, unreviewed contact that may be sampled for review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SampleCandidate {
-    pub contact_id: i32,
-    pub volunteer_id: i32,
+    pub contact_id: ContactId,
+    pub volunteer_id: VolunteerId,
     /// The helpline-local week it falls in (any stable number per week).
     pub week: i64,
 }
 
 /// Picks up to `per_week` contacts per volunteer per week. The choice is random across
 /// contacts but stable for a given `seed`, so the queue does not reshuffle on every look.
-pub fn sample_for_review(candidates: &[SampleCandidate], per_week: usize, seed: u64) -> Vec<i32> {
-    let mut groups: HashMap<(i32, i64), Vec<(u64, i32)>> = HashMap::new();
+pub fn sample_for_review(
+    candidates: &[SampleCandidate],
+    per_week: usize,
+    seed: u64,
+) -> Vec<ContactId> {
+    let mut groups: HashMap<(VolunteerId, i64), Vec<(u64, ContactId)>> = HashMap::new();
     for c in candidates {
         groups
             .entry((c.volunteer_id, c.week))
             .or_default()
-            .push((scramble(seed ^ c.contact_id as u64), c.contact_id));
+            .push((scramble(seed ^ c.contact_id.0 as u64), c.contact_id));
     }
-    let mut chosen: Vec<i32> = groups
+    let mut chosen: Vec<ContactId> = groups
         .into_values()
         .flat_map(|mut group| {
             group.sort_unstable();
@@ -316,23 +321,23 @@ pub const SAMPLE_SEED: u64 = 0x7065_6572_6c69_6e65;
 /// A contact the sample may take: unflagged and not yet reviewed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolContact {
-    pub contact_id: i32,
-    pub helpline_id: i32,
+    pub contact_id: ContactId,
+    pub helpline_id: HelplineId,
     /// Who took it; contacts nobody took are not sampled.
-    pub volunteer_id: Option<i32>,
+    pub volunteer_id: Option<VolunteerId>,
     pub received_at: DateTime<Utc>,
 }
 
 /// How a helpline samples: its weeks are ISO weeks on its own clock.
 #[derive(Debug, Clone, Copy)]
 pub struct SamplingRule {
-    pub helpline_id: i32,
+    pub helpline_id: HelplineId,
     pub time_zone: TimeZone,
     pub per_week: usize,
 }
 
 /// The review sample across helplines, each at its own rate and in its own weeks.
-pub fn review_sample(pool: &[PoolContact], rules: &[SamplingRule]) -> Vec<i32> {
+pub fn review_sample(pool: &[PoolContact], rules: &[SamplingRule]) -> Vec<ContactId> {
     let mut chosen = Vec::new();
     for rule in rules {
         let zone = rule.time_zone.tz();
@@ -484,8 +489,12 @@ mod tests {
     fn sampling_takes_per_week_per_volunteer_and_is_stable() {
         let candidates: Vec<SampleCandidate> = (1..=20)
             .map(|id| SampleCandidate {
-                contact_id: id,
-                volunteer_id: if id % 2 == 0 { 1 } else { 2 },
+                contact_id: ContactId(id),
+                volunteer_id: if id % 2 == 0 {
+                    VolunteerId(1)
+                } else {
+                    VolunteerId(2)
+                },
                 week: if id <= 10 { 100 } else { 101 },
             })
             .collect();
@@ -500,9 +509,9 @@ mod tests {
     fn each_helpline_samples_its_own_weeks_at_its_own_rate() {
         let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
         let contact = |contact_id, helpline_id, received: &str| PoolContact {
-            contact_id,
-            helpline_id,
-            volunteer_id: Some(7),
+            contact_id: ContactId(contact_id),
+            helpline_id: HelplineId(helpline_id),
+            volunteer_id: Some(VolunteerId(7)),
             received_at: at(received),
         };
         // Sunday 2026-11-29 20:00Z is already Monday of the next week in Auckland.
@@ -518,21 +527,24 @@ mod tests {
         ];
         let rules = [
             SamplingRule {
-                helpline_id: 1,
+                helpline_id: HelplineId(1),
                 time_zone: TimeZone::parse("Pacific/Auckland").unwrap(),
                 per_week: 1,
             },
             SamplingRule {
-                helpline_id: 2,
+                helpline_id: HelplineId(2),
                 time_zone: TimeZone::parse("Europe/London").unwrap(),
                 per_week: 1,
             },
         ];
         let chosen = review_sample(&pool, &rules);
         // Auckland: both in one week, so one of 1 and 2; London: 3 and 4 in two weeks.
-        assert_eq!(chosen.iter().filter(|id| [1, 2].contains(id)).count(), 1);
-        assert!(chosen.contains(&3) && chosen.contains(&4));
-        assert!(!chosen.contains(&5), "a contact nobody took is not sampled");
+        assert_eq!(chosen.iter().filter(|id| [1, 2].contains(&id.0)).count(), 1);
+        assert!(chosen.contains(&ContactId(3)) && chosen.contains(&ContactId(4)));
+        assert!(
+            !chosen.contains(&ContactId(5)),
+            "a contact nobody took is not sampled"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::callback::CallerSettings;
+use super::ids::TopicId;
 
 /// The question every survey asks first.
 pub const UNDERSTOOD: &str =
@@ -101,7 +102,7 @@ impl AnswerCounts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnderstoodAnswer {
     pub answer: SurveyAnswer,
-    pub topic_id: Option<i32>,
+    pub topic_id: Option<TopicId>,
     /// The peer-match tier of the volunteer who answered the call.
     pub tier: Option<String>,
 }
@@ -188,9 +189,9 @@ mod tests {
             tier: Some(tier.to_owned()),
         };
         let figures = understood_figures(&[
-            answer(SurveyAnswer::Yes, Some(1), "peer_match"),
-            answer(SurveyAnswer::Yes, Some(1), "peer_match"),
-            answer(SurveyAnswer::No, Some(1), "trained"),
+            answer(SurveyAnswer::Yes, Some(TopicId(1)), "peer_match"),
+            answer(SurveyAnswer::Yes, Some(TopicId(1)), "peer_match"),
+            answer(SurveyAnswer::No, Some(TopicId(1)), "trained"),
             answer(SurveyAnswer::Somewhat, None, "trained"),
         ]);
         assert_eq!(

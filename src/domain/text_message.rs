@@ -2,6 +2,8 @@
 //! reference prefix and CLOSE command, a topic number, and the risk phrases that call for
 //! safeguarding.
 
+use super::ids::ContactId;
+
 /// A whole-message keyword the carrier acts on (Twilio confirms STOP and START itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Keyword {
@@ -77,7 +79,7 @@ const CLOSE_WORDS: [&str; 2] = ["CLOSE", "END"];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VolunteerReply {
     /// The conversation named by a leading `#12` (or `[#12]`), if any.
-    pub reference: Option<i32>,
+    pub reference: Option<ContactId>,
     pub action: ReplyAction,
 }
 
@@ -107,7 +109,7 @@ impl VolunteerReply {
 }
 
 /// `#12 rest`, `#12: rest` or `[#12] rest` → (12, "rest").
-fn split_reference(text: &str) -> Option<(i32, &str)> {
+fn split_reference(text: &str) -> Option<(ContactId, &str)> {
     let bracketed = text.starts_with("[#");
     let after_hash = text.strip_prefix("[#").or_else(|| text.strip_prefix('#'))?;
     let digits = after_hash
@@ -230,14 +232,17 @@ mod tests {
         assert_eq!(plain.reference, None);
         assert_eq!(plain.action, ReplyAction::Relay("Hello, I'm here.".into()));
         let prefixed = VolunteerReply::parse("#12 How are you?");
-        assert_eq!(prefixed.reference, Some(12));
+        assert_eq!(prefixed.reference, Some(ContactId(12)));
         assert_eq!(prefixed.action, ReplyAction::Relay("How are you?".into()));
         assert_eq!(
             VolunteerReply::parse("[#7] ok").action,
             ReplyAction::Relay("ok".into())
         );
         assert_eq!(VolunteerReply::parse("#12: end").action, ReplyAction::End);
-        assert_eq!(VolunteerReply::parse("#12 END").reference, Some(12));
+        assert_eq!(
+            VolunteerReply::parse("#12 END").reference,
+            Some(ContactId(12))
+        );
         assert_eq!(VolunteerReply::parse("#12 close").action, ReplyAction::End);
         assert_eq!(
             VolunteerReply::parse("CLOSE").action,

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::ids::VolunteerId;
 use super::rota::Channel;
 use super::routing::{Exclusion, Tier};
 
@@ -61,16 +62,16 @@ fn tier_in_words(tier: Option<Tier>, asked: Asked<'_>) -> String {
 }
 
 /// The volunteer ids in one of a trace's lists.
-pub fn volunteer_ids(list: &Value) -> impl Iterator<Item = i32> + '_ {
+pub fn volunteer_ids(list: &Value) -> impl Iterator<Item = VolunteerId> + '_ {
     list.as_array()
         .into_iter()
         .flatten()
         .filter_map(Value::as_i64)
-        .filter_map(|id| i32::try_from(id).ok())
+        .filter_map(|id| i32::try_from(id).ok().map(VolunteerId))
 }
 
 /// Every volunteer a stored trace names.
-pub fn named_volunteers(trace: &Value) -> Vec<i32> {
+pub fn named_volunteers(trace: &Value) -> Vec<VolunteerId> {
     let eligible = trace["eligible"]
         .as_array()
         .into_iter()
@@ -85,7 +86,11 @@ pub fn named_volunteers(trace: &Value) -> Vec<i32> {
 }
 
 /// A stored trace (see `Plan::trace`) in words; `name` gives each volunteer's name.
-pub fn describe(trace: &Value, asked: Asked<'_>, name: impl Fn(i32) -> String) -> RoundInWords {
+pub fn describe(
+    trace: &Value,
+    asked: Asked<'_>,
+    name: impl Fn(VolunteerId) -> String,
+) -> RoundInWords {
     let could_take = trace["eligible"]
         .as_array()
         .into_iter()
@@ -131,7 +136,8 @@ mod tests {
             "continuity": null,
             "passed_over": {"busy": [2], "not_signed_off_for_topic": [4], "resting": [5]},
         });
-        let names = |id: i32| ["", "Ann", "Bob", "Cat", "Dev", "Sam"][id as usize].to_owned();
+        let names =
+            |id: VolunteerId| ["", "Ann", "Bob", "Cat", "Dev", "Sam"][id.0 as usize].to_owned();
         let asked = Asked {
             channel: Channel::Voice,
             topic: Some("bereavement"),
@@ -150,7 +156,7 @@ mod tests {
         );
         let mut named = named_volunteers(&trace);
         named.sort();
-        assert_eq!(named, vec![1, 2, 3, 4, 5]);
+        assert_eq!(named, [1, 2, 3, 4, 5].map(VolunteerId));
     }
 
     #[test]

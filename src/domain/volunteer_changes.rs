@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use super::ids::HelplineId;
 use super::phone::E164;
 use super::shift_reminders::QuietHours;
 use super::timezone::TimeZone;
@@ -54,7 +55,7 @@ pub struct VolunteerChanges {
     pub trained_voice: Option<bool>,
     pub trained_sms: Option<bool>,
     pub limits: Option<WellbeingLimits>,
-    pub helplines: Option<Vec<i32>>,
+    pub helplines: Option<Vec<HelplineId>>,
     /// When no rota text is sent to them; `null` clears them.
     #[serde(default, deserialize_with = "present")]
     pub quiet_hours: Option<Option<QuietHours>>,
@@ -75,7 +76,7 @@ impl VolunteerChanges {
     pub fn supervisor_only_field(
         &self,
         current: &VolunteerProfile,
-        helplines: &[i32],
+        helplines: &[HelplineId],
     ) -> Option<&'static str> {
         fn differs<T: PartialEq>(new: Option<&T>, old: &T) -> bool {
             new.is_some_and(|new| new != old)
@@ -194,7 +195,7 @@ impl VolunteerChanges {
         &self,
         editor: Editor,
         (current, phone): (&VolunteerProfile, &E164),
-        helplines: &[i32],
+        helplines: &[HelplineId],
     ) -> Result<(), ChangeRefused> {
         match editor {
             Editor::Manager => Ok(()),
@@ -241,7 +242,9 @@ mod tests {
     #[test]
     fn a_volunteer_changes_their_own_details_and_pause_but_not_their_training() {
         let (me, phone) = (current(), phone());
-        let check = |json: &str, editor| changes(json).check_editor(editor, (&me, &phone), &[1]);
+        let check = |json: &str, editor| {
+            changes(json).check_editor(editor, (&me, &phone), &[HelplineId(1)])
+        };
         let own = r#"{"name": "Alf", "languages": ["en", "cy"], "active": false}"#;
         assert_eq!(check(own, Editor::TheVolunteer), Ok(()));
         let training = r#"{"name": "Alf", "trained_sms": true}"#;
@@ -260,8 +263,13 @@ mod tests {
     #[test]
     fn a_supervisor_of_one_of_a_shared_volunteers_helplines_cannot_redirect_the_others_calls() {
         let (me, phone) = (current(), phone());
-        let check =
-            |json: &str| changes(json).check_editor(Editor::PartManager, (&me, &phone), &[1, 2]);
+        let check = |json: &str| {
+            changes(json).check_editor(
+                Editor::PartManager,
+                (&me, &phone),
+                &[HelplineId(1), HelplineId(2)],
+            )
+        };
         assert_eq!(
             check(r#"{"phone": "+12025550199"}"#),
             Err(ChangeRefused::EveryHelplinesSupervisor("phone"))
@@ -280,7 +288,7 @@ mod tests {
             changes(r#"{"phone": "+12025550199"}"#).check_editor(
                 Editor::Manager,
                 (&me, &phone),
-                &[1, 2]
+                &[HelplineId(1), HelplineId(2)]
             ),
             Ok(())
         );
@@ -292,7 +300,7 @@ mod tests {
         let as_read = r#"{"name": "Alf", "training_status": "trained", "trained_voice": true,
                           "trained_sms": false, "helplines": [1]}"#;
         assert_eq!(
-            changes(as_read).check_editor(Editor::TheVolunteer, (&me, &phone), &[1]),
+            changes(as_read).check_editor(Editor::TheVolunteer, (&me, &phone), &[HelplineId(1)]),
             Ok(())
         );
     }

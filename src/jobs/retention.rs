@@ -10,6 +10,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 
 use super::supervisor::{After, Supervisor};
 use crate::domain::access::Scope;
+use crate::domain::ids::HelplineId;
 use crate::domain::phone::E164;
 use crate::secrets::Vault;
 use crate::state::AppState;
@@ -22,7 +23,7 @@ pub async fn purge(
     db: &DatabaseConnection,
     by: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<(i32, u64)>, DbErr> {
+) -> Result<Vec<(HelplineId, u64)>, DbErr> {
     let mut erased = Vec::new();
     for (helpline_id, settings) in helplines::all_settings(db, &Scope::All).await? {
         let cutoff = now - Duration::days(settings.supervision.retention_days.into());

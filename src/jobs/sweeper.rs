@@ -12,6 +12,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::supervisor::{After, Supervisor};
+use crate::domain::ids::ContactId;
 use crate::domain::rota::Channel;
 use crate::state::AppState;
 use crate::storage::contacts::{self, Event, EventKind, Outcome, Stage, TalkTime};
@@ -26,7 +27,7 @@ const BATCH: u64 = 200;
 
 /// Closes the stale calls found at `now`; returns how many this call closed.
 pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let stale: Vec<i32> = contact::Entity::find()
+    let stale: Vec<ContactId> = contact::Entity::find()
         .select_only()
         .column(contact::Column::Id)
         .filter(contact::Column::Channel.eq(Channel::Voice))

@@ -9,6 +9,7 @@ use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 use super::{COVER_ASK, ROTA_ANSWER, sending_number, tell_supervisors, text, wording};
 use crate::domain::cover::{Candidate, Uncovered, next_wave, uncovered, wave_due};
 use crate::domain::coverage::CoverageMember;
+use crate::domain::ids::{TopicId, VolunteerId};
 use crate::domain::phone::E164;
 use crate::domain::rota::{Interval, ShiftChannels};
 use crate::domain::shift_calendar::{Occurrence, shifts_within};
@@ -63,7 +64,7 @@ impl Loss {
 /// first of their helplines that asks for cover. Returns the ids of the requests opened.
 pub async fn after_loss(
     txn: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     loss: Loss,
     now: DateTime<Utc>,
 ) -> Result<Vec<i32>, DbErr> {
@@ -121,7 +122,7 @@ pub async fn after_loss(
 fn gap_left(members: &[RotaMember], lost_by: &RotaMember, span: Interval) -> Uncovered {
     let counted = counted_for_coverage(members, span.start, None);
     let everyone: Vec<CoverageMember<'_>> = counted.iter().map(|(_, c)| c.clone()).collect();
-    let by_topic: Vec<(i32, Vec<CoverageMember<'_>>)> = lost_by
+    let by_topic: Vec<(TopicId, Vec<CoverageMember<'_>>)> = lost_by
         .ready_topics
         .iter()
         .map(|topic| (*topic, rota::counted_for_topic(&counted, *topic)))
@@ -178,7 +179,7 @@ async fn lost_shift(
     Ok(Some((lost, settings)))
 }
 
-async fn volunteer_name(db: &impl ConnectionTrait, id: i32) -> Result<String, DbErr> {
+async fn volunteer_name(db: &impl ConnectionTrait, id: VolunteerId) -> Result<String, DbErr> {
     Ok(volunteer::Entity::find_by_id(id)
         .one(db)
         .await?

@@ -13,6 +13,7 @@ mod wording;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
+use crate::domain::ids::HelplineId;
 use crate::domain::phone::E164;
 use crate::domain::timezone::TimeZone;
 use crate::secrets::Vault;
@@ -28,7 +29,7 @@ pub const ROTA_NOTICE: &str = "rota_notice";
 /// The number a helpline's rota texts go from (and volunteers answer to): its first.
 async fn sending_number(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
 ) -> Result<Option<String>, DbErr> {
     let numbers = helplines::numbers(db, helpline_id).await?;
     Ok(numbers.into_iter().next().map(|n| n.number))
@@ -53,7 +54,7 @@ async fn text(
 async fn tell_supervisors(
     db: &impl ConnectionTrait,
     vault: &Vault,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     helpline_zone: TimeZone,
     body: impl Fn(TimeZone) -> String,
     now: DateTime<Utc>,

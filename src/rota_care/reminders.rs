@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 
 use super::{SHIFT_REMINDER, sending_number, tell_supervisors, text, wording};
+use crate::domain::ids::VolunteerId;
 use crate::domain::rota::Interval;
 use crate::domain::shift_reminders::{ReminderRound, due_reminders, planning_horizon};
 use crate::state::AppState;
@@ -80,7 +81,7 @@ pub async fn run_once(state: &AppState) -> Result<Pass, DbErr> {
 async fn sent_keys(
     state: &AppState,
     horizon: Interval,
-) -> Result<HashSet<(i32, DateTime<Utc>, ReminderRound)>, DbErr> {
+) -> Result<HashSet<(VolunteerId, DateTime<Utc>, ReminderRound)>, DbErr> {
     Ok(shift_reminders::starting_within(&state.db, horizon)
         .await?
         .into_iter()

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
+use crate::domain::ids::{TopicId, UserId};
 use crate::domain::rota::Rota;
 use crate::domain::step_back::{self, InvalidLength, Length};
 use crate::storage::entities::{step_back as row, volunteer};
@@ -16,9 +17,9 @@ use crate::storage::{after_contact, rota, users, volunteers};
 pub async fn step_back(
     db: &impl ConnectionTrait,
     volunteer: &volunteer::Model,
-    topic_id: Option<i32>,
+    topic_id: Option<TopicId>,
     length: Length,
-    asked_by: Option<i32>,
+    asked_by: Option<UserId>,
     now: DateTime<Utc>,
 ) -> Result<Result<row::Model, InvalidLength>, DbErr> {
     // Only a length in shifts needs the rota read.

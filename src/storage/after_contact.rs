@@ -10,6 +10,7 @@ use sea_orm::{
 
 use super::Scope;
 use super::entities::{Sealed, contact_flag, contact_report, debrief};
+use crate::domain::ids::{ContactId, HelplineId, UserId, VolunteerId};
 use crate::domain::supervision::{Flag, ReportInput};
 use crate::secrets::Vault;
 
@@ -17,8 +18,8 @@ use crate::secrets::Vault;
 pub async fn add_report_version(
     db: &impl ConnectionTrait,
     vault: &Vault,
-    contact_id: i32,
-    volunteer_id: i32,
+    contact_id: ContactId,
+    volunteer_id: VolunteerId,
     report: &ReportInput,
     at: DateTime<Utc>,
 ) -> Result<contact_report::Model, DbErr> {
@@ -51,7 +52,7 @@ pub async fn add_report_version(
 /// Every version of the contact's report, oldest first.
 pub async fn report_versions(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
 ) -> Result<Vec<contact_report::Model>, DbErr> {
     contact_report::Entity::find()
         .filter(contact_report::Column::ContactId.eq(contact_id))
@@ -63,9 +64,9 @@ pub async fn report_versions(
 /// Raises `flag` on the contact unless it is already raised; true if this raised it.
 pub async fn raise_flag(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     flag: Flag,
-    raised_by: Option<i32>,
+    raised_by: Option<VolunteerId>,
     at: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let row = contact_flag::ActiveModel {
@@ -87,7 +88,10 @@ pub async fn raise_flag(
 }
 
 /// The flags on the contact not yet resolved.
-pub async fn open_flags(db: &impl ConnectionTrait, contact_id: i32) -> Result<Vec<Flag>, DbErr> {
+pub async fn open_flags(
+    db: &impl ConnectionTrait,
+    contact_id: ContactId,
+) -> Result<Vec<Flag>, DbErr> {
     contact_flag::Entity::find()
         .select_only()
         .column(contact_flag::Column::Flag)
@@ -101,9 +105,9 @@ pub async fn open_flags(db: &impl ConnectionTrait, contact_id: i32) -> Result<Ve
 /// Resolves an open flag with the action taken; false if it was not open.
 pub async fn resolve_flag(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     flag: Flag,
-    user_id: i32,
+    user_id: UserId,
     action: &Sealed,
     at: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
@@ -124,8 +128,8 @@ pub async fn resolve_flag(
 pub async fn latest_flags_by_volunteer(
     db: &impl ConnectionTrait,
     since: DateTime<Utc>,
-    only: Option<i32>,
-) -> Result<Vec<(i32, DateTime<Utc>)>, DbErr> {
+    only: Option<VolunteerId>,
+) -> Result<Vec<(VolunteerId, DateTime<Utc>)>, DbErr> {
     let mut flags = contact_flag::Entity::find()
         .select_only()
         .column(contact_flag::Column::RaisedBy)
@@ -137,7 +141,7 @@ pub async fn latest_flags_by_volunteer(
     flags
         .filter(contact_flag::Column::RaisedAt.gte(since))
         .group_by(contact_flag::Column::RaisedBy)
-        .into_tuple::<(Option<i32>, DateTime<Utc>)>()
+        .into_tuple::<(Option<VolunteerId>, DateTime<Utc>)>()
         .all(db)
         .await
         .map(|rows| {
@@ -150,9 +154,9 @@ pub async fn latest_flags_by_volunteer(
 /// Queues a debrief for the volunteer about the contact, once.
 pub async fn request_debrief(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
-    volunteer_id: i32,
-    contact_id: i32,
+    helpline_id: HelplineId,
+    volunteer_id: VolunteerId,
+    contact_id: ContactId,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let row = debrief::ActiveModel {
@@ -177,8 +181,8 @@ pub async fn request_debrief(
 /// back often), unless one is already waiting on that helpline; true if it did.
 pub async fn suggest_check_in(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
-    volunteer_id: i32,
+    helpline_id: HelplineId,
+    volunteer_id: VolunteerId,
     at: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let waiting = debrief::Entity::find()
@@ -238,7 +242,7 @@ pub async fn finish_debrief(
     db: &impl ConnectionTrait,
     scope: &Scope,
     id: i32,
-    user_id: i32,
+    user_id: UserId,
     notes: Option<Sealed>,
     at: DateTime<Utc>,
 ) -> Result<Option<debrief::Model>, DbErr> {

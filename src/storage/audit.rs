@@ -10,12 +10,13 @@ use sea_orm::{
 use super::Scope;
 use super::entities::audit_entry;
 use crate::domain::access::Principal;
+use crate::domain::ids::{ContactId, HelplineId, UserId};
 
 /// Something a user did that the audit log records.
 pub struct Audited<'a> {
     pub action: &'a str,
-    pub helpline_id: Option<i32>,
-    pub contact_id: Option<i32>,
+    pub helpline_id: Option<HelplineId>,
+    pub contact_id: Option<ContactId>,
     pub detail: Option<serde_json::Value>,
 }
 
@@ -29,12 +30,12 @@ impl<'a> Audited<'a> {
         }
     }
 
-    pub fn helpline(mut self, helpline_id: i32) -> Self {
+    pub fn helpline(mut self, helpline_id: HelplineId) -> Self {
         self.helpline_id = Some(helpline_id);
         self
     }
 
-    pub fn contact(mut self, helpline_id: i32, contact_id: i32) -> Self {
+    pub fn contact(mut self, helpline_id: HelplineId, contact_id: ContactId) -> Self {
         self.helpline_id = Some(helpline_id);
         self.contact_id = Some(contact_id);
         self
@@ -78,7 +79,7 @@ pub async fn record_by_peerline(
 /// sign-in link issued from the command line).
 pub async fn record_for_user(
     db: &impl ConnectionTrait,
-    user_id: i32,
+    user_id: UserId,
     token_id: Option<i32>,
     entry: Audited<'_>,
     at: DateTime<Utc>,
@@ -88,7 +89,7 @@ pub async fn record_for_user(
 
 async fn append(
     db: &impl ConnectionTrait,
-    user_id: Option<i32>,
+    user_id: Option<UserId>,
     token_id: Option<i32>,
     entry: Audited<'_>,
     at: DateTime<Utc>,
@@ -116,7 +117,7 @@ pub async fn record_change(
     db: &impl ConnectionTrait,
     who: &Principal,
     action: &str,
-    helplines: &[i32],
+    helplines: &[HelplineId],
     subject: serde_json::Value,
     (before, after): (&serde_json::Value, &serde_json::Value),
     at: DateTime<Utc>,
@@ -141,9 +142,9 @@ pub async fn record_change(
 /// What an audit query narrows to.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
-    pub helpline_id: Option<i32>,
-    pub contact_id: Option<i32>,
-    pub user_id: Option<i32>,
+    pub helpline_id: Option<HelplineId>,
+    pub contact_id: Option<ContactId>,
+    pub user_id: Option<UserId>,
     pub action: Option<String>,
 }
 

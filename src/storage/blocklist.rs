@@ -7,11 +7,12 @@ use sea_orm::{
 };
 
 use super::entities::{Sealed, blocked_caller};
+use crate::domain::ids::HelplineId;
 
 /// Whether the number with this hash is blocked at `helpline_id` at `at`.
 pub async fn is_blocked(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     number_hashes: &[String],
     at: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
@@ -30,7 +31,7 @@ pub async fn is_blocked(
 
 pub async fn list(
     db: &DatabaseConnection,
-    helpline_id: i32,
+    helpline_id: HelplineId,
 ) -> Result<Vec<blocked_caller::Model>, DbErr> {
     blocked_caller::Entity::find()
         .filter(blocked_caller::Column::HelplineId.eq(helpline_id))
@@ -40,7 +41,7 @@ pub async fn list(
 }
 
 pub struct NewBlock {
-    pub helpline_id: i32,
+    pub helpline_id: HelplineId,
     pub number_hash: String,
     pub number_hint: String,
     /// The number, sealed, when it is known (a move to a new key hashes it again).
@@ -71,7 +72,7 @@ pub async fn create(
 /// Lifts the block on the number with this hash; true if there was one.
 pub async fn delete_number(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     number_hashes: &[String],
 ) -> Result<bool, DbErr> {
     let result = blocked_caller::Entity::delete_many()
@@ -82,7 +83,11 @@ pub async fn delete_number(
     Ok(result.rows_affected > 0)
 }
 
-pub async fn delete(db: &DatabaseConnection, helpline_id: i32, id: i32) -> Result<bool, DbErr> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    helpline_id: HelplineId,
+    id: i32,
+) -> Result<bool, DbErr> {
     super::delete_owned::<blocked_caller::Entity>(
         db,
         (blocked_caller::Column::Id, id),

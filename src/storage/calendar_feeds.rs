@@ -10,11 +10,12 @@ use sea_orm::{
 
 use super::entities::{calendar_feed, gap_feed, user, user_helpline};
 use crate::domain::access::Role;
+use crate::domain::ids::{HelplineId, UserId, VolunteerId};
 
 /// Revokes the volunteer's live feed, if any; returns how many were revoked.
 pub async fn revoke(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     let revoked = calendar_feed::Entity::update_many()
@@ -29,7 +30,7 @@ pub async fn revoke(
 /// Gives the volunteer a new feed whose token has `token_hash`, revoking the old one.
 pub async fn replace(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     token_hash: String,
     now: DateTime<Utc>,
 ) -> Result<calendar_feed::Model, DbErr> {
@@ -59,8 +60,8 @@ pub async fn volunteer_feed_for(
 /// Revokes `user_id`'s live gap feed of the helpline, if any; returns how many were revoked.
 pub async fn revoke_gap_feed(
     db: &impl ConnectionTrait,
-    user_id: i32,
-    helpline_id: i32,
+    user_id: UserId,
+    helpline_id: HelplineId,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     let revoked = gap_feed::Entity::update_many()
@@ -77,7 +78,7 @@ pub async fn revoke_gap_feed(
 /// revoking their old one.
 pub async fn replace_gap_feed(
     db: &impl ConnectionTrait,
-    (user_id, helpline_id): (i32, i32),
+    (user_id, helpline_id): (UserId, HelplineId),
     token_hash: String,
     now: DateTime<Utc>,
 ) -> Result<gap_feed::Model, DbErr> {

@@ -10,14 +10,15 @@ use sea_orm::{
 
 use super::entities::{call_returner, contact};
 use crate::domain::contact::Outcome;
+use crate::domain::ids::{ContactId, HelplineId, UserId, VolunteerId};
 use crate::domain::rota::Channel;
 
 /// Allows the volunteer to return calls on the helpline (again, if they already were).
 pub async fn grant(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
-    volunteer_id: i32,
-    granted_by: i32,
+    helpline_id: HelplineId,
+    volunteer_id: VolunteerId,
+    granted_by: UserId,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let row = call_returner::ActiveModel {
@@ -46,8 +47,8 @@ pub async fn grant(
 /// Withdraws it; false if the volunteer was not allowed.
 pub async fn revoke(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
-    volunteer_id: i32,
+    helpline_id: HelplineId,
+    volunteer_id: VolunteerId,
 ) -> Result<bool, DbErr> {
     let deleted = call_returner::Entity::delete_many()
         .filter(call_returner::Column::HelplineId.eq(helpline_id))
@@ -60,7 +61,7 @@ pub async fn revoke(
 /// Who may return calls on the helpline.
 pub async fn of_helpline(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
 ) -> Result<Vec<call_returner::Model>, DbErr> {
     call_returner::Entity::find()
         .filter(call_returner::Column::HelplineId.eq(helpline_id))
@@ -70,7 +71,10 @@ pub async fn of_helpline(
 }
 
 /// The helplines on which the volunteer may return calls.
-pub async fn helplines_of(db: &impl ConnectionTrait, volunteer_id: i32) -> Result<Vec<i32>, DbErr> {
+pub async fn helplines_of(
+    db: &impl ConnectionTrait,
+    volunteer_id: VolunteerId,
+) -> Result<Vec<HelplineId>, DbErr> {
     call_returner::Entity::find()
         .select_only()
         .column(call_returner::Column::HelplineId)
@@ -84,7 +88,7 @@ pub async fn helplines_of(db: &impl ConnectionTrait, volunteer_id: i32) -> Resul
 /// helplines since `since`, newest first, at most `limit`.
 pub async fn missed_calls(
     db: &impl ConnectionTrait,
-    helplines: &[i32],
+    helplines: &[HelplineId],
     since: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<contact::Model>, DbErr> {
@@ -108,8 +112,8 @@ pub async fn missed_calls(
 /// One missed call on these helplines.
 pub async fn missed_call(
     db: &impl ConnectionTrait,
-    helplines: &[i32],
-    contact_id: i32,
+    helplines: &[HelplineId],
+    contact_id: ContactId,
 ) -> Result<Option<contact::Model>, DbErr> {
     contact::Entity::find_by_id(contact_id)
         .filter(contact::Column::HelplineId.is_in(helplines.iter().copied()))

@@ -11,19 +11,20 @@ use sea_orm::{
 
 use super::entities::callback;
 use crate::domain::callback::{CallbackKind, CallbackState};
+use crate::domain::ids::{ContactId, HelplineId, TopicId, UserId, VolunteerId};
 
 /// A callback to open.
 pub struct NewCallback {
-    pub contact_id: i32,
-    pub helpline_id: i32,
-    pub topic_id: Option<i32>,
+    pub contact_id: ContactId,
+    pub helpline_id: HelplineId,
+    pub topic_id: Option<TopicId>,
     pub kind: CallbackKind,
     pub texts_ok: bool,
     pub expires_at: DateTime<Utc>,
-    pub requested_by: Option<i32>,
+    pub requested_by: Option<UserId>,
     pub reason: Option<super::entities::Sealed>,
     /// Ring only this volunteer (the one who returned the call).
-    pub for_volunteer: Option<i32>,
+    pub for_volunteer: Option<VolunteerId>,
 }
 
 /// Opens a callback for the contact; `None` if it already has one.
@@ -65,7 +66,7 @@ pub async fn open(
 
 pub async fn of_contact(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
 ) -> Result<Option<callback::Model>, DbErr> {
     callback::Entity::find()
         .filter(callback::Column::ContactId.eq(contact_id))
@@ -77,12 +78,12 @@ pub async fn of_contact(
 /// helpline.
 pub async fn under_way_for_caller(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     caller_hashes: &[String],
 ) -> Result<bool, DbErr> {
     use super::entities::contact;
     use sea_orm::PaginatorTrait;
-    let open_calls: Vec<i32> = contact::Entity::find()
+    let open_calls: Vec<ContactId> = contact::Entity::find()
         .select_only()
         .column(contact::Column::Id)
         .filter(contact::Column::HelplineId.eq(helpline_id))
@@ -189,7 +190,7 @@ pub async fn assigned(
 /// caller arriving later waits behind them.
 pub async fn waiting_before(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     before: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<callback::Model>, DbErr> {

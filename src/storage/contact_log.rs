@@ -11,6 +11,7 @@ use sea_orm::{
 use super::Scope;
 use super::entities::{contact, contact_event, contact_flag, offer};
 use crate::domain::contact::Outcome;
+use crate::domain::ids::{ContactId, HelplineId, TopicId, VolunteerId};
 use crate::domain::rota::Channel;
 use crate::domain::routing::Tier;
 use crate::domain::supervision::{Flag, ReviewState};
@@ -27,7 +28,7 @@ pub fn visible(scope: &Scope) -> Condition {
 }
 
 /// Contacts the volunteer answered or was offered.
-fn involving(volunteer_id: i32) -> Condition {
+fn involving(volunteer_id: VolunteerId) -> Condition {
     Condition::any()
         .add(contact::Column::AnsweredBy.eq(volunteer_id))
         .add(
@@ -44,7 +45,7 @@ fn involving(volunteer_id: i32) -> Condition {
 /// One helpline's part of a date range, already converted from its own time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HelplineWindow {
-    pub helpline_id: i32,
+    pub helpline_id: HelplineId,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
 }
@@ -52,11 +53,11 @@ pub struct HelplineWindow {
 /// What a supervisor narrows the log to; every field is optional.
 #[derive(Debug, Clone, Default)]
 pub struct ContactFilter {
-    pub helpline_id: Option<i32>,
+    pub helpline_id: Option<HelplineId>,
     pub channel: Option<Channel>,
-    pub topic_id: Option<i32>,
+    pub topic_id: Option<TopicId>,
     pub outcome: Option<Outcome>,
-    pub volunteer_id: Option<i32>,
+    pub volunteer_id: Option<VolunteerId>,
     pub flag: Option<Flag>,
     pub review_state: Option<ReviewState>,
     pub tier: Option<Tier>,
@@ -142,7 +143,7 @@ pub async fn list(
 pub async fn get(
     db: &impl ConnectionTrait,
     scope: &Scope,
-    id: i32,
+    id: ContactId,
 ) -> Result<Option<contact::Model>, DbErr> {
     contact::Entity::find_by_id(id)
         .filter(visible(scope))
@@ -153,7 +154,7 @@ pub async fn get(
 /// The contact's timeline, oldest first.
 pub async fn events(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
 ) -> Result<Vec<contact_event::Model>, DbErr> {
     contact_event::Entity::find()
         .filter(contact_event::Column::ContactId.eq(contact_id))
@@ -165,7 +166,7 @@ pub async fn events(
 /// The flags on each of `contact_ids`, oldest first.
 pub async fn flags_of(
     db: &impl ConnectionTrait,
-    contact_ids: Vec<i32>,
+    contact_ids: Vec<ContactId>,
 ) -> Result<Vec<contact_flag::Model>, DbErr> {
     contact_flag::Entity::find()
         .filter(contact_flag::Column::ContactId.is_in(contact_ids))
@@ -177,8 +178,8 @@ pub async fn flags_of(
 /// Which of `contact_ids` the volunteer was offered (whether or not they answered).
 pub async fn offered_to(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
-    contact_ids: Vec<i32>,
+    volunteer_id: VolunteerId,
+    contact_ids: Vec<ContactId>,
 ) -> Result<Vec<offer::Model>, DbErr> {
     offer::Entity::find()
         .filter(offer::Column::VolunteerId.eq(volunteer_id))

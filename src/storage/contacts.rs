@@ -14,6 +14,7 @@ use sea_orm::{
 
 use super::entities::{contact, contact_event, offer};
 pub use crate::domain::contact::{EventKind, Outcome};
+use crate::domain::ids::{ContactId, HelplineId, TopicId, VolunteerId};
 use crate::domain::rota::Channel;
 use crate::domain::routing::Tier;
 use crate::telemetry;
@@ -121,7 +122,7 @@ impl OfferOutcome {
 /// A new inbound call (or a text that opens no conversation), as first seen.
 pub struct NewCall {
     pub channel: Channel,
-    pub helpline_id: i32,
+    pub helpline_id: HelplineId,
     pub call_sid: String,
     pub dialed_number: String,
     pub caller_hash: String,
@@ -181,14 +182,17 @@ pub async fn by_sid(db: &impl ConnectionTrait, sid: &str) -> Result<Option<conta
         .await
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<Option<contact::Model>, DbErr> {
+pub async fn get(
+    db: &impl ConnectionTrait,
+    id: ContactId,
+) -> Result<Option<contact::Model>, DbErr> {
     contact::Entity::find_by_id(id).one(db).await
 }
 
 /// Appends an event to the contact's timeline unless one with the same key is there.
 pub async fn record_event(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     event: Event,
 ) -> Result<bool, DbErr> {
     let row = contact_event::ActiveModel {
@@ -217,7 +221,7 @@ pub async fn record_event(
 /// The contact's latest event of `kind`.
 pub async fn latest_event(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     kind: EventKind,
 ) -> Result<Option<contact_event::Model>, DbErr> {
     contact_event::Entity::find()
@@ -231,7 +235,7 @@ pub async fn latest_event(
 /// The contact's event with this key, if it is on the timeline.
 pub async fn event_by_key(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     dedupe_key: &str,
 ) -> Result<Option<contact_event::Model>, DbErr> {
     contact_event::Entity::find()
@@ -245,7 +249,7 @@ pub async fn event_by_key(
 pub struct Event {
     pub at: DateTime<Utc>,
     pub kind: EventKind,
-    pub volunteer_id: Option<i32>,
+    pub volunteer_id: Option<VolunteerId>,
     pub detail: Option<serde_json::Value>,
     /// Unique within the contact: a repeated delivery of the same fact has the same key.
     pub dedupe_key: String,
@@ -268,7 +272,7 @@ impl Event {
         self
     }
 
-    pub fn volunteer(mut self, volunteer_id: i32) -> Self {
+    pub fn volunteer(mut self, volunteer_id: VolunteerId) -> Self {
         self.volunteer_id = Some(volunteer_id);
         self
     }
@@ -282,8 +286,8 @@ impl Event {
 /// Records the caller's topic and language choices while the call is open.
 pub async fn set_choice(
     db: &impl ConnectionTrait,
-    contact_id: i32,
-    topic_id: Option<i32>,
+    contact_id: ContactId,
+    topic_id: Option<TopicId>,
     language: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
@@ -306,7 +310,7 @@ pub async fn set_choice(
 /// callback cannot start a second round.
 pub async fn claim_round(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     round: i32,
     stage: Stage,
     route_deadline: Option<DateTime<Utc>>,
@@ -331,7 +335,7 @@ pub async fn claim_round(
 
 pub async fn set_stage(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     stage: Stage,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
@@ -349,7 +353,7 @@ pub async fn set_stage(
 /// signed off for the topic was on shift and free.
 pub async fn note_peer_match_free(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     free: bool,
 ) -> Result<(), DbErr> {
     contact::Entity::update_many()
@@ -367,7 +371,7 @@ pub async fn note_peer_match_free(
 pub async fn mark_answered(
     db: &impl ConnectionTrait,
     contact: &contact::Model,
-    volunteer_id: Option<i32>,
+    volunteer_id: Option<VolunteerId>,
     outcome: Outcome,
     tier: Option<Tier>,
     at: DateTime<Utc>,
@@ -413,7 +417,7 @@ pub enum TalkTime {
 /// that ended it, `None` to any other.
 pub async fn finish(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     outcome_if_unset: Outcome,
     talk: TalkTime,
     at: DateTime<Utc>,
@@ -462,7 +466,7 @@ pub async fn finish(
 /// Sets the outcome of a contact still waiting for one (fallback answered, voicemail left).
 pub async fn set_outcome(
     db: &DatabaseConnection,
-    contact_id: i32,
+    contact_id: ContactId,
     outcome: Outcome,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
@@ -479,7 +483,7 @@ pub async fn set_outcome(
 /// Changes the outcome of a contact that ended as `from` to `to`; true if it did.
 pub async fn correct_outcome(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     from: Outcome,
     to: Outcome,
     now: DateTime<Utc>,
@@ -497,7 +501,7 @@ pub async fn correct_outcome(
 
 pub async fn save_recording(
     db: &DatabaseConnection,
-    contact_id: i32,
+    contact_id: ContactId,
     sid: &str,
     url: &str,
     duration_secs: Option<i32>,
@@ -522,8 +526,8 @@ fn seconds_between(from: DateTime<Utc>, to: DateTime<Utc>) -> i32 {
 /// round.
 pub async fn create_offer(
     db: &impl ConnectionTrait,
-    contact_id: i32,
-    volunteer_id: i32,
+    contact_id: ContactId,
+    volunteer_id: VolunteerId,
     round: i32,
     tier: Tier,
     at: DateTime<Utc>,
@@ -559,7 +563,7 @@ pub async fn create_offer(
 
 pub async fn offers(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
 ) -> Result<Vec<offer::Model>, DbErr> {
     offer::Entity::find()
         .filter(offer::Column::ContactId.eq(contact_id))
@@ -622,7 +626,7 @@ pub async fn end_offer(
 /// How many calls from this caller reached the helpline since `since` (this one included).
 pub async fn calls_from_since(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     caller_hashes: &[String],
     since: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
@@ -640,7 +644,7 @@ pub async fn calls_from_since(
 /// they count as one caller, as each such call has an identity of its own.
 pub async fn withheld_calls_since(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     since: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
@@ -656,13 +660,13 @@ pub async fn withheld_calls_since(
 /// The volunteers a returning caller reached at this helpline within `days`, latest first.
 pub async fn recent_answerers(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     caller_hashes: &[String],
-    except_contact: i32,
+    except_contact: ContactId,
     since: DateTime<Utc>,
     limit: u64,
-) -> Result<Vec<i32>, DbErr> {
-    let rows: Vec<Option<i32>> = contact::Entity::find()
+) -> Result<Vec<VolunteerId>, DbErr> {
+    let rows: Vec<Option<VolunteerId>> = contact::Entity::find()
         .select_only()
         .column(contact::Column::AnsweredBy)
         .filter(contact::Column::HelplineId.eq(helpline_id))
@@ -680,7 +684,7 @@ pub async fn recent_answerers(
 
 /// A volunteer's answered contacts since `since`: (volunteer, answered, ended, talk seconds).
 pub type AnsweredRow = (
-    Option<i32>,
+    Option<VolunteerId>,
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
     Option<i32>,
@@ -689,7 +693,7 @@ pub type AnsweredRow = (
 /// Contacts one volunteer answered since `since` (on any helpline).
 pub async fn answered_by_since(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     since: DateTime<Utc>,
 ) -> Result<Vec<AnsweredRow>, DbErr> {
     answered(since)
@@ -715,8 +719,8 @@ fn answered(since: DateTime<Utc>) -> sea_orm::Select<contact::Entity> {
 /// An answered contact as volunteers' activity sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sea_orm::FromQueryResult)]
 pub struct ActivityRow {
-    pub id: i32,
-    pub answered_by: Option<i32>,
+    pub id: ContactId,
+    pub answered_by: Option<VolunteerId>,
     pub answered_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub talk_secs: Option<i32>,
@@ -738,7 +742,7 @@ fn activity_rows() -> sea_orm::Select<contact::Entity> {
 pub async fn activity_since(
     db: &impl ConnectionTrait,
     since: DateTime<Utc>,
-    only: Option<i32>,
+    only: Option<VolunteerId>,
 ) -> Result<Vec<ActivityRow>, DbErr> {
     let mut rows = activity_rows().filter(contact::Column::AnsweredAt.gte(since));
     if let Some(volunteer_id) = only {

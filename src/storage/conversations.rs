@@ -12,13 +12,14 @@ use sea_orm::{
 
 use super::contacts::{self, NewCall, Outcome, Stage};
 use super::entities::{contact, offer, text_slot};
+use crate::domain::ids::{ContactId, HelplineId, TopicId, VolunteerId};
 use crate::domain::rota::Channel;
 
 pub const CHANNEL: Channel = Channel::Sms;
 
 /// A texter's first message, as first seen.
 pub struct NewConversation {
-    pub helpline_id: i32,
+    pub helpline_id: HelplineId,
     pub message_sid: String,
     pub dialed_number: String,
     pub texter_hash: String,
@@ -67,7 +68,7 @@ pub async fn open(
 /// The texter's open conversation with the helpline, if any.
 pub async fn open_for(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     texter_hashes: &[String],
 ) -> Result<Option<contact::Model>, DbErr> {
     contact::Entity::find()
@@ -82,7 +83,7 @@ pub async fn open_for(
 /// The texter's conversation on the helpline that ended last, if it ended after `since`.
 pub async fn closed_since(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     texter_hashes: &[String],
     since: DateTime<Utc>,
 ) -> Result<Option<contact::Model>, DbErr> {
@@ -97,7 +98,7 @@ pub async fn closed_since(
 }
 
 /// An update of the conversation while it is still open.
-fn update_open(contact_id: i32, now: DateTime<Utc>) -> UpdateMany<contact::Entity> {
+fn update_open(contact_id: ContactId, now: DateTime<Utc>) -> UpdateMany<contact::Entity> {
     contact::Entity::update_many()
         .col_expr(contact::Column::UpdatedAt, Expr::value(now))
         .filter(contact::Column::Id.eq(contact_id))
@@ -107,7 +108,7 @@ fn update_open(contact_id: i32, now: DateTime<Utc>) -> UpdateMany<contact::Entit
 /// Moves the time the conversation closes by itself to `closes_at`.
 pub async fn keep_open_until(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     closes_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
@@ -121,7 +122,7 @@ pub async fn keep_open_until(
 /// Sets the conversation's stage and when its next step is due.
 pub async fn set_step(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     stage: Stage,
     due: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -138,8 +139,8 @@ pub async fn set_step(
 /// it was.
 pub async fn choose_topic(
     db: &impl ConnectionTrait,
-    contact_id: i32,
-    topic_id: i32,
+    contact_id: ContactId,
+    topic_id: TopicId,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let result = update_open(contact_id, now)
@@ -153,7 +154,7 @@ pub async fn choose_topic(
 /// Flags the conversation for safeguarding; true the first time.
 pub async fn flag_safeguarding(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     at: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let result = contact::Entity::update_many()
@@ -169,7 +170,7 @@ pub async fn flag_safeguarding(
 /// The offer still waiting for the volunteer's reply, if any.
 pub async fn pending_offer(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
 ) -> Result<Option<offer::Model>, DbErr> {
     offer::Entity::find()
         .filter(offer::Column::ContactId.eq(contact_id))
@@ -184,7 +185,7 @@ pub async fn pending_offer(
 /// the next pass of the conversations job moves it on. True if it did.
 pub async fn offer_due_now(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     offered_by: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
@@ -208,8 +209,8 @@ pub async fn offer_due_now(
 /// as if nobody had answered it yet; true if it did.
 pub async fn return_to_queue(
     db: &impl ConnectionTrait,
-    contact_id: i32,
-    volunteer_id: i32,
+    contact_id: ContactId,
+    volunteer_id: VolunteerId,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let result = contact::Entity::update_many()
@@ -245,7 +246,7 @@ pub async fn return_to_queue(
 /// first: one query.
 pub async fn held_by(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
 ) -> Result<Vec<contact::Model>, DbErr> {
     let slots = Query::select()
         .column(text_slot::Column::ContactId)

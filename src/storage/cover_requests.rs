@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use super::entities::{cover_ask, cover_request};
+use crate::domain::ids::{HelplineId, TopicId, VolunteerId};
 use crate::domain::rota::{Interval, ShiftChannels};
 
 /// How a shift was lost.
@@ -65,12 +66,12 @@ pub enum CoverAnswer {
 
 /// A lost shift to ask cover for.
 pub struct NewCoverRequest {
-    pub helpline_id: i32,
-    pub lost_by: i32,
+    pub helpline_id: HelplineId,
+    pub lost_by: VolunteerId,
     pub reason: LossReason,
     pub shift: Interval,
     pub channels: ShiftChannels,
-    pub topic_id: Option<i32>,
+    pub topic_id: Option<TopicId>,
 }
 
 /// Opens a request for a lost shift; `None` when one is already open for it.
@@ -171,7 +172,7 @@ pub async fn claim_wave(
 }
 
 /// The volunteers a request has asked.
-pub async fn asked(db: &impl ConnectionTrait, request_id: i32) -> Result<Vec<i32>, DbErr> {
+pub async fn asked(db: &impl ConnectionTrait, request_id: i32) -> Result<Vec<VolunteerId>, DbErr> {
     cover_ask::Entity::find()
         .select_only()
         .column(cover_ask::Column::VolunteerId)
@@ -185,7 +186,7 @@ pub async fn asked(db: &impl ConnectionTrait, request_id: i32) -> Result<Vec<i32
 pub async fn record_ask(
     db: &impl ConnectionTrait,
     request_id: i32,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     wave: i32,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
@@ -207,7 +208,7 @@ pub async fn record_ask(
 pub async fn ask_of(
     db: &impl ConnectionTrait,
     request_id: i32,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
 ) -> Result<Option<cover_ask::Model>, DbErr> {
     cover_ask::Entity::find()
         .filter(cover_ask::Column::CoverRequestId.eq(request_id))
@@ -243,7 +244,7 @@ pub async fn answer_ask(
 pub async fn fill(
     db: &impl ConnectionTrait,
     request_id: i32,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let updated = cover_request::Entity::update_many()
@@ -261,7 +262,7 @@ pub async fn fill(
 /// A helpline's requests for shifts ending from `from`, soonest first.
 pub async fn of_helpline(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     from: DateTime<Utc>,
 ) -> Result<Vec<(cover_request::Model, Vec<cover_ask::Model>)>, DbErr> {
     let requests = cover_request::Entity::find()

@@ -32,11 +32,13 @@ impl Sealed {
 pub mod helpline {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::HelplineId;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "helplines")]
     pub struct Model {
         #[sea_orm(primary_key)]
-        pub id: i32,
+        pub id: HelplineId,
         pub name: String,
         pub time_zone: String,
         pub greeting: String,
@@ -70,12 +72,14 @@ pub mod helpline {
 pub mod helpline_number {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::HelplineId;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "helpline_numbers")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub helpline_id: i32,
+        pub helpline_id: HelplineId,
         pub number: String,
         pub created_at: DateTimeUtc,
     }
@@ -89,12 +93,14 @@ pub mod helpline_number {
 pub mod topic {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{HelplineId, TopicId};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "topics")]
     pub struct Model {
         #[sea_orm(primary_key)]
-        pub id: i32,
-        pub helpline_id: i32,
+        pub id: TopicId,
+        pub helpline_id: HelplineId,
         pub key: String,
         pub label: String,
         pub digit: Option<i32>,
@@ -111,11 +117,13 @@ pub mod topic {
 pub mod volunteer {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::VolunteerId;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "volunteers")]
     pub struct Model {
         #[sea_orm(primary_key)]
-        pub id: i32,
+        pub id: VolunteerId,
         pub name: String,
         pub phone: super::Sealed,
         /// The keyed hash of the phone, to find a volunteer by it.
@@ -148,13 +156,15 @@ pub mod volunteer {
 pub mod volunteer_helpline {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{HelplineId, VolunteerId};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "volunteer_helplines")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub volunteer_id: i32,
+        pub volunteer_id: VolunteerId,
         #[sea_orm(primary_key, auto_increment = false)]
-        pub helpline_id: i32,
+        pub helpline_id: HelplineId,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -166,16 +176,18 @@ pub mod volunteer_helpline {
 pub mod user {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{UserId, VolunteerId};
+
     use crate::domain::access::Role;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "users")]
     pub struct Model {
         #[sea_orm(primary_key)]
-        pub id: i32,
+        pub id: UserId,
         pub name: String,
         pub role: Role,
-        pub volunteer_id: Option<i32>,
+        pub volunteer_id: Option<VolunteerId>,
         pub phone: Option<super::Sealed>,
         pub phone_hash: Option<String>,
         pub time_zone: Option<String>,
@@ -191,13 +203,15 @@ pub mod user {
 pub mod user_helpline {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{HelplineId, UserId};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "user_helplines")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub user_id: i32,
+        pub user_id: UserId,
         #[sea_orm(primary_key, auto_increment = false)]
-        pub helpline_id: i32,
+        pub helpline_id: HelplineId,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -209,6 +223,8 @@ pub mod user_helpline {
 pub mod api_token {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::UserId;
+
     pub use crate::domain::sign_in::TokenKind;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -216,7 +232,7 @@ pub mod api_token {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub user_id: i32,
+        pub user_id: UserId,
         pub token_hash: String,
         pub created_at: DateTimeUtc,
         pub kind: TokenKind,
@@ -237,6 +253,8 @@ pub mod api_token {
 pub mod sign_in_code {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::UserId;
+
     use crate::domain::sign_in::CodeKind;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -244,7 +262,7 @@ pub mod sign_in_code {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub user_id: i32,
+        pub user_id: UserId,
         pub kind: CodeKind,
         /// The code or link secret, as a keyed hash.
         pub secret_hash: String,
@@ -263,6 +281,8 @@ pub mod sign_in_code {
 pub mod sign_in_attempt {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::UserId;
+
     use crate::domain::sign_in::Attempt;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -273,7 +293,7 @@ pub mod sign_in_attempt {
         pub at: DateTimeUtc,
         /// The client address the attempt came from.
         pub address: String,
-        pub user_id: Option<i32>,
+        pub user_id: Option<UserId>,
         pub action: Attempt,
         pub succeeded: bool,
     }
@@ -305,14 +325,16 @@ pub mod server_secret {
 pub mod topic_signoff {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{TopicId, UserId, VolunteerId};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "topic_signoffs")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub volunteer_id: i32,
-        pub topic_id: i32,
-        pub signed_off_by: Option<i32>,
+        pub volunteer_id: VolunteerId,
+        pub topic_id: TopicId,
+        pub signed_off_by: Option<UserId>,
         pub signed_off_at: DateTimeUtc,
     }
 
@@ -325,12 +347,14 @@ pub mod topic_signoff {
 pub mod shift {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::VolunteerId;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "shifts")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub volunteer_id: i32,
+        pub volunteer_id: VolunteerId,
         pub weekday: String,
         pub start_time: String,
         pub end_time: String,
@@ -349,12 +373,14 @@ pub mod shift {
 pub mod rota_exception {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::VolunteerId;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "rota_exceptions")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub volunteer_id: i32,
+        pub volunteer_id: VolunteerId,
         pub kind: String,
         pub starts_at: DateTimeUtc,
         pub ends_at: DateTimeUtc,
@@ -372,12 +398,14 @@ pub mod rota_exception {
 pub mod conflict {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::VolunteerId;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "conflicts")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub volunteer_id: i32,
+        pub volunteer_id: VolunteerId,
         pub number_hash: String,
         pub number_hint: String,
         pub note: Option<super::Sealed>,
@@ -395,13 +423,15 @@ pub mod conflict {
 pub mod on_call_shift {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{HelplineId, UserId};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "on_call_shifts")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub helpline_id: i32,
-        pub user_id: i32,
+        pub helpline_id: HelplineId,
+        pub user_id: UserId,
         pub weekday: String,
         pub start_time: String,
         pub end_time: String,
@@ -419,6 +449,8 @@ pub mod on_call_shift {
 pub mod contact {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{ContactId, HelplineId, TopicId, VolunteerId};
+
     use crate::domain::contact::Outcome;
     use crate::domain::rota::Channel;
     use crate::domain::routing::Tier;
@@ -429,21 +461,21 @@ pub mod contact {
     #[sea_orm(table_name = "contacts")]
     pub struct Model {
         #[sea_orm(primary_key)]
-        pub id: i32,
-        pub helpline_id: i32,
+        pub id: ContactId,
+        pub helpline_id: HelplineId,
         pub channel: Channel,
         pub provider_sid: String,
         pub dialed_number: String,
         pub caller_hash: String,
         pub caller_encrypted: Option<String>,
         pub caller_hint: String,
-        pub topic_id: Option<i32>,
+        pub topic_id: Option<TopicId>,
         pub language: Option<String>,
         pub stage: Stage,
         pub round: i32,
         pub outcome: Option<Outcome>,
         pub peer_match_tier: Option<Tier>,
-        pub answered_by: Option<i32>,
+        pub answered_by: Option<VolunteerId>,
         pub received_at: DateTimeUtc,
         pub route_deadline: DateTimeUtc,
         pub answered_at: Option<DateTimeUtc>,
@@ -474,6 +506,8 @@ pub mod contact {
 pub mod contact_event {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{ContactId, VolunteerId};
+
     use crate::domain::contact::EventKind;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -481,10 +515,10 @@ pub mod contact_event {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub contact_id: i32,
+        pub contact_id: ContactId,
         pub at: DateTimeUtc,
         pub kind: EventKind,
-        pub volunteer_id: Option<i32>,
+        pub volunteer_id: Option<VolunteerId>,
         pub detail: Option<String>,
         pub dedupe_key: String,
     }
@@ -498,6 +532,8 @@ pub mod contact_event {
 pub mod offer {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{ContactId, VolunteerId};
+
     use crate::domain::routing::Tier;
     use crate::storage::contacts::OfferOutcome;
 
@@ -506,8 +542,8 @@ pub mod offer {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub contact_id: i32,
-        pub volunteer_id: i32,
+        pub contact_id: ContactId,
+        pub volunteer_id: VolunteerId,
         pub round: i32,
         pub tier: Tier,
         pub offered_at: DateTimeUtc,
@@ -526,12 +562,14 @@ pub mod offer {
 pub mod reservation {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{ContactId, VolunteerId};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "reservations")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub volunteer_id: i32,
-        pub contact_id: i32,
+        pub volunteer_id: VolunteerId,
+        pub contact_id: ContactId,
         pub state: String,
         pub expires_at: DateTimeUtc,
     }
@@ -545,12 +583,14 @@ pub mod reservation {
 pub mod blocked_caller {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::HelplineId;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "blocked_callers")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub helpline_id: i32,
+        pub helpline_id: HelplineId,
         pub number_hash: String,
         pub number_hint: String,
         pub reason: Option<super::Sealed>,
@@ -569,6 +609,8 @@ pub mod blocked_caller {
 pub mod outbox_message {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::ContactId;
+
     use crate::storage::outbox::OutboxState;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -576,7 +618,7 @@ pub mod outbox_message {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub contact_id: Option<i32>,
+        pub contact_id: Option<ContactId>,
         pub purpose: String,
         pub to_encrypted: String,
         pub to_hint: String,
@@ -605,17 +647,19 @@ pub mod outbox_message {
 pub mod message {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{ContactId, VolunteerId};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "messages")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub contact_id: i32,
+        pub contact_id: ContactId,
         pub at: DateTimeUtc,
         pub direction: String,
         pub sender_role: String,
         pub recipient_role: String,
-        pub volunteer_id: Option<i32>,
+        pub volunteer_id: Option<VolunteerId>,
         pub provider_sid: Option<String>,
         pub body: Option<super::Sealed>,
         pub media_count: i32,
@@ -653,14 +697,16 @@ pub mod text_opt_out {
 pub mod text_slot {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{ContactId, VolunteerId};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "text_slots")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub volunteer_id: i32,
+        pub volunteer_id: VolunteerId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub slot: i32,
-        pub contact_id: i32,
+        pub contact_id: ContactId,
         pub taken_at: DateTimeUtc,
     }
 
@@ -673,13 +719,15 @@ pub mod text_slot {
 pub mod contact_report {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{ContactId, VolunteerId};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "contact_reports")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub contact_id: i32,
-        pub volunteer_id: i32,
+        pub contact_id: ContactId,
+        pub volunteer_id: VolunteerId,
         pub version: i32,
         pub notes: Option<super::Sealed>,
         /// JSON list of outcome tags.
@@ -698,6 +746,8 @@ pub mod contact_report {
 pub mod contact_flag {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{ContactId, UserId, VolunteerId};
+
     use crate::domain::supervision::Flag;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -705,14 +755,14 @@ pub mod contact_flag {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub contact_id: i32,
+        pub contact_id: ContactId,
         pub flag: Flag,
         pub raised_at: DateTimeUtc,
         /// The volunteer who raised it (none when peerline raised it itself).
-        pub raised_by: Option<i32>,
+        pub raised_by: Option<VolunteerId>,
         pub resolved_at: Option<DateTimeUtc>,
         /// The user who resolved it.
-        pub resolved_by: Option<i32>,
+        pub resolved_by: Option<UserId>,
         pub action: Option<super::Sealed>,
     }
 
@@ -725,13 +775,15 @@ pub mod contact_flag {
 pub mod review {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{ContactId, UserId};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "reviews")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub contact_id: i32,
-        pub user_id: i32,
+        pub contact_id: ContactId,
+        pub user_id: UserId,
         pub at: DateTimeUtc,
         pub action: String,
         pub flag: Option<String>,
@@ -747,18 +799,20 @@ pub mod review {
 pub mod debrief {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{ContactId, HelplineId, UserId, VolunteerId};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "debriefs")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub helpline_id: i32,
-        pub volunteer_id: i32,
+        pub helpline_id: HelplineId,
+        pub volunteer_id: VolunteerId,
         /// None: a check-in suggested about no one contact (frequent step-backs).
-        pub contact_id: Option<i32>,
+        pub contact_id: Option<ContactId>,
         pub requested_at: DateTimeUtc,
         pub done_at: Option<DateTimeUtc>,
-        pub done_by: Option<i32>,
+        pub done_by: Option<UserId>,
         pub notes: Option<super::Sealed>,
     }
 
@@ -771,6 +825,8 @@ pub mod debrief {
 pub mod audit_entry {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{ContactId, HelplineId, UserId};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "audit_log")]
     pub struct Model {
@@ -778,11 +834,11 @@ pub mod audit_entry {
         pub id: i32,
         pub at: DateTimeUtc,
         /// None for what peerline did itself (a command or a job).
-        pub user_id: Option<i32>,
+        pub user_id: Option<UserId>,
         pub token_id: Option<i32>,
-        pub helpline_id: Option<i32>,
+        pub helpline_id: Option<HelplineId>,
         pub action: String,
-        pub contact_id: Option<i32>,
+        pub contact_id: Option<ContactId>,
         pub detail: Option<String>,
     }
 
@@ -795,6 +851,8 @@ pub mod audit_entry {
 pub mod shift_reminder {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{HelplineId, VolunteerId};
+
     use crate::domain::shift_reminders::ReminderRound;
     use crate::storage::shift_reminders::ReminderAnswer;
 
@@ -803,8 +861,8 @@ pub mod shift_reminder {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub volunteer_id: i32,
-        pub helpline_id: i32,
+        pub volunteer_id: VolunteerId,
+        pub helpline_id: HelplineId,
         pub round: ReminderRound,
         pub shift_starts_at: DateTimeUtc,
         pub shift_ends_at: DateTimeUtc,
@@ -826,6 +884,8 @@ pub mod shift_reminder {
 pub mod cover_request {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{HelplineId, TopicId, VolunteerId};
+
     use crate::storage::cover_requests::LossReason;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -833,19 +893,19 @@ pub mod cover_request {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub helpline_id: i32,
+        pub helpline_id: HelplineId,
         /// The volunteer whose shift was lost.
-        pub lost_by: i32,
+        pub lost_by: VolunteerId,
         pub reason: LossReason,
         pub shift_starts_at: DateTimeUtc,
         pub shift_ends_at: DateTimeUtc,
         pub channels: String,
         /// The topic left without anyone signed off; `None` when nobody at all is left.
-        pub topic_id: Option<i32>,
+        pub topic_id: Option<TopicId>,
         pub created_at: DateTimeUtc,
         pub last_wave_at: Option<DateTimeUtc>,
         pub waves: i32,
-        pub filled_by: Option<i32>,
+        pub filled_by: Option<VolunteerId>,
         pub filled_at: Option<DateTimeUtc>,
         /// Filled, or expired when the shift began.
         pub closed_at: Option<DateTimeUtc>,
@@ -860,6 +920,8 @@ pub mod cover_request {
 pub mod cover_ask {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::VolunteerId;
+
     use crate::storage::cover_requests::CoverAnswer;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -868,7 +930,7 @@ pub mod cover_ask {
         #[sea_orm(primary_key)]
         pub id: i32,
         pub cover_request_id: i32,
-        pub volunteer_id: i32,
+        pub volunteer_id: VolunteerId,
         pub wave: i32,
         pub sent_at: DateTimeUtc,
         pub answer: Option<CoverAnswer>,
@@ -884,12 +946,14 @@ pub mod cover_ask {
 pub mod calendar_feed {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::VolunteerId;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "calendar_feeds")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub volunteer_id: i32,
+        pub volunteer_id: VolunteerId,
         /// The hash of the secret in the feed's address.
         pub token_hash: String,
         pub created_at: DateTimeUtc,
@@ -908,14 +972,16 @@ pub mod calendar_feed {
 pub mod gap_feed {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{HelplineId, UserId};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "gap_feeds")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
         /// The supervisor (or admin) it was issued to; it works while they manage the helpline.
-        pub user_id: i32,
-        pub helpline_id: i32,
+        pub user_id: UserId,
+        pub helpline_id: HelplineId,
         /// The hash of the secret in the feed's address.
         pub token_hash: String,
         /// The hash of the feed as last served, and when it last changed.
@@ -934,12 +1000,14 @@ pub mod gap_feed {
 pub mod rota_record {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::VolunteerId;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "rota_records")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub volunteer_id: i32,
+        pub volunteer_id: VolunteerId,
         /// From when the record stood.
         pub recorded_at: DateTimeUtc,
         /// `domain::rota_history::RotaRecord`, as JSON.
@@ -955,12 +1023,14 @@ pub mod rota_record {
 pub mod gap_alert {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::HelplineId;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "gap_alerts")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub helpline_id: i32,
+        pub helpline_id: HelplineId,
         /// The helpline's day it was sent for, `YYYY-MM-DD` on its clock.
         pub local_day: String,
         pub sent_at: DateTimeUtc,
@@ -981,6 +1051,8 @@ pub mod gap_alert {
 pub mod callback {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{ContactId, HelplineId, TopicId, UserId, VolunteerId};
+
     use crate::domain::callback::{CallbackKind, CallbackState};
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -988,9 +1060,9 @@ pub mod callback {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub contact_id: i32,
-        pub helpline_id: i32,
-        pub topic_id: Option<i32>,
+        pub contact_id: ContactId,
+        pub helpline_id: HelplineId,
+        pub topic_id: Option<TopicId>,
         pub kind: CallbackKind,
         pub state: CallbackState,
         /// The caller said a text is safe if they cannot be reached.
@@ -1005,7 +1077,7 @@ pub mod callback {
         /// A step under way (a volunteer rung, the caller dialled) is given up after this.
         pub claimed_until: Option<DateTimeUtc>,
         /// The supervisor who returned a missed call.
-        pub requested_by: Option<i32>,
+        pub requested_by: Option<UserId>,
         pub reason: Option<super::Sealed>,
         pub requested_at: DateTimeUtc,
         /// When the first volunteer was rung for it.
@@ -1013,7 +1085,7 @@ pub mod callback {
         pub updated_at: DateTimeUtc,
         pub ended_at: Option<DateTimeUtc>,
         /// The volunteer who returned the call, and so is the one rung for it.
-        pub for_volunteer: Option<i32>,
+        pub for_volunteer: Option<VolunteerId>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -1025,6 +1097,8 @@ pub mod callback {
 pub mod survey_answer {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::ContactId;
+
     use crate::domain::survey::SurveyAnswer;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -1032,7 +1106,7 @@ pub mod survey_answer {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub contact_id: i32,
+        pub contact_id: ContactId,
         /// 1 for the peer-support question, then the helpline's own in order.
         pub question: i32,
         /// The question as it was asked.
@@ -1050,14 +1124,16 @@ pub mod survey_answer {
 pub mod call_returner {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{HelplineId, UserId, VolunteerId};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "call_returners")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub helpline_id: i32,
+        pub helpline_id: HelplineId,
         #[sea_orm(primary_key, auto_increment = false)]
-        pub volunteer_id: i32,
-        pub granted_by: i32,
+        pub volunteer_id: VolunteerId,
+        pub granted_by: UserId,
         pub granted_at: DateTimeUtc,
     }
 
@@ -1070,20 +1146,22 @@ pub mod call_returner {
 pub mod step_back {
     use sea_orm::entity::prelude::*;
 
+    use crate::domain::ids::{TopicId, UserId, VolunteerId};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "step_backs")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub volunteer_id: i32,
+        pub volunteer_id: VolunteerId,
         /// The topic stepped back from; none: every contact.
-        pub topic_id: Option<i32>,
+        pub topic_id: Option<TopicId>,
         pub starts_at: DateTimeUtc,
         pub until: DateTimeUtc,
         /// The number of shifts asked for, when it was asked that way.
         pub shifts: Option<i32>,
         /// The user who asked (the volunteer's own, or a supervisor); none by text.
-        pub created_by: Option<i32>,
+        pub created_by: Option<UserId>,
         pub created_at: DateTimeUtc,
         /// When it was ended early.
         pub ended_at: Option<DateTimeUtc>,

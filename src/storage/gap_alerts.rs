@@ -10,11 +10,12 @@ use sea_orm::{
 
 use super::entities::gap_alert;
 use crate::domain::gap_alert::GapAlert;
+use crate::domain::ids::HelplineId;
 use crate::domain::rota::Interval;
 
 /// An alert about to be sent.
 pub struct NewGapAlert<'a> {
-    pub helpline_id: i32,
+    pub helpline_id: HelplineId,
     pub local_day: NaiveDate,
     pub span: Interval,
     pub alert: &'a GapAlert,
@@ -24,7 +25,7 @@ pub struct NewGapAlert<'a> {
 /// Whether the helpline's alert for `day` was already sent (by any server).
 pub async fn sent_for(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     day: NaiveDate,
 ) -> Result<bool, DbErr> {
     Ok(gap_alert::Entity::find()
@@ -64,7 +65,7 @@ pub async fn claim(
 /// The helpline's alerts sent at or after `since`, newest first, with what each told.
 pub async fn of_helpline(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     since: DateTime<Utc>,
 ) -> Result<Vec<(gap_alert::Model, GapAlert)>, DbErr> {
     let rows = gap_alert::Entity::find()

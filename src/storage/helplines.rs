@@ -9,6 +9,7 @@ use sea_orm::{
 use super::entities::{helpline, helpline_number, topic};
 use super::{PageRequest, Scope};
 use crate::domain::helpline::{HelplineSettings, RoutingSettings, TopicSettings};
+use crate::domain::ids::{HelplineId, TopicId};
 use crate::domain::phone::E164;
 use crate::domain::timezone::TimeZone;
 
@@ -22,7 +23,7 @@ fn visible(scope: &Scope) -> Condition {
     }
 }
 
-fn corrupt(what: &str, id: i32) -> DbErr {
+fn corrupt(what: &str, id: impl std::fmt::Display) -> DbErr {
     DbErr::Custom(format!("stored {what} {id} holds an invalid value"))
 }
 
@@ -105,7 +106,7 @@ pub async fn list(
 pub async fn all_settings(
     db: &impl ConnectionTrait,
     scope: &Scope,
-) -> Result<Vec<(i32, HelplineSettings)>, DbErr> {
+) -> Result<Vec<(HelplineId, HelplineSettings)>, DbErr> {
     let rows = helpline::Entity::find()
         .filter(visible(scope))
         .order_by_asc(helpline::Column::Id)
@@ -120,8 +121,8 @@ pub async fn all_settings(
 pub async fn zones(
     db: &impl ConnectionTrait,
     scope: &Scope,
-) -> Result<Vec<(i32, TimeZone)>, DbErr> {
-    let rows: Vec<(i32, String)> = helpline::Entity::find()
+) -> Result<Vec<(HelplineId, TimeZone)>, DbErr> {
+    let rows: Vec<(HelplineId, String)> = helpline::Entity::find()
         .select_only()
         .column(helpline::Column::Id)
         .column(helpline::Column::TimeZone)
@@ -142,7 +143,7 @@ pub async fn zones(
 pub async fn get(
     db: &impl ConnectionTrait,
     scope: &Scope,
-    id: i32,
+    id: HelplineId,
 ) -> Result<Option<helpline::Model>, DbErr> {
     helpline::Entity::find_by_id(id)
         .filter(visible(scope))
@@ -161,7 +162,7 @@ pub async fn update(
     row.update(db).await
 }
 
-pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
+pub async fn delete(db: &DatabaseConnection, id: HelplineId) -> Result<bool, DbErr> {
     let gone = helpline::Entity::delete_by_id(id)
         .exec(db)
         .await?
@@ -172,7 +173,7 @@ pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
 
 pub async fn numbers(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
 ) -> Result<Vec<helpline_number::Model>, DbErr> {
     helpline_number::Entity::find()
         .filter(helpline_number::Column::HelplineId.eq(helpline_id))
@@ -183,7 +184,7 @@ pub async fn numbers(
 
 pub async fn add_number(
     db: &DatabaseConnection,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     number: &E164,
     now: DateTime<Utc>,
 ) -> Result<helpline_number::Model, DbErr> {
@@ -199,7 +200,7 @@ pub async fn add_number(
 
 pub async fn remove_number(
     db: &DatabaseConnection,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     number_id: i32,
 ) -> Result<bool, DbErr> {
     super::delete_owned::<helpline_number::Entity>(
@@ -212,7 +213,7 @@ pub async fn remove_number(
 
 pub async fn topics(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
 ) -> Result<Vec<topic::Model>, DbErr> {
     topic::Entity::find()
         .filter(topic::Column::HelplineId.eq(helpline_id))
@@ -223,8 +224,8 @@ pub async fn topics(
 
 pub async fn topic(
     db: &DatabaseConnection,
-    helpline_id: i32,
-    topic_id: i32,
+    helpline_id: HelplineId,
+    topic_id: TopicId,
 ) -> Result<Option<topic::Model>, DbErr> {
     topic::Entity::find_by_id(topic_id)
         .filter(topic::Column::HelplineId.eq(helpline_id))
@@ -234,7 +235,7 @@ pub async fn topic(
 
 pub async fn topic_by_id(
     db: &impl ConnectionTrait,
-    topic_id: i32,
+    topic_id: TopicId,
 ) -> Result<Option<topic::Model>, DbErr> {
     topic::Entity::find_by_id(topic_id).one(db).await
 }
@@ -248,7 +249,7 @@ fn apply_topic(row: &mut topic::ActiveModel, s: &TopicSettings) {
 
 pub async fn create_topic(
     db: &DatabaseConnection,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     s: &TopicSettings,
     now: DateTime<Utc>,
 ) -> Result<topic::Model, DbErr> {
@@ -273,8 +274,8 @@ pub async fn update_topic(
 
 pub async fn delete_topic(
     db: &DatabaseConnection,
-    helpline_id: i32,
-    topic_id: i32,
+    helpline_id: HelplineId,
+    topic_id: TopicId,
 ) -> Result<bool, DbErr> {
     let gone = super::delete_owned::<topic::Entity>(
         db,

@@ -9,6 +9,7 @@ use sea_orm::{
 
 use super::contacts::Stage;
 use super::entities::{contact, reservation, text_slot};
+use crate::domain::ids::HelplineId;
 
 /// A snapshot of the live figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +44,7 @@ pub async fn snapshot(db: &DatabaseConnection) -> Result<Live, DbErr> {
 /// The contacts of a helpline under way now (not ended), oldest first.
 pub async fn open_contacts(
     db: &DatabaseConnection,
-    helpline_id: i32,
+    helpline_id: HelplineId,
 ) -> Result<Vec<contact::Model>, DbErr> {
     contact::Entity::find()
         .filter(contact::Column::HelplineId.eq(helpline_id))

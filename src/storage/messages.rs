@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use super::entities::{Sealed, message};
+use crate::domain::ids::{ContactId, VolunteerId};
 use crate::secrets::Vault;
 
 /// Who wrote a message, or who it is for.
@@ -37,12 +38,12 @@ pub const OUTBOUND: &str = "outbound";
 
 /// A message peerline received.
 pub struct Received<'a> {
-    pub contact_id: i32,
+    pub contact_id: ContactId,
     /// Who it is for: the other side, or `System` for a keyword or a menu answer.
     pub recipient: Role,
     pub at: DateTime<Utc>,
     pub sender: Role,
-    pub volunteer_id: Option<i32>,
+    pub volunteer_id: Option<VolunteerId>,
     pub message_sid: &'a str,
     pub body: &'a str,
     pub media_count: i32,
@@ -50,7 +51,7 @@ pub struct Received<'a> {
 
 /// Logs a received message unless its MessageSid is already logged; `None` for a repeat.
 /// The contact a message with this Twilio sid belongs to, if it was taken in.
-pub async fn contact_of(db: &impl ConnectionTrait, sid: &str) -> Result<Option<i32>, DbErr> {
+pub async fn contact_of(db: &impl ConnectionTrait, sid: &str) -> Result<Option<ContactId>, DbErr> {
     Ok(message::Entity::find()
         .filter(message::Column::ProviderSid.eq(sid))
         .one(db)
@@ -111,9 +112,9 @@ pub async fn mark_relayed(
 
 /// A message peerline wrote (acknowledgement, offer, notice), sent as `outbox_id`.
 pub struct Written<'a> {
-    pub contact_id: i32,
+    pub contact_id: ContactId,
     pub recipient: Role,
-    pub volunteer_id: Option<i32>,
+    pub volunteer_id: Option<VolunteerId>,
     pub body: &'a str,
     pub outbox_id: i32,
     pub at: DateTime<Utc>,
@@ -155,7 +156,7 @@ pub fn body_of(vault: &Vault, message: &message::Model) -> String {
 /// The texter's messages in a conversation since `since`.
 pub async fn texter_messages_since(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     since: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     message::Entity::find()
@@ -169,7 +170,7 @@ pub async fn texter_messages_since(
 /// The whole transcript, oldest first.
 pub async fn transcript(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
 ) -> Result<Vec<message::Model>, DbErr> {
     message::Entity::find()
         .filter(message::Column::ContactId.eq(contact_id))
@@ -182,7 +183,7 @@ pub async fn transcript(
 /// most the latest `limit`.
 pub async fn texter_conversation(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     limit: u64,
 ) -> Result<Vec<message::Model>, DbErr> {
     let mut latest = message::Entity::find()

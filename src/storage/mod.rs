@@ -244,8 +244,8 @@ pub fn keyset<E: EntityTrait>(
 /// Deletes the row `id` only if it belongs to `owner` (its parent); true if one went.
 pub async fn delete_owned<E: EntityTrait>(
     db: &impl ConnectionTrait,
-    (id_column, id): (E::Column, i32),
-    (owner_column, owner): (E::Column, i32),
+    (id_column, id): (E::Column, impl Into<sea_orm::Value>),
+    (owner_column, owner): (E::Column, impl Into<sea_orm::Value>),
 ) -> Result<bool, DbErr> {
     let result = E::delete_many()
         .filter(id_column.eq(id))

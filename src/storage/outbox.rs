@@ -16,6 +16,7 @@ use sea_orm::{
 };
 
 use super::entities::{Sealed, outbox_message};
+use crate::domain::ids::ContactId;
 use crate::domain::phone::E164;
 use crate::secrets::Vault;
 
@@ -58,7 +59,7 @@ pub const CLAIM: Duration = Duration::minutes(2);
 
 /// A message to send.
 pub struct NewMessage {
-    pub contact_id: Option<i32>,
+    pub contact_id: Option<ContactId>,
     /// What it is for, e.g. `voicemail_alert`.
     pub purpose: &'static str,
     /// The recipient, sealed by `Vault::seal`.
@@ -93,7 +94,7 @@ impl NewMessage {
     }
 
     /// The same message, logged with `contact_id`.
-    pub fn about(self, contact_id: i32) -> Self {
+    pub fn about(self, contact_id: ContactId) -> Self {
         Self {
             contact_id: Some(contact_id),
             ..self
@@ -154,7 +155,7 @@ pub async fn enqueue(
 /// Every message queued for a contact, oldest first.
 pub async fn of_contact(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
 ) -> Result<Vec<outbox_message::Model>, DbErr> {
     outbox_message::Entity::find()
         .filter(outbox_message::Column::ContactId.eq(contact_id))

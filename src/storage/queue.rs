@@ -11,6 +11,7 @@ use super::contacts::{self, Stage};
 use super::entities::contact;
 use crate::domain::callback::QueueSaid;
 use crate::domain::contact::EventKind;
+use crate::domain::ids::{ContactId, HelplineId};
 use crate::domain::rota::Channel;
 
 /// How far back the recent waits go, and how many of them count.
@@ -23,7 +24,7 @@ const HELD_SECS: i32 = 30;
 /// `received_at`.
 pub async fn callers_ahead(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     received_at: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
     let ahead = contact::Entity::find()
@@ -42,7 +43,7 @@ pub async fn callers_ahead(
 /// newest first (by arrival, along the helpline's arrival index).
 pub async fn recent_held_waits(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     now: DateTime<Utc>,
 ) -> Result<Vec<i32>, DbErr> {
     let waits: Vec<Option<i32>> = contact::Entity::find()
@@ -62,7 +63,10 @@ pub async fn recent_held_waits(
 }
 
 /// What the caller was last told about the queue, from their last hold.
-pub async fn last_said(db: &impl ConnectionTrait, contact_id: i32) -> Result<QueueSaid, DbErr> {
+pub async fn last_said(
+    db: &impl ConnectionTrait,
+    contact_id: ContactId,
+) -> Result<QueueSaid, DbErr> {
     let last = contacts::latest_event(db, contact_id, EventKind::Holding).await?;
     Ok(last
         .and_then(|event| event.detail)

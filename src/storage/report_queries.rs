@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult, Statement, Value};
 
 use crate::domain::callback::CallbackRow;
+use crate::domain::ids::{HelplineId, TopicId, VolunteerId};
 use crate::domain::report_period::{OffsetStretch, Period};
 use crate::domain::reports::{Breakdown, HourCount, VolunteerWeek};
 use crate::domain::survey::UnderstoodAnswer;
@@ -67,7 +68,7 @@ pub(super) fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>)
 }
 
 /// The bound values of `WINDOW`.
-fn window(helpline_id: i32, period: &Period) -> Vec<Value> {
+fn window(helpline_id: HelplineId, period: &Period) -> Vec<Value> {
     let start: DateTime<Utc> = period.start();
     let end: DateTime<Utc> = period.end();
     vec![helpline_id.into(), start.into(), end.into()]
@@ -83,13 +84,19 @@ async fn rows(
 }
 
 /// Channel, topic, outcome and tier: what a `Breakdown` counts by.
-type GroupKey = (String, Option<i32>, Option<String>, Option<String>, bool);
+type GroupKey = (
+    String,
+    Option<TopicId>,
+    Option<String>,
+    Option<String>,
+    bool,
+);
 
 /// The period's contacts counted, in one pass, by channel, topic, outcome and tier, and
 /// by local hour of day (0-23) and weekday (0 = Monday).
 pub async fn breakdown_and_hours(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     period: &Period,
 ) -> Result<(Vec<Breakdown>, Vec<HourCount>), DbErr> {
     let local = local_epoch(
@@ -157,7 +164,7 @@ pub async fn breakdown_and_hours(
 /// `answered`, as `(seconds, count)` in ascending order.
 pub async fn answered_histogram(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     period: &Period,
     column: DurationColumn,
 ) -> Result<Vec<(i64, i64)>, DbErr> {
@@ -189,7 +196,7 @@ pub enum DurationColumn {
 /// How many offers were made for the period's answered contacts.
 pub async fn offers_for_answered(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     period: &Period,
 ) -> Result<i64, DbErr> {
     let sql = format!(
@@ -215,7 +222,7 @@ fn stored_enum<T: sea_orm::ActiveEnum<Value = String>>(
 /// from the request to the caller talking with a volunteer.
 pub async fn callbacks(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     period: &Period,
 ) -> Result<Vec<CallbackRow>, DbErr> {
     let backend = db.get_database_backend();
@@ -242,7 +249,7 @@ pub async fn callbacks(
 /// the call's topic and the peer-match tier of the volunteer who answered it.
 pub async fn understood_answers(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     period: &Period,
 ) -> Result<Vec<UnderstoodAnswer>, DbErr> {
     let sql = format!(
@@ -268,7 +275,7 @@ pub const BACK_TO_BACK_SECS: i64 = 600;
 /// volunteer's own limit), flagged and back-to-back contacts; then their missed offers.
 pub async fn volunteer_weeks(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     period: &Period,
 ) -> Result<Vec<VolunteerWeek>, DbErr> {
     let backend = db.get_database_backend();
@@ -312,7 +319,7 @@ pub async fn volunteer_weeks(
          WHERE {WINDOW} AND o.outcome = 'no_answer' GROUP BY 1, 2"
     );
     for r in rows(db, &sql, window(helpline_id, period)).await? {
-        let (volunteer_id, week, n): (i32, i64, i64) = (
+        let (volunteer_id, week, n): (VolunteerId, i64, i64) = (
             r.try_get("", "volunteer_id")?,
             r.try_get("", "week")?,
             r.try_get("", "n")?,
@@ -323,10 +330,8 @@ pub async fn volunteer_weeks(
         {
             Some(w) => w.missed_offers = n,
             None => weeks.push(VolunteerWeek {
-                volunteer_id,
-                week,
                 missed_offers: n,
-                ..Default::default()
+                ..VolunteerWeek::new(volunteer_id, week)
             }),
         }
     }
@@ -337,9 +342,9 @@ pub async fn volunteer_weeks(
 /// The names of the volunteers `ids`, each with their open debriefs at the helpline.
 pub async fn volunteers_named(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
-    ids: &[i32],
-) -> Result<Vec<(i32, String, i64)>, DbErr> {
+    helpline_id: HelplineId,
+    ids: &[VolunteerId],
+) -> Result<Vec<(VolunteerId, String, i64)>, DbErr> {
     let mut named = Vec::with_capacity(ids.len());
     for batch in ids.chunks(500) {
         let marks = vec!["?"; batch.len()].join(", ");

@@ -11,6 +11,7 @@ use sea_orm::{
 };
 
 use super::entities::reservation;
+use crate::domain::ids::{ContactId, VolunteerId};
 
 pub const RINGING: &str = "ringing";
 pub const CONNECTED: &str = "connected";
@@ -30,8 +31,8 @@ fn take_over() -> OnConflict {
 /// an unexpired reservation. One statement, so it is atomic on SQLite and PostgreSQL.
 pub async fn reserve(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
-    contact_id: i32,
+    volunteer_id: VolunteerId,
+    contact_id: ContactId,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
@@ -62,8 +63,8 @@ pub async fn reserve(
 /// Turns the volunteer's reservation for this contact into a connected call.
 pub async fn connect(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
-    contact_id: i32,
+    volunteer_id: VolunteerId,
+    contact_id: ContactId,
     expires_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let row = reservation::ActiveModel {
@@ -83,8 +84,8 @@ pub async fn connect(
 /// Frees the volunteer if their reservation is for this contact.
 pub async fn release(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
-    contact_id: i32,
+    volunteer_id: VolunteerId,
+    contact_id: ContactId,
 ) -> Result<(), DbErr> {
     reservation::Entity::delete_many()
         .filter(reservation::Column::VolunteerId.eq(volunteer_id))
@@ -95,7 +96,7 @@ pub async fn release(
 }
 
 /// Frees every volunteer held for this contact.
-pub async fn release_contact(db: &DatabaseConnection, contact_id: i32) -> Result<(), DbErr> {
+pub async fn release_contact(db: &DatabaseConnection, contact_id: ContactId) -> Result<(), DbErr> {
     reservation::Entity::delete_many()
         .filter(reservation::Column::ContactId.eq(contact_id))
         .exec(db)
@@ -104,7 +105,10 @@ pub async fn release_contact(db: &DatabaseConnection, contact_id: i32) -> Result
 }
 
 /// Volunteers held by an unexpired reservation.
-pub async fn engaged(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Vec<i32>, DbErr> {
+pub async fn engaged(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<Vec<VolunteerId>, DbErr> {
     reservation::Entity::find()
         .select_only()
         .column(reservation::Column::VolunteerId)

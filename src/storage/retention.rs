@@ -18,6 +18,7 @@ use super::entities::{
 };
 use super::outbox::OutboxState;
 use super::write_transaction;
+use crate::domain::ids::{ContactId, HelplineId};
 
 /// What a contact's caller identity reads once erased.
 pub const ERASED: &str = "erased";
@@ -40,7 +41,7 @@ pub async fn erase_where(
 }
 
 /// Contacts of `helpline_id` received before `cutoff`.
-pub fn older_than(helpline_id: i32, cutoff: DateTime<Utc>) -> Condition {
+pub fn older_than(helpline_id: HelplineId, cutoff: DateTime<Utc>) -> Condition {
     Condition::all()
         .add(contact::Column::HelplineId.eq(helpline_id))
         .add(contact::Column::ReceivedAt.lt(cutoff))
@@ -81,7 +82,7 @@ async fn erase_batch(
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         pick = pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
-    let ids: Vec<i32> = pick.into_tuple().all(&txn).await?;
+    let ids: Vec<ContactId> = pick.into_tuple().all(&txn).await?;
     if ids.is_empty() {
         return Ok(0);
     }

@@ -10,13 +10,14 @@ use sea_orm::{
 use super::Scope;
 use super::contact_log;
 use super::entities::{Sealed, contact, contact_flag, review};
+use crate::domain::ids::{ContactId, HelplineId, UserId, VolunteerId};
 use crate::domain::supervision::{PoolContact, ReviewAction, ReviewState};
 use crate::secrets::Vault;
 
 /// Moves the contact from `from` to `to`; false if another review changed it first.
 pub async fn set_state(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     from: ReviewState,
     to: ReviewState,
 ) -> Result<bool, DbErr> {
@@ -33,8 +34,8 @@ pub async fn set_state(
 pub async fn record(
     db: &impl ConnectionTrait,
     vault: &Vault,
-    contact_id: i32,
-    user_id: i32,
+    contact_id: ContactId,
+    user_id: UserId,
     action: &ReviewAction,
     at: DateTime<Utc>,
 ) -> Result<review::Model, DbErr> {
@@ -57,7 +58,7 @@ pub async fn record(
 /// The contact's review history, oldest first.
 pub async fn history(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
 ) -> Result<Vec<review::Model>, DbErr> {
     review::Entity::find()
         .filter(review::Column::ContactId.eq(contact_id))
@@ -70,7 +71,7 @@ pub async fn history(
 pub async fn flagged_unreviewed(
     db: &impl ConnectionTrait,
     scope: &Scope,
-    helpline_id: Option<i32>,
+    helpline_id: Option<HelplineId>,
     limit: u64,
 ) -> Result<Vec<contact::Model>, DbErr> {
     let open_flags = sea_orm::sea_query::Query::select()
@@ -97,7 +98,7 @@ pub async fn flagged_unreviewed(
 pub async fn sample_pool(
     db: &impl ConnectionTrait,
     scope: &Scope,
-    helpline_id: Option<i32>,
+    helpline_id: Option<HelplineId>,
     since: DateTime<Utc>,
 ) -> Result<Vec<PoolContact>, DbErr> {
     let flagged = sea_orm::sea_query::Query::select()
@@ -120,7 +121,8 @@ pub async fn sample_pool(
     if let Some(id) = helpline_id {
         query = query.filter(contact::Column::HelplineId.eq(id));
     }
-    let rows: Vec<(i32, i32, Option<i32>, DateTime<Utc>)> = query.into_tuple().all(db).await?;
+    let rows: Vec<(ContactId, HelplineId, Option<VolunteerId>, DateTime<Utc>)> =
+        query.into_tuple().all(db).await?;
     Ok(rows
         .into_iter()
         .map(
@@ -137,7 +139,7 @@ pub async fn sample_pool(
 /// The contacts with these ids, oldest first.
 pub async fn by_ids(
     db: &impl ConnectionTrait,
-    ids: Vec<i32>,
+    ids: Vec<ContactId>,
 ) -> Result<Vec<contact::Model>, DbErr> {
     contact::Entity::find()
         .filter(contact::Column::Id.is_in(ids))

@@ -22,7 +22,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, Transaction
 use tokio::sync::{OnceCell, watch};
 
 use super::rota::{RotaMember, helpline_members};
-use crate::domain::ids::ById;
+use crate::domain::ids::{ById, HelplineId, VolunteerId};
 use crate::domain::roster_index::RosterIndex;
 
 pub async fn version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
@@ -43,7 +43,7 @@ pub struct Roster {
     /// The members' readiness and who could be on shift when, by position in `members`.
     pub index: RosterIndex,
     /// Each member's position in `members`, by volunteer id.
-    positions: ById<usize>,
+    positions: ById<VolunteerId, usize>,
 }
 
 impl Roster {
@@ -66,7 +66,7 @@ impl Roster {
     }
 
     /// The member who is this volunteer, if they serve the helpline.
-    pub fn member(&self, volunteer_id: i32) -> Option<&RotaMember> {
+    pub fn member(&self, volunteer_id: VolunteerId) -> Option<&RotaMember> {
         let position = *self.positions.get(&volunteer_id)?;
         self.members.get(position)
     }
@@ -77,7 +77,7 @@ pub type RosterCache = VersionedCache<Roster>;
 
 /// A read of what the cache keeps, with the roster version it was read at.
 type Read<T> = Pin<Box<dyn Future<Output = Result<(i64, T), DbErr>> + Send>>;
-type Reader<T> = Arc<dyn Fn(i32) -> Read<T> + Send + Sync>;
+type Reader<T> = Arc<dyn Fn(HelplineId) -> Read<T> + Send + Sync>;
 /// A read in progress: `None` until it finishes, then what it read or its error.
 type Outcome<T> = Option<Result<Arc<T>, String>>;
 
@@ -86,7 +86,7 @@ pub struct VersionedCache<T> {
     read: Reader<T>,
     /// How long a request waits for a newer version before using the one it has.
     fresh_wait: Duration,
-    helplines: Arc<Mutex<HashMap<i32, Slot<T>>>>,
+    helplines: Arc<Mutex<HashMap<HelplineId, Slot<T>>>>,
 }
 
 struct Slot<T> {
@@ -147,13 +147,13 @@ impl<T: Send + Sync + 'static> VersionedCache<T> {
     pub async fn helpline(
         &self,
         db: &impl ConnectionTrait,
-        helpline_id: i32,
+        helpline_id: HelplineId,
     ) -> Result<Arc<T>, DbErr> {
         let current = version(db).await?;
         self.members_at(helpline_id, current).await
     }
 
-    async fn members_at(&self, helpline_id: i32, current: i64) -> Result<Arc<T>, DbErr> {
+    async fn members_at(&self, helpline_id: HelplineId, current: i64) -> Result<Arc<T>, DbErr> {
         let (held, mut reading) = {
             let mut helplines = self.helplines.lock().map_err(poisoned)?;
             let slot = helplines.entry(helpline_id).or_default();
@@ -187,12 +187,12 @@ impl<T: Send + Sync + 'static> VersionedCache<T> {
         match tokio::time::timeout(self.fresh_wait, finished).await {
             Ok(Ok(members)) => Ok(members),
             Ok(Err(e)) => {
-                tracing::warn!(helpline_id, error = %e, "roster read failed; routing on the roster already held");
+                tracing::warn!(%helpline_id, error = %e, "roster read failed; routing on the roster already held");
                 Ok(held)
             }
             Err(_) => {
                 tracing::info!(
-                    helpline_id,
+                    %helpline_id,
                     "roster still being read; routing on the roster already held"
                 );
                 Ok(held)
@@ -206,7 +206,7 @@ impl<T: Send + Sync + 'static> VersionedCache<T> {
     fn read_started(
         &self,
         slot: &mut Slot<T>,
-        helpline_id: i32,
+        helpline_id: HelplineId,
         version: i64,
     ) -> watch::Receiver<Outcome<T>> {
         if let Some((reading, receiver)) = &slot.reading
@@ -287,18 +287,19 @@ mod tests {
         let waiting: Vec<_> = (0..8)
             .map(|_| {
                 let cache = cache.clone();
-                tokio::spawn(async move { *cache.members_at(7, 1).await.unwrap() })
+                tokio::spawn(async move { *cache.members_at(HelplineId(7), 1).await.unwrap() })
             })
             .collect();
         // A request that gives up at once: the read goes on without it.
         let impatient =
-            tokio::time::timeout(Duration::from_millis(1), cache.members_at(7, 1)).await;
+            tokio::time::timeout(Duration::from_millis(1), cache.members_at(HelplineId(7), 1))
+                .await;
         assert!(impatient.is_err());
         for request in waiting {
             assert_eq!(request.await.unwrap(), 1);
         }
         assert_eq!(reads.load(Ordering::SeqCst), 1);
-        assert_eq!(*cache.members_at(7, 1).await.unwrap(), 1);
+        assert_eq!(*cache.members_at(HelplineId(7), 1).await.unwrap(), 1);
         assert_eq!(
             reads.load(Ordering::SeqCst),
             1,
@@ -312,18 +313,18 @@ mod tests {
         // the wait.
         let slow_second = |n| Duration::from_millis(if n == 1 { 1 } else { 500 });
         let (cache, reads) = counting_each(slow_second, Duration::from_millis(100));
-        assert_eq!(*cache.members_at(7, 1).await.unwrap(), 1);
+        assert_eq!(*cache.members_at(HelplineId(7), 1).await.unwrap(), 1);
         // The roster moved on: the held version answers once the wait is over, and the
         // same read completes in the background.
         let started = std::time::Instant::now();
-        assert_eq!(*cache.members_at(7, 2).await.unwrap(), 1);
+        assert_eq!(*cache.members_at(HelplineId(7), 2).await.unwrap(), 1);
         assert!(
             started.elapsed() >= Duration::from_millis(100),
             "it waited first"
         );
-        assert_eq!(*cache.members_at(7, 2).await.unwrap(), 1);
+        assert_eq!(*cache.members_at(HelplineId(7), 2).await.unwrap(), 1);
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert_eq!(*cache.members_at(7, 2).await.unwrap(), 2);
+        assert_eq!(*cache.members_at(HelplineId(7), 2).await.unwrap(), 2);
         assert_eq!(reads.load(Ordering::SeqCst), 2);
     }
 
@@ -331,22 +332,22 @@ mod tests {
     async fn after_a_slow_read_a_request_goes_on_with_what_it_holds_without_waiting() {
         // Reads take a second, more than a quarter of the two seconds a request may wait.
         let (cache, reads) = counting(Duration::from_secs(1), Duration::from_secs(2));
-        assert_eq!(*cache.members_at(7, 1).await.unwrap(), 1);
+        assert_eq!(*cache.members_at(HelplineId(7), 1).await.unwrap(), 1);
         let started = std::time::Instant::now();
-        assert_eq!(*cache.members_at(7, 2).await.unwrap(), 1);
+        assert_eq!(*cache.members_at(HelplineId(7), 2).await.unwrap(), 1);
         assert!(
             started.elapsed() < Duration::from_millis(500),
             "the request waited for the read"
         );
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert_eq!(*cache.members_at(7, 2).await.unwrap(), 2);
+        assert_eq!(*cache.members_at(HelplineId(7), 2).await.unwrap(), 2);
         assert_eq!(reads.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
     async fn a_quick_new_version_is_used_at_once() {
         let (cache, _) = counting(Duration::from_millis(1), Duration::from_secs(5));
-        assert_eq!(*cache.members_at(7, 1).await.unwrap(), 1);
-        assert_eq!(*cache.members_at(7, 2).await.unwrap(), 2);
+        assert_eq!(*cache.members_at(HelplineId(7), 1).await.unwrap(), 1);
+        assert_eq!(*cache.members_at(HelplineId(7), 2).await.unwrap(), 2);
     }
 }

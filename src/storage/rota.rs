@@ -13,6 +13,7 @@ use super::entities::{Sealed, conflict, on_call_shift, rota_exception, shift};
 use super::rota_history;
 use crate::domain::calendar::{LocalTime, Weekday};
 use crate::domain::coverage::{CoverageMember, TopicCoverage, covered, uncovered};
+use crate::domain::ids::{HelplineId, TopicId, UserId, VolunteerId};
 use crate::domain::on_call::{self, OnCallShift};
 use crate::domain::phone::E164;
 use crate::domain::rota::{Channel, Interval, Rota, ShiftChannels, WeeklyShift};
@@ -45,7 +46,7 @@ impl ExceptionKind {
     }
 }
 
-fn corrupt(what: &str, id: i32) -> DbErr {
+fn corrupt(what: &str, id: impl std::fmt::Display) -> DbErr {
     DbErr::Custom(format!("stored {what} {id} holds an invalid value"))
 }
 
@@ -103,7 +104,7 @@ pub fn on_call_shift_of(row: &on_call_shift::Model) -> Result<WeeklyShift, DbErr
 
 pub async fn shifts(
     db: &impl ConnectionTrait,
-    volunteer_ids: Vec<i32>,
+    volunteer_ids: Vec<VolunteerId>,
 ) -> Result<Vec<shift::Model>, DbErr> {
     shift::Entity::find()
         .filter(shift::Column::VolunteerId.is_in(volunteer_ids))
@@ -114,7 +115,7 @@ pub async fn shifts(
 
 pub async fn shift(
     db: &DatabaseConnection,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     shift_id: i32,
 ) -> Result<Option<shift::Model>, DbErr> {
     shift::Entity::find_by_id(shift_id)
@@ -134,7 +135,7 @@ fn apply_shift(row: &mut shift::ActiveModel, s: &WeeklyShift) {
 
 pub async fn create_shift(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     s: &WeeklyShift,
     now: DateTime<Utc>,
 ) -> Result<shift::Model, DbErr> {
@@ -147,7 +148,7 @@ pub async fn create_shift(
 /// once, which record each of them once at the end (`rota_history::record`).
 pub async fn insert_shift(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     s: &WeeklyShift,
     now: DateTime<Utc>,
 ) -> Result<shift::Model, DbErr> {
@@ -175,7 +176,7 @@ pub async fn update_shift(
 
 pub async fn delete_shift(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     shift_id: i32,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
@@ -189,7 +190,7 @@ pub async fn delete_shift(
 /// Removes a weekly shift without recording the rota (see `insert_shift`).
 pub async fn remove_shift(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     shift_id: i32,
 ) -> Result<bool, DbErr> {
     super::delete_owned::<shift::Entity>(
@@ -202,7 +203,7 @@ pub async fn remove_shift(
 
 pub async fn exceptions(
     db: &impl ConnectionTrait,
-    volunteer_ids: Vec<i32>,
+    volunteer_ids: Vec<VolunteerId>,
 ) -> Result<Vec<rota_exception::Model>, DbErr> {
     rota_exception::Entity::find()
         .filter(rota_exception::Column::VolunteerId.is_in(volunteer_ids))
@@ -214,7 +215,7 @@ pub async fn exceptions(
 
 pub async fn create_exception(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     kind: ExceptionKind,
     span: Interval,
     channels: Option<ShiftChannels>,
@@ -239,7 +240,7 @@ pub async fn create_exception(
 
 pub async fn delete_exception(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     exception_id: i32,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
@@ -258,7 +259,7 @@ pub async fn delete_exception(
 /// One volunteer's `Rota`, on their clock `zone`.
 pub async fn rota_of(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     zone: TimeZone,
 ) -> Result<Rota, DbErr> {
     let mut rotas = assemble(
@@ -273,11 +274,11 @@ pub async fn rota_of(
 
 /// Builds each volunteer's `Rota` from their rows.
 pub fn assemble(
-    zones: &HashMap<i32, TimeZone>,
+    zones: &HashMap<VolunteerId, TimeZone>,
     shift_rows: &[shift::Model],
     exception_rows: &[rota_exception::Model],
-) -> Result<HashMap<i32, Rota>, DbErr> {
-    let mut rotas: HashMap<i32, Rota> =
+) -> Result<HashMap<VolunteerId, Rota>, DbErr> {
+    let mut rotas: HashMap<VolunteerId, Rota> =
         zones.iter().map(|(id, tz)| (*id, Rota::new(*tz))).collect();
     for row in shift_rows {
         if let Some(rota) = rotas.get_mut(&row.volunteer_id) {
@@ -308,7 +309,7 @@ pub fn assemble(
 
 pub async fn conflicts(
     db: &DatabaseConnection,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
 ) -> Result<Vec<conflict::Model>, DbErr> {
     conflict::Entity::find()
         .filter(conflict::Column::VolunteerId.eq(volunteer_id))
@@ -320,7 +321,7 @@ pub async fn conflicts(
 pub async fn create_conflict(
     db: &DatabaseConnection,
     vault: &crate::secrets::Vault,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     number: &E164,
     note: Option<&str>,
     now: DateTime<Utc>,
@@ -340,7 +341,7 @@ pub async fn create_conflict(
 
 pub async fn delete_conflict(
     db: &DatabaseConnection,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     conflict_id: i32,
 ) -> Result<bool, DbErr> {
     super::delete_owned::<conflict::Entity>(
@@ -353,7 +354,7 @@ pub async fn delete_conflict(
 
 pub async fn on_call_shifts(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
 ) -> Result<Vec<on_call_shift::Model>, DbErr> {
     on_call_shift::Entity::find()
         .filter(on_call_shift::Column::HelplineId.eq(helpline_id))
@@ -364,8 +365,8 @@ pub async fn on_call_shifts(
 
 pub async fn create_on_call_shift(
     db: &DatabaseConnection,
-    helpline_id: i32,
-    user_id: i32,
+    helpline_id: HelplineId,
+    user_id: UserId,
     s: &WeeklyShift,
     now: DateTime<Utc>,
 ) -> Result<on_call_shift::Model, DbErr> {
@@ -386,7 +387,7 @@ pub async fn create_on_call_shift(
 
 pub async fn delete_on_call_shift(
     db: &DatabaseConnection,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     id: i32,
 ) -> Result<bool, DbErr> {
     super::delete_owned::<on_call_shift::Entity>(
@@ -399,12 +400,12 @@ pub async fn delete_on_call_shift(
 
 /// A volunteer serving a helpline, with everything rota questions need.
 pub struct RotaMember {
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     pub profile: crate::domain::volunteer::VolunteerProfile,
     /// Their phone, sealed: opened (`volunteers::open_phone`) only to reach them.
     pub phone: super::entities::Sealed,
     pub rota: Rota,
-    pub ready_topics: Vec<i32>,
+    pub ready_topics: Vec<TopicId>,
     /// Their step-backs, in force or not.
     pub stepped_back: Vec<crate::domain::step_back::StepBack>,
     pub quiet_hours: Option<crate::domain::shift_reminders::QuietHours>,
@@ -418,7 +419,7 @@ impl RotaMember {
 
     /// When they do not count towards coverage of `topic` (none: overall): their
     /// step-backs from it or from every contact.
-    pub fn away_from(&self, topic: Option<i32>) -> Vec<Interval> {
+    pub fn away_from(&self, topic: Option<TopicId>) -> Vec<Interval> {
         self.stepped_back
             .iter()
             .filter(|step_back| step_back.counts_against(topic))
@@ -431,7 +432,7 @@ impl RotaMember {
 /// five queries.
 pub async fn helpline_members(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
 ) -> Result<Vec<RotaMember>, DbErr> {
     let rows = super::volunteers::serving_helpline(db, helpline_id).await?;
     members_of(db, &rows).await
@@ -442,22 +443,23 @@ pub async fn members_of(
     db: &impl ConnectionTrait,
     rows: &[super::entities::volunteer::Model],
 ) -> Result<Vec<RotaMember>, DbErr> {
-    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<VolunteerId> = rows.iter().map(|r| r.id).collect();
     let mut profiles = Vec::with_capacity(rows.len());
     let mut phones = HashMap::with_capacity(rows.len());
     for row in rows {
         profiles.push((row.id, super::volunteers::profile_of(row)?));
         phones.insert(row.id, row.phone.clone());
     }
-    let quiet: HashMap<i32, _> = rows
+    let quiet: HashMap<VolunteerId, _> = rows
         .iter()
         .map(|row| (row.id, super::volunteers::quiet_hours_of(row)))
         .collect();
-    let zones: HashMap<i32, TimeZone> = profiles.iter().map(|(id, p)| (*id, p.time_zone)).collect();
+    let zones: HashMap<VolunteerId, TimeZone> =
+        profiles.iter().map(|(id, p)| (*id, p.time_zone)).collect();
     let shift_rows = shifts(db, ids.clone()).await?;
     let exception_rows = exceptions(db, ids.clone()).await?;
     let mut rotas = assemble(&zones, &shift_rows, &exception_rows)?;
-    let mut signoffs: HashMap<i32, Vec<i32>> = HashMap::new();
+    let mut signoffs: HashMap<VolunteerId, Vec<TopicId>> = HashMap::new();
     let mut stepped_back = super::step_backs::of_volunteers(db, ids.clone()).await?;
     for (volunteer_id, topic_id) in super::volunteers::signed_off_topics(db, ids).await? {
         signoffs.entry(volunteer_id).or_default().push(topic_id);
@@ -512,7 +514,7 @@ pub fn counted_for_coverage(
 /// and away while they step back from it.
 pub fn counted_for_topic<'a>(
     counted: &[(&'a RotaMember, CoverageMember<'a>)],
-    topic: i32,
+    topic: TopicId,
 ) -> Vec<CoverageMember<'a>> {
     counted
         .iter()
@@ -528,7 +530,7 @@ pub fn counted_for_topic<'a>(
 /// time zone cannot be placed on call and are left out).
 pub async fn on_call_rota(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
 ) -> Result<(Vec<OnCallShift>, Vec<super::entities::user::Model>), DbErr> {
     let rows = on_call_shifts(db, helpline_id).await?;
     let people = super::users::by_ids(db, rows.iter().map(|row| row.user_id).collect()).await?;
@@ -553,7 +555,7 @@ pub async fn on_call_rota(
 /// The supervisors on call for a helpline at `at`, each once, with their time zone.
 pub async fn on_call_at(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     at: chrono::DateTime<Utc>,
 ) -> Result<Vec<(super::entities::user::Model, TimeZone)>, DbErr> {
     let (shifts, people) = on_call_rota(db, helpline_id).await?;
@@ -571,7 +573,7 @@ pub async fn on_call_at(
 pub async fn conflicted_volunteers(
     db: &impl ConnectionTrait,
     number_hashes: &[String],
-) -> Result<Vec<i32>, DbErr> {
+) -> Result<Vec<VolunteerId>, DbErr> {
     conflict::Entity::find()
         .select_only()
         .column(conflict::Column::VolunteerId)
@@ -586,7 +588,7 @@ pub async fn conflicted_volunteers(
 /// stood then (see `rota_history`), the rest with the rota as planned now.
 pub async fn coverage_of(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     span: Interval,
     channel: Option<Channel>,
     now: DateTime<Utc>,

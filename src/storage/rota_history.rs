@@ -12,6 +12,7 @@ use sea_orm::{
 
 use super::entities::{Sealed, rota_record, volunteer};
 use super::rota::{RotaMember, members_of};
+use crate::domain::ids::{HelplineId, VolunteerId};
 use crate::domain::rota::Interval;
 use crate::domain::rota_history::RotaRecord;
 use crate::domain::shift_reminders::QuietHours;
@@ -23,7 +24,7 @@ const BATCH: usize = 500;
 /// Records where `volunteer_ids` stand on the rota now, from `at` on.
 pub async fn record(
     db: &impl ConnectionTrait,
-    volunteer_ids: &[i32],
+    volunteer_ids: &[VolunteerId],
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     for batch in volunteer_ids.chunks(BATCH) {
@@ -63,9 +64,9 @@ async fn write(
     if rows.is_empty() {
         return Ok(());
     }
-    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<VolunteerId> = rows.iter().map(|r| r.id).collect();
     let mut served = super::users::served_helplines_of(db, ids).await?;
-    let since: HashMap<i32, DateTime<Utc>> = rows.iter().map(|r| (r.id, at(r))).collect();
+    let since: HashMap<VolunteerId, DateTime<Utc>> = rows.iter().map(|r| (r.id, at(r))).collect();
     let mut records = Vec::with_capacity(rows.len());
     for member in members_of(db, rows).await? {
         let helplines = served.remove(&member.volunteer_id).unwrap_or_default();
@@ -99,11 +100,11 @@ fn read(row: &rota_record::Model) -> Result<RotaRecord, DbErr> {
 /// The records that say where everyone stood over a stretch of the past.
 pub struct History {
     /// Where each volunteer stood at the start.
-    standing: HashMap<i32, RotaRecord>,
+    standing: HashMap<VolunteerId, RotaRecord>,
     /// The records made during the stretch, in order.
-    later: Vec<(DateTime<Utc>, i32, RotaRecord)>,
+    later: Vec<(DateTime<Utc>, VolunteerId, RotaRecord)>,
     /// Each volunteer's profile, sealed phone and quiet hours today.
-    today: HashMap<i32, (VolunteerProfile, Sealed, Option<QuietHours>)>,
+    today: HashMap<VolunteerId, (VolunteerProfile, Sealed, Option<QuietHours>)>,
 }
 
 impl History {
@@ -134,7 +135,7 @@ impl History {
         {
             later.push((row.recorded_at, row.volunteer_id, read(&row)?));
         }
-        let mut ids: Vec<i32> = standing.keys().copied().collect();
+        let mut ids: Vec<VolunteerId> = standing.keys().copied().collect();
         ids.extend(later.iter().map(|(_, id, _)| *id));
         ids.sort_unstable();
         ids.dedup();
@@ -158,8 +159,12 @@ impl History {
     /// Each volunteer's stretches of `span` (the one the history was read over), each
     /// with the record that stood then, as members of the helpline: a stretch when they
     /// did not serve it is left out.
-    pub fn stretches(&self, helpline_id: i32, span: Interval) -> Vec<(Interval, RotaMember)> {
-        let mut timelines: HashMap<i32, Vec<(DateTime<Utc>, &RotaRecord)>> = HashMap::new();
+    pub fn stretches(
+        &self,
+        helpline_id: HelplineId,
+        span: Interval,
+    ) -> Vec<(Interval, RotaMember)> {
+        let mut timelines: HashMap<VolunteerId, Vec<(DateTime<Utc>, &RotaRecord)>> = HashMap::new();
         for (id, record) in &self.standing {
             timelines.entry(*id).or_default().push((span.start, record));
         }
@@ -181,7 +186,7 @@ impl History {
         stretches
     }
 
-    fn member(&self, id: i32, record: &RotaRecord) -> Option<RotaMember> {
+    fn member(&self, id: VolunteerId, record: &RotaRecord) -> Option<RotaMember> {
         let (profile, phone, quiet) = self.today.get(&id)?;
         Some(RotaMember {
             volunteer_id: id,
@@ -195,8 +200,8 @@ impl History {
     }
 
     /// The helpline's members as they stood at `at`, within the stretch.
-    pub fn members_at(&self, helpline_id: i32, at: DateTime<Utc>) -> Vec<RotaMember> {
-        let mut standing: HashMap<i32, &RotaRecord> =
+    pub fn members_at(&self, helpline_id: HelplineId, at: DateTime<Utc>) -> Vec<RotaMember> {
+        let mut standing: HashMap<VolunteerId, &RotaRecord> =
             self.standing.iter().map(|(id, r)| (*id, r)).collect();
         for (_, id, record) in self.later.iter().take_while(|(when, _, _)| *when <= at) {
             standing.insert(*id, record);
@@ -215,7 +220,7 @@ impl History {
 /// planned now for the present and future.
 pub async fn members_at(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<RotaMember>, DbErr> {
@@ -233,10 +238,10 @@ pub async fn members_at(
 /// part before `now`, and those serving now if it reaches now.
 pub async fn served_during(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     span: Interval,
     now: DateTime<Utc>,
-) -> Result<Vec<i32>, DbErr> {
+) -> Result<Vec<VolunteerId>, DbErr> {
     let mut ids = Vec::new();
     if span.start < now {
         let past = Interval {

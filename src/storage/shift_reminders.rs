@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::entities::shift_reminder;
+use crate::domain::ids::{HelplineId, VolunteerId};
 use crate::domain::rota::Interval;
 use crate::domain::shift_reminders::ReminderRound;
 
@@ -36,8 +37,8 @@ pub enum ReminderAnswer {
 
 /// A reminder about to be sent.
 pub struct NewReminder {
-    pub volunteer_id: i32,
-    pub helpline_id: i32,
+    pub volunteer_id: VolunteerId,
+    pub helpline_id: HelplineId,
     pub round: ReminderRound,
     pub shift: Interval,
     pub answer_by: Option<DateTime<Utc>>,
@@ -71,7 +72,7 @@ pub async fn claim(
 /// soonest shift not yet begun that they have not answered.
 pub async fn awaiting_answer(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     now: DateTime<Utc>,
 ) -> Result<Option<shift_reminder::Model>, DbErr> {
     shift_reminder::Entity::find()
@@ -149,7 +150,7 @@ pub async fn starting_within(
 /// A volunteer's reminders for shifts starting from `from`, soonest first.
 pub async fn of_volunteer(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     from: DateTime<Utc>,
 ) -> Result<Vec<shift_reminder::Model>, DbErr> {
     shift_reminder::Entity::find()

@@ -14,6 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::entities::{api_token, helpline_number, sign_in_attempt, sign_in_code, user, volunteer};
 use super::users;
 use crate::domain::access::{Principal, Role};
+use crate::domain::ids::UserId;
 use crate::domain::phone::E164;
 use crate::domain::sign_in::{
     ATTEMPT_WINDOW, Attempt, CODE_LIFETIME, CodeKind, RecentAttempts, SESSION_MAX_AGE, TokenKind,
@@ -77,7 +78,7 @@ pub async fn sending_number_for(
 pub async fn recent_attempts(
     db: &impl ConnectionTrait,
     address: &str,
-    user_id: Option<i32>,
+    user_id: Option<UserId>,
     now: DateTime<Utc>,
 ) -> Result<RecentAttempts, DbErr> {
     let since = now - ATTEMPT_WINDOW;
@@ -111,7 +112,7 @@ pub async fn recent_attempts(
 /// One attempt, as counted by the rate limits.
 pub struct AttemptRecord<'a> {
     pub address: &'a str,
-    pub user_id: Option<i32>,
+    pub user_id: Option<UserId>,
     pub action: Attempt,
     pub succeeded: bool,
 }
@@ -142,7 +143,7 @@ pub async fn record_attempt(
 /// Stores a new one-time secret (its keyed hash) for `user_id`, good for the code lifetime.
 pub async fn issue_secret(
     db: &impl ConnectionTrait,
-    user_id: i32,
+    user_id: UserId,
     kind: CodeKind,
     secret_hash: String,
     now: DateTime<Utc>,
@@ -189,7 +190,7 @@ async fn spend(db: &impl ConnectionTrait, id: i32, now: DateTime<Utc>) -> Result
 /// counts against the newest code.
 pub async fn redeem(
     db: &impl ConnectionTrait,
-    user_id: i32,
+    user_id: UserId,
     kind: CodeKind,
     secret_hash: &str,
     now: DateTime<Utc>,
@@ -225,7 +226,7 @@ pub async fn redeem(
 /// hash is stored.
 pub async fn start_session(
     db: &impl ConnectionTrait,
-    user_id: i32,
+    user_id: UserId,
     now: DateTime<Utc>,
 ) -> Result<SecretString, DbErr> {
     // Sessions past their maximum age are useless: forget them (a lapsed one that is
@@ -291,7 +292,7 @@ pub async fn end_session(db: &impl ConnectionTrait, session_id: i32) -> Result<(
 pub async fn live_sessions(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
-) -> Result<std::collections::HashMap<i32, u64>, DbErr> {
+) -> Result<std::collections::HashMap<UserId, u64>, DbErr> {
     let sessions = api_token::Entity::find()
         .filter(api_token::Column::Kind.eq(TokenKind::Console))
         .all(db)
@@ -308,7 +309,7 @@ pub async fn live_sessions(
 
 /// Ends every console session of `user_id` (an administrator signing someone out);
 /// their API tokens are untouched. Returns how many were ended.
-pub async fn end_sessions_of(db: &impl ConnectionTrait, user_id: i32) -> Result<u64, DbErr> {
+pub async fn end_sessions_of(db: &impl ConnectionTrait, user_id: UserId) -> Result<u64, DbErr> {
     let ended = api_token::Entity::delete_many()
         .filter(api_token::Column::UserId.eq(user_id))
         .filter(api_token::Column::Kind.eq(TokenKind::Console))

@@ -9,17 +9,18 @@ use sea_orm::{
 };
 
 use super::entities::step_back;
+use crate::domain::ids::{TopicId, UserId, VolunteerId};
 use crate::domain::rota::Interval;
 use crate::domain::step_back::StepBack;
 
 /// A step-back to record.
 pub struct NewStepBack {
-    pub volunteer_id: i32,
-    pub topic_id: Option<i32>,
+    pub volunteer_id: VolunteerId,
+    pub topic_id: Option<TopicId>,
     pub starts_at: DateTime<Utc>,
     pub until: DateTime<Utc>,
     pub shifts: Option<i32>,
-    pub created_by: Option<i32>,
+    pub created_by: Option<UserId>,
 }
 
 pub async fn create(
@@ -46,7 +47,7 @@ pub async fn create(
 /// The volunteer's step-backs not yet over at `now`, soonest to end first.
 pub async fn in_force_or_ahead(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     now: DateTime<Utc>,
 ) -> Result<Vec<step_back::Model>, DbErr> {
     step_back::Entity::find()
@@ -62,7 +63,7 @@ pub async fn in_force_or_ahead(
 /// When the volunteer's step-backs since `since` were asked for.
 pub async fn asked_since(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     since: DateTime<Utc>,
 ) -> Result<Vec<DateTime<Utc>>, DbErr> {
     Ok(step_back::Entity::find()
@@ -78,7 +79,7 @@ pub async fn asked_since(
 /// Ends a step-back of `volunteer_id` now; false if there is none such still to run.
 pub async fn end(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     id: i32,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
@@ -101,14 +102,14 @@ pub async fn end(
 /// Each of `volunteer_ids`'s step-backs not ended early, as the router reads them.
 pub async fn of_volunteers(
     db: &impl ConnectionTrait,
-    volunteer_ids: Vec<i32>,
-) -> Result<HashMap<i32, Vec<StepBack>>, DbErr> {
+    volunteer_ids: Vec<VolunteerId>,
+) -> Result<HashMap<VolunteerId, Vec<StepBack>>, DbErr> {
     let rows = step_back::Entity::find()
         .filter(step_back::Column::VolunteerId.is_in(volunteer_ids))
         .filter(step_back::Column::EndedAt.is_null())
         .all(db)
         .await?;
-    let mut by_volunteer: HashMap<i32, Vec<StepBack>> = HashMap::new();
+    let mut by_volunteer: HashMap<VolunteerId, Vec<StepBack>> = HashMap::new();
     for row in rows {
         if let Ok(span) = Interval::new(row.starts_at, row.until) {
             by_volunteer

@@ -7,12 +7,13 @@ use sea_orm::{
 };
 
 use super::entities::survey_answer;
+use crate::domain::ids::ContactId;
 use crate::domain::survey::SurveyAnswer;
 
 /// Records an answer once per contact and question.
 pub async fn record(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
     question: i32,
     question_text: &str,
     answer: SurveyAnswer,
@@ -43,7 +44,7 @@ pub async fn record(
 /// A contact's answers, in question order.
 pub async fn of_contact(
     db: &impl ConnectionTrait,
-    contact_id: i32,
+    contact_id: ContactId,
 ) -> Result<Vec<survey_answer::Model>, DbErr> {
     survey_answer::Entity::find()
         .filter(survey_answer::Column::ContactId.eq(contact_id))

@@ -9,13 +9,14 @@ use sea_orm::{
 };
 
 use super::entities::text_slot;
+use crate::domain::ids::{ContactId, VolunteerId};
 
 /// Takes a free slot below `capacity` for the volunteer and this conversation; true when
 /// they hold one (including one they already held for it).
 pub async fn take(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
-    contact_id: i32,
+    volunteer_id: VolunteerId,
+    contact_id: ContactId,
     capacity: u32,
     at: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
@@ -48,8 +49,8 @@ pub async fn take(
 /// Frees the volunteer's slot for this conversation.
 pub async fn release(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
-    contact_id: i32,
+    volunteer_id: VolunteerId,
+    contact_id: ContactId,
 ) -> Result<(), DbErr> {
     text_slot::Entity::delete_many()
         .filter(text_slot::Column::VolunteerId.eq(volunteer_id))
@@ -60,7 +61,10 @@ pub async fn release(
 }
 
 /// Frees every slot held for this conversation.
-pub async fn release_contact(db: &impl ConnectionTrait, contact_id: i32) -> Result<(), DbErr> {
+pub async fn release_contact(
+    db: &impl ConnectionTrait,
+    contact_id: ContactId,
+) -> Result<(), DbErr> {
     text_slot::Entity::delete_many()
         .filter(text_slot::Column::ContactId.eq(contact_id))
         .exec(db)
@@ -69,7 +73,7 @@ pub async fn release_contact(db: &impl ConnectionTrait, contact_id: i32) -> Resu
 }
 
 /// One entry per held slot: the volunteers engaged in text conversations.
-pub async fn holders(db: &impl ConnectionTrait) -> Result<Vec<i32>, DbErr> {
+pub async fn holders(db: &impl ConnectionTrait) -> Result<Vec<VolunteerId>, DbErr> {
     text_slot::Entity::find()
         .select_only()
         .column(text_slot::Column::VolunteerId)

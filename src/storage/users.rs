@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::PageRequest;
 use super::entities::{Sealed, api_token, user, user_helpline, volunteer_helpline};
 use crate::domain::access::{Principal, Role};
+use crate::domain::ids::{HelplineId, UserId, VolunteerId};
 use crate::domain::phone::E164;
 use crate::domain::sign_in::{TokenKind, worth_recording_use};
 use crate::secrets::{self, Vault};
@@ -20,10 +21,10 @@ use crate::secrets::{self, Vault};
 pub struct NewUser {
     pub name: String,
     pub role: Role,
-    pub volunteer_id: Option<i32>,
+    pub volunteer_id: Option<VolunteerId>,
     pub phone: Option<E164>,
     pub time_zone: Option<String>,
-    pub helplines: Vec<i32>,
+    pub helplines: Vec<HelplineId>,
 }
 
 /// The caller that holds the API token with this hash, if any.
@@ -74,8 +75,8 @@ pub async fn principal_holding(
 
 pub async fn served_helplines(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
-) -> Result<Vec<i32>, DbErr> {
+    volunteer_id: VolunteerId,
+) -> Result<Vec<HelplineId>, DbErr> {
     volunteer_helpline::Entity::find()
         .select_only()
         .column(volunteer_helpline::Column::HelplineId)
@@ -89,9 +90,9 @@ pub async fn served_helplines(
 /// The helplines each of `volunteer_ids` serves, in one query.
 pub async fn served_helplines_of(
     db: &impl ConnectionTrait,
-    volunteer_ids: Vec<i32>,
-) -> Result<std::collections::HashMap<i32, Vec<i32>>, DbErr> {
-    let pairs: Vec<(i32, i32)> = volunteer_helpline::Entity::find()
+    volunteer_ids: Vec<VolunteerId>,
+) -> Result<std::collections::HashMap<VolunteerId, Vec<HelplineId>>, DbErr> {
+    let pairs: Vec<(VolunteerId, HelplineId)> = volunteer_helpline::Entity::find()
         .select_only()
         .column(volunteer_helpline::Column::VolunteerId)
         .column(volunteer_helpline::Column::HelplineId)
@@ -100,14 +101,18 @@ pub async fn served_helplines_of(
         .into_tuple()
         .all(db)
         .await?;
-    let mut served: std::collections::HashMap<i32, Vec<i32>> = std::collections::HashMap::new();
+    let mut served: std::collections::HashMap<VolunteerId, Vec<HelplineId>> =
+        std::collections::HashMap::new();
     for (volunteer_id, helpline_id) in pairs {
         served.entry(volunteer_id).or_default().push(helpline_id);
     }
     Ok(served)
 }
 
-pub async fn user_helplines(db: &impl ConnectionTrait, user_id: i32) -> Result<Vec<i32>, DbErr> {
+pub async fn user_helplines(
+    db: &impl ConnectionTrait,
+    user_id: UserId,
+) -> Result<Vec<HelplineId>, DbErr> {
     user_helpline::Entity::find()
         .select_only()
         .column(user_helpline::Column::HelplineId)
@@ -158,7 +163,7 @@ pub fn phone_of(vault: &Vault, user: &user::Model) -> Option<E164> {
 /// Issues a new token for a user; only its hash is stored.
 pub async fn issue_token(
     db: &DatabaseConnection,
-    user_id: i32,
+    user_id: UserId,
     now: DateTime<Utc>,
 ) -> Result<SecretString, DbErr> {
     issue_named_token(db, user_id, None, None, now)
@@ -169,7 +174,7 @@ pub async fn issue_token(
 /// Issues a token with a name and an expiry; returns it with its stored row.
 pub async fn issue_named_token(
     db: &DatabaseConnection,
-    user_id: i32,
+    user_id: UserId,
     name: Option<String>,
     expires_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
@@ -192,7 +197,7 @@ pub async fn issue_named_token(
 /// A user's API tokens (never their secrets), oldest first.
 pub async fn tokens_of(
     db: &DatabaseConnection,
-    user_id: i32,
+    user_id: UserId,
 ) -> Result<Vec<api_token::Model>, DbErr> {
     api_token::Entity::find()
         .filter(api_token::Column::UserId.eq(user_id))
@@ -205,7 +210,7 @@ pub async fn tokens_of(
 /// Revokes one API token of a user; false when there is no such token.
 pub async fn revoke_token(
     db: &DatabaseConnection,
-    user_id: i32,
+    user_id: UserId,
     token_id: i32,
 ) -> Result<bool, DbErr> {
     let gone = api_token::Entity::delete_many()
@@ -218,7 +223,7 @@ pub async fn revoke_token(
 }
 
 /// Revokes every token of a user.
-pub async fn revoke_tokens(db: &DatabaseConnection, user_id: i32) -> Result<u64, DbErr> {
+pub async fn revoke_tokens(db: &DatabaseConnection, user_id: UserId) -> Result<u64, DbErr> {
     let result = api_token::Entity::delete_many()
         .filter(api_token::Column::UserId.eq(user_id))
         .exec(db)
@@ -232,7 +237,10 @@ pub async fn list(db: &DatabaseConnection, page: PageRequest) -> Result<Vec<user
         .await
 }
 
-pub async fn by_ids(db: &impl ConnectionTrait, ids: Vec<i32>) -> Result<Vec<user::Model>, DbErr> {
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: Vec<UserId>,
+) -> Result<Vec<user::Model>, DbErr> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -247,7 +255,7 @@ pub async fn by_ids(db: &impl ConnectionTrait, ids: Vec<i32>) -> Result<Vec<user
 /// people a safeguarding concern goes to when nobody on call can be reached.
 pub async fn reachable_overseers(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
 ) -> Result<Vec<user::Model>, DbErr> {
     let supervisors = user_helpline::Entity::find()
         .select_only()
@@ -272,7 +280,7 @@ pub async fn reachable_overseers(
 /// The supervisors scoped to `helpline_id`, by name.
 pub async fn supervisors_of(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
 ) -> Result<Vec<user::Model>, DbErr> {
     let scoped = user_helpline::Entity::find()
         .select_only()
@@ -286,10 +294,10 @@ pub async fn supervisors_of(
         .await
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<Option<user::Model>, DbErr> {
+pub async fn get(db: &impl ConnectionTrait, id: UserId) -> Result<Option<user::Model>, DbErr> {
     user::Entity::find_by_id(id).one(db).await
 }
 
-pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
+pub async fn delete(db: &DatabaseConnection, id: UserId) -> Result<bool, DbErr> {
     Ok(user::Entity::delete_by_id(id).exec(db).await?.rows_affected > 0)
 }

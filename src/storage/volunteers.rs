@@ -12,6 +12,7 @@ use sea_orm::{
 use super::entities::{Sealed, topic, topic_signoff, volunteer, volunteer_helpline};
 use super::{PageRequest, Scope};
 use crate::domain::calendar::LocalTime;
+use crate::domain::ids::{HelplineId, TopicId, UserId, VolunteerId};
 use crate::domain::phone::E164;
 use crate::domain::shift_reminders::QuietHours;
 use crate::domain::timezone::TimeZone;
@@ -19,7 +20,7 @@ use crate::domain::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits
 use crate::secrets::Vault;
 
 /// Volunteers serving any of `helplines`, as a condition on `volunteers.id`.
-fn serving(helplines: Vec<i32>) -> Condition {
+fn serving(helplines: Vec<HelplineId>) -> Condition {
     Condition::all().add(
         volunteer::Column::Id.in_subquery(
             Query::select()
@@ -75,7 +76,11 @@ pub fn phone_of(vault: &Vault, row: &volunteer::Model) -> Result<E164, DbErr> {
 
 /// Volunteer `volunteer_id`'s phone, sealed as `sealed`; an error when it does not open
 /// (sealed under a key this server does not hold, or tampered with).
-pub fn open_phone(vault: &Vault, volunteer_id: i32, sealed: &Sealed) -> Result<E164, DbErr> {
+pub fn open_phone(
+    vault: &Vault,
+    volunteer_id: VolunteerId,
+    sealed: &Sealed,
+) -> Result<E164, DbErr> {
     vault.open(&sealed.0).ok_or_else(|| {
         DbErr::Custom(format!(
             "volunteer {volunteer_id}'s phone does not open under this server's key"
@@ -95,7 +100,7 @@ pub fn quiet_hours_of(row: &volunteer::Model) -> Option<QuietHours> {
 /// Sets or clears a volunteer's quiet hours; `false` when there is no such volunteer.
 pub async fn set_quiet_hours(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     quiet: Option<QuietHours>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
@@ -141,8 +146,8 @@ fn apply(row: &mut volunteer::ActiveModel, p: &VolunteerProfile, now: DateTime<U
 
 async fn set_helplines(
     db: &impl ConnectionTrait,
-    volunteer_id: i32,
-    helplines: &[i32],
+    volunteer_id: VolunteerId,
+    helplines: &[HelplineId],
 ) -> Result<(), DbErr> {
     volunteer_helpline::Entity::delete_many()
         .filter(volunteer_helpline::Column::VolunteerId.eq(volunteer_id))
@@ -164,7 +169,7 @@ pub async fn create(
     vault: &Vault,
     profile: &VolunteerProfile,
     phone: &E164,
-    helplines: &[i32],
+    helplines: &[HelplineId],
     now: DateTime<Utc>,
 ) -> Result<volunteer::Model, DbErr> {
     let txn = db.begin().await?;
@@ -189,7 +194,7 @@ pub async fn update(
     existing: volunteer::Model,
     profile: &VolunteerProfile,
     phone: Option<&E164>,
-    helplines: Option<&[i32]>,
+    helplines: Option<&[HelplineId]>,
     now: DateTime<Utc>,
 ) -> Result<volunteer::Model, DbErr> {
     let mut row: volunteer::ActiveModel = existing.into();
@@ -208,7 +213,7 @@ pub async fn update(
 pub async fn list(
     db: &DatabaseConnection,
     scope: &Scope,
-    helpline: Option<i32>,
+    helpline: Option<HelplineId>,
     page: PageRequest,
 ) -> Result<Vec<volunteer::Model>, DbErr> {
     let mut query = volunteer::Entity::find().filter(visible(scope));
@@ -223,7 +228,7 @@ pub async fn list(
 pub async fn get(
     db: &DatabaseConnection,
     scope: &Scope,
-    id: i32,
+    id: VolunteerId,
 ) -> Result<Option<volunteer::Model>, DbErr> {
     volunteer::Entity::find_by_id(id)
         .filter(visible(scope))
@@ -246,7 +251,7 @@ pub async fn by_phone(
 /// Every volunteer serving a helpline (for rota questions).
 pub async fn serving_helpline(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
 ) -> Result<Vec<volunteer::Model>, DbErr> {
     volunteer::Entity::find()
         .filter(serving(vec![helpline_id]))
@@ -255,7 +260,7 @@ pub async fn serving_helpline(
         .await
 }
 
-pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
+pub async fn delete(db: &DatabaseConnection, id: VolunteerId) -> Result<bool, DbErr> {
     let gone = volunteer::Entity::delete_by_id(id)
         .exec(db)
         .await?
@@ -267,14 +272,14 @@ pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<bool, DbErr> {
 /// A volunteer's sign-offs with their topics, in topic order.
 pub async fn signoffs(
     db: &DatabaseConnection,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
 ) -> Result<Vec<(topic_signoff::Model, topic::Model)>, DbErr> {
     let rows = topic_signoff::Entity::find()
         .filter(topic_signoff::Column::VolunteerId.eq(volunteer_id))
         .order_by_asc(topic_signoff::Column::TopicId)
         .all(db)
         .await?;
-    let topic_ids: Vec<i32> = rows.iter().map(|r| r.topic_id).collect();
+    let topic_ids: Vec<TopicId> = rows.iter().map(|r| r.topic_id).collect();
     let topics = topic::Entity::find()
         .filter(topic::Column::Id.is_in(topic_ids))
         .all(db)
@@ -294,8 +299,8 @@ pub async fn signoffs(
 /// The topic ids each volunteer in `volunteer_ids` is signed off for.
 pub async fn signed_off_topics(
     db: &impl ConnectionTrait,
-    volunteer_ids: Vec<i32>,
-) -> Result<Vec<(i32, i32)>, DbErr> {
+    volunteer_ids: Vec<VolunteerId>,
+) -> Result<Vec<(VolunteerId, TopicId)>, DbErr> {
     topic_signoff::Entity::find()
         .select_only()
         .column(topic_signoff::Column::VolunteerId)
@@ -309,9 +314,9 @@ pub async fn signed_off_topics(
 /// Signs a volunteer off as ready for a topic (again, if already: who and when are renewed).
 pub async fn sign_off(
     db: &DatabaseConnection,
-    volunteer_id: i32,
-    topic_id: i32,
-    by_user: i32,
+    volunteer_id: VolunteerId,
+    topic_id: TopicId,
+    by_user: UserId,
     now: DateTime<Utc>,
 ) -> Result<topic_signoff::Model, DbErr> {
     let row = topic_signoff::ActiveModel {
@@ -346,8 +351,8 @@ pub async fn sign_off(
 
 pub async fn revoke_sign_off(
     db: &DatabaseConnection,
-    volunteer_id: i32,
-    topic_id: i32,
+    volunteer_id: VolunteerId,
+    topic_id: TopicId,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let gone = super::delete_owned::<topic_signoff::Entity>(
@@ -365,9 +370,9 @@ pub async fn revoke_sign_off(
 /// The names of `ids`, for pages that tell who was who.
 pub async fn names_of(
     db: &impl ConnectionTrait,
-    ids: Vec<i32>,
-) -> Result<std::collections::HashMap<i32, String>, DbErr> {
-    let pairs: Vec<(i32, String)> = volunteer::Entity::find()
+    ids: Vec<VolunteerId>,
+) -> Result<std::collections::HashMap<VolunteerId, String>, DbErr> {
+    let pairs: Vec<(VolunteerId, String)> = volunteer::Entity::find()
         .select_only()
         .column(volunteer::Column::Id)
         .column(volunteer::Column::Name)

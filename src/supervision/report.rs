@@ -8,6 +8,7 @@ use sea_orm::DbErr;
 
 use crate::contact_flow::alerts;
 use crate::domain::contact::Alert;
+use crate::domain::ids::VolunteerId;
 use crate::domain::supervision::{Flag, ReportInput, ReviewState};
 use crate::state::AppState;
 use crate::storage::entities::{contact, contact_report};
@@ -27,7 +28,7 @@ pub struct Submitted {
 pub async fn submit(
     state: &AppState,
     contact: &contact::Model,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     helpline_name: &str,
     report: &ReportInput,
     now: DateTime<Utc>,

@@ -12,6 +12,7 @@ use serde_json::json;
 use super::{Conversation, HANDED_BACK, wording};
 use crate::contact_flow::alerts::alert_on_call;
 use crate::domain::contact::Alert;
+use crate::domain::ids::VolunteerId;
 use crate::secrets::Vault;
 use crate::storage::contacts::{self, Event, EventKind, OfferOutcome, Stage};
 use crate::storage::{conversations, text_slots};
@@ -23,7 +24,7 @@ const REASON: &str = "the volunteer's phone no longer receives texts from this n
 pub(crate) async fn let_go(
     db: &impl ConnectionTrait,
     vault: &Vault,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     helpline_number: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
@@ -48,7 +49,7 @@ pub(crate) async fn let_go(
     }
     if released > 0 {
         tracing::info!(
-            volunteer = volunteer_id,
+            volunteer = %volunteer_id,
             released,
             "a phone that opted out let go of its text conversations"
         );
@@ -61,7 +62,7 @@ async fn hand_back(
     db: &impl ConnectionTrait,
     vault: &Vault,
     conversation: &Conversation,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let contact = &conversation.contact;
@@ -86,7 +87,7 @@ async fn hand_back(
 async fn pass_on(
     db: &impl ConnectionTrait,
     conversation: &Conversation,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let contact = &conversation.contact;

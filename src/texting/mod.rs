@@ -21,6 +21,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::domain::contact::{EventKind, Outcome};
 use crate::domain::helpline::HelplineSettings;
+use crate::domain::ids::{ContactId, VolunteerId};
 use crate::domain::phone::E164;
 use crate::domain::rota::Channel;
 use crate::domain::text_message::sms_parts;
@@ -135,7 +136,7 @@ impl Conversation {
         }))
     }
 
-    fn reference(&self) -> i32 {
+    fn reference(&self) -> ContactId {
         self.contact.id
     }
 
@@ -280,7 +281,7 @@ async fn enqueue_in_parts(
 /// A volunteer and the phone peerline texts them on.
 #[derive(Debug, Clone)]
 pub(crate) struct VolunteerPhone {
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     pub phone: E164,
 }
 

@@ -11,6 +11,7 @@ use super::offers::offer_next;
 use super::{Conversation, NOTICE, VolunteerPhone, wording};
 use crate::contact_flow::alerts::alert_after_end;
 use crate::domain::contact::Outcome;
+use crate::domain::ids::VolunteerId;
 use crate::state::AppState;
 use crate::storage::contacts::{self, Event, EventKind, OfferOutcome, Stage, TalkTime};
 use crate::storage::entities::contact;
@@ -151,7 +152,7 @@ async fn phone_of(
     state: &AppState,
     txn: &DatabaseTransaction,
     conversation: &Conversation,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
 ) -> Result<Option<VolunteerPhone>, DbErr> {
     let roster = state
         .roster

@@ -263,7 +263,7 @@ async fn check_safeguarding(
     storage::contacts::record_event(txn, conversation.contact.id, event).await?;
     if alerted == 0 {
         tracing::warn!(
-            contact_id = conversation.contact.id,
+            contact_id = %conversation.contact.id,
             "a conversation was flagged for safeguarding but no supervisor with a phone is on call"
         );
     }

@@ -12,6 +12,7 @@ use super::{
     wording,
 };
 use crate::domain::contact::Outcome;
+use crate::domain::ids::ContactId;
 use crate::domain::text_message::{self, Keyword, ReplyAction, VolunteerReply};
 use crate::rota_care::replies::{self, FromVolunteer};
 use crate::state::AppState;
@@ -35,7 +36,7 @@ pub async fn receive_from_volunteer(
     };
     let txn = storage::write_transaction(&state.db).await?;
     let held = conversations::held_by(&txn, volunteer.id).await?;
-    let references: Vec<i32> = held.iter().map(|c| c.id).collect();
+    let references: Vec<ContactId> = held.iter().map(|c| c.id).collect();
     let rota_answer = FromVolunteer {
         volunteer: &volunteer,
         phone: &me.phone,
@@ -179,8 +180,8 @@ async fn help(
     state: &AppState,
     txn: &DatabaseTransaction,
     inbound: &Inbound,
-    open: &[i32],
-    unknown_reference: Option<i32>,
+    open: &[ContactId],
+    unknown_reference: Option<ContactId>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let body = wording::volunteer_help(open, unknown_reference);

@@ -2,6 +2,7 @@
 //! helpline's own words. Pure functions of their inputs; nothing here ever names the
 //! other side's number.
 
+use crate::domain::ids::ContactId;
 use crate::domain::texting::TextingSettings;
 
 /// A topic the texter can choose by number.
@@ -62,7 +63,7 @@ pub fn help(texting: &TextingSettings) -> String {
 }
 
 /// The volunteer's offer: the reference, the helpline and the topic, and how to take it.
-pub fn offer(reference: i32, helpline: &str, topic: Option<&str>) -> String {
+pub fn offer(reference: ContactId, helpline: &str, topic: Option<&str>) -> String {
     let about = topic.map_or_else(String::new, |t| format!(" about {t}"));
     format!(
         "[#{reference}] New text conversation on {helpline}{about}. Reply here to take it \
@@ -72,7 +73,7 @@ pub fn offer(reference: i32, helpline: &str, topic: Option<&str>) -> String {
 }
 
 /// A texter's message as the volunteer sees it.
-pub fn relayed_to_volunteer(reference: i32, body: &str, media_count: i32) -> String {
+pub fn relayed_to_volunteer(reference: ContactId, body: &str, media_count: i32) -> String {
     let body = body.trim();
     match (media_count, body.is_empty()) {
         (0, _) => format!("[#{reference}] {body}"),
@@ -81,28 +82,28 @@ pub fn relayed_to_volunteer(reference: i32, body: &str, media_count: i32) -> Str
     }
 }
 
-pub fn offer_expired(reference: i32) -> String {
+pub fn offer_expired(reference: ContactId) -> String {
     format!("[#{reference}] No reply in time, so this conversation has gone to another volunteer.")
 }
 
-pub fn passed_on(reference: i32) -> String {
+pub fn passed_on(reference: ContactId) -> String {
     format!("[#{reference}] Passed on to another volunteer. Thank you.")
 }
 
-pub fn closed_by_volunteer(reference: i32) -> String {
+pub fn closed_by_volunteer(reference: ContactId) -> String {
     format!("[#{reference}] Conversation closed. Thank you for being there.")
 }
 
-pub fn closed_by_texter(reference: i32) -> String {
+pub fn closed_by_texter(reference: ContactId) -> String {
     format!("[#{reference}] The texter has opted out of texts; the conversation is closed.")
 }
 
-pub fn closed_inactive(reference: i32, hours: i32) -> String {
+pub fn closed_inactive(reference: ContactId, hours: i32) -> String {
     format!("[#{reference}] Closed after {hours} hours without a message.")
 }
 
 /// A volunteer's message peerline could not place.
-pub fn volunteer_help(open: &[i32], unknown_reference: Option<i32>) -> String {
+pub fn volunteer_help(open: &[ContactId], unknown_reference: Option<ContactId>) -> String {
     let refs: Vec<String> = open.iter().map(|r| format!("#{r}")).collect();
     let listing = match refs.as_slice() {
         [] => "You have no open text conversations.".to_owned(),
@@ -148,9 +149,9 @@ mod tests {
 
     #[test]
     fn pictures_are_described_not_relayed() {
-        assert_eq!(relayed_to_volunteer(4, "hi", 0), "[#4] hi");
+        assert_eq!(relayed_to_volunteer(ContactId(4), "hi", 0), "[#4] hi");
         assert_eq!(
-            relayed_to_volunteer(4, "", 1),
+            relayed_to_volunteer(ContactId(4), "", 1),
             "[#4] (sent a picture, not shown here)"
         );
     }
@@ -158,9 +159,12 @@ mod tests {
     #[test]
     fn volunteer_help_lists_the_open_references() {
         assert_eq!(
-            volunteer_help(&[12, 15], None),
+            volunteer_help(&[ContactId(12), ContactId(15)], None),
             "peerline: Your open conversations are #12, #15. Start your reply with one of them, e.g. \"#12 ...\". Your message was not passed on."
         );
-        assert!(volunteer_help(&[12], Some(99)).starts_with("peerline: #99 is not one of"));
+        assert!(
+            volunteer_help(&[ContactId(12)], Some(ContactId(99)))
+                .starts_with("peerline: #99 is not one of")
+        );
     }
 }

@@ -1,10 +1,12 @@
 //! What callers and volunteers hear: the menus and the short spoken lines, built from the
 //! helpline's own words. Pure functions of their inputs.
 
+use crate::domain::ids::TopicId;
+
 /// A topic a caller can choose from the keypad.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MenuTopic {
-    pub id: i32,
+    pub id: TopicId,
     pub digit: u32,
     pub label: String,
 }
@@ -28,7 +30,7 @@ impl Menus {
     }
 
     /// The topic a helpline with a single topic routes every call to.
-    pub fn only_topic(&self) -> Option<i32> {
+    pub fn only_topic(&self) -> Option<TopicId> {
         match self.topics.as_slice() {
             [only] => Some(only.id),
             _ => None,
@@ -147,12 +149,12 @@ mod tests {
         Menus {
             topics: vec![
                 MenuTopic {
-                    id: 10,
+                    id: TopicId(10),
                     digit: 1,
                     label: "neonatal care".into(),
                 },
                 MenuTopic {
-                    id: 11,
+                    id: TopicId(11),
                     digit: 2,
                     label: "bereavement".into(),
                 },
@@ -165,7 +167,7 @@ mod tests {
     fn menus_read_the_keypad_and_anything_else_means_any() {
         let m = menus();
         assert!(m.topic_menu() && m.language_menu());
-        assert_eq!(m.topic_for("2").map(|t| t.id), Some(11));
+        assert_eq!(m.topic_for("2").map(|t| t.id), Some(TopicId(11)));
         assert_eq!(m.topic_for(""), None);
         assert_eq!(m.topic_for("9"), None);
         assert_eq!(m.topic_for("#"), None);

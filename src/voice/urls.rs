@@ -3,6 +3,8 @@
 
 use url::Url;
 
+use crate::domain::ids::ContactId;
+
 #[derive(Debug, Clone)]
 pub struct CallbackUrls {
     base: String,
@@ -19,15 +21,15 @@ impl CallbackUrls {
         format!("{}/twilio/voice/{path}", self.base)
     }
 
-    pub fn menu(&self, contact: i32, step: &str) -> String {
+    pub fn menu(&self, contact: ContactId, step: &str) -> String {
         self.at(&format!("menu?contact={contact}&step={step}"))
     }
 
-    pub fn route(&self, contact: i32, round: i32) -> String {
+    pub fn route(&self, contact: ContactId, round: i32) -> String {
         self.at(&format!("route?contact={contact}&round={round}"))
     }
 
-    pub fn dial(&self, contact: i32, round: i32) -> String {
+    pub fn dial(&self, contact: ContactId, round: i32) -> String {
         self.at(&format!("dial?contact={contact}&round={round}"))
     }
 
@@ -43,28 +45,28 @@ impl CallbackUrls {
         self.at(&format!("leg?offer={offer}"))
     }
 
-    pub fn fallback(&self, contact: i32, step: i32) -> String {
+    pub fn fallback(&self, contact: ContactId, step: i32) -> String {
         self.at(&format!("fallback?contact={contact}&step={step}"))
     }
 
-    pub fn supervisor_whisper(&self, contact: i32) -> String {
+    pub fn supervisor_whisper(&self, contact: ContactId) -> String {
         self.at(&format!("supervisor?contact={contact}"))
     }
 
-    pub fn supervisor_answer(&self, contact: i32) -> String {
+    pub fn supervisor_answer(&self, contact: ContactId) -> String {
         self.at(&format!("supervisor/answer?contact={contact}"))
     }
 
-    pub fn voicemail(&self, contact: i32) -> String {
+    pub fn voicemail(&self, contact: ContactId) -> String {
         self.at(&format!("voicemail?contact={contact}"))
     }
 
-    pub fn recording(&self, contact: i32) -> String {
+    pub fn recording(&self, contact: ContactId) -> String {
         self.at(&format!("recording?contact={contact}"))
     }
 
     /// A holding caller's answer to a callback question (`step`: offer, confirm, texts).
-    pub fn hold(&self, contact: i32, round: i32, step: &str) -> String {
+    pub fn hold(&self, contact: ContactId, round: i32, step: &str) -> String {
         self.at(&format!("hold?contact={contact}&round={round}&step={step}"))
     }
 
@@ -97,7 +99,7 @@ impl CallbackUrls {
     }
 
     /// A caller's answer to question `question` of the survey after their call.
-    pub fn survey(&self, contact: i32, question: i32) -> String {
+    pub fn survey(&self, contact: ContactId, question: i32) -> String {
         self.at(&format!("survey?contact={contact}&question={question}"))
     }
 }

@@ -8,6 +8,7 @@ use chrono::Duration;
 use peerline::domain::access::Role;
 use peerline::domain::callback::CallbackState;
 use peerline::domain::contact::{EventKind, Outcome};
+use peerline::domain::ids::{ContactId, HelplineId, VolunteerId};
 use peerline::simulator::{Answer, CallScript, play_call};
 use peerline::storage::entities::{callback, contact, contact_event, outbox_message, reservation};
 use peerline::telephony::rest::TwilioClient;
@@ -209,7 +210,7 @@ impl Line {
             .unwrap()
     }
 
-    async fn callback_of(&self, contact_id: i32) -> callback::Model {
+    async fn callback_of(&self, contact_id: ContactId) -> callback::Model {
         callback::Entity::find()
             .filter(callback::Column::ContactId.eq(contact_id))
             .one(&self.app.db)
@@ -218,7 +219,7 @@ impl Line {
             .expect("a callback")
     }
 
-    async fn event_kinds(&self, contact_id: i32) -> Vec<EventKind> {
+    async fn event_kinds(&self, contact_id: ContactId) -> Vec<EventKind> {
         contact_event::Entity::find()
             .filter(contact_event::Column::ContactId.eq(contact_id))
             .all(&self.app.db)
@@ -315,7 +316,7 @@ async fn a_caller_asks_for_a_callback_and_a_volunteer_calls_them_back_from_the_h
 
     let answered = line.contact(&sid(2)).await;
     assert_eq!(answered.outcome, Some(Outcome::Answered));
-    assert_eq!(answered.answered_by, Some(line.volunteers[0]));
+    assert_eq!(answered.answered_by, Some(VolunteerId(line.volunteers[0])));
     assert_eq!(answered.talk_secs, Some(240));
     assert!(answered.ended_at.is_some());
     let callback = line.callback_of(answered.id).await;
@@ -486,7 +487,7 @@ async fn holding_callers_hear_their_place_in_the_queue_and_the_likely_wait() {
         // Three days ago: before Alice's shift, so none of it tires her now.
         let at = utc(NOW) - Duration::days(3);
         contact::ActiveModel {
-            helpline_id: Set(line.helpline),
+            helpline_id: Set(HelplineId(line.helpline)),
             channel: Set(peerline::domain::rota::Channel::Voice),
             provider_sid: Set(sid(100 + u32::try_from(n).unwrap())),
             dialed_number: Set(LINE.into()),
@@ -494,7 +495,7 @@ async fn holding_callers_hear_their_place_in_the_queue_and_the_likely_wait() {
             caller_hint: Set("42".into()),
             stage: Set(peerline::storage::contacts::Stage::Ended),
             outcome: Set(Some(Outcome::Answered)),
-            answered_by: Set(Some(line.volunteers[0])),
+            answered_by: Set(Some(VolunteerId(line.volunteers[0]))),
             received_at: Set(at),
             route_deadline: Set(at),
             answered_at: Set(Some(at + Duration::seconds(wait.into()))),
@@ -657,7 +658,7 @@ async fn a_supervisor_returns_a_voicemail_and_nobody_sees_the_number() {
     assert_eq!(audit.status, 200, "{:?}", audit.body);
     let entries = audit.body["items"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "{:?}", audit.body);
-    assert_eq!(entries[0]["contact_id"], voicemail.id);
+    assert_eq!(entries[0]["contact_id"], voicemail.id.0);
     assert!(entries[0].to_string().contains("her son"));
 
     // The return call's record shows the callback and its reason.
@@ -754,7 +755,7 @@ async fn a_volunteer_the_supervisors_allow_returns_a_missed_call_and_is_the_one_
     let listed = app.get(mine, &alice_token).await;
     let calls = listed.body.as_array().unwrap();
     assert_eq!(calls.len(), 1, "{:?}", listed.body);
-    assert_eq!(calls[0]["contact_id"], voicemail.id);
+    assert_eq!(calls[0]["contact_id"], voicemail.id.0);
     assert_eq!(calls[0]["voicemail"], true);
     assert_eq!(calls[0]["caller"], "caller ...43");
     assert!(!listed.body.to_string().contains(SECOND_CALLER));

@@ -75,6 +75,7 @@ impl Line {
             .unwrap()
             .unwrap()
             .id
+            .0
     }
 }
 

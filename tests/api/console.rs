@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use peerline::domain::access::Role;
+use peerline::domain::ids::{UserId, VolunteerId};
 use peerline::simulator::{self, Answer, CallScript};
 use peerline::storage::entities::{api_token, audit_entry, contact, outbox_message, volunteer};
 use reqwest::StatusCode;
@@ -126,6 +127,7 @@ async fn take_call(app: &TestApp, line: &str, digits: &[&str]) -> i32 {
         .unwrap()
         .expect("the call is in the log")
         .id
+        .0
 }
 
 /// The code in the newest sign-in text to `phone`, read from the outbox. A browser's
@@ -164,7 +166,7 @@ pub async fn login_link(app: &TestApp, user: i32) -> String {
         &app.db,
         &vault(),
         &url::Url::parse(&app.base).unwrap(),
-        user,
+        UserId(user),
         utc(NOW),
     )
     .await
@@ -318,7 +320,7 @@ impl<'a> Visitor<'a> {
 }
 
 async fn is_active(app: &TestApp, volunteer_id: i32) -> bool {
-    volunteer::Entity::find_by_id(volunteer_id)
+    volunteer::Entity::find_by_id(VolunteerId(volunteer_id))
         .one(&app.db)
         .await
         .unwrap()

@@ -2,6 +2,7 @@
 //! screen, and a supervisor reviewing a flagged contact. Without Chromium these tests say
 //! so and pass; `.ci/run` installs it and requires them.
 
+use peerline::domain::ids::ContactId;
 use peerline::storage::entities::{contact, outbox_message};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -194,7 +195,7 @@ async fn a_supervisor_reviews_a_flagged_contact_from_the_trace_to_complete() {
     let figures = browser.text_once_it_shows("Answer rate").await;
     assert!(figures.contains("Answer rate\n100%"), "{figures}");
     browser.screenshot("supervisor-reports").await;
-    let stored = contact::Entity::find_by_id(id)
+    let stored = contact::Entity::find_by_id(ContactId(id))
         .one(&s.app.db)
         .await
         .unwrap()

@@ -3,6 +3,7 @@
 //! volunteer stays reserved and no contact stays open.
 
 use peerline::clock::Clock;
+use peerline::domain::ids::VolunteerId;
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -184,7 +185,7 @@ async fn killing_the_server_at_random_moments_loses_nothing_and_repeats_nothing(
     let later = Clock::system().now() + chrono::Duration::hours(25);
     assert_eq!(
         reservations::engaged(&app.db, later).await.unwrap(),
-        Vec::<i32>::new()
+        Vec::<VolunteerId>::new()
     );
     sweeper::sweep(&app.db, later).await.unwrap();
     conversations::run_once(&app.state_at(later)).await.unwrap();

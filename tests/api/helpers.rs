@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use peerline::clock::Clock;
 use peerline::config::Settings;
 use peerline::domain::access::Role;
+use peerline::domain::ids::{HelplineId, TopicId, VolunteerId};
 use peerline::startup::Application;
 use peerline::storage::entities::contact;
 use peerline::storage::{self, users};
@@ -259,10 +260,10 @@ impl TestApp {
             users::NewUser {
                 name: format!("{} user", role.as_str()),
                 role,
-                volunteer_id,
+                volunteer_id: volunteer_id.map(VolunteerId),
                 phone: None,
                 time_zone: None,
-                helplines,
+                helplines: helplines.into_iter().map(HelplineId).collect(),
             },
             peerline::clock::Clock::system().now(),
         )
@@ -532,7 +533,7 @@ pub async fn seed(app: &TestApp, helpline: i32, n: usize, s: Seed<'_>) -> i32 {
         a + Duration::seconds(s.talk.unwrap_or(0).into())
     });
     let row = contact::ActiveModel {
-        helpline_id: Set(helpline),
+        helpline_id: Set(HelplineId(helpline)),
         channel: Set(parsed(s.channel)),
         provider_sid: Set(format!("CA{n:032}")),
         dialed_number: Set("+12025550100".into()),
@@ -547,12 +548,12 @@ pub async fn seed(app: &TestApp, helpline: i32, n: usize, s: Seed<'_>) -> i32 {
         recording_url: Set(s
             .recording
             .map(|sid| format!("https://api.twilio.com/Recordings/{sid}"))),
-        topic_id: Set(s.topic),
+        topic_id: Set(s.topic.map(TopicId)),
         stage: Set(peerline::storage::contacts::Stage::Ended),
         round: Set(1),
         outcome: Set(Some(parsed(s.outcome))),
         peer_match_tier: Set(s.tier.map(parsed)),
-        answered_by: Set(s.answered_by),
+        answered_by: Set(s.answered_by.map(VolunteerId)),
         received_at: Set(received),
         route_deadline: Set(received),
         answered_at: Set(answered),
@@ -568,6 +569,7 @@ pub async fn seed(app: &TestApp, helpline: i32, n: usize, s: Seed<'_>) -> i32 {
         .await
         .unwrap()
         .last_insert_id
+        .0
 }
 
 /// The sealing and hashing test servers use.

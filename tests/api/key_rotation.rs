@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use peerline::clock::Clock;
 use peerline::config::Settings;
+use peerline::domain::ids::VolunteerId;
 use peerline::key_rotation;
 use peerline::secrets::Vault;
 use peerline::simulator::text::Text;
@@ -69,7 +70,7 @@ async fn start_with(app: &TestApp, keys: &[(&str, &str)]) -> Result<(), String> 
 
 /// A volunteer's phone as the database keeps it.
 async fn stored_phone(app: &TestApp, volunteer_id: i32) -> Sealed {
-    volunteer::Entity::find_by_id(volunteer_id)
+    volunteer::Entity::find_by_id(VolunteerId(volunteer_id))
         .one(&app.db)
         .await
         .unwrap()
@@ -178,7 +179,7 @@ async fn a_database_moves_to_a_new_key_without_losing_a_block_a_conflict_or_a_wo
         .await
         .unwrap()
         .iter()
-        .map(|m| m.contact_id)
+        .map(|m| m.contact_id.0)
         .collect();
     assert!(
         conversations.windows(2).all(|w| w[0] == w[1]),
@@ -271,7 +272,7 @@ async fn a_conflict_whose_number_was_never_kept_stops_the_rotation_until_it_is_l
     let old = Vault::new(SECRET_KEY.to_owned().into());
     let unseen = peerline::domain::phone::E164::parse("+12025550188").unwrap();
     conflict::Entity::insert(conflict::ActiveModel {
-        volunteer_id: Set(ada),
+        volunteer_id: Set(VolunteerId(ada)),
         number_hash: Set(old.hash(&unseen)),
         number_hint: Set(unseen.masked()),
         created_at: Set(utc(NOW)),

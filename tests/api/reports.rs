@@ -2,6 +2,7 @@
 //! figures a supervisor reads, as JSON and as CSV, and who may read them.
 
 use peerline::domain::access::Role;
+use peerline::domain::ids::{ContactId, HelplineId, VolunteerId};
 use peerline::storage::entities::{contact_flag, debrief, offer};
 use reqwest::StatusCode;
 use sea_orm::{ActiveValue::Set, EntityTrait};
@@ -11,8 +12,8 @@ use crate::helpers::{Seed, TestApp, parsed, seed, spawn_app, utc};
 
 async fn offer_to(app: &TestApp, contact_id: i32, volunteer: i32, at: &str, outcome: &str) {
     offer::Entity::insert(offer::ActiveModel {
-        contact_id: Set(contact_id),
-        volunteer_id: Set(volunteer),
+        contact_id: Set(ContactId(contact_id)),
+        volunteer_id: Set(VolunteerId(volunteer)),
         round: Set(1),
         tier: Set(peerline::domain::routing::Tier::Trained),
         offered_at: Set(utc(at)),
@@ -118,19 +119,19 @@ async fn a_supervisor_reads_the_helplines_figures_across_the_clock_change() {
     offer_to(&app, ids[3], alice, "2026-03-30T08:00:00Z", "accepted").await;
     offer_to(&app, ids[4], alice, "2026-03-30T08:25:00Z", "accepted").await;
     contact_flag::Entity::insert(contact_flag::ActiveModel {
-        contact_id: Set(ids[3]),
+        contact_id: Set(ContactId(ids[3])),
         flag: Set(parsed("needs_debrief")),
         raised_at: Set(utc("2026-03-30T08:30:00Z")),
-        raised_by: Set(Some(alice)),
+        raised_by: Set(Some(VolunteerId(alice))),
         ..Default::default()
     })
     .exec(&app.db)
     .await
     .unwrap();
     debrief::Entity::insert(debrief::ActiveModel {
-        helpline_id: Set(line),
-        volunteer_id: Set(alice),
-        contact_id: Set(Some(ids[3])),
+        helpline_id: Set(HelplineId(line)),
+        volunteer_id: Set(VolunteerId(alice)),
+        contact_id: Set(Some(ContactId(ids[3]))),
         requested_at: Set(utc("2026-03-30T08:30:00Z")),
         ..Default::default()
     })

@@ -3,6 +3,7 @@
 //! each contact once.
 
 use peerline::clock::Clock;
+use peerline::domain::ids::{ContactId, VolunteerId};
 use std::process::Command;
 
 use chrono::Duration;
@@ -45,7 +46,7 @@ async fn contact_days_ago(
     )
     .await;
     message::Entity::insert(message::ActiveModel {
-        contact_id: Set(id),
+        contact_id: Set(ContactId(id)),
         at: Set(Clock::system().now() - Duration::days(days_ago)),
         direction: Set("inbound".into()),
         sender_role: Set("texter".into()),
@@ -60,8 +61,8 @@ async fn contact_days_ago(
     .await
     .unwrap();
     contact_report::Entity::insert(contact_report::ActiveModel {
-        contact_id: Set(id),
-        volunteer_id: Set(app_volunteer(app).await),
+        contact_id: Set(ContactId(id)),
+        volunteer_id: Set(VolunteerId(app_volunteer(app).await)),
         version: Set(1),
         notes: Set(Some(sealed("Mother of twins, lives near the hospital"))),
         outcome_tags: Set("[\"listened\"]".into()),
@@ -73,7 +74,7 @@ async fn contact_days_ago(
     .await
     .unwrap();
     outbox_message::Entity::insert(outbox_message::ActiveModel {
-        contact_id: Set(Some(id)),
+        contact_id: Set(Some(ContactId(id))),
         purpose: Set("relay_to_texter".into()),
         to_encrypted: Set(
             crate::helpers::vault().seal(&peerline::domain::phone::E164::parse(caller).unwrap())
@@ -101,10 +102,11 @@ async fn app_volunteer(app: &TestApp) -> i32 {
         .unwrap()
         .expect("a volunteer")
         .id
+        .0
 }
 
 async fn erased(app: &TestApp, id: i32) -> bool {
-    let row = contact::Entity::find_by_id(id)
+    let row = contact::Entity::find_by_id(ContactId(id))
         .one(&app.db)
         .await
         .unwrap()
@@ -112,7 +114,7 @@ async fn erased(app: &TestApp, id: i32) -> bool {
     let messages = message::Entity::find().all(&app.db).await.unwrap();
     let body_gone = messages
         .iter()
-        .filter(|m| m.contact_id == id)
+        .filter(|m| m.contact_id == ContactId(id))
         .all(|m| m.body.is_none());
     let gone = row.caller_encrypted.is_none()
         && row.caller_hash == "erased"
@@ -320,7 +322,7 @@ async fn a_caller_is_erased_on_request_from_the_command_line() {
 /// A message to `caller` about contact `id`, queued and not yet sent.
 async fn pending_message(app: &TestApp, id: i32, purpose: &str, caller: &str) -> i32 {
     outbox_message::Entity::insert(outbox_message::ActiveModel {
-        contact_id: Set(Some(id)),
+        contact_id: Set(Some(ContactId(id))),
         purpose: Set(purpose.into()),
         to_encrypted: Set(
             crate::helpers::vault().seal(&peerline::domain::phone::E164::parse(caller).unwrap())

@@ -6,6 +6,8 @@ use serde_json::json;
 
 use crate::helpers::{id_of, on_shift_ids, spawn_app, spawn_app_at};
 
+use peerline::domain::ids::VolunteerId;
+
 #[tokio::test]
 async fn three_time_zones_on_shift_and_coverage_across_a_dst_change() {
     // The rota is set up before the night it is asked about.
@@ -345,7 +347,7 @@ async fn the_roster_version_moves_with_each_committed_change_and_never_with_one_
     );
 
     let shift_row = || shift::ActiveModel {
-        volunteer_id: Set(alice),
+        volunteer_id: Set(VolunteerId(alice)),
         weekday: Set("monday".into()),
         start_time: Set("09:00".into()),
         end_time: Set("12:00".into()),

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use peerline::domain::access::Role;
+use peerline::domain::ids::HelplineId;
 use peerline::domain::phone::E164;
 use peerline::rota_care::{cover, gap_alerts, reminders};
 use peerline::simulator::text::Text;
@@ -46,7 +47,7 @@ async fn helpline(app: &TestApp, rota: Value) -> i32 {
             volunteer_id: None,
             phone: Some(E164::parse(SUPERVISOR).unwrap()),
             time_zone: Some("Europe/London".into()),
-            helplines: vec![helpline],
+            helplines: vec![HelplineId(helpline)],
         },
         utc("2026-01-01T00:00:00Z"),
     )

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use peerline::clock::Clock;
 use peerline::domain::access::Role;
 use peerline::domain::contact::Outcome;
+use peerline::domain::ids::{ContactId, VolunteerId};
 use peerline::domain::routing::Tier;
 use peerline::jobs::outbox::OutboxSender;
 use peerline::secrets::Vault;
@@ -135,7 +136,7 @@ impl Line {
             .unwrap()
     }
 
-    async fn events(&self, contact_id: i32) -> Vec<String> {
+    async fn events(&self, contact_id: ContactId) -> Vec<String> {
         contact_event::Entity::find()
             .filter(contact_event::Column::ContactId.eq(contact_id))
             .order_by_asc(contact_event::Column::Id)
@@ -219,7 +220,7 @@ async fn a_conversation_runs_from_the_first_text_through_relays_to_end() {
 
     let stored = line.conversation().await;
     assert_eq!(stored.outcome, Some(Outcome::Answered));
-    assert_eq!(stored.answered_by, Some(ada));
+    assert_eq!(stored.answered_by, Some(VolunteerId(ada)));
     assert_eq!(stored.peer_match_tier, Some(Tier::AnyTopic));
     assert!(stored.ended_at.is_some());
     assert_ne!(stored.caller_encrypted.as_deref(), Some(TEXTER));
@@ -367,8 +368,10 @@ async fn an_offer_not_taken_in_time_goes_to_the_next_volunteer() {
         .all(&line.app.db)
         .await
         .unwrap();
-    let outcomes: Vec<(i32, Option<OfferOutcome>)> =
-        offers.iter().map(|o| (o.volunteer_id, o.outcome)).collect();
+    let outcomes: Vec<(i32, Option<OfferOutcome>)> = offers
+        .iter()
+        .map(|o| (o.volunteer_id.0, o.outcome))
+        .collect();
     assert_eq!(
         outcomes,
         [
@@ -633,7 +636,7 @@ async fn texts_arriving_at_two_servers_at_once_never_put_a_volunteer_over_capaci
     for volunteer in &ids {
         let held = offers
             .iter()
-            .filter(|o| o.volunteer_id == *volunteer)
+            .filter(|o| o.volunteer_id.0 == *volunteer)
             .count();
         assert_eq!(
             held, 2,
@@ -955,7 +958,7 @@ async fn a_volunteer_whose_phone_opts_out_mid_conversation_hands_it_to_the_next(
     );
     let second_id = if second == ADA { ids[0] } else { ids[1] };
     let taken = line.conversation().await;
-    assert_eq!(taken.answered_by, Some(second_id));
+    assert_eq!(taken.answered_by, Some(VolunteerId(second_id)));
     assert_eq!(taken.outcome, Some(Outcome::Answered));
 }
 

@@ -2,6 +2,7 @@
 //! record, review, queues, reveal and block, the audit log, and who may see what.
 
 use peerline::domain::access::Role;
+use peerline::domain::ids::{HelplineId, UserId, VolunteerId};
 use peerline::simulator::{self, Answer, CallScript, Transcript};
 use peerline::storage::entities::{contact, outbox_message};
 use reqwest::{Method, StatusCode};
@@ -152,7 +153,7 @@ async fn a_supervisor_takes_a_contact_from_arrival_to_reviewed() {
     // The volunteer sees their contact, masked.
     let mine = app.get("/api/v1/me/contacts", &s.alice_token).await;
     assert_eq!(mine.status, StatusCode::OK, "{:?}", mine.body);
-    assert_eq!(ids(&mine.body), vec![i64::from(id)]);
+    assert_eq!(ids(&mine.body), vec![i64::from(id.0)]);
     assert_eq!(mine.body["items"][0]["caller"], "caller ...42");
     assert_eq!(mine.body["items"][0]["taken"], true);
     assert_eq!(mine.body["items"][0]["talk_secs"], 300);
@@ -233,18 +234,18 @@ async fn a_supervisor_takes_a_contact_from_arrival_to_reviewed() {
     // The supervisor's queues.
     let queue = app.get("/api/v1/review-queue", &s.supervisor_a).await;
     assert_eq!(queue.status, StatusCode::OK, "{:?}", queue.body);
-    assert_eq!(queue.body["flagged"][0]["id"], id);
+    assert_eq!(queue.body["flagged"][0]["id"], id.0);
     assert_eq!(
         queue.body["flagged"][0]["open_flags"],
         json!(["safeguarding", "needs_debrief"])
     );
     let debriefs = app.get("/api/v1/debriefs", &s.supervisor_a).await;
     assert_eq!(debriefs.body[0]["volunteer_id"], s.alice);
-    assert_eq!(debriefs.body[0]["contact_id"], id);
+    assert_eq!(debriefs.body[0]["contact_id"], id.0);
     let flagged = app
         .get("/api/v1/contacts?flag=safeguarding", &s.supervisor_a)
         .await;
-    assert_eq!(ids(&flagged.body), vec![i64::from(id)]);
+    assert_eq!(ids(&flagged.body), vec![i64::from(id.0)]);
 
     // The full record: what happened and why.
     let record = app
@@ -315,7 +316,7 @@ async fn a_supervisor_takes_a_contact_from_arrival_to_reviewed() {
     let reviewed = app
         .get("/api/v1/contacts?review_state=reviewed", &s.supervisor_a)
         .await;
-    assert_eq!(ids(&reviewed.body), vec![i64::from(id)]);
+    assert_eq!(ids(&reviewed.body), vec![i64::from(id.0)]);
     let queue = app.get("/api/v1/review-queue", &s.supervisor_a).await;
     assert_eq!(queue.body["flagged"], json!([]));
 
@@ -504,7 +505,7 @@ async fn nobody_reaches_a_contact_outside_their_scope() {
         ("volunteer of B", &s.bob_token),
         ("volunteer of A", &s.alice_token),
     ] {
-        for (method, path, body) in endpoints(taken.id, debrief) {
+        for (method, path, body) in endpoints(taken.id.0, debrief) {
             let own_volunteer_path = who == "volunteer of A" && path.contains("/me/");
             if own_volunteer_path {
                 continue;
@@ -534,12 +535,12 @@ async fn nobody_reaches_a_contact_outside_their_scope() {
     }
     // Bob's unflagged contact is in B's weekly review sample, and nowhere else.
     let queue_b = app.get("/api/v1/review-queue", &s.supervisor_b).await;
-    assert_eq!(ids_of(&queue_b.body["sampled"]), vec![i64::from(bobs.id)]);
+    assert_eq!(ids_of(&queue_b.body["sampled"]), vec![i64::from(bobs.id.0)]);
     let queue_a = app.get("/api/v1/review-queue", &s.supervisor_a).await;
     assert_eq!(ids_of(&queue_a.body["sampled"]), Vec::<i64>::new());
     // Supervisor B's own list holds only B's contact.
     let list = app.get("/api/v1/contacts", &s.supervisor_b).await;
-    assert_eq!(ids(&list.body), vec![i64::from(bobs.id)]);
+    assert_eq!(ids(&list.body), vec![i64::from(bobs.id.0)]);
     let filtered = app
         .get(
             &format!("/api/v1/contacts?helpline_id={}", s.a),
@@ -551,11 +552,11 @@ async fn nobody_reaches_a_contact_outside_their_scope() {
     let all = app.get("/api/v1/contacts", &app.admin).await;
     assert_eq!(
         ids(&all.body),
-        vec![i64::from(bobs.id), i64::from(taken.id)]
+        vec![i64::from(bobs.id.0), i64::from(taken.id.0)]
     );
     // A volunteer's own list holds only their contacts, and no number anywhere.
     let bob_list = app.get("/api/v1/me/contacts", &s.bob_token).await;
-    assert_eq!(ids(&bob_list.body), vec![i64::from(bobs.id)]);
+    assert_eq!(ids(&bob_list.body), vec![i64::from(bobs.id.0)]);
     assert!(!leaks_caller(&bob_list.body));
     // Supervisors and admins have no "own contacts".
     let sup_me = app.get("/api/v1/me/contacts", &s.supervisor_a).await;
@@ -577,7 +578,7 @@ async fn nobody_reaches_a_contact_outside_their_scope() {
             &s.supervisor_b,
         )
         .await;
-    assert_eq!(ids(&own.body), vec![i64::from(bobs.id)]);
+    assert_eq!(ids(&own.body), vec![i64::from(bobs.id.0)]);
 }
 
 #[tokio::test]
@@ -693,7 +694,7 @@ async fn the_list_pages_newest_first_and_dates_are_the_helplines_own() {
             &app.db,
             peerline::storage::contacts::NewCall {
                 channel: peerline::domain::rota::Channel::Voice,
-                helpline_id: auckland,
+                helpline_id: HelplineId(auckland),
                 call_sid: format!("CA{i:032}"),
                 dialed_number: "+6491234567".into(),
                 caller_hash: format!("hash{i}"),
@@ -707,7 +708,7 @@ async fn the_list_pages_newest_first_and_dates_are_the_helplines_own() {
         )
         .await
         .unwrap();
-        made.push(i64::from(row.id));
+        made.push(i64::from(row.id.0));
     }
     let day = app
         .get(
@@ -828,18 +829,28 @@ async fn the_step_back_migrations_undo_and_redo() {
         .volunteer("Ada", "+12025550141", "Europe/London", &[line])
         .await;
     let at = peerline::clock::Clock::system().now();
-    peerline::storage::after_contact::suggest_check_in(&app.db, line, ada, at)
-        .await
-        .unwrap();
+    peerline::storage::after_contact::suggest_check_in(
+        &app.db,
+        HelplineId(line),
+        VolunteerId(ada),
+        at,
+    )
+    .await
+    .unwrap();
     // Every migration since step-backs goes (the audit's own entries, rota records, gap
     // alerts, check-ins about no contact, step-backs); the schema before them comes back.
     down_to_before(&app, "m20261201_000020_step_backs").await;
     assert_eq!(debrief::Entity::find().count(&app.db).await.unwrap(), 0);
     Migrator::up(&app.db, None).await.unwrap();
     assert!(
-        peerline::storage::after_contact::suggest_check_in(&app.db, line, ada, at)
-            .await
-            .unwrap()
+        peerline::storage::after_contact::suggest_check_in(
+            &app.db,
+            HelplineId(line),
+            VolunteerId(ada),
+            at
+        )
+        .await
+        .unwrap()
     );
 }
 
@@ -866,7 +877,7 @@ async fn entries_peerline_wrote_itself_name_no_user_and_the_log_stays_append_onl
     assert_eq!(users_of(&app).await, vec![None]);
     // The schema before: the entry reads as user 0; after, as no user again.
     down_to_before(&app, "m20261201_000024_audit_by_peerline").await;
-    assert_eq!(users_of(&app).await, vec![Some(0)]);
+    assert_eq!(users_of(&app).await, vec![Some(UserId(0))]);
     Migrator::up(&app.db, None).await.unwrap();
     assert_eq!(users_of(&app).await, vec![None]);
     // The guard came back with the rebuilt table.

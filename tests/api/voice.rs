@@ -3,6 +3,7 @@
 use peerline::clock::Clock;
 use peerline::domain::access::Role;
 use peerline::domain::contact::Outcome;
+use peerline::domain::ids::{ContactId, TopicId, VolunteerId};
 use peerline::domain::routing::Tier;
 use peerline::storage::contacts::OfferOutcome;
 use std::collections::HashSet;
@@ -106,7 +107,7 @@ async fn contact_of(app: &TestApp, t: &Transcript) -> contact::Model {
         .expect("one contact for the call")
 }
 
-async fn events_of(app: &TestApp, contact_id: i32) -> Vec<contact_event::Model> {
+async fn events_of(app: &TestApp, contact_id: ContactId) -> Vec<contact_event::Model> {
     contact_event::Entity::find()
         .filter(contact_event::Column::ContactId.eq(contact_id))
         .all(&app.db)
@@ -114,7 +115,7 @@ async fn events_of(app: &TestApp, contact_id: i32) -> Vec<contact_event::Model> 
         .unwrap()
 }
 
-async fn offers_of(app: &TestApp, contact_id: i32) -> Vec<offer::Model> {
+async fn offers_of(app: &TestApp, contact_id: ContactId) -> Vec<offer::Model> {
     offer::Entity::find()
         .filter(offer::Column::ContactId.eq(contact_id))
         .all(&app.db)
@@ -152,9 +153,9 @@ async fn a_peer_match_is_rung_before_an_idle_volunteer_without_the_sign_off() {
     );
     let contact = contact_of(&app, &call).await;
     assert_eq!(contact.outcome, Some(Outcome::Answered));
-    assert_eq!(contact.answered_by, Some(alice));
+    assert_eq!(contact.answered_by, Some(VolunteerId(alice)));
     assert_eq!(contact.peer_match_tier, Some(Tier::PeerMatch));
-    assert_eq!(contact.topic_id, Some(line.neonatal));
+    assert_eq!(contact.topic_id, Some(TopicId(line.neonatal)));
     assert_eq!(contact.talk_secs, Some(300));
     assert!(contact.ended_at.is_some());
     assert!(!contact.caller_hash.contains("2025550142"));
@@ -176,7 +177,7 @@ async fn a_peer_match_is_rung_before_an_idle_volunteer_without_the_sign_off() {
         .await
         .into_iter()
         .filter(|e| e.kind.to_value() == "offered")
-        .map(|e| e.volunteer_id)
+        .map(|e| e.volunteer_id.map(|v| v.0))
         .collect();
     assert_eq!(offered, vec![Some(alice)]);
     // Alice is free again once the call is over.
@@ -228,13 +229,13 @@ async fn an_unanswered_offer_hunts_to_the_next_volunteer() {
     );
     assert_eq!(call.connected_to.as_deref(), Some(BOB));
     let contact = contact_of(&app, &call).await;
-    assert_eq!(contact.answered_by, Some(bob));
+    assert_eq!(contact.answered_by, Some(VolunteerId(bob)));
     assert_eq!(contact.peer_match_tier, Some(Tier::AnyTopic));
     let offers = offers_of(&app, contact.id).await;
     let outcome_of = |v: i32| {
         offers
             .iter()
-            .find(|o| o.volunteer_id == v)
+            .find(|o| o.volunteer_id == VolunteerId(v))
             .and_then(|o| o.outcome)
     };
     assert_eq!(outcome_of(alice), Some(OfferOutcome::NoAnswer));
@@ -322,9 +323,16 @@ async fn a_whisper_not_accepted_moves_on_and_repeated_callbacks_change_nothing()
     assert_eq!(contact.len(), 1, "one contact per CallSid");
     let offers = offers_of(&app, contact[0].id).await;
     assert_eq!(offers.len(), 2);
-    let alice_offer = offers.iter().find(|o| o.volunteer_id == alice).unwrap();
+    let alice_offer = offers
+        .iter()
+        .find(|o| o.volunteer_id == VolunteerId(alice))
+        .unwrap();
     assert_eq!(alice_offer.outcome, Some(OfferOutcome::Declined));
-    assert!(offers.iter().any(|o| o.volunteer_id == bob && o.round == 2));
+    assert!(
+        offers
+            .iter()
+            .any(|o| o.volunteer_id == VolunteerId(bob) && o.round == 2)
+    );
     let events = events_of(&app, contact[0].id).await;
     let keys: Vec<&str> = events.iter().map(|e| e.dedupe_key.as_str()).collect();
     let unique: HashSet<&&str> = keys.iter().collect();
@@ -336,7 +344,7 @@ async fn a_whisper_not_accepted_moves_on_and_repeated_callbacks_change_nothing()
         .await
         .unwrap()
         .iter()
-        .map(|r| r.volunteer_id)
+        .map(|r| r.volunteer_id.0)
         .collect();
     assert_eq!(held, vec![bob]);
 }
@@ -672,7 +680,7 @@ async fn the_language_menu_routes_to_a_volunteer_who_speaks_the_chosen_language(
     assert_eq!(call.rung, vec![vec![BOB.to_owned()]]);
     let contact = contact_of(&app, &call).await;
     assert_eq!(contact.language.as_deref(), Some("cy"));
-    assert_eq!(contact.topic_id, Some(line.neonatal));
+    assert_eq!(contact.topic_id, Some(TopicId(line.neonatal)));
 }
 
 #[tokio::test]
@@ -688,10 +696,13 @@ async fn a_ring_group_rings_several_volunteers_at_once_and_one_takes_the_call() 
 
     assert_eq!(call.rung, vec![vec![ALICE.to_owned(), BOB.to_owned()]]);
     let contact = contact_of(&app, &call).await;
-    assert_eq!(contact.answered_by, Some(bob));
+    assert_eq!(contact.answered_by, Some(VolunteerId(bob)));
     let offers = offers_of(&app, contact.id).await;
     assert_eq!(offers.len(), 2, "Carol is never rung");
-    let alice_offer = offers.iter().find(|o| o.volunteer_id == alice).unwrap();
+    let alice_offer = offers
+        .iter()
+        .find(|o| o.volunteer_id == VolunteerId(alice))
+        .unwrap();
     assert_eq!(alice_offer.outcome, Some(OfferOutcome::NoAnswer));
     assert_eq!(reservation::Entity::find().count(&app.db).await.unwrap(), 0);
 }
@@ -721,7 +732,7 @@ async fn a_returning_caller_reaches_their_last_volunteer_first_but_not_for_ever(
     let second = play(&app, &[], Answer::First).await;
     assert_eq!(second.rung, vec![vec![BOB.to_owned()]]);
     let contact = contact_of(&app, &second).await;
-    assert_eq!(contact.answered_by, Some(bob));
+    assert_eq!(contact.answered_by, Some(VolunteerId(bob)));
     let plan = trace(&events_of(&app, contact.id).await, 1);
     assert_eq!(plan["continuity"], json!(bob));
     // Third call: two in a row with Bob is the limit; Alice is offered first.
@@ -813,7 +824,10 @@ async fn a_volunteer_in_the_contact_log_cannot_be_deleted_and_their_calls_stay()
             .unwrap()
             .contains("pause them")
     );
-    assert_eq!(contact_of(&app, &call).await.answered_by, Some(alice));
+    assert_eq!(
+        contact_of(&app, &call).await.answered_by,
+        Some(VolunteerId(alice))
+    );
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::require;
 use super::{page_limit, split_page};
 use crate::domain::access::Principal;
+use crate::domain::ids::{ContactId, HelplineId, UserId};
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidQuery;
 use crate::state::AppState;
@@ -20,14 +21,14 @@ pub struct AuditEntryView {
     pub at: DateTime<Utc>,
     /// Who did it; none when peerline did it itself (a command or a job, named in
     /// `detail.by`).
-    pub user_id: Option<i32>,
+    pub user_id: Option<UserId>,
     /// The API token used.
     pub token_id: Option<i32>,
-    pub helpline_id: Option<i32>,
+    pub helpline_id: Option<HelplineId>,
     /// e.g. `view_contact`, `reveal_caller`, `review`, `block_caller`, `export_report`,
     /// `sign_off`, `create_user`.
     pub action: String,
-    pub contact_id: Option<i32>,
+    pub contact_id: Option<ContactId>,
     #[schema(value_type = Option<Object>)]
     pub detail: Option<serde_json::Value>,
 }
@@ -52,9 +53,9 @@ fn view(row: audit_entry::Model) -> AuditEntryView {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
-    pub helpline_id: Option<i32>,
-    pub contact_id: Option<i32>,
-    pub user_id: Option<i32>,
+    pub helpline_id: Option<HelplineId>,
+    pub contact_id: Option<ContactId>,
+    pub user_id: Option<UserId>,
     pub action: Option<String>,
     /// How many entries (1 to 200, default 50).
     pub limit: Option<u64>,

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::managed_helpline;
 use crate::domain::access::Principal;
+use crate::domain::ids::HelplineId;
 use crate::domain::phone::E164;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidJson;
@@ -32,7 +33,7 @@ pub struct NewBlockedCaller {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct BlockedCallerView {
     pub id: i32,
-    pub helpline_id: i32,
+    pub helpline_id: HelplineId,
     /// The number's last two digits, e.g. `...47`; the number itself is kept sealed and
     /// never shown.
     pub number_hint: String,
@@ -59,7 +60,7 @@ fn view(vault: &Vault, row: blocked_caller::Model) -> BlockedCallerView {
 pub async fn list(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
 ) -> Result<HttpResponse, ApiError> {
     managed_helpline(&state, &who, *id).await?;
     let rows = blocklist::list(&state.db, *id).await?;
@@ -77,7 +78,7 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: ValidJson<NewBlockedCaller>,
 ) -> Result<HttpResponse, ApiError> {
     managed_helpline(&state, &who, *id).await?;
@@ -112,7 +113,7 @@ pub async fn create(
 pub async fn delete(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(HelplineId, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, block_id) = path.into_inner();
     managed_helpline(&state, &who, id).await?;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::rota_editable_volunteer;
 use crate::domain::access::Principal;
+use crate::domain::ids::VolunteerId;
 use crate::domain::phone::E164;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidJson;
@@ -27,7 +28,7 @@ pub struct NewConflict {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ConflictView {
     pub id: i32,
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     /// The number's last two digits, e.g. `...47`; the number itself is kept sealed and
     /// never shown.
     pub number_hint: String,
@@ -52,7 +53,7 @@ fn view(vault: &Vault, row: conflict::Model) -> ConflictView {
 pub async fn list(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
 ) -> Result<HttpResponse, ApiError> {
     rota_editable_volunteer(&state, &who, *id).await?;
     let rows = rota::conflicts(&state.db, *id).await?;
@@ -70,7 +71,7 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
     body: ValidJson<NewConflict>,
 ) -> Result<HttpResponse, ApiError> {
     rota_editable_volunteer(&state, &who, *id).await?;
@@ -97,7 +98,7 @@ pub async fn create(
 pub async fn delete(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(VolunteerId, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, conflict_id) = path.into_inner();
     rota_editable_volunteer(&state, &who, id).await?;

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::domain::callback::{CallbackKind, CallbackState};
 use crate::domain::contact::{EventKind, Outcome};
+use crate::domain::ids::{ContactId, HelplineId, TopicId, UserId, VolunteerId};
 use crate::domain::rota::Channel;
 use crate::domain::routing::Tier;
 use crate::domain::supervision::{Flag, ReviewState, masked_label};
@@ -23,10 +24,10 @@ use crate::storage::outbox::OutboxState;
 /// A contact in a supervisor's list.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ContactSummary {
-    pub id: i32,
-    pub helpline_id: i32,
+    pub id: ContactId,
+    pub helpline_id: HelplineId,
     pub channel: Channel,
-    pub topic_id: Option<i32>,
+    pub topic_id: Option<TopicId>,
     /// The caller or texter as a masked label, e.g. `caller ...47`.
     pub caller: String,
     pub received_at: DateTime<Utc>,
@@ -36,7 +37,7 @@ pub struct ContactSummary {
     pub talk_secs: Option<i32>,
     pub outcome: Option<Outcome>,
     pub peer_match_tier: Option<Tier>,
-    pub answered_by: Option<i32>,
+    pub answered_by: Option<VolunteerId>,
     pub review_state: ReviewState,
     /// Every flag raised on it.
     pub flags: Vec<Flag>,
@@ -45,8 +46,10 @@ pub struct ContactSummary {
 }
 
 /// The flags of each contact, all and open, from its flag rows.
-pub fn flags_by_contact(rows: &[contact_flag::Model]) -> HashMap<i32, (Vec<Flag>, Vec<Flag>)> {
-    let mut by_contact: HashMap<i32, (Vec<Flag>, Vec<Flag>)> = HashMap::new();
+pub fn flags_by_contact(
+    rows: &[contact_flag::Model],
+) -> HashMap<ContactId, (Vec<Flag>, Vec<Flag>)> {
+    let mut by_contact: HashMap<ContactId, (Vec<Flag>, Vec<Flag>)> = HashMap::new();
     for row in rows {
         let flag = row.flag;
         let entry = by_contact.entry(row.contact_id).or_default();
@@ -84,7 +87,7 @@ pub fn summary(row: contact::Model, flags: Option<&(Vec<Flag>, Vec<Flag>)>) -> C
 pub struct EventView {
     pub at: DateTime<Utc>,
     pub kind: EventKind,
-    pub volunteer_id: Option<i32>,
+    pub volunteer_id: Option<VolunteerId>,
     /// Details of the event; a `routed` event holds the routing trace: who was
     /// considered, at which tier, and why others were not offered the contact.
     #[schema(value_type = Option<Object>)]
@@ -105,7 +108,7 @@ pub fn event(row: contact_event::Model) -> EventView {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct OfferView {
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     pub round: i32,
     pub tier: Tier,
     pub offered_at: DateTime<Utc>,
@@ -134,7 +137,7 @@ pub struct MessageView {
     /// `texter`, `volunteer`, `supervisor` or `system`.
     pub sender: String,
     pub recipient: String,
-    pub volunteer_id: Option<i32>,
+    pub volunteer_id: Option<VolunteerId>,
     /// Absent once erased under the retention policy.
     pub body: Option<String>,
     pub media_count: i32,
@@ -157,7 +160,7 @@ pub fn message(vault: &Vault, row: message::Model) -> MessageView {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ReportVersionView {
     pub version: i32,
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     pub notes: Option<String>,
     pub outcome_tags: Vec<String>,
     pub flags: Vec<Flag>,
@@ -180,9 +183,9 @@ pub struct FlagView {
     pub flag: Flag,
     pub raised_at: DateTime<Utc>,
     /// The volunteer who raised it; absent when peerline raised it (a risk phrase).
-    pub raised_by: Option<i32>,
+    pub raised_by: Option<VolunteerId>,
     pub resolved_at: Option<DateTime<Utc>>,
-    pub resolved_by: Option<i32>,
+    pub resolved_by: Option<UserId>,
     /// What the supervisor did about it.
     pub action: Option<String>,
 }
@@ -201,7 +204,7 @@ pub fn flag(vault: &Vault, row: contact_flag::Model) -> Option<FlagView> {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ReviewView {
     pub at: DateTime<Utc>,
-    pub user_id: i32,
+    pub user_id: UserId,
     pub action: String,
     pub flag: Option<String>,
     pub comment: Option<String>,
@@ -338,10 +341,10 @@ pub fn recording(row: &contact::Model) -> Option<RecordingView> {
 /// A contact in a volunteer's own list: no number, no other volunteer's names.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MyContact {
-    pub id: i32,
-    pub helpline_id: i32,
+    pub id: ContactId,
+    pub helpline_id: HelplineId,
     pub channel: Channel,
-    pub topic_id: Option<i32>,
+    pub topic_id: Option<TopicId>,
     /// The caller or texter as a masked label, e.g. `caller ...47`.
     pub caller: String,
     pub received_at: DateTime<Utc>,
@@ -356,7 +359,11 @@ pub struct MyContact {
     pub offer_outcome: Option<OfferOutcome>,
 }
 
-pub fn my_contact(row: contact::Model, me: i32, offer_outcome: Option<OfferOutcome>) -> MyContact {
+pub fn my_contact(
+    row: contact::Model,
+    me: VolunteerId,
+    offer_outcome: Option<OfferOutcome>,
+) -> MyContact {
     MyContact {
         id: row.id,
         helpline_id: row.helpline_id,

@@ -11,6 +11,7 @@ use super::contact_views::{self, ContactDetail, ContactSummary};
 use super::{page_limit, require, split_page};
 use crate::domain::access::Principal;
 use crate::domain::contact::Outcome;
+use crate::domain::ids::{ContactId, HelplineId, TopicId, VolunteerId};
 use crate::domain::phone::E164;
 use crate::domain::rota::Channel;
 use crate::domain::routing::Tier;
@@ -34,13 +35,13 @@ const REVIEWERS_ONLY: &str = "only supervisors and admins review contacts";
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ContactQuery {
-    pub helpline_id: Option<i32>,
+    pub helpline_id: Option<HelplineId>,
     pub channel: Option<Channel>,
-    pub topic_id: Option<i32>,
+    pub topic_id: Option<TopicId>,
     #[param(inline)]
     pub outcome: Option<Outcome>,
     /// The volunteer who answered.
-    pub volunteer_id: Option<i32>,
+    pub volunteer_id: Option<VolunteerId>,
     /// Contacts with this flag raised (resolved or not).
     pub flag: Option<Flag>,
     pub review_state: Option<ReviewState>,
@@ -68,7 +69,7 @@ pub struct ContactPage {
 pub async fn windows(
     state: &AppState,
     who: &Principal,
-    helpline_id: Option<i32>,
+    helpline_id: Option<HelplineId>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
 ) -> Result<Vec<HelplineWindow>, ApiError> {
@@ -118,7 +119,7 @@ pub async fn list(
     };
     let limit = page_limit(q.limit);
     let rows = contact_log::list(&state.db, &who.scope(), &filter, q.before, limit).await?;
-    let (rows, next_before) = split_page(rows, limit, |r| r.id);
+    let (rows, next_before) = split_page(rows, limit, |r| r.id.0);
     let flag_rows = contact_log::flags_of(&state.db, rows.iter().map(|r| r.id).collect()).await?;
     let flags = contact_views::flags_by_contact(&flag_rows);
     let items = rows
@@ -135,7 +136,7 @@ pub async fn list(
 pub async fn reviewable_contact(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: ContactId,
 ) -> Result<contact::Model, ApiError> {
     require(who.reviews_contacts(), REVIEWERS_ONLY)?;
     contact_log::get(&state.db, &who.scope(), id)
@@ -151,7 +152,7 @@ pub async fn reviewable_contact(
 pub async fn get(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<ContactId>,
 ) -> Result<HttpResponse, ApiError> {
     let row = reviewable_contact(&state, &who, *id).await?;
     Ok(HttpResponse::Ok().json(viewed(&state, &who, row).await?))
@@ -233,7 +234,7 @@ pub struct RevealRequest {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RevealedCaller {
-    pub contact_id: i32,
+    pub contact_id: ContactId,
     pub number: String,
 }
 
@@ -245,7 +246,7 @@ pub struct RevealedCaller {
 pub async fn reveal_caller(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<ContactId>,
     body: ValidJson<RevealRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let row = reviewable_contact(&state, &who, *id).await?;
@@ -285,8 +286,8 @@ pub async fn reveal(
     )
     .await?;
     tracing::info!(
-        contact = row.id,
-        user = who.user_id,
+        contact = %row.id,
+        user = %who.user_id,
         "caller number revealed"
     );
     Ok(number)
@@ -305,7 +306,7 @@ pub struct BlockFromContact {
 pub struct ContactBlock {
     /// The blocked-caller entry (see `/helplines/{id}/blocked-callers`).
     pub block_id: i32,
-    pub helpline_id: i32,
+    pub helpline_id: HelplineId,
     /// The masked number, e.g. `...47`.
     pub number_hint: String,
     pub expires_at: Option<DateTime<Utc>>,
@@ -320,7 +321,7 @@ pub struct ContactBlock {
 pub async fn block(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<ContactId>,
     body: ValidJson<BlockFromContact>,
 ) -> Result<HttpResponse, ApiError> {
     let row = reviewable_contact(&state, &who, *id).await?;
@@ -385,7 +386,7 @@ pub async fn block_caller(
 pub async fn unblock(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<ContactId>,
 ) -> Result<HttpResponse, ApiError> {
     let row = reviewable_contact(&state, &who, *id).await?;
     let txn = storage::write_transaction(&state.db).await?;

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::require;
 use crate::domain::access::Principal;
+use crate::domain::ids::{ContactId, HelplineId, UserId, VolunteerId};
 use crate::domain::validate;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{ValidJson, ValidQuery};
@@ -20,14 +21,14 @@ use crate::storage::{self, after_contact};
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DebriefView {
     pub id: i32,
-    pub helpline_id: i32,
-    pub volunteer_id: i32,
+    pub helpline_id: HelplineId,
+    pub volunteer_id: VolunteerId,
     /// The contact to talk through; none: a check-in suggested because the volunteer
     /// stepped back three times in a month (never a penalty).
-    pub contact_id: Option<i32>,
+    pub contact_id: Option<ContactId>,
     pub requested_at: DateTime<Utc>,
     pub done_at: Option<DateTime<Utc>>,
-    pub done_by: Option<i32>,
+    pub done_by: Option<UserId>,
     pub notes: Option<String>,
 }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{rota_editable_volunteer, visible_volunteer};
 use crate::domain::access::Principal;
+use crate::domain::ids::VolunteerId;
 use crate::domain::rota::{Interval, ShiftChannels};
 use crate::error::{ApiError, ErrorBody};
 use crate::rota_care::cover;
@@ -33,7 +34,7 @@ pub struct NewException {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ExceptionView {
     pub id: i32,
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     pub kind: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
@@ -60,7 +61,7 @@ fn view(vault: &Vault, row: rota_exception::Model) -> ExceptionView {
 pub async fn list(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
 ) -> Result<HttpResponse, ApiError> {
     visible_volunteer(&state, &who, *id).await?;
     let rows = rota::exceptions(&state.db, vec![*id]).await?;
@@ -78,7 +79,7 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
     body: ValidJson<NewException>,
 ) -> Result<HttpResponse, ApiError> {
     let row = add(&state, &who, *id, body.0).await?;
@@ -89,7 +90,7 @@ pub async fn create(
 pub async fn add(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: VolunteerId,
     new: NewException,
 ) -> Result<rota_exception::Model, ApiError> {
     rota_editable_volunteer(state, who, id).await?;
@@ -127,7 +128,7 @@ pub async fn add(
 pub async fn delete(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(VolunteerId, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, exception_id) = path.into_inner();
     remove(&state, &who, id, exception_id).await?;
@@ -138,7 +139,7 @@ pub async fn delete(
 pub async fn remove(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: VolunteerId,
     exception_id: i32,
 ) -> Result<(), ApiError> {
     rota_editable_volunteer(state, who, id).await?;

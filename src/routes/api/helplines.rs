@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::{edits, managed_helpline, require, visible_helpline};
 use crate::domain::access::Principal;
 use crate::domain::helpline::HelplineSettings;
+use crate::domain::ids::HelplineId;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
@@ -17,7 +18,7 @@ use crate::storage::{Page, PageRequest, helplines};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HelplineView {
-    pub id: i32,
+    pub id: HelplineId,
     #[serde(flatten)]
     pub settings: HelplineSettings,
     pub created_at: DateTime<Utc>,
@@ -43,7 +44,7 @@ pub async fn list(
     page: ValidQuery<PageRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let rows = helplines::list(&state.db, &who.scope(), page.0).await?;
-    let page = Page::from_rows(rows, page.0, |r| r.id, view);
+    let page = Page::from_rows(rows, page.0, |r| r.id.0, view);
     let items = page.items.into_iter().collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(Page {
         items,
@@ -73,7 +74,7 @@ pub async fn create(
 pub async fn get(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
 ) -> Result<HttpResponse, ApiError> {
     let row = visible_helpline(&state, &who, *id).await?;
     Ok(HttpResponse::Ok().json(view(row)?))
@@ -87,7 +88,7 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: ValidJson<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let existing = managed_helpline(&state, &who, *id).await?;
@@ -103,7 +104,7 @@ pub async fn update(
 pub async fn patch(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: ValidJson<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let row = change(&state, &who, *id, body.0).await?;
@@ -114,7 +115,7 @@ pub async fn patch(
 pub async fn change(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: HelplineId,
     changes: serde_json::Value,
 ) -> Result<helpline::Model, ApiError> {
     let existing = managed_helpline(state, who, id).await?;
@@ -168,7 +169,7 @@ async fn store(
 pub async fn delete(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
 ) -> Result<HttpResponse, ApiError> {
     visible_helpline(&state, &who, *id).await?;
     require(who.is_admin(), "only an admin may delete helplines")?;

@@ -4,14 +4,15 @@ use actix_web::{get, web::Json};
 use serde::Serialize;
 
 use crate::domain::access::{Principal, Role};
+use crate::domain::ids::{HelplineId, UserId, VolunteerId};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MeView {
-    pub user_id: i32,
+    pub user_id: UserId,
     pub role: Role,
-    pub volunteer_id: Option<i32>,
+    pub volunteer_id: Option<VolunteerId>,
     /// Helplines supervised (supervisor) or served (volunteer); empty for admins, who see all.
-    pub helplines: Vec<i32>,
+    pub helplines: Vec<HelplineId>,
 }
 
 /// The caller's identity and scope.

@@ -31,6 +31,7 @@ pub mod volunteers;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::domain::access::Principal;
+use crate::domain::ids::{HelplineId, VolunteerId};
 use crate::domain::validate::FieldError;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -165,7 +166,7 @@ pub fn require(allowed: bool, message: &str) -> Result<(), ApiError> {
 pub async fn visible_helpline(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: HelplineId,
 ) -> Result<helpline::Model, ApiError> {
     storage::helplines::get(&state.db, &who.scope(), id)
         .await?
@@ -176,7 +177,7 @@ pub async fn visible_helpline(
 pub async fn managed_helpline(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: HelplineId,
 ) -> Result<helpline::Model, ApiError> {
     let found = visible_helpline(state, who, id).await?;
     require(
@@ -190,8 +191,8 @@ pub async fn managed_helpline(
 pub async fn visible_volunteer(
     state: &AppState,
     who: &Principal,
-    id: i32,
-) -> Result<(volunteer::Model, Vec<i32>), ApiError> {
+    id: VolunteerId,
+) -> Result<(volunteer::Model, Vec<HelplineId>), ApiError> {
     let found = storage::volunteers::get(&state.db, &who.scope(), id)
         .await?
         .ok_or(ApiError::NotFound("volunteer"))?;
@@ -203,7 +204,7 @@ pub async fn visible_volunteer(
 pub async fn rota_editable_volunteer(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: VolunteerId,
 ) -> Result<volunteer::Model, ApiError> {
     let (found, serves) = visible_volunteer(state, who, id).await?;
     require(

@@ -9,6 +9,7 @@ use super::contact_views::{self, MyContact, MyContactDetail, ReportVersionView};
 use super::require;
 use super::{page_limit, split_page};
 use crate::domain::access::{Principal, Scope};
+use crate::domain::ids::{ContactId, VolunteerId};
 use crate::domain::supervision::{Flag, ReportInput};
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::{ValidJson, ValidQuery};
@@ -36,7 +37,7 @@ pub struct MyContactPage {
 }
 
 /// The caller's own volunteer id, or 403.
-pub fn volunteer_of(who: &Principal) -> Result<i32, ApiError> {
+pub fn volunteer_of(who: &Principal) -> Result<VolunteerId, ApiError> {
     match who.scope() {
         Scope::Volunteer { volunteer_id, .. } => Ok(volunteer_id),
         _ => Err(ApiError::forbidden(
@@ -48,7 +49,7 @@ pub fn volunteer_of(who: &Principal) -> Result<i32, ApiError> {
 /// How each offer of `rows` to the volunteer ended.
 async fn with_offers(
     state: &AppState,
-    me: i32,
+    me: VolunteerId,
     rows: Vec<contact::Model>,
 ) -> Result<Vec<MyContact>, ApiError> {
     let offers =
@@ -95,7 +96,7 @@ pub async fn own_contacts(
         limit,
     )
     .await?;
-    let (rows, next_before) = split_page(rows, limit, |r| r.id);
+    let (rows, next_before) = split_page(rows, limit, |r| r.id.0);
     let items = with_offers(state, me, rows).await?;
     Ok(MyContactPage { items, next_before })
 }
@@ -107,7 +108,7 @@ pub async fn own_contacts(
 pub async fn get(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<ContactId>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(own_contact(&state, &who, *id).await?))
 }
@@ -117,7 +118,7 @@ pub async fn get(
 pub async fn own_contact(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: ContactId,
 ) -> Result<MyContactDetail, ApiError> {
     let me = volunteer_of(who)?;
     let row = contact_log::get(&state.db, &who.scope(), id)
@@ -162,7 +163,7 @@ pub struct SubmittedReport {
 pub async fn report(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<ContactId>,
     body: ValidJson<ReportInput>,
 ) -> Result<HttpResponse, ApiError> {
     let submitted = submit_report(&state, &who, *id, body.0).await?;
@@ -174,7 +175,7 @@ pub async fn report(
 pub async fn submit_report(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: ContactId,
     input: ReportInput,
 ) -> Result<SubmittedReport, ApiError> {
     let me = volunteer_of(who)?;

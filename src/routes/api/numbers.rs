@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{require, visible_helpline};
 use crate::domain::access::Principal;
+use crate::domain::ids::HelplineId;
 use crate::domain::phone::E164;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidJson;
@@ -44,7 +45,7 @@ fn view(row: helpline_number::Model) -> NumberView {
 pub async fn list(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
 ) -> Result<HttpResponse, ApiError> {
     visible_helpline(&state, &who, *id).await?;
     let rows = helplines::numbers(&state.db, *id).await?;
@@ -58,7 +59,7 @@ pub async fn list(
 pub async fn add(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: ValidJson<NewNumber>,
 ) -> Result<HttpResponse, ApiError> {
     let row = add_number(&state, &who, *id, &body.0.number).await?;
@@ -69,7 +70,7 @@ pub async fn add(
 pub async fn add_number(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: HelplineId,
     number: &E164,
 ) -> Result<helpline_number::Model, ApiError> {
     visible_helpline(state, who, id).await?;
@@ -100,7 +101,7 @@ pub async fn add_number(
 pub async fn remove(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(HelplineId, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, number_id) = path.into_inner();
     remove_number(&state, &who, id, number_id).await?;
@@ -111,7 +112,7 @@ pub async fn remove(
 pub async fn remove_number(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: HelplineId,
     number_id: i32,
 ) -> Result<(), ApiError> {
     visible_helpline(state, who, id).await?;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::shifts::ShiftInput;
 use super::{managed_helpline, visible_helpline};
 use crate::domain::access::{Principal, Role};
+use crate::domain::ids::{HelplineId, UserId};
 use crate::domain::rota::ShiftChannels;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidJson;
@@ -19,7 +20,7 @@ use serde_json::json;
 #[serde(deny_unknown_fields)]
 pub struct NewOnCallShift {
     /// A supervisor of this helpline with a phone and time zone on their user record.
-    pub user_id: i32,
+    pub user_id: UserId,
     #[serde(flatten)]
     pub shift: ShiftInput,
 }
@@ -27,8 +28,8 @@ pub struct NewOnCallShift {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct OnCallShiftView {
     pub id: i32,
-    pub helpline_id: i32,
-    pub user_id: i32,
+    pub helpline_id: HelplineId,
+    pub user_id: UserId,
     #[serde(flatten)]
     pub shift: ShiftInput,
 }
@@ -57,7 +58,7 @@ fn view(row: on_call_shift::Model) -> Result<OnCallShiftView, ApiError> {
 pub async fn list(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
 ) -> Result<HttpResponse, ApiError> {
     visible_helpline(&state, &who, *id).await?;
     let rows = rota::on_call_shifts(&state.db, *id).await?;
@@ -71,7 +72,7 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: ValidJson<NewOnCallShift>,
 ) -> Result<HttpResponse, ApiError> {
     let row = add(&state, &who, *id, body.0).await?;
@@ -82,7 +83,7 @@ pub async fn create(
 pub async fn add(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: HelplineId,
     new: NewOnCallShift,
 ) -> Result<on_call_shift::Model, ApiError> {
     managed_helpline(state, who, id).await?;
@@ -142,7 +143,7 @@ pub struct OnCallRemoved {
 pub async fn delete(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(HelplineId, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, on_call_id) = path.into_inner();
     Ok(HttpResponse::Ok().json(remove(&state, &who, id, on_call_id).await?))
@@ -152,7 +153,7 @@ pub async fn delete(
 pub async fn remove(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: HelplineId,
     on_call_id: i32,
 ) -> Result<OnCallRemoved, ApiError> {
     managed_helpline(state, who, id).await?;
@@ -178,7 +179,7 @@ pub async fn remove(
     .await?;
     let remaining_shifts = rota::on_call_shifts(&state.db, id).await?.len();
     let warning = (remaining_shifts == 0).then(|| {
-        tracing::warn!(helpline = id, "the helpline has nobody on call any more");
+        tracing::warn!(helpline = %id, "the helpline has nobody on call any more");
         "Nobody is on call for this helpline any more: safeguarding alerts will go to every \
          supervisor of the helpline and every administrator with a phone until someone is."
             .to_owned()

@@ -11,6 +11,7 @@ use super::{managed_helpline, visible_helpline};
 use crate::domain::access::Principal;
 use crate::domain::callback::{CallbackFigures, callback_figures};
 use crate::domain::csv_export::{Text, to_csv};
+use crate::domain::ids::{HelplineId, TopicId};
 use crate::domain::report_period::Period;
 use crate::domain::reports::{
     ContactsReport, VolunteerLoad, contacts_report, volunteer_load, volunteer_load_csv,
@@ -49,7 +50,7 @@ pub struct ReportQuery {
 /// The period every report shares.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ReportPeriod {
-    pub helpline_id: i32,
+    pub helpline_id: HelplineId,
     pub time_zone: String,
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -74,7 +75,7 @@ pub struct VolunteerLoadView {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TopicHours {
-    pub topic_id: i32,
+    pub topic_id: TopicId,
     pub key: String,
     /// Hours with nobody signed off for the topic on shift.
     pub uncovered_hours: f64,
@@ -94,7 +95,7 @@ pub struct CoverageReportView {
 async fn prepare(
     state: &AppState,
     who: &Principal,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     query: &ReportQuery,
     request: &HttpRequest,
 ) -> Result<(Period, Format), ApiError> {
@@ -116,7 +117,7 @@ async fn prepare(
 pub async fn audit_export(
     state: &AppState,
     who: &Principal,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     name: &str,
     period: &Period,
     format: &str,
@@ -133,7 +134,7 @@ pub async fn audit_export(
 pub async fn export<T: Serialize>(
     state: &AppState,
     who: &Principal,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     name: &str,
     (period, format): (Period, Format),
     view: T,
@@ -156,7 +157,7 @@ pub async fn export<T: Serialize>(
     })
 }
 
-fn period_view(helpline_id: i32, period: &Period) -> ReportPeriod {
+fn period_view(helpline_id: HelplineId, period: &Period) -> ReportPeriod {
     ReportPeriod {
         helpline_id,
         time_zone: period.zone.to_string(),
@@ -176,7 +177,7 @@ fn period_view(helpline_id: i32, period: &Period) -> ReportPeriod {
 pub async fn contacts(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     query: ValidQuery<ReportQuery>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -192,7 +193,7 @@ pub async fn contacts(
 /// The contacts report of helpline `id` (which the caller was checked to supervise).
 pub async fn contacts_view(
     state: &AppState,
-    id: i32,
+    id: HelplineId,
     period: &Period,
 ) -> Result<ContactsReportView, ApiError> {
     let db = &state.db;
@@ -236,7 +237,7 @@ pub struct SurveyFiguresView {
 pub async fn survey(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     query: ValidQuery<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = *id;
@@ -261,7 +262,7 @@ pub async fn survey(
 pub async fn volunteers(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     query: ValidQuery<ReportQuery>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -305,7 +306,7 @@ fn hours(intervals: &[Interval]) -> f64 {
 pub async fn coverage(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     query: ValidQuery<ReportQuery>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -332,7 +333,7 @@ pub async fn coverage(
         #[derive(Serialize)]
         struct Row<'a> {
             scope: &'a str,
-            topic_id: Option<i32>,
+            topic_id: Option<TopicId>,
             key: Option<Text<'a>>,
             uncovered_hours: f64,
         }

@@ -14,6 +14,7 @@ use super::my_contacts::volunteer_of;
 use super::{managed_helpline, visible_volunteer};
 use crate::domain::access::Principal;
 use crate::domain::contact::Outcome;
+use crate::domain::ids::{ContactId, HelplineId, TopicId, UserId, VolunteerId};
 use crate::domain::supervision::masked_label;
 use crate::domain::validate;
 use crate::error::{ApiError, ErrorBody};
@@ -38,9 +39,9 @@ pub struct ReturnCallRequest {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ReturnCallOpened {
     /// The missed call or voicemail being returned.
-    pub contact_id: i32,
+    pub contact_id: ContactId,
     /// The return call: a contact of its own in the log.
-    pub return_contact_id: i32,
+    pub return_contact_id: ContactId,
     pub callback_id: i32,
     /// Given up, and the on-call supervisors alerted, if nobody could take it by then.
     pub expires_at: DateTime<Utc>,
@@ -55,7 +56,7 @@ pub struct ReturnCallOpened {
 pub async fn return_call(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<ContactId>,
     body: ValidJson<ReturnCallRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = body.0.reason;
@@ -86,10 +87,10 @@ async fn open_return(
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CallReturnerView {
-    pub helpline_id: i32,
-    pub volunteer_id: i32,
+    pub helpline_id: HelplineId,
+    pub volunteer_id: VolunteerId,
     /// The user who allowed it.
-    pub granted_by: i32,
+    pub granted_by: UserId,
     pub granted_at: DateTime<Utc>,
 }
 
@@ -101,7 +102,7 @@ pub struct CallReturnerView {
 pub async fn list_returners(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
 ) -> Result<HttpResponse, ApiError> {
     let line = managed_helpline(&state, &who, *id).await?;
     let rows = call_returners::of_helpline(&state.db, line.id).await?;
@@ -121,8 +122,8 @@ pub async fn list_returners(
 async fn authorised_returner(
     state: &AppState,
     who: &Principal,
-    helpline_id: i32,
-    volunteer_id: i32,
+    helpline_id: HelplineId,
+    volunteer_id: VolunteerId,
 ) -> Result<(), ApiError> {
     let line = managed_helpline(state, who, helpline_id).await?;
     let (_, serves) = visible_volunteer(state, who, volunteer_id).await?;
@@ -134,7 +135,7 @@ async fn authorised_returner(
     Ok(())
 }
 
-fn returner_audit(action: &str, helpline_id: i32, volunteer_id: i32) -> Audited<'_> {
+fn returner_audit(action: &str, helpline_id: HelplineId, volunteer_id: VolunteerId) -> Audited<'_> {
     Audited::new(action)
         .helpline(helpline_id)
         .detail(json!({ "volunteer_id": volunteer_id }))
@@ -147,7 +148,7 @@ fn returner_audit(action: &str, helpline_id: i32, volunteer_id: i32) -> Audited<
 pub async fn allow_returner(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(HelplineId, VolunteerId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, volunteer_id) = path.into_inner();
     authorised_returner(&state, &who, id, volunteer_id).await?;
@@ -167,7 +168,7 @@ pub async fn allow_returner(
 pub async fn withdraw_returner(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(HelplineId, VolunteerId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, volunteer_id) = path.into_inner();
     authorised_returner(&state, &who, id, volunteer_id).await?;
@@ -185,10 +186,10 @@ pub async fn withdraw_returner(
 /// A missed call a volunteer may return, the caller masked.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MissedCallView {
-    pub contact_id: i32,
-    pub helpline_id: i32,
+    pub contact_id: ContactId,
+    pub helpline_id: HelplineId,
     pub received_at: DateTime<Utc>,
-    pub topic_id: Option<i32>,
+    pub topic_id: Option<TopicId>,
     pub outcome: Option<Outcome>,
     /// e.g. `caller ...42`.
     pub caller: String,
@@ -233,7 +234,7 @@ pub async fn my_missed_calls(
 pub async fn return_my_missed_call(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<ContactId>,
     body: ValidJson<ReturnCallRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = body.0.reason;

@@ -11,6 +11,7 @@ use super::contact_views::{self, ContactSummary, ReviewView};
 use super::contacts::reviewable_contact;
 use super::require;
 use crate::domain::access::Principal;
+use crate::domain::ids::{ContactId, HelplineId};
 use crate::domain::supervision::{
     ReviewAction, ReviewState, SAMPLE_WEEKS, SamplingRule, review_sample,
 };
@@ -23,7 +24,7 @@ use crate::storage::{self, after_contact, contact_log, helplines, reviews};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ReviewResult {
-    pub contact_id: i32,
+    pub contact_id: ContactId,
     /// The contact's review state after the action.
     pub review_state: ReviewState,
     pub review: ReviewView,
@@ -38,7 +39,7 @@ pub struct ReviewResult {
 pub async fn act(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<ContactId>,
     body: ValidJson<ReviewAction>,
 ) -> Result<HttpResponse, ApiError> {
     let row = reviewable_contact(&state, &who, *id).await?;
@@ -94,7 +95,7 @@ pub async fn apply(
 #[serde(deny_unknown_fields)]
 pub struct QueueQuery {
     /// Only this helpline's contacts.
-    pub helpline_id: Option<i32>,
+    pub helpline_id: Option<HelplineId>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -122,7 +123,7 @@ pub async fn queue(
 pub async fn review_queue(
     state: &AppState,
     who: &Principal,
-    helpline_id: Option<i32>,
+    helpline_id: Option<HelplineId>,
 ) -> Result<ReviewQueue, ApiError> {
     require(
         who.reviews_contacts(),
@@ -142,7 +143,7 @@ pub async fn review_queue(
         })
         .collect();
     let chosen = review_sample(&pool, &rules);
-    let ids: Vec<i32> = flagged.iter().map(|c| c.id).collect();
+    let ids: Vec<ContactId> = flagged.iter().map(|c| c.id).collect();
     let flag_rows = contact_log::flags_of(&state.db, ids).await?;
     let flags = contact_views::flags_by_contact(&flag_rows);
     let sampled = reviews::by_ids(&state.db, chosen)

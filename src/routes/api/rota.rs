@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::managed_helpline;
 use crate::domain::access::Principal;
 use crate::domain::coverage::{CoverageMember, TopicCoverage, gaps};
+use crate::domain::ids::{HelplineId, TopicId, UserId, VolunteerId};
 use crate::domain::moment::Moment;
 use crate::domain::on_call;
 use crate::domain::rota::{Channel, Interval, ShiftChannels};
@@ -34,7 +35,7 @@ pub struct OnShiftQuery {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct OnShiftVolunteer {
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     pub name: String,
     pub time_zone: String,
     /// The instant on the volunteer's own clock, with its UTC offset.
@@ -44,12 +45,12 @@ pub struct OnShiftVolunteer {
     /// Why not, when `takes_contacts` is false.
     pub not_taking_contacts: Option<NotTakingContacts>,
     /// Topics they are signed off as ready for.
-    pub ready_topics: Vec<i32>,
+    pub ready_topics: Vec<TopicId>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct OnCallSupervisor {
-    pub user_id: i32,
+    pub user_id: UserId,
     pub name: String,
     pub local_time: Option<String>,
 }
@@ -70,7 +71,7 @@ pub struct OnShiftView {
 pub async fn on_shift(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     query: ValidQuery<OnShiftQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let helpline = managed_helpline(&state, &who, *id).await?;
@@ -121,7 +122,7 @@ fn local_time(at: DateTime<Utc>, zone: crate::domain::timezone::TimeZone) -> Str
 /// The supervisors on call for a helpline at an instant.
 async fn on_call_at(
     state: &AppState,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     at: DateTime<Utc>,
 ) -> Result<Vec<OnCallSupervisor>, ApiError> {
     let people = rota::on_call_at(&state.db, helpline_id, at).await?;
@@ -171,7 +172,7 @@ pub struct CoverageView {
 pub async fn coverage(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     query: ValidQuery<CoverageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let helpline = managed_helpline(&state, &who, *id).await?;
@@ -200,7 +201,7 @@ pub async fn coverage(
 /// The stretches of `span` with no supervisor of the helpline on call.
 pub async fn on_call_gaps(
     state: &AppState,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     span: Interval,
 ) -> Result<Vec<Interval>, ApiError> {
     let (on_call_shifts, _) = rota::on_call_rota(&state.db, helpline_id).await?;

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::{managed_helpline, rota_editable_volunteer, visible_volunteer};
 use crate::domain::access::Principal;
 use crate::domain::coverage::TopicCoverage;
+use crate::domain::ids::{HelplineId, TopicId, VolunteerId};
 use crate::domain::rota::Interval;
 use crate::domain::shift_reminders::{QuietHours, ReminderRound};
 use crate::error::{ApiError, ErrorBody};
@@ -30,7 +31,7 @@ const RECENT: Duration = Duration::days(7);
 pub async fn set_quiet_hours(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
     body: ValidJson<QuietHours>,
 ) -> Result<HttpResponse, ApiError> {
     set_quiet_hours_of(&state, &who, *id, Some(body.0)).await?;
@@ -42,7 +43,7 @@ pub async fn set_quiet_hours(
 pub async fn set_quiet_hours_of(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: VolunteerId,
     quiet: Option<QuietHours>,
 ) -> Result<(), ApiError> {
     rota_editable_volunteer(state, who, id).await?;
@@ -60,7 +61,7 @@ pub async fn set_quiet_hours_of(
 pub async fn clear_quiet_hours(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
 ) -> Result<HttpResponse, ApiError> {
     set_quiet_hours_of(&state, &who, *id, None).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -83,7 +84,7 @@ pub struct CalendarFeedView {
 pub async fn issue_calendar_feed(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
 ) -> Result<HttpResponse, ApiError> {
     rota_editable_volunteer(&state, &who, *id).await?;
     let token = generate_token();
@@ -103,7 +104,7 @@ pub async fn issue_calendar_feed(
 pub async fn revoke_calendar_feed(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
 ) -> Result<HttpResponse, ApiError> {
     rota_editable_volunteer(&state, &who, *id).await?;
     calendar_feeds::revoke(&state.db, *id, state.clock.now()).await?;
@@ -120,7 +121,7 @@ pub async fn revoke_calendar_feed(
 pub async fn issue_gap_feed(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
 ) -> Result<HttpResponse, ApiError> {
     managed_helpline(&state, &who, *id).await?;
     let token = generate_token();
@@ -141,7 +142,7 @@ pub async fn issue_gap_feed(
 pub async fn revoke_gap_feed(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
 ) -> Result<HttpResponse, ApiError> {
     managed_helpline(&state, &who, *id).await?;
     calendar_feeds::revoke_gap_feed(&state.db, who.user_id, *id, state.clock.now()).await?;
@@ -159,7 +160,7 @@ fn feed_url(state: &AppState, token: &str) -> String {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ReminderView {
     pub id: i32,
-    pub helpline_id: i32,
+    pub helpline_id: HelplineId,
     pub round: ReminderRound,
     pub shift_starts_at: DateTime<Utc>,
     pub shift_ends_at: DateTime<Utc>,
@@ -179,7 +180,7 @@ pub struct ReminderView {
 pub async fn reminders(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
 ) -> Result<HttpResponse, ApiError> {
     visible_volunteer(&state, &who, *id).await?;
     let since = state.clock.now() - RECENT;
@@ -204,7 +205,7 @@ pub async fn reminders(
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CoverAskView {
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     pub wave: i32,
     pub sent_at: DateTime<Utc>,
     pub answer: Option<CoverAnswer>,
@@ -215,18 +216,18 @@ pub struct CoverAskView {
 pub struct CoverRequestView {
     /// The number volunteers answer with: `YES 7`.
     pub id: i32,
-    pub helpline_id: i32,
+    pub helpline_id: HelplineId,
     /// The volunteer whose shift was lost.
-    pub lost_by: i32,
+    pub lost_by: VolunteerId,
     pub reason: LossReason,
     pub shift_starts_at: DateTime<Utc>,
     pub shift_ends_at: DateTime<Utc>,
     pub channels: String,
     /// The topic left without anyone signed off; absent when nobody at all was left.
-    pub topic_id: Option<i32>,
+    pub topic_id: Option<TopicId>,
     pub created_at: DateTime<Utc>,
     pub waves: i32,
-    pub filled_by: Option<i32>,
+    pub filled_by: Option<VolunteerId>,
     pub filled_at: Option<DateTime<Utc>>,
     /// When it was filled, or when the shift began unfilled.
     pub closed_at: Option<DateTime<Utc>>,
@@ -241,7 +242,7 @@ pub struct CoverRequestView {
 pub async fn helpline_cover_requests(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
 ) -> Result<HttpResponse, ApiError> {
     managed_helpline(&state, &who, *id).await?;
     let since = state.clock.now() - RECENT;
@@ -308,7 +309,7 @@ pub struct GapAlertView {
 pub async fn helpline_gap_alerts(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
 ) -> Result<HttpResponse, ApiError> {
     managed_helpline(&state, &who, *id).await?;
     let since = state.clock.now() - RECENT_ALERTS;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::managed_helpline;
 use super::shifts::ShiftInput;
 use crate::domain::access::Principal;
+use crate::domain::ids::{HelplineId, VolunteerId};
 use crate::domain::rota::WeeklyShift;
 use crate::domain::rota_csv::{self, Held, LineError, Member, RotaChanges};
 use crate::error::{ApiError, ErrorBody};
@@ -30,7 +31,7 @@ use crate::storage::{self, rota, rota_history, volunteers};
 pub async fn export(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
 ) -> Result<HttpResponse, ApiError> {
     managed_helpline(&state, &who, *id).await?;
     let (people, held) = rota_of(&state.db, *id).await?;
@@ -62,7 +63,7 @@ pub struct ShiftChangeView {
     /// The shift removed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shift_id: Option<i32>,
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     pub volunteer: String,
     #[serde(flatten)]
     pub shift: ShiftInput,
@@ -93,7 +94,7 @@ pub struct RotaImportView {
 pub async fn import(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     query: ValidQuery<ImportQuery>,
     body: CsvBody,
 ) -> Result<HttpResponse, ApiError> {
@@ -149,7 +150,7 @@ fn refusal(errors: &[LineError]) -> String {
 /// The helpline's volunteers and the weekly shifts they hold.
 async fn rota_of(
     db: &impl ConnectionTrait,
-    helpline_id: i32,
+    helpline_id: HelplineId,
 ) -> Result<(Vec<volunteer::Model>, Vec<Held>), DbErr> {
     let people = volunteers::serving_helpline(db, helpline_id).await?;
     let rows = rota::shifts(db, people.iter().map(|p| p.id).collect()).await?;
@@ -196,8 +197,8 @@ async fn apply(
 }
 
 fn view(changes: RotaChanges, members: &[Member<'_>], applied: bool) -> RotaImportView {
-    let names: HashMap<i32, &str> = members.iter().map(|m| (m.id, m.name)).collect();
-    let name = |id: i32| names.get(&id).copied().unwrap_or_default().to_owned();
+    let names: HashMap<VolunteerId, &str> = members.iter().map(|m| (m.id, m.name)).collect();
+    let name = |id: VolunteerId| names.get(&id).copied().unwrap_or_default().to_owned();
     let change = |line, shift_id, volunteer_id, shift: &WeeklyShift| ShiftChangeView {
         line,
         shift_id,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{rota_editable_volunteer, visible_volunteer};
 use crate::domain::access::Principal;
 use crate::domain::calendar::{LocalTime, Weekday};
+use crate::domain::ids::VolunteerId;
 use crate::domain::rota::{InvalidShift, ShiftChannels, WeeklyShift};
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidJson;
@@ -59,7 +60,7 @@ impl ShiftInput {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ShiftView {
     pub id: i32,
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     #[serde(flatten)]
     pub shift: ShiftInput,
     pub crosses_midnight: bool,
@@ -95,7 +96,7 @@ fn view(row: shift::Model) -> Result<ShiftView, ApiError> {
 pub async fn list(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
 ) -> Result<HttpResponse, ApiError> {
     visible_volunteer(&state, &who, *id).await?;
     let rows = rota::shifts(&state.db, vec![*id]).await?;
@@ -110,7 +111,7 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
     body: ValidJson<ShiftInput>,
 ) -> Result<HttpResponse, ApiError> {
     rota_editable_volunteer(&state, &who, *id).await?;
@@ -142,7 +143,7 @@ pub struct ShiftsInput {
 pub async fn create_on_weekdays(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
     body: ValidJson<ShiftsInput>,
 ) -> Result<HttpResponse, ApiError> {
     let rows = add_on_weekdays(&state, &who, *id, body.0).await?;
@@ -155,7 +156,7 @@ pub async fn create_on_weekdays(
 pub async fn add_on_weekdays(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: VolunteerId,
     input: ShiftsInput,
 ) -> Result<Vec<shift::Model>, ApiError> {
     rota_editable_volunteer(state, who, id).await?;
@@ -198,7 +199,7 @@ pub async fn add_on_weekdays(
 pub async fn update(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(VolunteerId, i32)>,
     body: ValidJson<ShiftInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, shift_id) = path.into_inner();
@@ -218,7 +219,7 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(VolunteerId, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, shift_id) = path.into_inner();
     remove(&state, &who, id, shift_id).await?;
@@ -229,7 +230,7 @@ pub async fn delete(
 pub async fn remove(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: VolunteerId,
     shift_id: i32,
 ) -> Result<(), ApiError> {
     rota_editable_volunteer(state, who, id).await?;

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::{require, visible_volunteer};
 use crate::domain::access::{Principal, Role};
+use crate::domain::ids::{HelplineId, TopicId, UserId, VolunteerId};
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 use crate::storage::audit::{self, Audited};
@@ -16,14 +17,14 @@ use crate::storage::{helplines, volunteers};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SignOffView {
-    pub topic_id: i32,
-    pub helpline_id: i32,
+    pub topic_id: TopicId,
+    pub helpline_id: HelplineId,
     pub topic_key: String,
     pub topic_label: String,
     /// Always `ready`: a sign-off exists only while the volunteer is ready for the topic.
     pub status: &'static str,
     /// The supervisor's user id (absent if that user was since removed).
-    pub signed_off_by: Option<i32>,
+    pub signed_off_by: Option<UserId>,
     pub signed_off_at: DateTime<Utc>,
 }
 
@@ -46,7 +47,7 @@ fn view(signoff: topic_signoff::Model, topic: topic::Model) -> SignOffView {
 pub async fn list(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
 ) -> Result<HttpResponse, ApiError> {
     visible_volunteer(&state, &who, *id).await?;
     let rows = volunteers::signoffs(&state.db, *id).await?;
@@ -62,8 +63,8 @@ pub async fn list(
 async fn authorised_topic(
     state: &AppState,
     who: &Principal,
-    volunteer_id: i32,
-    topic_id: i32,
+    volunteer_id: VolunteerId,
+    topic_id: TopicId,
 ) -> Result<topic::Model, ApiError> {
     let (_, serves) = visible_volunteer(state, who, volunteer_id).await?;
     require(
@@ -87,7 +88,7 @@ async fn audit_signoff(
     state: &AppState,
     who: &Principal,
     action: &str,
-    volunteer_id: i32,
+    volunteer_id: VolunteerId,
     topic: &topic::Model,
 ) -> Result<(), ApiError> {
     let entry = Audited::new(action)
@@ -104,7 +105,7 @@ async fn audit_signoff(
 pub async fn sign_off(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(VolunteerId, TopicId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, topic_id) = path.into_inner();
     let (signoff, topic) = grant(&state, &who, id, topic_id).await?;
@@ -115,8 +116,8 @@ pub async fn sign_off(
 pub async fn grant(
     state: &AppState,
     who: &Principal,
-    id: i32,
-    topic_id: i32,
+    id: VolunteerId,
+    topic_id: TopicId,
 ) -> Result<(topic_signoff::Model, topic::Model), ApiError> {
     let topic = authorised_topic(state, who, id, topic_id).await?;
     let signoff =
@@ -132,7 +133,7 @@ pub async fn grant(
 pub async fn revoke(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(VolunteerId, TopicId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, topic_id) = path.into_inner();
     withdraw(&state, &who, id, topic_id).await?;
@@ -144,8 +145,8 @@ pub async fn revoke(
 pub async fn withdraw(
     state: &AppState,
     who: &Principal,
-    id: i32,
-    topic_id: i32,
+    id: VolunteerId,
+    topic_id: TopicId,
 ) -> Result<(), ApiError> {
     let topic = authorised_topic(state, who, id, topic_id).await?;
     if !volunteers::revoke_sign_off(&state.db, id, topic_id, state.clock.now()).await? {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{rota_editable_volunteer, visible_volunteer};
 use crate::domain::access::Principal;
+use crate::domain::ids::{TopicId, VolunteerId};
 use crate::domain::step_back::{InvalidLength, Length};
 use crate::error::{ApiError, ErrorBody};
 use crate::rota_care::stepping_back;
@@ -20,7 +21,7 @@ use crate::storage::{helplines, step_backs};
 #[serde(deny_unknown_fields)]
 pub struct NewStepBack {
     /// The topic to step back from; leave it out to step back from every contact.
-    pub topic_id: Option<i32>,
+    pub topic_id: Option<TopicId>,
     /// Until this RFC 3339 instant (at most 8 weeks ahead); or give `shifts`.
     pub until: Option<DateTime<Utc>>,
     /// For the volunteer's next this many shifts (1 to 20, one under way counted).
@@ -30,9 +31,9 @@ pub struct NewStepBack {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct StepBackView {
     pub id: i32,
-    pub volunteer_id: i32,
+    pub volunteer_id: VolunteerId,
     /// None: every contact.
-    pub topic_id: Option<i32>,
+    pub topic_id: Option<TopicId>,
     pub starts_at: DateTime<Utc>,
     pub until: DateTime<Utc>,
     /// As asked, when asked as a number of shifts.
@@ -76,7 +77,7 @@ fn field_of(problem: &InvalidLength) -> &'static str {
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
     body: ValidJson<NewStepBack>,
 ) -> Result<HttpResponse, ApiError> {
     let row = add(&state, &who, *id, body.0).await?;
@@ -87,7 +88,7 @@ pub async fn create(
 pub async fn add(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: VolunteerId,
     body: NewStepBack,
 ) -> Result<step_back::Model, ApiError> {
     let volunteer = rota_editable_volunteer(state, who, id).await?;
@@ -120,7 +121,7 @@ pub async fn add(
 pub async fn list(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
 ) -> Result<HttpResponse, ApiError> {
     visible_volunteer(&state, &who, *id).await?;
     let rows = step_backs::in_force_or_ahead(&state.db, *id, state.clock.now()).await?;
@@ -135,7 +136,7 @@ pub async fn list(
 pub async fn end(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(VolunteerId, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, step_back_id) = path.into_inner();
     finish(&state, &who, id, step_back_id).await?;
@@ -146,7 +147,7 @@ pub async fn end(
 pub async fn finish(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: VolunteerId,
     step_back_id: i32,
 ) -> Result<(), ApiError> {
     rota_editable_volunteer(state, who, id).await?;

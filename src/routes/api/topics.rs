@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::{managed_helpline, visible_helpline};
 use crate::domain::access::Principal;
 use crate::domain::helpline::TopicSettings;
+use crate::domain::ids::{HelplineId, TopicId};
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidJson;
 use crate::state::AppState;
@@ -15,8 +16,8 @@ use crate::storage::{audit, helplines};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TopicView {
-    pub id: i32,
-    pub helpline_id: i32,
+    pub id: TopicId,
+    pub helpline_id: HelplineId,
     #[serde(flatten)]
     pub settings: TopicSettings,
     pub created_at: DateTime<Utc>,
@@ -43,7 +44,7 @@ pub fn view(row: topic::Model) -> TopicView {
 pub async fn list(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
 ) -> Result<HttpResponse, ApiError> {
     visible_helpline(&state, &who, *id).await?;
     let rows = helplines::topics(&state.db, *id).await?;
@@ -57,7 +58,7 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<HelplineId>,
     body: ValidJson<TopicSettings>,
 ) -> Result<HttpResponse, ApiError> {
     let row = add(&state, &who, *id, &body.0).await?;
@@ -68,7 +69,7 @@ pub async fn create(
 pub async fn add(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: HelplineId,
     settings: &TopicSettings,
 ) -> Result<topic::Model, ApiError> {
     managed_helpline(state, who, id).await?;
@@ -83,7 +84,7 @@ async fn audit_topic(
     state: &AppState,
     who: &Principal,
     action: &str,
-    helpline_id: i32,
+    helpline_id: HelplineId,
     before: Option<&TopicSettings>,
     after: Option<&TopicSettings>,
 ) -> Result<(), ApiError> {
@@ -114,7 +115,7 @@ async fn audit_topic(
 pub async fn update(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(HelplineId, TopicId)>,
     body: ValidJson<TopicSettings>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, topic_id) = path.into_inner();
@@ -144,7 +145,7 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(HelplineId, TopicId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, topic_id) = path.into_inner();
     remove(&state, &who, id, topic_id).await?;
@@ -155,8 +156,8 @@ pub async fn delete(
 pub async fn remove(
     state: &AppState,
     who: &Principal,
-    id: i32,
-    topic_id: i32,
+    id: HelplineId,
+    topic_id: TopicId,
 ) -> Result<(), ApiError> {
     managed_helpline(state, who, id).await?;
     let removed = helplines::topic(&state.db, id, topic_id)

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::{require, visible_helpline};
 use crate::domain::access::{Principal, Role, check_new_user};
+use crate::domain::ids::{HelplineId, UserId, VolunteerId};
 use crate::domain::phone::E164;
 use crate::domain::timezone::TimeZone;
 use crate::error::{ApiError, ErrorBody};
@@ -25,7 +26,7 @@ pub struct UserInput {
     pub name: String,
     pub role: Role,
     /// Required for volunteers: their volunteer record.
-    pub volunteer_id: Option<i32>,
+    pub volunteer_id: Option<VolunteerId>,
     /// A supervisor's phone, for the on-call rota.
     #[schema(value_type = Option<String>)]
     pub phone: Option<E164>,
@@ -34,18 +35,18 @@ pub struct UserInput {
     pub time_zone: Option<TimeZone>,
     /// Required for supervisors: the helplines they are scoped to.
     #[serde(default)]
-    pub helplines: Vec<i32>,
+    pub helplines: Vec<HelplineId>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UserView {
-    pub id: i32,
+    pub id: UserId,
     pub name: String,
     pub role: Role,
-    pub volunteer_id: Option<i32>,
+    pub volunteer_id: Option<VolunteerId>,
     pub phone: Option<String>,
     pub time_zone: Option<String>,
-    pub helplines: Vec<i32>,
+    pub helplines: Vec<HelplineId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -83,7 +84,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     require(who.is_admin(), "only an admin may manage users")?;
     let rows = users::list(&state.db, page.0).await?;
-    let page = Page::from_rows(rows, page.0, |r| r.id, |r| r);
+    let page = Page::from_rows(rows, page.0, |r| r.id.0, |r| r);
     let mut items = Vec::with_capacity(page.items.len());
     for row in page.items {
         items.push(view(&state, row).await?);
@@ -167,7 +168,7 @@ pub async fn add(
 pub async fn get(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
     require(who.is_admin(), "only an admin may manage users")?;
     let row = users::get(&state.db, *id)
@@ -183,7 +184,7 @@ pub async fn get(
 pub async fn delete(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
     require(who.is_admin(), "only an admin may manage users")?;
     if !users::delete(&state.db, *id).await? {
@@ -238,7 +239,7 @@ fn token_view(row: api_token::Model) -> TokenView {
 pub async fn issue_token(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<UserId>,
     body: ValidJson<NewToken>,
 ) -> Result<HttpResponse, ApiError> {
     require(who.is_admin(), "only an admin may manage users")?;
@@ -275,7 +276,7 @@ pub async fn issue_token(
 pub async fn tokens(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
     require(who.is_admin(), "only an admin may manage users")?;
     users::get(&state.db, *id)
@@ -292,7 +293,7 @@ pub async fn tokens(
 pub async fn revoke_token(
     state: web::Data<AppState>,
     who: Principal,
-    path: web::Path<(i32, i32)>,
+    path: web::Path<(UserId, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     require(who.is_admin(), "only an admin may manage users")?;
     let (id, token_id) = path.into_inner();

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{edits, require, visible_helpline, visible_volunteer};
 use crate::domain::access::Principal;
+use crate::domain::ids::{HelplineId, VolunteerId};
 use crate::domain::phone::E164;
 use crate::domain::shift_reminders::QuietHours;
 use crate::domain::timezone::TimeZone;
@@ -26,7 +27,7 @@ use crate::storage::{self, Page, PageRequest, helplines, users, volunteers};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct VolunteerView {
-    pub id: i32,
+    pub id: VolunteerId,
     pub name: String,
     pub phone: String,
     pub time_zone: String,
@@ -42,7 +43,7 @@ pub struct VolunteerView {
     /// When no rota text is sent to them, on their clock (`PUT .../quiet-hours`).
     pub quiet_hours: Option<QuietHours>,
     /// Helplines this volunteer serves.
-    pub helplines: Vec<i32>,
+    pub helplines: Vec<HelplineId>,
     /// Why this volunteer takes no contacts today on any channel (absent when they do):
     /// a new volunteer is in training and trained for no channel until a supervisor
     /// says otherwise.
@@ -54,7 +55,7 @@ pub struct VolunteerView {
 fn view(
     vault: &Vault,
     row: volunteer::Model,
-    helplines: Vec<i32>,
+    helplines: Vec<HelplineId>,
     now: DateTime<Utc>,
 ) -> Result<VolunteerView, ApiError> {
     let p = volunteers::profile_of(&row)?;
@@ -99,7 +100,7 @@ pub struct NewVolunteer {
     #[serde(default)]
     pub limits: Option<WellbeingLimits>,
     /// Helplines the volunteer serves (at least one).
-    pub helplines: Vec<i32>,
+    pub helplines: Vec<HelplineId>,
 }
 
 fn in_training() -> TrainingStatus {
@@ -111,8 +112,8 @@ fn in_training() -> TrainingStatus {
 async fn check_helplines(
     state: &AppState,
     who: &Principal,
-    wanted: &[i32],
-    current: &[i32],
+    wanted: &[HelplineId],
+    current: &[HelplineId],
 ) -> Result<(), ApiError> {
     if wanted.is_empty() {
         return Err(ApiError::field(
@@ -146,7 +147,7 @@ async fn check_helplines(
 #[serde(deny_unknown_fields)]
 pub struct VolunteerFilter {
     /// Only volunteers serving this helpline.
-    pub helpline_id: Option<i32>,
+    pub helpline_id: Option<HelplineId>,
     pub limit: Option<u64>,
     pub after: Option<i32>,
 }
@@ -166,7 +167,7 @@ pub async fn list(
         after: filter.0.after,
     };
     let rows = volunteers::list(&state.db, &who.scope(), filter.0.helpline_id, page).await?;
-    let page = Page::from_rows(rows, page, |r| r.id, |r| r);
+    let page = Page::from_rows(rows, page, |r| r.id.0, |r| r);
     let ids = page.items.iter().map(|r| r.id).collect();
     let mut served = users::served_helplines_of(&state.db, ids).await?;
     let items = page
@@ -247,7 +248,7 @@ pub async fn create(
 pub async fn get(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
 ) -> Result<HttpResponse, ApiError> {
     let (row, serves) = visible_volunteer(&state, &who, *id).await?;
     Ok(HttpResponse::Ok().json(view(&state.vault, row, serves, state.clock.now())?))
@@ -262,7 +263,7 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
     body: ValidJson<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let changes: VolunteerChanges =
@@ -274,7 +275,7 @@ pub async fn update(
 pub async fn change(
     state: &AppState,
     who: &Principal,
-    id: i32,
+    id: VolunteerId,
     changes: VolunteerChanges,
 ) -> Result<VolunteerView, ApiError> {
     let (existing, serves) = visible_volunteer(state, who, id).await?;
@@ -346,7 +347,7 @@ pub async fn change(
     let now_serves = users::served_helplines(&txn, row.id).await?;
     let changed = view(&state.vault, row, now_serves.clone(), now)?;
     let after = serde_json::to_value(&changed).map_err(|e| ApiError::Internal(e.into()))?;
-    let concerned: Vec<i32> = serves
+    let concerned: Vec<HelplineId> = serves
         .iter()
         .chain(&now_serves)
         .copied()
@@ -388,7 +389,7 @@ async fn refuse_helplines_own_number(state: &AppState, phone: &E164) -> Result<(
 pub async fn delete(
     state: web::Data<AppState>,
     who: Principal,
-    id: web::Path<i32>,
+    id: web::Path<VolunteerId>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, serves) = visible_volunteer(&state, &who, *id).await?;
     require(

@@ -12,6 +12,7 @@ use super::voice::{
     OfferQuery, acknowledge, dial_result, for_caller, for_leg, int_param, query, unreadable_call,
     unreadable_leg,
 };
+use crate::domain::ids::ContactId;
 use crate::state::AppState;
 use crate::telephony::twiml::VoiceResponse;
 use crate::telephony::webhook::{SignedForm, WebhookError};
@@ -45,7 +46,7 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
 
 #[derive(Deserialize)]
 struct HoldQuery {
-    contact: i32,
+    contact: ContactId,
     round: i32,
     step: String,
 }

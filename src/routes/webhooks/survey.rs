@@ -4,13 +4,14 @@ use actix_web::{HttpResponse, post, web};
 use serde::Deserialize;
 
 use super::voice::{for_caller, query, unreadable_call};
+use crate::domain::ids::ContactId;
 use crate::state::AppState;
 use crate::telephony::webhook::{SignedForm, WebhookError};
 use crate::voice::flow;
 
 #[derive(Deserialize)]
 struct SurveyQuery {
-    contact: i32,
+    contact: ContactId,
     question: i32,
 }
 

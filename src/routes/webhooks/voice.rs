@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, post, web};
 use sea_orm::DbErr;
 use serde::Deserialize;
 
+use crate::domain::ids::ContactId;
 use crate::domain::phone::E164;
 use crate::spool::Spooled;
 use crate::state::AppState;
@@ -150,24 +151,24 @@ pub(super) fn int_param(form: &SignedForm, name: &str) -> Option<i32> {
 
 #[derive(Deserialize)]
 struct ContactQuery {
-    contact: i32,
+    contact: ContactId,
 }
 
 #[derive(Deserialize)]
 struct StepQuery {
-    contact: i32,
+    contact: ContactId,
     step: String,
 }
 
 #[derive(Deserialize)]
 pub(super) struct RoundQuery {
-    pub contact: i32,
+    pub contact: ContactId,
     pub round: i32,
 }
 
 #[derive(Deserialize)]
 struct FallbackQuery {
-    contact: i32,
+    contact: ContactId,
     step: i32,
 }
 

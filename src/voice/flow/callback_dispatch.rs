@@ -6,6 +6,7 @@
 
 use super::*;
 use crate::domain::callback::CallbackState;
+use crate::domain::ids::TopicId;
 use crate::domain::routing::Tier;
 use crate::storage::callbacks::{self, Move};
 use crate::storage::entities::callback;
@@ -58,7 +59,7 @@ pub async fn run_callbacks(state: &AppState, client: &TwilioClient) -> Result<Ca
     // later one for the same topic (or, behind one for any topic, no later one at all)
     // takes a volunteer who came free meanwhile.
     // Read the clock again, so that a callback taken up again above is due in this pass.
-    let mut waiting_topics: Vec<Option<i32>> = Vec::new();
+    let mut waiting_topics: Vec<Option<TopicId>> = Vec::new();
     for due in callbacks::due(&state.db, state.clock.now(), BATCH).await? {
         let behind = waiting_topics
             .iter()

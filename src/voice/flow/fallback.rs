@@ -1,6 +1,7 @@
 //! When no volunteer answered: the on-call supervisor, the fallback number, voicemail.
 
 use super::*;
+use crate::domain::ids::ContactId;
 
 /// The fallback path when no volunteer answered: 1 the on-call supervisor, 2 the
 /// helpline's fallback number, 3 voicemail. A step with nobody to call moves to the next.
@@ -70,7 +71,7 @@ pub(super) async fn fallback_step(
 /// A fallback `<Dial>` ended (`step` is the step to take next if nobody took the call).
 pub async fn fallback_dial_ended(
     state: &AppState,
-    contact_id: i32,
+    contact_id: ContactId,
     step: i32,
     result: DialResult<'_>,
 ) -> Result<Option<VoiceResponse>, DbErr> {
@@ -104,7 +105,10 @@ pub async fn fallback_dial_ended(
 }
 
 /// The on-call supervisor picked up.
-pub async fn supervisor_whisper(state: &AppState, contact_id: i32) -> Result<VoiceResponse, DbErr> {
+pub async fn supervisor_whisper(
+    state: &AppState,
+    contact_id: ContactId,
+) -> Result<VoiceResponse, DbErr> {
     let Some(call) = Call::load(state, contact_id).await? else {
         return Ok(VoiceResponse::new().push(Verb::Hangup));
     };
@@ -121,7 +125,7 @@ pub async fn supervisor_whisper(state: &AppState, contact_id: i32) -> Result<Voi
 
 pub async fn supervisor_answer(
     state: &AppState,
-    contact_id: i32,
+    contact_id: ContactId,
     digits: &str,
 ) -> Result<VoiceResponse, DbErr> {
     let Some(call) = Call::load(state, contact_id).await? else {
@@ -166,7 +170,7 @@ pub struct Recording<'a> {
 /// The caller finished leaving a message.
 pub async fn voicemail_left(
     state: &AppState,
-    contact_id: i32,
+    contact_id: ContactId,
     recording: Recording<'_>,
 ) -> Result<VoiceResponse, DbErr> {
     let Some(call) = Call::load(state, contact_id).await? else {
@@ -176,7 +180,7 @@ pub async fn voicemail_left(
     // answered call, or one already ended) changes nothing.
     if call.contact.stage != Stage::Voicemail {
         tracing::warn!(
-            contact = contact_id,
+            contact = %contact_id,
             stage = call.contact.stage.as_str(),
             "a voicemail callback for a contact not at voicemail; ignored"
         );
@@ -211,7 +215,7 @@ fn expects_a_recording(contact: &contact::Model) -> bool {
 
 pub async fn save_recording(
     state: &AppState,
-    contact_id: i32,
+    contact_id: ContactId,
     recording: &Recording<'_>,
 ) -> Result<(), DbErr> {
     let Some(contact) = contacts::get(&state.db, contact_id).await? else {
@@ -219,7 +223,7 @@ pub async fn save_recording(
     };
     if !expects_a_recording(&contact) {
         tracing::warn!(
-            contact = contact_id,
+            contact = %contact_id,
             "a recording for a contact that never went to voicemail; ignored"
         );
         return Ok(());

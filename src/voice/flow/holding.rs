@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::domain::callback::{self as waiting, CallbackKind, QueueSaid};
+use crate::domain::ids::ContactId;
 use crate::storage::callbacks::{self, NewCallback};
 use crate::storage::queue;
 use crate::voice::waiting_prompts;
@@ -103,7 +104,7 @@ fn offers_callbacks(state: &AppState, call: &Call) -> bool {
 /// text is safe. Anything else, or nothing, goes on holding for round `round`.
 pub async fn hold_choice(
     state: &AppState,
-    contact_id: i32,
+    contact_id: ContactId,
     round: i32,
     step: &str,
     digits: &str,

@@ -4,6 +4,7 @@ use super::fallback::fallback_step;
 use super::*;
 use crate::domain::contact::EventKind;
 use crate::domain::contact::{REPEAT_WINDOW_MINUTES, skips_volunteers};
+use crate::domain::ids::ContactId;
 
 /// What Twilio told us about a new inbound call.
 pub struct InboundCall<'a> {
@@ -147,7 +148,7 @@ fn prepend(first: Verb, rest: VoiceResponse) -> VoiceResponse {
 /// The caller pressed a key (or none) in a menu.
 pub async fn menu_choice(
     state: &AppState,
-    contact_id: i32,
+    contact_id: ContactId,
     step: &str,
     digits: &str,
 ) -> Result<Option<VoiceResponse>, DbErr> {

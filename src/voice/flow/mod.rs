@@ -41,6 +41,7 @@ use super::urls::CallbackUrls;
 use crate::contact_flow::alerts::alert_after_end;
 use crate::contact_flow::candidates::RoutingInputs;
 use crate::domain::helpline::HelplineSettings;
+use crate::domain::ids::ContactId;
 use crate::domain::phone::E164;
 use crate::domain::rota::Channel;
 use crate::domain::routing::{self, RoutingRequest, TopicChoice};
@@ -72,7 +73,7 @@ struct Call {
 }
 
 impl Call {
-    async fn load(state: &AppState, contact_id: i32) -> Result<Option<Self>, DbErr> {
+    async fn load(state: &AppState, contact_id: ContactId) -> Result<Option<Self>, DbErr> {
         let Some(contact) = contacts::get(&state.db, contact_id).await? else {
             return Ok(None);
         };

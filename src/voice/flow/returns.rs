@@ -5,6 +5,7 @@
 use super::*;
 use crate::domain::access::Principal;
 use crate::domain::callback::{CallbackKind, CannotReturn, ReturnFacts, check_return};
+use crate::domain::ids::ContactId;
 use crate::storage::audit::{self, Audited};
 use crate::storage::callbacks::{self, NewCallback};
 
@@ -25,7 +26,7 @@ pub enum ReturnRefused {
 
 /// The return call opened for a missed call.
 pub struct ReturnOpened {
-    pub contact_id: i32,
+    pub contact_id: ContactId,
     pub callback_id: i32,
     pub expires_at: DateTime<Utc>,
 }

@@ -3,13 +3,14 @@
 use super::fallback::fallback_step;
 use super::holding::hold;
 use super::*;
+use crate::domain::ids::ContactId;
 
 /// One round of offers: claim the round, plan, reserve volunteers, ring them. When nobody
 /// can be rung: hold if someone may free up before the caller's wait is spent, else the
 /// fallback path.
 pub async fn route_round(
     state: &AppState,
-    contact_id: i32,
+    contact_id: ContactId,
     round: i32,
 ) -> Result<VoiceResponse, DbErr> {
     match Call::load(state, contact_id).await? {
@@ -236,7 +237,7 @@ impl DialResult<'_> {
 /// A round's `<Dial>` ended: the call was answered and is over, or the next round starts.
 pub async fn dial_ended(
     state: &AppState,
-    contact_id: i32,
+    contact_id: ContactId,
     round: i32,
     result: DialResult<'_>,
 ) -> Result<Option<VoiceResponse>, DbErr> {

@@ -3,6 +3,7 @@
 //! skipped, hanging up ends it, and nothing waits on it.
 
 use super::*;
+use crate::domain::ids::ContactId;
 use crate::domain::survey::{self, SurveyAnswer};
 use crate::storage::surveys;
 
@@ -40,7 +41,7 @@ fn question(state: &AppState, call: &Call, number: i32, text: &str) -> VoiceResp
 /// next question or goodbye.
 pub async fn survey_answer(
     state: &AppState,
-    contact_id: i32,
+    contact_id: ContactId,
     number: i32,
     digits: &str,
 ) -> Result<Option<VoiceResponse>, DbErr> {
