@@ -66,6 +66,10 @@ id_type!(
     /// A contact's id: one call or text conversation.
     ContactId
 );
+id_type!(
+    /// An offer's id: one volunteer asked to take one contact, in one round.
+    OfferId
+);
 
 /// A map keyed by a database id.
 pub type ById<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;

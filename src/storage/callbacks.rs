@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::entities::callback;
 use crate::domain::callback::{CallbackKind, CallbackState};
-use crate::domain::ids::{ContactId, HelplineId, TopicId, UserId, VolunteerId};
+use crate::domain::ids::{ContactId, HelplineId, OfferId, TopicId, UserId, VolunteerId};
 
 /// A callback to open.
 pub struct NewCallback {
@@ -103,7 +103,7 @@ pub async fn under_way_for_caller(
 /// The callback the offer `offer_id` was made for.
 pub async fn of_offer(
     db: &impl ConnectionTrait,
-    offer_id: i32,
+    offer_id: OfferId,
 ) -> Result<Option<callback::Model>, DbErr> {
     callback::Entity::find()
         .filter(callback::Column::OfferId.eq(offer_id))
@@ -208,7 +208,7 @@ pub async fn waiting_before(
 /// A move from one of `from` (about `offer`, when given) to another state.
 pub struct Move {
     from: Vec<CallbackState>,
-    offer: Option<i32>,
+    offer: Option<OfferId>,
     to: CallbackState,
     changes: Vec<(callback::Column, sea_orm::Value)>,
     count_caller_attempt: bool,
@@ -228,7 +228,7 @@ impl Move {
     }
 
     /// Only while the callback is about this offer.
-    pub fn about_offer(mut self, offer_id: i32) -> Self {
+    pub fn about_offer(mut self, offer_id: OfferId) -> Self {
         self.offer = Some(offer_id);
         self
     }
@@ -241,7 +241,7 @@ impl Move {
         self
     }
 
-    pub fn set_offer(self, offer_id: Option<i32>) -> Self {
+    pub fn set_offer(self, offer_id: Option<OfferId>) -> Self {
         self.set(callback::Column::OfferId, offer_id.into())
     }
 

@@ -14,7 +14,7 @@ use sea_orm::{
 
 use super::entities::{contact, contact_event, offer};
 pub use crate::domain::contact::{EventKind, Outcome};
-use crate::domain::ids::{ContactId, HelplineId, TopicId, VolunteerId};
+use crate::domain::ids::{ContactId, HelplineId, OfferId, TopicId, VolunteerId};
 use crate::domain::rota::Channel;
 use crate::domain::routing::Tier;
 use crate::telemetry;
@@ -572,14 +572,14 @@ pub async fn offers(
         .await
 }
 
-pub async fn offer(db: &DatabaseConnection, id: i32) -> Result<Option<offer::Model>, DbErr> {
+pub async fn offer(db: &DatabaseConnection, id: OfferId) -> Result<Option<offer::Model>, DbErr> {
     offer::Entity::find_by_id(id).one(db).await
 }
 
 /// Settles an offer once; true for the delivery that did.
 pub async fn settle_offer(
     db: &impl ConnectionTrait,
-    offer_id: i32,
+    offer_id: OfferId,
     outcome: OfferOutcome,
     at: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
@@ -597,7 +597,7 @@ pub async fn settle_offer(
 
 pub async fn set_offer_leg(
     db: &impl ConnectionTrait,
-    offer_id: i32,
+    offer_id: OfferId,
     leg_sid: &str,
 ) -> Result<(), DbErr> {
     offer::Entity::update_many()
@@ -611,7 +611,7 @@ pub async fn set_offer_leg(
 
 pub async fn end_offer(
     db: &impl ConnectionTrait,
-    offer_id: i32,
+    offer_id: OfferId,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     offer::Entity::update_many()

@@ -532,7 +532,7 @@ pub mod contact_event {
 pub mod offer {
     use sea_orm::entity::prelude::*;
 
-    use crate::domain::ids::{ContactId, VolunteerId};
+    use crate::domain::ids::{ContactId, OfferId, VolunteerId};
 
     use crate::domain::routing::Tier;
     use crate::storage::contacts::OfferOutcome;
@@ -541,7 +541,7 @@ pub mod offer {
     #[sea_orm(table_name = "offers")]
     pub struct Model {
         #[sea_orm(primary_key)]
-        pub id: i32,
+        pub id: OfferId,
         pub contact_id: ContactId,
         pub volunteer_id: VolunteerId,
         pub round: i32,
@@ -1051,7 +1051,7 @@ pub mod gap_alert {
 pub mod callback {
     use sea_orm::entity::prelude::*;
 
-    use crate::domain::ids::{ContactId, HelplineId, TopicId, UserId, VolunteerId};
+    use crate::domain::ids::{ContactId, HelplineId, OfferId, TopicId, UserId, VolunteerId};
 
     use crate::domain::callback::{CallbackKind, CallbackState};
 
@@ -1070,7 +1070,7 @@ pub mod callback {
         /// Times the caller's phone was dialled.
         pub caller_attempts: i32,
         /// The offer to the volunteer being rung or on the line for it.
-        pub offer_id: Option<i32>,
+        pub offer_id: Option<OfferId>,
         /// Not tried again before this.
         pub due_at: DateTimeUtc,
         pub expires_at: DateTimeUtc,

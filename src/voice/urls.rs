@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use crate::domain::ids::ContactId;
+use crate::domain::ids::{ContactId, OfferId};
 
 #[derive(Debug, Clone)]
 pub struct CallbackUrls {
@@ -33,15 +33,15 @@ impl CallbackUrls {
         self.at(&format!("dial?contact={contact}&round={round}"))
     }
 
-    pub fn whisper(&self, offer: i32) -> String {
+    pub fn whisper(&self, offer: OfferId) -> String {
         self.at(&format!("whisper?offer={offer}"))
     }
 
-    pub fn whisper_answer(&self, offer: i32) -> String {
+    pub fn whisper_answer(&self, offer: OfferId) -> String {
         self.at(&format!("whisper/answer?offer={offer}"))
     }
 
-    pub fn leg(&self, offer: i32) -> String {
+    pub fn leg(&self, offer: OfferId) -> String {
         self.at(&format!("leg?offer={offer}"))
     }
 
@@ -71,30 +71,30 @@ impl CallbackUrls {
     }
 
     /// The TwiML for a volunteer's phone rung for a callback, once they pick up.
-    pub fn callback_volunteer(&self, offer: i32) -> String {
+    pub fn callback_volunteer(&self, offer: OfferId) -> String {
         self.at(&format!("callback/volunteer?offer={offer}"))
     }
 
-    pub fn callback_accept(&self, offer: i32) -> String {
+    pub fn callback_accept(&self, offer: OfferId) -> String {
         self.at(&format!("callback/accept?offer={offer}"))
     }
 
     /// Where Twilio reports the end of a volunteer's callback leg.
-    pub fn callback_status(&self, offer: i32) -> String {
+    pub fn callback_status(&self, offer: OfferId) -> String {
         self.at(&format!("callback/status?offer={offer}"))
     }
 
     /// What the caller hears when they pick up a callback.
-    pub fn callback_caller(&self, offer: i32) -> String {
+    pub fn callback_caller(&self, offer: OfferId) -> String {
         self.at(&format!("callback/caller?offer={offer}"))
     }
 
-    pub fn callback_caller_answer(&self, offer: i32) -> String {
+    pub fn callback_caller_answer(&self, offer: OfferId) -> String {
         self.at(&format!("callback/caller/answer?offer={offer}"))
     }
 
     /// The end of the volunteer's `<Dial>` to the caller.
-    pub fn callback_dialled(&self, offer: i32) -> String {
+    pub fn callback_dialled(&self, offer: OfferId) -> String {
         self.at(&format!("callback/dialled?offer={offer}"))
     }
 

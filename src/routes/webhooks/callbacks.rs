@@ -12,7 +12,7 @@ use super::voice::{
     OfferQuery, acknowledge, dial_result, for_caller, for_leg, int_param, query, unreadable_call,
     unreadable_leg,
 };
-use crate::domain::ids::ContactId;
+use crate::domain::ids::{ContactId, OfferId};
 use crate::state::AppState;
 use crate::telephony::twiml::VoiceResponse;
 use crate::telephony::webhook::{SignedForm, WebhookError};
@@ -23,7 +23,7 @@ use crate::voice::flow;
 async fn about_offer<Fut>(
     state: &AppState,
     req: &HttpRequest,
-    flow: impl FnOnce(i32) -> Fut,
+    flow: impl FnOnce(OfferId) -> Fut,
 ) -> Result<HttpResponse, WebhookError>
 where
     Fut: Future<Output = Result<VoiceResponse, DbErr>>,

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, post, web};
 use sea_orm::DbErr;
 use serde::Deserialize;
 
-use crate::domain::ids::ContactId;
+use crate::domain::ids::{ContactId, OfferId};
 use crate::domain::phone::E164;
 use crate::spool::Spooled;
 use crate::state::AppState;
@@ -174,7 +174,7 @@ struct FallbackQuery {
 
 #[derive(Deserialize)]
 pub(super) struct OfferQuery {
-    pub offer: i32,
+    pub offer: OfferId,
 }
 
 pub(super) fn query<T: for<'de> Deserialize<'de>>(

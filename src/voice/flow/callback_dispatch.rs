@@ -6,7 +6,7 @@
 
 use super::*;
 use crate::domain::callback::CallbackState;
-use crate::domain::ids::TopicId;
+use crate::domain::ids::{OfferId, TopicId};
 use crate::domain::routing::Tier;
 use crate::storage::callbacks::{self, Move};
 use crate::storage::entities::callback;
@@ -272,7 +272,7 @@ async fn ring_volunteer(
 }
 
 /// The move that puts a callback about `offer_id` back to wait for a volunteer, due now.
-pub(super) fn back_to_waiting(state: &AppState, offer_id: i32, from: &[CallbackState]) -> Move {
+pub(super) fn back_to_waiting(state: &AppState, offer_id: OfferId, from: &[CallbackState]) -> Move {
     Move::new(from, CallbackState::Waiting)
         .about_offer(offer_id)
         .set_offer(None)

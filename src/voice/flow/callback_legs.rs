@@ -8,6 +8,7 @@ use super::callback_dispatch::{CALLER_RING_SECS, DIALLING_CLAIM, back_to_waiting
 use super::whisper::offer_and_call;
 use super::*;
 use crate::domain::callback::{self as rules, AfterUnanswered, CallbackState};
+use crate::domain::ids::OfferId;
 use crate::storage::callbacks::{self, Move};
 use crate::storage::entities::callback;
 use crate::voice::waiting_prompts;
@@ -16,7 +17,7 @@ use crate::voice::waiting_prompts;
 /// that offer (`None` once it has moved on to another volunteer or ended).
 type CallbackOffer = (offer::Model, Call, Option<callback::Model>);
 
-async fn current(state: &AppState, offer_id: i32) -> Result<Option<CallbackOffer>, DbErr> {
+async fn current(state: &AppState, offer_id: OfferId) -> Result<Option<CallbackOffer>, DbErr> {
     let Some((offer, call)) = offer_and_call(state, offer_id).await? else {
         return Ok(None);
     };
@@ -39,7 +40,7 @@ fn hang_up() -> VoiceResponse {
 /// The volunteer picked up their phone, rung for a callback.
 pub async fn callback_volunteer(
     state: &AppState,
-    offer_id: i32,
+    offer_id: OfferId,
     leg_sid: Option<&str>,
 ) -> Result<VoiceResponse, DbErr> {
     let Some((offer, call, callback)) = current(state, offer_id).await? else {
@@ -70,7 +71,7 @@ pub async fn callback_volunteer(
 /// for the next volunteer.
 pub async fn callback_accept(
     state: &AppState,
-    offer_id: i32,
+    offer_id: OfferId,
     digits: &str,
 ) -> Result<VoiceResponse, DbErr> {
     let Some((offer, call, callback)) = current(state, offer_id).await? else {
@@ -150,7 +151,7 @@ pub async fn callback_accept(
 }
 
 /// The caller picked up: they hear who is calling before they are put through.
-pub async fn callback_caller(state: &AppState, offer_id: i32) -> Result<VoiceResponse, DbErr> {
+pub async fn callback_caller(state: &AppState, offer_id: OfferId) -> Result<VoiceResponse, DbErr> {
     let Some((_, call, Some(callback))) = current(state, offer_id).await? else {
         return Ok(hang_up());
     };
@@ -168,7 +169,7 @@ pub async fn callback_caller(state: &AppState, offer_id: i32) -> Result<VoiceRes
 /// The caller's key press: 1 puts them through to the volunteer, who answers the contact.
 pub async fn callback_caller_answer(
     state: &AppState,
-    offer_id: i32,
+    offer_id: OfferId,
     digits: &str,
 ) -> Result<VoiceResponse, DbErr> {
     let Some((offer, call, Some(callback))) = current(state, offer_id).await? else {
@@ -215,7 +216,7 @@ pub async fn callback_caller_answer(
 /// reached and is tried again later or given up.
 pub async fn callback_dialled(
     state: &AppState,
-    offer_id: i32,
+    offer_id: OfferId,
     result: DialResult<'_>,
 ) -> Result<VoiceResponse, DbErr> {
     let Some((offer, call, Some(callback))) = current(state, offer_id).await? else {
@@ -276,7 +277,7 @@ pub(super) async fn caller_unreached(
 /// never accepted, the callback goes back to wait for the next volunteer.
 pub async fn callback_status(
     state: &AppState,
-    offer_id: i32,
+    offer_id: OfferId,
     status: &str,
     duration: Option<i32>,
 ) -> Result<(), DbErr> {

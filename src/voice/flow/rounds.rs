@@ -3,7 +3,7 @@
 use super::fallback::fallback_step;
 use super::holding::hold;
 use super::*;
-use crate::domain::ids::ContactId;
+use crate::domain::ids::{ContactId, OfferId};
 
 /// One round of offers: claim the round, plan, reserve volunteers, ring them. When nobody
 /// can be rung: hold if someone may free up before the caller's wait is spent, else the
@@ -124,7 +124,7 @@ pub(super) async fn route_loaded(
     txn.commit().await?;
     match stage {
         Stage::Ringing => {
-            let phones: Vec<(i32, String)> = rung
+            let phones: Vec<(OfferId, String)> = rung
                 .into_iter()
                 .filter_map(|(offer, phone)| Some((offer.id, phone?)))
                 .collect();
@@ -185,7 +185,7 @@ fn dial_offers(
     state: &AppState,
     call: &Call,
     round: i32,
-    phones: &[(i32, String)],
+    phones: &[(OfferId, String)],
     ring_secs: i64,
 ) -> VoiceResponse {
     let urls = urls(state);

@@ -1,6 +1,7 @@
 //! Status callbacks for the caller's call and for each volunteer's leg.
 
 use super::*;
+use crate::domain::ids::OfferId;
 
 /// A status callback for the caller's own call.
 pub async fn call_status(
@@ -43,7 +44,7 @@ pub async fn call_status(
 /// A status callback for a volunteer's leg.
 pub async fn leg_status(
     state: &AppState,
-    offer_id: i32,
+    offer_id: OfferId,
     status: &str,
     duration: Option<i32>,
 ) -> Result<(), DbErr> {

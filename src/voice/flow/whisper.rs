@@ -1,11 +1,12 @@
 //! The volunteer's leg: the whisper and their key press.
 
 use super::*;
+use crate::domain::ids::OfferId;
 
 /// Fetches an offer with its call, for the volunteer-leg callbacks.
 pub(super) async fn offer_and_call(
     state: &AppState,
-    offer_id: i32,
+    offer_id: OfferId,
 ) -> Result<Option<(offer::Model, Call)>, DbErr> {
     let Some(offer) = contacts::offer(&state.db, offer_id).await? else {
         return Ok(None);
@@ -20,7 +21,7 @@ pub(super) async fn offer_and_call(
 /// voicemail can never take the call.
 pub async fn whisper(
     state: &AppState,
-    offer_id: i32,
+    offer_id: OfferId,
     leg_sid: Option<&str>,
 ) -> Result<VoiceResponse, DbErr> {
     let Some((offer, call)) = offer_and_call(state, offer_id).await? else {
@@ -54,7 +55,7 @@ pub async fn whisper(
 /// nothing) declines it and the caller's `<Dial>` moves on.
 pub async fn whisper_answer(
     state: &AppState,
-    offer_id: i32,
+    offer_id: OfferId,
     digits: &str,
 ) -> Result<VoiceResponse, DbErr> {
     let Some((offer, call)) = offer_and_call(state, offer_id).await? else {
