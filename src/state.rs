@@ -8,6 +8,7 @@ use crate::contact_flow::activity::ActivityCache;
 use crate::jobs::supervisor::JobBoard;
 use crate::secrets::Vault;
 use crate::spool::Spool;
+use crate::storage::directory::DirectoryCache;
 use crate::storage::roster::RosterCache;
 use crate::telephony::rest::TwilioClient;
 use crate::voice::fallbacks::FallbackCache;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub fallbacks: FallbackCache,
     pub clock: Clock,
     pub roster: RosterCache,
+    /// Every helpline with its settings, numbers and topics.
+    pub directory: DirectoryCache,
     /// Volunteers' recent contacts, kept up to date from the database.
     pub activity: ActivityCache,
     /// Notified when a request has queued an outbound message.
@@ -64,6 +67,7 @@ impl AppState {
             fallbacks: FallbackCache::kept_in(spool.folder()),
             clock,
             roster,
+            directory: DirectoryCache::default(),
             activity: ActivityCache::default(),
             outbox_wake: std::sync::Arc::default(),
             callbacks_wake: std::sync::Arc::default(),

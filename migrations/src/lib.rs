@@ -28,6 +28,7 @@ mod m20261201_000022_gap_alerts;
 mod m20261201_000023_rota_history;
 mod m20261201_000024_audit_by_peerline;
 mod m20261201_000025_sealed_at_rest;
+mod m20261201_000026_directory_version;
 
 pub struct Migrator;
 
@@ -60,8 +61,34 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000023_rota_history::Migration),
             Box::new(m20261201_000024_audit_by_peerline::Migration),
             Box::new(m20261201_000025_sealed_at_rest::Migration),
+            Box::new(m20261201_000026_directory_version::Migration),
         ]
     }
+}
+
+/// Creates a one-row version counter (`id` 1, `version` 0) that triggers move on.
+pub(crate) async fn create_counter<T: IntoIden + Copy + 'static>(
+    manager: &SchemaManager<'_>,
+    (table, id, version): (T, T, T),
+) -> Result<(), DbErr> {
+    manager
+        .create_table(
+            Table::create()
+                .table(table)
+                .col(ColumnDef::new(id).integer().not_null().primary_key())
+                .col(ColumnDef::new(version).big_integer().not_null())
+                .to_owned(),
+        )
+        .await?;
+    manager
+        .exec_stmt(
+            Query::insert()
+                .into_table(table)
+                .columns([id, version])
+                .values_panic([1.into(), 0.into()])
+                .to_owned(),
+        )
+        .await
 }
 
 /// Drops `tables` in the order given (children before their parents).

@@ -5,7 +5,7 @@ use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::m20261122_000001_helplines::{Helplines, Topics};
 use crate::m20261122_000002_volunteers::Volunteers;
-use crate::{cascade, drop_tables, index, restrict, unique_index};
+use crate::{cascade, create_counter, drop_tables, index, restrict, unique_index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -76,7 +76,7 @@ enum Reservations {
     ExpiresAt,
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum RosterVersions {
     Table,
     Id,
@@ -289,24 +289,15 @@ impl MigrationTrait for Migration {
                 &["number_hash"],
             ))
             .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(RosterVersions::Table)
-                    .col(integer(RosterVersions::Id).primary_key())
-                    .col(big_integer(RosterVersions::Version))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .exec_stmt(
-                Query::insert()
-                    .into_table(RosterVersions::Table)
-                    .columns([RosterVersions::Id, RosterVersions::Version])
-                    .values_panic([1.into(), 0.into()])
-                    .to_owned(),
-            )
-            .await
+        create_counter(
+            manager,
+            (
+                RosterVersions::Table,
+                RosterVersions::Id,
+                RosterVersions::Version,
+            ),
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -22,13 +22,60 @@ const WATCHED: &[(&str, &[&str])] = &[
 
 const BUMP: &str = "UPDATE roster_versions SET version = version + 1 WHERE id = 1";
 
-fn trigger_name(table: &str, event: &str) -> String {
-    format!("roster_moves_on_{}_{}", table, event.to_lowercase())
+/// A version counter that triggers move: the row they bump and the names they go by.
+pub(crate) struct Counter {
+    /// The statement that moves the counter on.
+    pub bump: &'static str,
+    /// The PostgreSQL trigger function, and the prefix of every trigger's name.
+    pub function: &'static str,
 }
 
-/// Makes changes (`events`) to `table` move the roster version.
-pub(crate) async fn watch(
+/// The roster's counter.
+pub(crate) const ROSTER: Counter = Counter {
+    bump: BUMP,
+    function: "roster_moves_on",
+};
+
+fn trigger_name(counter: &Counter, table: &str, event: &str) -> String {
+    format!("{}_{}_{}", counter.function, table, event.to_lowercase())
+}
+
+/// Creates the PostgreSQL trigger function of `counter` (SQLite triggers bump inline).
+pub(crate) async fn create_function(
     manager: &SchemaManager<'_>,
+    counter: &Counter,
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() == DbBackend::Postgres {
+        manager
+            .get_connection()
+            .execute_unprepared(&format!(
+                "CREATE OR REPLACE FUNCTION {}() RETURNS trigger AS $$ \
+                 BEGIN {}; RETURN NULL; END $$ LANGUAGE plpgsql",
+                counter.function, counter.bump
+            ))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Undoes [`create_function`].
+pub(crate) async fn drop_function(
+    manager: &SchemaManager<'_>,
+    counter: &Counter,
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() == DbBackend::Postgres {
+        manager
+            .get_connection()
+            .execute_unprepared(&format!("DROP FUNCTION IF EXISTS {}()", counter.function))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Makes changes (`events`) to `table` move `counter`.
+pub(crate) async fn watch_with(
+    manager: &SchemaManager<'_>,
+    counter: &Counter,
     table: &str,
     events: &[&str],
 ) -> Result<(), DbErr> {
@@ -37,17 +84,19 @@ pub(crate) async fn watch(
         DbBackend::Postgres => {
             db.execute_unprepared(&format!(
                 "CREATE TRIGGER {name} AFTER {events} ON {table} \
-                 FOR EACH STATEMENT EXECUTE FUNCTION roster_moves_on()",
-                name = trigger_name(table, "change"),
+                 FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+                name = trigger_name(counter, table, "change"),
                 events = events.join(" OR "),
+                function = counter.function,
             ))
             .await?;
         }
         _ => {
             for event in events {
                 db.execute_unprepared(&format!(
-                    "CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {BUMP}; END",
-                    name = trigger_name(table, event),
+                    "CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {bump}; END",
+                    name = trigger_name(counter, table, event),
+                    bump = counter.bump,
                 ))
                 .await?;
             }
@@ -56,9 +105,10 @@ pub(crate) async fn watch(
     Ok(())
 }
 
-/// Undoes [`watch`].
-pub(crate) async fn unwatch(
+/// Undoes [`watch_with`].
+pub(crate) async fn unwatch_with(
     manager: &SchemaManager<'_>,
+    counter: &Counter,
     table: &str,
     events: &[&str],
 ) -> Result<(), DbErr> {
@@ -67,7 +117,7 @@ pub(crate) async fn unwatch(
         DbBackend::Postgres => {
             db.execute_unprepared(&format!(
                 "DROP TRIGGER IF EXISTS {} ON {table}",
-                trigger_name(table, "change")
+                trigger_name(counter, table, "change")
             ))
             .await?;
         }
@@ -75,7 +125,7 @@ pub(crate) async fn unwatch(
             for event in events {
                 db.execute_unprepared(&format!(
                     "DROP TRIGGER IF EXISTS {}",
-                    trigger_name(table, event)
+                    trigger_name(counter, table, event)
                 ))
                 .await?;
             }
@@ -84,18 +134,28 @@ pub(crate) async fn unwatch(
     Ok(())
 }
 
+/// Makes changes (`events`) to `table` move the roster version.
+pub(crate) async fn watch(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    events: &[&str],
+) -> Result<(), DbErr> {
+    watch_with(manager, &ROSTER, table, events).await
+}
+
+/// Undoes [`watch`].
+pub(crate) async fn unwatch(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    events: &[&str],
+) -> Result<(), DbErr> {
+    unwatch_with(manager, &ROSTER, table, events).await
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(&format!(
-                    "CREATE OR REPLACE FUNCTION roster_moves_on() RETURNS trigger AS $$ \
-                     BEGIN {BUMP}; RETURN NULL; END $$ LANGUAGE plpgsql"
-                ))
-                .await?;
-        }
+        create_function(manager, &ROSTER).await?;
         for (table, events) in WATCHED {
             watch(manager, table, events).await?;
         }
@@ -106,12 +166,6 @@ impl MigrationTrait for Migration {
         for (table, events) in WATCHED {
             unwatch(manager, table, events).await?;
         }
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared("DROP FUNCTION IF EXISTS roster_moves_on()")
-                .await?;
-        }
-        Ok(())
+        drop_function(manager, &ROSTER).await
     }
 }

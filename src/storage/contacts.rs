@@ -164,15 +164,23 @@ pub async fn open_call(
                 .do_nothing()
                 .to_owned(),
         )
-        .exec_without_returning(db)
-        .await?;
-    let stored = by_sid(db, &call.call_sid)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("contact {}", call.call_sid)))?;
-    if let (1, Some(outcome)) = (inserted, stored.outcome) {
+        .exec_with_returning(db)
+        .await;
+    let stored = match inserted {
+        Ok(stored) => stored,
+        // A repeated delivery: the insert returned no row, and the contact is there.
+        Err(DbErr::RecordNotFound(_) | DbErr::RecordNotInserted) => {
+            let stored = by_sid(db, &call.call_sid)
+                .await?
+                .ok_or_else(|| DbErr::RecordNotFound(format!("contact {}", call.call_sid)))?;
+            return Ok((stored, false));
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(outcome) = stored.outcome {
         telemetry::contact_ended(stored.channel.as_str(), outcome.as_str());
     }
-    Ok((stored, inserted == 1))
+    Ok((stored, true))
 }
 
 pub async fn by_sid(db: &impl ConnectionTrait, sid: &str) -> Result<Option<contact::Model>, DbErr> {

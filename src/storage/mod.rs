@@ -13,6 +13,7 @@ pub mod contact_log;
 pub mod contacts;
 pub mod conversations;
 pub mod cover_requests;
+pub mod directory;
 pub mod entities;
 mod enum_names;
 pub mod gap_alerts;

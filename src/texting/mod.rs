@@ -50,11 +50,12 @@ pub async fn receive(state: &AppState, message: Inbound) -> Result<(), DbErr> {
     if let Some(volunteer) = volunteer.await? {
         return receive_from_volunteer(state, volunteer, message).await;
     }
-    let Some(helpline) = helplines::by_number(&state.db, &message.to).await? else {
+    let directory = state.directory.current(&state.db).await?;
+    let Some(listing) = directory.by_number(&message.to) else {
         tracing::warn!(to = %message.to.masked(), "a text to a number no helpline uses");
         return Ok(());
     };
-    receive_from_texter(state, helpline, message).await
+    receive_from_texter(state, &listing, message).await
 }
 
 /// Logs a text from a sender that is no phone number (an alphanumeric id, a short code,

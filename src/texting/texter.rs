@@ -17,9 +17,9 @@ use crate::domain::text_message::{self, Keyword};
 use crate::state::AppState;
 use crate::storage::contacts::{Event, EventKind, Stage, TalkTime};
 use crate::storage::conversations::{self, NewConversation};
-use crate::storage::entities::helpline;
+use crate::storage::directory::Listing;
 use crate::storage::messages::{self, Received, Role};
-use crate::storage::{self, after_contact, blocklist, helplines, opt_outs};
+use crate::storage::{self, after_contact, blocklist, opt_outs};
 
 /// How long the texter has to answer the topic menu before the conversation is offered
 /// for any topic.
@@ -29,17 +29,17 @@ pub const TOPIC_REPLY_WAIT: Duration = Duration::minutes(2);
 /// of a MessageSid changes nothing and queues nothing.
 pub async fn receive_from_texter(
     state: &AppState,
-    helpline: helpline::Model,
+    listing: &Listing,
     inbound: Inbound,
 ) -> Result<(), DbErr> {
     let now = state.clock.now();
-    let settings = helplines::settings_of(&helpline)?;
+    let (helpline, settings) = (listing.row.clone(), listing.settings()?);
     state.fallbacks.remember(
         &inbound.to,
         settings.fallback_number.as_ref(),
         &settings.texting.crisis_text,
     );
-    let topics = helplines::topics(&state.db, helpline.id).await?;
+    let topics = listing.topics.clone();
     let texter_hash = state.vault.hash(&inbound.from);
     let menu = menu_of(&topics);
     let new = NewConversation {

@@ -1396,3 +1396,37 @@ async fn a_volunteer_who_steps_back_from_a_topic_is_not_rung_about_it_until_they
     assert_eq!(queue[0]["volunteer_id"], alice);
     assert_eq!(queue[0]["contact_id"], Value::Null);
 }
+
+#[tokio::test]
+async fn a_second_server_answers_with_the_numbers_and_settings_changed_on_the_first() {
+    let app = spawn_app_at(NOW).await;
+    let second = app.second_instance_at(NOW).await;
+    let second_url = format!("{second}/twilio/voice");
+    let call = |n: u32| inbound_params(&format!("CA{n:032}"));
+    let helpline = app.helpline("Peerline", "Europe/London").await;
+    // The second server answers before the number is the helpline's, so it holds a
+    // directory without it.
+    let before = deliver(&app, &second_url, &borrowed(&call(1))).await;
+    assert!(
+        before.contains(peerline::voice::prompts::NOT_IN_SERVICE),
+        "{before}"
+    );
+
+    app.number(helpline, LINE).await;
+    for (n, greeting) in [
+        (2, "Welcome to Peerline, first version."),
+        (3, "Welcome to Peerline, second version."),
+    ] {
+        let changed = app
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/helplines/{helpline}"),
+                Some(&app.admin),
+                Some(json!({ "greeting": greeting })),
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
+        let answer = deliver(&app, &second_url, &borrowed(&call(n))).await;
+        assert!(answer.contains(greeting), "{answer}");
+    }
+}

@@ -14,15 +14,17 @@ pub struct InboundCall<'a> {
 }
 
 /// A new call: reject a blocked caller, otherwise greet, play the menus or start routing.
+/// The contact, its first events and an only topic are written in one transaction.
 pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceResponse, DbErr> {
     let now = state.clock.now();
-    let Some(helpline) = helplines::by_number(&state.db, call.to).await? else {
+    let directory = state.directory.current(&state.db).await?;
+    let Some(listing) = directory.by_number(call.to) else {
         tracing::warn!(to = %call.to.masked(), "call to a number no helpline owns");
         return Ok(VoiceResponse::new()
             .say(prompts::NOT_IN_SERVICE, "en-GB")
             .push(Verb::Hangup));
     };
-    let settings = helplines::settings_of(&helpline)?;
+    let settings = listing.settings()?;
     state.fallbacks.remember(
         call.to,
         settings.fallback_number.as_ref(),
@@ -35,13 +37,15 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
         Some(number) => state.vault.hashes(number),
         None => vec![caller_hash.clone()],
     };
+    let helpline_id = listing.row.id;
     let blocked =
-        caller.is_some() && blocklist::is_blocked(&state.db, helpline.id, &hashes, now).await?;
+        caller.is_some() && blocklist::is_blocked(&state.db, helpline_id, &hashes, now).await?;
+    let txn = storage::write_transaction(&state.db).await?;
     let (contact, _) = contacts::open_call(
-        &state.db,
+        &txn,
         NewCall {
             channel: Channel::Voice,
-            helpline_id: helpline.id,
+            helpline_id,
             call_sid: call.call_sid.to_owned(),
             dialed_number: call.to.as_str().to_owned(),
             caller_hash,
@@ -54,43 +58,39 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
         },
     )
     .await?;
-    contacts::record_event(&state.db, contact.id, Event::once(now, EventKind::Received)).await?;
+    contacts::record_event(&txn, contact.id, Event::once(now, EventKind::Received)).await?;
     if contact.outcome == Some(Outcome::RejectedBlocked) {
         contacts::record_event(
-            &state.db,
+            &txn,
             contact.id,
             Event::once(now, EventKind::RejectedBlocked),
         )
         .await?;
+        txn.commit().await?;
         return Ok(VoiceResponse::new().push(Verb::Reject));
     }
     // Withheld numbers count together ("withheld, this helpline"), or a dialler that
     // withholds its number could flood the volunteers.
     let since = now - Duration::minutes(REPEAT_WINDOW_MINUTES);
     let calls = match &caller {
-        Some(_) => contacts::calls_from_since(&state.db, helpline.id, &hashes, since).await?,
-        None => contacts::withheld_calls_since(&state.db, helpline.id, since).await?,
+        Some(_) => contacts::calls_from_since(&txn, helpline_id, &hashes, since).await?,
+        None => contacts::withheld_calls_since(&txn, helpline_id, since).await?,
     };
-    let flooding = skips_volunteers(calls).then_some(calls);
-    let topics = helplines::topics(&state.db, helpline.id).await?;
-    let mut call = Call {
-        contact,
-        helpline,
-        settings,
-        topics,
-    };
+    let mut call = Call::of(contact, &listing)?;
     let greeting = call.speech(call.settings.greeting.clone());
-    if let Some(calls) = flooding {
+    if skips_volunteers(calls) {
         let event = Event::once(now, EventKind::RepeatCallsToFallback).detail(json!({
             "calls_in_window": calls,
             "window_minutes": REPEAT_WINDOW_MINUTES,
         }));
-        contacts::record_event(&state.db, call.contact.id, event).await?;
+        contacts::record_event(&txn, call.contact.id, event).await?;
+        txn.commit().await?;
         let next = fallback_step(state, &call, 1).await?;
         return Ok(prepend(Verb::Say(greeting), next));
     }
     let menus = call.menus();
     if menus.topic_menu() {
+        txn.commit().await?;
         return Ok(menu_gather(
             state,
             &call,
@@ -100,9 +100,10 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
         ));
     }
     if let Some(only) = menus.only_topic() {
-        contacts::set_choice(&state.db, call.contact.id, Some(only), None, now).await?;
+        contacts::set_choice(&txn, call.contact.id, Some(only), None, now).await?;
         call.contact.topic_id = Some(only);
     }
+    txn.commit().await?;
     if menus.language_menu() {
         return Ok(menu_gather(
             state,
@@ -157,10 +158,11 @@ pub async fn menu_choice(
     };
     let now = state.clock.now();
     let menus = call.menus();
+    let txn = storage::write_transaction(&state.db).await?;
     match step {
         "topic" => {
             let chosen = menus.topic_for(digits);
-            contacts::set_choice(&state.db, contact_id, chosen.map(|t| t.id), None, now).await?;
+            contacts::set_choice(&txn, contact_id, chosen.map(|t| t.id), None, now).await?;
             if let Some(topic) = chosen {
                 call.contact.topic_id = Some(topic.id);
             }
@@ -169,7 +171,8 @@ pub async fn menu_choice(
                 "topic_id": chosen.map(|t| t.id),
                 "topic": chosen.map(|t| t.label.clone()),
             }));
-            contacts::record_event(&state.db, contact_id, event).await?;
+            contacts::record_event(&txn, contact_id, event).await?;
+            txn.commit().await?;
             if menus.language_menu() {
                 let menu = prompts::language_menu(&menus);
                 return Ok(Some(menu_gather(state, &call, None, "language", menu)));
@@ -177,13 +180,14 @@ pub async fn menu_choice(
         }
         "language" => {
             let chosen = menus.language_for(digits).map(str::to_owned);
-            contacts::set_choice(&state.db, contact_id, None, chosen.clone(), now).await?;
+            contacts::set_choice(&txn, contact_id, None, chosen.clone(), now).await?;
             if chosen.is_some() {
                 call.contact.language = chosen.clone();
             }
             let event = Event::once(now, EventKind::LanguageChosen)
                 .detail(json!({"digits": digits, "language": chosen}));
-            contacts::record_event(&state.db, contact_id, event).await?;
+            contacts::record_event(&txn, contact_id, event).await?;
+            txn.commit().await?;
         }
         _ => return Ok(None),
     }

@@ -49,6 +49,7 @@ use crate::state::AppState;
 use crate::storage::contacts::{
     self, Event, EventKind, NewCall, OfferOutcome, Outcome, Stage, TalkTime,
 };
+use crate::storage::directory::Listing;
 use crate::storage::entities::{contact, helpline, offer, topic};
 use crate::storage::{self, Scope, blocklist, helplines, reservations, rota, volunteers};
 use crate::telephony::twiml::{Dial, DialNumber, Gather, Prompt, Record, Say, Verb, VoiceResponse};
@@ -77,18 +78,21 @@ impl Call {
         let Some(contact) = contacts::get(&state.db, contact_id).await? else {
             return Ok(None);
         };
-        let Some(helpline) = helplines::get(&state.db, &Scope::All, contact.helpline_id).await?
-        else {
+        let directory = state.directory.current(&state.db).await?;
+        let Some(listing) = directory.helpline(contact.helpline_id) else {
             return Ok(None);
         };
-        let settings = helplines::settings_of(&helpline)?;
-        let topics = helplines::topics(&state.db, helpline.id).await?;
-        Ok(Some(Self {
+        Ok(Some(Self::of(contact, &listing)?))
+    }
+
+    /// The call of `contact`, at the helpline `listing` describes.
+    fn of(contact: contact::Model, listing: &Listing) -> Result<Self, DbErr> {
+        Ok(Self {
             contact,
-            helpline,
-            settings,
-            topics,
-        }))
+            helpline: listing.row.clone(),
+            settings: listing.settings()?,
+            topics: listing.topics.clone(),
+        })
     }
 
     fn speech(&self, text: impl Into<String>) -> Say {
