@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::domain::contact::EventKind;
 use crate::domain::ids::{ContactId, VolunteerId};
 use crate::domain::rota::Channel;
-use crate::domain::trace_words::{named_volunteers, volunteer_ids};
+use crate::domain::trace_words::{counted_only, named_volunteers, volunteer_ids};
 use crate::secrets::Vault;
 use crate::storage::entities::volunteer;
 use crate::storage::{contact_log, contacts, volunteers};
@@ -80,15 +80,19 @@ pub async fn story(
                 eligible.join("; ")
             }
         ));
-        if let Some(passed) = trace["passed_over"].as_object() {
-            let mut reasons: Vec<String> = passed
-                .iter()
-                .map(|(why, ids)| format!("{} ({})", names(ids), why.replace('_', " ")))
-                .collect();
-            reasons.sort();
-            if !reasons.is_empty() {
-                lines.push(format!("  passed over: {}", reasons.join("; ")));
-            }
+        let mut reasons: Vec<String> = trace["passed_over"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(why, ids)| format!("{} ({})", names(ids), why.replace('_', " ")))
+            .collect();
+        reasons.sort();
+        reasons.extend(
+            counted_only(trace)
+                .map(|(why, n)| format!("{n} volunteers ({})", why.replace('_', " "))),
+        );
+        if !reasons.is_empty() {
+            lines.push(format!("  passed over: {}", reasons.join("; ")));
         }
     }
     if contact.channel == Channel::Sms {

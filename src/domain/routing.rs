@@ -211,9 +211,10 @@ impl Plan {
     }
 
     /// The routing trace as stored on the contact: the eligible volunteers in the order they
-    /// would be offered the contact (ids by tier) and why each other volunteer was not (ids by
-    /// reason); who was then rung is in the `offered` events. Ids only, so a helpline of
-    /// thousands keeps a compact trace.
+    /// would be offered the contact (ids by tier), how many were passed over for each reason
+    /// and, for each reason with at most `LISTED_PER_REASON` of them, who (ids by reason);
+    /// who was then rung is in the `offered` events. At a helpline of thousands most are
+    /// off shift: they are counted, not listed, so a round's trace stays a few kilobytes.
     pub fn trace(&self, round: i32) -> serde_json::Value {
         let mut eligible: Vec<(&'static str, Vec<VolunteerId>)> = Vec::new();
         for offer in &self.offers {
@@ -222,22 +223,31 @@ impl Plan {
                 _ => eligible.push((offer.tier.as_str(), vec![offer.volunteer_id])),
             }
         }
-        let mut passed_over: HashMap<Exclusion, Vec<VolunteerId>> = HashMap::new();
+        let mut by_reason: HashMap<Exclusion, Vec<VolunteerId>> = HashMap::new();
         for (volunteer_id, why) in &self.excluded {
-            passed_over.entry(*why).or_default().push(*volunteer_id);
+            by_reason.entry(*why).or_default().push(*volunteer_id);
         }
-        let passed_over: serde_json::Map<String, serde_json::Value> = passed_over
-            .into_iter()
-            .map(|(why, ids)| (why.as_str().to_owned(), json!(ids)))
-            .collect();
+        let mut passed_over = serde_json::Map::new();
+        let mut counts = serde_json::Map::new();
+        for (why, ids) in by_reason {
+            counts.insert(why.as_str().to_owned(), json!(ids.len()));
+            if ids.len() <= LISTED_PER_REASON {
+                passed_over.insert(why.as_str().to_owned(), json!(ids));
+            }
+        }
         json!({
             "round": round,
             "eligible": eligible.into_iter().map(|(tier, ids)| json!({"tier": tier, "volunteer_ids": ids})).collect::<Vec<_>>(),
             "continuity": self.offers.iter().find(|o| o.continuity).map(|o| o.volunteer_id),
             "passed_over": passed_over,
+            "passed_over_counts": counts,
         })
     }
 }
+
+/// The most volunteers a trace lists by name for one reason they were passed over; more
+/// are only counted.
+pub const LISTED_PER_REASON: usize = 50;
 
 /// Decides who to offer the contact to.
 pub fn plan(request: &RoutingRequest<'_>, candidates: &[Candidate<'_>]) -> Plan {
@@ -645,6 +655,30 @@ mod tests {
         let ids: Vec<i32> = plan.offers.iter().map(|o| o.volunteer_id.0).collect();
         assert_eq!(ids, vec![3, 2, 4, 1]);
         assert!(plan.offers.iter().all(|o| o.tier == Tier::AnyTopic));
+    }
+
+    #[test]
+    fn a_trace_lists_the_few_passed_over_for_a_reason_and_counts_the_many() {
+        let mut people: Vec<Volunteer> = (1..=60)
+            .map(|id| {
+                let mut v = volunteer(id);
+                v.rota = day_rota("Australia/Sydney"); // 23:00 in Sydney
+                v
+            })
+            .collect();
+        let mut busy = volunteer(61);
+        busy.activity.engaged = 1;
+        people.extend([busy, volunteer(62)]);
+        let trace = route(&people, None).trace(1);
+        assert_eq!(
+            trace["eligible"],
+            json!([{"tier": "any_topic", "volunteer_ids": [62]}])
+        );
+        assert_eq!(trace["passed_over"], json!({"busy": [61]}));
+        assert_eq!(
+            trace["passed_over_counts"],
+            json!({"busy": 1, "off_shift": 60})
+        );
     }
 
     #[test]

@@ -70,6 +70,18 @@ pub fn volunteer_ids(list: &Value) -> impl Iterator<Item = VolunteerId> + '_ {
         .filter_map(|id| i32::try_from(id).ok().map(VolunteerId))
 }
 
+/// The reasons a stored trace counts without listing who (too many to list), with how
+/// many volunteers each passed over.
+pub fn counted_only(trace: &Value) -> impl Iterator<Item = (&str, u64)> + '_ {
+    let listed = trace["passed_over"].as_object();
+    trace["passed_over_counts"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(move |(why, _)| listed.is_none_or(|listed| !listed.contains_key(*why)))
+        .filter_map(|(why, n)| Some((why.as_str(), n.as_u64()?)))
+}
+
 /// Every volunteer a stored trace names.
 pub fn named_volunteers(trace: &Value) -> Vec<VolunteerId> {
     let eligible = trace["eligible"]
@@ -101,20 +113,25 @@ pub fn describe(
             format!("{} ({})", people.join(", "), tier_in_words(tier, asked))
         })
         .collect();
-    let mut passed_over: Vec<String> = trace["passed_over"]
-        .as_object()
+    let reason = |why: &str| {
+        serde_json::from_value::<Exclusion>(Value::String(why.to_owned()))
+            .map(|why| exclusion_in_words(why, asked))
+            .unwrap_or_else(|_| why.replace('_', " "))
+    };
+    let listed = trace["passed_over"].as_object();
+    let mut passed_over: Vec<String> = listed
         .into_iter()
         .flatten()
         .flat_map(|(why, list)| {
-            let reason = serde_json::from_value::<Exclusion>(Value::String(why.clone()))
-                .map(|why| exclusion_in_words(why, asked))
-                .unwrap_or_else(|_| why.replace('_', " "));
+            let reason = reason(why);
             volunteer_ids(list)
                 .map(|id| format!("{}: {reason}", name(id)))
                 .collect::<Vec<_>>()
         })
         .collect();
     passed_over.sort();
+    passed_over
+        .extend(counted_only(trace).map(|(why, n)| format!("{n} volunteers: {}", reason(why))));
     RoundInWords {
         round: trace["round"].as_i64().unwrap_or(0),
         could_take,
@@ -157,6 +174,29 @@ mod tests {
         let mut named = named_volunteers(&trace);
         named.sort();
         assert_eq!(named, [1, 2, 3, 4, 5].map(VolunteerId));
+    }
+
+    #[test]
+    fn reasons_with_too_many_to_list_are_counted() {
+        let trace = json!({
+            "round": 1,
+            "eligible": [{"tier": "any_topic", "volunteer_ids": [3]}],
+            "passed_over": {"busy": [2]},
+            "passed_over_counts": {"busy": 1, "off_shift": 8632},
+        });
+        let asked = Asked {
+            channel: Channel::Voice,
+            topic: None,
+        };
+        let words = describe(&trace, asked, |id| format!("volunteer {id}"));
+        assert_eq!(
+            words.passed_over,
+            vec![
+                "volunteer 2: already on a call or a text".to_owned(),
+                "8632 volunteers: off shift".to_owned(),
+            ]
+        );
+        assert_eq!(named_volunteers(&trace), [3, 2].map(VolunteerId));
     }
 
     #[test]
