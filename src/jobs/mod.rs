@@ -2,6 +2,7 @@
 //! several servers at once: each item is settled by a conditional update only one wins.
 
 pub mod callbacks;
+pub mod checkpoint;
 pub mod conversations;
 pub mod offline_answers;
 pub mod outbox;

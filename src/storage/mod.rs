@@ -115,6 +115,8 @@ fn tuned_for_sqlite(
         // uses in its own cache.
         .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
         .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
+        // No commit copies the log back itself: the checkpoint job does (jobs::checkpoint).
+        .pragma("wal_autocheckpoint", "0")
 }
 
 /// A connection of its own for work that must never wait for the shared pool.

@@ -519,3 +519,41 @@ async fn a_key_an_older_set_up_kept_in_the_database_moves_into_its_own_file() {
         .unwrap();
     assert_eq!(again.current.expose_secret(), old_key.expose_secret());
 }
+
+/// SQLite: the checkpoint job copies the write-ahead log back into the database file, so
+/// the file alone holds what was committed a few seconds ago, and no webhook's commit
+/// waits to do that copy itself.
+#[tokio::test]
+async fn the_sqlite_file_alone_holds_what_was_committed_seconds_ago() {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = crate::helpers::spawn_app().await;
+    let Some(file) = app
+        .database_url()
+        .strip_prefix("sqlite://")
+        .and_then(|url| url.split('?').next())
+        .map(str::to_owned)
+    else {
+        return; // PostgreSQL keeps no log beside the file
+    };
+    app.helpline("Peerline", "Europe/London").await;
+    let copies = tempfile::tempdir().expect("dir");
+    let mut helplines = 0;
+    for attempt in 0..100 {
+        // The file alone, without its log, as a copy of it would be.
+        let copy = copies.path().join(format!("copy-{attempt}.db"));
+        std::fs::copy(&file, &copy).expect("copy");
+        let url = format!("sqlite://{}?mode=rw", copy.display());
+        if let Ok(db) = sea_orm::Database::connect(&url).await {
+            let entity = peerline::storage::entities::helpline::Entity::find();
+            helplines = entity.count(&db).await.unwrap_or(0);
+        }
+        if helplines == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        helplines, 1,
+        "the database file alone does not hold the helpline yet"
+    );
+}
