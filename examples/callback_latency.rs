@@ -17,14 +17,13 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
 use peerline::config::Settings;
 use peerline::domain::calendar::{LocalTime, Weekday};
 use peerline::domain::helpline::{HelplineSettings, RoutingSettings};
 use peerline::domain::phone::E164;
 use peerline::domain::rota::{ShiftChannels, WeeklyShift};
 use peerline::domain::timezone::TimeZone;
-use peerline::domain::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
+use peerline::domain::volunteer::{VolunteerProfile, WellbeingLimits};
 use peerline::simulator::TwilioPeer;
 use peerline::simulator::twiml_reader::{self, Element};
 use peerline::startup::Application;
@@ -291,18 +290,11 @@ async fn seed(url: &str, n: usize) {
             &vault,
             &VolunteerProfile {
                 name: format!("Volunteer {i}"),
-                time_zone: TimeZone::parse("Europe/London").unwrap(),
-                languages: vec!["en".into()],
-                training_status: TrainingStatus::Trained,
-                training_completed_on: NaiveDate::from_ymd_opt(2026, 1, 1),
-                refresher_due_on: None,
-                trained_voice: true,
-                trained_sms: true,
-                active: true,
                 limits: WellbeingLimits {
                     max_contacts_per_shift: 50,
                     ..WellbeingLimits::default()
                 },
+                ..VolunteerProfile::trained_in(TimeZone::parse("Europe/London").unwrap())
             },
             &E164::parse(&phone).unwrap(),
             &[line.id],

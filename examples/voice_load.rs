@@ -14,7 +14,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
 use peerline::domain::calendar::{LocalTime, Weekday};
 use peerline::domain::contact::Outcome;
 use peerline::domain::helpline::{HelplineSettings, RoutingSettings};
@@ -25,7 +24,7 @@ use peerline::domain::rota::{ShiftChannels, WeeklyShift};
 use peerline::domain::routing::Tier;
 use peerline::domain::supervision::ReviewState;
 use peerline::domain::timezone::TimeZone;
-use peerline::domain::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
+use peerline::domain::volunteer::{VolunteerProfile, WellbeingLimits};
 use peerline::simulator::TwilioPeer;
 use peerline::simulator::twiml_reader::{self, Element};
 use peerline::storage::contacts::Stage;
@@ -165,18 +164,11 @@ async fn seed(url: &str, n: usize) -> (DatabaseConnection, HelplineId, Vec<Volun
             &vault,
             &VolunteerProfile {
                 name: format!("Volunteer {i}"),
-                time_zone: zone,
-                languages: vec!["en".into()],
-                training_status: TrainingStatus::Trained,
-                training_completed_on: NaiveDate::from_ymd_opt(2026, 1, 1),
-                refresher_due_on: None,
-                trained_voice: true,
-                trained_sms: true,
-                active: true,
                 limits: WellbeingLimits {
                     max_contacts_per_shift: 50,
                     ..WellbeingLimits::default()
                 },
+                ..VolunteerProfile::trained_in(zone)
             },
             &phone,
             &[line.id],

@@ -125,11 +125,10 @@ impl VolunteerProfile {
     }
 }
 
-#[cfg(test)]
 impl VolunteerProfile {
     /// "V", trained for both channels since 1 January 2026, speaking English, with the
-    /// default limits: a volunteer nothing keeps from contacts.
-    pub(crate) fn trained_in(time_zone: TimeZone) -> Self {
+    /// default limits: a volunteer nothing keeps from contacts (tests, examples, benches).
+    pub fn trained_in(time_zone: TimeZone) -> Self {
         Self {
             name: "V".into(),
             time_zone,

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder, Statement};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder};
 
 use super::entities::{helpline, helpline_number, topic};
 use super::helplines::settings_of;
@@ -81,14 +81,7 @@ impl DirectoryCache {
 }
 
 async fn version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT version FROM directory_versions WHERE id = 1",
-        ))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("directory version".into()))?;
-    row.try_get("", "version")
+    super::counter(db, "directory_versions").await
 }
 
 /// Every helpline, labelled with `version` read before it: a change committed in between

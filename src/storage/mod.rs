@@ -244,6 +244,19 @@ pub fn keyset<E: EntityTrait>(
         .limit(page.limit() + 1)
 }
 
+/// The value of a one-row version counter that triggers move (`roster_versions`,
+/// `directory_versions`).
+pub(crate) async fn counter(db: &impl ConnectionTrait, table: &str) -> Result<i64, DbErr> {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT version FROM {table} WHERE id = 1"),
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("{table} row")))?;
+    row.try_get("", "version")
+}
+
 /// Deletes the row `id` only if it belongs to `owner` (its parent); true if one went.
 pub async fn delete_owned<E: EntityTrait>(
     db: &impl ConnectionTrait,

@@ -18,7 +18,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 use tokio::sync::{OnceCell, watch};
 
 use super::rota::{RotaMember, helpline_members};
@@ -26,14 +26,7 @@ use crate::domain::ids::{ById, HelplineId, VolunteerId};
 use crate::domain::roster_index::RosterIndex;
 
 pub async fn version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT version FROM roster_versions WHERE id = 1",
-        ))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("roster version".into()))?;
-    row.try_get("", "version")
+    super::counter(db, "roster_versions").await
 }
 
 /// A helpline's members as of one roster version, with the index routing reads them

@@ -28,6 +28,7 @@ use crate::domain::text_message::sms_parts;
 use crate::secrets::Vault;
 use crate::state::AppState;
 use crate::storage::contacts::{self, Event, Stage};
+use crate::storage::directory::Listing;
 use crate::storage::entities::{contact, helpline, topic};
 use crate::storage::messages::{self, Role, Written};
 use crate::storage::outbox::{self, NewMessage};
@@ -120,6 +121,31 @@ pub(crate) struct Conversation {
 }
 
 impl Conversation {
+    /// The conversation of `contact`, at the helpline `listing` describes.
+    fn of(contact: contact::Model, listing: &Listing) -> Result<Self, DbErr> {
+        Ok(Self {
+            contact,
+            helpline: listing.row.clone(),
+            settings: listing.settings()?,
+            topics: listing.topics.clone(),
+        })
+    }
+
+    /// The conversation of `contact`, its helpline taken from this server's directory.
+    async fn at(
+        state: &AppState,
+        db: &impl ConnectionTrait,
+        contact: contact::Model,
+    ) -> Result<Option<Self>, DbErr> {
+        let directory = state.directory.current(db).await?;
+        match directory.helpline(contact.helpline_id) {
+            Some(listing) => Ok(Some(Self::of(contact, &listing)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The conversation of `contact`, its helpline read from the database (for work that
+    /// runs without a server's state, such as the outbox's refusals).
     async fn load(
         db: &impl ConnectionTrait,
         contact: contact::Model,

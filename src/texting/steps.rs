@@ -21,7 +21,7 @@ use crate::storage::{self, conversations, text_slots};
 /// Safe on several servers at once: the offer's settlement and the next round are claimed.
 pub async fn step_due(state: &AppState, contact: contact::Model) -> Result<(), DbErr> {
     let now = state.clock.now();
-    let Some(conversation) = Conversation::load(&state.db, contact).await? else {
+    let Some(conversation) = Conversation::at(state, &state.db, contact).await? else {
         return Ok(());
     };
     let txn = storage::write_transaction(&state.db).await?;
@@ -54,7 +54,7 @@ pub async fn step_due(state: &AppState, contact: contact::Model) -> Result<(), D
 /// the volunteer who holds it.
 pub async fn close_inactive(state: &AppState, contact: contact::Model) -> Result<(), DbErr> {
     let now = state.clock.now();
-    let Some(conversation) = Conversation::load(&state.db, contact).await? else {
+    let Some(conversation) = Conversation::at(state, &state.db, contact).await? else {
         return Ok(());
     };
     let txn = storage::write_transaction(&state.db).await?;

@@ -11,7 +11,8 @@ use super::{Conversation, Inbound};
 use crate::domain::survey::{self, SurveyAnswer};
 use crate::secrets::Vault;
 use crate::storage::contacts::{self, Event, EventKind};
-use crate::storage::entities::{contact, helpline};
+use crate::storage::directory::Listing;
+use crate::storage::entities::contact;
 use crate::storage::{conversations, surveys};
 
 /// Outbox purpose of the questions and the thanks.
@@ -62,7 +63,7 @@ async fn ask(
 pub(super) async fn take_answer(
     vault: &Vault,
     txn: &DatabaseTransaction,
-    helpline: &helpline::Model,
+    listing: &Listing,
     texter_hashes: &[String],
     reply: &Inbound,
     now: DateTime<Utc>,
@@ -71,7 +72,7 @@ pub(super) async fn take_answer(
         return Ok(false);
     };
     let since = now - ANSWER_WINDOW;
-    let Some(last) = conversations::closed_since(txn, helpline.id, texter_hashes, since).await?
+    let Some(last) = conversations::closed_since(txn, listing.row.id, texter_hashes, since).await?
     else {
         return Ok(false);
     };
@@ -90,9 +91,7 @@ pub(super) async fn take_answer(
     if answered.iter().any(|a| a.question == number) {
         return Ok(false);
     }
-    let Some(conversation) = Conversation::load(txn, last).await? else {
-        return Ok(false);
-    };
+    let conversation = Conversation::of(last, listing)?;
     let Some(text) = survey::question(&conversation.settings.callers, number) else {
         return Ok(false);
     };

@@ -25,7 +25,7 @@ use crate::storage::{self, after_contact, blocklist, opt_outs};
 /// for any topic.
 pub const TOPIC_REPLY_WAIT: Duration = Duration::minutes(2);
 
-/// Handles a texter's message to `helpline`. Safe to deliver twice: the second delivery
+/// Handles a texter's message to the helpline `listing` describes. Safe to deliver twice: the second delivery
 /// of a MessageSid changes nothing and queues nothing.
 pub async fn receive_from_texter(
     state: &AppState,
@@ -33,17 +33,16 @@ pub async fn receive_from_texter(
     inbound: Inbound,
 ) -> Result<(), DbErr> {
     let now = state.clock.now();
-    let (helpline, settings) = (listing.row.clone(), listing.settings()?);
+    let (helpline_id, settings) = (listing.row.id, listing.settings()?);
     state.fallbacks.remember(
         &inbound.to,
         settings.fallback_number.as_ref(),
         &settings.texting.crisis_text,
     );
-    let topics = listing.topics.clone();
     let texter_hash = state.vault.hash(&inbound.from);
-    let menu = menu_of(&topics);
+    let menu = menu_of(&listing.topics);
     let new = NewConversation {
-        helpline_id: helpline.id,
+        helpline_id,
         message_sid: inbound.message_sid.clone(),
         dialed_number: inbound.to.as_str().to_owned(),
         texter_hash: texter_hash.clone(),
@@ -60,7 +59,7 @@ pub async fn receive_from_texter(
     };
     // A read: done before the write lock is taken.
     let texter_hashes = state.vault.hashes(&inbound.from);
-    let blocked = blocklist::is_blocked(&state.db, helpline.id, &texter_hashes, now).await?;
+    let blocked = blocklist::is_blocked(&state.db, helpline_id, &texter_hashes, now).await?;
     let txn = storage::write_transaction(&state.db).await?;
     if blocked {
         conversations::record_closed(&txn, new, Outcome::RejectedBlocked).await?;
@@ -75,11 +74,11 @@ pub async fn receive_from_texter(
         Some(Keyword::OptIn) => opt_outs::opt_in(&txn, &state.vault, &inbound.from, number).await?,
         _ => {}
     }
-    let existing = conversations::open_for(&txn, helpline.id, &texter_hashes).await?;
+    let existing = conversations::open_for(&txn, helpline_id, &texter_hashes).await?;
     // A bare 1, 2 or 3 soon after a conversation closed answers the question asked then.
     if keyword.is_none()
         && existing.is_none()
-        && survey::take_answer(&state.vault, &txn, &helpline, &texter_hashes, &inbound, now).await?
+        && survey::take_answer(&state.vault, &txn, listing, &texter_hashes, &inbound, now).await?
     {
         return txn.commit().await;
     }
@@ -95,12 +94,7 @@ pub async fn receive_from_texter(
                 && let Some(contact) =
                     conversations::record_closed(&txn, new, Outcome::HelpOnly).await?
             {
-                let conversation = Conversation {
-                    contact,
-                    helpline,
-                    settings,
-                    topics,
-                };
+                let conversation = Conversation::of(contact, listing)?;
                 let help = wording::help(&conversation.settings.texting);
                 conversation
                     .write_to_texter(&state.vault, &txn, HELP, help, now)
@@ -109,12 +103,7 @@ pub async fn receive_from_texter(
             return txn.commit().await;
         }
     };
-    let conversation = Conversation {
-        contact,
-        helpline,
-        settings,
-        topics,
-    };
+    let conversation = Conversation::of(contact, listing)?;
     if let Some(keyword) = keyword {
         if !log_control(&state.vault, &txn, &conversation, &inbound, now).await? {
             return txn.rollback().await;

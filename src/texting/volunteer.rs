@@ -76,7 +76,7 @@ pub async fn receive_from_volunteer(
         help(state, &txn, &inbound, &references, reply.reference, now).await?;
         return txn.commit().await;
     };
-    let Some(mut conversation) = Conversation::load(&txn, target).await? else {
+    let Some(mut conversation) = Conversation::at(state, &txn, target).await? else {
         return txn.rollback().await;
     };
     let received = Received {

@@ -76,7 +76,7 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
         Some(_) => contacts::calls_from_since(&txn, helpline_id, &hashes, since).await?,
         None => contacts::withheld_calls_since(&txn, helpline_id, since).await?,
     };
-    let mut call = Call::of(contact, &listing)?;
+    let mut call = Call::of(contact, &listing, settings);
     let greeting = call.speech(call.settings.greeting.clone());
     if skips_volunteers(calls) {
         let event = Event::once(now, EventKind::RepeatCallsToFallback).detail(json!({

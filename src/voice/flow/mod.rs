@@ -82,17 +82,18 @@ impl Call {
         let Some(listing) = directory.helpline(contact.helpline_id) else {
             return Ok(None);
         };
-        Ok(Some(Self::of(contact, &listing)?))
+        let settings = listing.settings()?;
+        Ok(Some(Self::of(contact, &listing, settings)))
     }
 
-    /// The call of `contact`, at the helpline `listing` describes.
-    fn of(contact: contact::Model, listing: &Listing) -> Result<Self, DbErr> {
-        Ok(Self {
+    /// The call of `contact`, at the helpline `listing` describes, with its `settings`.
+    fn of(contact: contact::Model, listing: &Listing, settings: HelplineSettings) -> Self {
+        Self {
             contact,
             helpline: listing.row.clone(),
-            settings: listing.settings()?,
+            settings,
             topics: listing.topics.clone(),
-        })
+        }
     }
 
     fn speech(&self, text: impl Into<String>) -> Say {
