@@ -70,7 +70,7 @@ pub fn availability(
         already_tried: &nobody,
     };
     let decided = plan(&request, candidates);
-    let passed_over: ById<VolunteerId, Exclusion> = decided.excluded.into_iter().collect();
+    let passed_over: ById<VolunteerId, Exclusion> = decided.passed_over().collect();
     candidates
         .iter()
         .map(|c| {

@@ -3,42 +3,73 @@
 //! every rota.
 //!
 //! Built once per roster version from the volunteers, in roster order: their ids and
-//! readiness side by side, and for each time zone and each hour of the week on its wall
-//! clock, the volunteers with a weekly shift touching that hour. Asked at an instant, it
-//! reads one hour's list per zone and answers a superset of who is on shift: validity
-//! dates, leave, channels and the exact minute are left to the rota itself, which the
-//! router then asks only about those the index names. A zone whose clocks changed lately
-//! (where a wall-clock hour is not one hour of time) and anyone with extra shifts are
-//! always named.
+//! readiness side by side, who is ready on each channel as bits, and for each time zone
+//! and each hour of the week on its wall clock, the volunteers with a weekly shift
+//! touching that hour. Asked at an instant, it reads one hour's list per zone and answers
+//! a superset of who is on shift, as bits: the router passes over everyone else 64 at a
+//! time. A zone whose clocks changed lately (where a wall-clock hour is not one hour of
+//! time) and anyone with extra shifts are always named.
+//!
+//! For those named, each volunteer's weekly shifts are also kept as minutes of the week,
+//! so that when their shift began is a few comparisons; validity dates, leave, extra
+//! shifts and clock changes are left to the rota itself.
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 
 use super::calendar::Weekday;
-use super::ids::VolunteerId;
-use super::rota::{Rota, WallClock, WeeklyShift};
+use super::ids::{ById, IdSet, VolunteerId};
+use super::rota::{Channel, Rota, ShiftChannels, WallClock, WeeklyShift};
 use super::timezone::TimeZone;
 use super::volunteer::{Readiness, VolunteerProfile};
 
 const HOURS_A_WEEK: usize = 7 * 24;
 const MINUTES_A_DAY: usize = 24 * 60;
+const MINUTES_A_WEEK: u32 = 7 * 24 * 60;
 
 /// A roster's volunteers, their readiness and the hours of the week their weekly shifts
 /// touch, by time zone.
 #[derive(Debug, Clone, Default)]
 pub struct RosterIndex {
-    volunteer_ids: Vec<VolunteerId>,
+    volunteer_ids: Arc<[VolunteerId]>,
+    /// Each volunteer's position, by id.
+    positions: ById<VolunteerId, u32>,
     readiness: Vec<Readiness>,
+    /// Who takes contacts on voice and on texts unless their refresher is overdue
+    /// (trained, trained for the channel, not paused), as bits by position.
+    ready_but_for_refreshers: [Bits; 2],
+    /// The refresher due dates, earliest first, with the volunteer's position.
+    refreshers_due: Vec<(NaiveDate, u32)>,
     /// The time zones of the rotas, each once.
     zones: Vec<TimeZone>,
     /// Each volunteer's zone, as a position in `zones`.
     zone_of: Vec<u32>,
+    /// The volunteers of each zone, as bits by position.
+    zone_members: Vec<Vec<u64>>,
     /// Where each (zone, hour of the week) list starts in `positions`: the list of bucket
     /// `b` is `positions[starts[b]..starts[b + 1]]`.
     starts: Vec<u32>,
     /// The volunteers of every (zone, hour) list, by position in the roster, ascending.
-    positions: Vec<u32>,
+    hour_lists: Vec<u32>,
     /// Volunteers with extra shifts, which no weekly hour describes.
     with_extra_shifts: Vec<u32>,
+    /// Every volunteer's weekly shifts as minutes of the week on their wall clock: those
+    /// of the volunteer at `p` are `spans[span_starts[p]..span_starts[p + 1]]`.
+    spans: Vec<WeeklySpan>,
+    span_starts: Vec<u32>,
+    /// Those whose weekly spans alone say when they are on shift: no leave, no extra
+    /// shifts, no shift with validity dates.
+    spans_say_all: Bits,
+}
+
+/// A weekly shift as minutes of the week on its wall clock, from Monday 00:00: `to` is
+/// past the week's end (10,080) for a shift running from Sunday into Monday.
+#[derive(Debug, Clone, Copy)]
+struct WeeklySpan {
+    from: u16,
+    to: u16,
+    channels: ShiftChannels,
 }
 
 impl RosterIndex {
@@ -48,15 +79,34 @@ impl RosterIndex {
         volunteers: impl IntoIterator<Item = (VolunteerId, &'a VolunteerProfile, &'a Rota)>,
     ) -> Self {
         let mut index = Self::default();
+        let mut ids = Vec::new();
         let mut entries: Vec<(u32, u32)> = Vec::new();
+        let mut ready: [Vec<bool>; 2] = [Vec::new(), Vec::new()];
+        let mut spans_say_all = Vec::new();
         for (position, (volunteer_id, profile, rota)) in (0u32..).zip(volunteers) {
-            index.volunteer_ids.push(volunteer_id);
-            index.readiness.push(profile.readiness());
+            ids.push(volunteer_id);
+            index.positions.insert(volunteer_id, position);
+            let readiness = profile.readiness();
+            for (channel, ready) in CHANNELS.iter().zip(&mut ready) {
+                // No refresher is overdue on the first day of the calendar.
+                ready.push(readiness.check_on(NaiveDate::MIN, Some(*channel)).is_ok());
+            }
+            if let Some(due) = readiness.refresher_due_on {
+                index.refreshers_due.push((due, position));
+            }
+            index.readiness.push(readiness);
             let zone = index.zone_position(rota.time_zone);
             index.zone_of.push(zone);
             if !rota.extra_shifts.is_empty() {
                 index.with_extra_shifts.push(position);
             }
+            index.span_starts.push(index.spans.len() as u32);
+            index.spans.extend(rota.shifts.iter().map(WeeklySpan::of));
+            let dated = rota
+                .shifts
+                .iter()
+                .any(|s| s.valid_from().is_some() || s.valid_until().is_some());
+            spans_say_all.push(!dated && rota.leave.is_empty() && rota.extra_shifts.is_empty());
             let first_of_volunteer = entries.len();
             for shift in &rota.shifts {
                 for hour in hours_touched(shift) {
@@ -67,6 +117,18 @@ impl RosterIndex {
                 }
             }
         }
+        index.span_starts.push(index.spans.len() as u32);
+        index.volunteer_ids = ids.into();
+        index.ready_but_for_refreshers = ready.map(|ready| Bits::from_flags(&ready));
+        index.refreshers_due.sort_unstable();
+        index.spans_say_all = Bits::from_flags(&spans_say_all);
+        let len = index.len();
+        index.zone_members = (0..index.zones.len())
+            .map(|zone| {
+                let members = (0..len).filter(|p| index.zone_of[*p] as usize == zone);
+                Bits::from_positions(len, members).words
+            })
+            .collect();
         // Stable: each bucket keeps its positions in roster order.
         entries.sort_by_key(|(bucket, _)| *bucket);
         let buckets = index.zones.len() * HOURS_A_WEEK;
@@ -79,7 +141,7 @@ impl RosterIndex {
             }
         }
         index.starts.push(next as u32);
-        index.positions = entries.into_iter().map(|(_, position)| position).collect();
+        index.hour_lists = entries.into_iter().map(|(_, position)| position).collect();
         index
     }
 
@@ -105,9 +167,73 @@ impl RosterIndex {
         self.volunteer_ids[position]
     }
 
+    /// Every volunteer's id, by position.
+    pub fn volunteer_ids(&self) -> &Arc<[VolunteerId]> {
+        &self.volunteer_ids
+    }
+
+    /// The position of a volunteer of the roster.
+    pub fn position_of(&self, volunteer_id: VolunteerId) -> Option<usize> {
+        self.positions.get(&volunteer_id).map(|p| *p as usize)
+    }
+
+    /// The positions of those of `volunteer_ids` in the roster.
+    pub fn positions_of(&self, volunteer_ids: &IdSet<VolunteerId>) -> Bits {
+        let mut bits = Bits::none(self.len());
+        for position in volunteer_ids.iter().filter_map(|id| self.position_of(*id)) {
+            bits.insert(position);
+        }
+        bits
+    }
+
+    /// How many whole minutes the current weekly shift on `channel` of the volunteer at
+    /// `position` has run at the start of the minute their wall clock reads (`clock`),
+    /// `None` inside when they are on none, as [`Rota::current_shift_start_on`] would
+    /// say; `None` when only their rota can tell (their zone's clocks changed lately, or
+    /// they have leave, extra shifts or shifts with validity dates).
+    pub fn minutes_on_shift(
+        &self,
+        position: usize,
+        clock: WallClock,
+        channel: Channel,
+    ) -> Option<Option<u32>> {
+        if !clock.is_steady() || !self.spans_say_all.contains(position) {
+            return None;
+        }
+        let local = clock.local;
+        let day = Weekday::from(local.weekday()) as u32;
+        let now = day * MINUTES_A_DAY as u32 + local.hour() * 60 + local.minute();
+        let spans = &self.spans
+            [self.span_starts[position] as usize..self.span_starts[position + 1] as usize];
+        // The shift that has run longest, if any runs now.
+        let longest = spans
+            .iter()
+            .filter(|span| span.channels.covers(Some(channel)))
+            .filter_map(|span| span.running_at(now))
+            .max();
+        Some(longest)
+    }
+
     /// Whether the volunteer at `position` takes contacts at all, and on which channels.
     pub fn readiness(&self, position: usize) -> &Readiness {
         &self.readiness[position]
+    }
+
+    /// Who surely takes contacts on `channel` at `at`, whatever their time zone, as bits
+    /// by position: the others may not, and only their readiness on their own local date
+    /// can tell.
+    pub fn surely_ready(&self, channel: Channel, at: DateTime<Utc>) -> Bits {
+        let mut ready = self.ready_but_for_refreshers[usize::from(channel == Channel::Sms)].clone();
+        // A refresher is overdue from the day after it was due, and no wall clock's date
+        // is more than a day ahead of UTC's: one due by today's date in UTC may be overdue
+        // somewhere, one due later is overdue nowhere yet.
+        let maybe_overdue = self
+            .refreshers_due
+            .partition_point(|(due, _)| *due <= at.date_naive());
+        for (_, position) in &self.refreshers_due[..maybe_overdue] {
+            ready.remove(*position as usize);
+        }
+        ready
     }
 
     /// The position in `zones` of the volunteer at `position`.
@@ -116,32 +242,27 @@ impl RosterIndex {
     }
 
     /// Who could be on shift when each zone's wall clock reads `clocks` (one per zone, in
-    /// the order of `zones`).
-    pub fn possibly_on_shift(&self, clocks: &[WallClock]) -> Possibly<'_> {
-        let mut bits = vec![0u64; self.len().div_ceil(64)];
-        let mut set = |position: u32| bits[position as usize / 64] |= 1 << (position % 64);
-        let mut every_one_of = vec![false; self.zones.len()];
+    /// the order of `zones`), as bits by position; those not named are not on shift.
+    pub fn possibly_on_shift(&self, clocks: &[WallClock]) -> Bits {
+        let mut possibly = Bits::none(self.len());
         for (zone, clock) in clocks.iter().enumerate() {
             if !clock.is_steady() {
-                every_one_of[zone] = true;
+                // The zone's clocks changed lately: everyone in it could be on shift.
+                possibly.add_all(&self.zone_members[zone]);
                 continue;
             }
             let local = clock.local;
             let day = Weekday::from(local.weekday()) as usize;
             let bucket = zone * HOURS_A_WEEK + day * 24 + local.hour() as usize;
             let (from, to) = (self.starts[bucket], self.starts[bucket + 1]);
-            for position in &self.positions[from as usize..to as usize] {
-                set(*position);
+            for position in &self.hour_lists[from as usize..to as usize] {
+                possibly.insert(*position as usize);
             }
         }
         for position in &self.with_extra_shifts {
-            set(*position);
+            possibly.insert(*position as usize);
         }
-        Possibly {
-            bits,
-            every_one_of,
-            zone_of: &self.zone_of,
-        }
+        possibly
     }
 
     fn zone_position(&mut self, zone: TimeZone) -> u32 {
@@ -154,19 +275,96 @@ impl RosterIndex {
     }
 }
 
-/// The answer of [`RosterIndex::possibly_on_shift`].
-pub struct Possibly<'a> {
-    bits: Vec<u64>,
-    /// Zones whose clocks changed lately: everyone in them could be on shift.
-    every_one_of: Vec<bool>,
-    zone_of: &'a [u32],
+const CHANNELS: [Channel; 2] = [Channel::Voice, Channel::Sms];
+
+/// A set of roster positions, 64 to a word.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bits {
+    pub words: Vec<u64>,
 }
 
-impl Possibly<'_> {
-    /// Whether the volunteer at `position` could be on shift; when not, they are not.
+impl Bits {
+    /// No position of a roster of `len`.
+    pub fn none(len: usize) -> Self {
+        Self {
+            words: vec![0; len.div_ceil(64)],
+        }
+    }
+
+    fn from_positions(len: usize, positions: impl IntoIterator<Item = usize>) -> Self {
+        let mut bits = Self::none(len);
+        for position in positions {
+            bits.insert(position);
+        }
+        bits
+    }
+
+    fn from_flags(flags: &[bool]) -> Self {
+        let set = flags.iter().enumerate().filter(|(_, f)| **f);
+        Self::from_positions(flags.len(), set.map(|(position, _)| position))
+    }
+
+    pub fn insert(&mut self, position: usize) {
+        self.words[position / 64] |= 1 << (position % 64);
+    }
+
+    pub fn remove(&mut self, position: usize) {
+        self.words[position / 64] &= !(1 << (position % 64));
+    }
+
     pub fn contains(&self, position: usize) -> bool {
-        self.bits[position / 64] & (1 << (position % 64)) != 0
-            || self.every_one_of[self.zone_of[position] as usize]
+        self.words[position / 64] & (1 << (position % 64)) != 0
+    }
+
+    fn add_all(&mut self, other: &[u64]) {
+        for (word, more) in self.words.iter_mut().zip(other) {
+            *word |= more;
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// The positions in the set, ascending.
+    pub fn positions(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(w, word)| {
+            let mut rest = *word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    w * 64 + bit
+                })
+            })
+        })
+    }
+}
+
+impl WeeklySpan {
+    fn of(shift: &WeeklyShift) -> Self {
+        let minute_of_day = |t: chrono::NaiveTime| t.hour() * 60 + t.minute();
+        let from =
+            shift.weekday() as u32 * MINUTES_A_DAY as u32 + minute_of_day(shift.start().time());
+        let mut to =
+            shift.weekday() as u32 * MINUTES_A_DAY as u32 + minute_of_day(shift.end().time());
+        if shift.crosses_midnight() {
+            to += MINUTES_A_DAY as u32;
+        }
+        Self {
+            from: from as u16,
+            to: to as u16,
+            channels: shift.channels(),
+        }
+    }
+
+    /// How many whole minutes the span has run at minute `now` of the week, if it runs.
+    fn running_at(self, now: u32) -> Option<u32> {
+        let (from, to) = (u32::from(self.from), u32::from(self.to));
+        [now, now + MINUTES_A_WEEK]
+            .into_iter()
+            .find(|minute| from <= *minute && *minute < to)
+            .map(|minute| minute - from)
     }
 }
 
@@ -229,8 +427,10 @@ mod tests {
     }
 
     fn named_at(index: &RosterIndex, at: DateTime<Utc>) -> Vec<usize> {
-        let possibly = index.possibly_on_shift(&index.wall_clocks(at));
-        (0..index.len()).filter(|p| possibly.contains(*p)).collect()
+        index
+            .possibly_on_shift(&index.wall_clocks(at))
+            .positions()
+            .collect()
     }
 
     #[test]
@@ -297,22 +497,32 @@ mod tests {
         );
     }
 
-    #[test]
-    fn every_volunteer_really_on_shift_is_named() {
+    /// `n` rotas of three weekly shifts at all sorts of times, in London, Kathmandu, St
+    /// John's and `fourth_zone`, on both channels or, `by_channel`, on one or the other.
+    fn varied_rotas(n: u32, fourth_zone: &str, by_channel: bool) -> Vec<Rota> {
         let zones = [
             "Europe/London",
             "Asia/Kathmandu",
             "America/St_Johns",
-            "Australia/Lord_Howe",
+            fourth_zone,
         ];
-        let rotas: Vec<Rota> = (0..200u32)
+        let channels = [
+            ShiftChannels::Both,
+            ShiftChannels::Voice,
+            ShiftChannels::Sms,
+        ];
+        (0..n)
             .map(|i| {
                 let shifts = (0..3).filter_map(|k| {
                     WeeklyShift::new(
                         Weekday::ALL[((i + k * 3) % 7) as usize],
                         LocalTime::hm((i * 7 + k * 5) % 24, (i * 13) % 60)?,
                         LocalTime::hm((i * 11 + k) % 24, (i * 17 + k) % 60)?,
-                        ShiftChannels::Both,
+                        if by_channel {
+                            channels[((i + k) % 3) as usize]
+                        } else {
+                            ShiftChannels::Both
+                        },
                         None,
                         None,
                     )
@@ -320,7 +530,12 @@ mod tests {
                 });
                 rota(zones[i as usize % zones.len()], shifts.collect())
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn every_volunteer_really_on_shift_is_named() {
+        let rotas = varied_rotas(200, "Australia/Lord_Howe", false);
         let index = index_of(&rotas);
         // Three weeks of instants every 7 minutes, across London's and Lord Howe's changes.
         let mut at = utc("2026-10-15T00:00:00Z");
@@ -333,5 +548,39 @@ mod tests {
             }
             at += Duration::minutes(7);
         }
+    }
+
+    #[test]
+    fn a_shift_start_read_from_the_weekly_spans_is_the_one_the_rota_gives() {
+        let rotas = varied_rotas(120, "Pacific/Auckland", true);
+        let index = index_of(&rotas);
+        // Three weeks of instants every 7 minutes and 19 seconds, over London's clock change.
+        let (mut at, mut read_from_spans) = (utc("2026-10-15T00:00:00.250Z"), 0);
+        while at < utc("2026-11-05T00:00:00Z") {
+            let clocks = index.wall_clocks(at);
+            for (position, r) in rotas.iter().enumerate() {
+                let clock = clocks[index.zone_of(position)];
+                for channel in [Channel::Voice, Channel::Sms] {
+                    let Some(minutes) = index.minutes_on_shift(position, clock, channel) else {
+                        continue;
+                    };
+                    let minute_start = at
+                        - Duration::seconds(clock.local.second().into())
+                        - Duration::nanoseconds(clock.local.nanosecond().into());
+                    let start = minutes.map(|m| minute_start - Duration::minutes(m.into()));
+                    let by_the_rota = r.current_shift_start_on(at, clock, Some(channel));
+                    assert_eq!(
+                        start, by_the_rota,
+                        "volunteer {position} at {at} on {channel:?}"
+                    );
+                    read_from_spans += usize::from(start.is_some());
+                }
+            }
+            at += Duration::seconds(7 * 60 + 19);
+        }
+        assert!(
+            read_from_spans > 10_000,
+            "{read_from_spans} shift starts read"
+        );
     }
 }

@@ -8,7 +8,8 @@
 //! five when they go back.
 
 use chrono::{
-    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone as _, Utc,
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone as _,
+    Timelike, Utc,
 };
 use serde::{Deserialize, Serialize};
 
@@ -267,6 +268,13 @@ impl WallClock {
     /// on the wall clock alone.
     pub fn is_steady(&self) -> bool {
         self.steady
+    }
+
+    /// When the minute this clock reads at `at` began, in microseconds since 1970.
+    pub fn minute_started_micros(&self, at: DateTime<Utc>) -> i64 {
+        let into_the_minute =
+            i64::from(self.local.second()) * 1_000_000 + i64::from(self.local.nanosecond() / 1_000);
+        at.timestamp_micros() - into_the_minute
     }
 
     pub fn of(at: DateTime<Utc>, zone: TimeZone) -> Self {

@@ -6,13 +6,14 @@
 //! the plan it can, in order, and records the trace.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::ids::{IdSet, TopicId, VolunteerId};
-use super::roster_index::RosterIndex;
+use super::roster_index::{Bits, RosterIndex};
 use super::rota::{Channel, Rota, WallClock};
 use super::step_back::StepBack;
 use super::timezone::TimeZone;
@@ -193,10 +194,27 @@ pub struct Offer {
 
 /// The router's answer: the eligible volunteers in the order to offer, and the reason
 /// each other volunteer was passed over.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Plan {
     pub offers: Vec<Offer>,
-    pub excluded: Vec<(VolunteerId, Exclusion)>,
+    /// Those passed over, one by one with their reason.
+    listed: Vec<(VolunteerId, Exclusion)>,
+    /// Those the roster's index found off shift without asking anything else: most of a
+    /// large roster, kept as a set rather than listed.
+    off_shift: OffShiftSet,
+}
+
+/// Volunteers of a roster off shift, as bits by position.
+#[derive(Debug, Clone, Default)]
+struct OffShiftSet {
+    volunteer_ids: Arc<[VolunteerId]>,
+    bits: Bits,
+}
+
+impl OffShiftSet {
+    fn iter(&self) -> impl Iterator<Item = VolunteerId> + '_ {
+        self.bits.positions().map(|p| self.volunteer_ids[p])
+    }
 }
 
 impl Plan {
@@ -207,7 +225,14 @@ impl Plan {
 
     /// Whether waiting could help: nobody is eligible now, but someone is only busy or resting.
     pub fn worth_waiting(&self) -> bool {
-        self.offers.is_empty() && self.excluded.iter().any(|(_, why)| why.is_temporary())
+        // Those in the off-shift set are not temporarily kept away.
+        self.offers.is_empty() && self.listed.iter().any(|(_, why)| why.is_temporary())
+    }
+
+    /// Every volunteer passed over, with the reason.
+    pub fn passed_over(&self) -> impl Iterator<Item = (VolunteerId, Exclusion)> + '_ {
+        let off_shift = self.off_shift.iter().map(|id| (id, Exclusion::OffShift));
+        self.listed.iter().copied().chain(off_shift)
     }
 
     /// The routing trace as stored on the contact: the eligible volunteers in the order they
@@ -223,15 +248,25 @@ impl Plan {
                 _ => eligible.push((offer.tier.as_str(), vec![offer.volunteer_id])),
             }
         }
-        let mut by_reason: HashMap<Exclusion, Vec<VolunteerId>> = HashMap::new();
-        for (volunteer_id, why) in &self.excluded {
-            by_reason.entry(*why).or_default().push(*volunteer_id);
+        // For each reason, how many and who.
+        let mut by_reason: HashMap<Exclusion, (usize, Vec<VolunteerId>)> = HashMap::new();
+        for (volunteer_id, why) in &self.listed {
+            let (count, ids) = by_reason.entry(*why).or_default();
+            *count += 1;
+            ids.push(*volunteer_id);
+        }
+        let unlisted_off_shift = self.off_shift.bits.count();
+        if unlisted_off_shift > 0 {
+            by_reason.entry(Exclusion::OffShift).or_default().0 += unlisted_off_shift;
         }
         let mut passed_over = serde_json::Map::new();
         let mut counts = serde_json::Map::new();
-        for (why, ids) in by_reason {
-            counts.insert(why.as_str().to_owned(), json!(ids.len()));
-            if ids.len() <= LISTED_PER_REASON {
+        for (why, (count, mut ids)) in by_reason {
+            counts.insert(why.as_str().to_owned(), json!(count));
+            if count <= LISTED_PER_REASON {
+                if why == Exclusion::OffShift {
+                    ids.extend(self.off_shift.iter());
+                }
                 passed_over.insert(why.as_str().to_owned(), json!(ids));
             }
         }
@@ -244,6 +279,23 @@ impl Plan {
         })
     }
 }
+
+/// Two plans are the same when they offer the same volunteers in the same order and pass
+/// over the same volunteers for the same reasons, however those are kept.
+impl PartialEq for Plan {
+    fn eq(&self, other: &Self) -> bool {
+        let passed_over = |plan: &Plan| {
+            let mut all: Vec<_> = plan.passed_over().collect();
+            all.sort_unstable_by_key(|(id, _)| *id);
+            all
+        };
+        self.offers == other.offers && passed_over(self) == passed_over(other)
+    }
+}
+
+impl Eq for Plan {}
+
+const MICROS_A_MINUTE: i64 = 60_000_000;
 
 /// The most volunteers a trace lists by name for one reason they were passed over; more
 /// are only counted.
@@ -266,44 +318,87 @@ pub fn plan(request: &RoutingRequest<'_>, candidates: &[Candidate<'_>]) -> Plan 
 
 /// The same plan as [`plan`] over the volunteers of `index`, asking the rota only about
 /// those the index names as possibly on shift; `candidate_at` gives the volunteer at a
-/// position of the index, with their activity, and is asked only about those.
+/// position of the index, with their activity, and is asked only about those. The others
+/// are passed over 64 at a time: off shift, unless they were tried already or take no
+/// contacts on the channel for a reason of their own.
 pub fn plan_indexed<'a>(
     request: &RoutingRequest<'_>,
     index: &RosterIndex,
     candidate_at: impl Fn(usize) -> Candidate<'a>,
 ) -> Plan {
     let clocks = index.wall_clocks(request.at);
+    // When the minute each zone's wall clock reads began, in microseconds since 1970.
+    let minute_starts: Vec<i64> = clocks
+        .iter()
+        .map(|clock| clock.minute_started_micros(request.at))
+        .collect();
     let possibly = index.possibly_on_shift(&clocks);
+    let tried = index.positions_of(request.already_tried);
+    let conflicted = index.positions_of(request.conflicted);
+    let surely_ready = index.surely_ready(request.channel, request.at);
+    let mut off_shift = Bits::none(index.len());
     let mut ranked = Vec::new();
-    let mut excluded = Vec::with_capacity(index.len());
-    for position in 0..index.len() {
-        let clock = clocks[index.zone_of(position)];
-        if !possibly.contains(position) {
+    let mut listed = Vec::new();
+    for (word, named) in possibly.words.iter().enumerate() {
+        let in_roster = match index.len() - word * 64 {
+            n if n >= 64 => u64::MAX,
+            n => (1 << n) - 1,
+        };
+        // Surely ready on the channel, and not tried yet.
+        let plain = surely_ready.words[word] & !tried.words[word];
+        off_shift.words[word] = !named & plain & in_roster;
+        let mut to_ask = in_roster & !off_shift.words[word];
+        while to_ask != 0 {
+            let bit = 1 << to_ask.trailing_zeros();
+            to_ask &= !bit;
+            let position = word * 64 + bit.trailing_zeros() as usize;
+            let clock = clocks[index.zone_of(position)];
             let volunteer_id = index.volunteer_id(position);
-            let readiness = index.readiness(position);
-            let why = before_the_rota(request, volunteer_id, readiness, clock)
-                .err()
-                .unwrap_or(Exclusion::OffShift);
-            excluded.push((volunteer_id, why));
-            continue;
-        }
-        let candidate = candidate_at(position);
-        match assess(request, &candidate, clock) {
-            Ok((tier, shift_contacts)) => {
-                ranked.push(Ranked::new(&candidate, tier, shift_contacts))
+            if plain & bit == 0
+                && let Err(why) =
+                    before_the_rota(request, volunteer_id, index.readiness(position), clock)
+            {
+                listed.push((volunteer_id, why));
+                continue;
             }
-            Err(why) => excluded.push((candidate.volunteer_id, why)),
+            if named & bit == 0 {
+                listed.push((volunteer_id, Exclusion::OffShift));
+                continue;
+            }
+            let candidate = candidate_at(position);
+            let shift_start = match index.minutes_on_shift(position, clock, request.channel) {
+                Some(minutes) => minutes.map(|m| {
+                    minute_starts[index.zone_of(position)] - i64::from(m) * MICROS_A_MINUTE
+                }),
+                None => candidate
+                    .rota
+                    .current_shift_start_on(request.at, clock, Some(request.channel))
+                    .map(|start| start.timestamp_micros()),
+            };
+            let assessed = shift_start.ok_or(Exclusion::OffShift).and_then(|start| {
+                assess_on_shift(request, &candidate, start, conflicted.contains(position))
+            });
+            match assessed {
+                Ok((tier, shift_contacts)) => {
+                    ranked.push(Ranked::new(&candidate, tier, shift_contacts))
+                }
+                Err(why) => listed.push((volunteer_id, why)),
+            }
         }
     }
-    in_order(request, ranked, excluded)
+    let mut plan = in_order(request, ranked, listed);
+    plan.off_shift = OffShiftSet {
+        volunteer_ids: index.volunteer_ids().clone(),
+        bits: off_shift,
+    };
+    plan
 }
 
 /// An eligible volunteer with what orders them among the others: their tier, then the
 /// longest idle first (never having had a contact is the longest idle of all), then the
-/// fewest contacts this shift, then their id.
-struct Ranked {
-    order: (Tier, i64, usize, VolunteerId),
-}
+/// fewest contacts this shift, then their id; packed into one number that sorts the same.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Ranked(u128);
 
 impl Ranked {
     fn new(candidate: &Candidate<'_>, tier: Tier, shift_contacts: usize) -> Self {
@@ -311,9 +406,28 @@ impl Ranked {
             .activity
             .last_contact
             .map_or(i64::MIN, |c| c.ended_at.timestamp_micros());
-        Self {
-            order: (tier, idle_since, shift_contacts, candidate.volunteer_id),
+        // Signed numbers with their sign bit flipped sort as unsigned ones do.
+        let idle_since = (idle_since as u64) ^ (1 << 63);
+        let shift_contacts = u16::try_from(shift_contacts).unwrap_or(u16::MAX);
+        let volunteer_id = (candidate.volunteer_id.0 as u32) ^ (1 << 31);
+        Self(
+            (tier as u128) << 112
+                | u128::from(idle_since) << 48
+                | u128::from(shift_contacts) << 32
+                | u128::from(volunteer_id),
+        )
+    }
+
+    fn tier(self) -> Tier {
+        match self.0 >> 112 {
+            0 => Tier::PeerMatch,
+            1 => Tier::Trained,
+            _ => Tier::AnyTopic,
         }
+    }
+
+    fn volunteer_id(self) -> VolunteerId {
+        VolunteerId((self.0 as u32 ^ (1 << 31)) as i32)
     }
 }
 
@@ -321,21 +435,18 @@ impl Ranked {
 fn in_order(
     request: &RoutingRequest<'_>,
     mut ranked: Vec<Ranked>,
-    excluded: Vec<(VolunteerId, Exclusion)>,
+    listed: Vec<(VolunteerId, Exclusion)>,
 ) -> Plan {
     // A non-strict topic falls back to trained volunteers only when no peer match is
     // eligible; the tier order makes that hold for every position in the plan. Ids are
     // unique, so an unstable sort gives the one order.
-    ranked.sort_unstable_by_key(|r| r.order);
+    ranked.sort_unstable();
     let mut offers: Vec<Offer> = ranked
         .into_iter()
-        .map(|ranked| {
-            let (tier, _, _, volunteer_id) = ranked.order;
-            Offer {
-                volunteer_id,
-                tier,
-                continuity: false,
-            }
+        .map(|ranked| Offer {
+            volunteer_id: ranked.volunteer_id(),
+            tier: ranked.tier(),
+            continuity: false,
         })
         .collect();
     if let Some(c) = request.continuity
@@ -346,7 +457,11 @@ fn in_order(
         first.continuity = true;
         offers.insert(0, first);
     }
-    Plan { offers, excluded }
+    Plan {
+        offers,
+        listed,
+        off_shift: OffShiftSet::default(),
+    }
 }
 
 /// Wall-clock times of one instant, converted once per time zone.
@@ -372,18 +487,33 @@ fn assess(
     candidate: &Candidate<'_>,
     clock: WallClock,
 ) -> Result<(Tier, usize), Exclusion> {
+    let readiness = candidate.profile.readiness();
+    before_the_rota(request, candidate.volunteer_id, &readiness, clock)?;
+    let shift_start = candidate
+        .rota
+        .current_shift_start_on(request.at, clock, Some(request.channel))
+        .ok_or(Exclusion::OffShift)?
+        .timestamp_micros();
+    let conflicted = request.conflicted.contains(&candidate.volunteer_id);
+    assess_on_shift(request, candidate, shift_start, conflicted)
+}
+
+/// The tier a candidate on shift since `shift_start` (in microseconds since 1970), who
+/// takes contacts on the channel and was not tried yet, would be offered at, and their
+/// contacts this shift; or why not.
+fn assess_on_shift(
+    request: &RoutingRequest<'_>,
+    candidate: &Candidate<'_>,
+    shift_start: i64,
+    conflicted: bool,
+) -> Result<(Tier, usize), Exclusion> {
     let at = request.at;
     let profile = candidate.profile;
     let activity = candidate.activity;
-    before_the_rota(request, candidate.volunteer_id, &profile.readiness(), clock)?;
-    let shift_start = candidate
-        .rota
-        .current_shift_start_on(at, clock, Some(request.channel))
-        .ok_or(Exclusion::OffShift)?;
     let shift_contacts = activity
         .recent_contact_starts
         .iter()
-        .filter(|started| **started >= shift_start)
+        .filter(|started| started.timestamp_micros() >= shift_start)
         .count();
     if shift_contacts >= usize::try_from(profile.limits.max_contacts_per_shift).unwrap_or(0) {
         return Err(Exclusion::ShiftCapReached);
@@ -393,7 +523,7 @@ fn assess(
     {
         return Err(Exclusion::Language);
     }
-    if !request.conflicted.is_empty() && request.conflicted.contains(&candidate.volunteer_id) {
+    if conflicted {
         return Err(Exclusion::Conflict);
     }
     let topic_id = request.topic.map(|t| t.topic_id);
@@ -564,8 +694,48 @@ mod tests {
             .collect()
     }
 
+    #[test]
+    fn a_ranking_key_sorts_as_tier_then_longest_idle_then_fewest_contacts_then_id() {
+        let activity = |ended_at: Option<&str>| Activity {
+            last_contact: ended_at.and_then(|at| ended(at, 5)),
+            ..Activity::default()
+        };
+        let (never, early, late) = (
+            activity(None),
+            activity(Some("1969-12-31T23:00:00Z")),
+            activity(Some("2026-11-22T11:00:00Z")),
+        );
+        let v = volunteer(1);
+        let key = |id: i32, tier: Tier, activity: &Activity, contacts: usize| {
+            let candidate = Candidate {
+                volunteer_id: VolunteerId(id),
+                activity,
+                ..candidates(std::slice::from_ref(&v))[0]
+            };
+            Ranked::new(&candidate, tier, contacts)
+        };
+        let in_order = [
+            key(-5, Tier::PeerMatch, &never, 9),
+            key(3, Tier::PeerMatch, &early, 0),
+            key(-7, Tier::PeerMatch, &late, 1),
+            key(2, Tier::PeerMatch, &late, 2),
+            key(4, Tier::PeerMatch, &late, 2),
+            key(1, Tier::Trained, &never, 0),
+            key(1, Tier::AnyTopic, &never, 0),
+        ];
+        assert!(in_order.is_sorted());
+        assert!(in_order.windows(2).all(|pair| pair[0] != pair[1]));
+        let decoded: Vec<_> = in_order
+            .iter()
+            .map(|k| (k.volunteer_id().0, k.tier()))
+            .collect();
+        assert_eq!(decoded[0], (-5, Tier::PeerMatch));
+        assert_eq!(decoded[5], (1, Tier::Trained));
+        assert_eq!(decoded[6], (1, Tier::AnyTopic));
+    }
+
     fn excluded(plan: &Plan) -> Vec<(i32, Exclusion)> {
-        plan.excluded.iter().map(|(id, why)| (id.0, *why)).collect()
+        plan.passed_over().map(|(id, why)| (id.0, why)).collect()
     }
 
     fn neonatal(strict: bool) -> Option<TopicChoice> {
