@@ -1430,3 +1430,28 @@ async fn a_second_server_answers_with_the_numbers_and_settings_changed_on_the_fi
         assert!(answer.contains(greeting), "{answer}");
     }
 }
+
+#[tokio::test]
+async fn a_second_server_offers_the_topics_added_on_the_first() {
+    let app = spawn_app_at(NOW).await;
+    let second = app.second_instance_at(NOW).await;
+    let second_url = format!("{second}/twilio/voice");
+    let call = |n: u32| inbound_params(&format!("CA{n:032}"));
+    let helpline = app.helpline("Peerline", "Europe/London").await;
+    app.number(helpline, LINE).await;
+    // The second server has read the helpline while it had no topics: no menu.
+    let before = deliver(&app, &second_url, &borrowed(&call(1))).await;
+    assert!(!before.contains("press 1"), "{before}");
+
+    app.topic(helpline, "neonatal-care", 1).await;
+    app.topic(helpline, "bereavement", 2).await;
+    let menu = deliver(&app, &second_url, &borrowed(&call(2))).await;
+    assert!(
+        menu.contains("For neonatal care, press 1. For bereavement, press 2."),
+        "{menu}"
+    );
+
+    app.topic(helpline, "twins", 3).await;
+    let longer = deliver(&app, &second_url, &borrowed(&call(3))).await;
+    assert!(longer.contains("For twins, press 3."), "{longer}");
+}
