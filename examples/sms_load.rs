@@ -4,13 +4,16 @@
 //! Each of N texters sends a first message (opening a conversation, acknowledged and
 //! offered to a volunteer) and then a second one; the program measures the inbound
 //! webhook's latency and throughput, and the relay latency: from posting the second
-//! message to the outbox's REST request carrying it to the volunteer. Seed the database
-//! with `voice_load seed`; `scripts/sms-load.sh` runs everything around a server.
+//! message to the outbox's REST request carrying it to the volunteer. With `--idle`, the
+//! second messages go one at a time, each once the outbox has sent everything before it:
+//! the relay latency of a single text on an idle server. Seed the database with
+//! `voice_load seed`; `scripts/sms-load.sh` runs everything around a server.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,15 +26,36 @@ const LINE: &str = "+12025550100";
 /// When each probe body reached the stand-in.
 type Arrivals = Arc<Mutex<HashMap<String, Instant>>>;
 
-async fn messages(body: web::Bytes, arrivals: web::Data<Arrivals>) -> HttpResponse {
+/// Every message the stand-in received.
+type Received = Arc<AtomicUsize>;
+
+async fn messages(
+    body: web::Bytes,
+    arrivals: web::Data<Arrivals>,
+    received: web::Data<Received>,
+) -> HttpResponse {
     let now = Instant::now();
+    let n = received.fetch_add(1, Ordering::SeqCst);
     let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
     if let Some(probe) = form.get("Body").and_then(|b| b.split("probe-").nth(1)) {
         arrivals.lock().unwrap().insert(probe.to_owned(), now);
     }
-    let n = arrivals.lock().unwrap().len();
     HttpResponse::Created()
         .json(serde_json::json!({"sid": format!("SM{n:032}"), "status": "queued"}))
+}
+
+/// Waits until the stand-in has received no message for half a second: the outbox has
+/// sent everything queued so far.
+async fn until_the_outbox_is_quiet(received: &Received) {
+    let mut seen = received.load(Ordering::SeqCst);
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = received.load(Ordering::SeqCst);
+        if now == seen {
+            return;
+        }
+        seen = now;
+    }
 }
 
 /// Drives inbound texts against a running server.
@@ -50,6 +74,10 @@ struct Args {
     /// Where this program's stand-in for Twilio's REST API listens.
     #[arg(long, default_value_t = 18091)]
     rest_port: u16,
+    /// Send the second messages one at a time, each once the outbox has sent everything
+    /// before it.
+    #[arg(long)]
+    idle: bool,
 }
 
 #[tokio::main]
@@ -61,14 +89,18 @@ async fn main() {
         texters,
         concurrency,
         rest_port,
+        idle,
     } = clap::Parser::parse();
 
     let arrivals: Arrivals = Arc::default();
+    let received: Received = Arc::default();
     let shared = web::Data::new(arrivals.clone());
+    let shared_count = web::Data::new(received.clone());
     let listener = TcpListener::bind(("127.0.0.1", rest_port)).expect("bind the REST stand-in");
     let server = HttpServer::new(move || {
         App::new()
             .app_data(shared.clone())
+            .app_data(shared_count.clone())
             .default_service(web::to(messages))
     })
     .workers(1)
@@ -103,7 +135,11 @@ async fn main() {
     let mut sent_at = HashMap::new();
     let mut second = Vec::new();
     let started = Instant::now();
-    for chunk in (0..texters).collect::<Vec<_>>().chunks(concurrency) {
+    if idle {
+        until_the_outbox_is_quiet(&received).await;
+    }
+    let at_once = if idle { 1 } else { concurrency };
+    for chunk in (0..texters).collect::<Vec<_>>().chunks(at_once) {
         let mut sends = tokio::task::JoinSet::new();
         for i in chunk {
             let i = *i;
@@ -119,6 +155,9 @@ async fn main() {
         for (i, start, took) in sends.join_all().await {
             sent_at.insert(i.to_string(), start);
             second.push(took);
+        }
+        if idle {
+            until_the_outbox_is_quiet(&received).await;
         }
     }
     let second_secs = started.elapsed().as_secs_f64();
@@ -140,9 +179,13 @@ async fn main() {
         texters as f64 / first_secs,
         percentiles(&mut first)
     );
+    let rate = if idle {
+        "one at a time on an idle server".to_owned()
+    } else {
+        format!("{:.0}/s", texters as f64 / second_secs)
+    };
     println!(
-        "second texts (relay to the volunteer):   {:.0}/s; {}",
-        texters as f64 / second_secs,
+        "second texts (relay to the volunteer):   {rate}; {}",
         percentiles(&mut second)
     );
     println!(

@@ -3,8 +3,10 @@
 # `peerline serve` on it with its outbox sending to the benchmark's stand-in for Twilio's
 # REST API, drives two texts from each texter, stops the server.
 #
-#   scripts/sms-load.sh sqlite   [volunteers] [texters] [concurrency]
-#   scripts/sms-load.sh postgres [volunteers] [texters] [concurrency]
+#   scripts/sms-load.sh sqlite   [volunteers] [texters] [concurrency] [--idle]
+#   scripts/sms-load.sh postgres [volunteers] [texters] [concurrency] [--idle]
+#
+# --idle: the second texts go one at a time, each once the outbox is quiet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,4 +44,4 @@ done
 
 echo "backend: $backend, volunteers: $volunteers"
 "$target/examples/sms_load" --base-url "http://127.0.0.1:$port" --auth-token "$token" \
-  --texters "$texters" --concurrency "$concurrency" --rest-port "$rest_port"
+  --texters "$texters" --concurrency "$concurrency" --rest-port "$rest_port" "${@:5}"
