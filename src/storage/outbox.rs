@@ -11,8 +11,8 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-    sea_query::{Expr, ExprTrait},
+    QuerySelect, QueryTrait,
+    sea_query::{Expr, ExprTrait, LockBehavior, LockType},
 };
 
 use super::entities::{Sealed, outbox_message};
@@ -182,49 +182,45 @@ pub async fn backlog(
     Ok((u64::try_from(count).unwrap_or(0), oldest))
 }
 
-/// Claims the oldest message due at `now`, if any; only one worker can win each row.
+/// Claims the oldest message due at `now`, if any; only one worker can win each row. One
+/// statement picks the row, locks it (PostgreSQL skips rows another worker holds; SQLite
+/// has one writer at a time), marks it as sending and returns it. The row is chosen by a
+/// scalar subquery, which PostgreSQL evaluates once: with `IN`, it may run again for
+/// each row of the outer scan and claim a second row nobody sends.
 pub async fn claim_next(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
 ) -> Result<Option<outbox_message::Model>, DbErr> {
-    // A few rounds: a row another worker claimed first is simply skipped.
-    for _ in 0..8 {
-        let Some(candidate) = outbox_message::Entity::find()
-            .filter(outbox_message::Column::Status.eq(OutboxState::Pending))
-            .filter(outbox_message::Column::NextAttemptAt.lte(now))
-            .filter(no_earlier_message_to_the_same_person())
-            .order_by_asc(outbox_message::Column::Id)
-            .limit(1)
-            .one(db)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let claimed = outbox_message::Entity::update_many()
-            .col_expr(
-                outbox_message::Column::Status,
-                Expr::value(OutboxState::Sending),
-            )
-            .col_expr(
-                outbox_message::Column::ClaimedUntil,
-                Expr::value(now + CLAIM),
-            )
-            .col_expr(
-                outbox_message::Column::Attempts,
-                Expr::col(outbox_message::Column::Attempts).add(1),
-            )
-            .col_expr(outbox_message::Column::UpdatedAt, Expr::value(now))
-            .filter(outbox_message::Column::Id.eq(candidate.id))
-            .filter(outbox_message::Column::Status.eq(OutboxState::Pending))
-            .exec(db)
-            .await?;
-        if claimed.rows_affected == 1 {
-            return outbox_message::Entity::find_by_id(candidate.id)
-                .one(db)
-                .await;
-        }
-    }
-    Ok(None)
+    let oldest_due = outbox_message::Entity::find()
+        .select_only()
+        .column(outbox_message::Column::Id)
+        .filter(outbox_message::Column::Status.eq(OutboxState::Pending))
+        .filter(outbox_message::Column::NextAttemptAt.lte(now))
+        .filter(no_earlier_message_to_the_same_person())
+        .order_by_asc(outbox_message::Column::Id)
+        .limit(1)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .into_query();
+    let oldest_due = Expr::SubQuery(None, Box::new(oldest_due.into()));
+    let claimed = outbox_message::Entity::update_many()
+        .col_expr(
+            outbox_message::Column::Status,
+            Expr::value(OutboxState::Sending),
+        )
+        .col_expr(
+            outbox_message::Column::ClaimedUntil,
+            Expr::value(now + CLAIM),
+        )
+        .col_expr(
+            outbox_message::Column::Attempts,
+            Expr::col(outbox_message::Column::Attempts).add(1),
+        )
+        .col_expr(outbox_message::Column::UpdatedAt, Expr::value(now))
+        .filter(Expr::col(outbox_message::Column::Id).eq(oldest_due))
+        .filter(outbox_message::Column::Status.eq(OutboxState::Pending))
+        .exec_with_returning(db)
+        .await?;
+    Ok(claimed.into_iter().next())
 }
 
 /// A message waits while an earlier one to the same recipient is still to go or going,
