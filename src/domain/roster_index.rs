@@ -28,8 +28,8 @@ const HOURS_A_WEEK: usize = 7 * 24;
 const MINUTES_A_DAY: usize = 24 * 60;
 const MINUTES_A_WEEK: u32 = 7 * 24 * 60;
 
-/// A roster's volunteers, their readiness and the hours of the week their weekly shifts
-/// touch, by time zone.
+/// A roster's volunteers, their readiness, and their weekly shifts by time zone: the
+/// hours of the week they touch and the minutes they run.
 #[derive(Debug, Clone, Default)]
 pub struct RosterIndex {
     volunteer_ids: Arc<[VolunteerId]>,
@@ -47,8 +47,8 @@ pub struct RosterIndex {
     zone_of: Vec<u32>,
     /// The volunteers of each zone, as bits by position.
     zone_members: Vec<Vec<u64>>,
-    /// Where each (zone, hour of the week) list starts in `positions`: the list of bucket
-    /// `b` is `positions[starts[b]..starts[b + 1]]`.
+    /// Where each (zone, hour of the week) list starts in `hour_lists`: the list of bucket
+    /// `b` is `hour_lists[starts[b]..starts[b + 1]]`.
     starts: Vec<u32>,
     /// The volunteers of every (zone, hour) list, by position in the roster, ascending.
     hour_lists: Vec<u32>,
