@@ -46,7 +46,7 @@ pub struct RosterIndex {
     /// Each volunteer's zone, as a position in `zones`.
     zone_of: Vec<u32>,
     /// The volunteers of each zone, as bits by position.
-    zone_members: Vec<Vec<u64>>,
+    zone_members: Vec<Bits>,
     /// Where each (zone, hour of the week) list starts in `hour_lists`: the list of bucket
     /// `b` is `hour_lists[starts[b]..starts[b + 1]]`.
     starts: Vec<u32>,
@@ -126,7 +126,7 @@ impl RosterIndex {
         index.zone_members = (0..index.zones.len())
             .map(|zone| {
                 let members = (0..len).filter(|p| index.zone_of[*p] as usize == zone);
-                Bits::from_positions(len, members).words
+                Bits::from_positions(len, members)
             })
             .collect();
         // Stable: each bucket keeps its positions in roster order.
@@ -316,8 +316,8 @@ impl Bits {
         self.words[position / 64] & (1 << (position % 64)) != 0
     }
 
-    fn add_all(&mut self, other: &[u64]) {
-        for (word, more) in self.words.iter_mut().zip(other) {
+    fn add_all(&mut self, other: &Bits) {
+        for (word, more) in self.words.iter_mut().zip(&other.words) {
             *word |= more;
         }
     }

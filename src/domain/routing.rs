@@ -352,7 +352,8 @@ pub fn plan_indexed<'a>(
             let bit = 1 << to_ask.trailing_zeros();
             to_ask &= !bit;
             let position = word * 64 + bit.trailing_zeros() as usize;
-            let clock = clocks[index.zone_of(position)];
+            let zone = index.zone_of(position);
+            let clock = clocks[zone];
             let volunteer_id = index.volunteer_id(position);
             if plain & bit == 0
                 && let Err(why) =
@@ -367,9 +368,9 @@ pub fn plan_indexed<'a>(
             }
             let candidate = candidate_at(position);
             let shift_start = match index.minutes_on_shift(position, clock, request.channel) {
-                Some(minutes) => minutes.map(|m| {
-                    minute_starts[index.zone_of(position)] - i64::from(m) * MICROS_A_MINUTE
-                }),
+                Some(minutes) => {
+                    minutes.map(|m| minute_starts[zone] - i64::from(m) * MICROS_A_MINUTE)
+                }
                 None => candidate
                     .rota
                     .current_shift_start_on(request.at, clock, Some(request.channel))
@@ -692,6 +693,35 @@ mod tests {
             .iter()
             .map(|o| (o.volunteer_id.0, o.tier))
             .collect()
+    }
+
+    #[test]
+    fn the_trace_lists_those_the_index_passed_over_as_a_set_when_they_are_few() {
+        // Noon in Auckland is after midnight: volunteers 2 and 3 there are off shift.
+        let mut away = [volunteer(2), volunteer(3)];
+        for v in &mut away {
+            v.profile = profile("Pacific/Auckland");
+            v.rota = day_rota("Pacific/Auckland");
+        }
+        let [second, third] = away;
+        let vs = [volunteer(1), second, third];
+        let request = RoutingRequest {
+            at: utc(NOON),
+            channel: Channel::Voice,
+            topic: None,
+            language: None,
+            continuity: None,
+            conflicted: &IdSet::default(),
+            already_tried: &IdSet::default(),
+        };
+        let candidates = candidates(&vs);
+        let through_the_index = indexed(&request, &vs, &candidates).trace(1);
+        assert_eq!(through_the_index, plan(&request, &candidates).trace(1));
+        assert_eq!(through_the_index["passed_over"]["off_shift"], json!([2, 3]));
+        assert_eq!(
+            through_the_index["passed_over_counts"]["off_shift"],
+            json!(2)
+        );
     }
 
     #[test]

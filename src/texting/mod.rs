@@ -121,14 +121,15 @@ pub(crate) struct Conversation {
 }
 
 impl Conversation {
-    /// The conversation of `contact`, at the helpline `listing` describes.
-    fn of(contact: contact::Model, listing: &Listing) -> Result<Self, DbErr> {
-        Ok(Self {
+    /// The conversation of `contact`, at the helpline `listing` describes, whose settings
+    /// the caller has read (`listing.settings()`) once.
+    fn of(contact: contact::Model, listing: &Listing, settings: HelplineSettings) -> Self {
+        Self {
             contact,
             helpline: listing.row.clone(),
-            settings: listing.settings()?,
+            settings,
             topics: listing.topics.clone(),
-        })
+        }
     }
 
     /// The conversation of `contact`, its helpline taken from this server's directory.
@@ -139,7 +140,10 @@ impl Conversation {
     ) -> Result<Option<Self>, DbErr> {
         let directory = state.directory.current(db).await?;
         match directory.helpline(contact.helpline_id) {
-            Some(listing) => Ok(Some(Self::of(contact, &listing)?)),
+            Some(listing) => {
+                let settings = listing.settings()?;
+                Ok(Some(Self::of(contact, &listing, settings)))
+            }
             None => Ok(None),
         }
     }

@@ -91,7 +91,7 @@ pub(super) async fn take_answer(
     if answered.iter().any(|a| a.question == number) {
         return Ok(false);
     }
-    let conversation = Conversation::of(last, listing)?;
+    let conversation = Conversation::of(last, listing, listing.settings()?);
     let Some(text) = survey::question(&conversation.settings.callers, number) else {
         return Ok(false);
     };

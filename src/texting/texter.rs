@@ -25,8 +25,8 @@ use crate::storage::{self, after_contact, blocklist, opt_outs};
 /// for any topic.
 pub const TOPIC_REPLY_WAIT: Duration = Duration::minutes(2);
 
-/// Handles a texter's message to the helpline `listing` describes. Safe to deliver twice: the second delivery
-/// of a MessageSid changes nothing and queues nothing.
+/// Handles a texter's message to the helpline `listing` describes. Safe to deliver twice:
+/// the second delivery of a MessageSid changes nothing and queues nothing.
 pub async fn receive_from_texter(
     state: &AppState,
     listing: &Listing,
@@ -94,7 +94,7 @@ pub async fn receive_from_texter(
                 && let Some(contact) =
                     conversations::record_closed(&txn, new, Outcome::HelpOnly).await?
             {
-                let conversation = Conversation::of(contact, listing)?;
+                let conversation = Conversation::of(contact, listing, settings);
                 let help = wording::help(&conversation.settings.texting);
                 conversation
                     .write_to_texter(&state.vault, &txn, HELP, help, now)
@@ -103,7 +103,7 @@ pub async fn receive_from_texter(
             return txn.commit().await;
         }
     };
-    let conversation = Conversation::of(contact, listing)?;
+    let conversation = Conversation::of(contact, listing, settings);
     if let Some(keyword) = keyword {
         if !log_control(&state.vault, &txn, &conversation, &inbound, now).await? {
             return txn.rollback().await;
