@@ -263,6 +263,7 @@ fn start_jobs(jobs: &Supervisor, state: &web::Data<AppState>) {
     jobs::spool_replay::start(jobs, shared(), Duration::from_secs(2));
     jobs::callbacks::start(jobs, shared(), Duration::from_secs(1));
     jobs::checkpoint::start(jobs, shared(), Duration::from_secs(1));
+    jobs::report_days::start(jobs, shared(), Duration::from_secs(60));
     start_outbox(jobs, state);
 }
 

@@ -29,6 +29,7 @@ mod m20261201_000023_rota_history;
 mod m20261201_000024_audit_by_peerline;
 mod m20261201_000025_sealed_at_rest;
 mod m20261201_000026_directory_version;
+mod m20261201_000027_report_days;
 
 pub struct Migrator;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000024_audit_by_peerline::Migration),
             Box::new(m20261201_000025_sealed_at_rest::Migration),
             Box::new(m20261201_000026_directory_version::Migration),
+            Box::new(m20261201_000027_report_days::Migration),
         ]
     }
 }

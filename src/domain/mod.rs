@@ -20,6 +20,7 @@ pub mod on_call;
 pub mod phone;
 pub mod rate_limit;
 pub mod report_period;
+pub mod report_tally;
 pub mod reports;
 pub mod roster_index;
 pub mod rota;

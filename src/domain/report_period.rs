@@ -2,6 +2,8 @@
 //! the stretches of constant UTC offset the database needs to turn instants into local
 //! hours, weekdays and weeks, DST changes included.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone as _, Utc};
 
 use super::timezone::TimeZone;
@@ -51,6 +53,35 @@ impl Period {
     pub fn end(&self) -> DateTime<Utc> {
         let next = self.to.succ_opt().unwrap_or(self.to);
         self.zone.start_of_day(next)
+    }
+
+    /// One local day.
+    pub fn day(zone: TimeZone, day: NaiveDate) -> Self {
+        Self {
+            zone,
+            from: day,
+            to: day,
+        }
+    }
+
+    /// Each local day of the period, in order.
+    pub fn days(&self) -> impl Iterator<Item = NaiveDate> + use<> {
+        self.from.iter_days().take_while({
+            let to = self.to;
+            move |day| *day <= to
+        })
+    }
+
+    /// The stretches of consecutive days of the period that are not in `kept`, in order.
+    pub fn runs_without(&self, kept: &BTreeSet<NaiveDate>) -> Vec<Period> {
+        let mut runs: Vec<Period> = Vec::new();
+        for day in self.days().filter(|day| !kept.contains(day)) {
+            match runs.last_mut() {
+                Some(run) if run.to.succ_opt() == Some(day) => run.to = day,
+                _ => runs.push(Self::day(self.zone, day)),
+            }
+        }
+        runs
     }
 
     /// The period split where the zone's offset changes. Offsets are checked every
@@ -142,6 +173,32 @@ mod tests {
             to.parse().unwrap(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn the_days_not_kept_are_counted_in_runs_of_consecutive_days() {
+        let march = london("2026-03-27", "2026-04-02");
+        let kept: BTreeSet<NaiveDate> = ["2026-03-29", "2026-03-30", "2026-04-01"]
+            .iter()
+            .map(|d| d.parse().unwrap())
+            .collect();
+        let runs: Vec<(String, String)> = march
+            .runs_without(&kept)
+            .iter()
+            .map(|p| (p.from.to_string(), p.to.to_string()))
+            .collect();
+        let run = |from: &str, to: &str| (from.to_owned(), to.to_owned());
+        assert_eq!(
+            runs,
+            vec![
+                run("2026-03-27", "2026-03-28"),
+                run("2026-03-31", "2026-03-31"),
+                run("2026-04-02", "2026-04-02")
+            ]
+        );
+        assert_eq!(march.days().count(), 7);
+        assert!(march.runs_without(&march.days().collect()).is_empty());
+        assert_eq!(march.runs_without(&BTreeSet::new()), vec![march]);
     }
 
     #[test]

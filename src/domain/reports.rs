@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::contact::Outcome;
 use super::csv_export::{Text, to_csv};
@@ -12,7 +12,7 @@ use super::ids::{TopicId, VolunteerId};
 use super::report_period::{WEEKDAYS, percentile, ratio, week_start};
 
 /// Contacts counted by channel, topic, outcome and peer-match tier (one database group).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Breakdown {
     pub channel: String,
     pub topic_id: Option<TopicId>,
@@ -24,7 +24,7 @@ pub struct Breakdown {
 }
 
 /// Contacts in one local hour of one weekday (one database group).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HourCount {
     /// 0 to 23.
     pub hour: i64,
@@ -325,7 +325,7 @@ impl ContactsReport {
 }
 
 /// One volunteer's contacts in one local week (one database group).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VolunteerWeek {
     pub volunteer_id: VolunteerId,
     /// Weeks since Monday 1969-12-29, local time.

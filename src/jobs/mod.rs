@@ -6,6 +6,7 @@ pub mod checkpoint;
 pub mod conversations;
 pub mod offline_answers;
 pub mod outbox;
+pub mod report_days;
 pub mod retention;
 pub mod rota_care;
 pub mod spool_replay;

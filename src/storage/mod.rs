@@ -23,6 +23,7 @@ pub mod messages;
 pub mod opt_outs;
 pub mod outbox;
 pub mod queue;
+pub mod report_days;
 pub mod report_queries;
 pub mod reservations;
 pub mod retention;

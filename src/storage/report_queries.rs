@@ -5,12 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, QueryResult, Statement, Value};
 
 use crate::domain::callback::CallbackRow;
 use crate::domain::ids::{HelplineId, TopicId, VolunteerId};
 use crate::domain::report_period::{OffsetStretch, Period};
+use crate::domain::report_tally::{ContactsTally, VolunteerTally};
 use crate::domain::reports::{Breakdown, HourCount, VolunteerWeek};
 use crate::domain::survey::UnderstoodAnswer;
 
@@ -209,6 +210,33 @@ pub async fn offers_for_answered(
     }
 }
 
+/// Everything the contacts report counts over the period.
+pub async fn contacts_tally(
+    db: &impl ConnectionTrait,
+    helpline_id: HelplineId,
+    period: &Period,
+) -> Result<ContactsTally, DbErr> {
+    let (groups, hours) = breakdown_and_hours(db, helpline_id, period).await?;
+    Ok(ContactsTally {
+        groups,
+        hours,
+        waits: answered_histogram(db, helpline_id, period, DurationColumn::Wait).await?,
+        talks: answered_histogram(db, helpline_id, period, DurationColumn::Talk).await?,
+        offers_for_answered: offers_for_answered(db, helpline_id, period).await?,
+    })
+}
+
+/// Everything the volunteer-load report counts over the period.
+pub async fn volunteer_tally(
+    db: &impl ConnectionTrait,
+    helpline_id: HelplineId,
+    period: &Period,
+) -> Result<VolunteerTally, DbErr> {
+    Ok(VolunteerTally {
+        weeks: volunteer_weeks(db, helpline_id, period).await?,
+    })
+}
+
 /// A state or kind column of a raw row, as its enum.
 fn stored_enum<T: sea_orm::ActiveEnum<Value = String>>(
     row: &QueryResult,
@@ -231,12 +259,17 @@ pub async fn callbacks(
         epoch(backend, "c.answered_at"),
         epoch(backend, "cb.requested_at")
     );
+    // Read from the helpline's callbacks, a few, not from its contacts, a year of which
+    // may be a million (CROSS JOIN keeps SQLite to that order).
     let sql = format!(
         "SELECT cb.state AS state, CASE WHEN c.answered_by IS NULL THEN NULL ELSE {secs} END \
-         AS secs FROM callbacks cb JOIN contacts c ON c.id = cb.contact_id WHERE {WINDOW}"
+         AS secs FROM callbacks cb CROSS JOIN contacts c \
+         WHERE cb.helpline_id = ? AND c.id = cb.contact_id AND {WINDOW}"
     );
+    let mut values = vec![helpline_id.into()];
+    values.extend(window(helpline_id, period));
     let mut callbacks = Vec::new();
-    for row in rows(db, &sql, window(helpline_id, period)).await? {
+    for row in rows(db, &sql, values).await? {
         callbacks.push(CallbackRow {
             state: stored_enum(&row, "state")?,
             secs_to_talk: row.try_get("", "secs")?,
@@ -272,7 +305,8 @@ pub async fn understood_answers(
 pub const BACK_TO_BACK_SECS: i64 = 600;
 
 /// Each volunteer's answered contacts per local week, with talk time, long (by the
-/// volunteer's own limit), flagged and back-to-back contacts; then their missed offers.
+/// volunteer's own limit), flagged and back-to-back contacts (after their previous
+/// contact, even one received up to a day before the period); then their missed offers.
 pub async fn volunteer_weeks(
     db: &impl ConnectionTrait,
     helpline_id: HelplineId,
@@ -291,12 +325,24 @@ pub async fn volunteer_weeks(
            COALESCE(c.talk_secs, 0) AS talk, \
            CASE WHEN c.talk_secs >= 60 * v.long_contact_minutes THEN 1 ELSE 0 END AS long_contact, \
            CASE WHEN EXISTS (SELECT 1 FROM contact_flags f WHERE f.contact_id = c.id) THEN 1 ELSE 0 END AS flagged, \
-           {answered} - LAG({ended}) OVER (PARTITION BY c.answered_by ORDER BY c.answered_at) AS gap \
+           {answered} - LAG({ended}) OVER (PARTITION BY c.answered_by ORDER BY c.answered_at) AS gap, \
+           CASE WHEN c.received_at >= ? THEN 1 ELSE 0 END AS counted \
            FROM contacts c JOIN volunteers v ON v.id = c.answered_by \
            WHERE {WINDOW} AND c.answered_at IS NOT NULL) x \
+         WHERE x.counted = 1 \
          GROUP BY x.volunteer_id, x.week ORDER BY x.volunteer_id, x.week"
     );
-    let mut weeks: Vec<VolunteerWeek> = rows(db, &sql, window(helpline_id, period))
+    // A contact's previous one may have come the day before the period: it is read, for
+    // the gap, and not counted.
+    let start: DateTime<Utc> = period.start();
+    let looked_back: DateTime<Utc> = start - Duration::days(1);
+    let values = vec![
+        start.into(),
+        helpline_id.into(),
+        looked_back.into(),
+        period.end().into(),
+    ];
+    let mut weeks: Vec<VolunteerWeek> = rows(db, &sql, values)
         .await?
         .iter()
         .map(|r| {

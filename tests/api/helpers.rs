@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use peerline::clock::Clock;
 use peerline::config::Settings;
 use peerline::domain::access::Role;
-use peerline::domain::ids::{HelplineId, TopicId, VolunteerId};
+use peerline::domain::ids::{ContactId, HelplineId, TopicId, VolunteerId};
 use peerline::startup::Application;
 use peerline::storage::entities::contact;
 use peerline::storage::{self, users};
@@ -570,6 +570,24 @@ pub async fn seed(app: &TestApp, helpline: i32, n: usize, s: Seed<'_>) -> i32 {
         .unwrap()
         .last_insert_id
         .0
+}
+
+/// An offer of the contact to a volunteer, written straight into the log.
+pub async fn offer_to(app: &TestApp, contact_id: i32, volunteer: i32, at: &str, outcome: &str) {
+    peerline::storage::entities::offer::Entity::insert(
+        peerline::storage::entities::offer::ActiveModel {
+            contact_id: Set(ContactId(contact_id)),
+            volunteer_id: Set(VolunteerId(volunteer)),
+            round: Set(1),
+            tier: Set(peerline::domain::routing::Tier::Trained),
+            offered_at: Set(utc(at)),
+            outcome: Set(Some(parsed(outcome))),
+            ..Default::default()
+        },
+    )
+    .exec(&app.db)
+    .await
+    .unwrap();
 }
 
 /// The sealing and hashing test servers use.

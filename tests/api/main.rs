@@ -15,6 +15,7 @@ mod metrics;
 mod openapi;
 mod outage;
 mod outbox;
+mod report_days;
 mod reports;
 mod resources;
 mod retention;

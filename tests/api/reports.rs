@@ -3,27 +3,12 @@
 
 use peerline::domain::access::Role;
 use peerline::domain::ids::{ContactId, HelplineId, VolunteerId};
-use peerline::storage::entities::{contact_flag, debrief, offer};
+use peerline::storage::entities::{contact_flag, debrief};
 use reqwest::StatusCode;
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::json;
 
-use crate::helpers::{Seed, TestApp, parsed, seed, spawn_app, utc};
-
-async fn offer_to(app: &TestApp, contact_id: i32, volunteer: i32, at: &str, outcome: &str) {
-    offer::Entity::insert(offer::ActiveModel {
-        contact_id: Set(ContactId(contact_id)),
-        volunteer_id: Set(VolunteerId(volunteer)),
-        round: Set(1),
-        tier: Set(peerline::domain::routing::Tier::Trained),
-        offered_at: Set(utc(at)),
-        outcome: Set(Some(parsed(outcome))),
-        ..Default::default()
-    })
-    .exec(&app.db)
-    .await
-    .unwrap();
-}
+use crate::helpers::{Seed, offer_to, parsed, seed, spawn_app, utc};
 
 #[tokio::test]
 async fn a_supervisor_reads_the_helplines_figures_across_the_clock_change() {

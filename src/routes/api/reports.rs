@@ -13,6 +13,7 @@ use crate::domain::callback::{CallbackFigures, callback_figures};
 use crate::domain::csv_export::{Text, to_csv};
 use crate::domain::ids::{HelplineId, TopicId};
 use crate::domain::report_period::Period;
+use crate::domain::report_tally::{ContactsTally, VolunteerTally};
 use crate::domain::reports::{
     ContactsReport, VolunteerLoad, contacts_report, volunteer_load, volunteer_load_csv,
 };
@@ -22,8 +23,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::routes::extract::ValidQuery;
 use crate::state::AppState;
 use crate::storage::audit::{self, Audited};
-use crate::storage::report_queries::{self as queries, DurationColumn};
-use crate::storage::{helplines, rota, rota_history};
+use crate::storage::report_queries as queries;
+use crate::storage::{helplines, report_days, rota, rota_history};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -197,13 +198,13 @@ pub async fn contacts_view(
     period: &Period,
 ) -> Result<ContactsReportView, ApiError> {
     let db = &state.db;
-    let (groups, hours) = queries::breakdown_and_hours(db, id, period).await?;
+    let tally: ContactsTally = report_days::tally(db, id, period).await?;
     let report = contacts_report(
-        &groups,
-        &hours,
-        &queries::answered_histogram(db, id, period, DurationColumn::Wait).await?,
-        &queries::answered_histogram(db, id, period, DurationColumn::Talk).await?,
-        queries::offers_for_answered(db, id, period).await?,
+        &tally.groups,
+        &tally.hours,
+        &tally.waits,
+        &tally.talks,
+        tally.offers_for_answered,
     );
     // The period's calls are already counted, by channel, in the report.
     let calls = report
@@ -272,7 +273,7 @@ pub async fn volunteers(
     // Everyone who served the helpline in the period (by the rota as it stood then) or
     // took a contact in it.
     let span = Interval::new(period.start(), period.end()).map_err(|e| ApiError::field("to", e))?;
-    let weeks = queries::volunteer_weeks(&state.db, id, period).await?;
+    let VolunteerTally { weeks } = report_days::tally(&state.db, id, period).await?;
     let mut ids = rota_history::served_during(&state.db, id, span, state.clock.now()).await?;
     ids.extend(weeks.iter().map(|w| w.volunteer_id));
     ids.sort_unstable();
