@@ -62,12 +62,27 @@ fn bump_through_contact(backend: DbBackend, contact_id: &str) -> String {
     )
 }
 
-/// A watched table: its name, the columns whose change matters, and how a row's change
-/// moves its day on (given `NEW` or `OLD`).
+/// A watched table: its name, the columns whose change matters, how a row's change
+/// moves its day on (given `NEW` or `OLD`), and, where the row tells, whether it may lie
+/// in a kept day at all.
 struct Watched {
     table: &'static str,
     columns: &'static str,
     bump: fn(DbBackend, &str) -> String,
+    may_be_kept: Option<fn(DbBackend, &str) -> String>,
+}
+
+/// A contact received in the last day lies in no kept day (days are kept two days after
+/// they end): the trigger is skipped for it, which is every change a live call or
+/// conversation makes. The day to spare allows for servers' clocks running ahead.
+fn received_over_a_day_ago(backend: DbBackend, row: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("{row}.received_at < now() - interval '1 day'"),
+        _ => format!(
+            "CAST(strftime('%s', {row}.received_at) AS INTEGER) \
+             < CAST(strftime('%s', 'now') AS INTEGER) - 86400"
+        ),
+    }
 }
 
 const WATCHED: &[Watched] = &[
@@ -81,16 +96,19 @@ const WATCHED: &[Watched] = &[
                 &format!("{row}.received_at"),
             )
         },
+        may_be_kept: Some(received_over_a_day_ago),
     },
     Watched {
         table: "contact_flags",
         columns: "contact_id",
         bump: |backend, row| bump_through_contact(backend, &format!("{row}.contact_id")),
+        may_be_kept: None,
     },
     Watched {
         table: "offers",
         columns: "contact_id, volunteer_id, offered_at, outcome",
         bump: |backend, row| bump_through_contact(backend, &format!("{row}.contact_id")),
+        may_be_kept: None,
     },
 ];
 
@@ -102,44 +120,52 @@ fn name(table: &str) -> String {
     format!("report_days_follow_{table}")
 }
 
+/// Each trigger's name suffix, event and the rows it sees.
+fn events(columns: &str) -> [(&'static str, String, &'static [&'static str]); 3] {
+    [
+        ("insert", "INSERT".to_owned(), &["NEW"]),
+        ("delete", "DELETE".to_owned(), &["OLD"]),
+        ("update", format!("UPDATE OF {columns}"), &["OLD", "NEW"]),
+    ]
+}
+
 async fn create_triggers(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     let db = manager.get_connection();
     let backend = manager.get_database_backend();
     for watched in WATCHED {
-        let (table, columns, name) = (watched.table, watched.columns, name(watched.table));
-        let (old, new) = (
-            (watched.bump)(backend, "OLD"),
-            (watched.bump)(backend, "NEW"),
-        );
-        match backend {
-            DbBackend::Postgres => {
-                db.execute_unprepared(&format!(
-                    "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ BEGIN \
-                     IF TG_OP <> 'INSERT' THEN {old}; END IF; \
-                     IF TG_OP <> 'DELETE' THEN {new}; END IF; \
-                     RETURN NULL; END $$ LANGUAGE plpgsql"
-                ))
-                .await?;
-                db.execute_unprepared(&format!(
-                    "CREATE TRIGGER {name} AFTER INSERT OR DELETE OR UPDATE OF {columns} \
-                     ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
-                ))
-                .await?;
-            }
-            _ => {
-                for (event, body) in [
-                    ("INSERT", new.clone()),
-                    ("DELETE", old.clone()),
-                    (&format!("UPDATE OF {columns}"), format!("{old}; {new}")),
-                ] {
-                    let suffix = event.split(' ').next().unwrap_or(event).to_lowercase();
-                    db.execute_unprepared(&format!(
-                        "CREATE TRIGGER {name}_{suffix} AFTER {event} ON {table} \
-                         BEGIN {body}; END"
-                    ))
-                    .await?;
+        let (table, name) = (watched.table, name(watched.table));
+        let bump = |row: &str| (watched.bump)(backend, row);
+        if backend == DbBackend::Postgres {
+            db.execute_unprepared(&format!(
+                "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ BEGIN \
+                 IF TG_OP <> 'INSERT' THEN {old}; END IF; \
+                 IF TG_OP <> 'DELETE' THEN {new}; END IF; \
+                 RETURN NULL; END $$ LANGUAGE plpgsql",
+                old = bump("OLD"),
+                new = bump("NEW"),
+            ))
+            .await?;
+        }
+        for (suffix, event, rows) in events(watched.columns) {
+            let when = watched.may_be_kept.map_or(String::new(), |may_be_kept| {
+                let any: Vec<String> = rows.iter().map(|row| may_be_kept(backend, row)).collect();
+                format!(" WHEN ({})", any.join(" OR "))
+            });
+            let sql = match backend {
+                DbBackend::Postgres => format!(
+                    "CREATE TRIGGER {name}_{suffix} AFTER {event} ON {table} FOR EACH ROW\
+                     {when} EXECUTE FUNCTION {name}()"
+                ),
+                _ => {
+                    let bodies: Vec<String> = rows.iter().map(|row| bump(row)).collect();
+                    format!(
+                        "CREATE TRIGGER {name}_{suffix} AFTER {event} ON {table} FOR EACH ROW\
+                         {when} BEGIN {}; END",
+                        bodies.join("; ")
+                    )
                 }
-            }
+            };
+            db.execute_unprepared(&sql).await?;
         }
     }
     let limit = name("volunteers");
@@ -171,22 +197,20 @@ async fn create_triggers(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
 
 async fn drop_triggers(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     let db = manager.get_connection();
+    let backend = manager.get_database_backend();
     let tables = WATCHED.iter().map(|w| w.table).chain(["volunteers"]);
     for table in tables {
         let name = name(table);
-        match manager.get_database_backend() {
-            DbBackend::Postgres => {
-                db.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {name} ON {table}"))
-                    .await?;
-                db.execute_unprepared(&format!("DROP FUNCTION IF EXISTS {name}()"))
-                    .await?;
-            }
-            _ => {
-                for suffix in ["", "_insert", "_delete", "_update"] {
-                    db.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {name}{suffix}"))
-                        .await?;
-                }
-            }
+        for suffix in ["", "_insert", "_delete", "_update"] {
+            db.execute_unprepared(&match backend {
+                DbBackend::Postgres => format!("DROP TRIGGER IF EXISTS {name}{suffix} ON {table}"),
+                _ => format!("DROP TRIGGER IF EXISTS {name}{suffix}"),
+            })
+            .await?;
+        }
+        if backend == DbBackend::Postgres {
+            db.execute_unprepared(&format!("DROP FUNCTION IF EXISTS {name}()"))
+                .await?;
         }
     }
     Ok(())
