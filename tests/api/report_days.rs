@@ -139,17 +139,27 @@ async fn a_report_over_kept_days_says_what_counting_every_contact_says() {
         planted.planted, 247,
         "every day from the first contact's, 2026-03-27, to 2026-11-28"
     );
-    let tallied = tally_settled_days(&app.db, now + Duration::minutes(11), 1000)
+    let first = tally_settled_days(&app.db, now + Duration::minutes(11), 200)
         .await
         .unwrap();
     assert_eq!(
-        tallied,
+        first,
         Pass {
             planted: 0,
-            tallied: 247,
-            left: 0
+            looked_at: 200,
+            tallied: 200,
+            left: 47
         }
     );
+    assert_eq!(
+        reports(&app, line, &supervisor).await,
+        counted,
+        "part kept, part counted"
+    );
+    let rest = tally_settled_days(&app.db, now + Duration::minutes(12), 200)
+        .await
+        .unwrap();
+    assert_eq!((rest.tallied, rest.left), (47, 0));
     assert_eq!(reports(&app, line, &supervisor).await, counted);
 
     // The report reads what was kept of a day, and nothing kept once the day changed.
@@ -249,7 +259,8 @@ async fn servers_tallying_at_once_keep_each_day_once() {
         tally_settled_days(&app.db, later, 1000),
         tally_settled_days(&app.db, later, 1000)
     );
-    assert_eq!(one.unwrap().tallied + other.unwrap().tallied, 36);
+    let (one, other) = (one.unwrap(), other.unwrap());
+    assert_eq!(one.tallied + other.tallied, 36, "{one:?} {other:?}");
     let again = tally_settled_days(&app.db, later, 1000).await.unwrap();
     assert_eq!(again, Pass::default(), "nothing is left to tally");
 }
