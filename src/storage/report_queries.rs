@@ -75,7 +75,7 @@ fn window(helpline_id: HelplineId, period: &Period) -> Vec<Value> {
     vec![helpline_id.into(), start.into(), end.into()]
 }
 
-async fn rows(
+pub(super) async fn rows(
     db: &impl ConnectionTrait,
     sql: &str,
     values: Vec<Value>,

@@ -177,6 +177,13 @@ async fn a_report_over_kept_days_says_what_counting_every_contact_says() {
     )
     .await;
     assert_eq!(reports(&app, line, &supervisor).await, counted);
+    // A kept tally that cannot be read is counted again, not an error.
+    run(
+        &app,
+        "UPDATE report_days SET contacts_tally = '{\"groups\": 7}' WHERE day = '2026-03-29'",
+    )
+    .await;
+    assert_eq!(reports(&app, line, &supervisor).await, counted);
 
     // Changes to kept days show at once, and only the days changed are tallied again.
     let later = now + Duration::minutes(20);
