@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 
@@ -96,7 +96,10 @@ pub async fn release(
 }
 
 /// Frees every volunteer held for this contact.
-pub async fn release_contact(db: &DatabaseConnection, contact_id: ContactId) -> Result<(), DbErr> {
+pub async fn release_contact(
+    db: &impl ConnectionTrait,
+    contact_id: ContactId,
+) -> Result<(), DbErr> {
     reservation::Entity::delete_many()
         .filter(reservation::Column::ContactId.eq(contact_id))
         .exec(db)

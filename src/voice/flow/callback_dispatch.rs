@@ -354,6 +354,5 @@ pub(super) async fn give_up(
     }
     end_call_in(&txn, state, &call, Outcome::CallbackFailed, None, now).await?;
     txn.commit().await?;
-    reservations::release_contact(&state.db, call.contact.id).await?;
     Ok(true)
 }

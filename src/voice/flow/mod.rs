@@ -178,19 +178,19 @@ async fn end_call(
     let txn = storage::write_transaction(&state.db).await?;
     end_call_in(&txn, state, call, outcome, talk_secs, at).await?;
     txn.commit().await?;
-    after_call_ended(state, call).await
+    after_call_ended(state);
+    Ok(())
 }
 
 /// Once a call's end has committed: its volunteers are free, maybe for a caller waiting to
 /// be called back.
-async fn after_call_ended(state: &AppState, call: &Call) -> Result<(), DbErr> {
-    reservations::release_contact(&state.db, call.contact.id).await?;
+fn after_call_ended(state: &AppState) {
     state.callbacks_wake.notify_one();
-    Ok(())
 }
 
-/// [`end_call`] within the transaction `txn`, which also holds whatever caused the end;
-/// the caller releases the contact's reservations once it commits.
+/// [`end_call`] within the transaction `txn`, which also holds whatever caused the end:
+/// the call's end, its event, any alert it raises and its volunteers' reservations
+/// released; the caller wakes the callbacks once it commits.
 async fn end_call_in(
     txn: &sea_orm::DatabaseTransaction,
     state: &AppState,
@@ -209,7 +209,7 @@ async fn end_call_in(
         let name = &call.helpline.name;
         alert_after_end(txn, &state.vault, &ended, name, at).await?;
     }
-    Ok(())
+    reservations::release_contact(txn, call.contact.id).await
 }
 
 fn accept_gather(call: &Call, text: String, action: String) -> VoiceResponse {

@@ -282,7 +282,7 @@ pub async fn dial_ended(
     if ends.is_none() {
         return Ok(Some(route_loaded(state, call, round + 1).await?));
     }
-    after_call_ended(state, &call).await?;
+    after_call_ended(state);
     if !answered_here {
         return Ok(Some(VoiceResponse::new()));
     }

@@ -38,7 +38,8 @@ pub async fn call_status(
     }
     end_call_in(&txn, state, &call, Outcome::Abandoned, None, now).await?;
     txn.commit().await?;
-    after_call_ended(state, &call).await
+    after_call_ended(state);
+    Ok(())
 }
 
 /// A status callback for a volunteer's leg.
