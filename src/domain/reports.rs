@@ -10,6 +10,7 @@ use super::contact::Outcome;
 use super::csv_export::{Text, to_csv};
 use super::ids::{TopicId, VolunteerId};
 use super::report_period::{WEEKDAYS, percentile, ratio, week_start};
+use super::report_tally::ContactsTally;
 
 /// Contacts counted by channel, topic, outcome and peer-match tier (one database group).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,15 +137,16 @@ fn add(map: &mut BTreeMap<String, Count>, key: String, contacts: i64, answered: 
     entry.answered += answered;
 }
 
-/// Assembles the contacts report from the database's groups, the hour and weekday counts,
-/// the wait and talk histograms and the offers count.
-pub fn contacts_report(
-    groups: &[Breakdown],
-    hours: &[HourCount],
-    waits: &[(i64, i64)],
-    talks: &[(i64, i64)],
-    offers_for_answered: i64,
-) -> ContactsReport {
+/// Assembles the contacts report from its tally: the database's groups, the hour and
+/// weekday counts, the wait and talk histograms and the offers count.
+pub fn contacts_report(tally: &ContactsTally) -> ContactsReport {
+    let ContactsTally {
+        groups,
+        hours,
+        waits,
+        talks,
+        offers_for_answered,
+    } = tally;
     let mut by_channel = BTreeMap::new();
     let mut by_topic = BTreeMap::new();
     let mut by_outcome = BTreeMap::new();
@@ -243,7 +245,7 @@ pub fn contacts_report(
         answered_peer_match_rate: ratio(peer_matched, answered_with_a_topic),
         peer_match_free,
         peer_match_free_rate: ratio(peer_match_free, chose_a_topic),
-        offers_per_answered: ratio(offers_for_answered, answered),
+        offers_per_answered: ratio(*offers_for_answered, answered),
         by_channel: by_channel.into_values().collect(),
         by_topic: by_topic.into_values().collect(),
         by_outcome: by_outcome.into_values().collect(),
@@ -505,7 +507,11 @@ mod tests {
             group("sms", None, "help_only", None, 3),
             group("voice", None, "rejected_blocked", None, 1),
         ];
-        let report = contacts_report(&groups, &[], &[], &[], 26);
+        let report = contacts_report(&ContactsTally {
+            groups: groups.to_vec(),
+            offers_for_answered: 26,
+            ..ContactsTally::default()
+        });
         assert_eq!(report.total, 19);
         assert_eq!((report.answered, report.missed), (13, 2));
         assert_eq!((report.refused, report.keyword_only), (1, 3));
@@ -537,7 +543,10 @@ mod tests {
             contacts,
             answered: 1,
         };
-        let report = contacts_report(&[], &[at(3, 6, 4), at(3, 0, 1)], &[], &[], 0);
+        let report = contacts_report(&ContactsTally {
+            hours: vec![at(3, 6, 4), at(3, 0, 1)],
+            ..ContactsTally::default()
+        });
         assert_eq!(report.by_hour.len(), 24);
         assert_eq!(report.by_hour[3].contacts, 5);
         assert_eq!(report.by_weekday[6].key, "sunday");
@@ -548,13 +557,11 @@ mod tests {
 
     #[test]
     fn the_contacts_report_as_csv_has_a_row_per_figure() {
-        let report = contacts_report(
-            &[group("voice", None, "answered", None, 1)],
-            &[],
-            &[],
-            &[],
-            1,
-        );
+        let report = contacts_report(&ContactsTally {
+            groups: vec![group("voice", None, "answered", None, 1)],
+            offers_for_answered: 1,
+            ..ContactsTally::default()
+        });
         let csv = report.to_csv().unwrap();
         assert!(
             csv.starts_with("section,key,contacts,answered\nsummary,total,1,\n"),

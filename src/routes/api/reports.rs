@@ -198,14 +198,7 @@ pub async fn contacts_view(
     period: &Period,
 ) -> Result<ContactsReportView, ApiError> {
     let db = &state.db;
-    let tally: ContactsTally = report_days::tally(db, id, period).await?;
-    let report = contacts_report(
-        &tally.groups,
-        &tally.hours,
-        &tally.waits,
-        &tally.talks,
-        tally.offers_for_answered,
-    );
+    let report = contacts_report(&report_days::tally::<ContactsTally>(db, id, period).await?);
     // The period's calls are already counted, by channel, in the report.
     let calls = report
         .by_channel
