@@ -271,3 +271,56 @@ async fn servers_tallying_at_once_keep_each_day_once() {
     let again = tally_settled_days(&app.db, later, 1000).await.unwrap();
     assert_eq!(again, Pass::default(), "nothing is left to tally");
 }
+
+#[tokio::test]
+async fn a_helpline_that_changes_its_time_zone_has_its_days_counted_on_the_new_clock() {
+    let app = spawn_app().await;
+    let line = app.helpline("Peerline", "Europe/London").await;
+    let supervisor = app.token_for(Role::Supervisor, None, vec![line]).await;
+    // Friday 23:30 in London, Saturday 08:30 in Tokyo.
+    let late = Seed {
+        at: "2026-11-20T23:30:00Z",
+        channel: "voice",
+        outcome: "abandoned",
+        wait: 30,
+        ..Seed::default()
+    };
+    seed(&app, line, 0, late).await;
+    let saturday =
+        format!("/api/v1/helplines/{line}/reports/contacts?from=2026-11-21&to=2026-11-21");
+    let now = utc("2026-12-01T09:00:00Z");
+    tally_settled_days(&app.db, now, 0).await.unwrap();
+    let kept = tally_settled_days(&app.db, now + Duration::minutes(11), 1000)
+        .await
+        .unwrap();
+    assert_eq!(kept.tallied, 9, "2026-11-20 to 2026-11-28 in London");
+    assert_eq!(app.get(&saturday, &supervisor).await.body["total"], 0);
+
+    let moved = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/helplines/{line}"),
+            Some(&app.admin),
+            Some(serde_json::json!({"time_zone": "Asia/Tokyo"})),
+        )
+        .await;
+    assert!(moved.status.is_success(), "{:?}", moved.body);
+    assert_eq!(
+        app.get(&saturday, &supervisor).await.body["total"],
+        1,
+        "London's kept days are not read on Tokyo's clock"
+    );
+    let replanted = tally_settled_days(&app.db, now + Duration::minutes(20), 1000)
+        .await
+        .unwrap();
+    assert_eq!(
+        (replanted.planted, replanted.tallied),
+        (8, 0),
+        "2026-11-21 to 2026-11-28 in Tokyo, planted anew"
+    );
+    let kept = tally_settled_days(&app.db, now + Duration::minutes(31), 1000)
+        .await
+        .unwrap();
+    assert_eq!(kept.tallied, 8);
+    assert_eq!(app.get(&saturday, &supervisor).await.body["total"], 1);
+}
