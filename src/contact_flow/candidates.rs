@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 use super::activity::{ActivityCache, History};
 use crate::domain::helpline::RoutingSettings;
-use crate::domain::ids::{ById, IdSet, VolunteerId};
+use crate::domain::ids::{ById, ContactId, HelplineId, IdSet, VolunteerId};
 use crate::domain::rota::Channel;
 use crate::domain::routing::{self, Activity, Candidate, Continuity, Plan, RoutingRequest};
 use crate::state::AppState;
@@ -30,40 +30,64 @@ pub struct RoutingInputs {
     idle: Activity,
 }
 
+/// The contact a round is for, as far as the router's reads need it: one already written,
+/// or a new call's, read for before its row is written.
+pub struct Routed {
+    pub helpline_id: HelplineId,
+    /// Every hash the caller may be stored under.
+    pub caller_hashes: Vec<String>,
+    /// `None` for a contact not written yet: it has no offers and is no past contact.
+    pub contact_id: Option<ContactId>,
+}
+
+impl Routed {
+    /// The contact `contact`, written already.
+    pub fn contact(state: &AppState, contact: &contact::Model) -> Self {
+        Self {
+            helpline_id: contact.helpline_id,
+            caller_hashes: state
+                .vault
+                .caller_hashes(contact.caller_encrypted.as_deref(), &contact.caller_hash),
+            contact_id: Some(contact.id),
+        }
+    }
+}
+
 impl RoutingInputs {
     pub async fn load(
         db: &impl ConnectionTrait,
         state: &AppState,
-        contact: &contact::Model,
+        routed: &Routed,
         routing: &RoutingSettings,
         channel: Channel,
         now: DateTime<Utc>,
     ) -> Result<Self, DbErr> {
-        let roster = state.roster.helpline(db, contact.helpline_id).await?;
+        let roster = state.roster.helpline(db, routed.helpline_id).await?;
         let activity = ActivityNow::read(db, &state.activity, now)
             .await?
             .engaged_on(db, channel, now)
             .await?;
-        let caller_hashes = state
-            .vault
-            .caller_hashes(contact.caller_encrypted.as_deref(), &contact.caller_hash);
-        let conflicted = rota::conflicted_volunteers(db, &caller_hashes)
+        let caller_hashes = &routed.caller_hashes;
+        let conflicted = rota::conflicted_volunteers(db, caller_hashes)
             .await?
             .into_iter()
             .collect();
-        let already_tried = contacts::offers(db, contact.id)
-            .await?
-            .into_iter()
-            .map(|o| o.volunteer_id)
-            .collect();
+        let already_tried = match routed.contact_id {
+            Some(contact_id) => contacts::offers(db, contact_id)
+                .await?
+                .into_iter()
+                .map(|o| o.volunteer_id)
+                .collect(),
+            None => IdSet::default(),
+        };
         let continuity = if routing.continuity_enabled {
             let since = now - Duration::days(routing.continuity_days.into());
             let max_repeats = u32::try_from(routing.continuity_max_repeats).unwrap_or(1);
             let latest = contacts::recent_answerers(
                 db,
-                contact.helpline_id,
-                &caller_hashes,
-                contact.id,
+                routed.helpline_id,
+                caller_hashes,
+                routed.contact_id,
                 since,
                 u64::from(max_repeats) + 1,
             )

@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveEnum,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, QueryTrait,
     sea_query::{Expr, OnConflict},
 };
 
@@ -665,12 +665,13 @@ pub async fn withheld_calls_since(
         .await
 }
 
-/// The volunteers a returning caller reached at this helpline within `days`, latest first.
+/// The volunteers a returning caller reached at this helpline since `since`, latest first,
+/// leaving out the contact `except_contact` (the one being routed).
 pub async fn recent_answerers(
     db: &impl ConnectionTrait,
     helpline_id: HelplineId,
     caller_hashes: &[String],
-    except_contact: ContactId,
+    except_contact: Option<ContactId>,
     since: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<VolunteerId>, DbErr> {
@@ -679,7 +680,9 @@ pub async fn recent_answerers(
         .column(contact::Column::AnsweredBy)
         .filter(contact::Column::HelplineId.eq(helpline_id))
         .filter(contact::Column::CallerHash.is_in(caller_hashes.to_vec()))
-        .filter(contact::Column::Id.ne(except_contact))
+        .apply_if(except_contact, |query, id| {
+            query.filter(contact::Column::Id.ne(id))
+        })
         .filter(contact::Column::ReceivedAt.gte(since))
         .filter(contact::Column::AnsweredBy.is_not_null())
         .order_by_desc(contact::Column::ReceivedAt)

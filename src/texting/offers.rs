@@ -7,7 +7,7 @@ use sea_orm::{DatabaseTransaction, DbErr};
 use serde_json::json;
 
 use super::{Conversation, HOLDING, OFFER, RELAY_TO_VOLUNTEER, VolunteerPhone, wording};
-use crate::contact_flow::candidates::RoutingInputs;
+use crate::contact_flow::candidates::{Routed, RoutingInputs};
 use crate::domain::rota::Channel;
 use crate::domain::routing::{RoutingRequest, TopicChoice};
 use crate::state::AppState;
@@ -34,7 +34,7 @@ pub(super) async fn offer_next(
     let inputs = RoutingInputs::load(
         txn,
         state,
-        contact,
+        &Routed::contact(state, contact),
         &conversation.settings.routing,
         Channel::Sms,
         now,

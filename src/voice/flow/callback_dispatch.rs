@@ -6,7 +6,7 @@
 
 use super::*;
 use crate::domain::callback::CallbackState;
-use crate::domain::ids::{OfferId, TopicId};
+use crate::domain::ids::{HelplineId, OfferId, TopicId};
 use crate::domain::routing::Tier;
 use crate::storage::callbacks::{self, Move};
 use crate::storage::entities::callback;
@@ -78,11 +78,13 @@ pub async fn run_callbacks(state: &AppState, client: &TwilioClient) -> Result<Ca
 
 /// Assigns waiting callbacks requested before a live caller arrived, so that the live
 /// caller does not take the volunteer they were waiting for.
-pub(super) async fn assign_earlier_callbacks(state: &AppState, call: &Call) -> Result<(), DbErr> {
+pub(super) async fn assign_earlier_callbacks(
+    state: &AppState,
+    helpline_id: HelplineId,
+    arrived_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
     let now = state.clock.now();
-    let earlier =
-        callbacks::waiting_before(&state.db, call.helpline.id, call.contact.received_at, now)
-            .await?;
+    let earlier = callbacks::waiting_before(&state.db, helpline_id, arrived_at, now).await?;
     let mut assigned_any = false;
     for waiting in earlier.iter().take(3) {
         assigned_any |= assign(state, waiting).await? == Assignment::Assigned;
@@ -118,7 +120,7 @@ async fn assign(state: &AppState, waiting: &callback::Model) -> Result<Assignmen
     let mut inputs = RoutingInputs::load(
         &state.db,
         state,
-        &call.contact,
+        &Routed::contact(state, &call.contact),
         &call.settings.routing,
         Channel::Voice,
         now,
@@ -133,7 +135,7 @@ async fn assign(state: &AppState, waiting: &callback::Model) -> Result<Assignmen
         .filter(|o| o.outcome != Some(OfferOutcome::Accepted))
         .map(|o| o.volunteer_id)
         .collect();
-    let plan = plan_call(&call, &inputs, now);
+    let plan = plan_call(call.choice(), &inputs, now);
     // A call a volunteer returned rings them, on shift or not (they asked to make this
     // call), as soon as no other call holds them; it holds up no other callback.
     let (candidates, if_none_free) = match waiting.for_volunteer {

@@ -14,7 +14,8 @@ pub struct InboundCall<'a> {
 }
 
 /// A new call: reject a blocked caller, otherwise greet, play the menus or start routing.
-/// The contact, its first events and an only topic are written in one transaction.
+/// The contact, its first events, an only topic and, for a call that goes straight to the
+/// volunteers, its first round are written in one transaction.
 pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceResponse, DbErr> {
     let now = state.clock.now();
     let directory = state.directory.current(&state.db).await?;
@@ -40,8 +41,26 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
     let helpline_id = listing.row.id;
     let blocked =
         caller.is_some() && blocklist::is_blocked(&state.db, helpline_id, &hashes, now).await?;
+    let menus = menus_of(&listing.topics, &settings);
+    let only_topic = menus.only_topic();
+    // A call that goes straight to the volunteers is read and planned for before its
+    // contact is written, so that the contact and its first round are one commit.
+    let first_round = if blocked || menus.topic_menu() || menus.language_menu() {
+        None
+    } else {
+        let routed = Routed {
+            helpline_id,
+            caller_hashes: hashes.clone(),
+            contact_id: None,
+        };
+        let choice = Choice {
+            topic: only_topic.and_then(|id| listing.topics.iter().find(|t| t.id == id)),
+            language: None,
+        };
+        Some(prepare_round(state, &routed, &settings, choice, now, now).await?)
+    };
     let txn = storage::write_transaction(&state.db).await?;
-    let (contact, _) = contacts::open_call(
+    let (contact, new) = contacts::open_call(
         &txn,
         NewCall {
             channel: Channel::Voice,
@@ -54,7 +73,7 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
             stage: if blocked { Stage::Ended } else { Stage::Menu },
             outcome: blocked.then_some(Outcome::RejectedBlocked),
             received_at: now,
-            route_deadline: now + Duration::seconds(settings.routing.max_wait_secs.into()),
+            route_deadline: first_round_deadline(&settings, now),
         },
     )
     .await?;
@@ -88,7 +107,6 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
         let next = fallback_step(state, &call, 1).await?;
         return Ok(prepend(Verb::Say(greeting), next));
     }
-    let menus = call.menus();
     if menus.topic_menu() {
         txn.commit().await?;
         return Ok(menu_gather(
@@ -99,12 +117,12 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
             prompts::topic_menu(&menus),
         ));
     }
-    if let Some(only) = menus.only_topic() {
+    if let Some(only) = only_topic {
         contacts::set_choice(&txn, call.contact.id, Some(only), None, now).await?;
         call.contact.topic_id = Some(only);
     }
-    txn.commit().await?;
     if menus.language_menu() {
+        txn.commit().await?;
         return Ok(menu_gather(
             state,
             &call,
@@ -113,7 +131,14 @@ pub async fn inbound(state: &AppState, call: InboundCall<'_>) -> Result<VoiceRes
             prompts::language_menu(&menus),
         ));
     }
-    let next = route_loaded(state, call, 1).await?;
+    let next = match first_round {
+        Some(prepared) if new => write_round(state, txn, call, 1, prepared).await?,
+        // A repeated delivery: the round is the first delivery's.
+        _ => {
+            txn.commit().await?;
+            route_loaded(state, call, 1).await?
+        }
+    };
     Ok(prepend(Verb::Say(greeting), next))
 }
 
@@ -146,7 +171,8 @@ fn prepend(first: Verb, rest: VoiceResponse) -> VoiceResponse {
     response
 }
 
-/// The caller pressed a key (or none) in a menu.
+/// The caller pressed a key (or none) in a menu. The choice, its event and, when no menu
+/// follows, the first round are written in one transaction.
 pub async fn menu_choice(
     state: &AppState,
     contact_id: ContactId,
@@ -158,41 +184,53 @@ pub async fn menu_choice(
     };
     let now = state.clock.now();
     let menus = call.menus();
-    let txn = storage::write_transaction(&state.db).await?;
-    match step {
+    let (topic_id, language, event) = match step {
         "topic" => {
             let chosen = menus.topic_for(digits);
-            contacts::set_choice(&txn, contact_id, chosen.map(|t| t.id), None, now).await?;
-            if let Some(topic) = chosen {
-                call.contact.topic_id = Some(topic.id);
-            }
             let event = Event::once(now, EventKind::TopicChosen).detail(json!({
                 "digits": digits,
                 "topic_id": chosen.map(|t| t.id),
                 "topic": chosen.map(|t| t.label.clone()),
             }));
-            contacts::record_event(&txn, contact_id, event).await?;
-            txn.commit().await?;
-            if menus.language_menu() {
-                let menu = prompts::language_menu(&menus);
-                return Ok(Some(menu_gather(state, &call, None, "language", menu)));
-            }
+            (chosen.map(|t| t.id), None, event)
         }
         "language" => {
             let chosen = menus.language_for(digits).map(str::to_owned);
-            contacts::set_choice(&txn, contact_id, None, chosen.clone(), now).await?;
-            if chosen.is_some() {
-                call.contact.language = chosen.clone();
-            }
             let event = Event::once(now, EventKind::LanguageChosen)
                 .detail(json!({"digits": digits, "language": chosen}));
-            contacts::record_event(&txn, contact_id, event).await?;
-            txn.commit().await?;
+            (None, chosen, event)
         }
         _ => return Ok(None),
+    };
+    if topic_id.is_some() {
+        call.contact.topic_id = topic_id;
+    }
+    if language.is_some() {
+        call.contact.language = language.clone();
+    }
+    let language_menu_next = step == "topic" && menus.language_menu();
+    let first_round = if language_menu_next || !call.awaits_first_round() {
+        None
+    } else {
+        Some(prepare_call_round(state, &call, now).await?)
+    };
+    let txn = storage::write_transaction(&state.db).await?;
+    contacts::set_choice(&txn, contact_id, topic_id, language, now).await?;
+    contacts::record_event(&txn, contact_id, event).await?;
+    if language_menu_next {
+        txn.commit().await?;
+        let menu = prompts::language_menu(&menus);
+        return Ok(Some(menu_gather(state, &call, None, "language", menu)));
     }
     // The first round of offers; the caller's wait is counted from here.
     let connecting = call.say(prompts::CONNECTING);
-    let next = route_loaded(state, call, 1).await?;
+    let next = match first_round {
+        Some(prepared) => write_round(state, txn, call, 1, prepared).await?,
+        // A repeated delivery, or a call that is over: as the round or its end says.
+        None => {
+            txn.commit().await?;
+            route_loaded(state, call, 1).await?
+        }
+    };
     Ok(Some(prepend(connecting, next)))
 }

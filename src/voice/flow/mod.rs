@@ -26,8 +26,8 @@ pub use fallback::{
 pub use holding::hold_choice;
 pub use inbound::{InboundCall, inbound, menu_choice};
 pub use returns::{ReturnOpened, ReturnRefused, return_call};
-use rounds::route_loaded;
 pub use rounds::{DialResult, dial_ended, route_round};
+use rounds::{first_round_deadline, prepare_call_round, prepare_round, route_loaded, write_round};
 pub use status::{call_status, leg_status};
 pub use survey::survey_answer;
 pub use whisper::{whisper, whisper_answer};
@@ -39,7 +39,7 @@ use serde_json::json;
 use super::prompts::{self, MenuTopic, Menus};
 use super::urls::CallbackUrls;
 use crate::contact_flow::alerts::alert_after_end;
-use crate::contact_flow::candidates::RoutingInputs;
+use crate::contact_flow::candidates::{Routed, RoutingInputs};
 use crate::domain::helpline::HelplineSettings;
 use crate::domain::ids::ContactId;
 use crate::domain::phone::E164;
@@ -113,6 +113,23 @@ impl Call {
         self.topics.iter().find(|t| t.id == id)
     }
 
+    /// Whether the call waits for its first round of offers: not routed yet, not over,
+    /// not answered and not waiting to be called back.
+    fn awaits_first_round(&self) -> bool {
+        let contact = &self.contact;
+        contact.round == 0
+            && contact.ended_at.is_none()
+            && contact.answered_at.is_none()
+            && contact.stage != Stage::Callback
+    }
+
+    fn choice(&self) -> Choice<'_> {
+        Choice {
+            topic: self.topic(),
+            language: self.contact.language.as_deref(),
+        }
+    }
+
     fn goodbye(&self) -> VoiceResponse {
         VoiceResponse::new()
             .push(self.say(prompts::goodbye(&self.helpline.name)))
@@ -145,9 +162,17 @@ fn menus_of(topics: &[topic::Model], settings: &HelplineSettings) -> Menus {
     }
 }
 
-/// The router's plan for a call at `now`, from what was loaded for it.
-fn plan_call(call: &Call, inputs: &RoutingInputs, now: DateTime<Utc>) -> routing::Plan {
-    let topic = call.topic().map(|t| TopicChoice {
+/// What a caller chose in the menus, or was given as the helpline's only topic: what
+/// their rounds are planned by.
+#[derive(Clone, Copy)]
+struct Choice<'a> {
+    topic: Option<&'a topic::Model>,
+    language: Option<&'a str>,
+}
+
+/// The router's plan at `now` for a caller who chose `choice`, from what was loaded for it.
+fn plan_call(choice: Choice<'_>, inputs: &RoutingInputs, now: DateTime<Utc>) -> routing::Plan {
+    let topic = choice.topic.map(|t| TopicChoice {
         topic_id: t.id,
         strict: t.strict,
     });
@@ -155,7 +180,7 @@ fn plan_call(call: &Call, inputs: &RoutingInputs, now: DateTime<Utc>) -> routing
         at: now,
         channel: Channel::Voice,
         topic,
-        language: call.contact.language.as_deref(),
+        language: choice.language,
         continuity: inputs.continuity,
         conflicted: &inputs.conflicted,
         already_tried: &inputs.already_tried,

@@ -3,6 +3,8 @@
 use super::fallback::fallback_step;
 use super::holding::hold;
 use super::*;
+use sea_orm::DatabaseTransaction;
+
 use crate::domain::ids::{ContactId, OfferId};
 
 /// One round of offers: claim the round, plan, reserve volunteers, ring them. When nobody
@@ -31,13 +33,11 @@ pub(super) async fn route_loaded(
     {
         return Ok(VoiceResponse::new().push(Verb::Hangup));
     }
-    let now = state.clock.now();
-    // The caller's wait for a volunteer is counted from the first round.
-    let deadline =
-        (round == 1).then(|| now + Duration::seconds(call.settings.routing.max_wait_secs.into()));
     if call.contact.round >= round {
         return replay_round(state, &call, round).await;
     }
+    let now = state.clock.now();
+    let deadline = (round == 1).then(|| first_round_deadline(&call.settings, now));
     if let Some(deadline) = deadline {
         call.contact.route_deadline = deadline;
     }
@@ -49,29 +49,108 @@ pub(super) async fn route_loaded(
         }
         return fallback_step(state, &call, 1).await;
     }
-    // Callers waiting for a callback since before this caller arrived come first.
-    super::callback_dispatch::assign_earlier_callbacks(state, &call).await?;
+    let prepared = prepare_call_round(state, &call, now).await?;
+    let txn = storage::write_transaction(&state.db).await?;
+    write_round(state, txn, call, round, prepared).await
+}
+
+/// When the caller's wait for a volunteer ends if their first round starts at `now`: the
+/// wait is counted from the first round, not from the greeting and menus.
+pub(super) fn first_round_deadline(
+    settings: &HelplineSettings,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    now + Duration::seconds(settings.routing.max_wait_secs.into())
+}
+
+/// What a round read and decided before its transaction: the roster, who is engaged,
+/// the caller's conflicts and past, and the plan made from them. They are read with no
+/// transaction open, so no lock is held while they are.
+pub(super) struct Prepared {
+    inputs: RoutingInputs,
+    plan: routing::Plan,
+    at: DateTime<Utc>,
+}
+
+/// Reads and plans a round at `now` for `routed`, a caller who arrived at `arrived_at` and
+/// chose `choice`. First, callers waiting for a callback since before this caller arrived
+/// are given their volunteers.
+pub(super) async fn prepare_round(
+    state: &AppState,
+    routed: &Routed,
+    settings: &HelplineSettings,
+    choice: Choice<'_>,
+    arrived_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Prepared, DbErr> {
+    let helpline_id = routed.helpline_id;
+    super::callback_dispatch::assign_earlier_callbacks(state, helpline_id, arrived_at).await?;
     let inputs = RoutingInputs::load(
         &state.db,
         state,
-        &call.contact,
-        &call.settings.routing,
+        routed,
+        &settings.routing,
         Channel::Voice,
         now,
     )
     .await?;
-    let plan = plan_call(&call, &inputs, now);
+    let plan = plan_call(choice, &inputs, now);
+    Ok(Prepared {
+        inputs,
+        plan,
+        at: now,
+    })
+}
+
+/// [`prepare_round`] for a call whose contact is written.
+pub(super) async fn prepare_call_round(
+    state: &AppState,
+    call: &Call,
+    now: DateTime<Utc>,
+) -> Result<Prepared, DbErr> {
+    let routed = Routed::contact(state, &call.contact);
+    let arrived_at = call.contact.received_at;
+    prepare_round(
+        state,
+        &routed,
+        &call.settings,
+        call.choice(),
+        arrived_at,
+        now,
+    )
+    .await
+}
+
+/// Writes a prepared round within `txn`, which may already hold what led to it (a new
+/// call's contact, a menu choice): claims the round, reserves and offers volunteers,
+/// records the trace and the stage, and commits all of it together. Only the delivery
+/// that claims the round writes it; another gets the round as it was decided.
+pub(super) async fn write_round(
+    state: &AppState,
+    txn: DatabaseTransaction,
+    mut call: Call,
+    round: i32,
+    prepared: Prepared,
+) -> Result<VoiceResponse, DbErr> {
+    let Prepared {
+        inputs,
+        plan,
+        at: now,
+    } = prepared;
+    let contact_id = call.contact.id;
+    let deadline = (round == 1).then(|| first_round_deadline(&call.settings, now));
+    if let Some(deadline) = deadline {
+        call.contact.route_deadline = deadline;
+    }
+    if !contacts::claim_round(&txn, contact_id, round, Stage::Routing, deadline, now).await? {
+        // Whatever led here is kept; the round is another delivery's.
+        txn.commit().await?;
+        return replay_round(state, &call, round).await;
+    }
     let remaining = (call.contact.route_deadline - now).num_seconds().max(0);
     let ring_secs = ring_secs_at(&call, now);
     let expires = now + Duration::seconds(ring_secs) + WHISPER_GRACE;
     let group = usize::try_from(call.settings.routing.ring_group_size).unwrap_or(1);
-    // The round's claim, reservations, offers, trace and stage are written together or
-    // not at all; only the delivery that claims the round writes them.
-    let txn = storage::write_transaction(&state.db).await?;
-    if !contacts::claim_round(&txn, contact_id, round, Stage::Routing, deadline, now).await? {
-        txn.rollback().await?;
-        return replay_round(state, &call, round).await;
-    }
     // The trace first: it is the round's largest write, and no volunteer is held while
     // it is written.
     let event = Event::once(now, EventKind::Routed)
