@@ -29,10 +29,15 @@ type Arrivals = Arc<Mutex<HashMap<String, Instant>>>;
 /// Every message the stand-in received.
 type Received = Arc<AtomicUsize>;
 
+/// How long the stand-in takes to answer a request, as Twilio's API does.
+#[derive(Clone, Copy)]
+struct AnswersAfter(Duration);
+
 async fn messages(
     body: web::Bytes,
     arrivals: web::Data<Arrivals>,
     received: web::Data<Received>,
+    answers_after: web::Data<AnswersAfter>,
 ) -> HttpResponse {
     let now = Instant::now();
     let n = received.fetch_add(1, Ordering::SeqCst);
@@ -40,6 +45,7 @@ async fn messages(
     if let Some(probe) = form.get("Body").and_then(|b| b.split("probe-").nth(1)) {
         arrivals.lock().unwrap().insert(probe.to_owned(), now);
     }
+    tokio::time::sleep(answers_after.0).await;
     HttpResponse::Created()
         .json(serde_json::json!({"sid": format!("SM{n:032}"), "status": "queued"}))
 }
@@ -78,6 +84,10 @@ struct Args {
     /// before it.
     #[arg(long)]
     idle: bool,
+    /// How long the stand-in takes to answer each request, in milliseconds: Twilio's API
+    /// answers a new message in a few hundred, and a sender waits for the answer.
+    #[arg(long, default_value_t = 0)]
+    rest_latency_ms: u64,
 }
 
 #[tokio::main]
@@ -90,17 +100,20 @@ async fn main() {
         concurrency,
         rest_port,
         idle,
+        rest_latency_ms,
     } = clap::Parser::parse();
 
     let arrivals: Arrivals = Arc::default();
     let received: Received = Arc::default();
     let shared = web::Data::new(arrivals.clone());
     let shared_count = web::Data::new(received.clone());
+    let answers_after = web::Data::new(AnswersAfter(Duration::from_millis(rest_latency_ms)));
     let listener = TcpListener::bind(("127.0.0.1", rest_port)).expect("bind the REST stand-in");
     let server = HttpServer::new(move || {
         App::new()
             .app_data(shared.clone())
             .app_data(shared_count.clone())
+            .app_data(answers_after.clone())
             .default_service(web::to(messages))
     })
     .workers(1)
@@ -173,7 +186,9 @@ async fn main() {
         .filter_map(|(probe, at)| Some(at.duration_since(*sent_at.get(probe)?)))
         .collect();
 
-    println!("{texters} texters, concurrency {concurrency}");
+    println!(
+        "{texters} texters, concurrency {concurrency}, Twilio's API answering in {rest_latency_ms} ms"
+    );
     println!(
         "first texts (open, acknowledge, offer): {:.0}/s; {}",
         texters as f64 / first_secs,

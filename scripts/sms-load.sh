@@ -3,10 +3,12 @@
 # `peerline serve` on it with its outbox sending to the benchmark's stand-in for Twilio's
 # REST API, drives two texts from each texter, stops the server.
 #
-#   scripts/sms-load.sh sqlite   [volunteers] [texters] [concurrency] [--idle]
-#   scripts/sms-load.sh postgres [volunteers] [texters] [concurrency] [--idle]
+#   scripts/sms-load.sh sqlite   [volunteers] [texters] [concurrency] [--idle] [--rest-latency-ms N]
+#   scripts/sms-load.sh postgres [volunteers] [texters] [concurrency] [--idle] [--rest-latency-ms N]
 #
 # --idle: the second texts go one at a time, each once the outbox is quiet.
+# --rest-latency-ms N: the stand-in answers each REST request after N ms, as Twilio's API
+#   takes a few hundred to answer; without it, at once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,5 +1,6 @@
 //! The outbox worker: claims due messages one at a time, sends each through Twilio's REST
-//! API and records what happened. A refusal Twilio never processed (429, no connection) is
+//! API and records what happened, with up to [`SENDS_AT_ONCE`] requests to Twilio under
+//! way at once. A refusal Twilio never processed (429, no connection) is
 //! retried with backoff and jitter, honouring `Retry-After`; a send that may have gone
 //! (timeout, 5xx, a server that stopped mid-send) is marked uncertain and never re-sent.
 
@@ -15,16 +16,19 @@ use super::supervisor::{After, Supervisor};
 use crate::clock::Clock;
 use crate::contact_flow::refusals;
 use crate::secrets::Vault;
+use crate::storage::entities::outbox_message;
 use crate::storage::outbox;
 use crate::telephony::rest::{SendError, TwilioClient};
 
 /// Retries a message Twilio did not process at most this many times in all.
 pub const MAX_ATTEMPTS: i32 = 8;
-/// Most messages one pass sends before yielding.
-const BATCH: usize = 50;
-/// Passes each server runs side by side, so that one slow request to Twilio does not hold
-/// up the messages behind it. Each message is claimed by exactly one of them.
-pub const LANES: usize = 4;
+/// Most messages one pass claims before yielding.
+const BATCH: usize = 200;
+/// Requests to Twilio one server has under way at once. Twilio takes a few hundred
+/// milliseconds to answer each, so one at a time would send only a few messages a
+/// second: a burst of texters would wait minutes for their replies. Twilio refuses an
+/// account too many requests at once with a 429, which is retried.
+pub const SENDS_AT_ONCE: usize = 32;
 
 /// When to try again after `attempts` tries: exponential from 2 s, at most 5 minutes,
 /// plus up to half again at random (`jitter` in `[0, 1)`), and never before Twilio's
@@ -61,90 +65,144 @@ pub struct Pass {
     pub uncertain: usize,
 }
 
+/// How one claimed message ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settled {
+    Sent,
+    Retrying,
+    Failed,
+    Uncertain,
+}
+
+impl Pass {
+    fn count(&mut self, settled: Settled) {
+        match settled {
+            Settled::Sent => self.sent += 1,
+            Settled::Retrying => self.retrying += 1,
+            Settled::Failed => self.failed += 1,
+            Settled::Uncertain => self.uncertain += 1,
+        }
+    }
+}
+
 impl OutboxSender {
     /// Sends what is due now; returns what happened.
     pub async fn send_due(&self) -> Result<Pass, DbErr> {
+        self.send_due_or_queued(&Notify::new()).await
+    }
+
+    /// Sends what is due now, up to [`SENDS_AT_ONCE`] at a time, looking for more each
+    /// time a send ends (a person's next message waits for the one before it) and each
+    /// time `queued` says this server queued one.
+    async fn send_due_or_queued(&self, queued: &Notify) -> Result<Pass, DbErr> {
         let mut pass = Pass::default();
         let expired = outbox::expire_claims(&self.db, self.clock.now()).await?;
         pass.uncertain += usize::try_from(expired).unwrap_or(0);
-        for _ in 0..BATCH {
-            let now = self.clock.now();
-            let Some(message) = outbox::claim_next(&self.db, now).await? else {
-                break;
-            };
-            pass.claimed += 1;
-            let opened = self.vault.open(&message.to_encrypted);
-            let Some((to, body)) = opened.zip(self.vault.open_text(&message.body.0)) else {
-                let why =
-                    "the recipient's number or the message cannot be read under this server's key";
-                outbox::mark_failed(&self.db, message.id, 0, why, now).await?;
-                pass.failed += 1;
-                continue;
-            };
-            let result = self
-                .client
-                .send_sms(
-                    to.as_str(),
-                    &message.from_number,
-                    &body,
-                    self.status_callback.as_deref(),
-                )
-                .await;
-            let now = self.clock.now();
-            match result {
-                Ok(accepted) => {
-                    outbox::mark_sent(&self.db, &message, &accepted.sid, now).await?;
-                    pass.sent += 1;
-                }
-                Err(SendError::RetryLater {
-                    reason,
-                    retry_after,
-                }) if message.attempts < MAX_ATTEMPTS => {
-                    let jitter = rand::rng().random::<f64>();
-                    let at = now + backoff(message.attempts, retry_after, jitter);
-                    outbox::mark_retry(&self.db, message.id, at, &reason, now).await?;
-                    pass.retrying += 1;
-                }
-                Err(SendError::RetryLater { reason, .. }) => {
-                    let why = format!("gave up after {} attempts: {reason}", message.attempts);
-                    outbox::mark_failed(&self.db, message.id, 20429, &why, now).await?;
-                    pass.failed += 1;
-                }
-                Err(SendError::Permanent { code, message: why }) => {
-                    tracing::warn!(outbox_id = message.id, code, "Twilio refused a message");
-                    outbox::mark_failed(&self.db, message.id, code, &why, now).await?;
-                    refusals::record(&self.db, &self.vault, &message, &to, code, now).await?;
-                    pass.failed += 1;
-                }
-                Err(SendError::Uncertain { reason }) => {
-                    tracing::warn!(outbox_id = message.id, %reason, "a message may or may not have been sent; not re-sending");
-                    outbox::mark_uncertain(&self.db, message.id, &reason, now).await?;
-                    pass.uncertain += 1;
+        let sender = Arc::new(self.clone());
+        let mut sending = tokio::task::JoinSet::new();
+        // After a failure no more is claimed, and the sends under way are waited for: a
+        // send cut short would leave its message neither sent nor free to send again.
+        let mut failure = None;
+        loop {
+            while failure.is_none() && sending.len() < SENDS_AT_ONCE && pass.claimed < BATCH {
+                match outbox::claim_next(&self.db, self.clock.now()).await {
+                    Ok(Some(message)) => {
+                        pass.claimed += 1;
+                        let sender = sender.clone();
+                        sending.spawn(async move { sender.send(message).await });
+                    }
+                    Ok(None) => break,
+                    Err(e) => failure = Some(e),
                 }
             }
+            if sending.is_empty() {
+                return failure.map_or(Ok(pass), Err);
+            }
+            tokio::select! {
+                Some(done) = sending.join_next() => match done {
+                    Ok(Ok(sent)) => pass.count(sent),
+                    Ok(Err(e)) => {
+                        failure.get_or_insert(e);
+                    }
+                    Err(e) => {
+                        failure.get_or_insert(DbErr::Custom(format!("a send stopped: {e}")));
+                    }
+                },
+                () = queued.notified(), if sending.len() < SENDS_AT_ONCE => {}
+            }
         }
-        Ok(pass)
     }
 
-    /// Runs `LANES` senders for as long as the server runs. Each looks for due messages
-    /// every `every`, and at once when `wake` says this server queued one; after a full
-    /// pass it goes on at once: a backlog drains as fast as the database and Twilio
-    /// allow, not one batch per tick.
-    pub fn start(self, jobs: &Supervisor, every: StdDuration, wake: Arc<Notify>) {
-        for _ in 0..LANES {
+    /// Sends one claimed message and records how it went.
+    async fn send(&self, message: outbox_message::Model) -> Result<Settled, DbErr> {
+        let now = self.clock.now();
+        let opened = self.vault.open(&message.to_encrypted);
+        let Some((to, body)) = opened.zip(self.vault.open_text(&message.body.0)) else {
+            let why =
+                "the recipient's number or the message cannot be read under this server's key";
+            outbox::mark_failed(&self.db, message.id, 0, why, now).await?;
+            return Ok(Settled::Failed);
+        };
+        let result = self
+            .client
+            .send_sms(
+                to.as_str(),
+                &message.from_number,
+                &body,
+                self.status_callback.as_deref(),
+            )
+            .await;
+        let now = self.clock.now();
+        Ok(match result {
+            Ok(accepted) => {
+                outbox::mark_sent(&self.db, &message, &accepted.sid, now).await?;
+                Settled::Sent
+            }
+            Err(SendError::RetryLater {
+                reason,
+                retry_after,
+            }) if message.attempts < MAX_ATTEMPTS => {
+                let jitter = rand::rng().random::<f64>();
+                let at = now + backoff(message.attempts, retry_after, jitter);
+                outbox::mark_retry(&self.db, message.id, at, &reason, now).await?;
+                Settled::Retrying
+            }
+            Err(SendError::RetryLater { reason, .. }) => {
+                let why = format!("gave up after {} attempts: {reason}", message.attempts);
+                outbox::mark_failed(&self.db, message.id, 20429, &why, now).await?;
+                Settled::Failed
+            }
+            Err(SendError::Permanent { code, message: why }) => {
+                tracing::warn!(outbox_id = message.id, code, "Twilio refused a message");
+                outbox::mark_failed(&self.db, message.id, code, &why, now).await?;
+                refusals::record(&self.db, &self.vault, &message, &to, code, now).await?;
+                Settled::Failed
+            }
+            Err(SendError::Uncertain { reason }) => {
+                tracing::warn!(outbox_id = message.id, %reason, "a message may or may not have been sent; not re-sending");
+                outbox::mark_uncertain(&self.db, message.id, &reason, now).await?;
+                Settled::Uncertain
+            }
+        })
+    }
+
+    /// Sends for as long as the server runs: looks for due messages every `every`, and at
+    /// once when `queued` says this server queued one; after a full pass it goes on at
+    /// once, so a backlog drains as fast as the database and Twilio allow.
+    pub fn start(self, jobs: &Supervisor, every: StdDuration, queued: Arc<Notify>) {
+        let woken_by = queued.clone();
+        jobs.every_or_woken("outbox", every, queued, move || {
             let sender = self.clone();
-            jobs.every_or_woken("outbox", every, wake.clone(), move || {
-                let sender = sender.clone();
-                async move {
-                    let pass = sender.send_due().await?;
-                    Ok(if pass.claimed == BATCH {
-                        After::GoOn
-                    } else {
-                        After::Wait
-                    })
-                }
-            });
-        }
+            let queued = woken_by.clone();
+            async move {
+                let pass = sender.send_due_or_queued(&queued).await?;
+                Ok(if pass.claimed == BATCH {
+                    After::GoOn
+                } else {
+                    After::Wait
+                })
+            }
+        });
     }
 }
 

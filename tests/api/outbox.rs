@@ -393,3 +393,41 @@ async fn messages_to_one_person_go_one_after_another_in_the_order_queued() {
     let then = outbox::claim_next(&app.db, now).await.unwrap().unwrap();
     assert_eq!(then.id, second);
 }
+
+#[tokio::test]
+async fn while_twilio_is_slow_to_answer_messages_to_different_people_go_side_by_side() {
+    let app = spawn_app().await;
+    let answer_after = std::time::Duration::from_millis(700);
+    let twilio = StandIn::answering_after(answer_after).await;
+    let first = queue(&app, "first to her").await;
+    let second = queue(&app, "second to her").await;
+    for i in 0..6 {
+        let to = E164::parse(&format!("+120255501{:02}", 60 + i)).unwrap();
+        let message =
+            NewMessage::to_phone(&vault(), &to, "+12025550100", "test", format!("to {i}"));
+        outbox::enqueue(&app.db, &vault(), message, Clock::system().now())
+            .await
+            .unwrap();
+    }
+
+    let pass = sender(&app, &twilio, Clock::system())
+        .send_due()
+        .await
+        .unwrap();
+
+    assert_eq!(pass.sent, 8);
+    let arrivals = twilio.arrivals();
+    let at = |body: &str| arrivals.iter().find(|(b, _)| b == body).unwrap().1;
+    // Everyone else's message reached Twilio before the first one was answered: none
+    // waited for another person's.
+    for i in 0..6 {
+        assert!(
+            at(&format!("to {i}")) < at("first to her") + answer_after,
+            "to {i}"
+        );
+    }
+    // Her second waited until Twilio had answered for her first.
+    assert!(at("second to her") >= at("first to her") + answer_after);
+    assert_eq!(row(&app, first).await.status, OutboxState::Sent);
+    assert_eq!(row(&app, second).await.status, OutboxState::Sent);
+}

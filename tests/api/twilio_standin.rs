@@ -2,7 +2,8 @@
 //! from a script, then accepts every message with a new `SM...` sid.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use wiremock::matchers::method;
@@ -169,6 +170,30 @@ impl Respond for Accept {
     }
 }
 
+/// [`Accept`] after `delay`, as Twilio's API takes a while to answer, noting when each
+/// request's body arrived.
+struct AcceptAfter {
+    accept: Accept,
+    delay: Duration,
+    arrivals: Arrivals,
+}
+
+/// Each request's `Body` and when it arrived, in the order they arrived.
+pub type Arrivals = Arc<Mutex<Vec<(String, Instant)>>>;
+
+impl Respond for AcceptAfter {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body = form_urlencoded::parse(&request.body)
+            .find(|(k, _)| k == "Body")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        if let Ok(mut arrivals) = self.arrivals.lock() {
+            arrivals.push((body, Instant::now()));
+        }
+        self.accept.respond(request).set_delay(self.delay)
+    }
+}
+
 /// Scripted answers take precedence over accepting.
 const SCRIPTED: u8 = 1;
 const ACCEPTING: u8 = 10;
@@ -176,6 +201,7 @@ const ACCEPTING: u8 = 10;
 pub struct StandIn {
     pub base: String,
     server: MockServer,
+    arrivals: Arrivals,
 }
 
 impl StandIn {
@@ -189,7 +215,34 @@ impl StandIn {
         Self {
             base: server.uri(),
             server,
+            arrivals: Arrivals::default(),
         }
+    }
+
+    /// A stand-in that accepts every request, answering each `delay` after it arrives.
+    pub async fn answering_after(delay: Duration) -> Self {
+        let server = MockServer::start().await;
+        let arrivals = Arrivals::default();
+        let accept = AcceptAfter {
+            accept: Accept(AtomicUsize::new(0)),
+            delay,
+            arrivals: arrivals.clone(),
+        };
+        Mock::given(method("POST"))
+            .respond_with(accept)
+            .mount(&server)
+            .await;
+        Self {
+            base: server.uri(),
+            server,
+            arrivals,
+        }
+    }
+
+    /// For a stand-in [`answering_after`](Self::answering_after) a delay: each request's
+    /// `Body` and when it arrived, in the order they arrived.
+    pub fn arrivals(&self) -> Vec<(String, Instant)> {
+        self.arrivals.lock().map(|a| a.clone()).unwrap_or_default()
     }
 
     /// Queues answers for the next requests, in order; after them every request is
