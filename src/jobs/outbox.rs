@@ -15,10 +15,11 @@ use tokio::sync::Notify;
 use super::supervisor::{After, Supervisor};
 use crate::clock::Clock;
 use crate::contact_flow::refusals;
+use crate::domain::phone::E164;
 use crate::secrets::Vault;
 use crate::storage::entities::outbox_message;
 use crate::storage::outbox;
-use crate::telephony::rest::{SendError, TwilioClient};
+use crate::telephony::rest::{Accepted, SendError, TwilioClient};
 
 /// Retries a message Twilio did not process at most this many times in all.
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -65,6 +66,10 @@ pub struct Pass {
     pub uncertain: usize,
 }
 
+/// What came of asking Twilio to send a message: the recipient and Twilio's answer, or
+/// `None` when the message cannot be read under this server's key.
+type Answer = Option<(E164, Result<Accepted, SendError>)>;
+
 /// How one claimed message ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Settled {
@@ -93,23 +98,24 @@ impl OutboxSender {
 
     /// Sends what is due now, up to [`SENDS_AT_ONCE`] at a time, looking for more each
     /// time a send ends (a person's next message waits for the one before it) and each
-    /// time `queued` says this server queued one.
+    /// time `queued` says this server queued one. Only the requests to Twilio run side by
+    /// side: the claims and outcomes are written one after another by this pass, so the
+    /// outbox never holds more than one of the connections the webhooks need.
     async fn send_due_or_queued(&self, queued: &Notify) -> Result<Pass, DbErr> {
         let mut pass = Pass::default();
         let expired = outbox::expire_claims(&self.db, self.clock.now()).await?;
         pass.uncertain += usize::try_from(expired).unwrap_or(0);
-        let sender = Arc::new(self.clone());
         let mut sending = tokio::task::JoinSet::new();
-        // After a failure no more is claimed, and the sends under way are waited for: a
-        // send cut short would leave its message neither sent nor free to send again.
+        // After a failure no more is claimed, and the sends under way are recorded: a
+        // send left unrecorded would leave its message neither sent nor free to go again.
         let mut failure = None;
         loop {
             while failure.is_none() && sending.len() < SENDS_AT_ONCE && pass.claimed < BATCH {
                 match outbox::claim_next(&self.db, self.clock.now()).await {
                     Ok(Some(message)) => {
                         pass.claimed += 1;
-                        let sender = sender.clone();
-                        sending.spawn(async move { sender.send(message).await });
+                        let request = self.request(&message);
+                        sending.spawn(async move { (message, request.await) });
                     }
                     Ok(None) => break,
                     Err(e) => failure = Some(e),
@@ -120,10 +126,12 @@ impl OutboxSender {
             }
             tokio::select! {
                 Some(done) = sending.join_next() => match done {
-                    Ok(Ok(sent)) => pass.count(sent),
-                    Ok(Err(e)) => {
-                        failure.get_or_insert(e);
-                    }
+                    Ok((message, answer)) => match self.record(&message, answer).await {
+                        Ok(settled) => pass.count(settled),
+                        Err(e) => {
+                            failure.get_or_insert(e);
+                        }
+                    },
                     Err(e) => {
                         failure.get_or_insert(DbErr::Custom(format!("a send stopped: {e}")));
                     }
@@ -133,29 +141,41 @@ impl OutboxSender {
         }
     }
 
-    /// Sends one claimed message and records how it went.
-    async fn send(&self, message: outbox_message::Model) -> Result<Settled, DbErr> {
-        let now = self.clock.now();
+    /// Asks Twilio to send a claimed message: the request, ready to run on its own.
+    fn request(
+        &self,
+        message: &outbox_message::Model,
+    ) -> impl Future<Output = Answer> + Send + 'static {
         let opened = self.vault.open(&message.to_encrypted);
-        let Some((to, body)) = opened.zip(self.vault.open_text(&message.body.0)) else {
+        let readable = opened.zip(self.vault.open_text(&message.body.0));
+        let client = self.client.clone();
+        let from = message.from_number.clone();
+        let status_callback = self.status_callback.clone();
+        async move {
+            let (to, body) = readable?;
+            let sent = client
+                .send_sms(to.as_str(), &from, &body, status_callback.as_deref())
+                .await;
+            Some((to, sent))
+        }
+    }
+
+    /// Records how a claimed message's send went.
+    async fn record(
+        &self,
+        message: &outbox_message::Model,
+        answer: Answer,
+    ) -> Result<Settled, DbErr> {
+        let now = self.clock.now();
+        let Some((to, result)) = answer else {
             let why =
                 "the recipient's number or the message cannot be read under this server's key";
             outbox::mark_failed(&self.db, message.id, 0, why, now).await?;
             return Ok(Settled::Failed);
         };
-        let result = self
-            .client
-            .send_sms(
-                to.as_str(),
-                &message.from_number,
-                &body,
-                self.status_callback.as_deref(),
-            )
-            .await;
-        let now = self.clock.now();
         Ok(match result {
             Ok(accepted) => {
-                outbox::mark_sent(&self.db, &message, &accepted.sid, now).await?;
+                outbox::mark_sent(&self.db, message, &accepted.sid, now).await?;
                 Settled::Sent
             }
             Err(SendError::RetryLater {
@@ -175,7 +195,7 @@ impl OutboxSender {
             Err(SendError::Permanent { code, message: why }) => {
                 tracing::warn!(outbox_id = message.id, code, "Twilio refused a message");
                 outbox::mark_failed(&self.db, message.id, code, &why, now).await?;
-                refusals::record(&self.db, &self.vault, &message, &to, code, now).await?;
+                refusals::record(&self.db, &self.vault, message, &to, code, now).await?;
                 Settled::Failed
             }
             Err(SendError::Uncertain { reason }) => {
