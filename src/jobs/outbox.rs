@@ -1,6 +1,6 @@
 //! The outbox worker: claims due messages one at a time, sends each through Twilio's REST
-//! API and records what happened, with up to [`SENDS_AT_ONCE`] requests to Twilio under
-//! way at once. A refusal Twilio never processed (429, no connection) is
+//! API and records what happened. [`LANES`] passes run side by side, each with up to
+//! [`SENDS_AT_ONCE`] requests to Twilio under way. A refusal Twilio never processed (429, no connection) is
 //! retried with backoff and jitter, honouring `Retry-After`; a send that may have gone
 //! (timeout, 5xx, a server that stopped mid-send) is marked uncertain and never re-sent.
 
@@ -25,11 +25,16 @@ use crate::telephony::rest::{Accepted, SendError, TwilioClient};
 pub const MAX_ATTEMPTS: i32 = 8;
 /// Most messages one pass claims before yielding.
 const BATCH: usize = 200;
-/// Requests to Twilio one server has under way at once. Twilio takes a few hundred
-/// milliseconds to answer each, so one at a time would send only a few messages a
-/// second: a burst of texters would wait minutes for their replies. Twilio refuses an
+/// Passes each server runs side by side, each claiming and recording its messages one
+/// after another: on PostgreSQL each of those statements waits for its commit, and four
+/// keep up with a burst; more would only queue for SQLite's one writer. Each message is
+/// claimed by exactly one of them.
+pub const LANES: usize = 4;
+/// Requests to Twilio each pass has under way at once (32 a server). Twilio takes a few
+/// hundred milliseconds to answer each, so one at a time would send only a few messages
+/// a second: a burst of texters would wait minutes for their replies. Twilio refuses an
 /// account too many requests at once with a 429, which is retried.
-pub const SENDS_AT_ONCE: usize = 32;
+pub const SENDS_AT_ONCE: usize = 8;
 
 /// When to try again after `attempts` tries: exponential from 2 s, at most 5 minutes,
 /// plus up to half again at random (`jitter` in `[0, 1)`), and never before Twilio's
@@ -99,8 +104,8 @@ impl OutboxSender {
     /// Sends what is due now, up to [`SENDS_AT_ONCE`] at a time, looking for more each
     /// time a send ends (a person's next message waits for the one before it) and each
     /// time `queued` says this server queued one. Only the requests to Twilio run side by
-    /// side: the claims and outcomes are written one after another by this pass, so the
-    /// outbox never holds more than one of the connections the webhooks need.
+    /// side: the claims and outcomes are written one after another by this pass, so it
+    /// never holds more than one of the connections the webhooks need.
     async fn send_due_or_queued(&self, queued: &Notify) -> Result<Pass, DbErr> {
         let mut pass = Pass::default();
         let expired = outbox::expire_claims(&self.db, self.clock.now()).await?;
@@ -206,23 +211,27 @@ impl OutboxSender {
         })
     }
 
-    /// Sends for as long as the server runs: looks for due messages every `every`, and at
-    /// once when `queued` says this server queued one; after a full pass it goes on at
-    /// once, so a backlog drains as fast as the database and Twilio allow.
+    /// Runs [`LANES`] passes for as long as the server runs. Each looks for due messages
+    /// every `every`, and at once when `queued` says this server queued one; after a full
+    /// pass it goes on at once, so a backlog drains as fast as the database and Twilio
+    /// allow.
     pub fn start(self, jobs: &Supervisor, every: StdDuration, queued: Arc<Notify>) {
-        let woken_by = queued.clone();
-        jobs.every_or_woken("outbox", every, queued, move || {
+        for _ in 0..LANES {
             let sender = self.clone();
-            let queued = woken_by.clone();
-            async move {
-                let pass = sender.send_due_or_queued(&queued).await?;
-                Ok(if pass.claimed == BATCH {
-                    After::GoOn
-                } else {
-                    After::Wait
-                })
-            }
-        });
+            let woken_by = queued.clone();
+            jobs.every_or_woken("outbox", every, queued.clone(), move || {
+                let sender = sender.clone();
+                let queued = woken_by.clone();
+                async move {
+                    let pass = sender.send_due_or_queued(&queued).await?;
+                    Ok(if pass.claimed == BATCH {
+                        After::GoOn
+                    } else {
+                        After::Wait
+                    })
+                }
+            });
+        }
     }
 }
 
