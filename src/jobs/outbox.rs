@@ -1,8 +1,9 @@
 //! The outbox worker: claims due messages one at a time, sends each through Twilio's REST
 //! API and records what happened. [`LANES`] passes run side by side, each with up to
-//! [`SENDS_AT_ONCE`] requests to Twilio under way. A refusal Twilio never processed (429, no connection) is
-//! retried with backoff and jitter, honouring `Retry-After`; a send that may have gone
-//! (timeout, 5xx, a server that stopped mid-send) is marked uncertain and never re-sent.
+//! [`SENDS_AT_ONCE`] requests to Twilio under way. A refusal Twilio never processed (429,
+//! no connection) is retried with backoff and jitter, honouring `Retry-After`; a send that
+//! may have gone (timeout, 5xx, a server that stopped mid-send) is marked uncertain and
+//! never re-sent.
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -26,9 +27,9 @@ pub const MAX_ATTEMPTS: i32 = 8;
 /// Most messages one pass claims before yielding.
 const BATCH: usize = 200;
 /// Passes each server runs side by side, each claiming and recording its messages one
-/// after another: on PostgreSQL each of those statements waits for its commit, and four
-/// keep up with a burst; more would only queue for SQLite's one writer. Each message is
-/// claimed by exactly one of them.
+/// after another. On PostgreSQL each of those statements waits for its commit, and one
+/// pass fell behind a burst; four keep up. A writer for every send queued them for
+/// SQLite's one writer instead. Each message is claimed by exactly one pass.
 pub const LANES: usize = 4;
 /// Requests to Twilio each pass has under way at once (32 a server). Twilio takes a few
 /// hundred milliseconds to answer each, so one at a time would send only a few messages
