@@ -115,8 +115,11 @@ impl OutboxSender {
         // After a failure no more is claimed, and the sends under way are recorded: a
         // send left unrecorded would leave its message neither sent nor free to go again.
         let mut failure = None;
+        let can_claim = |sending: usize, claimed: usize, failed: bool| {
+            !failed && sending < SENDS_AT_ONCE && claimed < BATCH
+        };
         loop {
-            while failure.is_none() && sending.len() < SENDS_AT_ONCE && pass.claimed < BATCH {
+            while can_claim(sending.len(), pass.claimed, failure.is_some()) {
                 match outbox::claim_next(&self.db, self.clock.now()).await {
                     Ok(Some(message)) => {
                         pass.claimed += 1;
@@ -130,6 +133,9 @@ impl OutboxSender {
             if sending.is_empty() {
                 return failure.map_or(Ok(pass), Err);
             }
+            // Only a pass that can claim takes the news of a queued message: another would
+            // leave it waiting.
+            let room = can_claim(sending.len(), pass.claimed, failure.is_some());
             tokio::select! {
                 Some(done) = sending.join_next() => match done {
                     Ok((message, answer)) => match self.record(&message, answer).await {
@@ -142,7 +148,7 @@ impl OutboxSender {
                         failure.get_or_insert(DbErr::Custom(format!("a send stopped: {e}")));
                     }
                 },
-                () = queued.notified(), if sending.len() < SENDS_AT_ONCE => {}
+                () = queued.notified(), if room => {}
             }
         }
     }

@@ -30,16 +30,12 @@ fn sender(app: &TestApp, twilio: &StandIn, clock: Clock) -> OutboxSender {
 }
 
 async fn queue(app: &TestApp, body: &str) -> i32 {
-    let to = E164::parse("+12025550199").unwrap();
-    let message = NewMessage {
-        contact_id: None,
-        purpose: "test",
-        to_sealed: vault().seal(&to),
-        to_hint: to.masked(),
-        to_hash: vault().hash(&to),
-        from: "+12025550100".into(),
-        body: body.into(),
-    };
+    queue_to(app, "+12025550199", body).await
+}
+
+async fn queue_to(app: &TestApp, to: &str, body: &str) -> i32 {
+    let to = E164::parse(to).unwrap();
+    let message = NewMessage::to_phone(&vault(), &to, "+12025550100", "test", body.into());
     outbox::enqueue(&app.db, &vault(), message, Clock::system().now())
         .await
         .unwrap()
@@ -367,16 +363,7 @@ async fn messages_to_one_person_go_one_after_another_in_the_order_queued() {
     let app = spawn_app().await;
     let first = queue(&app, "first to her").await;
     let second = queue(&app, "second to her").await;
-    let other = E164::parse("+12025550188").unwrap();
-    let elsewhere = outbox::enqueue(
-        &app.db,
-        &vault(),
-        NewMessage::to_phone(&vault(), &other, "+12025550100", "test", "to him".into()),
-        Clock::system().now(),
-    )
-    .await
-    .unwrap()
-    .id;
+    let elsewhere = queue_to(&app, "+12025550188", "to him").await;
     let now = Clock::system().now();
 
     // While her first message is being sent, a second sender takes his, not her second.
@@ -402,12 +389,12 @@ async fn while_twilio_is_slow_to_answer_messages_to_different_people_go_side_by_
     let first = queue(&app, "first to her").await;
     let second = queue(&app, "second to her").await;
     for i in 0..6 {
-        let to = E164::parse(&format!("+120255501{:02}", 60 + i)).unwrap();
-        let message =
-            NewMessage::to_phone(&vault(), &to, "+12025550100", "test", format!("to {i}"));
-        outbox::enqueue(&app.db, &vault(), message, Clock::system().now())
-            .await
-            .unwrap();
+        queue_to(
+            &app,
+            &format!("+120255501{:02}", 60 + i),
+            &format!("to {i}"),
+        )
+        .await;
     }
 
     let pass = sender(&app, &twilio, Clock::system())

@@ -113,14 +113,18 @@ impl Call {
         self.topics.iter().find(|t| t.id == id)
     }
 
-    /// Whether the call waits for its first round of offers: not routed yet, not over,
-    /// not answered and not waiting to be called back.
-    fn awaits_first_round(&self) -> bool {
+    /// Whether no round of offers is for this call any more: it is over, answered, or
+    /// waiting to be called back.
+    fn is_past_routing(&self) -> bool {
         let contact = &self.contact;
-        contact.round == 0
-            && contact.ended_at.is_none()
-            && contact.answered_at.is_none()
-            && contact.stage != Stage::Callback
+        contact.ended_at.is_some()
+            || contact.answered_at.is_some()
+            || contact.stage == Stage::Callback
+    }
+
+    /// Whether the call waits for its first round of offers.
+    fn awaits_first_round(&self) -> bool {
+        self.contact.round == 0 && !self.is_past_routing()
     }
 
     fn choice(&self) -> Choice<'_> {

@@ -24,27 +24,20 @@ pub async fn route_round(
 /// [`route_round`] for a call the caller already loaded.
 pub(super) async fn route_loaded(
     state: &AppState,
-    mut call: Call,
+    call: Call,
     round: i32,
 ) -> Result<VoiceResponse, DbErr> {
-    let contact_id = call.contact.id;
-    let waiting_for_callback = call.contact.stage == Stage::Callback;
-    if call.contact.ended_at.is_some() || call.contact.answered_at.is_some() || waiting_for_callback
-    {
+    if call.is_past_routing() {
         return Ok(VoiceResponse::new().push(Verb::Hangup));
     }
     if call.contact.round >= round {
         return replay_round(state, &call, round).await;
     }
     let now = state.clock.now();
-    let deadline = (round == 1).then(|| first_round_deadline(&call.settings, now));
-    if let Some(deadline) = deadline {
-        call.contact.route_deadline = deadline;
-    }
-    if now >= call.contact.route_deadline {
-        if !contacts::claim_round(&state.db, contact_id, round, Stage::Fallback, deadline, now)
-            .await?
-        {
+    // The caller's wait is counted from the first round, so only a later one finds it spent.
+    if round > 1 && now >= call.contact.route_deadline {
+        let contact_id = call.contact.id;
+        if !contacts::claim_round(&state.db, contact_id, round, Stage::Fallback, None, now).await? {
             return replay_round(state, &call, round).await;
         }
         return fallback_step(state, &call, 1).await;
