@@ -1,6 +1,7 @@
 //! The routing decision at 100, 1,000 and 10,000 volunteers, each with three weekly shifts
 //! in one of many time zones, a few sign-offs and some recent activity: asking every
-//! volunteer's rota, and asking only those the roster's index names.
+//! volunteer's rota, and asking only those the roster's index names, with their activity
+//! packed by volunteer id as the server keeps it.
 
 #![allow(clippy::expect_used)]
 
@@ -8,10 +9,11 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use peerline::domain::calendar::{LocalTime, Weekday};
 use peerline::domain::ids::{IdSet, TopicId, VolunteerId};
-use peerline::domain::roster_index::RosterIndex;
+use peerline::domain::recent_activity::{ActivitySummary, RecentActivity};
+use peerline::domain::roster_index::{RosterEntry, RosterIndex};
 use peerline::domain::rota::{Channel, Rota, ShiftChannels, WeeklyShift};
 use peerline::domain::routing::{
-    self, Activity, Candidate, PastContact, RoutingRequest, TopicChoice,
+    self, Activity, Candidate, PastContact, RosterVolunteers, RoutingRequest, TopicChoice,
 };
 use peerline::domain::timezone::TimeZone;
 use peerline::domain::volunteer::{TrainingStatus, VolunteerProfile, WellbeingLimits};
@@ -88,6 +90,22 @@ fn volunteers(n: usize, now: DateTime<Utc>) -> Vec<Volunteer> {
         .collect()
 }
 
+/// The roster's candidates, with everyone's activity packed by volunteer id.
+struct Roster<'a> {
+    candidates: Vec<Candidate<'a>>,
+    activity: RecentActivity,
+}
+
+impl<'a> RosterVolunteers<'a> for Roster<'a> {
+    fn candidate(&self, position: usize) -> Candidate<'a> {
+        self.candidates[position]
+    }
+
+    fn activity(&self, _position: usize, volunteer_id: VolunteerId) -> ActivitySummary {
+        self.activity.summary(volunteer_id)
+    }
+}
+
 fn bench_routing(c: &mut Criterion) {
     let now = DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
         .expect("instant")
@@ -126,19 +144,24 @@ fn bench_routing(c: &mut Criterion) {
             &candidates,
             |b, candidates| b.iter(|| routing::plan(&request, candidates)),
         );
-        let index = RosterIndex::build(
-            people
-                .iter()
-                .zip((0..).map(VolunteerId))
-                .map(|(v, id)| (id, &v.profile, &v.rota)),
-        );
-        group.bench_with_input(
-            BenchmarkId::new("roster_index", n),
-            &candidates,
-            |b, candidates| {
-                b.iter(|| routing::plan_indexed(&request, &index, |position| candidates[position]))
-            },
-        );
+        let index = RosterIndex::build(candidates.iter().map(|c| RosterEntry {
+            volunteer_id: c.volunteer_id,
+            profile: c.profile,
+            rota: c.rota,
+            ready_topics: c.ready_topics,
+            stepped_back: c.stepped_back,
+        }));
+        let mut activity = RecentActivity::default();
+        for c in &candidates {
+            activity.set(c.volunteer_id, c.activity.clone());
+        }
+        let roster = Roster {
+            candidates: candidates.clone(),
+            activity,
+        };
+        group.bench_with_input(BenchmarkId::new("roster_index", n), &roster, |b, roster| {
+            b.iter(|| routing::plan_indexed(&request, &index, roster))
+        });
     }
     group.finish();
 }

@@ -14,6 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::domain::ids::{ById, ContactId, VolunteerId};
+use crate::domain::recent_activity::{ActivitySummary, RecentActivity};
 use crate::domain::routing::{Activity, PastContact};
 use crate::storage::contacts::{self, ACTIVITY_WINDOW, ActivityRow};
 
@@ -30,7 +31,7 @@ const PRUNE_EVERY: Duration = Duration::minutes(1);
 pub struct History {
     rows: ById<ContactId, ActivityRow>,
     by_volunteer: ById<VolunteerId, Vec<ContactId>>,
-    activity: ById<VolunteerId, Activity>,
+    activity: RecentActivity,
 }
 
 impl History {
@@ -85,7 +86,12 @@ impl History {
     /// The volunteer's recent contacts, as the router reads them (never engaged: what
     /// they are on now is read per round).
     pub fn of(&self, volunteer_id: VolunteerId) -> Option<&Activity> {
-        self.activity.get(&volunteer_id)
+        self.activity.of(volunteer_id)
+    }
+
+    /// The same, packed.
+    pub fn summary(&self, volunteer_id: VolunteerId) -> ActivitySummary {
+        self.activity.summary(volunteer_id)
     }
 
     fn forget(&mut self, volunteer: VolunteerId, contact: ContactId) {
@@ -120,11 +126,9 @@ impl History {
         }
         activity.recent_contact_starts.sort_unstable();
         if activity == Activity::default() {
-            self.activity.remove(&volunteer);
             self.by_volunteer.remove(&volunteer);
-        } else {
-            self.activity.insert(volunteer, activity);
         }
+        self.activity.set(volunteer, activity);
     }
 }
 

@@ -11,8 +11,11 @@ use sea_orm::{ConnectionTrait, DbErr};
 use super::activity::{ActivityCache, History};
 use crate::domain::helpline::RoutingSettings;
 use crate::domain::ids::{ById, ContactId, HelplineId, IdSet, VolunteerId};
+use crate::domain::recent_activity::ActivitySummary;
 use crate::domain::rota::Channel;
-use crate::domain::routing::{self, Activity, Candidate, Continuity, Plan, RoutingRequest};
+use crate::domain::routing::{
+    self, Activity, Candidate, Continuity, Plan, RosterVolunteers, RoutingRequest,
+};
 use crate::state::AppState;
 use crate::storage::entities::contact;
 use crate::storage::roster::Roster;
@@ -113,10 +116,17 @@ impl RoutingInputs {
 
     /// The router's plan for `request` over the helpline's volunteers.
     pub fn plan(&self, request: &RoutingRequest<'_>) -> Plan {
-        let members = &self.roster.members;
-        routing::plan_indexed(request, &self.roster.index, |position| {
-            as_candidate(&members[position], &self.activity, &self.idle)
-        })
+        routing::plan_indexed(request, &self.roster.index, &self)
+    }
+}
+
+impl<'a> RosterVolunteers<'a> for &'a RoutingInputs {
+    fn candidate(&self, position: usize) -> Candidate<'a> {
+        as_candidate(&self.roster.members[position], &self.activity, &self.idle)
+    }
+
+    fn activity(&self, _position: usize, volunteer_id: VolunteerId) -> ActivitySummary {
+        self.activity.summary(volunteer_id)
     }
 }
 
@@ -193,6 +203,14 @@ impl ActivityNow {
             self.current_of(volunteer_id).engaged += 1;
         }
         Ok(self)
+    }
+
+    /// The same, packed.
+    pub fn summary(&self, volunteer_id: VolunteerId) -> ActivitySummary {
+        match self.current.get(&volunteer_id) {
+            Some(activity) => ActivitySummary::of(activity),
+            None => self.history.summary(volunteer_id),
+        }
     }
 
     pub fn of(&self, volunteer_id: VolunteerId) -> Option<&Activity> {

@@ -19,6 +19,7 @@ pub mod moment;
 pub mod on_call;
 pub mod phone;
 pub mod rate_limit;
+pub mod recent_activity;
 pub mod report_period;
 pub mod report_tally;
 pub mod reports;

@@ -12,17 +12,20 @@
 //!
 //! For those named, each volunteer's weekly shifts are also kept as minutes of the week,
 //! so that when their shift began is a few comparisons; validity dates, leave, extra
-//! shifts and clock changes are left to the rota itself.
+//! shifts and clock changes are left to the rota itself. So are the rest of what the
+//! router asks of them: their wellbeing limits, packed side by side, and who speaks each
+//! language, who is signed off for each topic and who has step-backs, as bits.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 
 use super::calendar::Weekday;
-use super::ids::{ById, IdSet, VolunteerId};
-use super::rota::{Channel, Rota, ShiftChannels, WallClock, WeeklyShift};
+use super::ids::{ById, IdSet, TopicId, VolunteerId};
+use super::rota::{Channel, Rota, WallClock, WeeklyShift};
+use super::step_back::StepBack;
 use super::timezone::TimeZone;
-use super::volunteer::{Readiness, VolunteerProfile};
+use super::volunteer::{Readiness, VolunteerProfile, WellbeingLimits};
 
 const HOURS_A_WEEK: usize = 7 * 24;
 const MINUTES_A_DAY: usize = 24 * 60;
@@ -54,37 +57,102 @@ pub struct RosterIndex {
     hour_lists: Vec<u32>,
     /// Volunteers with extra shifts, which no weekly hour describes.
     with_extra_shifts: Vec<u32>,
-    /// Every volunteer's weekly shifts as minutes of the week on their wall clock: those
-    /// of the volunteer at `p` are `spans[span_starts[p]..span_starts[p + 1]]`.
-    spans: Vec<WeeklySpan>,
-    span_starts: Vec<u32>,
+    /// Every volunteer's weekly shifts on voice and on texts as minutes of the week on
+    /// their wall clock: those on a channel of the volunteer at `p` are
+    /// `spans[c][span_starts[c][p]..span_starts[c][p + 1]]`.
+    spans: [Vec<WeeklySpan>; 2],
+    span_starts: [Vec<u32>; 2],
     /// Those whose weekly spans alone say when they are on shift: no leave, no extra
     /// shifts, no shift with validity dates.
     spans_say_all: Bits,
+    limits: Vec<PackedLimits>,
+    /// Who speaks each language.
+    speakers: Vec<(String, Bits)>,
+    /// Who is signed off as ready for each topic.
+    signed_off: Vec<(TopicId, Bits)>,
+    /// Who has step-backs, in force or not.
+    with_step_backs: Bits,
 }
 
-/// A weekly shift as minutes of the week on its wall clock, from Monday 00:00: `to` is
-/// past the week's end (10,080) for a shift running from Sunday into Monday.
+/// A volunteer as the index is built from them.
+#[derive(Debug, Clone, Copy)]
+pub struct RosterEntry<'a> {
+    pub volunteer_id: VolunteerId,
+    pub profile: &'a VolunteerProfile,
+    pub rota: &'a Rota,
+    pub ready_topics: &'a [TopicId],
+    pub stepped_back: &'a [StepBack],
+}
+
+/// A volunteer's wellbeing limits as the router compares them. Each is validated to at
+/// most a few hundred, so 16 bits hold it exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackedLimits {
+    pub contacts_per_shift: u16,
+    /// Text conversations at once.
+    pub texts_at_once: u16,
+    pub long_contact_minutes: u16,
+    pub rest_minutes_after_long: u16,
+}
+
+impl PackedLimits {
+    pub fn of(limits: &WellbeingLimits) -> Self {
+        let pack = |n: i64| u16::try_from(n.max(0)).unwrap_or(u16::MAX);
+        Self {
+            contacts_per_shift: pack(limits.max_contacts_per_shift.into()),
+            texts_at_once: pack(limits.capacity(Channel::Sms).into()),
+            long_contact_minutes: pack(limits.long_contact_minutes.into()),
+            rest_minutes_after_long: pack(limits.rest_minutes_after_long.into()),
+        }
+    }
+
+    /// How many contacts on `channel` the volunteer takes at once.
+    pub fn capacity(self, channel: Channel) -> u32 {
+        match channel {
+            Channel::Voice => 1,
+            Channel::Sms => self.texts_at_once.into(),
+        }
+    }
+}
+
+/// A weekly shift as minutes of the week on its wall clock: when it starts, from Monday
+/// 00:00, and how long it runs (past the week's end for a shift running from Sunday into
+/// Monday).
 #[derive(Debug, Clone, Copy)]
 struct WeeklySpan {
     from: u16,
-    to: u16,
-    channels: ShiftChannels,
+    minutes: u16,
 }
 
 impl RosterIndex {
     /// The index of the volunteers, each with their profile and rota, in the roster's
     /// order: positions in the answers are positions in this sequence.
-    pub fn build<'a>(
-        volunteers: impl IntoIterator<Item = (VolunteerId, &'a VolunteerProfile, &'a Rota)>,
-    ) -> Self {
+    pub fn build<'a>(volunteers: impl IntoIterator<Item = RosterEntry<'a>>) -> Self {
         let mut index = Self::default();
         let mut ids = Vec::new();
         let mut entries: Vec<(u32, u32)> = Vec::new();
         let mut ready: [Vec<bool>; 2] = [Vec::new(), Vec::new()];
         let mut spans_say_all = Vec::new();
-        for (position, (volunteer_id, profile, rota)) in (0u32..).zip(volunteers) {
+        let mut speakers: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut signed_off: Vec<(TopicId, Vec<usize>)> = Vec::new();
+        let mut with_step_backs = Vec::new();
+        for (position, entry) in (0u32..).zip(volunteers) {
+            let RosterEntry {
+                volunteer_id,
+                profile,
+                rota,
+                ready_topics,
+                stepped_back,
+            } = entry;
             ids.push(volunteer_id);
+            index.limits.push(PackedLimits::of(&profile.limits));
+            for language in &profile.languages {
+                members_of(&mut speakers, language.clone()).push(position as usize);
+            }
+            for topic in ready_topics {
+                members_of(&mut signed_off, *topic).push(position as usize);
+            }
+            with_step_backs.push(!stepped_back.is_empty());
             index.positions.insert(volunteer_id, position);
             let readiness = profile.readiness();
             for (channel, ready) in CHANNELS.iter().zip(&mut ready) {
@@ -100,8 +168,15 @@ impl RosterIndex {
             if !rota.extra_shifts.is_empty() {
                 index.with_extra_shifts.push(position);
             }
-            index.span_starts.push(index.spans.len() as u32);
-            index.spans.extend(rota.shifts.iter().map(WeeklySpan::of));
+            for (channel, slot) in CHANNELS.iter().zip(0..) {
+                let spans = &mut index.spans[slot];
+                index.span_starts[slot].push(spans.len() as u32);
+                let on_channel = rota
+                    .shifts
+                    .iter()
+                    .filter(|s| s.channels().covers(Some(*channel)));
+                spans.extend(on_channel.map(WeeklySpan::of));
+            }
             let dated = rota
                 .shifts
                 .iter()
@@ -117,12 +192,17 @@ impl RosterIndex {
                 }
             }
         }
-        index.span_starts.push(index.spans.len() as u32);
+        for slot in 0..CHANNELS.len() {
+            index.span_starts[slot].push(index.spans[slot].len() as u32);
+        }
         index.volunteer_ids = ids.into();
         index.ready_but_for_refreshers = ready.map(|ready| Bits::from_flags(&ready));
         index.refreshers_due.sort_unstable();
         index.spans_say_all = Bits::from_flags(&spans_say_all);
+        index.with_step_backs = Bits::from_flags(&with_step_backs);
         let len = index.len();
+        index.speakers = as_bits(len, speakers);
+        index.signed_off = as_bits(len, signed_off);
         index.zone_members = (0..index.zones.len())
             .map(|zone| {
                 let members = (0..len).filter(|p| index.zone_of[*p] as usize == zone);
@@ -163,6 +243,7 @@ impl RosterIndex {
             .collect()
     }
 
+    #[inline]
     pub fn volunteer_id(&self, position: usize) -> VolunteerId {
         self.volunteer_ids[position]
     }
@@ -187,34 +268,52 @@ impl RosterIndex {
     }
 
     /// How many whole minutes the current weekly shift on `channel` of the volunteer at
-    /// `position` has run at the start of the minute their wall clock reads (`clock`),
-    /// `None` inside when they are on none, as [`Rota::current_shift_start_on`] would
-    /// say; `None` when only their rota can tell (their zone's clocks changed lately, or
-    /// they have leave, extra shifts or shifts with validity dates).
+    /// `position` has run at the start of the minute of the week their wall clock reads
+    /// (`minute_of_week`, `None` when their zone's clocks changed lately), `None` inside
+    /// when they are on none, as [`Rota::current_shift_start_on`] would say; `None` when
+    /// only their rota can tell (their zone's clocks changed lately, or they have leave,
+    /// extra shifts or shifts with validity dates).
+    #[inline]
     pub fn minutes_on_shift(
         &self,
         position: usize,
-        clock: WallClock,
+        minute_of_week: Option<u32>,
         channel: Channel,
     ) -> Option<Option<u32>> {
-        if !clock.is_steady() || !self.spans_say_all.contains(position) {
-            return None;
-        }
-        let local = clock.local;
-        let day = Weekday::from(local.weekday()) as u32;
-        let now = day * MINUTES_A_DAY as u32 + local.hour() * 60 + local.minute();
-        let spans = &self.spans
-            [self.span_starts[position] as usize..self.span_starts[position + 1] as usize];
+        let now = minute_of_week.filter(|_| self.spans_say_all.contains(position))?;
+        let slot = channel_slot(channel);
+        let starts = &self.span_starts[slot];
+        let spans = &self.spans[slot][starts[position] as usize..starts[position + 1] as usize];
         // The shift that has run longest, if any runs now.
-        let longest = spans
-            .iter()
-            .filter(|span| span.channels.covers(Some(channel)))
-            .filter_map(|span| span.running_at(now))
-            .max();
+        let longest = spans.iter().filter_map(|span| span.running_at(now)).max();
         Some(longest)
     }
 
+    #[inline]
+    pub fn limits(&self, position: usize) -> PackedLimits {
+        self.limits[position]
+    }
+
+    /// Who speaks `language`.
+    pub fn speakers_of(&self, language: &str) -> Option<&Bits> {
+        let found = self.speakers.iter().find(|(l, _)| l == language);
+        found.map(|(_, bits)| bits)
+    }
+
+    /// Who is signed off as ready for `topic`.
+    pub fn signed_off_for(&self, topic: TopicId) -> Option<&Bits> {
+        let found = self.signed_off.iter().find(|(t, _)| *t == topic);
+        found.map(|(_, bits)| bits)
+    }
+
+    /// Whether the volunteer at `position` has step-backs, in force or not.
+    #[inline]
+    pub fn has_step_backs(&self, position: usize) -> bool {
+        self.with_step_backs.contains(position)
+    }
+
     /// Whether the volunteer at `position` takes contacts at all, and on which channels.
+    #[inline]
     pub fn readiness(&self, position: usize) -> &Readiness {
         &self.readiness[position]
     }
@@ -223,7 +322,7 @@ impl RosterIndex {
     /// by position: the others may not, and only their readiness on their own local date
     /// can tell.
     pub fn surely_ready(&self, channel: Channel, at: DateTime<Utc>) -> Bits {
-        let mut ready = self.ready_but_for_refreshers[usize::from(channel == Channel::Sms)].clone();
+        let mut ready = self.ready_but_for_refreshers[channel_slot(channel)].clone();
         // A refresher is overdue from the day after it was due, and no wall clock's date
         // is more than a day ahead of UTC's: one due by today's date in UTC may be overdue
         // somewhere, one due later is overdue nowhere yet.
@@ -237,6 +336,7 @@ impl RosterIndex {
     }
 
     /// The position in `zones` of the volunteer at `position`.
+    #[inline]
     pub fn zone_of(&self, position: usize) -> usize {
         self.zone_of[position] as usize
     }
@@ -277,6 +377,29 @@ impl RosterIndex {
 
 const CHANNELS: [Channel; 2] = [Channel::Voice, Channel::Sms];
 
+/// Where a channel's lists are among those kept per channel, in the order of `CHANNELS`.
+fn channel_slot(channel: Channel) -> usize {
+    usize::from(channel == Channel::Sms)
+}
+
+/// The positions listed under `key`, listed now if it was not.
+fn members_of<K: PartialEq>(lists: &mut Vec<(K, Vec<usize>)>, key: K) -> &mut Vec<usize> {
+    let found = lists.iter().position(|(k, _)| *k == key);
+    let at = found.unwrap_or_else(|| {
+        lists.push((key, Vec::new()));
+        lists.len() - 1
+    });
+    &mut lists[at].1
+}
+
+/// Each key's positions as bits over a roster of `len`.
+fn as_bits<K>(len: usize, lists: Vec<(K, Vec<usize>)>) -> Vec<(K, Bits)> {
+    lists
+        .into_iter()
+        .map(|(key, positions)| (key, Bits::from_positions(len, positions)))
+        .collect()
+}
+
 /// A set of roster positions, 64 to a word.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Bits {
@@ -312,6 +435,7 @@ impl Bits {
         self.words[position / 64] &= !(1 << (position % 64));
     }
 
+    #[inline]
     pub fn contains(&self, position: usize) -> bool {
         self.words[position / 64] & (1 << (position % 64)) != 0
     }
@@ -344,27 +468,32 @@ impl Bits {
 impl WeeklySpan {
     fn of(shift: &WeeklyShift) -> Self {
         let minute_of_day = |t: chrono::NaiveTime| t.hour() * 60 + t.minute();
-        let from =
-            shift.weekday() as u32 * MINUTES_A_DAY as u32 + minute_of_day(shift.start().time());
-        let mut to =
-            shift.weekday() as u32 * MINUTES_A_DAY as u32 + minute_of_day(shift.end().time());
-        if shift.crosses_midnight() {
-            to += MINUTES_A_DAY as u32;
-        }
+        let (start, end) = (
+            minute_of_day(shift.start().time()),
+            minute_of_day(shift.end().time()),
+        );
+        let minutes = if shift.crosses_midnight() {
+            end + MINUTES_A_DAY as u32 - start
+        } else {
+            end - start
+        };
         Self {
-            from: from as u16,
-            to: to as u16,
-            channels: shift.channels(),
+            from: (shift.weekday() as u32 * MINUTES_A_DAY as u32 + start) as u16,
+            minutes: minutes as u16,
         }
     }
 
     /// How many whole minutes the span has run at minute `now` of the week, if it runs.
+    #[inline]
     fn running_at(self, now: u32) -> Option<u32> {
-        let (from, to) = (u32::from(self.from), u32::from(self.to));
-        [now, now + MINUTES_A_WEEK]
-            .into_iter()
-            .find(|minute| from <= *minute && *minute < to)
-            .map(|minute| minute - from)
+        let from = u32::from(self.from);
+        // A span that started before the week began (last Sunday) ran into this week.
+        let since = if now >= from {
+            now - from
+        } else {
+            now + MINUTES_A_WEEK - from
+        };
+        (since < u32::from(self.minutes)).then_some(since)
     }
 }
 
@@ -422,7 +551,13 @@ mod tests {
             (1..)
                 .zip(&profiles)
                 .zip(rotas)
-                .map(|((id, p), r)| (VolunteerId(id), p, r)),
+                .map(|((id, profile), rota)| RosterEntry {
+                    volunteer_id: VolunteerId(id),
+                    profile,
+                    rota,
+                    ready_topics: &[],
+                    stepped_back: &[],
+                }),
         )
     }
 
@@ -561,7 +696,8 @@ mod tests {
             for (position, r) in rotas.iter().enumerate() {
                 let clock = clocks[index.zone_of(position)];
                 for channel in [Channel::Voice, Channel::Sms] {
-                    let Some(minutes) = index.minutes_on_shift(position, clock, channel) else {
+                    let steady = clock.is_steady().then(|| clock.minute_of_week());
+                    let Some(minutes) = index.minutes_on_shift(position, steady, channel) else {
                         continue;
                     };
                     let minute_start = at

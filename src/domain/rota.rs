@@ -270,6 +270,11 @@ impl WallClock {
         self.steady
     }
 
+    /// The minute of the week it reads, from Monday 00:00.
+    pub fn minute_of_week(&self) -> u32 {
+        self.weekday as u32 * 24 * 60 + self.local.hour() * 60 + self.local.minute()
+    }
+
     /// When the minute this clock reads at `at` began, in microseconds since 1970.
     pub fn minute_started_micros(&self, at: DateTime<Utc>) -> i64 {
         let into_the_minute =

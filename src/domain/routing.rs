@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::ids::{IdSet, TopicId, VolunteerId};
-use super::roster_index::{Bits, RosterIndex};
+use super::recent_activity::ActivitySummary;
+use super::roster_index::{Bits, PackedLimits, RosterIndex};
 use super::rota::{Channel, Rota, WallClock};
 use super::step_back::StepBack;
 use super::timezone::TimeZone;
@@ -309,33 +310,56 @@ pub fn plan(request: &RoutingRequest<'_>, candidates: &[Candidate<'_>]) -> Plan 
     for candidate in candidates {
         let clock = clocks.local(request.at, candidate.rota.time_zone);
         match assess(request, candidate, clock) {
-            Ok((tier, shift_contacts)) => ranked.push(Ranked::new(candidate, tier, shift_contacts)),
+            Ok(offer) => ranked.push(offer),
             Err(why) => excluded.push((candidate.volunteer_id, why)),
         }
     }
     in_order(request, ranked, excluded)
 }
 
-/// The same plan as [`plan`] over the volunteers of `index`, asking the rota only about
-/// those the index names as possibly on shift; `candidate_at` gives the volunteer at a
-/// position of the index, with their activity, and is asked only about those. The others
-/// are passed over 64 at a time: off shift, unless they were tried already or take no
-/// contacts on the channel for a reason of their own.
-pub fn plan_indexed<'a>(
+/// The volunteers of a [`RosterIndex`], by position, as the router asks about them.
+pub trait RosterVolunteers<'a> {
+    /// Everything about the volunteer: asked only about those the index cannot answer
+    /// for (a rota with leave or extra shifts, step-backs, a contact this shift).
+    fn candidate(&self, position: usize) -> Candidate<'a>;
+    /// The activity of the volunteer at `position`, whose id is `volunteer_id`, packed:
+    /// asked about each volunteer on shift who takes contacts on the channel.
+    fn activity(&self, position: usize, volunteer_id: VolunteerId) -> ActivitySummary;
+}
+
+/// The same plan as [`plan`] over the volunteers of `index`, asking about only those
+/// the index names as possibly on shift, and about those mostly through the index. The
+/// others are passed over 64 at a time: off shift, unless they were tried already or
+/// take no contacts on the channel for a reason of their own.
+pub fn plan_indexed<'a, V: RosterVolunteers<'a> + ?Sized>(
     request: &RoutingRequest<'_>,
     index: &RosterIndex,
-    candidate_at: impl Fn(usize) -> Candidate<'a>,
+    volunteers: &V,
 ) -> Plan {
     let clocks = index.wall_clocks(request.at);
-    // When the minute each zone's wall clock reads began, in microseconds since 1970.
+    // When the minute each zone's wall clock reads began, in microseconds since 1970, and
+    // which minute of the week it is where the clocks kept one offset lately.
     let minute_starts: Vec<i64> = clocks
         .iter()
         .map(|clock| clock.minute_started_micros(request.at))
+        .collect();
+    let steady_minutes: Vec<Option<u32>> = clocks
+        .iter()
+        .map(|clock| clock.is_steady().then(|| clock.minute_of_week()))
         .collect();
     let possibly = index.possibly_on_shift(&clocks);
     let tried = index.positions_of(request.already_tried);
     let conflicted = index.positions_of(request.conflicted);
     let surely_ready = index.surely_ready(request.channel, request.at);
+    let nobody = Bits::none(index.len());
+    let choices = IndexedChoices {
+        speakers: request
+            .language
+            .map(|language| index.speakers_of(language).unwrap_or(&nobody)),
+        signed_off: request
+            .topic
+            .map(|topic| index.signed_off_for(topic.topic_id).unwrap_or(&nobody)),
+    };
     let mut off_shift = Bits::none(index.len());
     let mut ranked = Vec::new();
     let mut listed = Vec::new();
@@ -366,23 +390,30 @@ pub fn plan_indexed<'a>(
                 listed.push((volunteer_id, Exclusion::OffShift));
                 continue;
             }
-            let candidate = candidate_at(position);
-            let shift_start = match index.minutes_on_shift(position, clock, request.channel) {
-                Some(minutes) => {
-                    minutes.map(|m| minute_starts[zone] - i64::from(m) * MICROS_A_MINUTE)
-                }
-                None => candidate
-                    .rota
-                    .current_shift_start_on(request.at, clock, Some(request.channel))
-                    .map(|start| start.timestamp_micros()),
+            let minute_of_week = steady_minutes[zone];
+            let shift_start =
+                match index.minutes_on_shift(position, minute_of_week, request.channel) {
+                    Some(minutes) => {
+                        minutes.map(|m| minute_starts[zone] - i64::from(m) * MICROS_A_MINUTE)
+                    }
+                    None => volunteers
+                        .candidate(position)
+                        .rota
+                        .current_shift_start_on(request.at, clock, Some(request.channel))
+                        .map(|start| start.timestamp_micros()),
+                };
+            let volunteer = Indexed {
+                index,
+                volunteers,
+                choices: &choices,
+                position,
+                volunteer_id,
             };
             let assessed = shift_start.ok_or(Exclusion::OffShift).and_then(|start| {
-                assess_on_shift(request, &candidate, start, conflicted.contains(position))
+                assess_on_shift(request, &volunteer, start, conflicted.contains(position))
             });
             match assessed {
-                Ok((tier, shift_contacts)) => {
-                    ranked.push(Ranked::new(&candidate, tier, shift_contacts))
-                }
+                Ok(offer) => ranked.push(offer),
                 Err(why) => listed.push((volunteer_id, why)),
             }
         }
@@ -395,6 +426,18 @@ pub fn plan_indexed<'a>(
     plan
 }
 
+/// Candidates in the order of the index built from them: how the tests give
+/// [`plan_indexed`] the same volunteers as [`plan`].
+impl<'a> RosterVolunteers<'a> for [Candidate<'a>] {
+    fn candidate(&self, position: usize) -> Candidate<'a> {
+        self[position]
+    }
+
+    fn activity(&self, position: usize, _volunteer_id: VolunteerId) -> ActivitySummary {
+        ActivitySummary::of(self[position].activity)
+    }
+}
+
 /// An eligible volunteer with what orders them among the others: their tier, then the
 /// longest idle first (never having had a contact is the longest idle of all), then the
 /// fewest contacts this shift, then their id; packed into one number that sorts the same.
@@ -402,15 +445,13 @@ pub fn plan_indexed<'a>(
 struct Ranked(u128);
 
 impl Ranked {
-    fn new(candidate: &Candidate<'_>, tier: Tier, shift_contacts: usize) -> Self {
-        let idle_since = candidate
-            .activity
-            .last_contact
-            .map_or(i64::MIN, |c| c.ended_at.timestamp_micros());
+    /// `idle_since`: when their latest contact ended, in microseconds since 1970
+    /// ([`ActivitySummary::NONE`] for never).
+    fn new(volunteer_id: VolunteerId, tier: Tier, idle_since: i64, shift_contacts: usize) -> Self {
         // Signed numbers with their sign bit flipped sort as unsigned ones do.
         let idle_since = (idle_since as u64) ^ (1 << 63);
         let shift_contacts = u16::try_from(shift_contacts).unwrap_or(u16::MAX);
-        let volunteer_id = (candidate.volunteer_id.0 as u32) ^ (1 << 31);
+        let volunteer_id = (volunteer_id.0 as u32) ^ (1 << 31);
         Self(
             (tier as u128) << 112
                 | u128::from(idle_since) << 48
@@ -482,12 +523,12 @@ impl LocalClocks {
     }
 }
 
-/// The tier a candidate would be offered at and their contacts this shift, or why not.
+/// How a candidate would be offered the contact, or why not.
 fn assess(
     request: &RoutingRequest<'_>,
     candidate: &Candidate<'_>,
     clock: WallClock,
-) -> Result<(Tier, usize), Exclusion> {
+) -> Result<Ranked, Exclusion> {
     let readiness = candidate.profile.readiness();
     before_the_rota(request, candidate.volunteer_id, &readiness, clock)?;
     let shift_start = candidate
@@ -499,28 +540,133 @@ fn assess(
     assess_on_shift(request, candidate, shift_start, conflicted)
 }
 
-/// The tier a candidate on shift since `shift_start` (in microseconds since 1970), who
-/// takes contacts on the channel and was not tried yet, would be offered at, and their
-/// contacts this shift; or why not.
+/// What the checks of a volunteer on shift ask about them.
+trait OnShift {
+    fn volunteer_id(&self) -> VolunteerId;
+    fn limits(&self) -> PackedLimits;
+    fn activity(&self) -> ActivitySummary;
+    /// How many of their recent contacts started at or after `since` (microseconds since
+    /// 1970), asked only when their latest did.
+    fn contacts_since(&self, since: i64) -> usize;
+    /// Whether they speak the caller's language: asked only when one was chosen.
+    fn speaks(&self, language: &str) -> bool;
+    /// Whether one of their step-backs keeps them from a contact about `topic` at `at`.
+    fn stepped_back(&self, topic: Option<TopicId>, at: DateTime<Utc>) -> bool;
+    fn signed_off(&self, topic: TopicId) -> bool;
+}
+
+impl OnShift for Candidate<'_> {
+    fn volunteer_id(&self) -> VolunteerId {
+        self.volunteer_id
+    }
+
+    fn limits(&self) -> PackedLimits {
+        PackedLimits::of(&self.profile.limits)
+    }
+
+    fn activity(&self) -> ActivitySummary {
+        ActivitySummary::of(self.activity)
+    }
+
+    fn contacts_since(&self, since: i64) -> usize {
+        let starts = &self.activity.recent_contact_starts;
+        starts
+            .iter()
+            .filter(|started| started.timestamp_micros() >= since)
+            .count()
+    }
+
+    fn speaks(&self, language: &str) -> bool {
+        self.profile.languages.iter().any(|l| l == language)
+    }
+
+    fn stepped_back(&self, topic: Option<TopicId>, at: DateTime<Utc>) -> bool {
+        let mut step_backs = self.stepped_back.iter();
+        step_backs.any(|step_back| step_back.keeps_from(topic, at))
+    }
+
+    fn signed_off(&self, topic: TopicId) -> bool {
+        self.ready_topics.contains(&topic)
+    }
+}
+
+/// Who speaks the caller's language and who is signed off for their topic, as the
+/// index's bits, for the choices the caller made.
+struct IndexedChoices<'i> {
+    speakers: Option<&'i Bits>,
+    signed_off: Option<&'i Bits>,
+}
+
+/// A volunteer of a roster index, asked about through the index where it can answer.
+struct Indexed<'i, V: ?Sized> {
+    index: &'i RosterIndex,
+    volunteers: &'i V,
+    choices: &'i IndexedChoices<'i>,
+    position: usize,
+    volunteer_id: VolunteerId,
+}
+
+impl<'a, V: RosterVolunteers<'a> + ?Sized> OnShift for Indexed<'_, V> {
+    fn volunteer_id(&self) -> VolunteerId {
+        self.volunteer_id
+    }
+
+    fn limits(&self) -> PackedLimits {
+        self.index.limits(self.position)
+    }
+
+    fn activity(&self) -> ActivitySummary {
+        self.volunteers.activity(self.position, self.volunteer_id)
+    }
+
+    fn contacts_since(&self, since: i64) -> usize {
+        self.volunteers
+            .candidate(self.position)
+            .contacts_since(since)
+    }
+
+    fn speaks(&self, _language: &str) -> bool {
+        self.choices
+            .speakers
+            .is_none_or(|speakers| speakers.contains(self.position))
+    }
+
+    fn stepped_back(&self, topic: Option<TopicId>, at: DateTime<Utc>) -> bool {
+        self.index.has_step_backs(self.position)
+            && self
+                .volunteers
+                .candidate(self.position)
+                .stepped_back(topic, at)
+    }
+
+    fn signed_off(&self, _topic: TopicId) -> bool {
+        self.choices
+            .signed_off
+            .is_some_and(|signed_off| signed_off.contains(self.position))
+    }
+}
+
+/// How a volunteer on shift since `shift_start` (in microseconds since 1970), who takes
+/// contacts on the channel and was not tried yet, would be offered the contact; or why
+/// not.
 fn assess_on_shift(
     request: &RoutingRequest<'_>,
-    candidate: &Candidate<'_>,
+    volunteer: &impl OnShift,
     shift_start: i64,
     conflicted: bool,
-) -> Result<(Tier, usize), Exclusion> {
-    let at = request.at;
-    let profile = candidate.profile;
-    let activity = candidate.activity;
-    let shift_contacts = activity
-        .recent_contact_starts
-        .iter()
-        .filter(|started| started.timestamp_micros() >= shift_start)
-        .count();
-    if shift_contacts >= usize::try_from(profile.limits.max_contacts_per_shift).unwrap_or(0) {
+) -> Result<Ranked, Exclusion> {
+    let limits = volunteer.limits();
+    let activity = volunteer.activity();
+    let shift_contacts = if activity.latest_start >= shift_start {
+        volunteer.contacts_since(shift_start)
+    } else {
+        0
+    };
+    if shift_contacts >= usize::from(limits.contacts_per_shift) {
         return Err(Exclusion::ShiftCapReached);
     }
     if let Some(language) = request.language
-        && !profile.languages.iter().any(|l| l == language)
+        && !volunteer.speaks(language)
     {
         return Err(Exclusion::Language);
     }
@@ -528,29 +674,28 @@ fn assess_on_shift(
         return Err(Exclusion::Conflict);
     }
     let topic_id = request.topic.map(|t| t.topic_id);
-    if candidate
-        .stepped_back
-        .iter()
-        .any(|step_back| step_back.keeps_from(topic_id, at))
-    {
+    if volunteer.stepped_back(topic_id, request.at) {
         return Err(Exclusion::SteppedBack);
     }
     let tier = match request.topic {
         None => Tier::AnyTopic,
-        Some(topic) if candidate.ready_topics.contains(&topic.topic_id) => Tier::PeerMatch,
+        Some(topic) if volunteer.signed_off(topic.topic_id) => Tier::PeerMatch,
         Some(topic) if !topic.strict => Tier::Trained,
         Some(_) => return Err(Exclusion::NotSignedOffForTopic),
     };
     // Last, what passes within minutes: a volunteer is "busy" or "resting" only when
     // nothing else keeps them from this contact, so a caller holds only for someone who
     // could take the call.
-    if activity.engaged >= profile.limits.capacity(request.channel) {
+    if activity.engaged >= limits.capacity(request.channel) {
         return Err(Exclusion::Busy);
     }
-    if rest_ends_at(profile, activity).is_some_and(|until| at < until) {
+    if rest_ends_at_micros(limits, activity)
+        .is_some_and(|until| request.at.timestamp_micros() < until)
+    {
         return Err(Exclusion::Resting);
     }
-    Ok((tier, shift_contacts))
+    let id = volunteer.volunteer_id();
+    Ok(Ranked::new(id, tier, activity.last_end, shift_contacts))
 }
 
 /// What keeps a volunteer from the contact whatever their rota says: having been offered
@@ -569,25 +714,36 @@ fn before_the_rota(
     Ok(())
 }
 
+/// When the rest after a volunteer's latest long or flagged contact ends, in
+/// microseconds since 1970, if they had one.
+fn rest_ends_at_micros(limits: PackedLimits, activity: ActivitySummary) -> Option<i64> {
+    let long = i32::from(limits.long_contact_minutes) * 60;
+    let long_contact_ended = if activity.last_length_secs >= long {
+        activity.last_end
+    } else {
+        ActivitySummary::NONE
+    };
+    let from = long_contact_ended.max(activity.last_flagged);
+    let rest = i64::from(limits.rest_minutes_after_long) * MICROS_A_MINUTE;
+    (from != ActivitySummary::NONE).then(|| from.saturating_add(rest))
+}
+
 /// When the rest after a volunteer's latest long or flagged contact ends, if they had one.
 pub fn rest_ends_at(profile: &VolunteerProfile, activity: &Activity) -> Option<DateTime<Utc>> {
-    let limits = profile.limits;
-    let rest = Duration::minutes(limits.rest_minutes_after_long.into());
-    let long_contact_ended = activity
-        .last_contact
-        .filter(|last| last.duration >= Duration::minutes(limits.long_contact_minutes.into()))
-        .map(|last| last.ended_at);
-    long_contact_ended
-        .max(activity.last_flagged_at)
-        .map(|from| from + rest)
+    let limits = PackedLimits::of(&profile.limits);
+    rest_ends_at_micros(limits, ActivitySummary::of(activity))
+        .and_then(DateTime::from_timestamp_micros)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use chrono::NaiveDate;
 
     use super::*;
     use crate::domain::calendar::{LocalTime, Weekday};
+    use crate::domain::roster_index::RosterEntry;
     use crate::domain::rota::{Interval, ShiftChannels, WeeklyShift};
     use crate::domain::timezone::TimeZone;
     use crate::domain::volunteer::TrainingStatus;
@@ -681,11 +837,17 @@ mod tests {
         vs: &[Volunteer],
         candidates: &[Candidate<'_>],
     ) -> Plan {
-        plan_indexed(request, &index_of(vs), |position| candidates[position])
+        plan_indexed(request, &index_of(vs), candidates)
     }
 
     fn index_of(vs: &[Volunteer]) -> RosterIndex {
-        RosterIndex::build(vs.iter().map(|v| (v.id, &v.profile, &v.rota)))
+        RosterIndex::build(vs.iter().map(|v| RosterEntry {
+            volunteer_id: v.id,
+            profile: &v.profile,
+            rota: &v.rota,
+            ready_topics: &v.ready,
+            stepped_back: &v.stepped_back,
+        }))
     }
 
     fn order(plan: &Plan) -> Vec<(i32, Tier)> {
@@ -735,14 +897,9 @@ mod tests {
             activity(Some("1969-12-31T23:00:00Z")),
             activity(Some("2026-11-22T11:00:00Z")),
         );
-        let v = volunteer(1);
         let key = |id: i32, tier: Tier, activity: &Activity, contacts: usize| {
-            let candidate = Candidate {
-                volunteer_id: VolunteerId(id),
-                activity,
-                ..candidates(std::slice::from_ref(&v))[0]
-            };
-            Ranked::new(&candidate, tier, contacts)
+            let idle_since = ActivitySummary::of(activity).last_end;
+            Ranked::new(VolunteerId(id), tier, idle_since, contacts)
         };
         let in_order = [
             key(-5, Tier::PeerMatch, &never, 9),
@@ -937,6 +1094,21 @@ mod tests {
     }
 
     #[test]
+    fn a_contact_that_started_as_the_shift_began_counts_toward_it() {
+        // The shift began at 08:00 in London.
+        let mut at_the_start = volunteer(1);
+        at_the_start.activity.recent_contact_starts = vec![utc("2026-11-22T08:00:00Z")];
+        let mut a_second_before = volunteer(2);
+        a_second_before.activity.recent_contact_starts = vec![utc("2026-11-22T07:59:59Z")];
+        let mut six_at_the_start = volunteer(3);
+        six_at_the_start.activity.recent_contact_starts = vec![utc("2026-11-22T08:00:00Z"); 6];
+        let plan = route(&[at_the_start, a_second_before, six_at_the_start], None);
+        // Neither has had a contact end: the fewer contacts this shift goes first.
+        assert_eq!(order(&plan), vec![(2, Tier::AnyTopic), (1, Tier::AnyTopic)]);
+        assert_eq!(excluded(&plan), vec![(3, Exclusion::ShiftCapReached)]);
+    }
+
+    #[test]
     fn a_flagged_contact_starts_a_rest_period_however_short_it_was() {
         let mut just_flagged = volunteer(1);
         just_flagged.activity.last_contact = ended("2026-11-22T11:45:00Z", 5);
@@ -1028,7 +1200,7 @@ mod tests {
     }
 
     #[test]
-    fn the_index_changes_no_plan_across_clock_changes_leave_extra_shifts_and_readiness() {
+    fn the_index_changes_no_plan_across_clock_changes_leave_extra_shifts_readiness_and_activity() {
         let zones = [
             "Europe/London",
             "America/New_York",
@@ -1082,8 +1254,28 @@ mod tests {
                     2 => profile.trained_voice = false,
                     3 => profile.active = false,
                     4 => profile.languages = vec!["cy".into()],
+                    5 => profile.languages = vec!["cy".into(), "en".into()],
+                    6 if i % 20 == 6 => profile.training_status = TrainingStatus::Lapsed,
                     _ => {}
                 }
+                profile.limits.max_contacts_per_shift = i32::try_from(i % 4 + 1).unwrap();
+                profile.limits.max_text_conversations = i32::try_from(i % 3 + 1).unwrap();
+                profile.limits.long_contact_minutes = i32::try_from(5 + i % 40).unwrap();
+                profile.limits.rest_minutes_after_long = i32::try_from(i % 5 * 60).unwrap();
+                // Contacts every 5 hours or so over the three weeks, a few of them each.
+                let contact_at = |k: u32| {
+                    at("2026-10-20T00:00:00Z")
+                        + Duration::minutes(i64::from((i * 307 + k * 97) % 30_240))
+                };
+                let starts: Vec<DateTime<Utc>> = (0..i % 5).map(contact_at).collect();
+                let stepped_back = (i % 9 == 0)
+                    .then(|| StepBack {
+                        topic_id: (i % 2 == 0).then_some(NEONATAL),
+                        span: Interval::new(contact_at(1), contact_at(1) + Duration::days(3))
+                            .unwrap(),
+                    })
+                    .into_iter()
+                    .collect();
                 Volunteer {
                     id: VolunteerId(i32::try_from(i).unwrap() + 1),
                     profile,
@@ -1093,10 +1285,15 @@ mod tests {
                     } else {
                         Vec::new()
                     },
-                    stepped_back: Vec::new(),
+                    stepped_back,
                     activity: Activity {
-                        engaged: u32::from(i % 8 == 0),
-                        ..Activity::default()
+                        engaged: i % 8 / 3,
+                        last_contact: starts.iter().max().map(|start| PastContact {
+                            ended_at: *start + Duration::minutes(i64::from(i % 60)),
+                            duration: Duration::minutes(i64::from(i % 60)),
+                        }),
+                        recent_contact_starts: starts,
+                        last_flagged_at: (i % 7 == 0).then(|| contact_at(2)),
                     },
                 }
             })
@@ -1108,29 +1305,33 @@ mod tests {
             IdSet::from_iter([6, 60].map(VolunteerId)),
         );
         // Three weeks over London's, New York's, Santiago's and Lord Howe's clock changes.
-        let (mut now, mut on_shift_somewhere) = (at("2026-10-20T00:00:00Z"), 0);
+        let (mut now, mut on_shift_somewhere, mut round) = (at("2026-10-20T00:00:00Z"), 0, 0);
+        let mut reasons = HashSet::new();
         while now < at("2026-11-10T00:00:00Z") {
             for channel in [Channel::Voice, Channel::Sms] {
+                round += 1;
                 let request = RoutingRequest {
                     at: now,
                     channel,
-                    topic: neonatal(false),
-                    language: Some("en"),
+                    topic: [neonatal(false), neonatal(true), None][round % 3],
+                    language: [Some("en"), Some("cy"), None][round % 5 % 3],
                     continuity: None,
                     conflicted: &conflicted,
                     already_tried: &tried,
                 };
                 let decided = plan(&request, &candidates);
-                let through_the_index =
-                    plan_indexed(&request, &index, |position| candidates[position]);
+                let through_the_index = plan_indexed(&request, &index, candidates.as_slice());
                 assert_eq!(through_the_index, decided, "at {now}");
                 on_shift_somewhere += decided.offers.len();
+                reasons.extend(decided.passed_over().map(|(_, why)| why));
             }
             now += Duration::minutes(13);
         }
         assert!(
-            on_shift_somewhere > 10_000,
+            on_shift_somewhere > 5_000,
             "{on_shift_somewhere} offers in three weeks"
         );
+        // Every reason to pass someone over came up.
+        assert_eq!(reasons.len(), 14, "{reasons:?}");
     }
 }

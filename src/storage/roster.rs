@@ -23,7 +23,7 @@ use tokio::sync::{OnceCell, watch};
 
 use super::rota::{RotaMember, helpline_members};
 use crate::domain::ids::{ById, HelplineId, VolunteerId};
-use crate::domain::roster_index::RosterIndex;
+use crate::domain::roster_index::{RosterEntry, RosterIndex};
 
 pub async fn version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     super::counter(db, "roster_versions").await
@@ -41,11 +41,13 @@ pub struct Roster {
 
 impl Roster {
     pub fn new(members: Vec<RotaMember>) -> Self {
-        let index = RosterIndex::build(
-            members
-                .iter()
-                .map(|m| (m.volunteer_id, &m.profile, &m.rota)),
-        );
+        let index = RosterIndex::build(members.iter().map(|m| RosterEntry {
+            volunteer_id: m.volunteer_id,
+            profile: &m.profile,
+            rota: &m.rota,
+            ready_topics: &m.ready_topics,
+            stepped_back: &m.stepped_back,
+        }));
         let positions = members
             .iter()
             .enumerate()
