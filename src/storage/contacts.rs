@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveEnum,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
     sea_query::{Expr, OnConflict},
 };
 
@@ -313,20 +313,55 @@ pub async fn set_choice(
     Ok(())
 }
 
-/// Moves the contact from round `round - 1` to `round` (setting when the caller's wait
-/// runs out, if given); true only for the one delivery that does it, so a repeated
-/// callback cannot start a second round.
+/// What a delivery that claims a round writes on the contact with the claim.
+pub struct RoundClaim {
+    pub round: i32,
+    pub stage: Stage,
+    /// When the caller's wait runs out, set by the first round.
+    pub route_deadline: Option<DateTime<Utc>>,
+    /// Whether a volunteer signed off for the contact's topic was on shift and free, noted
+    /// the first time a contact that chose a topic is routed.
+    pub peer_match_free: Option<bool>,
+}
+
+impl RoundClaim {
+    /// A claim of `round` that moves the contact to `stage` and writes nothing else.
+    pub fn to(round: i32, stage: Stage) -> Self {
+        Self {
+            round,
+            stage,
+            route_deadline: None,
+            peer_match_free: None,
+        }
+    }
+}
+
+/// Moves the contact from round `claim.round - 1` to `claim.round` with what the claim
+/// writes; true only for the one delivery that does it, so a repeated callback cannot
+/// start a second round.
 pub async fn claim_round(
     db: &impl ConnectionTrait,
     contact_id: ContactId,
-    round: i32,
-    stage: Stage,
-    route_deadline: Option<DateTime<Utc>>,
+    claim: RoundClaim,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
+    let RoundClaim {
+        round,
+        stage,
+        route_deadline,
+        peer_match_free,
+    } = claim;
     let mut update = contact::Entity::update_many();
     if let Some(deadline) = route_deadline {
         update = update.col_expr(contact::Column::RouteDeadline, Expr::value(deadline));
+    }
+    if let Some(free) = peer_match_free {
+        let first_of_a_topic = Condition::all()
+            .add(contact::Column::TopicId.is_not_null())
+            .add(contact::Column::PeerMatchFree.is_null());
+        let noted =
+            Expr::case(first_of_a_topic, free).finally(Expr::col(contact::Column::PeerMatchFree));
+        update = update.col_expr(contact::Column::PeerMatchFree, noted.into());
     }
     let result = update
         .col_expr(contact::Column::Round, Expr::value(round))
@@ -352,23 +387,6 @@ pub async fn set_stage(
         .col_expr(contact::Column::UpdatedAt, Expr::value(now))
         .filter(contact::Column::Id.eq(contact_id))
         .filter(contact::Column::EndedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Records, the first time a contact that chose a topic is routed, whether a volunteer
-/// signed off for the topic was on shift and free.
-pub async fn note_peer_match_free(
-    db: &impl ConnectionTrait,
-    contact_id: ContactId,
-    free: bool,
-) -> Result<(), DbErr> {
-    contact::Entity::update_many()
-        .col_expr(contact::Column::PeerMatchFree, Expr::value(free))
-        .filter(contact::Column::Id.eq(contact_id))
-        .filter(contact::Column::TopicId.is_not_null())
-        .filter(contact::Column::PeerMatchFree.is_null())
         .exec(db)
         .await?;
     Ok(())
@@ -548,18 +566,18 @@ pub async fn create_offer(
         offered_at: Set(at),
         ..Default::default()
     };
-    offer::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([
-                offer::Column::ContactId,
-                offer::Column::VolunteerId,
-                offer::Column::Round,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(db)
+    let inserted = offer::Entity::insert(row)
+        .on_conflict_do_nothing_on([
+            offer::Column::ContactId,
+            offer::Column::VolunteerId,
+            offer::Column::Round,
+        ])
+        .exec_with_returning(db)
         .await?;
+    if let sea_orm::TryInsertResult::Inserted(offer) = inserted {
+        return Ok(offer);
+    }
+    // Written already, by an earlier delivery of the same round.
     offer::Entity::find()
         .filter(offer::Column::ContactId.eq(contact_id))
         .filter(offer::Column::VolunteerId.eq(volunteer_id))

@@ -11,7 +11,7 @@ use crate::contact_flow::candidates::{Routed, RoutingInputs};
 use crate::domain::rota::Channel;
 use crate::domain::routing::{RoutingRequest, TopicChoice};
 use crate::state::AppState;
-use crate::storage::contacts::{self, Event, EventKind, Stage};
+use crate::storage::contacts::{self, Event, EventKind, RoundClaim, Stage};
 use crate::storage::{conversations, messages, opt_outs, text_slots};
 
 /// How soon a held conversation is looked at again.
@@ -58,14 +58,17 @@ pub(super) async fn offer_next(
     };
     let plan = inputs.plan(&request);
     let round = contact.round + 1;
-    if !contacts::claim_round(txn, contact.id, round, Stage::Routing, None, now).await? {
+    let claim = RoundClaim {
+        peer_match_free: Some(plan.peer_match_free()),
+        ..RoundClaim::to(round, Stage::Routing)
+    };
+    if !contacts::claim_round(txn, contact.id, claim, now).await? {
         return Ok(false);
     }
     let event = Event::once(now, EventKind::Routed)
         .keyed(format!("route:{round}"))
         .detail(plan.trace(round));
     contacts::record_event(txn, contact.id, event).await?;
-    contacts::note_peer_match_free(txn, contact.id, plan.peer_match_free()).await?;
     for candidate in &plan.offers {
         let Some(member) = inputs.member(candidate.volunteer_id) else {
             continue;

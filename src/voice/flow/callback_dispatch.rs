@@ -167,7 +167,14 @@ async fn assign(state: &AppState, waiting: &callback::Model) -> Result<Assignmen
     let ring_secs = call.settings.routing.ring_timeout_secs;
     let claim = now + Duration::seconds(ring_secs.into()) + WHISPER_GRACE;
     let txn = storage::write_transaction(&state.db).await?;
-    if !contacts::claim_round(&txn, contact_id, round, Stage::Callback, None, now).await? {
+    if !contacts::claim_round(
+        &txn,
+        contact_id,
+        RoundClaim::to(round, Stage::Callback),
+        now,
+    )
+    .await?
+    {
         txn.rollback().await?;
         return Ok(Assignment::Skipped);
     }

@@ -47,7 +47,7 @@ use crate::domain::rota::Channel;
 use crate::domain::routing::{self, RoutingRequest, TopicChoice};
 use crate::state::AppState;
 use crate::storage::contacts::{
-    self, Event, EventKind, NewCall, OfferOutcome, Outcome, Stage, TalkTime,
+    self, Event, EventKind, NewCall, OfferOutcome, Outcome, RoundClaim, Stage, TalkTime,
 };
 use crate::storage::directory::Listing;
 use crate::storage::entities::{contact, helpline, offer, topic};

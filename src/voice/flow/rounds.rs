@@ -37,7 +37,8 @@ pub(super) async fn route_loaded(
     // The caller's wait is counted from the first round, so only a later one finds it spent.
     if round > 1 && now >= call.contact.route_deadline {
         let contact_id = call.contact.id;
-        if !contacts::claim_round(&state.db, contact_id, round, Stage::Fallback, None, now).await? {
+        let claim = RoundClaim::to(round, Stage::Fallback);
+        if !contacts::claim_round(&state.db, contact_id, claim, now).await? {
             return replay_round(state, &call, round).await;
         }
         return fallback_step(state, &call, 1).await;
@@ -135,12 +136,34 @@ pub(super) async fn write_round(
     if let Some(deadline) = deadline {
         call.contact.route_deadline = deadline;
     }
-    if !contacts::claim_round(&txn, contact_id, round, Stage::Routing, deadline, now).await? {
+    let remaining = (call.contact.route_deadline - now).num_seconds().max(0);
+    // Who hears what when nobody could be rung: held while someone may free up (or was
+    // just taken by another caller) and the wait allows it, otherwise the fallback.
+    let stage_unrung = |lost_race: bool| {
+        if (plan.worth_waiting() || lost_race) && remaining > i64::from(HOLD_SECS) {
+            Stage::Holding
+        } else {
+            Stage::Fallback
+        }
+    };
+    // The stage the round most likely ends in, written with the claim; written again
+    // only if every volunteer it would ring was taken by another caller meanwhile.
+    let expected = if plan.offers.is_empty() {
+        stage_unrung(false)
+    } else {
+        Stage::Ringing
+    };
+    let claim = RoundClaim {
+        round,
+        stage: expected,
+        route_deadline: deadline,
+        peer_match_free: Some(plan.peer_match_free()),
+    };
+    if !contacts::claim_round(&txn, contact_id, claim, now).await? {
         // Whatever led here is kept; the round is another delivery's.
         txn.commit().await?;
         return replay_round(state, &call, round).await;
     }
-    let remaining = (call.contact.route_deadline - now).num_seconds().max(0);
     let ring_secs = ring_secs_at(&call, now);
     let expires = now + Duration::seconds(ring_secs) + WHISPER_GRACE;
     let group = usize::try_from(call.settings.routing.ring_group_size).unwrap_or(1);
@@ -150,7 +173,6 @@ pub(super) async fn write_round(
         .keyed(format!("route:{round}"))
         .detail(plan.trace(round));
     contacts::record_event(&txn, contact_id, event).await?;
-    contacts::note_peer_match_free(&txn, contact_id, plan.peer_match_free()).await?;
     let mut rung = Vec::new();
     let mut lost_race = false;
     for candidate in &plan.offers {
@@ -185,14 +207,14 @@ pub(super) async fn write_round(
             .detail(json!({"round": round, "tier": offer.tier}));
         contacts::record_event(&txn, contact_id, event).await?;
     }
-    let hold_on =
-        rung.is_empty() && (plan.worth_waiting() || lost_race) && remaining > i64::from(HOLD_SECS);
-    let stage = match (rung.is_empty(), hold_on) {
-        (false, _) => Stage::Ringing,
-        (true, true) => Stage::Holding,
-        (true, false) => Stage::Fallback,
+    let stage = if rung.is_empty() {
+        stage_unrung(lost_race)
+    } else {
+        Stage::Ringing
     };
-    contacts::set_stage(&txn, contact_id, stage, now).await?;
+    if stage != expected {
+        contacts::set_stage(&txn, contact_id, stage, now).await?;
+    }
     txn.commit().await?;
     match stage {
         Stage::Ringing => {
