@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveEnum,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     sea_query::{Expr, OnConflict},
 };
 
@@ -600,6 +600,23 @@ pub async fn offers(
 
 pub async fn offer(db: &DatabaseConnection, id: OfferId) -> Result<Option<offer::Model>, DbErr> {
     offer::Entity::find_by_id(id).one(db).await
+}
+
+/// An offer with its contact, read together.
+pub async fn offer_with_contact(
+    db: &DatabaseConnection,
+    id: OfferId,
+) -> Result<Option<(offer::Model, contact::Model)>, DbErr> {
+    let to_contact = offer::Entity::belongs_to(contact::Entity)
+        .from(offer::Column::ContactId)
+        .to(contact::Column::Id)
+        .into();
+    let found = offer::Entity::find_by_id(id)
+        .join(JoinType::InnerJoin, to_contact)
+        .select_also(contact::Entity)
+        .one(db)
+        .await?;
+    Ok(found.and_then(|(offer, contact)| Some((offer, contact?))))
 }
 
 /// Settles an offer once; true for the delivery that did.

@@ -802,6 +802,53 @@ async fn a_reservation_whose_callbacks_were_lost_expires_by_itself() {
 }
 
 #[tokio::test]
+async fn a_caller_who_hangs_up_while_a_volunteer_is_rung_frees_them_at_once() {
+    let app = spawn_app_at(NOW).await;
+    line_without_menus_with_alice(&app).await;
+    let sid = "CA6b0c1d2e3f405162738495a6b7c8d9e0";
+    let rung = deliver(
+        &app,
+        &format!("{}/twilio/voice", app.base),
+        &borrowed(&inbound_params(sid)),
+    )
+    .await;
+    assert!(rung.contains(ALICE), "{rung}");
+
+    // The caller hangs up before Alice picks up: Twilio reports the call completed.
+    let mut hung_up = inbound_params(sid);
+    hung_up[4].1 = "completed".into();
+    deliver(
+        &app,
+        &format!("{}/twilio/voice/status", app.base),
+        &borrowed(&hung_up),
+    )
+    .await;
+
+    let contact = contact::Entity::find()
+        .filter(contact::Column::ProviderSid.eq(sid))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(contact.outcome, Some(Outcome::Abandoned));
+    assert!(contact.ended_at.is_some());
+    let offers = offers_of(&app, contact.id).await;
+    assert_eq!(offers.len(), 1);
+    assert_eq!(offers[0].outcome, Some(OfferOutcome::Canceled));
+    assert!(offers[0].ended_at.is_some());
+    // Alice is free for the next caller straight away.
+    let mut next = inbound_params("CA1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f");
+    next[2].1 = "+12025550143".into();
+    let next = deliver(
+        &app,
+        &format!("{}/twilio/voice", app.base),
+        &borrowed(&next),
+    )
+    .await;
+    assert!(next.contains(ALICE), "{next}");
+}
+
+#[tokio::test]
 async fn a_volunteer_in_the_contact_log_cannot_be_deleted_and_their_calls_stay() {
     let app = spawn_app_at(NOW).await;
     let line = line(&app).await;

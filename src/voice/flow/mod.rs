@@ -75,9 +75,14 @@ struct Call {
 
 impl Call {
     async fn load(state: &AppState, contact_id: ContactId) -> Result<Option<Self>, DbErr> {
-        let Some(contact) = contacts::get(&state.db, contact_id).await? else {
-            return Ok(None);
-        };
+        match contacts::get(&state.db, contact_id).await? {
+            Some(contact) => Self::of_contact(state, contact).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The call of a contact already read, with its helpline as the directory has it now.
+    async fn of_contact(state: &AppState, contact: contact::Model) -> Result<Option<Self>, DbErr> {
         let directory = state.directory.current(&state.db).await?;
         let Some(listing) = directory.helpline(contact.helpline_id) else {
             return Ok(None);

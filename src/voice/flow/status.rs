@@ -19,20 +19,25 @@ pub async fn call_status(
         .detail(json!({"status": status, "duration_secs": duration}));
     // A caller who hung up to be called back is not gone: the callback goes on.
     let ends_the_call = is_final(status) && contact.stage != Stage::Callback;
+    let contact_id = contact.id;
     let ending = if ends_the_call {
-        Call::load(state, contact.id).await?
+        Call::of_contact(state, contact).await?
     } else {
         None
     };
     let Some(call) = ending else {
-        contacts::record_event(&state.db, contact.id, event).await?;
+        contacts::record_event(&state.db, contact_id, event).await?;
         return Ok(());
     };
-    let offers = contacts::offers(&state.db, contact.id).await?;
+    let offers = contacts::offers(&state.db, contact_id).await?;
     // The status, the offers' ends and the call's end commit together.
     let txn = storage::write_transaction(&state.db).await?;
-    contacts::record_event(&txn, contact.id, event).await?;
-    for offer in offers {
+    contacts::record_event(&txn, contact_id, event).await?;
+    // Offers the dial action settled and ended already need nothing more.
+    let open = offers
+        .iter()
+        .filter(|o| o.outcome.is_none() || o.ended_at.is_none());
+    for offer in open {
         contacts::settle_offer(&txn, offer.id, OfferOutcome::Canceled, now).await?;
         contacts::end_offer(&txn, offer.id, now).await?;
     }

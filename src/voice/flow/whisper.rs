@@ -8,10 +8,10 @@ pub(super) async fn offer_and_call(
     state: &AppState,
     offer_id: OfferId,
 ) -> Result<Option<(offer::Model, Call)>, DbErr> {
-    let Some(offer) = contacts::offer(&state.db, offer_id).await? else {
+    let Some((offer, contact)) = contacts::offer_with_contact(&state.db, offer_id).await? else {
         return Ok(None);
     };
-    let Some(call) = Call::load(state, offer.contact_id).await? else {
+    let Some(call) = Call::of_contact(state, contact).await? else {
         return Ok(None);
     };
     Ok(Some((offer, call)))
