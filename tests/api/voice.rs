@@ -99,8 +99,12 @@ async fn play(app: &TestApp, digits: &[&str], answer: Answer) -> Transcript {
 }
 
 async fn contact_of(app: &TestApp, t: &Transcript) -> contact::Model {
+    contact_with_sid(app, &t.call_sid).await
+}
+
+async fn contact_with_sid(app: &TestApp, call_sid: &str) -> contact::Model {
     contact::Entity::find()
-        .filter(contact::Column::ProviderSid.eq(&t.call_sid))
+        .filter(contact::Column::ProviderSid.eq(call_sid))
         .one(&app.db)
         .await
         .unwrap()
@@ -824,12 +828,7 @@ async fn a_caller_who_hangs_up_while_a_volunteer_is_rung_frees_them_at_once() {
     )
     .await;
 
-    let contact = contact::Entity::find()
-        .filter(contact::Column::ProviderSid.eq(sid))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let contact = contact_with_sid(&app, sid).await;
     assert_eq!(contact.outcome, Some(Outcome::Abandoned));
     assert!(contact.ended_at.is_some());
     let offers = offers_of(&app, contact.id).await;
@@ -905,12 +904,7 @@ async fn a_call_whose_last_callback_never_came_is_closed_once_and_frees_its_volu
         0
     );
 
-    let contact = contact::Entity::find()
-        .filter(contact::Column::ProviderSid.eq(sid))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let contact = contact_with_sid(&app, sid).await;
     assert_eq!(contact.outcome, Some(Outcome::Abandoned));
     assert!(contact.ended_at.is_some());
     let kinds: Vec<String> = events_of(&app, contact.id)
