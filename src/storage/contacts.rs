@@ -598,6 +598,30 @@ pub async fn offers(
         .await
 }
 
+/// A contact with its offers (in the order made), read together.
+pub async fn with_offers(
+    db: &impl ConnectionTrait,
+    id: ContactId,
+) -> Result<Option<(contact::Model, Vec<offer::Model>)>, DbErr> {
+    // Joined on the offers' contact: each row is the contact with one of its offers.
+    let to_offers = contact::Entity::belongs_to(offer::Entity)
+        .from(contact::Column::Id)
+        .to(offer::Column::ContactId)
+        .into();
+    let rows = contact::Entity::find_by_id(id)
+        .join(JoinType::LeftJoin, to_offers)
+        .select_also(offer::Entity)
+        .order_by_asc(offer::Column::Id)
+        .all(db)
+        .await?;
+    let Some((contact, _)) = rows.first() else {
+        return Ok(None);
+    };
+    let contact = contact.clone();
+    let offers = rows.into_iter().filter_map(|(_, offer)| offer).collect();
+    Ok(Some((contact, offers)))
+}
+
 pub async fn offer(db: &DatabaseConnection, id: OfferId) -> Result<Option<offer::Model>, DbErr> {
     offer::Entity::find_by_id(id).one(db).await
 }

@@ -335,19 +335,25 @@ pub async fn dial_ended(
     round: i32,
     result: DialResult<'_>,
 ) -> Result<Option<VoiceResponse>, DbErr> {
-    let Some(call) = Call::load(state, contact_id).await? else {
+    let Some((contact, offers)) = contacts::with_offers(&state.db, contact_id).await? else {
+        return Ok(None);
+    };
+    let Some(call) = Call::of_contact(state, contact).await? else {
         return Ok(None);
     };
     let now = state.clock.now();
-    let round_offers: Vec<offer::Model> = contacts::offers(&state.db, contact_id)
-        .await?
-        .into_iter()
-        .filter(|o| o.round == round)
-        .collect();
+    let round_offers: Vec<offer::Model> = offers.into_iter().filter(|o| o.round == round).collect();
     let answered_here = call
         .contact
         .answered_by
         .is_some_and(|v| round_offers.iter().any(|o| o.volunteer_id == v));
+    let ends = if answered_here {
+        Some((Outcome::Answered, result.dial_duration))
+    } else if result.caller_gone() {
+        Some((Outcome::Abandoned, None))
+    } else {
+        None
+    };
     // The round's offers settle, and the call ends if it does, in one commit.
     let txn = storage::write_transaction(&state.db).await?;
     for offer in &round_offers {
@@ -360,15 +366,11 @@ pub async fn dial_ended(
                 .detail(json!({"outcome": result.offer_outcome().as_str()}));
             contacts::record_event(&txn, contact_id, event).await?;
         }
-        reservations::release(&txn, offer.volunteer_id, contact_id).await?;
+        // A call that ends frees all its volunteers at once, below.
+        if ends.is_none() {
+            reservations::release(&txn, offer.volunteer_id, contact_id).await?;
+        }
     }
-    let ends = if answered_here {
-        Some((Outcome::Answered, result.dial_duration))
-    } else if result.caller_gone() {
-        Some((Outcome::Abandoned, None))
-    } else {
-        None
-    };
     if let Some((outcome, talk_secs)) = ends {
         end_call_in(&txn, state, &call, outcome, talk_secs, now).await?;
     }
