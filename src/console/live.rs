@@ -12,7 +12,7 @@ use maud::{Markup, html};
 use super::format::{day_and_time, stretch, time_of_day, words_of};
 use super::layout::{self, fragment};
 use super::session::{ConsoleError, Viewer};
-use crate::contact_flow::candidates::{ActivityNow, as_candidates};
+use crate::contact_flow::candidates::{ActivityNow, as_candidates, engaged_on};
 use crate::domain::ids::{HelplineId, TopicId, VolunteerId};
 use crate::domain::live_board::{Availability, availability};
 use crate::domain::rota::{Channel, Interval};
@@ -96,9 +96,8 @@ async fn board(state: &AppState, helpline: &helpline::Model) -> Result<Markup, C
     let recent = ActivityNow::read(&state.db, &state.activity, now).await?;
     let calls = recent
         .clone()
-        .engaged_on(&state.db, Channel::Voice, now)
-        .await?;
-    let texts = recent.engaged_on(&state.db, Channel::Sms, now).await?;
+        .engaged_in(engaged_on(&state.db, Channel::Voice, now).await?);
+    let texts = recent.engaged_in(engaged_on(&state.db, Channel::Sms, now).await?);
     let for_calls = states(now, Channel::Voice, members, &calls);
     let for_texts = states(now, Channel::Sms, members, &texts);
     let topics = helplines::topics(&state.db, helpline.id).await?;

@@ -57,6 +57,8 @@ impl Routed {
 }
 
 impl RoutingInputs {
+    /// Its reads are independent of each other and go to the database side by side, so
+    /// that a round waits for the slowest of them rather than for all in turn.
     pub async fn load(
         db: &impl ConnectionTrait,
         state: &AppState,
@@ -65,25 +67,18 @@ impl RoutingInputs {
         channel: Channel,
         now: DateTime<Utc>,
     ) -> Result<Self, DbErr> {
-        let roster = state.roster.helpline(db, routed.helpline_id).await?;
-        let activity = ActivityNow::read(db, &state.activity, now)
-            .await?
-            .engaged_on(db, channel, now)
-            .await?;
         let caller_hashes = &routed.caller_hashes;
-        let conflicted = rota::conflicted_volunteers(db, caller_hashes)
-            .await?
-            .into_iter()
-            .collect();
-        let already_tried = match routed.contact_id {
-            Some(contact_id) => contacts::offers(db, contact_id)
-                .await?
-                .into_iter()
-                .map(|o| o.volunteer_id)
-                .collect(),
-            None => IdSet::default(),
+        let already_tried = async {
+            let Some(contact_id) = routed.contact_id else {
+                return Ok(IdSet::default());
+            };
+            let offers = contacts::offers(db, contact_id).await?;
+            Ok(offers.into_iter().map(|o| o.volunteer_id).collect())
         };
-        let continuity = if routing.continuity_enabled {
+        let continuity = async {
+            if !routing.continuity_enabled {
+                return Ok(None);
+            }
             let since = now - Duration::days(routing.continuity_days.into());
             let max_repeats = u32::try_from(routing.continuity_max_repeats).unwrap_or(1);
             let latest = contacts::recent_answerers(
@@ -95,14 +90,20 @@ impl RoutingInputs {
                 u64::from(max_repeats) + 1,
             )
             .await?;
-            continuity_of(&latest, max_repeats)
-        } else {
-            None
+            Ok(continuity_of(&latest, max_repeats))
         };
+        let (roster, activity, engaged, conflicted, already_tried, continuity) = tokio::try_join!(
+            state.roster.helpline(db, routed.helpline_id),
+            ActivityNow::read(db, &state.activity, now),
+            engaged_on(db, channel, now),
+            rota::conflicted_volunteers(db, caller_hashes),
+            already_tried,
+            continuity,
+        )?;
         Ok(Self {
             roster,
-            activity,
-            conflicted,
+            activity: activity.engaged_in(engaged),
+            conflicted: conflicted.into_iter().collect(),
             already_tried,
             continuity,
             idle: Activity::default(),
@@ -174,35 +175,27 @@ impl ActivityNow {
         cache: &ActivityCache,
         now: DateTime<Utc>,
     ) -> Result<Self, DbErr> {
+        let since = now - contacts::ACTIVITY_WINDOW;
+        let (history, flags) = tokio::try_join!(
+            cache.history(db, now),
+            after_contact::latest_flags_by_volunteer(db, since, None),
+        )?;
         let mut activity = Self {
-            history: cache.history(db, now).await?,
+            history,
             current: ById::default(),
         };
-        let since = now - contacts::ACTIVITY_WINDOW;
-        for (volunteer, flagged_at) in
-            after_contact::latest_flags_by_volunteer(db, since, None).await?
-        {
+        for (volunteer, flagged_at) in flags {
             activity.current_of(volunteer).last_flagged_at = Some(flagged_at);
         }
         Ok(activity)
     }
 
-    /// Adds the contacts each volunteer is engaged in on `channel` now: ringing or on a
-    /// call, or holding text slots.
-    pub async fn engaged_on(
-        mut self,
-        db: &impl ConnectionTrait,
-        channel: Channel,
-        now: DateTime<Utc>,
-    ) -> Result<Self, DbErr> {
-        let engaged = match channel {
-            Channel::Voice => reservations::engaged(db, now).await?,
-            Channel::Sms => text_slots::holders(db).await?,
-        };
+    /// Adds the contacts each volunteer is engaged in, one per mention in `engaged`.
+    pub fn engaged_in(mut self, engaged: Vec<VolunteerId>) -> Self {
         for volunteer_id in engaged {
             self.current_of(volunteer_id).engaged += 1;
         }
-        Ok(self)
+        self
     }
 
     /// The same, packed.
@@ -227,6 +220,19 @@ impl ActivityNow {
         self.current
             .entry(volunteer_id)
             .or_insert_with(|| history.of(volunteer_id).cloned().unwrap_or_default())
+    }
+}
+
+/// Who is engaged in a contact on `channel` now, once per contact: ringing or on a call,
+/// or holding text slots.
+pub async fn engaged_on(
+    db: &impl ConnectionTrait,
+    channel: Channel,
+    now: DateTime<Utc>,
+) -> Result<Vec<VolunteerId>, DbErr> {
+    match channel {
+        Channel::Voice => reservations::engaged(db, now).await,
+        Channel::Sms => text_slots::holders(db).await,
     }
 }
 

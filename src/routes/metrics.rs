@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::ExposeSecret;
 
-use crate::contact_flow::candidates::{ActivityNow, as_candidates};
+use crate::contact_flow::candidates::{ActivityNow, as_candidates, engaged_on};
 use crate::domain::access::Scope;
 use crate::domain::live_board::{Availability, availability};
 use crate::domain::rota::Channel;
@@ -74,10 +74,10 @@ async fn record_volunteer_states(
     state: &AppState,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), sea_orm::DbErr> {
+    let engaged = engaged_on(&state.db, Channel::Voice, now).await?;
     let activity = ActivityNow::read(&state.db, &state.activity, now)
         .await?
-        .engaged_on(&state.db, Channel::Voice, now)
-        .await?;
+        .engaged_in(engaged);
     let idle = Activity::default();
     for (helpline_id, _) in helplines::all_settings(&state.db, &Scope::All).await? {
         let roster = state.roster.helpline(&state.db, helpline_id).await?;
