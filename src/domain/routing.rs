@@ -428,6 +428,7 @@ pub fn plan_indexed<'a, V: RosterVolunteers<'a> + ?Sized>(
 
 /// Candidates in the order of the index built from them: how the tests give
 /// [`plan_indexed`] the same volunteers as [`plan`].
+#[cfg(test)]
 impl<'a> RosterVolunteers<'a> for [Candidate<'a>] {
     fn candidate(&self, position: usize) -> Candidate<'a> {
         self[position]

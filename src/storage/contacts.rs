@@ -598,18 +598,22 @@ pub async fn offers(
         .await
 }
 
+/// How an offer is joined to its contact (the entities declare no relations).
+fn offer_of_contact() -> sea_orm::RelationDef {
+    offer::Entity::belongs_to(contact::Entity)
+        .from(offer::Column::ContactId)
+        .to(contact::Column::Id)
+        .into()
+}
+
 /// A contact with its offers (in the order made), read together.
 pub async fn with_offers(
     db: &impl ConnectionTrait,
     id: ContactId,
 ) -> Result<Option<(contact::Model, Vec<offer::Model>)>, DbErr> {
-    // Joined on the offers' contact: each row is the contact with one of its offers.
-    let to_offers = contact::Entity::belongs_to(offer::Entity)
-        .from(contact::Column::Id)
-        .to(offer::Column::ContactId)
-        .into();
+    // Each row is the contact with one of its offers.
     let rows = contact::Entity::find_by_id(id)
-        .join(JoinType::LeftJoin, to_offers)
+        .join(JoinType::LeftJoin, offer_of_contact().rev())
         .select_also(offer::Entity)
         .order_by_asc(offer::Column::Id)
         .all(db)
@@ -631,12 +635,8 @@ pub async fn offer_with_contact(
     db: &DatabaseConnection,
     id: OfferId,
 ) -> Result<Option<(offer::Model, contact::Model)>, DbErr> {
-    let to_contact = offer::Entity::belongs_to(contact::Entity)
-        .from(offer::Column::ContactId)
-        .to(contact::Column::Id)
-        .into();
     let found = offer::Entity::find_by_id(id)
-        .join(JoinType::InnerJoin, to_contact)
+        .join(JoinType::InnerJoin, offer_of_contact())
         .select_also(contact::Entity)
         .one(db)
         .await?;
