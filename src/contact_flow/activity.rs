@@ -155,13 +155,49 @@ impl ActivityCache {
         db: &impl ConnectionTrait,
         now: DateTime<Utc>,
     ) -> Result<Arc<History>, DbErr> {
-        let mut synced = self.synced.lock().await;
+        let look = self.look().await;
         let looked_ms = contacts::database_now_ms(db).await?;
+        let changed = match look.changes_since_ms() {
+            Some(since_ms) => contacts::activity_changed_since(db, since_ms).await?,
+            None => Vec::new(),
+        };
+        look.take_in(db, looked_ms, changed, now).await
+    }
+
+    /// The cache held for one look, for a caller that reads the changes itself (with
+    /// other reads, in one statement): no other look starts until this one is taken in.
+    pub async fn look(&self) -> Look<'_> {
+        Look {
+            synced: self.synced.lock().await,
+        }
+    }
+}
+
+/// One look at the contacts changed since the last: see [`ActivityCache::look`].
+pub struct Look<'a> {
+    synced: tokio::sync::MutexGuard<'a, Option<Synced>>,
+}
+
+impl Look<'_> {
+    /// From when (on the database's clock, in milliseconds since 1970) the contacts whose
+    /// activity changed must be read; `None` when the cache reads every recent contact.
+    pub fn changes_since_ms(&self) -> Option<i64> {
+        self.synced.as_ref().map(|s| s.looked_ms - LOOKBACK_MS)
+    }
+
+    /// Takes in the contacts changed since [`Look::changes_since_ms`], read when the
+    /// database's clock read `looked_ms` or just before; reads every recent contact
+    /// instead when the cache holds none yet or last did so ten minutes ago.
+    pub async fn take_in(
+        mut self,
+        db: &impl ConnectionTrait,
+        looked_ms: i64,
+        changed: Vec<ActivityRow>,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<History>, DbErr> {
         let window_start = now - ACTIVITY_WINDOW;
-        match synced.as_mut() {
+        match self.synced.as_mut() {
             Some(s) if looked_ms - s.read_all_ms < FULL_READ_EVERY_MS => {
-                let changed =
-                    contacts::activity_changed_since(db, s.looked_ms - LOOKBACK_MS).await?;
                 let prune = now - s.pruned_at >= PRUNE_EVERY;
                 if !changed.is_empty() || prune {
                     let history = Arc::make_mut(&mut s.history);
@@ -181,7 +217,7 @@ impl ActivityCache {
                     window_start,
                 );
                 let history = Arc::new(history);
-                *synced = Some(Synced {
+                *self.synced = Some(Synced {
                     history: history.clone(),
                     looked_ms,
                     read_all_ms: looked_ms,

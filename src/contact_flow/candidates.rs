@@ -20,7 +20,8 @@ use crate::state::AppState;
 use crate::storage::entities::contact;
 use crate::storage::roster::Roster;
 use crate::storage::rota::RotaMember;
-use crate::storage::{after_contact, contacts, reservations, rota, text_slots};
+use crate::storage::round_reads::{self, LatestAnswerers, RoundQuery};
+use crate::storage::{after_contact, contacts, reservations, text_slots};
 
 /// Everything routing one round of a contact reads from the database.
 pub struct RoutingInputs {
@@ -57,8 +58,8 @@ impl Routed {
 }
 
 impl RoutingInputs {
-    /// Its reads are independent of each other and go to the database side by side, so
-    /// that a round waits for the slowest of them rather than for all in turn.
+    /// Its reads are one statement (see `round_reads`), made while this server's
+    /// recent-contacts cache is held for the look they include.
     pub async fn load(
         db: &impl ConnectionTrait,
         state: &AppState,
@@ -67,44 +68,38 @@ impl RoutingInputs {
         channel: Channel,
         now: DateTime<Utc>,
     ) -> Result<Self, DbErr> {
-        let caller_hashes = &routed.caller_hashes;
-        let already_tried = async {
-            let Some(contact_id) = routed.contact_id else {
-                return Ok(IdSet::default());
-            };
-            let offers = contacts::offers(db, contact_id).await?;
-            Ok(offers.into_iter().map(|o| o.volunteer_id).collect())
+        let max_repeats = u32::try_from(routing.continuity_max_repeats).unwrap_or(1);
+        let look = state.activity.look().await;
+        let query = RoundQuery {
+            channel,
+            now,
+            flags_since: now - contacts::ACTIVITY_WINDOW,
+            activity_changed_since_ms: look.changes_since_ms(),
+            caller_hashes: &routed.caller_hashes,
+            contact_id: routed.contact_id,
+            latest_answerers: routing.continuity_enabled.then(|| LatestAnswerers {
+                helpline_id: routed.helpline_id,
+                since: now - Duration::days(routing.continuity_days.into()),
+                limit: u64::from(max_repeats) + 1,
+            }),
         };
-        let continuity = async {
-            if !routing.continuity_enabled {
-                return Ok(None);
-            }
-            let since = now - Duration::days(routing.continuity_days.into());
-            let max_repeats = u32::try_from(routing.continuity_max_repeats).unwrap_or(1);
-            let latest = contacts::recent_answerers(
-                db,
-                routed.helpline_id,
-                caller_hashes,
-                routed.contact_id,
-                since,
-                u64::from(max_repeats) + 1,
-            )
+        let rows = round_reads::read(db, &query).await?;
+        let history = look
+            .take_in(db, rows.database_now_ms, rows.activity_changed, now)
             .await?;
-            Ok(continuity_of(&latest, max_repeats))
-        };
-        let (roster, activity, engaged, conflicted, already_tried, continuity) = tokio::try_join!(
-            state.roster.helpline(db, routed.helpline_id),
-            ActivityNow::read(db, &state.activity, now),
-            engaged_on(db, channel, now),
-            rota::conflicted_volunteers(db, caller_hashes),
-            already_tried,
-            continuity,
-        )?;
+        let roster = state
+            .roster
+            .helpline_at(routed.helpline_id, rows.roster_version)
+            .await?;
+        let continuity = routing
+            .continuity_enabled
+            .then(|| continuity_of(&rows.latest_answerers, max_repeats))
+            .flatten();
         Ok(Self {
             roster,
-            activity: activity.engaged_in(engaged),
-            conflicted: conflicted.into_iter().collect(),
-            already_tried,
+            activity: ActivityNow::new(history, rows.flags).engaged_in(rows.engaged),
+            conflicted: rows.conflicted.into_iter().collect(),
+            already_tried: rows.already_tried.into_iter().collect(),
             continuity,
             idle: Activity::default(),
         })
@@ -180,6 +175,11 @@ impl ActivityNow {
             cache.history(db, now),
             after_contact::latest_flags_by_volunteer(db, since, None),
         )?;
+        Ok(Self::new(history, flags))
+    }
+
+    /// Recent contacts with each volunteer's latest flag.
+    fn new(history: Arc<History>, flags: Vec<(VolunteerId, DateTime<Utc>)>) -> Self {
         let mut activity = Self {
             history,
             current: ById::default(),
@@ -187,7 +187,7 @@ impl ActivityNow {
         for (volunteer, flagged_at) in flags {
             activity.current_of(volunteer).last_flagged_at = Some(flagged_at);
         }
-        Ok(activity)
+        activity
     }
 
     /// Adds the contacts each volunteer is engaged in, one per mention in `engaged`.

@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveEnum,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, OnConflict},
 };
 
@@ -724,34 +724,6 @@ pub async fn withheld_calls_since(
         .await
 }
 
-/// The volunteers a returning caller reached at this helpline since `since`, latest first,
-/// leaving out the contact `except_contact` (the one being routed).
-pub async fn recent_answerers(
-    db: &impl ConnectionTrait,
-    helpline_id: HelplineId,
-    caller_hashes: &[String],
-    except_contact: Option<ContactId>,
-    since: DateTime<Utc>,
-    limit: u64,
-) -> Result<Vec<VolunteerId>, DbErr> {
-    let rows: Vec<Option<VolunteerId>> = contact::Entity::find()
-        .select_only()
-        .column(contact::Column::AnsweredBy)
-        .filter(contact::Column::HelplineId.eq(helpline_id))
-        .filter(contact::Column::CallerHash.is_in(caller_hashes.to_vec()))
-        .apply_if(except_contact, |query, id| {
-            query.filter(contact::Column::Id.ne(id))
-        })
-        .filter(contact::Column::ReceivedAt.gte(since))
-        .filter(contact::Column::AnsweredBy.is_not_null())
-        .order_by_desc(contact::Column::ReceivedAt)
-        .limit(limit)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().flatten().collect())
-}
-
 /// A volunteer's answered contacts since `since`: (volunteer, answered, ended, talk seconds).
 pub type AnsweredRow = (
     Option<VolunteerId>,
@@ -837,23 +809,26 @@ pub async fn activity_changed_since(
         .await
 }
 
-const ACTIVITY_CHANGED_MS: &str = "activity_changed_ms";
+pub(super) const ACTIVITY_CHANGED_MS: &str = "activity_changed_ms";
 
 /// The database's clock, in milliseconds since 1970, as the activity triggers read it.
 pub async fn database_now_ms(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
-    let sql = match db.get_database_backend() {
+    let backend = db.get_database_backend();
+    let sql = format!("SELECT {} AS now_ms", database_now_ms_sql(backend));
+    db.query_one_raw(sea_orm::Statement::from_string(backend, sql))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("the database clock".into()))?
+        .try_get("", "now_ms")
+}
+
+/// The SQL expression of the database's clock in milliseconds since 1970.
+pub(super) fn database_now_ms_sql(backend: sea_orm::DatabaseBackend) -> &'static str {
+    match backend {
         sea_orm::DatabaseBackend::Postgres => {
-            "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms"
+            "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
         }
-        _ => "SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) AS now_ms",
-    };
-    db.query_one_raw(sea_orm::Statement::from_string(
-        db.get_database_backend(),
-        sql,
-    ))
-    .await?
-    .ok_or_else(|| DbErr::RecordNotFound("the database clock".into()))?
-    .try_get("", "now_ms")
+        _ => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+    }
 }
 
 /// How far back the router looks at volunteers' contacts: beyond a week, everyone counts

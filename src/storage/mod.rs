@@ -31,6 +31,7 @@ pub mod reviews;
 pub mod roster;
 pub mod rota;
 pub mod rota_history;
+pub mod round_reads;
 pub mod sealing;
 pub mod secrets;
 pub mod shift_reminders;

@@ -145,10 +145,15 @@ impl<T: Send + Sync + 'static> VersionedCache<T> {
         helpline_id: HelplineId,
     ) -> Result<Arc<T>, DbErr> {
         let current = version(db).await?;
-        self.members_at(helpline_id, current).await
+        self.helpline_at(helpline_id, current).await
     }
 
-    async fn members_at(&self, helpline_id: HelplineId, current: i64) -> Result<Arc<T>, DbErr> {
+    /// The same, once the roster's `current` version has been read.
+    pub async fn helpline_at(
+        &self,
+        helpline_id: HelplineId,
+        current: i64,
+    ) -> Result<Arc<T>, DbErr> {
         let (held, mut reading) = {
             let mut helplines = self.helplines.lock().map_err(poisoned)?;
             let slot = helplines.entry(helpline_id).or_default();
@@ -282,19 +287,21 @@ mod tests {
         let waiting: Vec<_> = (0..8)
             .map(|_| {
                 let cache = cache.clone();
-                tokio::spawn(async move { *cache.members_at(HelplineId(7), 1).await.unwrap() })
+                tokio::spawn(async move { *cache.helpline_at(HelplineId(7), 1).await.unwrap() })
             })
             .collect();
         // A request that gives up at once: the read goes on without it.
-        let impatient =
-            tokio::time::timeout(Duration::from_millis(1), cache.members_at(HelplineId(7), 1))
-                .await;
+        let impatient = tokio::time::timeout(
+            Duration::from_millis(1),
+            cache.helpline_at(HelplineId(7), 1),
+        )
+        .await;
         assert!(impatient.is_err());
         for request in waiting {
             assert_eq!(request.await.unwrap(), 1);
         }
         assert_eq!(reads.load(Ordering::SeqCst), 1);
-        assert_eq!(*cache.members_at(HelplineId(7), 1).await.unwrap(), 1);
+        assert_eq!(*cache.helpline_at(HelplineId(7), 1).await.unwrap(), 1);
         assert_eq!(
             reads.load(Ordering::SeqCst),
             1,
@@ -308,18 +315,18 @@ mod tests {
         // the wait.
         let slow_second = |n| Duration::from_millis(if n == 1 { 1 } else { 500 });
         let (cache, reads) = counting_each(slow_second, Duration::from_millis(100));
-        assert_eq!(*cache.members_at(HelplineId(7), 1).await.unwrap(), 1);
+        assert_eq!(*cache.helpline_at(HelplineId(7), 1).await.unwrap(), 1);
         // The roster moved on: the held version answers once the wait is over, and the
         // same read completes in the background.
         let started = std::time::Instant::now();
-        assert_eq!(*cache.members_at(HelplineId(7), 2).await.unwrap(), 1);
+        assert_eq!(*cache.helpline_at(HelplineId(7), 2).await.unwrap(), 1);
         assert!(
             started.elapsed() >= Duration::from_millis(100),
             "it waited first"
         );
-        assert_eq!(*cache.members_at(HelplineId(7), 2).await.unwrap(), 1);
+        assert_eq!(*cache.helpline_at(HelplineId(7), 2).await.unwrap(), 1);
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert_eq!(*cache.members_at(HelplineId(7), 2).await.unwrap(), 2);
+        assert_eq!(*cache.helpline_at(HelplineId(7), 2).await.unwrap(), 2);
         assert_eq!(reads.load(Ordering::SeqCst), 2);
     }
 
@@ -327,22 +334,22 @@ mod tests {
     async fn after_a_slow_read_a_request_goes_on_with_what_it_holds_without_waiting() {
         // Reads take a second, more than a quarter of the two seconds a request may wait.
         let (cache, reads) = counting(Duration::from_secs(1), Duration::from_secs(2));
-        assert_eq!(*cache.members_at(HelplineId(7), 1).await.unwrap(), 1);
+        assert_eq!(*cache.helpline_at(HelplineId(7), 1).await.unwrap(), 1);
         let started = std::time::Instant::now();
-        assert_eq!(*cache.members_at(HelplineId(7), 2).await.unwrap(), 1);
+        assert_eq!(*cache.helpline_at(HelplineId(7), 2).await.unwrap(), 1);
         assert!(
             started.elapsed() < Duration::from_millis(500),
             "the request waited for the read"
         );
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert_eq!(*cache.members_at(HelplineId(7), 2).await.unwrap(), 2);
+        assert_eq!(*cache.helpline_at(HelplineId(7), 2).await.unwrap(), 2);
         assert_eq!(reads.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
     async fn a_quick_new_version_is_used_at_once() {
         let (cache, _) = counting(Duration::from_millis(1), Duration::from_secs(5));
-        assert_eq!(*cache.members_at(HelplineId(7), 1).await.unwrap(), 1);
-        assert_eq!(*cache.members_at(HelplineId(7), 2).await.unwrap(), 2);
+        assert_eq!(*cache.helpline_at(HelplineId(7), 1).await.unwrap(), 1);
+        assert_eq!(*cache.helpline_at(HelplineId(7), 2).await.unwrap(), 2);
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 
 use super::entities::{Sealed, conflict, on_call_shift, rota_exception, shift};
@@ -567,20 +567,6 @@ pub async fn on_call_at(
             Some((user, zone))
         })
         .collect())
-}
-
-/// Volunteers who declared a conflict with the number that has this hash.
-pub async fn conflicted_volunteers(
-    db: &impl ConnectionTrait,
-    number_hashes: &[String],
-) -> Result<Vec<VolunteerId>, DbErr> {
-    conflict::Entity::find()
-        .select_only()
-        .column(conflict::Column::VolunteerId)
-        .filter(conflict::Column::NumberHash.is_in(number_hashes.to_vec()))
-        .into_tuple()
-        .all(db)
-        .await
 }
 
 /// The gaps in a helpline's rota over `span`: overall, and per topic (nobody signed off

@@ -784,9 +784,13 @@ async fn a_text_from_a_sender_that_is_no_phone_number_is_logged_as_refused() {
 #[tokio::test]
 async fn a_text_twilio_refused_shows_on_the_contact_record() {
     let (mut line, _) = line(&[("Ada", ADA)]).await;
-    // Twilio refuses the first message peerline sends (the acknowledgement).
+    // Twilio refuses the first message peerline sends the texter (the acknowledgement);
+    // the offer to the volunteer goes at the same time.
     line.rest
-        .script(&[crate::twilio_standin::Scripted::Refused { code: 21211 }])
+        .script_to(
+            TEXTER,
+            &[crate::twilio_standin::Scripted::Refused { code: 21211 }],
+        )
         .await;
     line.send(TEXTER, "Is anyone there?").await;
     line.deliver().await;

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use wiremock::matchers::method;
+use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// One scripted answer.
@@ -250,6 +250,23 @@ impl StandIn {
     pub async fn script(&self, answers: &[Scripted]) {
         for answer in answers {
             Mock::given(method("POST"))
+                .respond_with(answer.response())
+                .up_to_n_times(1)
+                .with_priority(SCRIPTED)
+                .mount(&self.server)
+                .await;
+        }
+    }
+
+    /// Queues answers for the next requests to `number` alone, in order: requests to
+    /// others are accepted whatever order they arrive in.
+    pub async fn script_to(&self, number: &str, answers: &[Scripted]) {
+        let to: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("To", number)
+            .finish();
+        for answer in answers {
+            Mock::given(method("POST"))
+                .and(body_string_contains(to.as_str()))
                 .respond_with(answer.response())
                 .up_to_n_times(1)
                 .with_priority(SCRIPTED)
