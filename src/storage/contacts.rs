@@ -7,11 +7,13 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveEnum,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, JoinType,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    FromQueryResult, IdenStatic, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    SelectA, SelectB,
     sea_query::{Expr, OnConflict},
 };
 
+use super::directory;
 use super::entities::{contact, contact_event, offer};
 pub use crate::domain::contact::{EventKind, Outcome};
 use crate::domain::ids::{ContactId, HelplineId, OfferId, TopicId, VolunteerId};
@@ -610,20 +612,98 @@ fn offer_of_contact() -> sea_orm::RelationDef {
 pub async fn with_offers(
     db: &impl ConnectionTrait,
     id: ContactId,
-) -> Result<Option<(contact::Model, Vec<offer::Model>)>, DbErr> {
+) -> Result<Option<Versioned<(contact::Model, Vec<offer::Model>)>>, DbErr> {
+    contact_with_offers(db, contact::Column::Id.eq(id)).await
+}
+
+/// The same, for the contact of the call `sid`.
+pub async fn with_offers_by_sid(
+    db: &impl ConnectionTrait,
+    sid: &str,
+) -> Result<Option<Versioned<(contact::Model, Vec<offer::Model>)>>, DbErr> {
+    contact_with_offers(db, contact::Column::ProviderSid.eq(sid)).await
+}
+
+async fn contact_with_offers(
+    db: &impl ConnectionTrait,
+    which: Expr,
+) -> Result<Option<Versioned<(contact::Model, Vec<offer::Model>)>>, DbErr> {
     // Each row is the contact with one of its offers.
-    let rows = contact::Entity::find_by_id(id)
+    let query = contact::Entity::find()
+        .filter(which)
         .join(JoinType::LeftJoin, offer_of_contact().rev())
         .select_also(offer::Entity)
         .order_by_asc(offer::Column::Id)
-        .all(db)
-        .await?;
-    let Some((contact, _)) = rows.first() else {
+        .into_query();
+    let rows = rows_with_directory_version(db, query).await?;
+    let Some((first, directory_version)) = rows.first() else {
         return Ok(None);
     };
-    let contact = contact.clone();
-    let offers = rows.into_iter().filter_map(|(_, offer)| offer).collect();
-    Ok(Some((contact, offers)))
+    let contact = contact::Model::from_query_result(first, SelectA.as_str())?;
+    let directory_version = *directory_version;
+    let mut offers = Vec::with_capacity(rows.len());
+    for (row, _) in &rows {
+        offers.extend(offer::Model::from_query_result_optional(
+            row,
+            SelectB.as_str(),
+        )?);
+    }
+    Ok(Some(Versioned {
+        value: (contact, offers),
+        directory_version,
+    }))
+}
+
+/// A contact, with the directory's version read in the same statement.
+pub async fn get_versioned(
+    db: &impl ConnectionTrait,
+    id: ContactId,
+) -> Result<Option<Versioned<contact::Model>>, DbErr> {
+    let query = contact::Entity::find_by_id(id).into_query();
+    row_with_directory_version(db, query, |row| contact::Model::from_query_result(row, "")).await
+}
+
+/// What a webhook read of its call, with the helpline directory's version read in the
+/// same statement (see `directory::version_column`).
+pub struct Versioned<T> {
+    pub value: T,
+    pub directory_version: i64,
+}
+
+/// The rows of `query`, each with the directory's version.
+async fn rows_with_directory_version(
+    db: &impl ConnectionTrait,
+    mut query: sea_orm::sea_query::SelectStatement,
+) -> Result<Vec<(sea_orm::QueryResult, i64)>, DbErr> {
+    query.expr_as(
+        directory::version_column(),
+        sea_orm::sea_query::Alias::new(directory::VERSION_COLUMN),
+    );
+    let statement = db.get_database_backend().build(&query);
+    db.query_all_raw(statement)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let version = row.try_get("", directory::VERSION_COLUMN)?;
+            Ok((row, version))
+        })
+        .collect()
+}
+
+/// The first row of `query`, decoded, with the directory's version.
+async fn row_with_directory_version<T>(
+    db: &impl ConnectionTrait,
+    query: sea_orm::sea_query::SelectStatement,
+    decode: impl FnOnce(&sea_orm::QueryResult) -> Result<T, DbErr>,
+) -> Result<Option<Versioned<T>>, DbErr> {
+    let rows = rows_with_directory_version(db, query).await?;
+    let Some((row, directory_version)) = rows.first() else {
+        return Ok(None);
+    };
+    Ok(Some(Versioned {
+        value: decode(row)?,
+        directory_version: *directory_version,
+    }))
 }
 
 pub async fn offer(db: &DatabaseConnection, id: OfferId) -> Result<Option<offer::Model>, DbErr> {
@@ -632,15 +712,20 @@ pub async fn offer(db: &DatabaseConnection, id: OfferId) -> Result<Option<offer:
 
 /// An offer with its contact, read together.
 pub async fn offer_with_contact(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     id: OfferId,
-) -> Result<Option<(offer::Model, contact::Model)>, DbErr> {
-    let found = offer::Entity::find_by_id(id)
+) -> Result<Option<Versioned<(offer::Model, contact::Model)>>, DbErr> {
+    let query = offer::Entity::find_by_id(id)
         .join(JoinType::InnerJoin, offer_of_contact())
         .select_also(contact::Entity)
-        .one(db)
-        .await?;
-    Ok(found.and_then(|(offer, contact)| Some((offer, contact?))))
+        .into_query();
+    row_with_directory_version(db, query, |row| {
+        Ok((
+            offer::Model::from_query_result(row, SelectA.as_str())?,
+            contact::Model::from_query_result(row, SelectB.as_str())?,
+        ))
+    })
+    .await
 }
 
 /// Settles an offer once; true for the delivery that did.

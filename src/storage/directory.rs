@@ -60,7 +60,15 @@ impl DirectoryCache {
     /// The directory as of the database's current version: one read of the counter, and
     /// a read of every helpline only when it has moved.
     pub async fn current(&self, db: &impl ConnectionTrait) -> Result<Arc<Directory>, DbErr> {
-        let version = version(db).await?;
+        self.at_version(db, version(db).await?).await
+    }
+
+    /// The directory as of `version`, read with another read (see [`version_column`]).
+    pub async fn at_version(
+        &self,
+        db: &impl ConnectionTrait,
+        version: i64,
+    ) -> Result<Arc<Directory>, DbErr> {
         if let Some(held) = self.held().filter(|held| held.version == version) {
             return Ok(held);
         }
@@ -82,6 +90,15 @@ impl DirectoryCache {
 
 async fn version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     super::counter(db, "directory_versions").await
+}
+
+/// The name of the column [`version_column`] adds to a read.
+pub const VERSION_COLUMN: &str = "directory_version";
+
+/// The directory's version as one more column of another read, so that a webhook that
+/// reads its contact learns in the same statement whether its directory is current.
+pub fn version_column() -> sea_orm::sea_query::Expr {
+    sea_orm::sea_query::Expr::cust("(SELECT version FROM directory_versions WHERE id = 1)")
 }
 
 /// Every helpline, labelled with `version` read before it: a change committed in between

@@ -75,15 +75,20 @@ struct Call {
 
 impl Call {
     async fn load(state: &AppState, contact_id: ContactId) -> Result<Option<Self>, DbErr> {
-        match contacts::get(&state.db, contact_id).await? {
-            Some(contact) => Self::of_contact(state, contact).await,
+        match contacts::get_versioned(&state.db, contact_id).await? {
+            Some(read) => Self::at_version(state, read.value, read.directory_version).await,
             None => Ok(None),
         }
     }
 
-    /// The call of a contact already read, with its helpline as the directory has it now.
-    async fn of_contact(state: &AppState, contact: contact::Model) -> Result<Option<Self>, DbErr> {
-        let directory = state.directory.current(&state.db).await?;
+    /// The call of a contact read with the directory's `version`, with its helpline as
+    /// the directory had it then.
+    async fn at_version(
+        state: &AppState,
+        contact: contact::Model,
+        version: i64,
+    ) -> Result<Option<Self>, DbErr> {
+        let directory = state.directory.at_version(&state.db, version).await?;
         let Some(listing) = directory.helpline(contact.helpline_id) else {
             return Ok(None);
         };

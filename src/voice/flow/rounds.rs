@@ -335,10 +335,11 @@ pub async fn dial_ended(
     round: i32,
     result: DialResult<'_>,
 ) -> Result<Option<VoiceResponse>, DbErr> {
-    let Some((contact, offers)) = contacts::with_offers(&state.db, contact_id).await? else {
+    let Some(read) = contacts::with_offers(&state.db, contact_id).await? else {
         return Ok(None);
     };
-    let Some(call) = Call::of_contact(state, contact).await? else {
+    let (contact, offers) = read.value;
+    let Some(call) = Call::at_version(state, contact, read.directory_version).await? else {
         return Ok(None);
     };
     let now = state.clock.now();

@@ -10,9 +10,10 @@ pub async fn call_status(
     status: &str,
     duration: Option<i32>,
 ) -> Result<(), DbErr> {
-    let Some(contact) = contacts::by_sid(&state.db, call_sid).await? else {
+    let Some(read) = contacts::with_offers_by_sid(&state.db, call_sid).await? else {
         return Ok(());
     };
+    let (contact, offers) = read.value;
     let now = state.clock.now();
     let event = Event::once(now, EventKind::CallStatus)
         .keyed(format!("status:{status}"))
@@ -21,7 +22,7 @@ pub async fn call_status(
     let ends_the_call = is_final(status) && contact.stage != Stage::Callback;
     let contact_id = contact.id;
     let ending = if ends_the_call {
-        Call::of_contact(state, contact).await?
+        Call::at_version(state, contact, read.directory_version).await?
     } else {
         None
     };
@@ -29,7 +30,6 @@ pub async fn call_status(
         contacts::record_event(&state.db, contact_id, event).await?;
         return Ok(());
     };
-    let offers = contacts::offers(&state.db, contact_id).await?;
     // The status, the offers' ends and the call's end commit together.
     let txn = storage::write_transaction(&state.db).await?;
     contacts::record_event(&txn, contact_id, event).await?;

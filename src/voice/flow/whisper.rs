@@ -8,10 +8,11 @@ pub(super) async fn offer_and_call(
     state: &AppState,
     offer_id: OfferId,
 ) -> Result<Option<(offer::Model, Call)>, DbErr> {
-    let Some((offer, contact)) = contacts::offer_with_contact(&state.db, offer_id).await? else {
+    let Some(read) = contacts::offer_with_contact(&state.db, offer_id).await? else {
         return Ok(None);
     };
-    let Some(call) = Call::of_contact(state, contact).await? else {
+    let (offer, contact) = read.value;
+    let Some(call) = Call::at_version(state, contact, read.directory_version).await? else {
         return Ok(None);
     };
     Ok(Some((offer, call)))
