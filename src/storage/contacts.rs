@@ -453,8 +453,84 @@ pub async fn finish(
     let Some(current) = get(db, contact_id).await? else {
         return Ok(None);
     };
+    match end(db, &current, None, outcome_if_unset, talk, at).await? {
+        Ending::Ended(ended) => Ok(Some(*ended)),
+        Ending::AlreadyEnded | Ending::Changed => Ok(None),
+    }
+}
+
+/// [`finish`] for a contact the caller read already: ended with one conditional update
+/// while what its end is worked out from is as read, read again only if it changed.
+pub async fn finish_read(
+    db: &impl ConnectionTrait,
+    read: &contact::Model,
+    outcome_if_unset: Outcome,
+    talk: TalkTime,
+    at: DateTime<Utc>,
+) -> Result<Option<contact::Model>, DbErr> {
+    match end(db, read, Some(AsRead::of(read)), outcome_if_unset, talk, at).await? {
+        Ending::Ended(ended) => Ok(Some(*ended)),
+        Ending::AlreadyEnded => Ok(None),
+        Ending::Changed => finish(db, read.id, outcome_if_unset, talk, at).await,
+    }
+}
+
+/// What a contact's end is worked out from, as it was read. An answer and a wait are set
+/// once, and so is an outcome, except that an answer sets one too.
+struct AsRead {
+    outcome: Option<Outcome>,
+    answered: bool,
+    waited: bool,
+}
+
+impl AsRead {
+    fn of(contact: &contact::Model) -> Self {
+        Self {
+            outcome: contact.outcome,
+            answered: contact.answered_at.is_some(),
+            waited: contact.wait_secs.is_some(),
+        }
+    }
+
+    fn still_holds(&self) -> Condition {
+        let outcome = match self.outcome {
+            Some(outcome) => contact::Column::Outcome.eq(outcome),
+            None => contact::Column::Outcome.is_null(),
+        };
+        Condition::all()
+            .add(outcome)
+            .add(is_set(contact::Column::AnsweredAt, self.answered))
+            .add(is_set(contact::Column::WaitSecs, self.waited))
+    }
+}
+
+fn is_set(column: contact::Column, set: bool) -> sea_orm::sea_query::Expr {
+    if set {
+        column.is_not_null()
+    } else {
+        column.is_null()
+    }
+}
+
+enum Ending {
+    Ended(Box<contact::Model>),
+    /// Ended before (an end is never undone).
+    AlreadyEnded,
+    /// Not ended, but its outcome, answer or wait changed since `current` was read.
+    Changed,
+}
+
+/// Ends `current`, unless it ended meanwhile or, with `as_read`, changed since it was read.
+async fn end(
+    db: &impl ConnectionTrait,
+    current: &contact::Model,
+    as_read: Option<AsRead>,
+    outcome_if_unset: Outcome,
+    talk: TalkTime,
+    at: DateTime<Utc>,
+) -> Result<Ending, DbErr> {
     if current.ended_at.is_some() {
-        return Ok(None);
+        return Ok(Ending::AlreadyEnded);
     }
     let outcome = current.outcome.unwrap_or(outcome_if_unset);
     let talk = current.answered_at.and_then(|answered| match talk {
@@ -472,23 +548,27 @@ pub async fn finish(
         .col_expr(contact::Column::TalkSecs, Expr::value(talk))
         .col_expr(contact::Column::WaitSecs, Expr::value(wait))
         .col_expr(contact::Column::UpdatedAt, Expr::value(at))
-        .filter(contact::Column::Id.eq(contact_id))
+        .filter(contact::Column::Id.eq(current.id))
         .filter(contact::Column::EndedAt.is_null())
+        .apply_if(as_read, |update, as_read| {
+            update.filter(as_read.still_holds())
+        })
         .exec(db)
         .await?;
     if result.rows_affected != 1 {
-        return Ok(None);
+        // Ended meanwhile, or changed: a caller that needs to tell reads it again.
+        return Ok(Ending::Changed);
     }
     telemetry::contact_ended(current.channel.as_str(), outcome.as_str());
-    Ok(Some(contact::Model {
+    Ok(Ending::Ended(Box::new(contact::Model {
         stage: Stage::Ended,
         outcome: Some(outcome),
         ended_at: Some(at),
         talk_secs: talk,
         wait_secs: Some(wait),
         updated_at: at,
-        ..current
-    }))
+        ..current.clone()
+    })))
 }
 
 /// Sets the outcome of a contact still waiting for one (fallback answered, voicemail left).

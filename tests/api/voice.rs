@@ -5,7 +5,7 @@ use peerline::domain::access::Role;
 use peerline::domain::contact::Outcome;
 use peerline::domain::ids::{ContactId, TopicId, VolunteerId};
 use peerline::domain::routing::Tier;
-use peerline::storage::contacts::OfferOutcome;
+use peerline::storage::contacts::{self, OfferOutcome};
 use std::collections::HashSet;
 
 use peerline::simulator::{self, Answer, CallScript, Transcript};
@@ -805,11 +805,10 @@ async fn a_reservation_whose_callbacks_were_lost_expires_by_itself() {
     assert!(after.contains(ALICE), "{after}");
 }
 
-#[tokio::test]
-async fn a_caller_who_hangs_up_while_a_volunteer_is_rung_frees_them_at_once() {
+/// A helpline without menus where the call `sid` has come in and Alice is rung for it.
+async fn alice_rung_for(sid: &str) -> TestApp {
     let app = spawn_app_at(NOW).await;
     line_without_menus_with_alice(&app).await;
-    let sid = "CA6b0c1d2e3f405162738495a6b7c8d9e0";
     let rung = deliver(
         &app,
         &format!("{}/twilio/voice", app.base),
@@ -817,6 +816,13 @@ async fn a_caller_who_hangs_up_while_a_volunteer_is_rung_frees_them_at_once() {
     )
     .await;
     assert!(rung.contains(ALICE), "{rung}");
+    app
+}
+
+#[tokio::test]
+async fn a_caller_who_hangs_up_while_a_volunteer_is_rung_frees_them_at_once() {
+    let sid = "CA6b0c1d2e3f405162738495a6b7c8d9e0";
+    let app = alice_rung_for(sid).await;
 
     // The caller hangs up before Alice picks up: Twilio reports the call completed.
     let mut hung_up = inbound_params(sid);
@@ -1496,4 +1502,58 @@ async fn a_second_server_offers_the_topics_added_on_the_first() {
     app.topic(helpline, "twins", 3).await;
     let longer = deliver(&app, &second_url, &borrowed(&call(3))).await;
     assert!(longer.contains("For twins, press 3."), "{longer}");
+}
+
+#[tokio::test]
+async fn a_call_answered_after_its_contact_was_read_ends_as_answered_with_its_talk_time() {
+    let sid = "CA0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    let app = alice_rung_for(sid).await;
+    // A webhook reads the contact while it rings; Alice answers before it ends the call.
+    let read_while_ringing = contact_with_sid(&app, sid).await;
+    let alice = offers_of(&app, read_while_ringing.id).await[0].volunteer_id;
+    let answered_at = read_while_ringing.received_at + chrono::Duration::seconds(20);
+    let answered = contacts::mark_answered(
+        &app.db,
+        &read_while_ringing,
+        Some(alice),
+        Outcome::Answered,
+        Some(Tier::AnyTopic),
+        answered_at,
+    )
+    .await
+    .unwrap();
+    assert!(answered);
+
+    let ended_at = answered_at + chrono::Duration::seconds(90);
+    let ended = contacts::finish_read(
+        &app.db,
+        &read_while_ringing,
+        Outcome::Abandoned,
+        contacts::TalkTime::UntilNow,
+        ended_at,
+    )
+    .await
+    .unwrap()
+    .expect("the call is ended by this delivery");
+    // Worked out from the contact as it is, not as it was read.
+    assert_eq!(ended.outcome, Some(Outcome::Answered));
+    assert_eq!(ended.talk_secs, Some(90));
+    assert_eq!(ended.wait_secs, Some(20));
+    let stored = contact_with_sid(&app, sid).await;
+    assert_eq!(
+        (stored.outcome, stored.talk_secs, stored.ended_at),
+        (Some(Outcome::Answered), Some(90), Some(ended_at))
+    );
+    // A second delivery with the same old read ends nothing.
+    let again = contacts::finish_read(
+        &app.db,
+        &read_while_ringing,
+        Outcome::Abandoned,
+        contacts::TalkTime::UntilNow,
+        ended_at + chrono::Duration::seconds(5),
+    )
+    .await
+    .unwrap();
+    assert!(again.is_none());
+    assert_eq!(contact_with_sid(&app, sid).await.ended_at, Some(ended_at));
 }

@@ -239,7 +239,7 @@ async fn end_call_in(
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let talk = talk_secs.map_or(TalkTime::UntilNow, TalkTime::Reported);
-    if let Some(ended) = contacts::finish(txn, call.contact.id, outcome, talk, at).await? {
+    if let Some(ended) = contacts::finish_read(txn, &call.contact, outcome, talk, at).await? {
         let event = Event::once(at, EventKind::Ended).detail(json!({
             "outcome": ended.outcome,
             "talk_secs": ended.talk_secs,
