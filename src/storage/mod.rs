@@ -36,6 +36,7 @@ pub mod sealing;
 pub mod secrets;
 pub mod shift_reminders;
 pub mod sign_in;
+mod sqlite_busy;
 pub mod step_backs;
 pub mod surveys;
 pub mod text_slots;
@@ -81,21 +82,22 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// A pool that connects when it is first used: for a server that starts while the
 /// database is out of reach.
 pub async fn connect_lazily(url: &str) -> Result<DatabaseConnection, DbErr> {
-    use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-    if !url.starts_with("sqlite:") {
-        return connect_pooled(url, None, true).await;
-    }
-    // sea-orm reads SQLite's version as it connects, even lazily: the pool is built here.
-    let options: SqliteConnectOptions = url
-        .parse()
-        .map_err(|e| DbErr::Custom(format!("DATABASE_URL: {e}")))?;
-    let pool = SqlitePoolOptions::new()
-        .max_connections(SQLITE_POOL_SIZE)
+    connect_pooled(url, None, true).await
+}
+
+/// A SQLite pool of `size` connections, each waiting for the write lock by
+/// [`sqlite_busy`]'s handler.
+fn sqlite_pool(size: u32) -> sea_orm::sqlx::sqlite::SqlitePoolOptions {
+    sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(size)
         .acquire_timeout(std::time::Duration::from_secs(5))
-        .connect_lazy_with(sea_orm::sqlx::ConnectOptions::disable_statement_logging(
-            tuned_for_sqlite(options),
-        ));
-    Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+        .after_connect(|connection, _| Box::pin(sqlite_busy::wait_in_short_steps(connection)))
+}
+
+fn sqlite_options(
+    options: sea_orm::sqlx::sqlite::SqliteConnectOptions,
+) -> sea_orm::sqlx::sqlite::SqliteConnectOptions {
+    sea_orm::sqlx::ConnectOptions::disable_statement_logging(tuned_for_sqlite(options))
 }
 
 /// Connections a server keeps open to a SQLite database.
@@ -141,29 +143,40 @@ async fn connect_pooled(
             ))
         })?;
     }
+    if url.starts_with("sqlite:") {
+        let options: sea_orm::sqlx::sqlite::SqliteConnectOptions = url
+            .parse()
+            .map_err(|e| DbErr::Custom(format!("DATABASE_URL: {e}")))?;
+        let (pool, options) = (
+            sqlite_pool(pool_size.unwrap_or(SQLITE_POOL_SIZE)),
+            sqlite_options(options),
+        );
+        let pool = if lazy {
+            pool.connect_lazy_with(options)
+        } else {
+            pool.connect_with(options)
+                .await
+                .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))?
+        };
+        return Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool));
+    }
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
         .connect_lazy(lazy)
         .connect_timeout(std::time::Duration::from_secs(5))
         .acquire_timeout(std::time::Duration::from_secs(5));
-    if url.starts_with("sqlite:") {
-        options
-            .max_connections(pool_size.unwrap_or(SQLITE_POOL_SIZE))
-            .map_sqlx_sqlite_opts(tuned_for_sqlite);
-    } else {
-        if let Some(size) = pool_size {
-            options.max_connections(size);
-        }
-        // No statement waits for ever (a lock held by a stuck session, a cut network):
-        // a webhook gives up on the database long before this and answers from memory,
-        // and its abandoned statement must not hold a connection beyond it.
-        // A lock held elsewhere is waited for 5 s, as SQLite's busy timeout: then the API
-        // answers 503 and a job tries again at its next pass.
-        options.map_sqlx_postgres_opts(|o| {
-            o.options([("statement_timeout", "30s"), ("lock_timeout", "5s")])
-        });
+    if let Some(size) = pool_size {
+        options.max_connections(size);
     }
+    // No statement waits for ever (a lock held by a stuck session, a cut network): a
+    // webhook gives up on the database long before this and answers from memory, and its
+    // abandoned statement must not hold a connection beyond it. A lock held elsewhere is
+    // waited for 5 s, as on SQLite: then the API answers 503 and a job tries again at its
+    // next pass.
+    options.map_sqlx_postgres_opts(|o| {
+        o.options([("statement_timeout", "30s"), ("lock_timeout", "5s")])
+    });
     Database::connect(options).await
 }
 
