@@ -81,13 +81,15 @@ pub async fn read(db: &impl ConnectionTrait, query: &RoundQuery<'_>) -> Result<R
     let statement = backend.build(&round_statement(backend, query));
     let mut rows = RoundRows::default();
     let mut answerers = Vec::new();
+    let mut versions_read = false;
     for row in db.query_all_raw(statement).await? {
         let first: Option<i64> = row.try_get("", FIRST)?;
         let volunteer = || volunteer_id(first);
         match row.try_get::<i64>("", KIND)? {
             k if k == Kind::Versions as i64 => {
-                rows.database_now_ms = first.unwrap_or_default();
-                rows.roster_version = row.try_get::<Option<i64>>("", SECOND)?.unwrap_or(0);
+                versions_read = true;
+                rows.database_now_ms = row.try_get("", FIRST)?;
+                rows.roster_version = row.try_get("", SECOND)?;
             }
             k if k == Kind::ActivityChanged as i64 => {
                 rows.activity_changed.push(activity_row(&row, first)?);
@@ -109,6 +111,9 @@ pub async fn read(db: &impl ConnectionTrait, query: &RoundQuery<'_>) -> Result<R
             }
             other => return Err(DbErr::Custom(format!("a round read of kind {other}"))),
         }
+    }
+    if !versions_read {
+        return Err(DbErr::RecordNotFound("roster_versions row".into()));
     }
     // Latest first, as the contacts were ordered before the limit.
     answerers.sort_unstable_by_key(|&(at, contact, _)| std::cmp::Reverse((at, contact)));
