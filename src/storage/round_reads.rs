@@ -68,6 +68,23 @@ enum Kind {
     Answerer = 6,
 }
 
+impl Kind {
+    const ALL: [Kind; 7] = [
+        Kind::Versions,
+        Kind::ActivityChanged,
+        Kind::Flag,
+        Kind::Engaged,
+        Kind::Conflict,
+        Kind::Tried,
+        Kind::Answerer,
+    ];
+
+    /// The kind a row's first column names.
+    fn of(code: i64) -> Option<Kind> {
+        Self::ALL.into_iter().find(|kind| *kind as i64 == code)
+    }
+}
+
 const KIND: &str = "kind";
 const FIRST: &str = "first";
 const SECOND: &str = "second";
@@ -85,31 +102,32 @@ pub async fn read(db: &impl ConnectionTrait, query: &RoundQuery<'_>) -> Result<R
     for row in db.query_all_raw(statement).await? {
         let first: Option<i64> = row.try_get("", FIRST)?;
         let volunteer = || volunteer_id(first);
-        match row.try_get::<i64>("", KIND)? {
-            k if k == Kind::Versions as i64 => {
+        let code: i64 = row.try_get("", KIND)?;
+        match Kind::of(code) {
+            Some(Kind::Versions) => {
                 versions_read = true;
                 rows.database_now_ms = row.try_get("", FIRST)?;
                 rows.roster_version = row.try_get("", SECOND)?;
             }
-            k if k == Kind::ActivityChanged as i64 => {
+            Some(Kind::ActivityChanged) => {
                 rows.activity_changed.push(activity_row(&row, first)?);
             }
-            k if k == Kind::Flag as i64 => {
+            Some(Kind::Flag) => {
                 if let (Some(v), Some(at)) = (volunteer()?, row.try_get("", AT)?) {
                     rows.flags.push((v, at));
                 }
             }
-            k if k == Kind::Engaged as i64 => rows.engaged.extend(volunteer()?),
-            k if k == Kind::Conflict as i64 => rows.conflicted.extend(volunteer()?),
-            k if k == Kind::Tried as i64 => rows.already_tried.extend(volunteer()?),
-            k if k == Kind::Answerer as i64 => {
+            Some(Kind::Engaged) => rows.engaged.extend(volunteer()?),
+            Some(Kind::Conflict) => rows.conflicted.extend(volunteer()?),
+            Some(Kind::Tried) => rows.already_tried.extend(volunteer()?),
+            Some(Kind::Answerer) => {
                 let at: Option<DateTime<Utc>> = row.try_get("", AT)?;
                 let contact: Option<i64> = row.try_get("", SECOND)?;
                 if let Some(v) = volunteer()? {
                     answerers.push((at, contact, v));
                 }
             }
-            other => return Err(DbErr::Custom(format!("a round read of kind {other}"))),
+            None => return Err(DbErr::Custom(format!("a round read of kind {code}"))),
         }
     }
     if !versions_read {
